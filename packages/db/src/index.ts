@@ -1,0 +1,9 @@
+// @fewlabel/db: the Prisma client factory (PGlite embedded by default, PostgreSQL by DATABASE_URL) and the
+// migration runner that brings either to the latest committed migration at start.
+export { type Database, openDatabase, openPglite, openPostgres } from "./client";
+export { type DatabaseConfig, dataDirectory, resolveDatabaseConfig } from "./config";
+export { DataDirectoryInUseError } from "./lock";
+export { applyMigrations, readMigrations } from "./migrate";
+export { Prisma, PrismaClient } from "./generated/prisma/client";
+export type * from "./generated/prisma/models";
+export { LabelSource, Role } from "./generated/prisma/enums";

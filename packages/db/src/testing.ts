@@ -1,0 +1,33 @@
+// Fresh, isolated databases for tests: in-memory PGlite, or a throw-away database on the local PostgreSQL
+// (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres) dropped again on close.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { type Database, openPglite, openPostgres } from "./client";
+
+export type TestDatabaseKind = "pglite" | "postgres";
+
+export const testDatabaseKinds: TestDatabaseKind[] = ["pglite", "postgres"];
+
+const adminUrl = () => process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database> {
+  if (kind === "pglite") return openPglite(undefined);
+  const name = `fewlabel_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  const db = await openPostgres(url.toString());
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      const a = new pg.Client({ connectionString: adminUrl() });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
