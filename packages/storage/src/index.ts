@@ -1,0 +1,10 @@
+// Public API of @fewlabel/storage: image store, decoding, archive reading, labels, export.
+export { sha256Hex } from "./hash";
+export { assertValidKey, InvalidKeyError, originalKey, thumbnailKey, trainingKey } from "./keys";
+export { ImageNotFoundError, type ImageStore } from "./image-store";
+export { LocalImageStore, type LocalImageStoreOptions } from "./local-image-store";
+export { sniffImageFormat, type ImageFormat } from "./sniff-image-format";
+export { ImageRejectedError, type ImageRejectionCode } from "./image-rejected-error";
+export { canDecode, configureSharp } from "./sharp-setup";
+export { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage, type DecodeLimits } from "./decode-image";
+export { mapConcurrent, mapConcurrentToArray } from "./map-concurrent";
