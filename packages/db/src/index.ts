@@ -6,4 +6,5 @@ export { DataDirectoryInUseError } from "./lock";
 export { applyMigrations, readMigrations } from "./migrate";
 export { Prisma, PrismaClient } from "./generated/prisma/client";
 export type * from "./generated/prisma/models";
+export type { UserModel as User, ProjectModel as Project, ImageModel as Image, LabelClassModel as LabelClass, MembershipModel as Membership, UploadModel as Upload } from "./generated/prisma/models";
 export { LabelSource, Role } from "./generated/prisma/enums";

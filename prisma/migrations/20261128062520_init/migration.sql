@@ -122,6 +122,7 @@ CREATE TABLE "Upload" (
     "duplicates" INTEGER NOT NULL DEFAULT 0,
     "labelled" INTEGER NOT NULL DEFAULT 0,
     "rejected" JSONB NOT NULL DEFAULT '[]',
+    "csvLabels" JSONB NOT NULL DEFAULT '{}',
 
     CONSTRAINT "Upload_pkey" PRIMARY KEY ("id")
 );

@@ -1,0 +1,40 @@
+// Entry point of the web app: `npm start` runs this after building. Opens the database (migrating it), the image
+// store, Next.js, and serves everything on PORT (default 3000).
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { createFewlabelServer, listen } from "./src/server/create-server";
+import { openServices } from "./src/server/services";
+
+const dev = process.argv.includes("--dev") || process.env.NODE_ENV === "development";
+const port = Number(process.env.PORT ?? 3000);
+const dir = path.dirname(fileURLToPath(import.meta.url));
+
+async function main() {
+  const services = await openServices();
+  console.log(`fewlabel: database: ${services.database.describe}; images in ${path.join(services.dataDir, "images")}`);
+  const app = next({ dev, dir });
+  await app.prepare();
+  const server = createFewlabelServer({ db: services.database.prisma, store: services.store, pages: app.getRequestHandler() });
+  const address = await listen(server, port);
+  console.log(`fewlabel: ready on http://localhost:${address.port}`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`fewlabel: ${signal}, shutting down`);
+    server.close();
+    server.closeAllConnections();
+    await app.close().catch(() => {});
+    await services.database.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  console.error(`fewlabel: could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

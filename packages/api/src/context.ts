@@ -1,0 +1,16 @@
+// What every api call sees: the database, the image store, and who is calling (resolved from the session cookie by
+// the HTTP layer before any procedure runs).
+import type { PrismaClient } from "@fewlabel/db";
+import type { ImageStore } from "@fewlabel/storage";
+import type { ResolvedSession } from "./auth/sessions";
+
+export interface ApiServices {
+  db: PrismaClient;
+  store: ImageStore;
+}
+
+export interface ApiContext extends ApiServices {
+  session: ResolvedSession | null;
+  /** Sets (token) or clears (null) the session cookie on the response. */
+  setSessionCookie(token: string | null, expiresAt?: Date): void;
+}

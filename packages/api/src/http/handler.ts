@@ -1,0 +1,65 @@
+// The api's HTTP entry point: /api/trpc/* (tRPC), uploads, image bytes and exports. The web server mounts it in front
+// of Next.js; tests mount it alone. Sessions are resolved and cross-site writes refused here, once for every route.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { isCrossSiteRequest } from "../auth/csrf";
+import { readCookie, resolveSession, SESSION_COOKIE, sessionCookie } from "../auth/sessions";
+import type { ApiContext, ApiServices } from "../context";
+import { appRouter } from "../root";
+import { handleExport } from "./export-route";
+import { handleImage } from "./image-route";
+import { sendJson } from "./respond";
+import { handleUploadFiles } from "./upload-route";
+
+export type ApiHttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+function isSecure(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
+}
+
+/** Returns a handler that serves /api/* and answers false for every other path. */
+export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith("/api/")) return false;
+
+    if (isCrossSiteRequest(req.method ?? "GET", req.headers as Record<string, string | undefined>)) {
+      sendJson(res, 403, { error: "Cross-site request refused." });
+      return true;
+    }
+    const session = await resolveSession(services.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+
+    if (url.pathname.startsWith("/api/trpc/")) {
+      await nodeHTTPRequestHandler({
+        router: appRouter,
+        req,
+        res,
+        path: url.pathname.slice("/api/trpc/".length),
+        maxBodySize: 1024 * 1024,
+        createContext: (): ApiContext => ({
+          ...services,
+          session,
+          setSessionCookie: (token, expiresAt) => {
+            res.appendHeader("set-cookie", sessionCookie(token, { secure: isSecure(req), expiresAt }));
+          },
+        }),
+        onError: ({ error, path }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR") console.error(`fewlabel: tRPC ${path} failed`, error.cause ?? error);
+        },
+      });
+      return true;
+    }
+
+    let m: RegExpMatchArray | null;
+    if (req.method === "POST" && (m = url.pathname.match(/^\/api\/uploads\/([^/]+)\/files$/))) {
+      await handleUploadFiles(req, res, services, session, m[1]!);
+    } else if ((req.method === "GET" || req.method === "HEAD") && (m = url.pathname.match(/^\/api\/images\/([^/]+)\/([a-z]+)$/))) {
+      await handleImage(req, res, services, session, m[1]!, m[2]!);
+    } else if (req.method === "GET" && (m = url.pathname.match(/^\/api\/projects\/([^/]+)\/export$/))) {
+      await handleExport(req, res, services, session, m[1]!, url);
+    } else {
+      sendJson(res, 404, { error: "No such API route." });
+    }
+    return true;
+  };
+}

@@ -1,0 +1,46 @@
+// GET /api/images/:imageId/(thumbnail|original|training): image bytes, for project members only.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ImageNotFoundError, originalKey, thumbnailKey, trainingKey } from "@fewlabel/storage";
+import { requireProjectAccess, requireSignedIn } from "../access";
+import type { ResolvedSession } from "../auth/sessions";
+import type { ApiServices } from "../context";
+import { HttpError } from "../errors";
+import { sendError } from "./respond";
+
+const variants = {
+  thumbnail: { key: thumbnailKey, type: () => "image/webp" },
+  training: { key: trainingKey, type: () => "image/png" },
+  original: { key: originalKey, type: (format: string) => `image/${format}` },
+} as const;
+
+export async function handleImage(req: IncomingMessage, res: ServerResponse, services: ApiServices, session: ResolvedSession | null, imageId: string, variant: string) {
+  try {
+    requireSignedIn(session);
+    const v = variants[variant as keyof typeof variants];
+    if (!v) throw new HttpError(404, "No such image variant.");
+    const image = /^[0-9a-f-]{36}$/i.test(imageId)
+      ? await services.db.image.findUnique({ where: { id: imageId }, select: { projectId: true, contentHash: true, format: true } })
+      : null;
+    if (!image) throw new HttpError(404, "Image not found.");
+    await requireProjectAccess(services.db, session, image.projectId, "viewProject");
+    const etag = `"${variant}-${image.contentHash}"`;
+    const headers = {
+      "content-type": v.type(image.format),
+      // Content-addressed, so it never changes; private because access depends on the session.
+      "cache-control": "private, max-age=31536000, immutable",
+      etag,
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "default-src 'none'; sandbox",
+    };
+    if (req.headers["if-none-match"] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const bytes = await services.store.get(v.key(image.contentHash));
+    res.writeHead(200, { ...headers, "content-length": bytes.length });
+    res.end(req.method === "HEAD" ? undefined : bytes);
+  } catch (err) {
+    sendError(res, err instanceof ImageNotFoundError ? new HttpError(404, "The image file is missing from the store.") : err);
+  }
+}

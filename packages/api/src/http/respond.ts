@@ -1,0 +1,21 @@
+// Small response helpers shared by the plain HTTP routes.
+import type { ServerResponse } from "node:http";
+import { AccessError, httpStatusOf } from "../access";
+import { HttpError } from "../errors";
+
+export function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+/** Maps known errors to their status with a readable message; anything else is a 500 without internals. */
+export function sendError(res: ServerResponse, err: unknown) {
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  if (err instanceof AccessError) return sendJson(res, httpStatusOf[err.failure], { error: err.message, code: err.failure });
+  if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+  console.error("fewlabel: request failed", err);
+  sendJson(res, 500, { error: "Something went wrong on the server; nothing was changed by the failed step." });
+}

@@ -1,0 +1,8 @@
+// @fewlabel/api: tRPC routers, authorization, ingest and export, and the HTTP handler that serves them.
+export { type AppRouter, appRouter } from "./root";
+export type { ApiContext, ApiServices } from "./context";
+export { type ApiHttpHandler, createApiHttpHandler } from "./http/handler";
+export { ingestFiles, type IncomingFile, type IngestSummary } from "./services/ingest";
+export { permissions, roleAtLeast } from "./roles";
+export { SESSION_COOKIE, resolveSession, readCookie } from "./auth/sessions";
+export { requireProjectAccess, AccessError } from "./access";

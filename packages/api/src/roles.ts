@@ -1,0 +1,22 @@
+// Project roles and what each may do. Ordered: an owner can do everything a reviewer can, a reviewer everything an
+// annotator can. Every permission check in the api goes through `roleAtLeast`, so the ordering lives in one place.
+import type { Role } from "@fewlabel/db";
+
+const rank: Record<Role, number> = { ANNOTATOR: 1, REVIEWER: 2, OWNER: 3 };
+
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return rank[role] >= rank[minimum];
+}
+
+/** What each action needs; routers and HTTP routes name the action, not the role. */
+export const permissions = {
+  viewProject: "ANNOTATOR",
+  label: "ANNOTATOR",
+  export: "ANNOTATOR",
+  upload: "REVIEWER",
+  manageClasses: "OWNER",
+  manageMembers: "OWNER",
+  manageProject: "OWNER",
+} as const satisfies Record<string, Role>;
+
+export type Permission = keyof typeof permissions;

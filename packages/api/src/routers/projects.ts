@@ -1,0 +1,94 @@
+// Projects: the ones I belong to, create (I become owner), rename, delete.
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { authedProcedure, projectProcedure, router } from "../trpc";
+import { classFields, palette } from "./classes";
+
+const projectName = z.string().trim().min(1, "Name the project.").max(120);
+
+export const projectsRouter = router({
+  list: authedProcedure.query(async ({ ctx }) => {
+    const memberships = await ctx.db.membership.findMany({
+      where: { userId: ctx.user.id },
+      include: { project: { include: { _count: { select: { images: true, members: true } } } } },
+      orderBy: { project: { createdAt: "desc" } },
+    });
+    const projectIds = memberships.map((m) => m.projectId);
+    const labelled = await ctx.db.image.groupBy({
+      by: ["projectId"],
+      where: { projectId: { in: projectIds }, labelClassId: { not: null } },
+      _count: { _all: true },
+    });
+    const labelledBy = new Map(labelled.map((r) => [r.projectId, r._count._all]));
+    return memberships.map((m) => ({
+      id: m.project.id,
+      name: m.project.name,
+      description: m.project.description,
+      createdAt: m.project.createdAt,
+      role: m.role,
+      images: m.project._count.images,
+      members: m.project._count.members,
+      labelled: labelledBy.get(m.projectId) ?? 0,
+    }));
+  }),
+
+  create: authedProcedure
+    .input(
+      z.object({
+        name: projectName,
+        description: z.string().max(2000).default(""),
+        classes: z.array(classFields.partial({ color: true })).max(200).default([]),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const names = new Set(input.classes.map((c) => c.name.toLowerCase()));
+      if (names.size !== input.classes.length) throw new TRPCError({ code: "BAD_REQUEST", message: "Two classes have the same name." });
+      const keys = input.classes.map((c) => c.hotkey).filter(Boolean);
+      if (new Set(keys).size !== keys.length) throw new TRPCError({ code: "BAD_REQUEST", message: "Two classes have the same hotkey." });
+      return ctx.db.project.create({
+        data: {
+          name: input.name,
+          description: input.description,
+          members: { create: { userId: ctx.user.id, role: "OWNER" } },
+          classes: {
+            create: input.classes.map((c, i) => ({
+              name: c.name,
+              color: c.color ?? palette[i % palette.length]!,
+              hotkey: c.hotkey ?? null,
+              position: i,
+            })),
+          },
+        },
+        select: { id: true, name: true },
+      });
+    }),
+
+  get: projectProcedure("viewProject").query(async ({ ctx }) => {
+    const project = await ctx.db.project.findUniqueOrThrow({
+      where: { id: ctx.access.projectId },
+      include: { classes: { orderBy: [{ position: "asc" }, { createdAt: "asc" }] } },
+    });
+    return { ...project, role: ctx.access.role };
+  }),
+
+  update: projectProcedure("manageProject")
+    .input(z.object({ name: projectName.optional(), description: z.string().max(2000).optional() }))
+    .mutation(({ ctx, input }) =>
+      ctx.db.project.update({
+        where: { id: ctx.access.projectId },
+        data: { name: input.name, description: input.description },
+        select: { id: true, name: true, description: true },
+      }),
+    ),
+
+  delete: projectProcedure("manageProject")
+    .input(z.object({ confirmName: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      const project = await ctx.db.project.findUniqueOrThrow({ where: { id: ctx.access.projectId } });
+      if (project.name !== input.confirmName) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: "Type the project's name to confirm deletion." });
+      }
+      await ctx.db.project.delete({ where: { id: project.id } });
+      return { ok: true };
+    }),
+});

@@ -1,0 +1,58 @@
+// tRPC setup and the procedure builders that carry authorization: routers pick `publicProcedure`,
+// `authedProcedure` or `projectProcedure(permission)` and never check access themselves.
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { AccessError, type AccessFailure, requireProjectAccess } from "./access";
+import type { ApiContext } from "./context";
+import type { Permission } from "./roles";
+
+const t = initTRPC.context<ApiContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        fieldErrors: cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined,
+      },
+    };
+  },
+});
+
+const trpcCodeOf: Record<AccessFailure, TRPCError["code"]> = {
+  unauthenticated: "UNAUTHORIZED",
+  not_found: "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+};
+
+/** Turns access failures raised anywhere below into the matching tRPC error. */
+const accessErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AccessError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: trpcCodeOf[cause.failure], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(accessErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  return next({ ctx: { ...ctx, session: ctx.session, user: ctx.session.user } });
+});
+
+export const projectInput = z.object({ projectId: z.uuid() });
+
+/** A procedure on one project that needs `permission` there; handlers receive `ctx.access` (the caller's role). */
+export function projectProcedure(permission: Permission) {
+  return authedProcedure.input(projectInput).use(async ({ ctx, input, next }) => {
+    const access = await requireProjectAccess(ctx.db, ctx.session, input.projectId, permission);
+    return next({ ctx: { ...ctx, access } });
+  });
+}
