@@ -1,0 +1,90 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../tf.js";
+import { selectBackend } from "./select.js";
+import { mulberry32, randomArray } from "../util/random.js";
+
+// Runs fn on the given backend and returns plain arrays, so the two backends' results can be compared.
+async function on(backend: string, fn: () => tf.Tensor[]): Promise<{ shape: number[]; values: Float32Array }[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(fn);
+  const res = out.map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+  tf.dispose(out);
+  return res;
+}
+
+function expectClose(a: Float32Array, b: Float32Array, tol = 1e-4) {
+  expect(a.length).toBe(b.length);
+  let maxRef = 0;
+  for (const v of b) maxRef = Math.max(maxRef, Math.abs(v));
+  let maxErr = 0;
+  for (let i = 0; i < a.length; i++) maxErr = Math.max(maxErr, Math.abs(a[i]! - b[i]!));
+  expect(maxErr).toBeLessThanOrEqual(tol * Math.max(1, maxRef));
+}
+
+beforeAll(async () => {
+  const r = await selectBackend({ order: ["wasm"] });
+  expect(r.name).toBe("wasm");
+});
+
+describe("wasm conv2d gradients match the cpu backend", () => {
+  const rand = mulberry32(42);
+  const cases: { stride: number; pad: "same" | "valid"; k: number; batch: number }[] = [];
+  for (const stride of [1, 2]) for (const pad of ["same", "valid"] as const) for (const k of [1, 3]) for (const batch of [1, 3]) cases.push({ stride, pad, k, batch });
+  for (const c of cases) {
+    it(`stride ${c.stride}, ${c.pad}, ${c.k}x${c.k}, batch ${c.batch}`, async () => {
+      const h = 4 + Math.floor(rand() * 6), w = 4 + Math.floor(rand() * 6);
+      const ci = 1 + Math.floor(rand() * 4), co = 1 + Math.floor(rand() * 5);
+      const xs = randomArray(c.batch * h * w * ci, rand);
+      const ws = randomArray(c.k * c.k * ci * co, rand);
+      const outShape = tf.tidy(() => tf.conv2d(tf.zeros([c.batch, h, w, ci]) as tf.Tensor4D, tf.zeros([c.k, c.k, ci, co]) as tf.Tensor4D, c.stride, c.pad).shape);
+      const rs = randomArray(outShape.reduce((a, b) => a * b, 1), rand);
+      const run = () => {
+        const x = tf.tensor4d(xs, [c.batch, h, w, ci]);
+        const f = tf.tensor4d(ws, [c.k, c.k, ci, co]);
+        const r = tf.tensor(rs, outShape);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)));
+        return [tf.conv2d(x, f, c.stride, c.pad), ...g([x, f])];
+      };
+      const ref = await on("cpu", run);
+      const got = await on("wasm", run);
+      for (let i = 0; i < ref.length; i++) {
+        expect(got[i]!.shape).toEqual(ref[i]!.shape);
+        expectClose(got[i]!.values, ref[i]!.values);
+      }
+    });
+  }
+
+  it("handles odd sizes with stride 2 and explicit padding", async () => {
+    const rand2 = mulberry32(7);
+    const xs = randomArray(2 * 7 * 9 * 3, rand2), ws = randomArray(3 * 3 * 3 * 4, rand2);
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [2, 0], [1, 1], [0, 0]];
+    const run = () => {
+      const x = tf.tensor4d(xs, [2, 7, 9, 3]), f = tf.tensor4d(ws, [3, 3, 3, 4]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, pad))));
+      return g([x, f]);
+    };
+    const ref = await on("cpu", run);
+    const got = await on("wasm", run);
+    for (let i = 0; i < ref.length; i++) expectClose(got[i]!.values, ref[i]!.values);
+  });
+});
+
+describe("wasm UnsortedSegmentSum", () => {
+  it("matches cpu directly and as the gradient of gather", async () => {
+    const rand = mulberry32(3);
+    const data = randomArray(6 * 4, rand);
+    const run = () => {
+      const x = tf.tensor2d(data, [6, 4]);
+      const ids = tf.tensor1d([0, 2, 2, 1, 0, 4], "int32");
+      const seg = tf.unsortedSegmentSum(x, ids, 5);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([1, 1, 5, 0], "int32")))))(x);
+      return [seg, g];
+    };
+    const ref = await on("cpu", run);
+    const got = await on("wasm", run);
+    for (let i = 0; i < ref.length; i++) {
+      expect(got[i]!.shape).toEqual(ref[i]!.shape);
+      expectClose(got[i]!.values, ref[i]!.values);
+    }
+  });
+});
