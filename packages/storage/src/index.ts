@@ -8,3 +8,24 @@ export { ImageRejectedError, type ImageRejectionCode } from "./image-rejected-er
 export { canDecode, configureSharp } from "./sharp-setup";
 export { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage, type DecodeLimits } from "./decode-image";
 export { mapConcurrent, mapConcurrentToArray } from "./map-concurrent";
+export { checkArchivePath, type ArchivePathCheck } from "./archive-path";
+export {
+  ArchiveError,
+  DEFAULT_ZIP_LIMITS,
+  readZipArchive,
+  type ArchiveErrorCode,
+  type ZipEntry,
+  type ZipEntryRejectionCode,
+  type ZipLimits,
+} from "./zip-archive";
+export { labelFromFolderPath } from "./folder-label";
+export {
+  createCsvLabelLookup,
+  parseCsvRows,
+  parseLabelsCsv,
+  type CsvLabelEntry,
+  type CsvLabelError,
+  type ParsedLabelsCsv,
+} from "./labels-csv";
+export { writeZip, type ZipSourceEntry } from "./write-zip";
+export { toCsv, toCsvCell, type CsvCell } from "./to-csv";
