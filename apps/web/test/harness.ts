@@ -1,0 +1,86 @@
+// Starts a real fewlabel HTTP server (api only, no Next.js) on a fresh database and talks to it like a browser would:
+// real HTTP, a cookie jar per user, the real tRPC client.
+import fs from "node:fs";
+import type http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import type { AppRouter } from "@fewlabel/api";
+import { openTestDatabase, type TestDatabaseKind } from "@fewlabel/db/testing";
+import { LocalImageStore } from "@fewlabel/storage";
+import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import superjson from "superjson";
+import { createFewlabelServer, listen } from "../src/server/create-server";
+
+export interface TestServer {
+  baseUrl: string;
+  server: http.Server;
+  close(): Promise<void>;
+  db: Awaited<ReturnType<typeof openTestDatabase>>;
+}
+
+export async function startTestServer(kind: TestDatabaseKind): Promise<TestServer> {
+  const db = await openTestDatabase(kind);
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
+  const server = createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir) });
+  const address = await listen(server, 0, "127.0.0.1");
+  return {
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    server,
+    db,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await db.close();
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser-like client: keeps its session cookie and sends same-origin headers. */
+export class TestUser {
+  cookie = "";
+  readonly trpc;
+  constructor(readonly baseUrl: string) {
+    this.trpc = createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, fetch: (url, init) => this.fetch(String(url), init as RequestInit) })],
+    });
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookie) headers.set("cookie", this.cookie);
+    const res = await fetch(url.startsWith("http") ? url : `${this.baseUrl}${url}`, { ...init, headers });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      this.cookie = /Max-Age=0/.test(c) ? "" : pair!;
+    }
+    return res;
+  }
+
+  static async signUp(baseUrl: string, email: string, name = email.split("@")[0]!): Promise<TestUser> {
+    const u = new TestUser(baseUrl);
+    await u.trpc.auth.signUp.mutate({ email, name, password: "correct horse battery" });
+    return u;
+  }
+
+  /** Sends files to an upload the way the browser does; returns the final NDJSON line. */
+  async uploadFiles(uploadId: string, files: { path: string; data: Buffer }[]) {
+    const form = new FormData();
+    for (const f of files) form.append("file", new Blob([new Uint8Array(f.data)]), f.path);
+    const res = await this.fetch(`/api/uploads/${uploadId}/files`, { method: "POST", body: form });
+    const text = await res.text();
+    if (!res.ok) return { status: res.status, body: JSON.parse(text) as { error: string } };
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+    return { status: res.status, body: lines[lines.length - 1], lines };
+  }
+}
+
+export async function trpcErrorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "OK";
+  } catch (err) {
+    if (err instanceof TRPCClientError) return String(err.data?.code);
+    throw err;
+  }
+}

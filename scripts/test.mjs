@@ -1,0 +1,18 @@
+// `npm test`: every test there is. Unit and integration tests (vitest: PGlite and the local PostgreSQL, real HTTP,
+// real files), then the end-to-end tests in Debian's Chromium against the built app.
+import { spawnSync } from "node:child_process";
+
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" };
+const run = (cmd, args, extra = {}) => {
+  console.log(`\n$ ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...env, ...extra } });
+  return r.status ?? 1;
+};
+
+const skipE2e = process.argv.includes("--no-e2e");
+let failed = run("npx", ["--no-install", "vitest", "run"]);
+if (!skipE2e) {
+  const build = run("npx", ["--no-install", "turbo", "run", "build", "--filter=@fewlabel/web", "--output-logs=errors-only"], { NODE_ENV: "production" });
+  failed ||= build || run("npm", ["run", "-w", "e2e", "test"]);
+}
+process.exit(failed);
