@@ -2,9 +2,10 @@
 // images with thumbnails and training copies, in batches, and reports per file what went in and what was refused
 // and why. The UI's upload route and `npm run bench:ingest` both come through `ingestFiles`.
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import type { LabelSource, Prisma, PrismaClient, Role } from "@fewlabel/db";
 import {
+  ArchiveError,
+  createCsvLabelLookup,
   decodeImage,
   type DecodedImage,
   ImageRejectedError,
@@ -102,39 +103,51 @@ class ClassResolver {
   }
 }
 
-function csvLabelFor(csv: Record<string, string>, imagePath: string): string | undefined {
-  return csv[imagePath] ?? csv[path.posix.basename(imagePath)];
+/** filename -> label from the CSVs of an upload, matched to image paths by storage's documented rules. */
+class CsvLabels {
+  private lookup: ((imagePath: string) => string | undefined) | undefined;
+  constructor(readonly byFilename: Record<string, string>) {}
+
+  get size() {
+    return Object.keys(this.byFilename).length;
+  }
+
+  merge(bytes: Buffer, csvPath: string, summary: IngestSummary) {
+    const parsed = parseLabelsCsv(bytes.toString("utf8"));
+    for (const e of parsed.errors) summary.warnings.push({ path: `${csvPath}:${e.line}`, code: "csv", message: e.message });
+    for (const { filename, label } of parsed.entries) this.byFilename[filename] ??= label;
+    this.lookup = undefined;
+  }
+
+  labelFor(imagePath: string): string | undefined {
+    this.lookup ??= createCsvLabelLookup(Object.entries(this.byFilename).map(([filename, label]) => ({ line: 0, filename, label })));
+    return this.lookup(imagePath);
+  }
 }
 
-async function* expandFiles(files: AsyncIterable<IncomingFile>, summary: IngestSummary, csvLabels: Record<string, string>): AsyncGenerator<Candidate> {
+async function* expandFiles(files: AsyncIterable<IncomingFile>, summary: IngestSummary, csv: CsvLabels): AsyncGenerator<Candidate> {
   for await (const file of files) {
     if ("archiveFile" in file) {
       try {
         for await (const entry of readZipArchive(file.archiveFile)) {
           const entryPath = `${file.path}/${entry.path}`;
-          if ("code" in entry) {
+          if (entry.kind === "rejected") {
             summary.rejected.push({ path: entryPath, code: entry.code, message: entry.message });
           } else if (/\.csv$/i.test(entry.path)) {
-            mergeCsv(entry.bytes, entryPath, csvLabels, summary);
+            csv.merge(entry.bytes, entryPath, summary);
           } else {
             yield { path: entry.path, bytes: entry.bytes, label: labelFromFolderPath(entry.path) };
           }
         }
       } catch (err) {
-        summary.rejected.push({ path: file.path, code: "bad_archive", message: (err as Error).message });
+        summary.rejected.push({ path: file.path, code: err instanceof ArchiveError ? err.code : "corrupt_archive", message: (err as Error).message });
       }
     } else if (/\.csv$/i.test(file.path)) {
-      mergeCsv(file.bytes, file.path, csvLabels, summary);
+      csv.merge(file.bytes, file.path, summary);
     } else {
       yield { path: file.path, bytes: file.bytes, label: labelFromFolderPath(file.path) };
     }
   }
-}
-
-function mergeCsv(bytes: Buffer, csvPath: string, csvLabels: Record<string, string>, summary: IngestSummary) {
-  const parsed = parseLabelsCsv(bytes.toString("utf8"));
-  for (const e of parsed.errors) summary.warnings.push({ path: `${csvPath}:${e.line}`, code: "csv", message: e.message });
-  for (const { filename, label } of parsed.entries) csvLabels[filename] = label;
 }
 
 /**
@@ -150,8 +163,8 @@ export async function ingestFiles(
   const { db, store } = services;
   const summary: IngestSummary = { accepted: 0, duplicates: 0, labelled: 0, rejected: [], warnings: [] };
   const upload = await db.upload.findUniqueOrThrow({ where: { id: target.uploadId }, select: { csvLabels: true } });
-  const csvLabels = { ...(upload.csvLabels as Record<string, string>) };
-  const csvBefore = Object.keys(csvLabels).length;
+  const csv = new CsvLabels({ ...(upload.csvLabels as Record<string, string>) });
+  const csvBefore = csv.size;
   const classes = await ClassResolver.load(db, target);
   let processed = 0;
   let batch: Extract<Decoded, { ok: true }>[] = [];
@@ -160,10 +173,10 @@ export async function ingestFiles(
     if (batch.length === 0) return;
     const pending = batch;
     batch = [];
-    await insertBatch(db, target, pending, classes, csvLabels, summary);
+    await insertBatch(db, target, pending, classes, csv, summary);
   };
 
-  const decoded = mapConcurrent(expandFiles(files, summary, csvLabels), options.concurrency ?? 4, async (c): Promise<Decoded> => {
+  const decoded = mapConcurrent(expandFiles(files, summary, csv), options.concurrency ?? 4, async (c): Promise<Decoded> => {
     try {
       const image = await decodeImage(c.bytes);
       // Content-addressed: the same bytes are stored once however many projects hold them.
@@ -188,9 +201,9 @@ export async function ingestFiles(
   }
   await flush();
 
-  if (Object.keys(csvLabels).length !== csvBefore) {
+  if (csv.size !== csvBefore) {
     // A CSV can arrive after (some of) the images it names: label those already in this upload.
-    summary.labelled += await applyCsvToUpload(db, target, csvLabels, classes, summary);
+    summary.labelled += await applyCsvToUpload(db, target, csv, classes, summary);
   }
   // One atomic statement: several requests of the same upload may finish at the same moment.
   await db.$executeRaw`
@@ -198,7 +211,7 @@ export async function ingestFiles(
       accepted = accepted + ${summary.accepted},
       duplicates = duplicates + ${summary.duplicates},
       labelled = labelled + ${summary.labelled},
-      "csvLabels" = "csvLabels" || ${JSON.stringify(csvLabels)}::jsonb,
+      "csvLabels" = "csvLabels" || ${JSON.stringify(csv.byFilename)}::jsonb,
       rejected = rejected || ${JSON.stringify(summary.rejected.slice(0, MAX_KEPT_REJECTIONS))}::jsonb
     WHERE id = ${target.uploadId}`;
   return summary;
@@ -213,7 +226,7 @@ async function insertBatch(
   target: IngestTarget,
   batch: Extract<Decoded, { ok: true }>[],
   classes: ClassResolver,
-  csvLabels: Record<string, string>,
+  csv: CsvLabels,
   summary: IngestSummary,
 ) {
   // Same content twice in one batch, or already in the project: one image.
@@ -232,7 +245,7 @@ async function insertBatch(
   const labels: { imageId: string; classId: string }[] = [];
 
   for (const d of unique.values()) {
-    const labelName = csvLabelFor(csvLabels, d.path) ?? d.label;
+    const labelName = csv.labelFor(d.path) ?? d.label;
     let classId: string | null = null;
     if (labelName) {
       const resolved = await classes.resolve(labelName);
@@ -306,7 +319,7 @@ export async function applyLabels(
 async function applyCsvToUpload(
   db: PrismaClient,
   target: IngestTarget,
-  csvLabels: Record<string, string>,
+  csv: CsvLabels,
   classes: ClassResolver,
   summary: IngestSummary,
 ): Promise<number> {
@@ -316,7 +329,7 @@ async function applyCsvToUpload(
   });
   const labels: { imageId: string; classId: string }[] = [];
   for (const img of unlabelled) {
-    const name = csvLabelFor(csvLabels, img.filename);
+    const name = csv.labelFor(img.filename);
     if (!name) continue;
     const resolved = await classes.resolve(name);
     if (typeof resolved === "string") labels.push({ imageId: img.id, classId: resolved });
