@@ -17,7 +17,7 @@ async function makeSmallPngs(count: number): Promise<Buffer[]> {
     Array.from({ length: count }, (_, i) => {
       const pixels = Buffer.alloc(28 * 28);
       for (let p = 0; p < pixels.length; p++) pixels[p] = (p * 7 + i * 13 + ((p * i) % 31)) & 0xff;
-      return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+      return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer();
     }),
   );
 }

@@ -103,8 +103,8 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
   const options: OutputOptions = {
     format,
     maxPixels,
-    trainingMaxSide,
-    thumbnailMaxSide,
+    thumbnailSize: fitInside(width, height, thumbnailMaxSide),
+    trainingSize: fitInside(width, height, trainingMaxSide),
     colourspace: grayscale ? "b-w" : "srgb",
   };
   const fitsWithoutResize = Math.max(width, height) <= Math.max(trainingMaxSide, thumbnailMaxSide);
@@ -115,16 +115,28 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
   return { hash: sha256Hex(bytes), format, width, height, bytes, thumbnail, training, grayscale };
 }
 
+interface Size {
+  width: number;
+  height: number;
+}
 interface OutputOptions {
   format: ImageFormat;
   maxPixels: number;
-  trainingMaxSide: number;
-  thumbnailMaxSide: number;
+  thumbnailSize: Size;
+  trainingSize: Size;
   colourspace: "b-w" | "srgb";
+}
+
+/**
+ * Output sizes are computed once from the original's size, so both decode strategies (direct, or via the shrunk
+ * copy) give exactly the same dimensions.
+ */
+function fitInside(width: number, height: number, maxSide: number): Size {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 type Outputs = { thumbnail: Buffer; training: Buffer };
 
-const FIT_INSIDE = { fit: "inside", withoutEnlargement: true } as const;
 
 // Every decode of the original goes through here: failOn rejects truncated data, and limitInputPixels repeats the
 // pixel check inside libvips in case the header read and the decoder ever disagree.
@@ -134,14 +146,14 @@ function openOriginal(bytes: Buffer, options: OutputOptions) {
 
 function encodeThumbnail(image: ReturnType<typeof sharp>, options: OutputOptions): Promise<Buffer> {
   return image
-    .resize(options.thumbnailMaxSide, options.thumbnailMaxSide, FIT_INSIDE)
+    .resize(options.thumbnailSize.width, options.thumbnailSize.height, { fit: "fill" })
     .webp({ quality: 80, effort: 2 })
     .toBuffer();
 }
 
 function encodeTraining(image: ReturnType<typeof sharp>, options: OutputOptions): Promise<Buffer> {
   return image
-    .resize(options.trainingMaxSide, options.trainingMaxSide, FIT_INSIDE)
+    .resize(options.trainingSize.width, options.trainingSize.height, { fit: "fill" })
     .flatten({ background: FLATTEN_BACKGROUND })
     .toColourspace(options.colourspace)
     .png({ compressionLevel: 6, adaptiveFiltering: false })
@@ -187,11 +199,11 @@ async function encodeFromOriginal(bytes: Buffer, options: OutputOptions, trainin
  * decoding), then encode both outputs from that small raw buffer.
  */
 async function encodeViaShrunkCopy(bytes: Buffer, options: OutputOptions): Promise<Outputs> {
-  const side = Math.max(options.trainingMaxSide, options.thumbnailMaxSide);
+  const larger = options.thumbnailSize.width >= options.trainingSize.width ? options.thumbnailSize : options.trainingSize;
   let shrunk: { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
   try {
     shrunk = await openOriginal(bytes, options)
-      .resize(side, side, FIT_INSIDE)
+      .resize(larger.width, larger.height, { fit: "fill" })
       .toColourspace(options.colourspace)
       .raw()
       .toBuffer({ resolveWithObject: true });
