@@ -16,8 +16,15 @@ export interface ZipSourceEntry {
 }
 
 const ALREADY_COMPRESSED = /\.(jpe?g|png|webp|gif|zip|gz)$/i;
-// Pull the next entry only while less than this much zip output is waiting for the consumer.
-const OUTPUT_HIGH_WATER_MARK = 1024 * 1024;
+
+function bufferStream(data: Buffer): Readable {
+  return new Readable({
+    read() {
+      this.push(data);
+      this.push(null);
+    },
+  });
+}
 
 // yazl 3 API that @types/yazl (written for yazl 2) lacks.
 type LazyZipFile = yazl.ZipFile & {
@@ -31,23 +38,14 @@ type LazyZipFile = yazl.ZipFile & {
 export function writeZip(entries: AsyncIterable<ZipSourceEntry> | Iterable<ZipSourceEntry>): Readable {
   const zipfile = new yazl.ZipFile();
   const zipOutput = zipfile.outputStream as Readable;
-  let wakeProducer: (() => void) | null = null;
   let currentSource: Readable | null = null;
-  const wake = () => {
-    const resume = wakeProducer;
-    wakeProducer = null;
-    resume?.();
-  };
-
   const output = new Readable({
     read() {
       zipOutput.resume();
-      wake();
     },
     destroy(error, callback) {
       zipOutput.destroy();
       currentSource?.destroy();
-      wake();
       callback(error);
     },
   });
@@ -56,9 +54,6 @@ export function writeZip(entries: AsyncIterable<ZipSourceEntry> | Iterable<ZipSo
   });
   zipOutput.on("end", () => output.push(null));
   zipOutput.on("error", (error) => output.destroy(error));
-
-  const waitForDemand = () => new Promise<void>((resolve) => (wakeProducer = resolve));
-  const backlog = () => zipOutput.readableLength + output.readableLength;
 
   void (async () => {
     const seen = new Set<string>();
@@ -75,17 +70,14 @@ export function writeZip(entries: AsyncIterable<ZipSourceEntry> | Iterable<ZipSo
         mtime: entry.mtime ?? new Date(),
         compress: entry.compress ?? !ALREADY_COMPRESSED.test(checked.path),
       };
-      if (Buffer.isBuffer(entry.data)) {
-        zipfile.addBuffer(entry.data, checked.path, options);
-      } else {
-        const stream = entry.data;
-        currentSource = stream;
-        (zipfile as LazyZipFile).addReadStreamLazy(checked.path, options, (callback) => callback(null, stream));
-        // One open source at a time: a store's read stream holds a file descriptor from the moment it exists.
-        await finished(stream);
-        currentSource = null;
-      }
-      while (backlog() > OUTPUT_HIGH_WATER_MARK && !output.destroyed) await waitForDemand();
+      // Buffers go through a stream too, so that waiting for the source to be drained (below) is the one
+      // backpressure mechanism: yazl reads a source only as fast as its output is consumed.
+      const stream = Buffer.isBuffer(entry.data) ? bufferStream(entry.data) : entry.data;
+      currentSource = stream;
+      (zipfile as LazyZipFile).addReadStreamLazy(checked.path, options, (callback) => callback(null, stream));
+      // One open source at a time: a store's read stream holds a file descriptor from the moment it exists.
+      await finished(stream);
+      currentSource = null;
     }
     zipfile.end();
   })().catch((error: unknown) => {
