@@ -165,7 +165,9 @@ export function conv2dInputGradient(
     let dx = tf.conv2d(dyp, fT, 1, "valid"); // [n, uh, uw, sh*sw*ci]
     if (sh > 1 || sw > 1) {
       if (sh !== sw) throw new Error("conv2dInputGradient: unequal strides are not supported on wasm");
-      dx = tf.depthToSpace(dx, sh, "NHWC");
+      // DepthToSpace as reshape + one transpose that moves whole (phase-column, channel) runs: the wasm
+      // DepthToSpace kernel is several times slower.
+      dx = tf.reshape(tf.transpose(tf.reshape(dx, [n * uh, uw, sh, sw * ci]), [0, 2, 1, 3]), [n, uh * sh, uw * sw, ci]);
     }
     if (uh * sh !== h || uw * sw !== w) dx = tf.slice(dx, [0, 0, 0, 0], [n, h, w, ci]);
     return dx;
