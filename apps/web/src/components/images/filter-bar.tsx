@@ -1,0 +1,91 @@
+"use client";
+// Narrowing the grid: labelled or not, one class, a filename search.
+import { useEffect, useRef, useState } from "react";
+import type { ImageFilter, LabelClass } from "~/lib/api-types";
+import { formatCount } from "~/lib/format";
+import { Button } from "../ui/button";
+import { inputClass } from "../ui/field";
+
+const statuses = [
+  { value: "all", label: "All" },
+  { value: "labelled", label: "Labelled" },
+  { value: "unlabelled", label: "Unlabelled" },
+] as const;
+
+export const noFilter: ImageFilter = { status: "all", classId: null, search: "" };
+
+export function FilterBar({ filter, onChange, classes, matching }: { filter: ImageFilter; onChange: (f: ImageFilter) => void; classes: LabelClass[]; matching: number | undefined }) {
+  const [search, setSearch] = useState(filter.search ?? "");
+  const sent = useRef(filter.search ?? "");
+  // Typing refilters after a pause, not on every key.
+  useEffect(() => {
+    if (search === (filter.search ?? "")) return;
+    const t = setTimeout(() => {
+      sent.current = search;
+      onChange({ ...filter, search });
+    }, 300);
+    return () => clearTimeout(t);
+  }, [search, filter, onChange]);
+  // Follow changes made elsewhere ("Clear filters"), but not the echo of what was just typed.
+  useEffect(() => {
+    const outside = filter.search ?? "";
+    if (outside !== sent.current) {
+      sent.current = outside;
+      setSearch(outside);
+    }
+  }, [filter.search]);
+
+  const status = filter.classId ? "labelled" : (filter.status ?? "all");
+  const filtered = status !== "all" || !!filter.classId || !!filter.search;
+  return (
+    <div className="flex flex-wrap items-center gap-3" data-testid="filter-bar">
+      <div className="inline-flex rounded-md bg-slate-100 p-0.5" role="group" aria-label="Label status">
+        {statuses.map((s) => (
+          <button
+            key={s.value}
+            type="button"
+            aria-pressed={status === s.value && !filter.classId}
+            data-testid={`filter-${s.value}`}
+            onClick={() => onChange({ ...filter, status: s.value, classId: null })}
+            className={`rounded px-3 py-1 text-sm font-medium transition ${
+              status === s.value && !filter.classId ? "bg-white text-slate-900 shadow-xs" : "text-slate-600 hover:text-slate-900"
+            }`}
+          >
+            {s.label}
+          </button>
+        ))}
+      </div>
+      <select
+        aria-label="Class"
+        data-testid="filter-class"
+        value={filter.classId ?? ""}
+        onChange={(e) => onChange({ ...filter, classId: e.target.value || null, status: e.target.value ? "labelled" : filter.status })}
+        className={inputClass(false, "w-auto py-1.5 pr-8")}
+      >
+        <option value="">Any class</option>
+        {classes.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+      <input
+        type="search"
+        aria-label="Search filenames"
+        data-testid="filter-search"
+        placeholder="Search filenames…"
+        value={search}
+        onChange={(e) => setSearch(e.target.value)}
+        className={inputClass(false, "w-56 py-1.5")}
+      />
+      <div className="ml-auto flex items-center gap-2 text-sm text-slate-500">
+        {matching !== undefined && <span data-testid="matching-count">{formatCount(matching)} {filtered ? "matching" : "images"}</span>}
+        {filtered && (
+          <Button size="sm" variant="ghost" onClick={() => onChange(noFilter)}>
+            Clear filters
+          </Button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+"use client";
+// The project's images as a virtualised grid: rows of as many thumbnails as the width allows, only the rows near
+// the viewport in the DOM, and only their pages fetched. Stays smooth with tens of thousands of images.
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { type ReactNode, useEffect, useRef } from "react";
+import type { ImageFilter, LabelClass } from "~/lib/api-types";
+import { errorMessage } from "~/lib/errors";
+import { useElementWidth } from "~/lib/use-element-width";
+import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
+import { Alert } from "../ui/alert";
+import { LoadingPanel } from "../ui/spinner";
+import { ImageTile, TileSkeleton } from "./image-tile";
+
+const minTile = 148;
+const gap = 12;
+const caption = 28;
+
+export function ImageGrid({
+  projectId,
+  filter,
+  classesById,
+  onOpen,
+  empty,
+}: {
+  projectId: string;
+  filter: ImageFilter;
+  classesById: Map<string, LabelClass>;
+  onOpen: (index: number) => void;
+  empty: ReactNode;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const width = useElementWidth(scrollRef);
+  const inner = Math.max(0, width - 2 * gap);
+  const cols = Math.max(1, Math.floor((inner + gap) / (minTile + gap)));
+  const tile = Math.floor((inner - gap * (cols - 1)) / cols);
+  const rowHeight = tile + caption + gap;
+
+  const first = useImageTotal(projectId, filter);
+  const total = first.data?.total ?? 0;
+  const rows = Math.ceil(total / cols);
+  const virtualizer = useVirtualizer({
+    count: rows,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 4,
+    paddingStart: gap,
+    paddingEnd: gap,
+  });
+  useEffect(() => virtualizer.measure(), [virtualizer, rowHeight]);
+  // A new filter shows a new list: start it at the top.
+  const filterKey = JSON.stringify(filter);
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [filterKey]);
+
+  const items = virtualizer.getVirtualItems();
+  const firstIndex = (items[0]?.index ?? 0) * cols;
+  const lastIndex = Math.min(total, ((items.at(-1)?.index ?? -1) + 1) * cols) - 1;
+  const pages = useImagePages(projectId, filter, firstIndex, lastIndex);
+  const error = first.error ?? pages.error;
+
+  return (
+    <div ref={scrollRef} data-testid="image-grid" data-total={total} className="relative h-full overflow-auto" tabIndex={-1}>
+      {error ? (
+        <div className="p-4">
+          <Alert>{errorMessage(error)}</Alert>
+        </div>
+      ) : first.isPending || width === 0 ? (
+        <LoadingPanel label="Loading images…" />
+      ) : total === 0 ? (
+        <div className="p-4">{empty}</div>
+      ) : (
+        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+          {items.map((row) => (
+            <div
+              key={row.key}
+              className="absolute left-0 flex"
+              style={{ top: 0, transform: `translateY(${row.start}px)`, gap, paddingLeft: gap, height: rowHeight - gap }}
+            >
+              {Array.from({ length: cols }, (_, c) => {
+                const index = row.index * cols + c;
+                if (index >= total) return null;
+                const image = pages.itemAt(index);
+                return image ? (
+                  <ImageTile key={image.id} image={image} size={tile} labelClass={image.labelClassId ? classesById.get(image.labelClassId) : undefined} index={index} onOpen={onOpen} />
+                ) : (
+                  <TileSkeleton key={`s${index}`} size={tile} />
+                );
+              })}
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+// One thumbnail in the grid, with its label's colour and name (or "unlabelled").
+import { memo } from "react";
+import type { ImageListItem, LabelClass } from "~/lib/api-types";
+
+export const ImageTile = memo(function ImageTile({ image, index, labelClass, size, onOpen }: { image: ImageListItem; index: number; labelClass: LabelClass | undefined; size: number; onOpen: (index: number) => void }) {
+  return (
+    <button
+      type="button"
+      data-testid="image-tile"
+      data-image-id={image.id}
+      onClick={() => onOpen(index)}
+      title={image.filename}
+      className="group flex flex-col overflow-hidden rounded-md bg-white text-left ring-1 ring-slate-200 transition hover:ring-2 hover:ring-indigo-400 focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:outline-none"
+      style={{ width: size }}
+    >
+      <div className="relative bg-slate-100" style={{ height: size }}>
+        <img
+          src={`/api/images/${image.id}/thumbnail`}
+          alt={image.filename}
+          loading="lazy"
+          decoding="async"
+          draggable={false}
+          className="absolute inset-0 size-full object-contain"
+        />
+        {labelClass && <span className="absolute inset-x-0 top-0 h-1" style={{ backgroundColor: labelClass.color }} aria-hidden="true" />}
+      </div>
+      <div className="flex h-7 items-center gap-1.5 border-t border-slate-100 px-2 text-xs">
+        {labelClass ? (
+          <>
+            <span className="size-2 shrink-0 rounded-full" style={{ backgroundColor: labelClass.color }} aria-hidden="true" />
+            <span className="truncate font-medium text-slate-700" data-testid="tile-label">
+              {labelClass.name}
+            </span>
+          </>
+        ) : (
+          <span className="truncate text-slate-400" data-testid="tile-label">
+            {image.filename.split("/").pop()}
+          </span>
+        )}
+      </div>
+    </button>
+  );
+});
+
+export function TileSkeleton({ size }: { size: number }) {
+  return (
+    <div className="flex flex-col overflow-hidden rounded-md bg-white ring-1 ring-slate-200" style={{ width: size }} aria-hidden="true">
+      <div className="animate-pulse bg-slate-100" style={{ height: size }} />
+      <div className="h-7 border-t border-slate-100" />
+    </div>
+  );
+}
