@@ -29,3 +29,4 @@ export {
 } from "./labels-csv";
 export { writeZip, type ZipSourceEntry } from "./write-zip";
 export { toCsv, toCsvCell, type CsvCell } from "./to-csv";
+export { storeDecodedImage, type StoredImage } from "./store-decoded-image";

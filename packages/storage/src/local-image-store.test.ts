@@ -100,11 +100,12 @@ describe("LocalImageStore", () => {
     expect(await listFiles(root)).toEqual([path.join("originals", "aa", "bb", "concurrent")]);
   });
 
-  it("cleans up its temp file when the rename fails", async () => {
+  // Small files take the synchronous write path, large ones the asynchronous one: both must clean up.
+  it.each([1, 1024 * 1024])("cleans up its temp file when the rename fails (%i bytes)", async (size) => {
     const store = new LocalImageStore(root);
     const key = "originals/aa/bb/blocked";
     await mkdir(path.join(root, "originals", "aa", "bb", "blocked", "child"), { recursive: true });
-    await expect(store.put(key, Buffer.from("x"))).rejects.toThrow();
+    await expect(store.put(key, Buffer.alloc(size))).rejects.toThrow();
     const leftovers = (await readdir(path.join(root, "originals", "aa", "bb"))).filter((n) => n.startsWith("."));
     expect(leftovers).toEqual([]);
   });
