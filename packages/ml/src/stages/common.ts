@@ -1,0 +1,128 @@
+// Pieces shared by the training stages: where images come from, what a classifier is, the step loop with
+// progress reporting, cancellation and checkpoint hooks.
+import { tf, tfl } from "../tf.js";
+import { mulberry32 } from "../util/random.js";
+
+/** Progress of a stage, for the UI. `imagesPerSecond` counts every image the network saw (both views). */
+export interface Progress {
+  stage: "pretrain" | "finetune" | "distil" | "pseudolabel";
+  step: number;
+  totalSteps: number;
+  loss: number;
+  imagesPerSecond: number;
+  learningRate?: number;
+}
+export type ProgressCallback = (p: Progress) => void | Promise<void>;
+
+/** A set of images addressable by index; `get` returns NHWC float32 in [0, 1]. */
+export interface ImageSource {
+  readonly count: number;
+  get(indices: ArrayLike<number>): tf.Tensor4D;
+}
+
+/** An in-memory image source over a [N, H, W, C] tensor (kept, not copied). */
+export function tensorImageSource(images: tf.Tensor4D): ImageSource {
+  return {
+    count: images.shape[0],
+    get: (indices) => tf.tidy(() => tf.gather(images, tf.tensor1d(Array.from(indices), "int32")) as tf.Tensor4D),
+  };
+}
+
+/** Something that maps images to class logits and can be trained. */
+export interface Classifier {
+  logits(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  readonly trainableVariables: tf.Variable[];
+}
+
+export function variablesOf(...models: tfl.LayersModel[]): tf.Variable[] {
+  return models.flatMap((m) => m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+}
+
+/** The SimCLR v2 teacher: encoder -> classifier head (which starts from the projection head's first layer). */
+export function encoderClassifier(encoder: tfl.LayersModel, head: tfl.LayersModel, options: { freezeEncoder?: boolean } = {}): Classifier {
+  return {
+    logits: (x, training) =>
+      head.apply(encoder.apply(x, { training: training && !options.freezeEncoder }) as tf.Tensor, { training }) as tf.Tensor2D,
+    trainableVariables: options.freezeEncoder ? variablesOf(head) : variablesOf(encoder, head),
+  };
+}
+
+export function modelClassifier(model: tfl.LayersModel): Classifier {
+  return { logits: (x, training) => model.apply(x, { training }) as tf.Tensor2D, trainableVariables: variablesOf(model) };
+}
+
+/** Per-step generator: step k's batch and augmentation depend only on (seed, k), so a resumed run repeats them. */
+export function stepRandom(seed: number, step: number): () => number {
+  return mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0);
+}
+
+/** A batch of distinct indices from `pool` (or 0..count-1), drawn with the given generator. */
+export function sampleBatch(count: number, batchSize: number, r: () => number, pool?: ArrayLike<number>): Int32Array {
+  const n = pool ? pool.length : count;
+  const out = new Int32Array(Math.min(batchSize, n));
+  const chosen = new Set<number>();
+  for (let i = 0; i < out.length; i++) {
+    let j = Math.floor(r() * n);
+    while (chosen.has(j)) j = (j + 1) % n;
+    chosen.add(j);
+    out[i] = pool ? pool[j]! : j;
+  }
+  return out;
+}
+
+/** Mean softmax cross-entropy of logits against integer labels or target distributions. */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D | tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const probs = targets.rank === 1 ? tf.oneHot(tf.cast(targets, "int32"), logits.shape[1]) : targets;
+    const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
+    return tf.neg(tf.mean(tf.sum(tf.mul(probs, logp), 1))) as tf.Scalar;
+  });
+}
+
+export interface LoopOptions {
+  stage: Progress["stage"];
+  totalSteps: number;
+  /** First step to run (a resumed run starts after its checkpoint). */
+  startStep?: number;
+  imagesPerStep: number;
+  onProgress?: ProgressCallback;
+  /** Report progress every n steps (default 1). */
+  progressEvery?: number;
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  onCheckpoint?: (nextStep: number) => Promise<void>;
+  learningRate?: (step: number) => number;
+}
+
+/** Runs `step(k)` (returns the loss) for k in [startStep, totalSteps); yields to the event loop between steps. */
+export async function runSteps(o: LoopOptions, step: (k: number) => number): Promise<number[]> {
+  const losses: number[] = [];
+  let windowStart = performance.now();
+  let windowImages = 0;
+  for (let k = o.startStep ?? 0; k < o.totalSteps; k++) {
+    if (o.signal?.aborted) throw new Error(`${o.stage} aborted at step ${k}`);
+    const loss = step(k);
+    losses.push(loss);
+    windowImages += o.imagesPerStep;
+    const every = o.progressEvery ?? 1;
+    if (o.onProgress && ((k + 1) % every === 0 || k + 1 === o.totalSteps)) {
+      const now = performance.now();
+      await o.onProgress({
+        stage: o.stage,
+        step: k + 1,
+        totalSteps: o.totalSteps,
+        loss,
+        imagesPerSecond: (windowImages * 1000) / Math.max(1e-3, now - windowStart),
+        learningRate: o.learningRate?.(k),
+      });
+      windowStart = performance.now();
+      windowImages = 0;
+    }
+    if (o.onCheckpoint && o.checkpointEvery && (k + 1) % o.checkpointEvery === 0 && k + 1 < o.totalSteps) await o.onCheckpoint(k + 1);
+    await yieldToEventLoop();
+  }
+  return losses;
+}
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));

@@ -1,0 +1,90 @@
+// Stage 3: distillation (SimCLR v2 self-training). The student learns the teacher's softened distribution on
+// the same augmented view,  L = -(1 - a) sum_y P_T(y|x; tau) log P_S(y|x; tau) + a * CE(ground truth),
+// with the ground-truth term only where a label exists. The teacher runs in inference mode.
+import { tf } from "../tf.js";
+import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
+import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type ProgressCallback } from "./common.js";
+import type { StageResult } from "./pretrain.js";
+
+export interface DistilOptions {
+  teacher: Classifier;
+  student: Classifier;
+  images: ImageSource;
+  steps: number;
+  batchSize: number;
+  /** Softmax temperature for both teacher and student (SimCLR v2 uses 1 for self-distillation). */
+  temperature?: number;
+  /** Optional ground truth and its weight a in [0, 1] (default 0.5 when given). */
+  groundTruth?: { indices: ArrayLike<number>; labels: ArrayLike<number>; weight?: number };
+  optimizer?: OptimizerName;
+  learningRate?: number;
+  warmupSteps?: number;
+  augment?: AugmentConfig | null;
+  seed?: number;
+  startStep?: number;
+  optimizerInstance?: tf.Optimizer & { learningRate: number };
+  onProgress?: ProgressCallback;
+  progressEvery?: number;
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+}
+
+export async function distil(o: DistilOptions): Promise<StageResult> {
+  const tau = o.temperature ?? 1;
+  const cfg = o.augment === undefined ? fineTuneAugmentConfig() : o.augment;
+  const optName = o.optimizer ?? "adam";
+  const baseLr = o.learningRate ?? 1e-3;
+  const lr = (k: number) => warmupCosine(k, o.steps, baseLr, o.warmupSteps ?? 0);
+  const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr);
+  const gt = new Map<number, number>();
+  if (o.groundTruth) for (let i = 0; i < o.groundTruth.indices.length; i++) gt.set(o.groundTruth.indices[i]!, o.groundTruth.labels[i]!);
+  const a = o.groundTruth ? o.groundTruth.weight ?? 0.5 : 0;
+  const seed = o.seed ?? 3;
+  const losses = await runSteps(
+    {
+      stage: "distil",
+      totalSteps: o.steps,
+      startStep: o.startStep,
+      imagesPerStep: Math.min(o.batchSize, o.images.count),
+      onProgress: o.onProgress,
+      progressEvery: o.progressEvery,
+      signal: o.signal,
+      checkpointEvery: o.checkpointEvery,
+      onCheckpoint: o.onCheckpoint && ((next) => o.onCheckpoint!(next, optimizer)),
+      learningRate: lr,
+    },
+    (k) => {
+      const r = stepRandom(seed, k);
+      setLearningRate(optimizer, lr(k));
+      const batch = sampleBatch(o.images.count, o.batchSize, r);
+      return tf.tidy(() => {
+        let x = o.images.get(batch);
+        if (cfg) x = augment(x, cfg, r);
+        const target = tf.softmax(tf.div(o.teacher.logits(x, false), tau)) as tf.Tensor2D;
+        // Ground-truth rows: one-hot labels and a 0/1 mask of which rows have one.
+        const has: number[] = Array.from(batch, (i) => (gt.has(i) ? 1 : 0));
+        const cost = optimizer.minimize(
+          () => {
+            const logits = o.student.logits(x, true);
+            let loss = softmaxCrossEntropy(tf.div(logits, tau) as tf.Tensor2D, target);
+            if (a > 0 && has.some(Boolean)) {
+              const k2 = logits.shape[1];
+              const onehot = tf.oneHot(tf.tensor1d(Array.from(batch, (i) => gt.get(i) ?? 0), "int32"), k2);
+              const mask = tf.tensor1d(has);
+              const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
+              const ce = tf.div(tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(onehot, logp), 1), mask))), Math.max(1, has.reduce((s, v) => s + v, 0)));
+              loss = tf.add(tf.mul(loss, 1 - a), tf.mul(ce, a)) as tf.Scalar;
+            }
+            return loss;
+          },
+          true,
+          o.student.trainableVariables,
+        );
+        return cost!.dataSync()[0]!;
+      });
+    },
+  );
+  return { losses, optimizer };
+}

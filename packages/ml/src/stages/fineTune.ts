@@ -1,0 +1,71 @@
+// Stage 2: supervised fine-tuning on the labelled subset, from the pretrained encoder and the projection
+// head's first layer (SimCLR v2). Works for any Classifier, so it also trains a network from scratch
+// (the fully supervised baseline).
+import { tf } from "../tf.js";
+import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
+import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type ProgressCallback } from "./common.js";
+import type { StageResult } from "./pretrain.js";
+
+export interface FineTuneOptions {
+  classifier: Classifier;
+  images: ImageSource;
+  /** Indices into `images` that carry labels, and their class ids (same length). */
+  labelled: { indices: ArrayLike<number>; labels: ArrayLike<number> };
+  steps: number;
+  batchSize: number;
+  optimizer?: OptimizerName;
+  learningRate?: number;
+  weightDecay?: number;
+  warmupSteps?: number;
+  /** Default: crop + flip only. null: no augmentation. */
+  augment?: AugmentConfig | null;
+  seed?: number;
+  startStep?: number;
+  optimizerInstance?: tf.Optimizer & { learningRate: number };
+  onProgress?: ProgressCallback;
+  progressEvery?: number;
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+}
+
+export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
+  const { indices, labels } = o.labelled;
+  if (indices.length !== labels.length || indices.length === 0) throw new Error("fineTune: need as many labels as labelled indices (> 0)");
+  const labelOf = new Map<number, number>();
+  for (let i = 0; i < indices.length; i++) labelOf.set(indices[i]!, labels[i]!);
+  const cfg = o.augment === undefined ? fineTuneAugmentConfig() : o.augment;
+  const optName = o.optimizer ?? "adam";
+  const baseLr = o.learningRate ?? (optName === "lars" ? (0.05 * o.batchSize) / 256 : 1e-3);
+  const lr = (k: number) => warmupCosine(k, o.steps, baseLr, o.warmupSteps ?? 0);
+  const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr, o.weightDecay ?? 0);
+  const seed = o.seed ?? 2;
+  const losses = await runSteps(
+    {
+      stage: "finetune",
+      totalSteps: o.steps,
+      startStep: o.startStep,
+      imagesPerStep: Math.min(o.batchSize, indices.length),
+      onProgress: o.onProgress,
+      progressEvery: o.progressEvery,
+      signal: o.signal,
+      checkpointEvery: o.checkpointEvery,
+      onCheckpoint: o.onCheckpoint && ((next) => o.onCheckpoint!(next, optimizer)),
+      learningRate: lr,
+    },
+    (k) => {
+      const r = stepRandom(seed, k);
+      setLearningRate(optimizer, lr(k));
+      const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
+      return tf.tidy(() => {
+        let x = o.images.get(batch);
+        if (cfg) x = augment(x, cfg, r);
+        const y = tf.tensor1d(Array.from(batch, (i) => labelOf.get(i)!), "int32");
+        const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), y), true, o.classifier.trainableVariables);
+        return cost!.dataSync()[0]!;
+      });
+    },
+  );
+  return { losses, optimizer };
+}

@@ -1,0 +1,95 @@
+// Stage 1 of SimCLR v2: contrastive pretraining on unlabelled images. Each step draws a batch, makes two
+// augmented views of every image, runs both through encoder + projection head in one pass (so batch norm
+// sees all 2N views, like SimCLR's global BN on one device), and minimises NT-Xent.
+import { tf, tfl } from "../tf.js";
+import { augment, defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { ntXentLoss } from "../losses/ntXent.js";
+import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
+import { runSteps, sampleBatch, stepRandom, variablesOf, type ImageSource, type ProgressCallback } from "./common.js";
+
+export interface PretrainOptions {
+  encoder: tfl.LayersModel;
+  projectionHead: tfl.LayersModel;
+  images: ImageSource;
+  steps: number;
+  /** Images per step; each gives two views, so the network sees 2x this many. */
+  batchSize: number;
+  temperature?: number;
+  /**
+   * "lars" (SimCLR's choice, for batches of hundreds and more; default base LR 0.3 * batch / 256) or
+   * "adam" (default base LR 1e-3), the better choice for the small batches a laptop trains with.
+   */
+  optimizer?: OptimizerName;
+  learningRate?: number;
+  weightDecay?: number;
+  /** Linear warm-up steps before the cosine decay; default 10% of the steps. */
+  warmupSteps?: number;
+  augment?: AugmentConfig;
+  seed?: number;
+  /** To resume: the step to start from and the optimizer restored from a checkpoint. */
+  startStep?: number;
+  optimizerInstance?: tf.Optimizer & { learningRate: number };
+  onProgress?: ProgressCallback;
+  progressEvery?: number;
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+}
+
+export interface StageResult {
+  losses: number[];
+  optimizer: tf.Optimizer & { learningRate: number };
+}
+
+/** Input shape [H, W, C] of a model's first input. */
+export function inputShapeOf(model: tfl.LayersModel): [number, number, number] {
+  const s = model.inputs[0]!.shape;
+  return [s[1]!, s[2]!, s[3]!];
+}
+
+export async function pretrainContrastive(o: PretrainOptions): Promise<StageResult> {
+  const [size, , channels] = inputShapeOf(o.encoder);
+  const cfg = o.augment ?? defaultAugmentConfig(size, channels as 1 | 3);
+  const optName = o.optimizer ?? "lars";
+  const baseLr = o.learningRate ?? (optName === "lars" ? (0.3 * o.batchSize) / 256 : 1e-3);
+  const warmup = o.warmupSteps ?? Math.round(o.steps * 0.1);
+  const lr = (k: number) => warmupCosine(k, o.steps, baseLr, warmup);
+  const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr, o.weightDecay ?? 1e-6);
+  const vars = variablesOf(o.encoder, o.projectionHead);
+  const seed = o.seed ?? 1;
+  const losses = await runSteps(
+    {
+      stage: "pretrain",
+      totalSteps: o.steps,
+      startStep: o.startStep,
+      imagesPerStep: 2 * Math.min(o.batchSize, o.images.count),
+      onProgress: o.onProgress,
+      progressEvery: o.progressEvery,
+      signal: o.signal,
+      checkpointEvery: o.checkpointEvery,
+      onCheckpoint: o.onCheckpoint && ((next) => o.onCheckpoint!(next, optimizer)),
+      learningRate: lr,
+    },
+    (k) => {
+      const r = stepRandom(seed, k);
+      setLearningRate(optimizer, lr(k));
+      return tf.tidy(() => {
+        const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
+        const views = tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
+        const n = x.shape[0];
+        const cost = optimizer.minimize(
+          () => {
+            const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
+            const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
+            const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+            return ntXentLoss(z1, z2, o.temperature ?? 0.2);
+          },
+          true,
+          vars,
+        );
+        return cost!.dataSync()[0]!;
+      });
+    },
+  );
+  return { losses, optimizer };
+}
