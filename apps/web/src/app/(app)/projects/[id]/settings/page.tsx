@@ -1,0 +1,57 @@
+"use client";
+// Project settings: details, classes, members and invites for owners; the same, read-only, for everyone else.
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { ClassesEditor } from "~/components/settings/classes-editor";
+import { DeleteProject } from "~/components/settings/delete-project";
+import { InvitesPanel } from "~/components/settings/invites-panel";
+import { MembersPanel } from "~/components/settings/members-panel";
+import { ProjectDetailsForm } from "~/components/settings/project-details-form";
+import { Alert } from "~/components/ui/alert";
+import { RoleBadge } from "~/components/ui/badge";
+import { LoadingPanel } from "~/components/ui/spinner";
+import { errorMessage } from "~/lib/errors";
+import { canManage } from "~/lib/roles";
+import { useTRPC } from "~/lib/trpc";
+
+export default function SettingsPage() {
+  const { id: projectId } = useParams<{ id: string }>();
+  const trpc = useTRPC();
+  const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
+  if (project.isPending) return <LoadingPanel label="Loading settings…" />;
+  if (project.isError)
+    return (
+      <main className="mx-auto max-w-xl p-8">
+        <Alert>{errorMessage(project.error)}</Alert>
+      </main>
+    );
+  const p = project.data;
+  const owner = canManage(p.role);
+  return (
+    <main className="mx-auto max-w-3xl space-y-6 px-4 py-8 sm:px-6">
+      <div>
+        <nav className="mb-1 text-xs text-slate-500">
+          <Link href="/" className="hover:text-slate-700">
+            Projects
+          </Link>{" "}
+          /{" "}
+          <Link href={`/projects/${p.id}`} className="hover:text-slate-700">
+            {p.name}
+          </Link>{" "}
+          /
+        </nav>
+        <div className="flex items-center gap-2">
+          <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
+          <RoleBadge role={p.role} />
+        </div>
+        {!owner && <p className="mt-1 text-sm text-slate-500">You can see these settings; only owners can change them.</p>}
+      </div>
+      <ProjectDetailsForm key={`${p.name}\n${p.description}`} project={p} editable={owner} />
+      <ClassesEditor projectId={p.id} classes={p.classes} editable={owner} />
+      <MembersPanel projectId={p.id} editable={owner} />
+      {owner && <InvitesPanel projectId={p.id} />}
+      {owner && <DeleteProject project={p} />}
+    </main>
+  );
+}
