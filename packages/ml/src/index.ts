@@ -1,0 +1,36 @@
+// @fewlabel/ml: SimCLR v2 in TensorFlow.js. Backends, models, augmentations, losses, stages, persistence.
+// Node-only modules (IDX files, checkpoints, export to disk) are separate entry points: ./node.
+export { tf, tfl } from "./tf.js";
+export { selectBackend, BACKEND_ORDER, type BackendName, type BackendReport, type SelectBackendOptions } from "./backend/select.js";
+export { registerWasmTrainingKernels, conv2dFilterGradient, conv2dInputGradient, unsortedSegmentSum } from "./backend/wasmTraining.js";
+export { createEncoder, encoderGraph, encoderFeatureDim, resnet18Config, validateEncoderConfig, type EncoderConfig } from "./models/resnet.js";
+export {
+  createProjectionHead,
+  projectionHeadGraph,
+  createClassifierHead,
+  classifierHeadGraph,
+  copyWeightsByLayerName,
+  type ProjectionHeadConfig,
+  type ClassifierHeadConfig,
+} from "./models/heads.js";
+export { createStudent, type StudentConfig } from "./models/student.js";
+export { batchNormalization, batchNormTrain } from "./models/batchNorm.js";
+export { augment, defaultAugmentConfig, fineTuneAugmentConfig, type AugmentConfig } from "./augment/augment.js";
+export { ntXentLoss, l2Normalize } from "./losses/ntXent.js";
+export { LarsOptimizer, warmupCosine, createOptimizer, setLearningRate, type OptimizerName } from "./optim/lars.js";
+export {
+  tensorImageSource,
+  encoderClassifier,
+  modelClassifier,
+  softmaxCrossEntropy,
+  variablesOf,
+  type Progress,
+  type ProgressCallback,
+  type ImageSource,
+  type Classifier,
+} from "./stages/common.js";
+export { pretrainContrastive, inputShapeOf, type PretrainOptions, type StageResult } from "./stages/pretrain.js";
+export { fineTune, type FineTuneOptions } from "./stages/fineTune.js";
+export { pseudoLabel, type PseudoLabels, type PseudoLabelOptions } from "./stages/pseudoLabel.js";
+export { distil, type DistilOptions } from "./stages/distil.js";
+export { mulberry32 } from "./util/random.js";

@@ -1,0 +1,111 @@
+// Export in the standard TensorFlow.js layers format (model.json + one weight shard) that stock
+// tf.loadLayersModel reads in Node and in browsers, plus metadata.json describing how to feed the model.
+// The teacher is assembled into ONE flat graph (encoder -> kept projection layer -> classifier) by the same
+// graph functions that built the training models, and takes their weights by layer name.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { tf, tfl } from "../tf.js";
+import { encoderGraph, type EncoderConfig } from "../models/resnet.js";
+import { classifierHeadGraph, copyWeightsByLayerName, type ClassifierHeadConfig } from "../models/heads.js";
+
+export interface ModelMetadata {
+  format: "fewlabel-model/1";
+  kind: "teacher" | "student";
+  classes: string[];
+  inputSize: number;
+  channels: 1 | 3;
+  /** How pixels become the input tensor. */
+  preprocessing: {
+    layout: "NHWC";
+    colorSpace: "grayscale" | "rgb";
+    /** input = pixel / 255, so values lie in [0, 1]. */
+    scale: number;
+    resize: "bilinear";
+  };
+  /** The model outputs logits; apply softmax for probabilities. */
+  output: "logits";
+  provenance: {
+    createdAt: string;
+    backend?: string;
+    stages?: { name: string; steps: number; finalLoss?: number }[];
+    metrics?: Record<string, number>;
+    config?: unknown;
+    tfjsVersion: string;
+  };
+}
+
+export function makeMetadata(
+  kind: ModelMetadata["kind"],
+  classes: string[],
+  inputSize: number,
+  channels: 1 | 3,
+  provenance: Omit<ModelMetadata["provenance"], "createdAt" | "tfjsVersion"> = {},
+): ModelMetadata {
+  return {
+    format: "fewlabel-model/1",
+    kind,
+    classes,
+    inputSize,
+    channels,
+    preprocessing: { layout: "NHWC", colorSpace: channels === 1 ? "grayscale" : "rgb", scale: 1 / 255, resize: "bilinear" },
+    output: "logits",
+    provenance: { createdAt: new Date().toISOString(), tfjsVersion: tf.version_core, ...provenance },
+  };
+}
+
+/** One flat LayersModel: encoder + classifier head, weights copied from the trained parts by layer name. */
+export function assembleTeacher(
+  encoderConfig: EncoderConfig,
+  headConfig: ClassifierHeadConfig,
+  trained: { encoder: tfl.LayersModel; classifierHead: tfl.LayersModel },
+  names: { encoderPrefix?: string; headPrefix?: string; classifierName?: string } = {},
+): tfl.LayersModel {
+  const x = tfl.input({ shape: [encoderConfig.inputSize, encoderConfig.inputSize, encoderConfig.channels], name: "image" });
+  const h = encoderGraph(x, encoderConfig, names.encoderPrefix ?? "enc");
+  const logits = classifierHeadGraph(h, headConfig, names.headPrefix ?? "proj", names.classifierName ?? "cls");
+  const flat = tfl.model({ inputs: x, outputs: logits, name: "teacher" });
+  const copied = new Set([...copyWeightsByLayerName(trained.encoder, flat), ...copyWeightsByLayerName(trained.classifierHead, flat)]);
+  const missing = flat.layers.filter((l) => l.weights.length > 0 && !copied.has(l.name)).map((l) => l.name);
+  if (missing.length) throw new Error(`assembleTeacher: no trained weights for ${missing.join(", ")}`);
+  return flat;
+}
+
+/** Writes model.json, group1-shard1of1.bin and metadata.json into `dir`. */
+export async function exportModel(dir: string, model: tfl.LayersModel, metadata: ModelMetadata): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const shard = "group1-shard1of1.bin";
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [shard], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
+      await writeFile(join(dir, shard), new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData!)));
+      await writeFile(join(dir, "model.json"), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  await writeFile(join(dir, "metadata.json"), JSON.stringify(metadata, null, 2));
+}
+
+/** Loads an exported model from a directory with stock tf.loadLayersModel (Node, no tfjs-node needed). */
+export async function loadExportedModel(dir: string): Promise<{ model: tfl.LayersModel; metadata: ModelMetadata }> {
+  const handler: tf.io.IOHandler = {
+    load: async () => {
+      const json = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs = manifest.flatMap((g) => g.weights);
+        const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))));
+        const total = Buffer.concat(buffers);
+        return [specs, total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength)];
+      });
+    },
+  };
+  const model = await tfl.loadLayersModel(handler);
+  const metadata = JSON.parse(await readFile(join(dir, "metadata.json"), "utf8")) as ModelMetadata;
+  return { model, metadata };
+}
