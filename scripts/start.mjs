@@ -3,7 +3,8 @@
 import { spawn, spawnSync } from "node:child_process";
 
 const dev = process.argv.includes("--dev");
-const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+// libuv's pool runs both sharp's image work and file writes during ingest; the default 4 threads starve one or the other.
+const env = { UV_THREADPOOL_SIZE: "16", ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
 
 if (!dev) {
   const build = spawnSync("npx", ["--no-install", "turbo", "run", "build", "--filter=@fewlabel/web", "--output-logs=errors-only"], {

@@ -19,6 +19,7 @@ import {
   trainingKey,
 } from "@fewlabel/storage";
 import { roleAtLeast } from "../roles";
+import { insertAnnotations, insertImages, type NewImageRow } from "./bulk-insert";
 import { palette } from "../routers/classes";
 
 /** One file as it arrived: a loose image or CSV in memory, or an archive spooled to disk. */
@@ -168,22 +169,29 @@ export async function ingestFiles(
   const classes = await ClassResolver.load(db, target);
   let processed = 0;
   let batch: Extract<Decoded, { ok: true }>[] = [];
+  // One batch insert runs in the background while the next images decode; a second waits for the first, so batches
+  // commit in order and memory stays bounded.
+  let inserting: Promise<void> = Promise.resolve();
 
   const flush = async () => {
     if (batch.length === 0) return;
     const pending = batch;
     batch = [];
-    await insertBatch(db, target, pending, classes, csv, summary);
+    await inserting;
+    inserting = insertBatch(db, target, pending, classes, csv, summary);
+    // Handled when awaited (next flush or the end); this keeps a failure from counting as unhandled meanwhile.
+    inserting.catch(() => {});
   };
 
   const decoded = mapConcurrent(expandFiles(files, summary, csv), options.concurrency ?? 4, async (c): Promise<Decoded> => {
     try {
       const image = await decodeImage(c.bytes);
-      // Content-addressed: the same bytes are stored once however many projects hold them.
+      // Content-addressed: the same bytes land under the same keys, so rewriting a key that exists is harmless and
+      // cheaper than asking first.
       await Promise.all([
-        putIfAbsent(store, originalKey(image.hash), image.bytes),
-        putIfAbsent(store, thumbnailKey(image.hash), image.thumbnail),
-        putIfAbsent(store, trainingKey(image.hash), image.training),
+        store.put(originalKey(image.hash), image.bytes),
+        store.put(thumbnailKey(image.hash), image.thumbnail),
+        store.put(trainingKey(image.hash), image.training),
       ]);
       return { ok: true, path: c.path, label: c.label, image };
     } catch (err) {
@@ -200,6 +208,7 @@ export async function ingestFiles(
     options.onProgress?.(processed, summary);
   }
   await flush();
+  await inserting;
 
   if (csv.size !== csvBefore) {
     // A CSV can arrive after (some of) the images it names: label those already in this upload.
@@ -215,10 +224,6 @@ export async function ingestFiles(
       rejected = rejected || ${JSON.stringify(summary.rejected.slice(0, MAX_KEPT_REJECTIONS))}::jsonb
     WHERE id = ${target.uploadId}`;
   return summary;
-}
-
-async function putIfAbsent(store: ImageStore, key: string, bytes: Buffer) {
-  if (!(await store.has(key))) await store.put(key, bytes);
 }
 
 async function insertBatch(
@@ -240,9 +245,10 @@ async function insertBatch(
     select: { id: true, contentHash: true, labelClassId: true },
   });
   const existingByHash = new Map(existing.map((e) => [e.contentHash, e]));
-  const now = new Date();
-  const images: Prisma.ImageCreateManyInput[] = [];
-  const labels: { imageId: string; classId: string }[] = [];
+  // timestamp(3) columns hold UTC wall-clock time, as Prisma writes them.
+  const now = new Date().toISOString().replace("Z", "");
+  const images: NewImageRow[] = [];
+  const relabel: { imageId: string; classId: string }[] = [];
 
   for (const d of unique.values()) {
     const labelName = csv.labelFor(d.path) ?? d.label;
@@ -256,12 +262,11 @@ async function insertBatch(
     if (already) {
       summary.duplicates++;
       // A re-upload that brings a label for a still-unlabelled image labels it.
-      if (classId && !already.labelClassId) labels.push({ imageId: already.id, classId });
+      if (classId && !already.labelClassId) relabel.push({ imageId: already.id, classId });
       continue;
     }
-    const id = randomUUID();
     images.push({
-      id,
+      id: randomUUID(),
       projectId: target.projectId,
       contentHash: d.image.hash,
       filename: d.path.slice(0, 1000),
@@ -271,17 +276,24 @@ async function insertBatch(
       byteSize: d.image.bytes.length,
       uploadedById: target.userId,
       uploadId: target.uploadId,
-      createdAt: now,
+      labelClassId: classId,
+      labelSource: classId ? "IMPORT" : null,
+      labelledById: classId ? target.userId : null,
+      labelledAt: classId ? now : null,
     });
-    if (classId) labels.push({ imageId: id, classId });
   }
 
   await db.$transaction(async (tx) => {
-    // skipDuplicates: a concurrent request may have inserted the same content a moment ago.
-    const inserted = await tx.image.createMany({ data: images, skipDuplicates: true });
-    summary.accepted += inserted.count;
-    summary.duplicates += images.length - inserted.count;
-    summary.labelled += await applyLabels(tx, target, labels, "IMPORT");
+    // ON CONFLICT DO NOTHING: a concurrent request may have inserted the same content a moment ago.
+    const inserted = await insertImages(tx, images);
+    summary.accepted += inserted.size;
+    summary.duplicates += images.length - inserted.size;
+    const labelled = images.filter((i) => i.labelClassId && inserted.has(i.id));
+    await insertAnnotations(
+      tx,
+      labelled.map((i) => ({ projectId: target.projectId, imageId: i.id, classId: i.labelClassId, authorId: target.userId, source: "IMPORT", createdAt: now })),
+    );
+    summary.labelled += labelled.length + (await applyLabels(tx, target, relabel, "IMPORT"));
   });
 }
 
@@ -308,9 +320,10 @@ export async function applyLabels(
       where: { id: { in: ids } },
       data: { labelClassId: classId, labelSource: source, labelledById: target.userId, labelledAt: now },
     });
-    await tx.annotation.createMany({
-      data: ids.map((imageId) => ({ projectId: target.projectId, imageId, classId, authorId: target.userId, source, createdAt: now })),
-    });
+    await insertAnnotations(
+      tx,
+      ids.map((imageId) => ({ projectId: target.projectId, imageId, classId, authorId: target.userId, source, createdAt: now.toISOString().replace("Z", "") })),
+    );
     changed += ids.length;
   }
   return changed;
