@@ -28,15 +28,16 @@ export const ImageTile = memo(function ImageTile({ image, index, labelClass, siz
         {labelClass ? (
           <>
             <span className="size-2 shrink-0 rounded-full" style={{ backgroundColor: labelClass.color }} aria-hidden="true" />
-            <span className="truncate font-medium text-slate-700" data-testid="tile-label">
+            <span className="shrink-0 font-medium text-slate-700" data-testid="tile-label">
               {labelClass.name}
             </span>
           </>
         ) : (
-          <span className="truncate text-slate-400" data-testid="tile-label">
-            {image.filename.split("/").pop()}
+          <span className="shrink-0 text-slate-400 italic" data-testid="tile-label">
+            unlabelled
           </span>
         )}
+        <span className="min-w-0 truncate text-slate-400">{image.filename.split("/").pop()}</span>
       </div>
     </button>
   );
