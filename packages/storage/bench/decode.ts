@@ -57,14 +57,25 @@ async function naiveDecode(bytes: Buffer): Promise<number> {
   return thumb.length + train.length;
 }
 
-async function rate(images: Buffer[], concurrency: number, fn: (b: Buffer) => Promise<unknown>): Promise<number> {
+/** images/s (wall clock) and CPU ms per image (user + system, all threads: robust to other load on the machine). */
+async function rate(
+  images: Buffer[],
+  concurrency: number,
+  fn: (b: Buffer) => Promise<unknown>,
+): Promise<{ perSecond: number; cpuMs: number }> {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   await mapConcurrentToArray(images, concurrency, fn);
-  return images.length / ((performance.now() - start) / 1000);
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    perSecond: images.length / ((performance.now() - start) / 1000),
+    cpuMs: (cpu.user + cpu.system) / 1000 / images.length,
+  };
 }
 
 async function main() {
   configureSharp();
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine skews wall times)`);
   console.log(
     `node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${os.cpus().length} cpus, ` +
       `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, sharp.concurrency=${sharp.concurrency()}`,
@@ -81,8 +92,9 @@ async function main() {
       const baseline = await rate(images, concurrency, naiveDecode);
       const ours = await rate(images, concurrency, (b) => decodeImage(b));
       console.log(
-        `  concurrency ${concurrency}: decodeImage ${ours.toFixed(0).padStart(6)} img/s   ` +
-          `naive ${baseline.toFixed(0).padStart(6)} img/s   ratio ${(ours / baseline).toFixed(2)}x`,
+        `  concurrency ${concurrency}: decodeImage ${ours.perSecond.toFixed(0).padStart(5)} img/s ` +
+          `(${ours.cpuMs.toFixed(2)} CPU ms/img)   naive ${baseline.perSecond.toFixed(0).padStart(5)} img/s ` +
+          `(${baseline.cpuMs.toFixed(2)} CPU ms/img)   ratio ${(ours.perSecond / baseline.perSecond).toFixed(2)}x`,
       );
     }
   }

@@ -43,15 +43,20 @@ async function* fixtureEntries(): AsyncGenerator<ZipSourceEntry> {
   }
 }
 
+let lastCpuSeconds = 0;
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const result = await fn();
+  const cpu = process.cpuUsage(cpuStart);
+  lastCpuSeconds = (cpu.user + cpu.system) / 1e6;
   return [result, (performance.now() - start) / 1000];
 }
 
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-ingest-bench-"));
   try {
+    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine skews wall times)`);
     console.log(`node ${process.version}, ${os.cpus().length} cpus, sharp ${sharp.versions.sharp}`);
     const [zipBytes, makeSeconds] = await timed(() => buffer(writeZip(fixtureEntries())));
     const zipPath = path.join(dir, "upload.zip");
@@ -91,7 +96,7 @@ async function main() {
       });
       console.log(
         `concurrency ${concurrency}: ${counts.stored} stored, ${counts.rejected} rejected, ${counts.labels} labels in ` +
-          `${seconds.toFixed(2)} s = ${(total / seconds).toFixed(0)} img/s, ` +
+          `${seconds.toFixed(2)} s = ${(total / seconds).toFixed(0)} img/s, CPU ${lastCpuSeconds.toFixed(1)} s, ` +
           `${(seconds / readSeconds).toFixed(1)}x the read-only baseline`,
       );
     }

@@ -132,17 +132,23 @@ describe("readZipArchive", () => {
     expect((await archiveError(readAll(zip, { maxEntries: 2 }))).code).toBe("too_many_entries");
   });
 
-  it("rejects encrypted entries, unknown compression methods and checksum mismatches", async () => {
+  it("rejects encrypted entries, unknown compression methods, checksum and size mismatches", async () => {
     const zip = buildZip([
       { name: "secret.png", data: Buffer.from("x"), encrypted: true },
       { name: "bzip2.png", data: Buffer.from("x"), method: 12 },
       { name: "flipped.png", data: Buffer.from("abc"), method: 0, crc: 12345 },
+      { name: "flipped-deflated.png", data: Buffer.alloc(4000, 5), crc: 12345 },
+      { name: "understated.png", data: Buffer.alloc(5000, 1), declaredSize: 1000 },
+      { name: "overstated.png", data: Buffer.alloc(5000, 1), declaredSize: 9000 },
       { name: "fine.png", data: Buffer.from("fine") },
     ]);
     expect(summary(await readAll(zip))).toEqual([
       "secret.png -> encrypted",
       "bzip2.png -> unsupported_compression",
       "flipped.png -> corrupt",
+      "flipped-deflated.png -> corrupt",
+      "understated.png -> corrupt",
+      "overstated.png -> corrupt",
       "fine.png: fine",
     ]);
   });

@@ -82,6 +82,8 @@ export async function deflatedZeros(size: number): Promise<{ compressed: Buffer;
     crc = crc32(piece, crc);
     if (!deflate.write(piece)) await new Promise((r) => deflate.once("drain", r));
   }
-  await new Promise((r) => deflate.end(r));
+  const ended = new Promise((r) => deflate.once("end", r)); // the readable side: all compressed output delivered
+  deflate.end();
+  await ended;
   return { compressed: Buffer.concat(out), crc };
 }
