@@ -12,11 +12,9 @@ import {
   type ImageStore,
   labelFromFolderPath,
   mapConcurrent,
-  originalKey,
   parseLabelsCsv,
   readZipArchive,
-  thumbnailKey,
-  trainingKey,
+  storeDecodedImage,
 } from "@fewlabel/storage";
 import { roleAtLeast } from "../roles";
 import { insertAnnotations, insertImages, type NewImageRow } from "./bulk-insert";
@@ -186,13 +184,7 @@ export async function ingestFiles(
   const decoded = mapConcurrent(expandFiles(files, summary, csv), options.concurrency ?? 4, async (c): Promise<Decoded> => {
     try {
       const image = await decodeImage(c.bytes);
-      // Content-addressed: the same bytes land under the same keys, so rewriting a key that exists is harmless and
-      // cheaper than asking first.
-      await Promise.all([
-        store.put(originalKey(image.hash), image.bytes),
-        store.put(thumbnailKey(image.hash), image.thumbnail),
-        store.put(trainingKey(image.hash), image.training),
-      ]);
+      await storeDecodedImage(store, image);
       return { ok: true, path: c.path, label: c.label, image };
     } catch (err) {
       if (err instanceof ImageRejectedError) return { ok: false, rejection: { path: c.path, code: err.code, message: err.message } };
