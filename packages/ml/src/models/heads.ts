@@ -4,6 +4,7 @@
 // the classifier is encoder -> projection layer 1 -> linear classifier, with layer 1's pretrained weights.
 import { tfl } from "../tf.js";
 import { batchNormalization } from "./batchNorm.js";
+import { seeds } from "./resnet.js";
 
 type SymbolicTensor = ReturnType<typeof tfl.input>;
 
@@ -15,10 +16,12 @@ export interface ProjectionHeadConfig {
   outputDim: number;
   /** Number of dense layers, 3 in SimCLR v2. */
   layers?: number;
+  seed?: number;
 }
 
+let nextSeed: () => number | undefined = () => undefined;
 const dense = (name: string, units: number, useBias = false) =>
-  tfl.layers.dense({ name, units, useBias, kernelInitializer: "glorotUniform" });
+  tfl.layers.dense({ name, units, useBias, kernelInitializer: tfl.initializers.glorotUniform({ seed: nextSeed() }) });
 // (SimCLR v2's last BN has no scale; tfjs-layers 4.22 cannot train a BN with scale: false, so it keeps one.)
 const bn = (name: string) => batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 
@@ -32,6 +35,7 @@ function projectionLayer(h: SymbolicTensor, i: number, units: number, last: bool
 
 export function projectionHeadGraph(h: SymbolicTensor, c: ProjectionHeadConfig, prefix = "proj"): SymbolicTensor {
   const n = c.layers ?? 3;
+  nextSeed = seeds(c.seed);
   for (let i = 0; i < n; i++) h = projectionLayer(h, i, i === n - 1 ? c.outputDim : c.hiddenDim, i === n - 1, prefix);
   return h;
 }
@@ -49,13 +53,15 @@ export interface ClassifierHeadConfig {
    * linear classifier on the encoder features.
    */
   hiddenDim: number;
+  seed?: number;
 }
 
 /** Returns logits (no softmax: losses and pseudo-labelling apply it with a temperature). */
 export function classifierHeadGraph(h: SymbolicTensor, c: ClassifierHeadConfig, prefix = "proj", clsName = "cls"): SymbolicTensor {
   let y = h;
+  nextSeed = seeds(c.seed);
   if (c.hiddenDim > 0) y = projectionLayer(y, 0, c.hiddenDim, false, prefix);
-  return tfl.layers.dense({ name: `${clsName}_logits`, units: c.numClasses, useBias: true }).apply(y) as SymbolicTensor;
+  return tfl.layers.dense({ name: `${clsName}_logits`, units: c.numClasses, useBias: true, kernelInitializer: tfl.initializers.glorotUniform({ seed: nextSeed() }) }).apply(y) as SymbolicTensor;
 }
 
 export function createClassifierHead(c: ClassifierHeadConfig, prefix = "proj", clsName = "cls"): tfl.LayersModel {

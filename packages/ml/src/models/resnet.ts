@@ -19,6 +19,8 @@ export interface EncoderConfig {
    * Default: cifar up to 64 px.
    */
   stem?: "cifar" | "imagenet";
+  /** Seed for the weight initialisers (reproducible runs); default: random. */
+  seed?: number;
 }
 
 /** CIFAR-style ResNet-18 with base width `width` (16 -> 16/32/64/128 channels). */
@@ -34,6 +36,12 @@ export function validateEncoderConfig(c: EncoderConfig): void {
 
 export const encoderFeatureDim = (c: EncoderConfig): number => c.widths[c.widths.length - 1]!;
 
+let seedCounter: (() => number | undefined) = () => undefined;
+/** Initialiser seeds for one model build: seed, seed+1, ... (undefined: unseeded). */
+export function seeds(seed: number | undefined): () => number | undefined {
+  let i = 0;
+  return () => (seed === undefined ? undefined : seed + i++);
+}
 const conv = (name: string, filters: number, kernelSize: number, strides: number) =>
   tfl.layers.conv2d({
     name,
@@ -42,7 +50,7 @@ const conv = (name: string, filters: number, kernelSize: number, strides: number
     strides,
     padding: "same",
     useBias: false,
-    kernelInitializer: "heNormal",
+    kernelInitializer: tfl.initializers.heNormal({ seed: seedCounter() }),
   });
 const bn = (name: string, zeroGamma = false) =>
   batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, gammaInitializer: zeroGamma ? "zeros" : "ones" });
@@ -51,6 +59,7 @@ const relu = (name: string) => tfl.layers.reLU({ name });
 /** Applies the encoder's layers to `x` and returns the pooled feature vector. */
 export function encoderGraph(x: SymbolicTensor, c: EncoderConfig, prefix = "enc"): SymbolicTensor {
   validateEncoderConfig(c);
+  seedCounter = seeds(c.seed);
   const stem = c.stem ?? (c.inputSize <= 64 ? "cifar" : "imagenet");
   let h: SymbolicTensor;
   if (stem === "cifar") {
