@@ -96,8 +96,7 @@ function ClassRow({ projectId, labelClass, first, last, onMove, moving }: { proj
         </form>
         <Button
           size="sm"
-          variant="ghost"
-          className="text-rose-600 hover:bg-rose-50 hover:text-rose-700"
+          variant="dangerGhost"
           loading={remove.isPending}
           onClick={() => {
             if (window.confirm(`Delete the class "${labelClass.name}"? Images labelled with it become unlabelled.`)) remove.mutate({ projectId, classId: labelClass.id });

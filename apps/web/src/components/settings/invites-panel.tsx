@@ -91,7 +91,7 @@ export function InvitesPanel({ projectId }: { projectId: string }) {
                   by {i.createdBy.name} · expires {formatDate(i.expiresAt)} · used {i.uses}
                   {i.maxUses !== null ? ` of ${i.maxUses}` : ""} {i.uses === 1 ? "time" : "times"}
                 </span>
-                <Button size="sm" variant="ghost" className="text-rose-600 hover:bg-rose-50" onClick={() => revoke.mutate({ projectId, inviteId: i.id })} disabled={revoke.isPending}>
+                <Button size="sm" variant="dangerGhost" onClick={() => revoke.mutate({ projectId, inviteId: i.id })} disabled={revoke.isPending}>
                   Revoke
                 </Button>
               </li>

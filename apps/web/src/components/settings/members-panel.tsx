@@ -95,7 +95,7 @@ function MemberRow({ member, isMe, editable, busy, onRole, onRemove }: { member:
         <>
           <RoleSelect value={member.role} onChange={onRole} disabled={busy} short label={`Role of ${member.name}`} />
           {!isMe && (
-            <Button size="sm" variant="ghost" className="text-rose-600 hover:bg-rose-50" onClick={onRemove} disabled={busy}>
+            <Button size="sm" variant="dangerGhost" onClick={onRemove} disabled={busy}>
               Remove
             </Button>
           )}
