@@ -1,5 +1,5 @@
 // One thumbnail in the grid, with its label's colour and name (or "unlabelled").
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import type { ImageListItem, LabelClass } from "~/lib/api-types";
 
 export const ImageTile = memo(function ImageTile({ image, index, labelClass, size, onOpen }: { image: ImageListItem; index: number; labelClass: LabelClass | undefined; size: number; onOpen: (index: number) => void }) {
@@ -14,14 +14,7 @@ export const ImageTile = memo(function ImageTile({ image, index, labelClass, siz
       style={{ width: size }}
     >
       <div className="relative bg-slate-100" style={{ height: size }}>
-        <img
-          src={`/api/images/${image.id}/thumbnail`}
-          alt={image.filename}
-          loading="lazy"
-          decoding="async"
-          draggable={false}
-          className="absolute inset-0 size-full object-contain"
-        />
+        <Thumbnail imageId={image.id} alt={image.filename} pixelated={Math.max(image.width, image.height) <= 64} />
         {labelClass && <span className="absolute inset-x-0 top-0 h-1" style={{ backgroundColor: labelClass.color }} aria-hidden="true" />}
       </div>
       <div className="flex h-7 items-center gap-1.5 border-t border-slate-100 px-2 text-xs">
@@ -49,5 +42,28 @@ export function TileSkeleton({ size }: { size: number }) {
       <div className="animate-pulse bg-slate-100" style={{ height: size }} />
       <div className="h-7 border-t border-slate-100" />
     </div>
+  );
+}
+
+/**
+ * The thumbnail <img>, mounted only once the tile has stayed on screen for a moment: a fast fling through 10,000
+ * images would otherwise queue hundreds of requests for tiles already gone, and the ones finally in view would wait.
+ */
+function Thumbnail({ imageId, alt, pixelated }: { imageId: string; alt: string; pixelated: boolean }) {
+  const [show, setShow] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setShow(true), 120);
+    return () => clearTimeout(t);
+  }, []);
+  if (!show) return null;
+  return (
+    <img
+      src={`/api/images/${imageId}/thumbnail`}
+      alt={alt}
+      loading="lazy"
+      decoding="async"
+      draggable={false}
+      className={`absolute inset-0 size-full object-contain ${pixelated ? "[image-rendering:pixelated]" : ""}`}
+    />
   );
 }

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { FilterBar, noFilter } from "~/components/images/filter-bar";
 import { ImageDetail } from "~/components/images/image-detail";
 import { ImageGrid } from "~/components/images/image-grid";
@@ -35,6 +35,11 @@ export default function ProjectPage() {
     setOpenIndex(null);
     setFilter(f);
   }, []);
+
+  const name = project.data?.name;
+  useEffect(() => {
+    if (name) document.title = `${name} · fewlabel`;
+  }, [name]);
 
   if (project.isPending) return <LoadingPanel label="Loading project…" />;
   if (project.isError)
