@@ -60,6 +60,21 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
   return y;
 }
 
+/** Stride-1 conv with per-side padding; negative amounts crop. Padding goes to XNNPACK (no copy). */
+function convPadded(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+  dilations: [number, number] = [1, 1],
+): tf.Tensor4D {
+  const crop = padOrCrop(x, Math.min(0, top), Math.min(0, bottom), Math.min(0, left), Math.min(0, right));
+  const pads: tf.backend_util.ExplicitPadding = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  return tf.conv2d(crop, f, 1, pads, "NHWC", dilations);
+}
+
 /** dL/dW of an NHWC conv2d as one forward convolution (XNNPACK). */
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
@@ -85,12 +100,14 @@ export function conv2dFilterGradient(
       return tf.reshape(dw, filterShape);
     }
     // x as a batch of `ci` single-"image" inputs with the examples as channels; dy as the filter.
-    const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [ci, h, w, n]
+    // [n, h, w, ci] -> [ci, h, w, n] as a 2-D transpose plus a permutation of whole n-runs: ~4x faster on
+    // wasm than one 4-D transpose.
+    const [n, h, w] = x.shape;
+    const xt = tf.transpose(tf.reshape(tf.transpose(tf.reshape(x, [n, h * w * ci])), [h, w, ci, n]), [2, 0, 1, 3]) as tf.Tensor4D;
     const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [ho, wo, n, co]
-    const bottom = (ho - 1) * sh + kh - x.shape[1] - top; // may be negative: crop instead
-    const right = (wo - 1) * sw + kw - x.shape[2] - left;
-    const xp = padOrCrop(xt, top, bottom, left, right);
-    const r = tf.conv2d(xp, dyt, 1, "valid", "NHWC", [sh, sw]); // [ci, kh, kw, co]
+    const bottom = (ho - 1) * sh + kh - h - top; // may be negative: crop instead
+    const right = (wo - 1) * sw + kw - w - left;
+    const r = convPadded(xt, dyt, top, bottom, left, right, [sh, sw]); // [ci, kh, kw, co]
     return tf.transpose(r, [1, 2, 0, 3]) as tf.Tensor4D;
   });
 }
@@ -160,9 +177,8 @@ export function conv2dInputGradient(
     const { f, rh, rw, outC } = subPixelFilter(filter.dataSync() as Float32Array, filter.shape, sh, sw, top, left);
     const uh = Math.ceil(h / sh), uw = Math.ceil(w / sw);
     // Rows of dy needed: u - d for u in [0, uh), d in [lo, hi]  ->  [-hi, uh - 1 - lo].
-    const dyp = padOrCrop(dy, rh.hi, uh - 1 - rh.lo - (ho - 1), rw.hi, uw - 1 - rw.lo - (wo - 1));
     const fT = tf.tensor4d(f, [rh.size, rw.size, filter.shape[3], outC]);
-    let dx = tf.conv2d(dyp, fT, 1, "valid"); // [n, uh, uw, sh*sw*ci]
+    let dx = convPadded(dy, fT, rh.hi, uh - 1 - rh.lo - (ho - 1), rw.hi, uw - 1 - rw.lo - (wo - 1)); // [n, uh, uw, sh*sw*ci]
     if (sh > 1 || sw > 1) {
       if (sh !== sw) throw new Error("conv2dInputGradient: unequal strides are not supported on wasm");
       // DepthToSpace as reshape + one transpose that moves whole (phase-column, channel) runs: the wasm

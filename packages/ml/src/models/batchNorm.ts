@@ -13,34 +13,64 @@ export interface BatchNormTrainResult {
   variance: tf.Tensor1D;
 }
 
+// Per-channel sums without wasm's Sum over leading axes (which transposes the whole tensor first, ~50x
+// slower): a global average pool (XNNPACK) per image, then ones[1, N] x S[N, C]. A single ones x X[M, C]
+// product is as fast only when X is a constant: the wasm backend repacks a new right-hand matrix every call.
+const onesCache = new Map<string, tf.Tensor2D>();
+function onesRow(m: number): tf.Tensor2D {
+  const key = `${tf.getBackend()}:${m}`;
+  let t = onesCache.get(key);
+  if (!t || t.isDisposed) {
+    t = tf.keep(tf.ones([1, m])) as tf.Tensor2D;
+    onesCache.set(key, t);
+  }
+  return t;
+}
+
+/** Sum over every axis but the last, as a [C] tensor. */
+export function channelSum(t: tf.Tensor): tf.Tensor1D {
+  const c = t.shape[t.rank - 1]!;
+  if (t.rank === 4 && tf.getBackend() === "wasm") {
+    const [n, h, w] = t.shape as [number, number, number, number];
+    const perImage = tf.reshape(tf.avgPool(t as tf.Tensor4D, [h, w], 1, "valid"), [n, c]);
+    return tf.reshape(tf.matMul(onesRow(n), tf.mul(perImage, h * w)), [c]) as tf.Tensor1D;
+  }
+  const m = t.size / c;
+  return tf.reshape(tf.matMul(onesRow(m), tf.reshape(t, [m, c])), [c]) as tf.Tensor1D;
+}
+
 /**
  * Training-mode batch norm over every axis but the last, with the closed-form gradient.
  * The returned batch statistics are kept outside any tidy scope: the caller disposes them.
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
-  const axes = x.shape.map((_, i) => i).slice(0, -1);
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as (t: tf.Tensor[]) => void;
-    const m = tf.moments(xi, axes);
+    const count = xi.size / xi.shape[xi.rank - 1]!;
+    const mean = tf.div(channelSum(xi), count) as tf.Tensor1D;
+    // E[x^2] - E[x]^2: one pass fewer than E[(x - mean)^2]; clamped, since rounding can make it negative.
+    const variance = tf.relu(tf.sub(tf.div(channelSum(tf.square(xi)), count), tf.square(mean))) as tf.Tensor1D;
     // customGrad runs this in a tidy; the statistics are kept for the caller (moving averages).
-    stats = { mean: tf.keep(m.mean) as tf.Tensor1D, variance: tf.keep(m.variance) as tf.Tensor1D };
-    const y = tf.batchNorm(xi, m.mean, m.variance, b, g, epsilon);
-    save([xi, m.mean, m.variance, g]);
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    const rstd = tf.rsqrt(tf.add(variance, epsilon));
+    const a = tf.mul(g, rstd); // y = x * a + (beta - mean * a)
+    const y = tf.add(tf.mul(xi, a), tf.sub(b, tf.mul(mean, a)));
+    save([xi, mean, rstd, g]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mean, variance, gs] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        const count = xs.size / xs.shape[xs.rank - 1]!;
-        const xhat = tf.batchNorm(xs, mean, variance, undefined, undefined, epsilon);
-        const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, xhat), axes);
-        const scale = tf.mul(gs, tf.rsqrt(tf.add(variance, epsilon))); // gamma * rstd, per channel
-        // dx = scale * dy - scale * mean(dy) - scale * mean(dy * xhat) * xhat
-        const a = tf.mul(scale, tf.div(dgamma, -count));
-        const c = tf.mul(scale, tf.div(dbeta, -count));
-        const dx = tf.add(tf.add(tf.mul(dy, scale), tf.mul(xhat, a)), c);
+        const [xs, mu, rs, gs] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const n = xs.size / xs.shape[xs.rank - 1]!;
+        // With xhat = (x - mu) * rs:  dbeta = sum(dy),  dgamma = sum(dy * xhat) = rs * (sum(dy * x) - mu * dbeta),
+        // dx = gamma * rs * (dy - dbeta / n - xhat * dgamma / n) = dy * k1 + x * k2 + k3.
+        const dbeta = channelSum(dy);
+        const dgamma = tf.mul(rs, tf.sub(channelSum(tf.mul(dy, xs)), tf.mul(mu, dbeta))) as tf.Tensor1D;
+        const k1 = tf.mul(gs, rs);
+        const k2 = tf.neg(tf.div(tf.mul(tf.mul(k1, rs), dgamma), n));
+        const k3 = tf.sub(tf.neg(tf.div(tf.mul(k1, dbeta), n)), tf.mul(k2, mu));
+        const dx = tf.add(tf.add(tf.mul(dy, k1), tf.mul(xs, k2)), k3);
         return [dx, dgamma, dbeta];
       },
     };

@@ -1,0 +1,146 @@
+// SimCLR training-step and forward throughput of the reference model on every available backend, next to
+// the stock tfjs `cpu` backend in the same run.
+//   npx tsx packages/ml/bench/train.ts [--backends=wasm,cpu] [--steps=3] [--batch=128] [--cpu-batch=4]
+//                                      [--inputs=32x32x3,28x28x1] [--forward-batch=256]
+// Reference model: CIFAR-style ResNet-18, base width 16 (16/32/64/128), 3-layer projection head (128-128-128),
+// NT-Xent (T = 0.5), Adam. One step = both views of `batch` pairs (2 x batch images counted), forward +
+// backward + update; augmentation is not timed (inputs are pre-made random views), as in bench/torch_ref.py.
+// Last line: one JSON object with every figure.
+import { tf } from "../src/tf.js";
+import { selectBackend, type BackendName } from "../src/backend/select.js";
+import { createEncoder, resnet18Config } from "../src/models/resnet.js";
+import { createProjectionHead } from "../src/models/heads.js";
+import { ntXentLoss } from "../src/losses/ntXent.js";
+import { variablesOf } from "../src/stages/common.js";
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
+const num = (k: string, d: number) => Number(args.get(k) ?? process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`] ?? d);
+const steps = num("steps", 3);
+const batch = num("batch", 128);
+const cpuBatch = num("cpu-batch", 4);
+const forwardBatch = num("forward-batch", 256);
+const inputs = (args.get("inputs") ?? "32x32x3,28x28x1").split(",").map((s) => s.split("x").map(Number) as [number, number, number]);
+const requested = (args.get("backends") ?? process.env.BENCH_BACKENDS ?? "tensorflow,webgpu,wasm,cpu").split(",") as BackendName[];
+
+interface Result {
+  backend: string;
+  detail: string;
+  input: string;
+  trainImagesPerSecond: number;
+  forwardImagesPerSecond: number;
+  batch: number;
+  forwardBatch: number;
+  steps: number;
+}
+
+function log(s: string) {
+  console.log(s);
+}
+
+async function benchOne(backend: string, detail: string, [h, w, c]: [number, number, number], pairs: number, nSteps: number, fwdBatch: number): Promise<Result> {
+  const cfg = resnet18Config(h, c as 1 | 3, 16);
+  const encoder = createEncoder(cfg, "benc");
+  const head = createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj");
+  const optimizer = tf.train.adam(1e-3);
+  const vars = variablesOf(encoder, head);
+  const views = tf.randomUniform([2 * pairs, h, w, c], 0, 1, "float32", 1) as tf.Tensor4D;
+  const step = () =>
+    tf.tidy(() => {
+      const cost = optimizer.minimize(
+        () => {
+          const z = head.apply(encoder.apply(views, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+          const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+          return ntXentLoss(z1, z2, 0.5);
+        },
+        true,
+        vars,
+      );
+      return cost!.dataSync()[0]!;
+    });
+  const t0 = performance.now();
+  // Warm-up (shader compilation, wasm operator setup, memory growth); the stock cpu backend needs none and
+  // is far too slow to spend a step on.
+  if (backend !== "cpu") step();
+  const warm = performance.now() - t0;
+  const t1 = performance.now();
+  let loss = 0;
+  for (let i = 0; i < nSteps; i++) loss = step();
+  const trainMs = (performance.now() - t1) / nSteps;
+  const x = tf.randomUniform([fwdBatch, h, w, c], 0, 1, "float32", 2) as tf.Tensor4D;
+  const fwd = () => tf.tidy(() => (encoder.apply(x, { training: false }) as tf.Tensor).dataSync());
+  if (backend !== "cpu") fwd();
+  const fwdSteps = backend === "cpu" ? 1 : Math.max(2, nSteps);
+  const t2 = performance.now();
+  for (let i = 0; i < fwdSteps; i++) fwd();
+  const fwdMs = (performance.now() - t2) / fwdSteps;
+  const r: Result = {
+    backend,
+    detail,
+    input: `${h}x${w}x${c}`,
+    trainImagesPerSecond: round((2 * pairs * 1000) / trainMs),
+    forwardImagesPerSecond: round((fwdBatch * 1000) / fwdMs),
+    batch: pairs,
+    forwardBatch: fwdBatch,
+    steps: nSteps,
+  };
+  log(
+    `${backend.padEnd(10)} ${r.input.padEnd(8)} train ${String(r.trainImagesPerSecond).padStart(8)} img/s (batch ${pairs} pairs = ${2 * pairs} images, ${nSteps} steps of ${trainMs.toFixed(0)} ms, warm-up ${warm.toFixed(0)} ms, loss ${loss.toFixed(3)})` +
+      `   forward ${String(r.forwardImagesPerSecond).padStart(8)} img/s (batch ${fwdBatch})`,
+  );
+  tf.dispose([views, x]);
+  optimizer.dispose();
+  encoder.dispose();
+  head.dispose();
+  return r;
+}
+
+const round = (v: number) => Number(v.toPrecision(v >= 100 ? 4 : 3));
+
+const results: Result[] = [];
+const skipped: { backend: string; reason: string }[] = [];
+for (const name of requested) {
+  let detail = "";
+  try {
+    const rep = await selectBackend({ order: [name], allowSoftwareWebGPU: process.env.FEWLABEL_TF_BACKEND === "webgpu" || args.has("software-webgpu") });
+    detail = rep.detail;
+  } catch (e) {
+    skipped.push({ backend: name, reason: (e as Error).message.split("\n")[0]! });
+    log(`${name.padEnd(10)} unavailable: ${(e as Error).message.split("\n")[0]}`);
+    continue;
+  }
+  log(`${name.padEnd(10)} ${detail}`);
+  const stock = name === "cpu";
+  for (const input of inputs) {
+    try {
+      results.push(await benchOne(name, detail, input, stock ? cpuBatch : batch, stock ? 1 : steps, stock ? Math.max(cpuBatch * 2, 8) : forwardBatch));
+    } catch (e) {
+      skipped.push({ backend: name, reason: `${input.join("x")}: ${(e as Error).message.split("\n")[0]}` });
+      log(`${name} ${input.join("x")} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input);
+const wasm = at("wasm"), cpu = at("cpu");
+const summary = {
+  model: "CIFAR ResNet-18 (widths 16/32/64/128, 3x3 stem, no max-pool) + 3-layer projection head 128-128-128, NT-Xent T=0.5, Adam",
+  results: results.map(({ backend, input, trainImagesPerSecond, forwardImagesPerSecond, batch, forwardBatch, detail }) => ({
+    backend,
+    input,
+    trainImagesPerSecond,
+    forwardImagesPerSecond,
+    batch,
+    forwardBatch,
+    detail,
+  })),
+  wasmOverCpu: wasm && cpu ? round(wasm.trainImagesPerSecond / cpu.trainImagesPerSecond) : null,
+  wasmOverCpuForward: wasm && cpu ? round(wasm.forwardImagesPerSecond / cpu.forwardImagesPerSecond) : null,
+  skipped,
+  note: "batch = image pairs per training step (2 x batch images counted); forwardBatch = images per inference call",
+};
+console.log(JSON.stringify(summary));
