@@ -3,7 +3,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { createFewlabelServer, listen } from "./src/server/create-server";
+import { createFewlabelServer } from "./src/server/create-server";
 import { openServices } from "./src/server/services";
 
 const dev = process.argv.includes("--dev") || process.env.NODE_ENV === "development";
@@ -15,17 +15,21 @@ async function main() {
   console.log(`fewlabel: database: ${services.database.describe}; images in ${path.join(services.dataDir, "images")}`);
   const app = next({ dev, dir });
   await app.prepare();
-  const server = createFewlabelServer({ db: services.database.prisma, store: services.store, pages: app.getRequestHandler() });
-  const address = await listen(server, port);
-  console.log(`fewlabel: ready on http://localhost:${address.port}`);
+  const web = await createFewlabelServer({
+    db: services.database.prisma,
+    store: services.store,
+    pages: app.getRequestHandler(),
+    redisUrl: process.env.REDIS_URL || undefined,
+  });
+  const address = await web.listen(port);
+  console.log(`fewlabel: ready on http://localhost:${address.port}${process.env.REDIS_URL ? " (socket.io rooms shared through Redis)" : ""}`);
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     console.log(`fewlabel: ${signal}, shutting down`);
-    server.close();
-    server.closeAllConnections();
+    await web.close().catch(() => {});
     await app.close().catch(() => {});
     await services.database.close();
     process.exit(0);

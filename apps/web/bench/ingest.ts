@@ -11,7 +11,7 @@ import { fashionMnistAvailable, imageAt, loadFashionMnist } from "@fewlabel/data
 import { openPglite } from "@fewlabel/db";
 import { decodeImage, LocalImageStore, mapConcurrentToArray } from "@fewlabel/storage";
 import sharp from "sharp";
-import { createFewlabelServer, listen } from "../src/server/create-server";
+import { createFewlabelServer } from "../src/server/create-server";
 import { TestUser } from "../test/harness";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
@@ -73,8 +73,8 @@ async function main() {
   console.log(`photos: ${PHOTOS} x ${1632}x${1224} JPEG, ${photoMb.toFixed(0)} MB in all`);
 
   const db = await openPglite(path.join(dir, "pglite"));
-  const server = createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")) });
-  const { port } = await listen(server, 0, "127.0.0.1");
+  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")) });
+  const { port } = await web.listen(0, "127.0.0.1");
   const user = await TestUser.signUp(`http://127.0.0.1:${port}`, "bench@example.com");
   const { id: projectId } = await user.trpc.projects.create.mutate({ name: "bench" });
 
@@ -88,8 +88,7 @@ async function main() {
   console.log(`baseline (decodeImage only, same files, concurrency 4): small ${(SMALL / baseSmall).toFixed(0)} img/s, photos ${(PHOTOS / basePhotos).toFixed(1)} photos/s`);
   console.log(`full path reaches ${((SMALL / smallRun.seconds / (SMALL / baseSmall)) * 100).toFixed(0)}% of decode-only speed for small images, ${((PHOTOS / photoRun.seconds / (PHOTOS / basePhotos)) * 100).toFixed(0)}% for photos`);
 
-  server.closeAllConnections();
-  server.close();
+  await web.close();
   await db.close();
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(

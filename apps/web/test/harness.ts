@@ -1,7 +1,6 @@
 // Starts a real fewlabel HTTP server (api only, no Next.js) on a fresh database and talks to it like a browser would:
 // real HTTP, a cookie jar per user, the real tRPC client.
 import fs from "node:fs";
-import type http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import type { AppRouter } from "@fewlabel/api";
@@ -9,28 +8,28 @@ import { openTestDatabase, type TestDatabaseKind } from "@fewlabel/db/testing";
 import { LocalImageStore } from "@fewlabel/storage";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
-import { createFewlabelServer, listen } from "../src/server/create-server";
+import { createFewlabelServer, type FewlabelServer } from "../src/server/create-server";
 
 export interface TestServer {
   baseUrl: string;
-  server: http.Server;
+  web: FewlabelServer;
   close(): Promise<void>;
   db: Awaited<ReturnType<typeof openTestDatabase>>;
 }
 
-export async function startTestServer(kind: TestDatabaseKind): Promise<TestServer> {
-  const db = await openTestDatabase(kind);
+/** A server on a fresh database, or on `shared` (another instance's database, for multi-instance tests). */
+export async function startTestServer(kind: TestDatabaseKind, opts: { redisUrl?: string; shared?: TestServer } = {}): Promise<TestServer> {
+  const db = opts.shared?.db ?? (await openTestDatabase(kind));
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
-  const server = createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir) });
-  const address = await listen(server, 0, "127.0.0.1");
+  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir), redisUrl: opts.redisUrl });
+  const address = await web.listen(0, "127.0.0.1");
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,
-    server,
+    web,
     db,
     async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await db.close();
+      await web.close();
+      if (!opts.shared) await db.close();
       fs.rmSync(storeDir, { recursive: true, force: true });
     },
   };

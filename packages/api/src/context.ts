@@ -3,10 +3,13 @@
 import type { PrismaClient } from "@fewlabel/db";
 import type { ImageStore } from "@fewlabel/storage";
 import type { ResolvedSession } from "./auth/sessions";
+import type { Broadcaster } from "./broadcast";
 
 export interface ApiServices {
   db: PrismaClient;
   store: ImageStore;
+  /** Announces project changes live (socket.io rooms in the web server). */
+  broadcaster?: Broadcaster;
 }
 
 export interface ApiContext extends ApiServices {

@@ -6,3 +6,9 @@ export { ingestFiles, type IncomingFile, type IngestSummary } from "./services/i
 export { permissions, roleAtLeast } from "./roles";
 export { SESSION_COOKIE, resolveSession, readCookie } from "./auth/sessions";
 export { requireProjectAccess, AccessError } from "./access";
+export { type Broadcaster, silentBroadcaster } from "./broadcast";
+export { isForeignOrigin } from "./auth/csrf";
+export { claimNextImage, LabellingError, purgeExpiredLeases, releaseLeases, renewLeases, setLabel, setLabels, undoLast } from "./services/labelling";
+export { appendEvents, eventsSince } from "./services/project-events";
+export { resolveLabel } from "./services/resolve-label";
+export { type Permission } from "./roles";

@@ -25,3 +25,14 @@ export function isCrossSiteRequest(method: string, headers: RequestHeaders): boo
   const host = headers["x-forwarded-host"] ?? headers.host;
   return originHost !== host;
 }
+
+/** For WebSocket/polling handshakes (GET requests): refuse pages from another origin (cross-site WebSocket hijacking). */
+export function isForeignOrigin(headers: RequestHeaders): boolean {
+  const origin = headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== (headers["x-forwarded-host"] ?? headers.host);
+  } catch {
+    return true;
+  }
+}

@@ -13,6 +13,7 @@ import type { ResolvedSession } from "../auth/sessions";
 import type { ApiServices } from "../context";
 import { HttpError } from "../errors";
 import { type IncomingFile, ingestFiles, type Rejection } from "../services/ingest";
+import { announce } from "../services/project-events";
 import { sendError } from "./respond";
 
 export const uploadLimits = {
@@ -132,6 +133,11 @@ export async function handleUploadFiles(req: IncomingMessage, res: ServerRespons
       },
     );
     summary.rejected.unshift(...received.rejected);
+    if (summary.accepted > 0 || summary.labelled > 0) {
+      await announce(services, upload.projectId, { id: access.userId, name: session!.user.name }, [
+        { type: "images.added", data: { count: summary.accepted, labelled: summary.labelled } },
+      ]);
+    }
     res.end(`${JSON.stringify({ type: "done", ...summary })}\n`);
   } catch (err) {
     if (res.headersSent) res.end(`${JSON.stringify({ type: "error", error: "The server failed while storing this batch; images already listed as accepted are kept." })}\n`);

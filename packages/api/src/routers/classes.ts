@@ -2,7 +2,13 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { Prisma } from "@fewlabel/db";
+import type { ApiServices } from "../context";
+import { announce } from "../services/project-events";
 import { projectProcedure, router } from "../trpc";
+
+/** Owners edit classes; every open client refetches them on this event. */
+const classesChanged = (ctx: ApiServices & { access: { projectId: string }; user: { id: string; name: string } }) =>
+  announce(ctx, ctx.access.projectId, ctx.user, [{ type: "classes.changed", data: {} }]);
 
 export const classFields = z.object({
   name: z.string().trim().min(1, "Name the class.").max(80),
@@ -40,9 +46,11 @@ export const classesRouter = router({
     .input(classFields)
     .mutation(async ({ ctx, input }) => {
       const position = await ctx.db.labelClass.count({ where: { projectId: ctx.access.projectId } });
-      return ctx.db.labelClass
+      const created = await ctx.db.labelClass
         .create({ data: { projectId: ctx.access.projectId, name: input.name, color: input.color, hotkey: input.hotkey ?? null, position } })
         .catch(conflict);
+      await classesChanged(ctx);
+      return created;
     }),
 
   update: projectProcedure("manageClasses")
@@ -53,6 +61,7 @@ export const classesRouter = router({
         .updateMany({ where: { id: classId, projectId: ctx.access.projectId }, data })
         .catch(conflict);
       if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Class not found." });
+      await classesChanged(ctx);
       return ctx.db.labelClass.findUniqueOrThrow({ where: { id: classId } });
     }),
 
@@ -62,6 +71,7 @@ export const classesRouter = router({
       // Images labelled with the class become unlabelled (FK ON DELETE SET NULL); their history keeps the event.
       const deleted = await ctx.db.labelClass.deleteMany({ where: { id: input.classId, projectId: ctx.access.projectId } });
       if (deleted.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Class not found." });
+      await classesChanged(ctx);
       return { ok: true };
     }),
 
@@ -73,6 +83,7 @@ export const classesRouter = router({
           ctx.db.labelClass.updateMany({ where: { id, projectId: ctx.access.projectId }, data: { position } }),
         ),
       );
+      await classesChanged(ctx);
       return { ok: true };
     }),
 });

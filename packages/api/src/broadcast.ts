@@ -1,0 +1,9 @@
+// How the api announces project changes to open browsers without depending on socket.io: the web server plugs its
+// socket.io rooms in; tests and scripts can leave the default, which drops events (they are in the log anyway).
+import type { ProjectEvent } from "@fewlabel/realtime";
+
+export interface Broadcaster {
+  publish(events: readonly ProjectEvent[]): void;
+}
+
+export const silentBroadcaster: Broadcaster = { publish() {} };

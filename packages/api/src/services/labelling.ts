@@ -1,0 +1,225 @@
+// Labelling: an annotator's vote on an image, bulk votes, undo, and the work queue (claimNextImage with leases).
+// Every change is one transaction that records the vote and its history, re-resolves the image's label
+// (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
+import type { Prisma, PrismaClient } from "@fewlabel/db";
+import type { ClaimResult, ImageRef, LabelChange, ProjectEvent } from "@fewlabel/realtime";
+import { type Actor, appendEvents } from "./project-events";
+import { resolveLabel } from "./resolve-label";
+
+export class LabellingError extends Error {
+  constructor(
+    readonly code: "not_found" | "conflict" | "bad_request",
+    message: string,
+  ) {
+    super(message);
+    this.name = "LabellingError";
+  }
+}
+
+export interface Labeller {
+  projectId: string;
+  actor: Actor;
+}
+
+interface VoteInput {
+  imageId: string;
+  classId: string | null;
+  unsure: boolean;
+}
+
+async function assertClassInProject(tx: Prisma.TransactionClient, projectId: string, classId: string | null) {
+  if (classId === null) return;
+  const found = await tx.labelClass.count({ where: { id: classId, projectId } });
+  if (found === 0) throw new LabellingError("not_found", "That class does not exist in this project.");
+}
+
+/** Records votes and returns their label changes (without seq; the caller appends them as events). */
+async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], opts: { clientLabelId: string | null; undoOf: bigint | null; firstSeq: number }): Promise<LabelChange[]> {
+  const imageIds = votes.map((v) => v.imageId);
+  const images = await tx.image.findMany({ where: { id: { in: imageIds }, projectId: who.projectId }, select: { id: true, labelClassId: true } });
+  if (images.length !== new Set(imageIds).size) throw new LabellingError("not_found", "Image not found in this project.");
+  const before = new Map(images.map((i) => [i.id, i.labelClassId]));
+  const mine = new Map(
+    (await tx.vote.findMany({ where: { imageId: { in: imageIds }, userId: who.actor.id }, select: { imageId: true, classId: true } })).map((v) => [v.imageId, v.classId]),
+  );
+  const now = new Date();
+  const changes: LabelChange[] = [];
+  for (const [i, v] of votes.entries()) {
+    const seq = BigInt(opts.firstSeq + i);
+    const previousClassId = mine.get(v.imageId) ?? null;
+    await tx.vote.upsert({
+      where: { imageId_userId: { imageId: v.imageId, userId: who.actor.id } },
+      create: { imageId: v.imageId, userId: who.actor.id, projectId: who.projectId, classId: v.classId, unsure: v.unsure, seq, updatedAt: now },
+      update: { classId: v.classId, unsure: v.unsure, seq, updatedAt: now },
+    });
+    const annotation = await tx.annotation.create({
+      data: {
+        projectId: who.projectId,
+        imageId: v.imageId,
+        classId: v.classId,
+        authorId: who.actor.id,
+        source: "HUMAN",
+        seq,
+        unsure: v.unsure,
+        previousClassId,
+        clientLabelId: opts.clientLabelId && votes.length === 1 ? opts.clientLabelId : null,
+        undoOf: opts.undoOf,
+        createdAt: now,
+      },
+      select: { id: true },
+    });
+    const all = await tx.vote.findMany({ where: { imageId: v.imageId }, select: { userId: true, classId: true, unsure: true, seq: true } });
+    const r = resolveLabel(all);
+    await tx.image.update({
+      where: { id: v.imageId },
+      data: {
+        labelClassId: r.classId,
+        labelSource: r.classId ? "HUMAN" : null,
+        labelledById: r.decidedBy,
+        labelledAt: r.classId ? now : null,
+        voteCount: r.voteCount,
+        disagreement: r.disagreement,
+      },
+    });
+    changes.push({
+      imageId: v.imageId,
+      userId: who.actor.id,
+      classId: v.classId,
+      unsure: v.unsure,
+      previousClassId,
+      resolvedClassId: r.classId,
+      previousResolvedClassId: before.get(v.imageId) ?? null,
+      votes: r.voteCount,
+      disagreement: r.disagreement,
+      annotationId: annotation.id.toString(),
+      undo: opts.undoOf !== null,
+    });
+  }
+  // The annotator is done with these images: free their leases.
+  await tx.lease.deleteMany({ where: { imageId: { in: imageIds }, userId: who.actor.id } });
+  return changes;
+}
+
+async function nextSeq(tx: Prisma.TransactionClient, projectId: string): Promise<number> {
+  const p = await tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { seq: true } });
+  return Number(p.seq) + 1;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === "P2002" || /unique constraint/i.test(String((err as Error).message));
+}
+
+/** One vote. A request retried with the same clientLabelId is applied once (`duplicate: true` the second time). */
+export async function setLabel(db: PrismaClient, who: Labeller, req: VoteInput & { clientLabelId: string }): Promise<{ events: ProjectEvent[]; annotationId: string; duplicate: boolean }> {
+  const existing = await db.annotation.findUnique({ where: { clientLabelId: req.clientLabelId }, select: { id: true, seq: true, projectId: true } });
+  if (existing) return { events: [], annotationId: existing.id.toString(), duplicate: true };
+  try {
+    return await db.$transaction(async (tx) => {
+      await assertClassInProject(tx, who.projectId, req.classId);
+      const changes = await castVotes(tx, who, [req], { clientLabelId: req.clientLabelId, undoOf: null, firstSeq: await nextSeq(tx, who.projectId) });
+      const events = await appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
+      return { events, annotationId: changes[0]!.annotationId, duplicate: false };
+    });
+  } catch (err) {
+    // Two deliveries of the same retried request raced: the other one won.
+    if (isUniqueViolation(err)) {
+      const again = await db.annotation.findUnique({ where: { clientLabelId: req.clientLabelId }, select: { id: true } });
+      if (again) return { events: [], annotationId: again.id.toString(), duplicate: true };
+    }
+    throw err;
+  }
+}
+
+/** The same vote on many images (grid bulk labelling), as one transaction. */
+export async function setLabels(db: PrismaClient, who: Labeller, imageIds: string[], classId: string | null): Promise<ProjectEvent[]> {
+  const unique = [...new Set(imageIds)];
+  return db.$transaction(async (tx) => {
+    await assertClassInProject(tx, who.projectId, classId);
+    const changes = await castVotes(tx, who, unique.map((imageId) => ({ imageId, classId, unsure: false })), { clientLabelId: null, undoOf: null, firstSeq: await nextSeq(tx, who.projectId) });
+    return appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
+  });
+}
+
+/**
+ * Undoes the caller's latest change in the project: their vote on that image goes back to what it was before. Only
+ * the caller's own vote changes, so a teammate's later label on the same image is never clobbered; the image's label
+ * is re-resolved from everyone's votes.
+ */
+export async function undoLast(db: PrismaClient, who: Labeller): Promise<{ events: ProjectEvent[]; imageId: string; classId: string | null }> {
+  return db.$transaction(async (tx) => {
+    const undone = await tx.annotation.findMany({ where: { projectId: who.projectId, authorId: who.actor.id, undoOf: { not: null } }, select: { undoOf: true } });
+    const undoneIds = new Set(undone.map((u) => u.undoOf!));
+    const candidates = await tx.annotation.findMany({
+      where: { projectId: who.projectId, authorId: who.actor.id, source: "HUMAN", undoOf: null },
+      orderBy: { id: "desc" },
+      take: undoneIds.size + 1,
+      select: { id: true, imageId: true, previousClassId: true },
+    });
+    const last = candidates.find((c) => !undoneIds.has(c.id));
+    if (!last) throw new LabellingError("conflict", "Nothing to undo.");
+    const exists = await tx.labelClass.count({ where: { id: last.previousClassId ?? "", projectId: who.projectId } });
+    const classId = last.previousClassId && exists ? last.previousClassId : null;
+    const changes = await castVotes(tx, who, [{ imageId: last.imageId, classId, unsure: false }], { clientLabelId: null, undoOf: last.id, firstSeq: await nextSeq(tx, who.projectId) });
+    const events = await appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
+    return { events, imageId: last.imageId, classId };
+  });
+}
+
+const imageRefSelect = { id: true, filename: true, width: true, height: true, labelClassId: true } as const;
+
+/**
+ * Hands the annotator an image nobody else is working on: it still needs votes (fewer than the project's
+ * annotators-per-image, counting others' live leases), carries no label from an import or a model, and this
+ * annotator has neither voted on it nor skipped it. Claims in one project are serialised by an advisory lock, so
+ * concurrent claims (on one server or several) never hand out the same image beyond the overlap asked for.
+ */
+export async function claimNextImage(db: PrismaClient, who: Labeller, skip: string[]): Promise<ClaimResult> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${who.projectId}))`;
+    const project = await tx.project.findUniqueOrThrow({ where: { id: who.projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+    const k = project.annotatorsPerImage;
+    const me = who.actor.id;
+    const candidates = await tx.$queryRaw<{ id: string }[]>`
+      SELECT i.id FROM "Image" i
+      WHERE i."projectId" = ${who.projectId}
+        AND i."voteCount" < ${k}
+        AND (i."labelSource" IS NULL OR i."labelSource" = 'HUMAN')
+        AND NOT (i.id = ANY(${skip}::text[]))
+        AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me})
+        AND NOT EXISTS (SELECT 1 FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" = ${me} AND l."expiresAt" > now())
+        AND i."voteCount" + (SELECT count(*) FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" <> ${me} AND l."expiresAt" > now()) < ${k}
+      ORDER BY i."createdAt", i.id
+      LIMIT 4`;
+    const remaining = await tx.image.count({ where: { projectId: who.projectId, voteCount: { lt: k }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] } });
+    const first = candidates[0];
+    if (!first) return { image: null, leaseExpiresAt: null, prefetch: [], remaining };
+    const expiresAt = new Date(Date.now() + project.leaseSeconds * 1000);
+    await tx.lease.upsert({
+      where: { imageId_userId: { imageId: first.id, userId: me } },
+      create: { imageId: first.id, userId: me, projectId: who.projectId, expiresAt },
+      update: { expiresAt },
+    });
+    const refs = await tx.image.findMany({ where: { id: { in: candidates.map((c) => c.id) } }, select: imageRefSelect });
+    const byId = new Map(refs.map((r) => [r.id, r as ImageRef]));
+    return {
+      image: byId.get(first.id)!,
+      leaseExpiresAt: expiresAt.toISOString(),
+      prefetch: candidates.slice(1).map((c) => byId.get(c.id)!).filter(Boolean),
+      remaining,
+    };
+  });
+}
+
+/** Keeps the annotator's leases alive while they work. */
+export async function renewLeases(db: PrismaClient, projectId: string, userId: string, leaseSeconds: number): Promise<void> {
+  await db.lease.updateMany({ where: { projectId, userId, expiresAt: { gt: new Date() } }, data: { expiresAt: new Date(Date.now() + leaseSeconds * 1000) } });
+}
+
+export async function releaseLeases(db: PrismaClient, userId: string, imageIds: string[]): Promise<void> {
+  if (imageIds.length === 0) return;
+  await db.lease.deleteMany({ where: { userId, imageId: { in: imageIds } } });
+}
+
+export async function purgeExpiredLeases(db: PrismaClient): Promise<number> {
+  return (await db.lease.deleteMany({ where: { expiresAt: { lte: new Date() } } })).count;
+}

@@ -1,0 +1,53 @@
+// The ordered change log of a project. `appendEvents` hands out the project's next sequence numbers inside the
+// caller's transaction (the UPDATE takes the project row's lock, so concurrent writers, on one server or several,
+// are ordered by the database) and stores the events for catch-up; `eventsSince` replays them.
+import type { Prisma, PrismaClient } from "@fewlabel/db";
+import type { ProjectEvent, ProjectEventType } from "@fewlabel/realtime";
+
+export type NewEvent = { type: ProjectEventType; data: unknown };
+
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+/** Replays at most this many events to a reconnecting client; beyond that it refetches. */
+export const MAX_REPLAY = 5000;
+
+export async function appendEvents(tx: Prisma.TransactionClient, projectId: string, actor: Actor, events: NewEvent[]): Promise<ProjectEvent[]> {
+  if (events.length === 0) return [];
+  const [row] = await tx.$queryRaw<{ seq: bigint }[]>`UPDATE "Project" SET seq = seq + ${events.length} WHERE id = ${projectId} RETURNING seq`;
+  if (!row) throw new Error("Project not found.");
+  const first = Number(row.seq) - events.length + 1;
+  const at = new Date();
+  const out = events.map((e, i) => ({ type: e.type, seq: first + i, projectId, at: at.toISOString(), actor, data: e.data }) as ProjectEvent);
+  await tx.$executeRaw`
+    INSERT INTO "ProjectEvent" ("projectId", "seq", "type", "payload", "actorId", "createdAt")
+    SELECT ${projectId}, x.seq, x.type, x.payload, ${actor.id}, ${at}
+    FROM jsonb_to_recordset(${JSON.stringify(out.map((e) => ({ seq: e.seq, type: e.type, payload: e })))}::jsonb)
+      AS x(seq bigint, type text, payload jsonb)`;
+  return out;
+}
+
+export async function eventsSince(db: PrismaClient, projectId: string, sinceSeq: number): Promise<{ events: ProjectEvent[]; reset: boolean; seq: number }> {
+  const project = await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { seq: true } });
+  const seq = Number(project.seq);
+  if (seq - sinceSeq > MAX_REPLAY || sinceSeq > seq) return { events: [], reset: true, seq };
+  const rows = await db.projectEvent.findMany({
+    where: { projectId, seq: { gt: BigInt(sinceSeq), lte: BigInt(seq) } },
+    orderBy: { seq: "asc" },
+    select: { payload: true },
+  });
+  return { events: rows.map((r) => r.payload as unknown as ProjectEvent), reset: false, seq };
+}
+
+/** Appends events in their own transaction and broadcasts them: for changes that are not themselves transactional. */
+export async function announce(
+  services: { db: PrismaClient; broadcaster?: { publish(events: readonly ProjectEvent[]): void } },
+  projectId: string,
+  actor: Actor,
+  events: NewEvent[],
+): Promise<void> {
+  const out = await services.db.$transaction((tx) => appendEvents(tx, projectId, actor, events));
+  services.broadcaster?.publish(out);
+}

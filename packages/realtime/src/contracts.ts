@@ -1,0 +1,123 @@
+// The wire protocol of live collaboration: every socket.io event between browser, server and trainer, as zod
+// schemas. The server validates everything it receives against these; clients get the same types.
+//
+// Ordering: the server is the single source of truth. Every change to a project gets the project's next sequence
+// number (`seq`) and is broadcast as a ProjectEvent; a client that saw seq N and reconnects asks for everything
+// after N (`project:join` with `sinceSeq`), so it misses nothing and never reloads.
+import { z } from "zod";
+
+export const id = z.uuid();
+
+export const labelChange = z.object({
+  imageId: id,
+  userId: id,
+  /** The author's new vote; null withdraws it. */
+  classId: id.nullable(),
+  unsure: z.boolean(),
+  /** The author's vote before this change (what "undo" goes back to). */
+  previousClassId: id.nullable(),
+  /** The image's label after resolving all votes (see packages/api/src/services/resolve-label.ts). */
+  resolvedClassId: id.nullable(),
+  previousResolvedClassId: id.nullable(),
+  votes: z.number().int(),
+  disagreement: z.boolean(),
+  annotationId: z.string(),
+  undo: z.boolean(),
+});
+export type LabelChange = z.infer<typeof labelChange>;
+
+export const projectEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("label"), seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }), data: labelChange }),
+  z.object({
+    type: z.literal("images.added"),
+    seq: z.number().int(),
+    projectId: id,
+    at: z.string(),
+    actor: z.object({ id, name: z.string() }),
+    data: z.object({ count: z.number().int(), labelled: z.number().int() }),
+  }),
+  z.object({ type: z.literal("classes.changed"), seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }), data: z.object({}) }),
+]);
+export type ProjectEvent = z.infer<typeof projectEvent>;
+export type ProjectEventType = ProjectEvent["type"];
+
+export const presenceEntry = z.object({ userId: id, name: z.string(), imageId: id.nullable(), connections: z.number().int() });
+export type PresenceEntry = z.infer<typeof presenceEntry>;
+
+export const imageRef = z.object({ id, filename: z.string(), width: z.number().int(), height: z.number().int(), labelClassId: id.nullable() });
+export type ImageRef = z.infer<typeof imageRef>;
+
+// ---- client -> server payloads ----
+export const joinRequest = z.object({ projectId: id, sinceSeq: z.number().int().min(0).nullable().default(null) });
+export const projectRequest = z.object({ projectId: id });
+export const claimRequest = z.object({ projectId: id, skip: z.array(id).max(1000).default([]) });
+export const releaseRequest = z.object({ projectId: id, imageId: id });
+export const labelRequest = z.object({
+  projectId: id,
+  imageId: id,
+  classId: id.nullable(),
+  unsure: z.boolean().default(false),
+  /** Chosen by the client; a retried request with the same id is applied once. */
+  clientLabelId: id,
+});
+export const labelManyRequest = z.object({ projectId: id, imageIds: z.array(id).min(1).max(500), classId: id.nullable(), clientLabelId: id });
+export const undoRequest = z.object({ projectId: id });
+export const viewingRequest = z.object({ projectId: id, imageId: id.nullable() });
+
+export type JoinRequest = z.input<typeof joinRequest>;
+export type ClaimRequest = z.input<typeof claimRequest>;
+export type LabelRequest = z.input<typeof labelRequest>;
+export type LabelManyRequest = z.input<typeof labelManyRequest>;
+
+// ---- acknowledgements ----
+export type Failure = { ok: false; error: string; code: "bad_request" | "unauthenticated" | "not_found" | "forbidden" | "conflict" | "internal" };
+export type Ack<T> = ({ ok: true } & T) | Failure;
+
+export interface JoinResult {
+  seq: number;
+  role: "OWNER" | "REVIEWER" | "ANNOTATOR";
+  /** Events after sinceSeq, oldest first; `reset` when too many were missed to replay (refetch instead). */
+  events: ProjectEvent[];
+  reset: boolean;
+  presence: PresenceEntry[];
+}
+export interface ClaimResult {
+  image: ImageRef | null;
+  leaseExpiresAt: string | null;
+  /** Images likely to come next, for the browser to preload (not leased). */
+  prefetch: ImageRef[];
+  /** How many images still need labels in this project. */
+  remaining: number;
+}
+export interface LabelResult {
+  seq: number;
+  annotationId: string;
+  duplicate: boolean;
+}
+export interface LabelManyResult {
+  seq: number;
+  count: number;
+}
+export interface UndoResult {
+  seq: number;
+  imageId: string;
+  classId: string | null;
+}
+
+export interface ClientToServerEvents {
+  "project:join": (req: JoinRequest, ack: (r: Ack<JoinResult>) => void) => void;
+  "project:leave": (req: { projectId: string }, ack?: (r: Ack<object>) => void) => void;
+  "image:claim": (req: ClaimRequest, ack: (r: Ack<ClaimResult>) => void) => void;
+  "image:release": (req: { projectId: string; imageId: string }, ack?: (r: Ack<object>) => void) => void;
+  "label:set": (req: LabelRequest, ack: (r: Ack<LabelResult>) => void) => void;
+  "label:setMany": (req: LabelManyRequest, ack: (r: Ack<LabelManyResult>) => void) => void;
+  "label:undo": (req: { projectId: string }, ack: (r: Ack<UndoResult>) => void) => void;
+  "presence:viewing": (req: { projectId: string; imageId: string | null }) => void;
+}
+
+export interface ServerToClientEvents {
+  "project:event": (event: ProjectEvent) => void;
+  "presence:update": (update: { projectId: string; entry: PresenceEntry }) => void;
+}
+
+export const projectRoom = (projectId: string) => `project:${projectId}`;
