@@ -134,7 +134,11 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     return { userId, name: sockets[0]!.data.user.name, imageId: viewing, connections: sockets.length };
   }
 
+  // Set while shutting down: disconnect handlers must not publish through a Redis client that is closing.
+  let closing = false;
+
   async function announcePresence(projectId: string, user: { id: string; name: string }) {
+    if (closing) return;
     const entry = (await presenceOf(projectId, user.id)) ?? { userId: user.id, name: user.name, imageId: null, connections: 0 };
     io.to(projectRoom(projectId)).emit("presence:update", { projectId, entry });
   }
@@ -275,6 +279,7 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     io,
     publish,
     async close() {
+      closing = true;
       clearInterval(purge);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await closeRedis?.();
