@@ -70,7 +70,7 @@ export function ProjectHeader({ project, stats, filter, onFilter }: { project: P
             <div className="h-full bg-emerald-500" style={{ width: `${pct}%` }} />
           </div>
         </div>
-        <div className="min-w-0 flex-1">
+        <div className="w-full min-w-0 lg:w-auto lg:flex-1">
           <ClassChips classes={project.classes} counts={counts} activeClassId={filter.classId ?? null} onSelect={(classId) => onFilter({ ...filter, classId, status: classId ? "labelled" : "all" })} />
         </div>
       </div>
