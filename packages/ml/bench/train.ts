@@ -60,23 +60,34 @@ async function benchOne(backend: string, detail: string, [h, w, c]: [number, num
         true,
         vars,
       );
-      return cost!.dataSync()[0]!;
+      return cost!;
     });
+  // Reads are asynchronous: the webgpu backend has no synchronous read in Node.
+  const run = async () => {
+    const c = step();
+    const v = (await c.data())[0]!;
+    c.dispose();
+    return v;
+  };
   const t0 = performance.now();
   // Warm-up (shader compilation, wasm operator setup, memory growth); the stock cpu backend needs none and
   // is far too slow to spend a step on.
-  if (backend !== "cpu") step();
+  if (backend !== "cpu") await run();
   const warm = performance.now() - t0;
   const t1 = performance.now();
   let loss = 0;
-  for (let i = 0; i < nSteps; i++) loss = step();
+  for (let i = 0; i < nSteps; i++) loss = await run();
   const trainMs = (performance.now() - t1) / nSteps;
   const x = tf.randomUniform([fwdBatch, h, w, c], 0, 1, "float32", 2) as tf.Tensor4D;
-  const fwd = () => tf.tidy(() => (encoder.apply(x, { training: false }) as tf.Tensor).dataSync());
-  if (backend !== "cpu") fwd();
+  const fwd = async () => {
+    const h = tf.tidy(() => encoder.apply(x, { training: false }) as tf.Tensor);
+    await h.data();
+    h.dispose();
+  };
+  if (backend !== "cpu") await fwd();
   const fwdSteps = backend === "cpu" ? 1 : Math.max(2, nSteps);
   const t2 = performance.now();
-  for (let i = 0; i < fwdSteps; i++) fwd();
+  for (let i = 0; i < fwdSteps; i++) await fwd();
   const fwdMs = (performance.now() - t2) / fwdSteps;
   const r: Result = {
     backend,

@@ -131,6 +131,8 @@ function describeAdapter(a: AdapterLike): { text: string; software: boolean } {
   return { text: text || "unknown adapter", software };
 }
 
+let webgpuAdapterText = "";
+
 async function initWebGPU(allowSoftware: boolean): Promise<string> {
   const g = globalThis as { navigator?: { gpu?: GPULike } };
   if (!g.navigator?.gpu) {
@@ -161,6 +163,7 @@ async function initWebGPU(allowSoftware: boolean): Promise<string> {
         seen.push(`software adapter ${d.text} (slower than wasm; set FEWLABEL_TF_BACKEND=webgpu to use it)`);
         continue;
       }
+      webgpuAdapterText = `${d.text}${d.software ? " (software)" : ""}${c.flags.length ? `, ${c.flags.join(" ")}` : ""}`;
       chosen = {
         requestAdapter: (o) => gpu.requestAdapter({ ...o, ...c.extra }),
         wgslLanguageFeatures: gpu.wgslLanguageFeatures,
@@ -173,8 +176,5 @@ async function initWebGPU(allowSoftware: boolean): Promise<string> {
   }
   await import("@tensorflow/tfjs-backend-webgpu");
   await activate("webgpu");
-  const backend = tf.backend() as unknown as { adapterInfo?: Record<string, unknown> };
-  const info = backend.adapterInfo ?? {};
-  const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ");
-  return `Dawn ${text || "adapter"}`.trim();
+  return `Dawn: ${webgpuAdapterText || "adapter from globalThis.navigator.gpu"}`;
 }

@@ -94,14 +94,19 @@ export interface LoopOptions {
   learningRate?: (step: number) => number;
 }
 
-/** Runs `step(k)` (returns the loss) for k in [startStep, totalSteps); yields to the event loop between steps. */
-export async function runSteps(o: LoopOptions, step: (k: number) => number): Promise<number[]> {
+/**
+ * Runs `step(k)` for k in [startStep, totalSteps); the step returns its loss as a scalar tensor, read here
+ * asynchronously (the webgpu backend cannot read synchronously in Node). Yields to the event loop between steps.
+ */
+export async function runSteps(o: LoopOptions, step: (k: number) => tf.Scalar): Promise<number[]> {
   const losses: number[] = [];
   let windowStart = performance.now();
   let windowImages = 0;
   for (let k = o.startStep ?? 0; k < o.totalSteps; k++) {
     if (o.signal?.aborted) throw new Error(`${o.stage} aborted at step ${k}`);
-    const loss = step(k);
+    const lossTensor = step(k);
+    const loss = (await lossTensor.data())[0]!;
+    lossTensor.dispose();
     losses.push(loss);
     windowImages += o.imagesPerStep;
     const every = o.progressEvery ?? 1;

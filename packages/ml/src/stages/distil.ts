@@ -82,7 +82,7 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
           true,
           o.student.trainableVariables,
         );
-        return cost!.dataSync()[0]!;
+        return cost!;
       });
     },
   );

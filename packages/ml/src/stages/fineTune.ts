@@ -63,7 +63,7 @@ export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
         if (cfg) x = augment(x, cfg, r);
         const y = tf.tensor1d(Array.from(batch, (i) => labelOf.get(i)!), "int32");
         const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), y), true, o.classifier.trainableVariables);
-        return cost!.dataSync()[0]!;
+        return cost!;
       });
     },
   );

@@ -87,7 +87,7 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
           true,
           vars,
         );
-        return cost!.dataSync()[0]!;
+        return cost!;
       });
     },
   );
