@@ -31,7 +31,7 @@ export function call<E extends keyof ClientToServerEvents>(socket: LiveSocket, e
 /** Collects the project events a socket receives. */
 export function collectEvents(socket: LiveSocket): ProjectEvent[] {
   const events: ProjectEvent[] = [];
-  socket.on("project:event", (e) => events.push(e));
+  socket.on("project:events", (batch) => events.push(...batch));
   return events;
 }
 

@@ -116,7 +116,8 @@ export interface ClientToServerEvents {
 }
 
 export interface ServerToClientEvents {
-  "project:event": (event: ProjectEvent) => void;
+  /** Changes in seq order, batched: one message may carry many events. */
+  "project:events": (events: ProjectEvent[]) => void;
   "presence:update": (update: { projectId: string; entry: PresenceEntry }) => void;
 }
 

@@ -18,7 +18,7 @@ import {
   requireProjectAccess,
   resolveSession,
   SESSION_COOKIE,
-  setLabel,
+  LabelWriter,
   setLabels,
   undoLast,
 } from "@fewlabel/api";
@@ -123,9 +123,13 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     return entry;
   }
 
+  /** One message per project per batch: a burst of labels costs each client one frame, not one per label. */
   const publish = (events: readonly ProjectEvent[]) => {
-    for (const e of events) io.to(projectRoom(e.projectId)).emit("project:event", e);
+    const byProject = new Map<string, ProjectEvent[]>();
+    for (const e of events) byProject.set(e.projectId, [...(byProject.get(e.projectId) ?? []), e]);
+    for (const [projectId, list] of byProject) io.to(projectRoom(projectId)).emit("project:events", list);
   };
+  const writer = new LabelWriter(db, publish);
 
   async function presenceOf(projectId: string, userId: string): Promise<PresenceEntry | null> {
     const sockets = (await io.in(projectRoom(projectId)).fetchSockets()).filter((s) => s.data.user?.id === userId);
@@ -219,12 +223,10 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     socket.on(
       "label:set",
       handle(socket, labelRequest, async (req) => {
-        const { leaseSeconds } = await authorize(socket, req.projectId, "label");
-        const r = await setLabel(db, labeller(req.projectId), req);
-        publish(r.events);
+        await authorize(socket, req.projectId, "label");
+        const r = await writer.submit(labeller(req.projectId), req);
         socket.data.leases.delete(req.imageId);
-        void renewLeases(db, req.projectId, user.id, leaseSeconds).catch(() => {});
-        return { seq: r.events[0]?.seq ?? 0, annotationId: r.annotationId, duplicate: r.duplicate };
+        return r;
       }),
     );
 

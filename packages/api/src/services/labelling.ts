@@ -105,31 +105,6 @@ async function nextSeq(tx: Prisma.TransactionClient, projectId: string): Promise
   return Number(p.seq) + 1;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === "P2002" || /unique constraint/i.test(String((err as Error).message));
-}
-
-/** One vote. A request retried with the same clientLabelId is applied once (`duplicate: true` the second time). */
-export async function setLabel(db: PrismaClient, who: Labeller, req: VoteInput & { clientLabelId: string }): Promise<{ events: ProjectEvent[]; annotationId: string; duplicate: boolean }> {
-  const existing = await db.annotation.findUnique({ where: { clientLabelId: req.clientLabelId }, select: { id: true, seq: true, projectId: true } });
-  if (existing) return { events: [], annotationId: existing.id.toString(), duplicate: true };
-  try {
-    return await db.$transaction(async (tx) => {
-      await assertClassInProject(tx, who.projectId, req.classId);
-      const changes = await castVotes(tx, who, [req], { clientLabelId: req.clientLabelId, undoOf: null, firstSeq: await nextSeq(tx, who.projectId) });
-      const events = await appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
-      return { events, annotationId: changes[0]!.annotationId, duplicate: false };
-    });
-  } catch (err) {
-    // Two deliveries of the same retried request raced: the other one won.
-    if (isUniqueViolation(err)) {
-      const again = await db.annotation.findUnique({ where: { clientLabelId: req.clientLabelId }, select: { id: true } });
-      if (again) return { events: [], annotationId: again.id.toString(), duplicate: true };
-    }
-    throw err;
-  }
-}
-
 /** The same vote on many images (grid bulk labelling), as one transaction. */
 export async function setLabels(db: PrismaClient, who: Labeller, imageIds: string[], classId: string | null): Promise<ProjectEvent[]> {
   const unique = [...new Set(imageIds)];

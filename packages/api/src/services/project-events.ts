@@ -14,18 +14,29 @@ export interface Actor {
 /** Replays at most this many events to a reconnecting client; beyond that it refetches. */
 export const MAX_REPLAY = 5000;
 
-export async function appendEvents(tx: Prisma.TransactionClient, projectId: string, actor: Actor, events: NewEvent[]): Promise<ProjectEvent[]> {
-  if (events.length === 0) return [];
-  const [row] = await tx.$queryRaw<{ seq: bigint }[]>`UPDATE "Project" SET seq = seq + ${events.length} WHERE id = ${projectId} RETURNING seq`;
+/** Reserves the project's next `count` sequence numbers; returns the first. Locks the project row until commit. */
+export async function reserveSeqs(tx: Prisma.TransactionClient, projectId: string, count: number): Promise<number> {
+  const [row] = await tx.$queryRaw<{ seq: bigint }[]>`UPDATE "Project" SET seq = seq + ${count} WHERE id = ${projectId} RETURNING seq`;
   if (!row) throw new Error("Project not found.");
-  const first = Number(row.seq) - events.length + 1;
-  const at = new Date();
-  const out = events.map((e, i) => ({ type: e.type, seq: first + i, projectId, at: at.toISOString(), actor, data: e.data }) as ProjectEvent);
+  return Number(row.seq) - count + 1;
+}
+
+/** Stores already-numbered events (any projects, any actors) in one statement. */
+export async function storeEvents(tx: Prisma.TransactionClient, events: readonly ProjectEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "ProjectEvent" ("projectId", "seq", "type", "payload", "actorId", "createdAt")
-    SELECT ${projectId}, x.seq, x.type, x.payload, ${actor.id}, ${at}
-    FROM jsonb_to_recordset(${JSON.stringify(out.map((e) => ({ seq: e.seq, type: e.type, payload: e })))}::jsonb)
-      AS x(seq bigint, type text, payload jsonb)`;
+    SELECT x."projectId", x.seq, x.type, x.payload, x."actorId", x."createdAt"::timestamp(3)
+    FROM jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ projectId: e.projectId, seq: e.seq, type: e.type, payload: e, actorId: e.actor.id, createdAt: e.at.replace("Z", "") })))}::jsonb)
+      AS x("projectId" text, seq bigint, type text, payload jsonb, "actorId" text, "createdAt" text)`;
+}
+
+export async function appendEvents(tx: Prisma.TransactionClient, projectId: string, actor: Actor, events: NewEvent[]): Promise<ProjectEvent[]> {
+  if (events.length === 0) return [];
+  const first = await reserveSeqs(tx, projectId, events.length);
+  const at = new Date().toISOString();
+  const out = events.map((e, i) => ({ type: e.type, seq: first + i, projectId, at, actor, data: e.data }) as ProjectEvent);
+  await storeEvents(tx, out);
   return out;
 }
 

@@ -1,0 +1,225 @@
+// Group commit for votes. Under load (dozens of annotators, hundreds of labels a second) one transaction per label
+// spends its time on per-statement overhead, and on PGlite every transaction is serialised anyway. LabelWriter
+// queues incoming votes and applies everything waiting as one transaction of a fixed handful of bulk statements,
+// whatever the batch size; each caller still gets its own answer (its seq and annotation id, or its own error).
+// Votes are applied in arrival order, so the result is the same as applying them one by one.
+import type { PrismaClient } from "@fewlabel/db";
+import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
+import { LabellingError, type Labeller } from "./labelling";
+import { reserveSeqs, storeEvents } from "./project-events";
+import { resolveLabel, type VoteLike } from "./resolve-label";
+
+export interface VoteRequest {
+  imageId: string;
+  classId: string | null;
+  unsure: boolean;
+  clientLabelId: string;
+}
+
+export interface VoteOutcome {
+  seq: number;
+  annotationId: string;
+  duplicate: boolean;
+}
+
+interface Pending {
+  who: Labeller;
+  req: VoteRequest;
+  resolve: (o: VoteOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+
+export class LabelWriter {
+  private queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly publish: (events: ProjectEvent[]) => void,
+  ) {}
+
+  submit(who: Labeller, req: VoteRequest): Promise<VoteOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ who, req, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let votes that arrive in the same tick join the batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain() {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        const { outcomes, events } = await applyVotes(this.db, batch);
+        this.publish(events);
+        batch.forEach((p, i) => {
+          const o = outcomes[i]!;
+          if (o instanceof Error) p.reject(o);
+          else p.resolve(o);
+        });
+      } catch (err) {
+        // The batch as a whole failed (e.g. the database went away): every caller hears it, nothing was applied.
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.running = false;
+  }
+}
+
+type Outcome = VoteOutcome | Error;
+
+async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcomes: Outcome[]; events: ProjectEvent[] }> {
+  const outcomes: (Outcome | undefined)[] = new Array(batch.length);
+
+  // Retried requests already stored, or repeated inside this batch, are answered with the first one's result.
+  const clientIds = batch.map((p) => p.req.clientLabelId);
+  const known = await db.annotation.findMany({ where: { clientLabelId: { in: clientIds } }, select: { id: true, clientLabelId: true, seq: true } });
+  const knownById = new Map(known.map((k) => [k.clientLabelId!, { seq: Number(k.seq ?? 0), annotationId: k.id.toString(), duplicate: true }]));
+  const firstInBatch = new Map<string, number>();
+  batch.forEach((p, i) => {
+    const k = knownById.get(p.req.clientLabelId);
+    if (k) outcomes[i] = k;
+    else if (firstInBatch.has(p.req.clientLabelId)) outcomes[i] = undefined; // filled from the first below
+    else firstInBatch.set(p.req.clientLabelId, i);
+  });
+
+  // Validate images and classes against each vote's project.
+  const imageIds = [...new Set(batch.map((p) => p.req.imageId))];
+  const classIds = [...new Set(batch.map((p) => p.req.classId).filter((c): c is string => c !== null))];
+  const [images, classes] = await Promise.all([
+    db.image.findMany({ where: { id: { in: imageIds } }, select: { id: true, projectId: true, labelClassId: true } }),
+    db.labelClass.findMany({ where: { id: { in: classIds } }, select: { id: true, projectId: true } }),
+  ]);
+  const imageProject = new Map(images.map((i) => [i.id, i.projectId]));
+  const classProject = new Map(classes.map((c) => [c.id, c.projectId]));
+  const live: number[] = [];
+  batch.forEach((p, i) => {
+    if (outcomes[i] !== undefined || firstInBatch.get(p.req.clientLabelId) !== i) return;
+    if (imageProject.get(p.req.imageId) !== p.who.projectId) outcomes[i] = new LabellingError("not_found", "Image not found in this project.");
+    else if (p.req.classId !== null && classProject.get(p.req.classId) !== p.who.projectId) outcomes[i] = new LabellingError("not_found", "That class does not exist in this project.");
+    else live.push(i);
+  });
+
+  const events: ProjectEvent[] = [];
+  if (live.length > 0) {
+    await db.$transaction(async (tx) => {
+      const liveImages = [...new Set(live.map((i) => batch[i]!.req.imageId))];
+      // Everyone's current votes on the touched images: the state the batch is applied to, in order.
+      const current = await tx.vote.findMany({ where: { imageId: { in: liveImages } }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true } });
+      const votes = new Map<string, Map<string, VoteLike>>();
+      for (const v of current) {
+        const m = votes.get(v.imageId) ?? new Map();
+        m.set(v.userId, v);
+        votes.set(v.imageId, m);
+      }
+      const resolvedBefore = new Map(images.map((i) => [i.id, i.labelClassId]));
+
+      // Sequence numbers, per project, in arrival order.
+      const perProject = new Map<string, number[]>();
+      for (const i of live) perProject.set(batch[i]!.who.projectId, [...(perProject.get(batch[i]!.who.projectId) ?? []), i]);
+      const seqOf = new Map<number, number>();
+      for (const [projectId, idx] of perProject) {
+        const first = await reserveSeqs(tx, projectId, idx.length);
+        idx.forEach((i, k) => seqOf.set(i, first + k));
+      }
+
+      const now = new Date();
+      const nowText = now.toISOString().replace("Z", "");
+      const annotationRows: Record<string, unknown>[] = [];
+      const changes = new Map<number, Omit<LabelChange, "annotationId">>();
+      const finalImage = new Map<string, ReturnType<typeof resolveLabel>>();
+      for (const i of live) {
+        const { who, req } = batch[i]!;
+        const seq = seqOf.get(i)!;
+        const m = votes.get(req.imageId) ?? new Map<string, VoteLike>();
+        votes.set(req.imageId, m);
+        const previousClassId = m.get(who.actor.id)?.classId ?? null;
+        m.set(who.actor.id, { userId: who.actor.id, classId: req.classId, unsure: req.unsure, seq });
+        const r = resolveLabel([...m.values()]);
+        finalImage.set(req.imageId, r);
+        changes.set(i, {
+          imageId: req.imageId,
+          userId: who.actor.id,
+          classId: req.classId,
+          unsure: req.unsure,
+          previousClassId,
+          resolvedClassId: r.classId,
+          previousResolvedClassId: resolvedBefore.get(req.imageId) ?? null,
+          votes: r.voteCount,
+          disagreement: r.disagreement,
+          undo: false,
+        });
+        resolvedBefore.set(req.imageId, r.classId);
+        annotationRows.push({
+          projectId: who.projectId,
+          imageId: req.imageId,
+          classId: req.classId,
+          authorId: who.actor.id,
+          seq,
+          unsure: req.unsure,
+          previousClassId,
+          clientLabelId: req.clientLabelId,
+          createdAt: nowText,
+        });
+      }
+
+      const inserted = await tx.$queryRaw<{ id: bigint; clientLabelId: string }[]>`
+        INSERT INTO "Annotation" ("projectId", "imageId", "classId", "authorId", "source", "seq", "unsure", "previousClassId", "clientLabelId", "createdAt")
+        SELECT x."projectId", x."imageId", x."classId", x."authorId", 'HUMAN'::"LabelSource", x.seq, x.unsure, x."previousClassId", x."clientLabelId", x."createdAt"::timestamp(3)
+        FROM jsonb_to_recordset(${JSON.stringify(annotationRows)}::jsonb) AS x(
+          "projectId" text, "imageId" text, "classId" text, "authorId" text, seq bigint, unsure boolean,
+          "previousClassId" text, "clientLabelId" text, "createdAt" text)
+        RETURNING id, "clientLabelId"`;
+      const annotationId = new Map(inserted.map((r) => [r.clientLabelId, r.id.toString()]));
+
+      // Final state: one row per (image, author) vote and one per image.
+      const touched = new Set(live.map((i) => `${batch[i]!.req.imageId}/${batch[i]!.who.actor.id}`));
+      const voteRows: Record<string, unknown>[] = [];
+      for (const [imageId, m] of votes) {
+        for (const v of m.values()) {
+          if (touched.has(`${imageId}/${v.userId}`)) voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId), classId: v.classId, unsure: v.unsure, seq: Number(v.seq), updatedAt: nowText });
+        }
+      }
+      await tx.$executeRaw`
+        INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "seq", "updatedAt")
+        SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.seq, x."updatedAt"::timestamp(3)
+        FROM jsonb_to_recordset(${JSON.stringify(voteRows)}::jsonb) AS x(
+          "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, seq bigint, "updatedAt" text)
+        ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"`;
+      const imageRows = [...finalImage].map(([id, r]) => ({ id, classId: r.classId, decidedBy: r.decidedBy, votes: r.voteCount, disagreement: r.disagreement, at: r.classId ? nowText : null }));
+      await tx.$executeRaw`
+        UPDATE "Image" AS i SET "labelClassId" = x."classId",
+          "labelSource" = CASE WHEN x."classId" IS NULL THEN NULL ELSE 'HUMAN'::"LabelSource" END,
+          "labelledById" = x."decidedBy", "labelledAt" = x.at::timestamp(3), "voteCount" = x.votes, disagreement = x.disagreement
+        FROM jsonb_to_recordset(${JSON.stringify(imageRows)}::jsonb) AS x(id text, "classId" text, "decidedBy" text, votes int, disagreement boolean, at text)
+        WHERE i.id = x.id`;
+      // The annotators are done with these images: free their leases.
+      const leasePairs = live.map((i) => ({ imageId: batch[i]!.req.imageId, userId: batch[i]!.who.actor.id }));
+      await tx.$executeRaw`
+        DELETE FROM "Lease" l USING jsonb_to_recordset(${JSON.stringify(leasePairs)}::jsonb) AS x("imageId" text, "userId" text)
+        WHERE l."imageId" = x."imageId" AND l."userId" = x."userId"`;
+
+      const at = now.toISOString();
+      for (const i of live) {
+        const { who, req } = batch[i]!;
+        const id = annotationId.get(req.clientLabelId)!;
+        events.push({ type: "label", seq: seqOf.get(i)!, projectId: who.projectId, at, actor: who.actor, data: { ...changes.get(i)!, annotationId: id } });
+        outcomes[i] = { seq: seqOf.get(i)!, annotationId: id, duplicate: false };
+      }
+      await storeEvents(tx, events);
+    });
+  }
+
+  // Repeats inside the batch get the first request's outcome, marked duplicate.
+  batch.forEach((p, i) => {
+    if (outcomes[i] !== undefined) return;
+    const first = outcomes[firstInBatch.get(p.req.clientLabelId)!];
+    outcomes[i] = first instanceof Error || first === undefined ? (first ?? new Error("lost")) : { ...first, duplicate: true };
+  });
+  return { outcomes: outcomes as Outcome[], events };
+}
