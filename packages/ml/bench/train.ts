@@ -32,7 +32,7 @@ interface Result {
   detail: string;
   input: string;
   trainImagesPerSecond: number;
-  forwardImagesPerSecond: number;
+  forwardImagesPerSecond: number | null;
   batch: number;
   forwardBatch: number;
   steps: number;
@@ -136,6 +136,42 @@ for (const name of requested) {
   }
 }
 
+// wasm on every core: data-parallel worker threads (src/parallel/dataParallel.ts), training step only.
+const workers = num("workers", (await import("node:os")).availableParallelism());
+if (requested.includes("wasm") && workers > 1 && results.some((r) => r.backend === "wasm")) {
+  const { DataParallelContrastive } = await import("../src/parallel/dataParallel.js");
+  for (const [h, w, c] of inputs) {
+    const dp = await DataParallelContrastive.create({
+      workers,
+      encoder: resnet18Config(h, c as 1 | 3, 16),
+      head: { inputDim: 128, hiddenDim: 128, outputDim: 128 },
+      learningRate: 1e-3,
+      temperature: 0.5,
+      maxViews: 2 * batch,
+    });
+    const views = new Float32Array(2 * batch * h * w * c).map(() => Math.random());
+    const shape: [number, number, number, number] = [2 * batch, h, w, c];
+    await dp.step(views, shape, 1e-3);
+    const t0 = performance.now();
+    let loss = 0;
+    for (let i = 0; i < steps; i++) loss = await dp.step(views, shape, 1e-3);
+    const ms = (performance.now() - t0) / steps;
+    await dp.dispose();
+    const r: Result = {
+      backend: `wasm-${workers}workers`,
+      detail: `${workers} worker threads, data-parallel, per-shard batch norm`,
+      input: `${h}x${w}x${c}`,
+      trainImagesPerSecond: round((2 * batch * 1000) / ms),
+      forwardImagesPerSecond: null, // inference is not parallelised here
+      batch,
+      forwardBatch: 0,
+      steps,
+    };
+    results.push(r);
+    log(`${r.backend.padEnd(10)} ${r.input.padEnd(8)} train ${String(r.trainImagesPerSecond).padStart(8)} img/s (batch ${batch} pairs, ${steps} steps of ${ms.toFixed(0)} ms, loss ${loss.toFixed(3)})`);
+  }
+}
+
 const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input);
 const wasm = at("wasm"), cpu = at("cpu");
 const summary = {
@@ -150,7 +186,8 @@ const summary = {
     detail,
   })),
   wasmOverCpu: wasm && cpu ? round(wasm.trainImagesPerSecond / cpu.trainImagesPerSecond) : null,
-  wasmOverCpuForward: wasm && cpu ? round(wasm.forwardImagesPerSecond / cpu.forwardImagesPerSecond) : null,
+  wasmWorkersOverCpu: at(`wasm-${workers}workers`) && cpu ? round(at(`wasm-${workers}workers`)!.trainImagesPerSecond / cpu.trainImagesPerSecond) : null,
+  wasmOverCpuForward: wasm && cpu ? round(wasm.forwardImagesPerSecond! / cpu.forwardImagesPerSecond!) : null,
   skipped,
   note: "batch = image pairs per training step (2 x batch images counted); forwardBatch = images per inference call",
 };

@@ -1,0 +1,83 @@
+// Worker side of DataParallelContrastive (./dataParallel.ts): one replica of encoder + projection head on its
+// own single-threaded wasm backend. Per step it embeds its shard of the views, hands the embeddings to the
+// main thread and blocks (Atomics.wait, inside the gradient computation) until the main thread, which sees
+// every shard's embeddings, returns dLoss/dz; then it backpropagates sum(z * dz), whose parameter gradient is
+// this shard's share of the global NT-Xent gradient. The main thread sums the shards' gradients and every
+// replica applies the same update, so the replicas stay identical.
+import { parentPort, workerData } from "node:worker_threads";
+import { tf } from "../tf.js";
+import { selectBackend } from "../backend/select.js";
+import { createEncoder, type EncoderConfig } from "../models/resnet.js";
+import { createProjectionHead, type ProjectionHeadConfig } from "../models/heads.js";
+import { variablesOf } from "../stages/common.js";
+
+export interface WorkerInit {
+  encoder: EncoderConfig;
+  head: ProjectionHeadConfig;
+  learningRate: number;
+  /** Int32 [flag] + Float32 exchange area, shared with the main thread. */
+  control: SharedArrayBuffer;
+  exchange: SharedArrayBuffer;
+  /** Offset (floats) of this worker's embedding block in `exchange`. */
+  offset: number;
+}
+
+const init = workerData as WorkerInit;
+await selectBackend({ order: ["wasm"] });
+const encoder = createEncoder(init.encoder, "enc");
+const head = createProjectionHead(init.head, "proj");
+const vars = variablesOf(encoder, head);
+const optimizer = tf.train.adam(init.learningRate);
+const flag = new Int32Array(init.control);
+const shared = new Float32Array(init.exchange);
+const port = parentPort!;
+
+port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; grads?: Float32Array; weights?: Float32Array[]; lr?: number }) => {
+  if (m.type === "weights") {
+    const all = [...encoder.getWeights(), ...head.getWeights()];
+    const ws = m.weights!.map((w, i) => tf.tensor(w, all[i]!.shape));
+    const ne = encoder.getWeights().length;
+    encoder.setWeights(ws.slice(0, ne));
+    head.setWeights(ws.slice(ne));
+    tf.dispose(ws);
+    port.postMessage({ type: "ready" });
+  } else if (m.type === "step") {
+    const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
+    const { grads, value } = tf.variableGrads(() => {
+      const z = head.apply(encoder.apply(x, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+      const zv = z.dataSync();
+      shared.set(zv, init.offset);
+      Atomics.store(flag, 0, 0);
+      port.postMessage({ type: "z", rows: z.shape[0] });
+      Atomics.wait(flag, 0, 0); // main thread writes dz in place and sets the flag
+      const dz = tf.tensor2d(shared.slice(init.offset, init.offset + zv.length), z.shape);
+      return tf.sum(tf.mul(z, dz)) as tf.Scalar;
+    }, vars);
+    value.dispose();
+    x.dispose();
+    const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+    let o = 0;
+    for (const v of vars) {
+      flat.set(grads[v.name]!.dataSync(), o);
+      o += v.size;
+    }
+    tf.dispose(Object.values(grads));
+    port.postMessage({ type: "grads", grads: flat }, [flat.buffer]);
+  } else if (m.type === "apply") {
+    // The summed gradient of all shards, applied identically on every replica.
+    (optimizer as unknown as { learningRate: number }).learningRate = m.lr!;
+    let o = 0;
+    const named = vars.map((v) => {
+      const tensor = tf.tensor(m.grads!.subarray(o, o + v.size), v.shape);
+      o += v.size;
+      return { name: v.name, tensor };
+    });
+    optimizer.applyGradients(named);
+    tf.dispose(named.map((g) => g.tensor));
+    port.postMessage({ type: "applied" });
+  } else if (m.type === "getWeights") {
+    const ws = [...encoder.getWeights(), ...head.getWeights()].map((w) => w.dataSync().slice() as Float32Array);
+    port.postMessage({ type: "weights", weights: ws });
+  }
+});
+port.postMessage({ type: "started" });

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { DataParallelContrastive } from "./dataParallel.js";
+import { mulberry32 } from "../util/random.js";
+
+describe("DataParallelContrastive", () => {
+  it("trains with 2 worker replicas that stay identical", { timeout: 120_000 }, async () => {
+    const dp = await DataParallelContrastive.create({
+      workers: 2,
+      encoder: { inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 3 },
+      head: { inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 4 },
+      learningRate: 1e-2,
+      temperature: 0.5,
+      maxViews: 12,
+    });
+    try {
+      const r = mulberry32(1);
+      const base = new Float32Array(6 * 28 * 28).map(() => r());
+      // view 2 = view 1 slightly perturbed: the loss must fall as the replicas learn to match them
+      const views = new Float32Array(12 * 28 * 28);
+      views.set(base, 0);
+      views.set(base.map((v) => Math.min(1, v + 0.05 * r())), base.length);
+      const losses: number[] = [];
+      for (let i = 0; i < 6; i++) losses.push(await dp.step(views, [12, 28, 28, 1], 1e-2));
+      expect(losses[5]!).toBeLessThan(losses[0]!);
+      const [w0, w1] = await Promise.all([dp.weights(0), dp.weights(1)]);
+      // Trainable weights are identical; batch-norm moving statistics are per shard.
+      expect(w0.length).toBe(w1.length);
+      expect(Array.from(w0[0]!)).toEqual(Array.from(w1[0]!));
+    } finally {
+      await dp.dispose();
+    }
+  });
+});

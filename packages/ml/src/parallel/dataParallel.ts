@@ -1,0 +1,144 @@
+// Data-parallel SimCLR steps on the wasm backend with worker threads (wasm runs one thread in Node). Each worker
+// holds a replica and embeds one shard of the views; the main thread computes NT-Xent over ALL embeddings (the
+// negatives span the whole batch) and sends each shard its dLoss/dz through shared memory; workers backpropagate,
+// the main thread sums their gradients and every replica applies the same Adam update. Batch norm statistics
+// are per shard (like multi-GPU SimCLR without synchronised BN). Node only.
+import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { tf } from "../tf.js";
+import type { EncoderConfig } from "../models/resnet.js";
+import type { ProjectionHeadConfig } from "../models/heads.js";
+import { ntXentLoss } from "../losses/ntXent.js";
+
+type Msg = { type: string; rows?: number; grads?: Float32Array; weights?: Float32Array[] };
+
+export interface DataParallelOptions {
+  workers: number;
+  encoder: EncoderConfig;
+  head: ProjectionHeadConfig;
+  learningRate: number;
+  temperature: number;
+  /** Upper bound on views per step (sizes the shared exchange area). */
+  maxViews: number;
+}
+
+export class DataParallelContrastive {
+  private readonly workers: Worker[] = [];
+  private readonly inbox: Msg[][] = [];
+  private readonly waiters: ((m: Msg) => void)[][] = [];
+  private readonly flags: Int32Array[] = [];
+  private readonly exchange: Float32Array;
+
+  private constructor(private readonly o: DataParallelOptions) {
+    this.exchange = new Float32Array(new SharedArrayBuffer(4 * o.maxViews * o.head.outputDim));
+  }
+
+  static async create(o: DataParallelOptions): Promise<DataParallelContrastive> {
+    const dp = new DataParallelContrastive(o);
+    const perWorker = Math.ceil(o.maxViews / o.workers);
+    for (let i = 0; i < o.workers; i++) {
+      const control = new SharedArrayBuffer(4);
+      dp.flags.push(new Int32Array(control));
+      // Running from TypeScript sources (tsx, vitest): the worker needs tsx's loader too.
+      const url = new URL(`./contrastiveWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+      const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+      const entry = url.pathname.endsWith(".ts")
+        ? new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`)}`)
+        : url;
+      const w = new Worker(entry, {
+        workerData: { encoder: o.encoder, head: o.head, learningRate: o.learningRate, control, exchange: dp.exchange.buffer, offset: i * perWorker * o.head.outputDim },
+      });
+      dp.inbox.push([]);
+      dp.waiters.push([]);
+      w.on("message", (m: Msg) => {
+        const wait = dp.waiters[i]!.shift();
+        if (wait) wait(m);
+        else dp.inbox[i]!.push(m);
+      });
+      w.on("error", (e) => {
+        console.error(`worker ${i} failed:`, e);
+        for (const f of dp.waiters[i]!.splice(0)) f({ type: `error: ${e.message}` });
+      });
+      dp.workers.push(w);
+    }
+    await Promise.all(dp.workers.map((_, i) => dp.next(i, "started")));
+    // Same initial weights everywhere: take worker 0's.
+    dp.workers[0]!.postMessage({ type: "getWeights" });
+    const { weights } = await dp.next(0, "weights");
+    for (let i = 0; i < o.workers; i++) dp.workers[i]!.postMessage({ type: "weights", weights });
+    await Promise.all(dp.workers.map((_, i) => dp.next(i, "ready")));
+    return dp;
+  }
+
+  private next(i: number, type: string): Promise<Msg> {
+    const m = this.inbox[i]!.shift();
+    const check = (msg: Msg) => {
+      if (msg.type !== type) throw new Error(`worker ${i}: expected ${type}, got ${msg.type}`);
+      return msg;
+    };
+    if (m) return Promise.resolve(check(m));
+    return new Promise((resolve, reject) => this.waiters[i]!.push((msg) => { try { resolve(check(msg)); } catch (e) { reject(e); } }));
+  }
+
+  /**
+   * One step on `views` = [view1 of N images; view2 of the same N], NHWC float32. Returns the NT-Xent loss.
+   * Each worker gets half of view 1 and the matching half of view 2, so positives stay within a shard.
+   */
+  async step(views: Float32Array, shape: [number, number, number, number], learningRate: number): Promise<number> {
+    const [v, h, w, c] = shape;
+    const n = v / 2;
+    const k = this.workers.length;
+    const per = Math.ceil(n / k);
+    const img = h * w * c;
+    const d = this.o.head.outputDim;
+    const perWorker = Math.ceil(this.o.maxViews / k);
+    const shards: [number, number][] = [];
+    for (let i = 0; i < k; i++) shards.push([i * per, Math.min(n, (i + 1) * per)]);
+    shards.forEach(([a, b], i) => {
+      const part = new Float32Array(2 * (b - a) * img);
+      part.set(views.subarray(a * img, b * img), 0);
+      part.set(views.subarray((n + a) * img, (n + b) * img), (b - a) * img);
+      this.workers[i]!.postMessage({ type: "step", views: part, shape: [2 * (b - a), h, w, c] }, [part.buffer]);
+    });
+    await Promise.all(this.workers.map((_, i) => this.next(i, "z")));
+    // Reassemble z1 (first views) and z2 (second views) in image order, compute the loss and dz.
+    const z1 = new Float32Array(n * d), z2 = new Float32Array(n * d);
+    shards.forEach(([a, b], i) => {
+      const base = i * perWorker * d, m = b - a;
+      z1.set(this.exchange.subarray(base, base + m * d), a * d);
+      z2.set(this.exchange.subarray(base + m * d, base + 2 * m * d), a * d);
+    });
+    const { loss, g1, g2 } = tf.tidy(() => {
+      const t1 = tf.tensor2d(z1, [n, d]), t2 = tf.tensor2d(z2, [n, d]);
+      const { value, grads } = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => ntXentLoss(p as tf.Tensor2D, q as tf.Tensor2D, this.o.temperature))([t1, t2]);
+      return { loss: value.dataSync()[0]!, g1: grads[0]!.dataSync(), g2: grads[1]!.dataSync() };
+    });
+    shards.forEach(([a, b], i) => {
+      const base = i * perWorker * d, m = b - a;
+      this.exchange.set(g1.subarray(a * d, b * d), base);
+      this.exchange.set(g2.subarray(a * d, b * d), base + m * d);
+      Atomics.store(this.flags[i]!, 0, 1);
+      Atomics.notify(this.flags[i]!, 0);
+    });
+    const grads = await Promise.all(this.workers.map((_, i) => this.next(i, "grads")));
+    const sum = grads[0]!.grads!;
+    for (let i = 1; i < grads.length; i++) {
+      const g = grads[i]!.grads!;
+      for (let j = 0; j < sum.length; j++) sum[j]! += g[j]!;
+    }
+    this.workers.forEach((w) => w.postMessage({ type: "apply", grads: sum, lr: learningRate }));
+    await Promise.all(this.workers.map((_, i) => this.next(i, "applied")));
+    return loss;
+  }
+
+  /** Weights of a replica (encoder then head, in getWeights order). */
+  async weights(replica = 0): Promise<Float32Array[]> {
+    this.workers[replica]!.postMessage({ type: "getWeights" });
+    return (await this.next(replica, "weights")).weights!;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
