@@ -86,7 +86,7 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   }
   await page.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}/);
-  await expect(page.getByText(/upload/i).first()).toBeVisible();
+  await expect(page.getByTestId("upload-dropzone")).toBeVisible();
 
   await page.getByTestId("upload-input").setInputFiles(zipPath);
   await expect(page.getByTestId("upload-progress").first()).toBeVisible();

@@ -4,8 +4,8 @@ import type { Role } from "@fewlabel/db";
 
 const rank: Record<Role, number> = { ANNOTATOR: 1, REVIEWER: 2, OWNER: 3 };
 
-export function roleAtLeast(role: Role, minimum: Role): boolean {
-  return rank[role] >= rank[minimum];
+export function roleAtLeast(role: Role | undefined, minimum: Role): boolean {
+  return role !== undefined && rank[role] >= rank[minimum];
 }
 
 /** What each action needs; routers and HTTP routes name the action, not the role. */

@@ -5,6 +5,7 @@ import { imagesRouter } from "./routers/images";
 import { invitesRouter } from "./routers/invites";
 import { membersRouter } from "./routers/members";
 import { projectsRouter } from "./routers/projects";
+import { reviewRouter } from "./routers/review";
 import { uploadsRouter } from "./routers/uploads";
 import { router } from "./trpc";
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   invites: invitesRouter,
   images: imagesRouter,
   uploads: uploadsRouter,
+  review: reviewRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,7 @@
-// Colours offered for new classes: the same distinct, readable-on-white set the api uses for classes made without one.
-export const classPalette = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#808000"];
+// Colours offered for new classes: the set the api uses for classes made without one.
+import { classPalette } from "@fewlabel/api/palette";
+
+export { classPalette };
 
 export function nextColor(used: string[]): string {
   return classPalette.find((c) => !used.includes(c)) ?? classPalette[used.length % classPalette.length]!;

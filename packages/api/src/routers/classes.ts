@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { Prisma } from "@fewlabel/db";
 import type { ApiServices } from "../context";
+export { classPalette as palette } from "../palette";
 import { announce } from "../services/project-events";
 import { projectProcedure, router } from "../trpc";
 
@@ -20,8 +21,6 @@ export const classFields = z.object({
     .optional(),
 });
 
-/** Colours handed to classes created without one (folder imports, quick adds): distinct, readable on white. */
-export const palette = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#808000"];
 
 export function uniqueViolation(err: unknown): string | undefined {
   if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {

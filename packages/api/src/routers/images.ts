@@ -65,4 +65,26 @@ export const imagesRouter = router({
       if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "Image not found." });
       return image;
     }),
+
+  /** Every change to one image's label: who, when, from what, to what. */
+  history: projectProcedure("viewProject")
+    .input(z.object({ imageId: z.uuid() }))
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db.annotation.findMany({
+        where: { imageId: input.imageId, projectId: ctx.access.projectId },
+        orderBy: { id: "asc" },
+        include: { author: { select: { id: true, name: true } } },
+      });
+      return rows.map((r) => ({
+        id: r.id.toString(),
+        seq: r.seq === null ? null : Number(r.seq),
+        author: r.author,
+        classId: r.classId,
+        previousClassId: r.previousClassId,
+        unsure: r.unsure,
+        source: r.source,
+        undo: r.undoOf !== null,
+        createdAt: r.createdAt,
+      }));
+    }),
 });

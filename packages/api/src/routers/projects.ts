@@ -68,16 +68,24 @@ export const projectsRouter = router({
       where: { id: ctx.access.projectId },
       include: { classes: { orderBy: [{ position: "asc" }, { createdAt: "asc" }] } },
     });
-    return { ...project, role: ctx.access.role };
+    // seq is a BigInt in the database; clients only need it as a number.
+    return { ...project, seq: Number(project.seq), role: ctx.access.role };
   }),
 
   update: projectProcedure("manageProject")
-    .input(z.object({ name: projectName.optional(), description: z.string().max(2000).optional() }))
+    .input(
+      z.object({
+        name: projectName.optional(),
+        description: z.string().max(2000).optional(),
+        annotatorsPerImage: z.number().int().min(1).max(20).optional(),
+        leaseSeconds: z.number().int().min(15).max(3600).optional(),
+      }),
+    )
     .mutation(({ ctx, input }) =>
       ctx.db.project.update({
         where: { id: ctx.access.projectId },
-        data: { name: input.name, description: input.description },
-        select: { id: true, name: true, description: true },
+        data: input,
+        select: { id: true, name: true, description: true, annotatorsPerImage: true, leaseSeconds: true },
       }),
     ),
 
