@@ -1,0 +1,147 @@
+"use client";
+// React side of live collaboration. `useProjectLive(projectId)` keeps the project's room joined while a page shows
+// it and writes every incoming event into the TanStack Query cache (counts, grid pages, image details, history,
+// the review list); components only read the cache. Data flows one way: events -> cache -> components.
+import type { PresenceEntry, ProjectEvent } from "@fewlabel/realtime";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useSyncExternalStore } from "react";
+import type { ImageFilter } from "../api-types";
+import { disagreementsKey, historyKey } from "../review-api";
+import { useTRPC } from "../trpc";
+import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, summarise } from "./apply-events";
+import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
+
+type Trpc = ReturnType<typeof useTRPC>;
+
+const presenceKey = (projectId: string) => ["realtime", "presence", projectId] as const;
+const roleKey = (projectId: string) => ["realtime", "role", projectId] as const;
+const errorKey = (projectId: string) => ["realtime", "error", projectId] as const;
+
+/** Runs `fn` once things have been quiet for `quietMs`, but at least every `maxMs` while they are not. */
+function debounce(fn: () => void, quietMs: number, maxMs: number) {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let first = 0;
+  const run = () => {
+    timer = null;
+    first = 0;
+    fn();
+  };
+  const call = () => {
+    const now = Date.now();
+    if (!first) first = now;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(run, Math.max(0, Math.min(quietMs, first + maxMs - now)));
+  };
+  call.cancel = () => timer && clearTimeout(timer);
+  return call;
+}
+
+/** Everything the project's pages cache, for a full refetch (first join, or a gap too long to replay). */
+function refetchProject(qc: QueryClient, trpc: Trpc, projectId: string) {
+  void qc.invalidateQueries(trpc.projects.get.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.classes.list.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId }));
+  void qc.invalidateQueries({ queryKey: historyKey({ projectId }) });
+  void qc.invalidateQueries({ queryKey: disagreementsKey({ projectId }) });
+  void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
+}
+
+function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: ProjectEvent[], later: { stats(): void; lists(): void; review(): void }) {
+  const s = summarise(events);
+  if (s.classesChanged) {
+    void qc.invalidateQueries(trpc.projects.get.queryFilter({ projectId }));
+    void qc.invalidateQueries(trpc.classes.list.queryFilter({ projectId }));
+  }
+  if (s.imagesAdded || s.classesChanged) {
+    // New images change totals and page boundaries; a deleted class unlabels images: fetch again.
+    void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId }));
+    void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId }));
+  } else if (s.changes.length > 0) {
+    qc.setQueryData(trpc.images.stats.queryKey({ projectId }), (old: ImageStats | undefined) => old && statsAfter(old, s.changes));
+    // A fetch that was in flight may or may not include these events: fetch once more when things calm down.
+    later.stats();
+  }
+  if (s.labels.size === 0) return;
+  let membershipMayChange = false;
+  for (const [key, page] of qc.getQueriesData<ImagePage>(trpc.images.list.queryFilter({ projectId }))) {
+    if (!page) continue;
+    const next = pageAfter(page, s.labels);
+    if (next !== page) qc.setQueryData(key, next);
+    const input = (key[1] as { input?: { filter?: ImageFilter } } | undefined)?.input;
+    if (isLabelFiltered(input?.filter)) membershipMayChange = true;
+  }
+  if (membershipMayChange) later.lists();
+  for (const imageId of s.labels.keys()) {
+    void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId, imageId }));
+    void qc.invalidateQueries({ queryKey: historyKey({ projectId, imageId }) });
+  }
+  void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
+  later.review();
+}
+
+/** Joins the project's room while mounted and applies its events to the query cache. */
+export function useProjectLive(projectId: string) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  useEffect(() => {
+    const later = {
+      stats: debounce(() => void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId })), 1_500, 10_000),
+      // Filtered grids (e.g. "unlabelled") lose and gain images; refetching right away would make tiles jump under
+      // the pointer while someone labels in bulk.
+      lists: debounce(
+        () =>
+          void qc.invalidateQueries({
+            ...trpc.images.list.queryFilter({ projectId }),
+            predicate: (q) => isLabelFiltered((q.queryKey[1] as { input?: { filter?: ImageFilter } } | undefined)?.input?.filter),
+          }),
+        1_000,
+        5_000,
+      ),
+      review: debounce(() => void qc.invalidateQueries({ queryKey: disagreementsKey({ projectId }) }), 800, 5_000),
+    };
+    const stop = watchProject(projectId, {
+      events: (events) => applyEvents(qc, trpc, projectId, events, later),
+      resync: () => refetchProject(qc, trpc, projectId),
+      presence: (entries) => qc.setQueryData(presenceKey(projectId), entries),
+      joined: (r) => {
+        qc.setQueryData(roleKey(projectId), r.role);
+        qc.setQueryData(errorKey(projectId), null);
+      },
+      failed: (message) => qc.setQueryData(errorKey(projectId), message),
+    });
+    return () => {
+      stop();
+      later.stats.cancel();
+      later.lists.cancel();
+      later.review.cancel();
+    };
+  }, [projectId, qc, trpc]);
+}
+
+/** Who is in the project right now, and what each is looking at (kept current by useProjectLive). */
+export function usePresence(projectId: string): PresenceEntry[] {
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: presenceKey(projectId), queryFn: () => qc.getQueryData<PresenceEntry[]>(presenceKey(projectId)) ?? [], staleTime: Infinity, gcTime: 60_000 });
+  return q.data ?? [];
+}
+
+/** Why the room could not be joined (e.g. no longer a member), or null. */
+export function useLiveError(projectId: string): string | null {
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: errorKey(projectId), queryFn: () => qc.getQueryData<string | null>(errorKey(projectId)) ?? null, staleTime: Infinity });
+  return q.data ?? null;
+}
+
+export function useConnectionStatus() {
+  return useSyncExternalStore(subscribeStatus, connectionStatus, () => ({ state: "connecting" as const, unsynced: 0 }));
+}
+
+/** Announces the image this page shows (null: none) for as long as it shows it. */
+export function useViewing(projectId: string, imageId: string | null) {
+  useEffect(() => {
+    setViewing(projectId, imageId);
+  }, [projectId, imageId]);
+  useEffect(() => () => setViewing(projectId, null), [projectId]);
+}
