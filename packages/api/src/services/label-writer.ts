@@ -6,7 +6,7 @@
 import type { PrismaClient } from "@fewlabel/db";
 import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { LabellingError, type Labeller } from "./labelling";
-import { reserveSeqs, storeEvents } from "./project-events";
+import { eventRows, reserveSeqs } from "./project-events";
 import { resolveLabel, type VoteLike } from "./resolve-label";
 
 export interface VoteRequest {
@@ -76,10 +76,19 @@ type Outcome = VoteOutcome | Error;
 async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcomes: Outcome[]; events: ProjectEvent[] }> {
   const outcomes: (Outcome | undefined)[] = new Array(batch.length);
 
-  // Retried requests already stored, or repeated inside this batch, are answered with the first one's result.
+  // One round trip for everything checked before writing: retried requests already stored, and the project of every
+  // image and class named (a vote must stay inside its own project).
   const clientIds = batch.map((p) => p.req.clientLabelId);
-  const known = await db.annotation.findMany({ where: { clientLabelId: { in: clientIds } }, select: { id: true, clientLabelId: true, seq: true } });
-  const knownById = new Map(known.map((k) => [k.clientLabelId!, { seq: Number(k.seq ?? 0), annotationId: k.id.toString(), duplicate: true }]));
+  const imageIds = [...new Set(batch.map((p) => p.req.imageId))];
+  const classIds = [...new Set(batch.map((p) => p.req.classId).filter((c): c is string => c !== null))];
+  const lookups = await db.$queryRaw<{ kind: "annotation" | "image" | "class"; key: string; a: string | null; b: string | null }[]>`
+    SELECT 'annotation' AS kind, "clientLabelId" AS key, id::text AS a, seq::text AS b FROM "Annotation" WHERE "clientLabelId" = ANY(${clientIds}::text[])
+    UNION ALL SELECT 'image', id, "projectId", "labelClassId" FROM "Image" WHERE id = ANY(${imageIds}::text[])
+    UNION ALL SELECT 'class', id, "projectId", NULL FROM "LabelClass" WHERE id = ANY(${classIds}::text[])`;
+  const known = lookups.filter((r) => r.kind === "annotation");
+  const images = lookups.filter((r) => r.kind === "image").map((r) => ({ id: r.key, projectId: r.a!, labelClassId: r.b }));
+  const classes = lookups.filter((r) => r.kind === "class").map((r) => ({ id: r.key, projectId: r.a! }));
+  const knownById = new Map(known.map((k) => [k.key, { seq: Number(k.b ?? 0), annotationId: k.a!, duplicate: true }]));
   const firstInBatch = new Map<string, number>();
   batch.forEach((p, i) => {
     const k = knownById.get(p.req.clientLabelId);
@@ -88,13 +97,6 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
     else firstInBatch.set(p.req.clientLabelId, i);
   });
 
-  // Validate images and classes against each vote's project.
-  const imageIds = [...new Set(batch.map((p) => p.req.imageId))];
-  const classIds = [...new Set(batch.map((p) => p.req.classId).filter((c): c is string => c !== null))];
-  const [images, classes] = await Promise.all([
-    db.image.findMany({ where: { id: { in: imageIds } }, select: { id: true, projectId: true, labelClassId: true } }),
-    db.labelClass.findMany({ where: { id: { in: classIds } }, select: { id: true, projectId: true } }),
-  ]);
   const imageProject = new Map(images.map((i) => [i.id, i.projectId]));
   const classProject = new Map(classes.map((c) => [c.id, c.projectId]));
   const live: number[] = [];
@@ -185,25 +187,9 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
           if (touched.has(`${imageId}/${v.userId}`)) voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId), classId: v.classId, unsure: v.unsure, seq: Number(v.seq), updatedAt: nowText });
         }
       }
-      await tx.$executeRaw`
-        INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "seq", "updatedAt")
-        SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.seq, x."updatedAt"::timestamp(3)
-        FROM jsonb_to_recordset(${JSON.stringify(voteRows)}::jsonb) AS x(
-          "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, seq bigint, "updatedAt" text)
-        ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"`;
       const imageRows = [...finalImage].map(([id, r]) => ({ id, classId: r.classId, decidedBy: r.decidedBy, votes: r.voteCount, disagreement: r.disagreement, at: r.classId ? nowText : null }));
-      await tx.$executeRaw`
-        UPDATE "Image" AS i SET "labelClassId" = x."classId",
-          "labelSource" = CASE WHEN x."classId" IS NULL THEN NULL ELSE 'HUMAN'::"LabelSource" END,
-          "labelledById" = x."decidedBy", "labelledAt" = x.at::timestamp(3), "voteCount" = x.votes, disagreement = x.disagreement
-        FROM jsonb_to_recordset(${JSON.stringify(imageRows)}::jsonb) AS x(id text, "classId" text, "decidedBy" text, votes int, disagreement boolean, at text)
-        WHERE i.id = x.id`;
       // The annotators are done with these images: free their leases.
       const leasePairs = live.map((i) => ({ imageId: batch[i]!.req.imageId, userId: batch[i]!.who.actor.id }));
-      await tx.$executeRaw`
-        DELETE FROM "Lease" l USING jsonb_to_recordset(${JSON.stringify(leasePairs)}::jsonb) AS x("imageId" text, "userId" text)
-        WHERE l."imageId" = x."imageId" AND l."userId" = x."userId"`;
-
       const at = now.toISOString();
       for (const i of live) {
         const { who, req } = batch[i]!;
@@ -211,10 +197,33 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
         events.push({ type: "label", seq: seqOf.get(i)!, projectId: who.projectId, at, actor: who.actor, data: { ...changes.get(i)!, annotationId: id } });
         outcomes[i] = { seq: seqOf.get(i)!, annotationId: id, duplicate: false };
       }
-      await storeEvents(tx, events);
+      // Votes, image labels, leases and the event log in one statement (data-modifying CTEs).
+      await tx.$executeRaw`
+        WITH votes AS (
+          INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "seq", "updatedAt")
+          SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.seq, x."updatedAt"::timestamp(3)
+          FROM jsonb_to_recordset(${JSON.stringify(voteRows)}::jsonb) AS x(
+            "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, seq bigint, "updatedAt" text)
+          ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"
+          RETURNING 1
+        ), labels AS (
+          UPDATE "Image" AS i SET "labelClassId" = x."classId",
+            "labelSource" = CASE WHEN x."classId" IS NULL THEN NULL ELSE 'HUMAN'::"LabelSource" END,
+            "labelledById" = x."decidedBy", "labelledAt" = x.at::timestamp(3), "voteCount" = x.votes, disagreement = x.disagreement
+          FROM jsonb_to_recordset(${JSON.stringify(imageRows)}::jsonb) AS x(id text, "classId" text, "decidedBy" text, votes int, disagreement boolean, at text)
+          WHERE i.id = x.id
+          RETURNING 1
+        ), leases AS (
+          DELETE FROM "Lease" l USING jsonb_to_recordset(${JSON.stringify(leasePairs)}::jsonb) AS x("imageId" text, "userId" text)
+          WHERE l."imageId" = x."imageId" AND l."userId" = x."userId"
+          RETURNING 1
+        )
+        INSERT INTO "ProjectEvent" ("projectId", "seq", "type", "payload", "actorId", "createdAt")
+        SELECT x."projectId", x.seq, x.type, x.payload, x."actorId", x."createdAt"::timestamp(3)
+        FROM jsonb_to_recordset(${JSON.stringify(eventRows(events))}::jsonb)
+          AS x("projectId" text, seq bigint, type text, payload jsonb, "actorId" text, "createdAt" text)`;
     });
   }
-
   // Repeats inside the batch get the first request's outcome, marked duplicate.
   batch.forEach((p, i) => {
     if (outcomes[i] !== undefined) return;

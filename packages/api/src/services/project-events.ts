@@ -21,13 +21,18 @@ export async function reserveSeqs(tx: Prisma.TransactionClient, projectId: strin
   return Number(row.seq) - count + 1;
 }
 
+/** Rows for the ProjectEvent table, for jsonb_to_recordset. */
+export function eventRows(events: readonly ProjectEvent[]) {
+  return events.map((e) => ({ projectId: e.projectId, seq: e.seq, type: e.type, payload: e, actorId: e.actor.id, createdAt: e.at.replace("Z", "") }));
+}
+
 /** Stores already-numbered events (any projects, any actors) in one statement. */
 export async function storeEvents(tx: Prisma.TransactionClient, events: readonly ProjectEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO "ProjectEvent" ("projectId", "seq", "type", "payload", "actorId", "createdAt")
     SELECT x."projectId", x.seq, x.type, x.payload, x."actorId", x."createdAt"::timestamp(3)
-    FROM jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ projectId: e.projectId, seq: e.seq, type: e.type, payload: e, actorId: e.actor.id, createdAt: e.at.replace("Z", "") })))}::jsonb)
+    FROM jsonb_to_recordset(${JSON.stringify(eventRows(events))}::jsonb)
       AS x("projectId" text, seq bigint, type text, payload jsonb, "actorId" text, "createdAt" text)`;
 }
 
