@@ -6,7 +6,6 @@ import type { PresenceEntry, ProjectEvent } from "@fewlabel/realtime";
 import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
-import { disagreementsKey, historyKey } from "../review-api";
 import { useTRPC } from "../trpc";
 import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, summarise } from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
@@ -43,8 +42,8 @@ function refetchProject(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId }));
-  void qc.invalidateQueries({ queryKey: historyKey({ projectId }) });
-  void qc.invalidateQueries({ queryKey: disagreementsKey({ projectId }) });
+  void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
 }
 
@@ -75,7 +74,7 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   if (membershipMayChange) later.lists();
   for (const imageId of s.labels.keys()) {
     void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId, imageId }));
-    void qc.invalidateQueries({ queryKey: historyKey({ projectId, imageId }) });
+    void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId, imageId }));
   }
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
   later.review();
@@ -99,7 +98,7 @@ export function useProjectLive(projectId: string) {
         1_000,
         5_000,
       ),
-      review: debounce(() => void qc.invalidateQueries({ queryKey: disagreementsKey({ projectId }) }), 800, 5_000),
+      review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
     };
     const stop = watchProject(projectId, {
       events: (events) => applyEvents(qc, trpc, projectId, events, later),

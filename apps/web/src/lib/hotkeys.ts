@@ -1,0 +1,18 @@
+// Keyboard shortcuts shared by the labelling view and the grid: which class a key stands for, and when keys belong
+// to a text field instead.
+import type { LabelClass } from "./api-types";
+
+/** True when the key press is typing (inputs, selects, editable text) or part of a browser/OS shortcut. */
+export function ignoreKey(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return true;
+  return e.altKey || e.metaKey || e.ctrlKey;
+}
+
+/** The class whose hotkey (a digit or lower-case letter, from the class settings) is this key. */
+export function classForKey(classes: readonly LabelClass[], key: string): LabelClass | undefined {
+  const k = key.toLowerCase();
+  return classes.find((c) => c.hotkey === k);
+}
+
+export const isUndoKey = (e: KeyboardEvent) => (e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z";
