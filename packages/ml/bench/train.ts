@@ -1,6 +1,6 @@
 // SimCLR training-step and forward throughput of the reference model on every available backend, next to
 // the stock tfjs `cpu` backend in the same run.
-//   npx tsx packages/ml/bench/train.ts [--backends=wasm,cpu] [--steps=3] [--batch=128] [--cpu-batch=4]
+//   npx tsx packages/ml/bench/train.ts [--backends=wasm,cpu] [--steps=3] [--batch=128] [--cpu-batch=2]
 //                                      [--inputs=32x32x3,28x28x1] [--forward-batch=256]
 // Reference model: CIFAR-style ResNet-18, base width 16 (16/32/64/128), 3-layer projection head (128-128-128),
 // NT-Xent (T = 0.5), Adam. One step = both views of `batch` pairs (2 x batch images counted), forward +
@@ -22,7 +22,7 @@ const args = new Map(
 const num = (k: string, d: number) => Number(args.get(k) ?? process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`] ?? d);
 const steps = num("steps", 3);
 const batch = num("batch", 128);
-const cpuBatch = num("cpu-batch", 4);
+const cpuBatch = num("cpu-batch", 2);
 const forwardBatch = num("forward-batch", 256);
 const inputs = (args.get("inputs") ?? "32x32x3,28x28x1").split(",").map((s) => s.split("x").map(Number) as [number, number, number]);
 const requested = (args.get("backends") ?? process.env.BENCH_BACKENDS ?? "tensorflow,webgpu,wasm,cpu").split(",") as BackendName[];

@@ -2,3 +2,4 @@
 export * from "./data/idx.js";
 export { saveCheckpoint, loadCheckpoint, type CheckpointInfo } from "./persistence/checkpoint.js";
 export { exportModel, loadExportedModel, assembleTeacher, makeMetadata, type ModelMetadata } from "./persistence/export.js";
+export { DataParallelContrastive, type DataParallelOptions } from "./parallel/dataParallel.js";
