@@ -143,8 +143,8 @@ if (requested.includes("wasm") && workers > 1 && results.some((r) => r.backend =
   for (const [h, w, c] of inputs) {
     const dp = await DataParallelContrastive.create({
       workers,
-      encoder: resnet18Config(h, c as 1 | 3, 16),
-      head: { inputDim: 128, hiddenDim: 128, outputDim: 128 },
+      encoder: createEncoder(resnet18Config(h, c as 1 | 3, 16), "benc"),
+      projectionHead: createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj"),
       learningRate: 1e-3,
       temperature: 0.5,
       maxViews: 2 * batch,

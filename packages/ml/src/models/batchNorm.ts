@@ -99,7 +99,7 @@ interface StockBNFields {
   movingVariance: { read(): tf.Tensor; write(t: tf.Tensor): void };
 }
 
-class FastBatchNormalization extends StockBatchNormalization {
+export class FastBatchNormalization extends StockBatchNormalization {
   // Same class name as the stock layer: serialised models stay standard.
   static override className = "BatchNormalization";
 

@@ -7,14 +7,18 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
-import { createEncoder, type EncoderConfig } from "../models/resnet.js";
-import { createProjectionHead, type ProjectionHeadConfig } from "../models/heads.js";
+import { tfl } from "../tf.js";
+import { FastBatchNormalization } from "../models/batchNorm.js";
+import { createOptimizer, setLearningRate, type OptimizerName } from "../optim/lars.js";
 import { variablesOf } from "../stages/common.js";
 
 export interface WorkerInit {
-  encoder: EncoderConfig;
-  head: ProjectionHeadConfig;
+  /** Keras-style topologies (model.toJSON) of encoder and projection head; weights follow in a message. */
+  encoder: object;
+  head: object;
+  optimizer: OptimizerName;
   learningRate: number;
+  weightDecay: number;
   /** Int32 [flag] + Float32 exchange area, shared with the main thread. */
   control: SharedArrayBuffer;
   exchange: SharedArrayBuffer;
@@ -24,10 +28,12 @@ export interface WorkerInit {
 
 const init = workerData as WorkerInit;
 await selectBackend({ order: ["wasm"] });
-const encoder = createEncoder(init.encoder, "enc");
-const head = createProjectionHead(init.head, "proj");
+// Saved topologies name the stock class; in this thread it means the fast training path.
+tf.serialization.registerClass(FastBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+const encoder = await tfl.models.modelFromJSON({ modelTopology: init.encoder } as unknown as tf.io.ModelJSON);
+const head = await tfl.models.modelFromJSON({ modelTopology: init.head } as unknown as tf.io.ModelJSON);
 const vars = variablesOf(encoder, head);
-const optimizer = tf.train.adam(init.learningRate);
+const optimizer = createOptimizer(init.optimizer, init.learningRate, init.weightDecay);
 const flag = new Int32Array(init.control);
 const shared = new Float32Array(init.exchange);
 const port = parentPort!;
@@ -65,7 +71,7 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     port.postMessage({ type: "grads", grads: flat }, [flat.buffer]);
   } else if (m.type === "apply") {
     // The summed gradient of all shards, applied identically on every replica.
-    (optimizer as unknown as { learningRate: number }).learningRate = m.lr!;
+    setLearningRate(optimizer, m.lr!);
     let o = 0;
     const named = vars.map((v) => {
       const tensor = tf.tensor(m.grads!.subarray(o, o + v.size), v.shape);

@@ -1,13 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { DataParallelContrastive } from "./dataParallel.js";
 import { mulberry32 } from "../util/random.js";
+import { createEncoder } from "../models/resnet.js";
+import { createProjectionHead } from "../models/heads.js";
+import { selectBackend } from "../backend/select.js";
 
 describe("DataParallelContrastive", () => {
   it("trains with 2 worker replicas that stay identical", { timeout: 120_000 }, async () => {
+    await selectBackend({ order: ["wasm"] });
+    const encoder = createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 3 });
+    const projectionHead = createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 4 });
+    const initial = encoder.getWeights()[0]!.dataSync().slice();
     const dp = await DataParallelContrastive.create({
       workers: 2,
-      encoder: { inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 3 },
-      head: { inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 4 },
+      encoder,
+      projectionHead,
       learningRate: 1e-2,
       temperature: 0.5,
       maxViews: 12,
@@ -26,6 +33,9 @@ describe("DataParallelContrastive", () => {
       // Trainable weights are identical; batch-norm moving statistics are per shard.
       expect(w0.length).toBe(w1.length);
       expect(Array.from(w0[0]!)).toEqual(Array.from(w1[0]!));
+      expect(Array.from(w0[0]!)).not.toEqual(Array.from(initial));
+      await dp.syncTo();
+      expect(Array.from(encoder.getWeights()[0]!.dataSync())).toEqual(Array.from(w0[0]!));
     } finally {
       await dp.dispose();
     }

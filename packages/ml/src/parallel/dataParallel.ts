@@ -6,18 +6,20 @@
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { tf } from "../tf.js";
-import type { EncoderConfig } from "../models/resnet.js";
-import type { ProjectionHeadConfig } from "../models/heads.js";
+import { tf, tfl } from "../tf.js";
 import { ntXentLoss } from "../losses/ntXent.js";
+import type { OptimizerName } from "../optim/lars.js";
 
 type Msg = { type: string; rows?: number; grads?: Float32Array; weights?: Float32Array[] };
 
 export interface DataParallelOptions {
   workers: number;
-  encoder: EncoderConfig;
-  head: ProjectionHeadConfig;
+  /** Models to replicate (topology and current weights); `syncTo` copies the trained weights back. */
+  encoder: tfl.LayersModel;
+  projectionHead: tfl.LayersModel;
+  optimizer?: OptimizerName;
   learningRate: number;
+  weightDecay?: number;
   temperature: number;
   /** Upper bound on views per step (sizes the shared exchange area). */
   maxViews: number;
@@ -29,9 +31,11 @@ export class DataParallelContrastive {
   private readonly waiters: ((m: Msg) => void)[][] = [];
   private readonly flags: Int32Array[] = [];
   private readonly exchange: Float32Array;
+  private readonly outDim: number;
 
   private constructor(private readonly o: DataParallelOptions) {
-    this.exchange = new Float32Array(new SharedArrayBuffer(4 * o.maxViews * o.head.outputDim));
+    this.outDim = o.projectionHead.outputs[0]!.shape[1]!;
+    this.exchange = new Float32Array(new SharedArrayBuffer(4 * o.maxViews * this.outDim));
   }
 
   static async create(o: DataParallelOptions): Promise<DataParallelContrastive> {
@@ -47,7 +51,16 @@ export class DataParallelContrastive {
         ? new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`)}`)
         : url;
       const w = new Worker(entry, {
-        workerData: { encoder: o.encoder, head: o.head, learningRate: o.learningRate, control, exchange: dp.exchange.buffer, offset: i * perWorker * o.head.outputDim },
+        workerData: {
+          encoder: o.encoder.toJSON(null, false),
+          head: o.projectionHead.toJSON(null, false),
+          optimizer: o.optimizer ?? "adam",
+          learningRate: o.learningRate,
+          weightDecay: o.weightDecay ?? 0,
+          control,
+          exchange: dp.exchange.buffer,
+          offset: i * perWorker * dp.outDim,
+        },
       });
       dp.inbox.push([]);
       dp.waiters.push([]);
@@ -63,9 +76,8 @@ export class DataParallelContrastive {
       dp.workers.push(w);
     }
     await Promise.all(dp.workers.map((_, i) => dp.next(i, "started")));
-    // Same initial weights everywhere: take worker 0's.
-    dp.workers[0]!.postMessage({ type: "getWeights" });
-    const { weights } = await dp.next(0, "weights");
+    // Same initial weights everywhere: the main thread's.
+    const weights = [...o.encoder.getWeights(), ...o.projectionHead.getWeights()].map((w) => w.dataSync().slice() as Float32Array);
     for (let i = 0; i < o.workers; i++) dp.workers[i]!.postMessage({ type: "weights", weights });
     await Promise.all(dp.workers.map((_, i) => dp.next(i, "ready")));
     return dp;
@@ -91,7 +103,7 @@ export class DataParallelContrastive {
     const k = this.workers.length;
     const per = Math.ceil(n / k);
     const img = h * w * c;
-    const d = this.o.head.outputDim;
+    const d = this.outDim;
     const perWorker = Math.ceil(this.o.maxViews / k);
     const shards: [number, number][] = [];
     for (let i = 0; i < k; i++) shards.push([i * per, Math.min(n, (i + 1) * per)]);
@@ -136,6 +148,17 @@ export class DataParallelContrastive {
   async weights(replica = 0): Promise<Float32Array[]> {
     this.workers[replica]!.postMessage({ type: "getWeights" });
     return (await this.next(replica, "weights")).weights!;
+  }
+
+  /** Copies replica 0's weights (batch-norm statistics included) into the main thread's models. */
+  async syncTo(encoder: tfl.LayersModel = this.o.encoder, projectionHead: tfl.LayersModel = this.o.projectionHead): Promise<void> {
+    const ws = await this.weights(0);
+    const all = [...encoder.getWeights(), ...projectionHead.getWeights()];
+    const ts = ws.map((w, i) => tf.tensor(w, all[i]!.shape));
+    const ne = encoder.getWeights().length;
+    encoder.setWeights(ts.slice(0, ne));
+    projectionHead.setWeights(ts.slice(ne));
+    tf.dispose(ts);
   }
 
   async dispose(): Promise<void> {
