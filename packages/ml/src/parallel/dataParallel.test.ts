@@ -41,3 +41,21 @@ describe("DataParallelContrastive", () => {
     }
   });
 });
+
+describe("pretrainContrastive with workers", () => {
+  it("trains the caller's models through 2 worker replicas", { timeout: 120_000 }, async () => {
+    const { pretrainContrastive } = await import("../stages/pretrain.js");
+    const { tensorImageSource } = await import("../stages/common.js");
+    const { tf } = await import("../tf.js");
+    await selectBackend({ order: ["wasm"] });
+    const encoder = createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 5 });
+    const projectionHead = createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 6 });
+    const before = encoder.getWeights()[0]!.dataSync().slice();
+    const r = mulberry32(2);
+    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const res = await pretrainContrastive({ encoder, projectionHead, images, steps: 3, batchSize: 8, optimizer: "adam", workers: 2 });
+    expect(res.losses).toHaveLength(3);
+    expect(res.losses.every(Number.isFinite)).toBe(true);
+    expect(Array.from(encoder.getWeights()[0]!.dataSync())).not.toEqual(Array.from(before));
+  });
+});

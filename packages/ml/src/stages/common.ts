@@ -98,15 +98,18 @@ export interface LoopOptions {
  * Runs `step(k)` for k in [startStep, totalSteps); the step returns its loss as a scalar tensor, read here
  * asynchronously (the webgpu backend cannot read synchronously in Node). Yields to the event loop between steps.
  */
-export async function runSteps(o: LoopOptions, step: (k: number) => tf.Scalar): Promise<number[]> {
+export async function runSteps(o: LoopOptions, step: (k: number) => tf.Scalar | Promise<number>): Promise<number[]> {
   const losses: number[] = [];
   let windowStart = performance.now();
   let windowImages = 0;
   for (let k = o.startStep ?? 0; k < o.totalSteps; k++) {
     if (o.signal?.aborted) throw new Error(`${o.stage} aborted at step ${k}`);
-    const lossTensor = step(k);
-    const loss = (await lossTensor.data())[0]!;
-    lossTensor.dispose();
+    const out = step(k);
+    let loss: number;
+    if (out instanceof tf.Tensor) {
+      loss = (await out.data())[0]!;
+      out.dispose();
+    } else loss = await out;
     losses.push(loss);
     windowImages += o.imagesPerStep;
     const every = o.progressEvery ?? 1;

@@ -34,6 +34,13 @@ export interface PretrainOptions {
   signal?: AbortSignal;
   checkpointEvery?: number;
   onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+  /**
+   * Node + wasm: train on this many worker threads (data-parallel, see parallel/dataParallel.ts); wasm runs
+   * one thread per process. Augmentation stays on this thread. Limits: batch norm statistics are per shard,
+   * and the optimizer state lives in the workers, so checkpoints taken meanwhile hold the weights (synced
+   * from replica 0) but not the optimizer slots: a run resumed from one restarts its optimizer.
+   */
+  workers?: number;
 }
 
 export interface StageResult {
@@ -57,39 +64,73 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
   const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr, o.weightDecay ?? 1e-6);
   const vars = variablesOf(o.encoder, o.projectionHead);
   const seed = o.seed ?? 1;
-  const losses = await runSteps(
-    {
-      stage: "pretrain",
-      totalSteps: o.steps,
-      startStep: o.startStep,
-      imagesPerStep: 2 * Math.min(o.batchSize, o.images.count),
-      onProgress: o.onProgress,
-      progressEvery: o.progressEvery,
-      signal: o.signal,
-      checkpointEvery: o.checkpointEvery,
-      onCheckpoint: o.onCheckpoint && ((next) => o.onCheckpoint!(next, optimizer)),
-      learningRate: lr,
-    },
-    (k) => {
-      const r = stepRandom(seed, k);
-      setLearningRate(optimizer, lr(k));
-      return tf.tidy(() => {
-        const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
-        const views = tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
-        const n = x.shape[0];
-        const cost = optimizer.minimize(
-          () => {
-            const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
-            const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
-            const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
-            return ntXentLoss(z1, z2, o.temperature ?? 0.2);
-          },
-          true,
-          vars,
-        );
-        return cost!;
-      });
-    },
-  );
-  return { losses, optimizer };
+  const workers = o.workers ?? 1;
+  const dp =
+    workers > 1
+      ? await (await import("../parallel/dataParallel.js")).DataParallelContrastive.create({
+          workers,
+          encoder: o.encoder,
+          projectionHead: o.projectionHead,
+          optimizer: optName,
+          learningRate: baseLr,
+          weightDecay: o.weightDecay ?? 1e-6,
+          temperature: o.temperature ?? 0.2,
+          maxViews: 2 * Math.min(o.batchSize, o.images.count),
+        })
+      : undefined;
+  try {
+    const losses = await runSteps(
+      {
+        stage: "pretrain",
+        totalSteps: o.steps,
+        startStep: o.startStep,
+        imagesPerStep: 2 * Math.min(o.batchSize, o.images.count),
+        onProgress: o.onProgress,
+        progressEvery: o.progressEvery,
+        signal: o.signal,
+        checkpointEvery: o.checkpointEvery,
+        onCheckpoint:
+          o.onCheckpoint &&
+          (async (next) => {
+            await dp?.syncTo();
+            await o.onCheckpoint!(next, optimizer);
+          }),
+        learningRate: lr,
+      },
+      (k) => {
+        const r = stepRandom(seed, k);
+        if (dp) {
+          const views = tf.tidy(() => {
+            const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
+            return tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
+          });
+          const data = views.dataSync() as Float32Array;
+          const shape = views.shape;
+          views.dispose();
+          return dp.step(data, shape, lr(k));
+        }
+        setLearningRate(optimizer, lr(k));
+        return tf.tidy(() => {
+          const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
+          const views = tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
+          const n = x.shape[0];
+          const cost = optimizer.minimize(
+            () => {
+              const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
+              const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
+              const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+              return ntXentLoss(z1, z2, o.temperature ?? 0.2);
+            },
+            true,
+            vars,
+          );
+          return cost!;
+        });
+      },
+    );
+    await dp?.syncTo();
+    return { losses, optimizer };
+  } finally {
+    await dp?.dispose();
+  }
 }
