@@ -5,3 +5,4 @@ import type { Role } from "./api-types";
 export { roleAtLeast };
 export const canUpload = (role: Role | undefined) => roleAtLeast(role, permissions.upload);
 export const canManage = (role: Role | undefined) => roleAtLeast(role, permissions.manageProject);
+export const canReview = (role: Role | undefined) => roleAtLeast(role, "REVIEWER");

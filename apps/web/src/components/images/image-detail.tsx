@@ -12,6 +12,7 @@ import { ColorDot } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Modal } from "../ui/modal";
 import { Spinner } from "../ui/spinner";
+import { LabelHistory } from "./label-history";
 
 const labelSources = { HUMAN: "a person", IMPORT: "import (folder or CSV)", MODEL_REVIEWED: "model suggestion, reviewed" } as const;
 /** Formats browsers draw themselves; others (TIFF) are shown through their normalised training copy. */
@@ -94,7 +95,14 @@ export function ImageDetail({
                 {data.labelledAt ? `, ${formatDate(data.labelledAt)}` : ""}
               </p>
             )}
+            {data && data.voteCount > 0 && (
+              <p className="mt-1 text-xs text-slate-500" data-testid="detail-votes">
+                {data.voteCount} {data.voteCount === 1 ? "vote" : "votes"}
+                {data.disagreement && <span className="ml-1.5 rounded bg-amber-100 px-1.5 py-0.5 font-medium text-amber-800">annotators disagree</span>}
+              </p>
+            )}
           </div>
+          {item && <LabelHistory projectId={projectId} imageId={item.id} classesById={classesById} />}
           {data ? (
             <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1.5 text-xs">
               <dt className="text-slate-500">Size</dt>

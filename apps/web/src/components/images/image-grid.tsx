@@ -1,9 +1,10 @@
 "use client";
 // The project's images as a virtualised grid: rows of as many thumbnails as the width allows, only the rows near
 // the viewport in the DOM, and only their pages fetched. Stays smooth with tens of thousands of images.
+import type { PresenceEntry } from "@fewlabel/realtime";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { type ReactNode, useEffect, useRef } from "react";
-import type { ImageFilter, LabelClass } from "~/lib/api-types";
+import { type MouseEvent, type ReactNode, type RefObject, useEffect, useImperativeHandle, useRef } from "react";
+import type { ImageFilter, ImageListItem, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { useElementWidth } from "~/lib/use-element-width";
 import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
@@ -15,18 +16,34 @@ const minTile = 148;
 const gap = 12;
 const caption = 28;
 
+/** What the page can ask the grid (for "select all on screen" and Shift-click ranges). */
+export interface GridHandle {
+  /** Ids of the loaded images whose row is at least half on screen. */
+  visibleIds(): string[];
+  /** Ids of the loaded images from index a to b, both included. */
+  idsBetween(a: number, b: number): string[];
+}
+
+const noViewers = new Map<string, PresenceEntry[]>();
+
 export function ImageGrid({
   projectId,
   filter,
   classesById,
-  onOpen,
+  onTileClick,
   empty,
+  selected,
+  viewersByImage = noViewers,
+  handle,
 }: {
   projectId: string;
   filter: ImageFilter;
   classesById: Map<string, LabelClass>;
-  onOpen: (index: number) => void;
+  onTileClick: (index: number, image: ImageListItem, e: MouseEvent) => void;
   empty: ReactNode;
+  selected: ReadonlySet<string>;
+  viewersByImage?: Map<string, PresenceEntry[]>;
+  handle?: RefObject<GridHandle | null>;
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const width = useElementWidth(scrollRef);
@@ -59,6 +76,33 @@ export function ImageGrid({
   const pages = useImagePages(projectId, filter, firstIndex, lastIndex);
   const error = first.error ?? pages.error;
 
+  useImperativeHandle(handle, () => ({
+    visibleIds: () => {
+      const el = scrollRef.current;
+      if (!el) return [];
+      const top = el.scrollTop;
+      const bottom = top + el.clientHeight;
+      const ids: string[] = [];
+      for (const row of virtualizer.getVirtualItems()) {
+        const mid = row.start + (rowHeight - gap) / 2;
+        if (mid < top || mid > bottom) continue;
+        for (let c = 0; c < cols; c++) {
+          const image = row.index * cols + c < total ? pages.itemAt(row.index * cols + c) : undefined;
+          if (image) ids.push(image.id);
+        }
+      }
+      return ids;
+    },
+    idsBetween: (a, b) => {
+      const ids: string[] = [];
+      for (let i = Math.max(0, Math.min(a, b)); i <= Math.min(total - 1, Math.max(a, b)); i++) {
+        const image = pages.itemAt(i);
+        if (image) ids.push(image.id);
+      }
+      return ids;
+    },
+  }));
+
   return (
     <div ref={scrollRef} data-testid="image-grid" data-total={total} className="relative h-full overflow-auto" tabIndex={-1}>
       {error ? (
@@ -82,7 +126,16 @@ export function ImageGrid({
                 if (index >= total) return null;
                 const image = pages.itemAt(index);
                 return image ? (
-                  <ImageTile key={image.id} image={image} size={tile} labelClass={image.labelClassId ? classesById.get(image.labelClassId) : undefined} index={index} onOpen={onOpen} />
+                  <ImageTile
+                    key={image.id}
+                    image={image}
+                    size={tile}
+                    labelClass={image.labelClassId ? classesById.get(image.labelClassId) : undefined}
+                    index={index}
+                    selected={selected.has(image.id)}
+                    viewers={viewersByImage.get(image.id)}
+                    onClick={onTileClick}
+                  />
                 ) : (
                   <TileSkeleton key={`s${index}`} size={tile} />
                 );

@@ -1,21 +1,61 @@
-// One thumbnail in the grid, with its label's colour and name (or "unlabelled").
-import { memo, useEffect, useRef, useState } from "react";
+// One thumbnail in the grid, with its label's colour and name (or "unlabelled"), whether it is selected for bulk
+// labelling, and who of the team is looking at it right now.
+import type { PresenceEntry } from "@fewlabel/realtime";
+import { memo, type MouseEvent, useEffect, useRef, useState } from "react";
 import type { ImageListItem, LabelClass } from "~/lib/api-types";
+import { Avatar, personColor } from "../live/presence-avatars";
 
-export const ImageTile = memo(function ImageTile({ image, index, labelClass, size, onOpen }: { image: ImageListItem; index: number; labelClass: LabelClass | undefined; size: number; onOpen: (index: number) => void }) {
+export const ImageTile = memo(function ImageTile({
+  image,
+  index,
+  labelClass,
+  size,
+  selected,
+  viewers,
+  onClick,
+}: {
+  image: ImageListItem;
+  index: number;
+  labelClass: LabelClass | undefined;
+  size: number;
+  selected: boolean;
+  viewers: PresenceEntry[] | undefined;
+  onClick: (index: number, image: ImageListItem, e: MouseEvent) => void;
+}) {
+  const watched = viewers && viewers.length > 0;
   return (
     <button
       type="button"
       data-testid="image-tile"
       data-image-id={image.id}
-      onClick={() => onOpen(index)}
-      title={image.filename}
-      className="group flex flex-col overflow-hidden rounded-md bg-white text-left ring-1 ring-slate-200 transition hover:ring-2 hover:ring-indigo-400 focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:outline-none"
-      style={{ width: size }}
+      data-selected={selected || undefined}
+      data-viewed-by={watched ? viewers.map((v) => v.name).join(",") : undefined}
+      aria-pressed={selected}
+      onClick={(e) => onClick(index, image, e)}
+      title={watched ? `${image.filename} · ${viewers.map((v) => v.name).join(", ")} looking at it` : image.filename}
+      className={`group relative flex flex-col overflow-hidden rounded-md bg-white text-left transition focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:outline-none ${
+        selected ? "ring-[3px] ring-indigo-600" : "ring-1 ring-slate-200 hover:ring-2 hover:ring-indigo-400"
+      }`}
+      style={{ width: size, ...(watched && !selected ? { boxShadow: `0 0 0 3px ${personColor(viewers[0]!.userId)}` } : {}) }}
     >
       <div className="relative bg-slate-100" style={{ height: size }}>
         <Thumbnail imageId={image.id} alt={image.filename} pixelated={Math.max(image.width, image.height) <= 64} />
         {labelClass && <span className="absolute inset-x-0 top-0 h-1" style={{ backgroundColor: labelClass.color }} aria-hidden="true" />}
+        <span
+          className={`absolute top-1.5 left-1.5 grid size-5 place-items-center rounded-full text-[11px] font-bold transition ${
+            selected ? "bg-indigo-600 text-white" : "bg-white/80 text-transparent opacity-0 ring-1 ring-slate-300 group-hover:opacity-100"
+          }`}
+          aria-hidden="true"
+        >
+          ✓
+        </span>
+        {watched && (
+          <span className="absolute right-1 bottom-1 flex -space-x-1" data-testid="tile-viewers">
+            {viewers.slice(0, 3).map((v) => (
+              <Avatar key={v.userId} entry={v} size="sm" />
+            ))}
+          </span>
+        )}
       </div>
       <div className="flex h-7 items-center gap-1.5 border-t border-slate-100 px-2 text-xs">
         {labelClass ? (

@@ -2,6 +2,7 @@
 // The app's top bar: home link, who is signed in, sign out.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
+import { disconnectRealtime } from "~/lib/realtime/connection";
 import { useMe } from "~/lib/use-me";
 import { useTRPC } from "~/lib/trpc";
 import { Button } from "../ui/button";
@@ -15,6 +16,8 @@ export function TopBar() {
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
       onSettled: () => {
+        // The live connection belongs to the session that just ended.
+        disconnectRealtime();
         queryClient.clear();
         router.replace("/signin");
       },

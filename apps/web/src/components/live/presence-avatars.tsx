@@ -4,10 +4,10 @@ import type { PresenceEntry } from "@fewlabel/realtime";
 import { usePresence } from "~/lib/realtime/use-project-live";
 import { useMe } from "~/lib/use-me";
 
-const tones = ["bg-rose-500", "bg-amber-500", "bg-emerald-600", "bg-sky-600", "bg-violet-600", "bg-fuchsia-600", "bg-teal-600", "bg-orange-600"];
+const tones = ["#e11d48", "#d97706", "#059669", "#0284c7", "#7c3aed", "#c026d3", "#0d9488", "#ea580c"];
 
 /** A stable colour per user, so a person has the same colour in the header and on grid tiles. */
-export function personTone(userId: string): string {
+export function personColor(userId: string): string {
   let h = 0;
   for (const ch of userId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return tones[h % tones.length]!;
@@ -21,7 +21,8 @@ export function initials(name: string): string {
 export function Avatar({ entry, size = "md", ring }: { entry: Pick<PresenceEntry, "userId" | "name">; size?: "sm" | "md"; ring?: string }) {
   return (
     <span
-      className={`grid shrink-0 place-items-center rounded-full font-semibold text-white ${personTone(entry.userId)} ${size === "sm" ? "size-5 text-[9px]" : "size-7 text-[11px]"} ${ring ?? "ring-2 ring-white"}`}
+      style={{ backgroundColor: personColor(entry.userId) }}
+      className={`grid shrink-0 place-items-center rounded-full font-semibold text-white ${size === "sm" ? "size-5 text-[9px]" : "size-7 text-[11px]"} ${ring ?? "ring-2 ring-white"}`}
       aria-hidden="true"
     >
       {initials(entry.name)}

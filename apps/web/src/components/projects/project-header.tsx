@@ -3,6 +3,9 @@
 import Link from "next/link";
 import type { ImageFilter, Project } from "~/lib/api-types";
 import { formatCount, percent } from "~/lib/format";
+import { canReview } from "~/lib/roles";
+import { LiveIndicator } from "../live/live-indicator";
+import { PresenceAvatars } from "../live/presence-avatars";
 import { RoleBadge } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { ClassChips } from "../images/class-chips";
@@ -15,7 +18,20 @@ interface Stats {
   perClass: { classId: string; count: number }[];
 }
 
-export function ProjectHeader({ project, stats, filter, onFilter }: { project: Project; stats: Stats | undefined; filter: ImageFilter; onFilter: (f: ImageFilter) => void }) {
+export function ProjectHeader({
+  project,
+  stats,
+  filter,
+  onFilter,
+  describeImage,
+}: {
+  project: Project;
+  stats: Stats | undefined;
+  filter: ImageFilter;
+  onFilter: (f: ImageFilter) => void;
+  /** A person-readable name for an image someone is looking at (presence tooltips). */
+  describeImage?: (imageId: string) => string | undefined;
+}) {
   const counts = new Map(stats?.perClass.map((c) => [c.classId, c.count]));
   const pct = percent(stats?.labelled ?? 0, stats?.total ?? 0);
   const status = filter.classId ? null : (filter.status ?? "all");
@@ -49,6 +65,16 @@ export function ProjectHeader({ project, stats, filter, onFilter }: { project: P
           {project.description && <p className="mt-1 max-w-3xl text-sm text-slate-500">{project.description}</p>}
         </div>
         <div className="flex flex-wrap items-center gap-2">
+          <PresenceAvatars projectId={project.id} describe={describeImage} />
+          <LiveIndicator />
+          <Link href={`/projects/${project.id}/label`} className={buttonClass("primary", "sm")} data-testid="start-labelling">
+            Label images
+          </Link>
+          {canReview(project.role) && (
+            <Link href={`/projects/${project.id}/review`} className={buttonClass("secondary", "sm")} data-testid="open-review">
+              Review
+            </Link>
+          )}
           <ExportButtons projectId={project.id} />
           <Link href={`/projects/${project.id}/settings`} className={buttonClass("secondary", "sm")} data-testid="project-settings">
             Settings
@@ -66,8 +92,8 @@ export function ProjectHeader({ project, stats, filter, onFilter }: { project: P
             <span>Progress</span>
             <span>{pct}%</span>
           </div>
-          <div className="h-1.5 overflow-hidden rounded-full bg-slate-200">
-            <div className="h-full bg-emerald-500" style={{ width: `${pct}%` }} />
+          <div className="h-1.5 overflow-hidden rounded-full bg-slate-200" data-testid="project-progress" data-percent={pct}>
+            <div className="h-full bg-emerald-500 transition-[width] duration-300" style={{ width: `${pct}%` }} />
           </div>
         </div>
         <div className="w-full min-w-0 lg:w-auto lg:flex-1">

@@ -1,12 +1,15 @@
 "use client";
-// A project: counts, filters, the image grid with its detail view, and uploads for those allowed to upload.
-import { useQuery } from "@tanstack/react-query";
+// A project: counts, filters, the image grid with its detail view, bulk labelling of selected tiles, who is online,
+// and uploads for those allowed to upload. Everything updates live as the team labels.
+import type { PresenceEntry } from "@fewlabel/realtime";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { type MouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { FilterBar, noFilter } from "~/components/images/filter-bar";
 import { ImageDetail } from "~/components/images/image-detail";
-import { ImageGrid } from "~/components/images/image-grid";
+import { type GridHandle, ImageGrid } from "~/components/images/image-grid";
+import { SelectionBar } from "~/components/images/selection-bar";
 import { ProjectHeader } from "~/components/projects/project-header";
 import { UploadDropzone } from "~/components/upload/upload-dropzone";
 import { UploadPanel } from "~/components/upload/upload-panel";
@@ -14,11 +17,19 @@ import { Alert } from "~/components/ui/alert";
 import { buttonClass } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/empty-state";
 import { LoadingPanel } from "~/components/ui/spinner";
-import type { ImageFilter } from "~/lib/api-types";
+import { useToast } from "~/components/ui/toast";
+import type { ImageFilter, ImageListItem } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
+import { plural } from "~/lib/format";
+import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
+import { labelImages, revertBulk } from "~/lib/labelling/bulk-label";
+import { undoMyLast } from "~/lib/realtime/connection";
+import { usePresence, useProjectLive, useViewing } from "~/lib/realtime/use-project-live";
 import { canUpload } from "~/lib/roles";
 import { useTRPC } from "~/lib/trpc";
-import { useImageTotal } from "~/lib/use-image-pages";
+import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
+import { useMe } from "~/lib/use-me";
+import { useSelection } from "~/lib/use-selection";
 import { useUpload } from "~/lib/upload/use-upload";
 
 export default function ProjectPage() {
@@ -31,10 +42,118 @@ export default function ProjectPage() {
   const matching = useImageTotal(projectId, filter).data?.total;
   const upload = useUpload(projectId);
   const classesById = useMemo(() => new Map(project.data?.classes.map((c) => [c.id, c])), [project.data]);
-  const onFilter = useCallback((f: ImageFilter) => {
-    setOpenIndex(null);
-    setFilter(f);
-  }, []);
+  const selection = useSelection();
+  const grid = useRef<GridHandle>(null);
+  const toast = useToast();
+  const me = useMe().data;
+  const queryClient = useQueryClient();
+  const [bulkBusy, setBulkBusy] = useState(false);
+  useProjectLive(projectId);
+
+  const onFilter = useCallback(
+    (f: ImageFilter) => {
+      setOpenIndex(null);
+      selection.clear();
+      setFilter(f);
+    },
+    [selection.clear],
+  );
+
+  // Presence: what I look at (the open image), and who is on which tile.
+  const openImage = useImagePages(projectId, filter, openIndex ?? 0, openIndex ?? -1).itemAt(openIndex ?? 0);
+  useViewing(projectId, openIndex !== null ? (openImage?.id ?? null) : null);
+  const people = usePresence(projectId);
+  const viewersByImage = useMemo(() => {
+    const m = new Map<string, PresenceEntry[]>();
+    for (const p of people) if (p.imageId && p.userId !== me?.id) m.set(p.imageId, [...(m.get(p.imageId) ?? []), p]);
+    return m;
+  }, [people, me?.id]);
+  const describeImage = useCallback(
+    (imageId: string) => {
+      for (const [, page] of queryClient.getQueriesData<{ items: ImageListItem[] }>(trpc.images.list.queryFilter({ projectId }))) {
+        const hit = page?.items.find((i) => i.id === imageId);
+        if (hit) return hit.filename.split("/").pop();
+      }
+      return undefined;
+    },
+    [queryClient, trpc, projectId],
+  );
+
+  // Tiles are memoised: the click handler must not change with every selection change.
+  const selecting = useRef(false);
+  selecting.current = selection.selected.size > 0;
+  const { extendTo, toggle } = selection;
+  const onTileClick = useCallback(
+    (index: number, image: ImageListItem, e: MouseEvent) => {
+      if (e.shiftKey) extendTo(index, (a, b) => grid.current?.idsBetween(a, b) ?? [image.id]);
+      else if (e.ctrlKey || e.metaKey || selecting.current) toggle(image.id, index);
+      else setOpenIndex(index);
+    },
+    [extendTo, toggle],
+  );
+
+  const classes = project.data?.classes;
+  const labelSelected = useCallback(
+    async (classId: string) => {
+      const ids = [...selection.selected];
+      const c = classes?.find((x) => x.id === classId);
+      if (ids.length === 0 || !c || bulkBusy) return;
+      setBulkBusy(true);
+      try {
+        const result = await labelImages(projectId, ids, classId);
+        selection.clear();
+        toast.show({
+          text: `Labelled ${plural(result.count, "image")} as ${c.name}.`,
+          action: me
+            ? {
+                label: "Undo",
+                run: () =>
+                  void revertBulk(projectId, me.id, result).then(
+                    () => toast.show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }),
+                    (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }),
+                  ),
+              }
+            : undefined,
+        });
+      } catch (err) {
+        toast.show({ text: errorMessage(err), tone: "error" });
+      } finally {
+        setBulkBusy(false);
+      }
+    },
+    [selection, classes, bulkBusy, projectId, toast.show, me],
+  );
+
+  const selectVisible = useCallback(() => selection.add(grid.current?.visibleIds() ?? []), [selection.add]);
+
+  // Grid shortcuts (the image detail has its own while it is open).
+  useEffect(() => {
+    if (openIndex !== null) return;
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing = t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+      if (typing) return;
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "a") {
+        e.preventDefault();
+        selectVisible();
+      } else if (isUndoKey(e)) {
+        e.preventDefault();
+        undoMyLast(projectId).then(
+          () => toast.show({ text: "Undid your last label." }),
+          (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }),
+        );
+      } else if (e.key === "Escape" && selection.selected.size > 0) selection.clear();
+      else if (!ignoreKey(e) && selection.selected.size > 0 && classes) {
+        const c = classForKey(classes, e.key);
+        if (c) {
+          e.preventDefault();
+          void labelSelected(c.id);
+        }
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [openIndex, selection, classes, labelSelected, selectVisible, projectId, toast.show]);
 
   const name = project.data?.name;
   useEffect(() => {
@@ -65,12 +184,34 @@ export default function ProjectPage() {
   return (
     <main className="mx-auto flex h-[calc(100dvh-3.5rem)] max-w-[1600px] flex-col">
       <div className="shrink-0 space-y-4 border-b border-slate-200 px-4 pt-5 pb-4 sm:px-6">
-        <ProjectHeader project={p} stats={stats.data} filter={filter} onFilter={onFilter} />
+        <ProjectHeader project={p} stats={stats.data} filter={filter} onFilter={onFilter} describeImage={describeImage} />
         {uploader && !projectEmpty && <UploadDropzone onFiles={upload.upload} disabled={upload.busy} />}
         <FilterBar filter={filter} onChange={onFilter} classes={p.classes} matching={matching} />
+        {selection.selected.size > 0 ? (
+          <SelectionBar count={selection.selected.size} classes={p.classes} busy={bulkBusy} onLabel={(id) => void labelSelected(id)} onSelectVisible={selectVisible} onClear={selection.clear} />
+        ) : (
+          !projectEmpty && (
+            <p className="text-xs text-slate-500">
+              Ctrl/⌘-click tiles to select them (Shift-click for a range,{" "}
+              <button type="button" className="font-medium text-indigo-600 hover:text-indigo-500" onClick={selectVisible} data-testid="select-visible">
+                select all on screen
+              </button>
+              ), then press a class&apos;s key to label them all.
+            </p>
+          )
+        )}
       </div>
       <div className="min-h-0 flex-1 px-1 sm:px-3">
-        <ImageGrid projectId={projectId} filter={filter} classesById={classesById} onOpen={setOpenIndex} empty={emptyGrid} />
+        <ImageGrid
+          projectId={projectId}
+          filter={filter}
+          classesById={classesById}
+          onTileClick={onTileClick}
+          empty={emptyGrid}
+          selected={selection.selected}
+          viewersByImage={viewersByImage}
+          handle={grid}
+        />
       </div>
       {openIndex !== null && matching !== undefined && (
         <ImageDetail
@@ -84,6 +225,7 @@ export default function ProjectPage() {
         />
       )}
       <UploadPanel tally={upload.tally} error={upload.error} onCancel={upload.cancel} onDismiss={upload.dismiss} />
+      {toast.element}
     </main>
   );
 }

@@ -6,6 +6,7 @@ import { useParams } from "next/navigation";
 import { ClassesEditor } from "~/components/settings/classes-editor";
 import { DeleteProject } from "~/components/settings/delete-project";
 import { InvitesPanel } from "~/components/settings/invites-panel";
+import { LabellingSettingsForm } from "~/components/settings/labelling-settings-form";
 import { MembersPanel } from "~/components/settings/members-panel";
 import { ProjectDetailsForm } from "~/components/settings/project-details-form";
 import { Alert } from "~/components/ui/alert";
@@ -48,6 +49,7 @@ export default function SettingsPage() {
         {!owner && <p className="mt-1 text-sm text-slate-500">You can see these settings; only owners can change them.</p>}
       </div>
       <ProjectDetailsForm key={`${p.name}\n${p.description}`} project={p} editable={owner} />
+      <LabellingSettingsForm project={p} editable={owner} />
       <ClassesEditor projectId={p.id} classes={p.classes} editable={owner} />
       <MembersPanel projectId={p.id} editable={owner} />
       {owner && <InvitesPanel projectId={p.id} />}
