@@ -1,0 +1,153 @@
+// Two people label one project at the same time, in two browser contexts: an annotator works through the labelling
+// view with the keyboard while the owner watches the grid and labels in bulk. Each sees the other's labels, the
+// counts and who is looking at what change without a reload.
+import zlib from "node:zlib";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+
+/** A small greyscale PNG whose pixels depend on `seed` (distinct images, so none is a duplicate of another). */
+function png(seed: number, size = 24): Buffer {
+  const chunk = (type: string, body: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type), body]);
+    const out = Buffer.alloc(12 + body.length);
+    out.writeUInt32BE(body.length, 0);
+    typed.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(typed) >>> 0, 8 + body.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header[8] = 8; // bit depth; colour type 0 (greyscale)
+  const rows = Buffer.alloc(size * (size + 1));
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) rows[y * (size + 1) + 1 + x] = (x * 7 + y * seed * 5 + seed * 29) % 256;
+  return Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), chunk("IHDR", header), chunk("IDAT", zlib.deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+async function signUp(page: Page, name: string, email: string) {
+  await page.getByRole("link", { name: /sign up|create an account/i }).click();
+  await page.getByLabel(/name/i).first().fill(name);
+  await page.getByLabel(/email/i).fill(email);
+  await page.getByLabel(/password/i).fill("correct horse battery");
+  await page.getByRole("button", { name: /sign up|create account/i }).click();
+}
+
+async function newUser(browser: Browser) {
+  const context = await browser.newContext();
+  return context.newPage();
+}
+
+const classCount = (page: Page, name: string) => page.locator(`[data-testid="class-count"][data-class-name="${name}"]`);
+const tile = (page: Page, imageId: string) => page.locator(`[data-testid="image-tile"][data-image-id="${imageId}"]`);
+
+test("two users label one project at the same time and see each other's work live", async ({ browser }) => {
+  test.setTimeout(90_000);
+  const run = Date.now().toString(36);
+
+  // The owner: a project with two classes (hotkeys 1 and 2) and 12 unlabelled images.
+  const owner = await newUser(browser);
+  await owner.goto("/");
+  await signUp(owner, "Olga Owner", `olga-${run}@example.com`);
+  await expect(owner).toHaveURL(/\/$/);
+  await owner.getByRole("button", { name: /new project/i }).first().click();
+  await owner.getByLabel(/project name|^name/i).first().fill("Live pets");
+  for (const [i, c] of ["cat", "dog"].entries()) {
+    await owner.getByRole("button", { name: /add class/i }).click();
+    await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
+  }
+  await owner.getByRole("button", { name: /create project|^create$/i }).click();
+  await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
+  const projectUrl = owner.url();
+  await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 12 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: png(i + 1) })));
+  await expect(owner.getByTestId("upload-result")).toContainText(/12/, { timeout: 30_000 });
+
+  // An invite link for an annotator, made in the settings.
+  await owner.goto(`${projectUrl}/settings`);
+  await owner.getByTestId("create-invite").click();
+  const inviteUrl = await owner.getByTestId("invite-url").inputValue();
+
+  // The annotator signs up through the invite and joins.
+  const annotator = await newUser(browser);
+  await annotator.goto(inviteUrl);
+  await signUp(annotator, "Ann Annotator", `ann-${run}@example.com`);
+  await annotator.getByTestId("accept-invite").click();
+  await expect(annotator).toHaveURL(projectUrl);
+
+  // The owner watches the grid; a marker on window tells whether the page was ever reloaded.
+  await owner.goto(projectUrl);
+  await expect(owner.getByTestId("image-tile")).toHaveCount(12);
+  await expect(owner.getByTestId("count-labelled")).toContainText("0");
+  await owner.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1));
+
+  // The annotator opens the labelling view and gets an image; the owner sees who is online and on which tile.
+  await annotator.getByTestId("start-labelling").click();
+  const shown = annotator.getByTestId("label-image");
+  await expect(shown).toBeVisible();
+  await expect(annotator.getByTestId("live-status")).toHaveAttribute("data-state", "live");
+  const first = (await shown.getAttribute("data-image-id"))!;
+  await expect(owner.locator('[data-testid="presence-user"][data-user-name="Ann Annotator"]')).toBeVisible();
+  await expect(tile(owner, first)).toHaveAttribute("data-viewed-by", "Ann Annotator");
+
+  // "?" shows the shortcuts, Escape closes them.
+  await annotator.keyboard.press("?");
+  await expect(annotator.getByTestId("shortcut-help")).toContainText("cat");
+  await annotator.keyboard.press("Escape");
+  await expect(annotator.getByTestId("shortcut-help")).toBeHidden();
+
+  // Hotkey 1 labels the image cat and moves on; the owner's grid and counts follow without a reload.
+  await annotator.keyboard.press("1");
+  await expect(shown).not.toHaveAttribute("data-image-id", first);
+  await expect(tile(owner, first).getByTestId("tile-label")).toHaveText("cat");
+  await expect(classCount(owner, "cat")).toHaveAttribute("data-count", "1");
+  await expect(owner.getByTestId("count-labelled")).toContainText("1");
+
+  // "s" skips: another image, nothing labelled.
+  const second = (await shown.getAttribute("data-image-id"))!;
+  await annotator.keyboard.press("s");
+  await expect(shown).not.toHaveAttribute("data-image-id", second);
+  const third = (await shown.getAttribute("data-image-id"))!;
+  expect(third).not.toBe(first);
+
+  // Hotkey 2 labels dog; Backspace undoes it: the owner sees dog come and go, the annotator gets the image back.
+  await annotator.keyboard.press("2");
+  await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "1");
+  await expect(tile(owner, third).getByTestId("tile-label")).toHaveText("dog");
+  await annotator.keyboard.press("Backspace");
+  await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "0");
+  await expect(tile(owner, third).getByTestId("tile-label")).toHaveText("unlabelled");
+  await expect(shown).toHaveAttribute("data-image-id", third);
+
+  // ← goes back to what I labelled: the first image, marked cat.
+  await annotator.keyboard.press("ArrowLeft");
+  await expect(annotator.getByTestId("label-current-vote")).toHaveAttribute("data-class-name", "cat");
+  await expect(shown).toHaveAttribute("data-image-id", first);
+  await annotator.keyboard.press("ArrowRight");
+  await expect(shown).toHaveAttribute("data-image-id", third);
+
+  // Meanwhile the owner labels the last two tiles in bulk (Ctrl-click, Shift-click, hotkey 2).
+  const tiles = owner.getByTestId("image-tile");
+  await tiles.nth(10).click({ modifiers: ["Control"] });
+  await tiles.nth(11).click({ modifiers: ["Shift"] });
+  await expect(owner.getByTestId("selected-count")).toHaveAttribute("data-count", "2");
+  await owner.keyboard.press("2");
+  await expect(owner.getByTestId("toast")).toContainText("Labelled 2 images as dog");
+  await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "2");
+
+  // The annotator's progress follows the owner's bulk label live.
+  await expect(annotator.getByTestId("label-progress-text")).toContainText("3 / 12 labelled");
+
+  // Undo from the toast takes the bulk label back, on both screens.
+  await owner.getByTestId("toast-action").click();
+  await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "0");
+  await expect(annotator.getByTestId("label-progress-text")).toContainText("1 / 12 labelled");
+
+  // The annotator's labels also reach a grid the annotator has open in a second tab.
+  const annotatorGrid = await annotator.context().newPage();
+  await annotatorGrid.goto(projectUrl);
+  await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "1");
+  await annotator.keyboard.press("1");
+  await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "2");
+  await expect(tile(annotatorGrid, third).getByTestId("tile-label")).toHaveText("cat");
+  await expect(classCount(owner, "cat")).toHaveAttribute("data-count", "2");
+
+  expect(await owner.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
+});
