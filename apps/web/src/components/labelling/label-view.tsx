@@ -133,7 +133,7 @@ export function LabelView({ project }: { project: Project }) {
         <div className="flex items-center gap-3">
           <PresenceAvatars projectId={projectId} dark />
           <LiveIndicator dark />
-          <button type="button" className={buttonClass("ghost", "sm", "text-slate-300 hover:bg-white/10 hover:text-white")} onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" data-testid="help-button">
+          <button type="button" className={buttonClass("ghost", "sm", "text-slate-200 ring-1 ring-white/20 ring-inset hover:bg-white/10 hover:text-white")} onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" data-testid="help-button">
             ?
           </button>
         </div>
@@ -145,10 +145,7 @@ export function LabelView({ project }: { project: Project }) {
             <Stage image={session.shown.image} />
           ) : state.kind === "empty" ? (
             <div className="max-w-md text-center" data-testid="label-done">
-              <p className="text-4xl" aria-hidden="true">
-                🎉
-              </p>
-              <h2 className="mt-3 text-xl font-semibold text-white">All images are labelled 🎉</h2>
+              <h2 className="text-xl font-semibold text-white">All images are labelled 🎉</h2>
               <p className="mt-2 text-sm text-slate-400">
                 {state.remaining > 0
                   ? `${formatCount(state.remaining)} ${state.remaining === 1 ? "image is" : "images are"} with teammates or waiting for other annotators' votes. New work shows up here by itself.`
@@ -158,6 +155,11 @@ export function LabelView({ project }: { project: Project }) {
                 <Link href={`/projects/${projectId}`} className={buttonClass("secondary")}>
                   Back to the project
                 </Link>
+                {session.skippedCount > 0 && (
+                  <button type="button" className={buttonClass("primary")} onClick={session.retrySkipped} data-testid="label-retry-skipped">
+                    Label the {formatCount(session.skippedCount)} I skipped
+                  </button>
+                )}
                 {session.done.length > 0 && (
                   <button type="button" className={buttonClass("ghost", "md", "text-slate-300 hover:bg-white/10 hover:text-white")} onClick={previous}>
                     ← Review my labels

@@ -21,7 +21,7 @@ export function ShortcutHelp({ shortcuts, classes, onClose }: { shortcuts: Short
   const withKeys = classes.filter((c) => c.hotkey);
   return (
     <Modal label="Keyboard shortcuts" onClose={onClose}>
-      <div className="p-5" data-testid="shortcut-help">
+      <div className="p-5 text-slate-900" data-testid="shortcut-help">
         <div className="mb-4 flex items-center justify-between">
           <h2 className="text-base font-semibold">Keyboard shortcuts</h2>
           <button type="button" className="text-slate-400 hover:text-slate-700" onClick={onClose} aria-label="Close">

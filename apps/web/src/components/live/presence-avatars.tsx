@@ -36,7 +36,7 @@ export function PresenceAvatars({ projectId, describe, dark = false }: { project
   const sorted = [...people].sort((a, b) => (a.userId === me?.id ? -1 : b.userId === me?.id ? 1 : a.name.localeCompare(b.name)));
   if (sorted.length === 0) return null;
   return (
-    <ul className="flex items-center -space-x-1.5" aria-label="Online now" data-testid="presence">
+    <ul className={`flex items-center ${sorted.length > 5 ? "-space-x-1.5" : "gap-1"}`} aria-label="Online now" data-testid="presence">
       {sorted.map((p) => {
         const what = p.imageId ? (describe?.(p.imageId) ?? "an image") : null;
         const label = `${p.name}${p.userId === me?.id ? " (you)" : ""}${what ? ` · looking at ${what}` : " · online"}`;

@@ -52,6 +52,8 @@ export function useLabellingSession(projectId: string, onError: (message: string
   const [unsure, setUnsure] = useState(false);
   const [state, setState] = useState<SessionState>({ kind: "loading" });
   const [remaining, setRemaining] = useState<number | null>(null);
+  /** Skipped images come back only when asked, once the rest is done. */
+  const [skippedCount, setSkippedCount] = useState(0);
 
   // The async work below reads the latest values through refs.
   const queueRef = useRef(queue);
@@ -169,6 +171,7 @@ export function useLabellingSession(projectId: string, onError: (message: string
     const image = queueRef.current[0];
     if (!image) return;
     skipped.current.push(image.id);
+    setSkippedCount(skipped.current.length);
     releaseImage(projectId, image.id);
     queueRef.current = queueRef.current.slice(1);
     setQueue(queueRef.current);
@@ -215,6 +218,13 @@ export function useLabellingSession(projectId: string, onError: (message: string
     }
   }, [projectId]);
 
+  const retrySkipped = useCallback(() => {
+    skipped.current = [];
+    setSkippedCount(0);
+    setState({ kind: "loading" });
+    void fill();
+  }, [fill]);
+
   // While there is nothing for me, look again now and then: leases expire, images arrive.
   useEffect(() => {
     if (state.kind !== "empty") return;
@@ -238,5 +248,7 @@ export function useLabellingSession(projectId: string, onError: (message: string
     next,
     undo,
     refill: fill,
+    skippedCount,
+    retrySkipped,
   };
 }
