@@ -140,14 +140,45 @@ test("two users label one project at the same time and see each other's work liv
   await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "0");
   await expect(annotator.getByTestId("label-progress-text")).toContainText("1 / 12 labelled");
 
-  // The annotator's labels also reach a grid the annotator has open in a second tab.
+  // A grid in a second tab of the annotator, whose connection can be cut: socket.io's HTTP polling is refused and
+  // its WebSockets closed while `cut` is set.
   const annotatorGrid = await annotator.context().newPage();
+  let cut = false;
+  const sockets: { close(): Promise<void> }[] = [];
+  await annotatorGrid.route("**/socket.io/**", (route) => (cut ? route.abort() : route.continue()));
+  await annotatorGrid.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (cut) return void ws.close();
+    ws.connectToServer();
+    sockets.push(ws);
+  });
   await annotatorGrid.goto(projectUrl);
+  await expect(annotatorGrid.getByTestId("live-status")).toHaveAttribute("data-state", "live");
   await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "1");
+  await annotatorGrid.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1));
   await annotator.keyboard.press("1");
   await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "2");
   await expect(tile(annotatorGrid, third).getByTestId("tile-label")).toHaveText("cat");
   await expect(classCount(owner, "cat")).toHaveAttribute("data-count", "2");
 
-  expect(await owner.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
+  // The connection drops; meanwhile both keep labelling. When it is back, the tab catches up on what it missed.
+  cut = true;
+  await Promise.all(sockets.splice(0).map((ws) => ws.close()));
+  await expect(annotatorGrid.getByTestId("live-status")).toHaveAttribute("data-state", "reconnecting");
+  const missed = (await shown.getAttribute("data-image-id"))!;
+  await annotator.keyboard.press("2");
+  await expect(tile(owner, missed).getByTestId("tile-label")).toHaveText("dog");
+  await tiles.nth(9).click({ modifiers: ["Control"] });
+  await owner.keyboard.press("1");
+  await expect(classCount(owner, "cat")).toHaveAttribute("data-count", "3");
+  const ninth = (await tiles.nth(9).getAttribute("data-image-id"))!;
+  await expect(tile(annotatorGrid, missed).getByTestId("tile-label")).toHaveText("unlabelled");
+  cut = false;
+  await expect(annotatorGrid.getByTestId("live-status")).toHaveAttribute("data-state", "live", { timeout: 15_000 });
+  await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "3");
+  await expect(classCount(annotatorGrid, "dog")).toHaveAttribute("data-count", "1");
+  await expect(tile(annotatorGrid, missed).getByTestId("tile-label")).toHaveText("dog");
+  await expect(tile(annotatorGrid, ninth).getByTestId("tile-label")).toHaveText("cat");
+  await expect(annotatorGrid.getByTestId("count-labelled")).toContainText("4");
+
+  for (const page of [owner, annotatorGrid]) expect(await page.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
 });
