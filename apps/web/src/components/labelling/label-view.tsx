@@ -10,6 +10,7 @@ import type { LabelClass, Project } from "~/lib/api-types";
 import { formatCount, percent } from "~/lib/format";
 import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
 import { imageUrl, useLabellingSession } from "~/lib/labelling/use-labelling-session";
+import { setLeaseSeconds } from "~/lib/realtime/connection";
 import { useViewing } from "~/lib/realtime/use-project-live";
 import { useTRPC } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
@@ -31,6 +32,7 @@ export function LabelView({ project }: { project: Project }) {
   const classesById = useMemo(() => new Map(classes.map((c) => [c.id, c])), [classes]);
   const shownImage = session.shown?.image ?? null;
   useViewing(projectId, shownImage?.id ?? null);
+  useEffect(() => setLeaseSeconds(projectId, project.leaseSeconds), [projectId, project.leaseSeconds]);
 
   // New images arriving (or leases running out) can end an empty queue: look again when the totals change.
   const total = stats.data?.total;
@@ -132,7 +134,7 @@ export function LabelView({ project }: { project: Project }) {
         </div>
         <div className="flex items-center gap-3">
           <PresenceAvatars projectId={projectId} dark />
-          <LiveIndicator dark />
+          <LiveIndicator projectId={projectId} dark />
           <button type="button" className={buttonClass("ghost", "sm", "text-slate-200 ring-1 ring-white/20 ring-inset hover:bg-white/10 hover:text-white")} onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" data-testid="help-button">
             ?
           </button>

@@ -1,6 +1,6 @@
 "use client";
 // A small "live / reconnecting" badge: whether changes from the team are arriving right now, and labels still unsent.
-import { useConnectionStatus } from "~/lib/realtime/use-project-live";
+import { useConnectionStatus, useLiveError } from "~/lib/realtime/use-project-live";
 
 const looks = {
   live: { dot: "bg-emerald-500", text: "Live", title: "Connected: changes from your team appear as they happen." },
@@ -9,9 +9,12 @@ const looks = {
   "signed-out": { dot: "bg-rose-500", text: "Offline", title: "The live connection was refused: sign in again." },
 } as const;
 
-export function LiveIndicator({ dark = false }: { dark?: boolean }) {
-  const { state, unsynced } = useConnectionStatus();
-  const look = looks[state];
+export function LiveIndicator({ projectId, dark = false }: { projectId: string; dark?: boolean }) {
+  const { state: connection, unsynced } = useConnectionStatus();
+  // Connected, but the project's room refused us (e.g. removed from the project meanwhile).
+  const refused = useLiveError(projectId);
+  const state = connection === "live" && refused ? "refused" : connection;
+  const look = state === "refused" ? { dot: "bg-rose-500", text: "Not live", title: refused! } : looks[state];
   return (
     <span
       className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${dark ? "text-slate-200 ring-white/15" : "text-slate-600 ring-slate-200"}`}

@@ -66,7 +66,7 @@ export function ProjectHeader({
         </div>
         <div className="flex flex-wrap items-center gap-2">
           <PresenceAvatars projectId={project.id} describe={describeImage} />
-          <LiveIndicator />
+          <LiveIndicator projectId={project.id} />
           <Link href={`/projects/${project.id}/label`} className={buttonClass("primary", "sm")} data-testid="start-labelling">
             Label images
           </Link>

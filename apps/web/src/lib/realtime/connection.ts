@@ -60,8 +60,12 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const ackTimeoutMs = 10_000;
 /** How long a missing seq may be awaited before asking for a catch-up (events of concurrent writers can cross). */
 const gapWaitMs = 150;
-/** presence:viewing both tells the others what I look at and keeps my leases alive; the server's lease is minutes. */
-const heartbeatMs = 25_000;
+/**
+ * presence:viewing both tells the others what I look at and keeps my leases alive: it is repeated well within the
+ * project's lease time (default 2 minutes, at least 15 s), and at least every 25 s.
+ */
+const heartbeatMaxMs = 25_000;
+const heartbeatTickMs = 2_500;
 /** Leaving a room waits a moment: moving between the grid and the labelling view should not leave and rejoin. */
 const leaveDelayMs = 5_000;
 
@@ -73,6 +77,14 @@ let heartbeat: ReturnType<typeof setInterval> | null = null;
 let everConnected = false;
 /** The image each project's page shows; kept apart from rooms so a page may say it before the room is joined. */
 const viewing = new Map<string, string | null>();
+const lastViewingSent = new Map<string, number>();
+/** Each project's lease time, for how often leases must be renewed (see heartbeatMaxMs). */
+const leaseSeconds = new Map<string, number>();
+
+function sendViewing(projectId: string) {
+  lastViewingSent.set(projectId, Date.now());
+  socket?.emit("presence:viewing", { projectId, imageId: viewing.get(projectId) ?? null });
+}
 
 function setStatus(next: Partial<ConnectionStatus>) {
   status = { ...status, ...next };
@@ -137,8 +149,13 @@ function ensureSocket(): ClientSocket {
   });
   heartbeat = setInterval(() => {
     if (!s.connected) return;
-    for (const room of rooms.values()) if (room.listeners.size > 0 && room.lastSeq !== null) s.emit("presence:viewing", { projectId: room.projectId, imageId: viewing.get(room.projectId) ?? null });
-  }, heartbeatMs);
+    const now = Date.now();
+    for (const room of rooms.values()) {
+      if (room.listeners.size === 0 || room.lastSeq === null) continue;
+      const every = Math.min(heartbeatMaxMs, ((leaseSeconds.get(room.projectId) ?? 120) * 1000) / 3);
+      if (now - (lastViewingSent.get(room.projectId) ?? 0) >= every) sendViewing(room.projectId);
+    }
+  }, heartbeatTickMs);
   return s;
 }
 
@@ -235,7 +252,7 @@ async function join(room: Room): Promise<void> {
     room.lastSeq = result.seq;
     drain(room);
   }
-  s.emit("presence:viewing", { projectId: room.projectId, imageId: viewing.get(room.projectId) ?? null });
+  sendViewing(room.projectId);
 }
 
 /** Joins a project's room for as long as the returned function is not called. */
@@ -270,7 +287,12 @@ export function setViewing(projectId: string, imageId: string | null) {
   if ((viewing.get(projectId) ?? null) === imageId) return;
   viewing.set(projectId, imageId);
   const room = rooms.get(projectId);
-  if (room && socket?.connected && room.lastSeq !== null) socket.emit("presence:viewing", { projectId, imageId });
+  if (room && socket?.connected && room.lastSeq !== null) sendViewing(projectId);
+}
+
+/** The project's lease time: claimed images are kept alive by repeating presence:viewing well within it. */
+export function setLeaseSeconds(projectId: string, seconds: number) {
+  leaseSeconds.set(projectId, seconds);
 }
 
 /** Delivered events of a project with seq in [fromSeq, toSeq] (only the latest couple of thousand are kept). */
@@ -288,6 +310,7 @@ export function disconnectRealtime() {
   for (const room of rooms.values()) if (room.gapTimer) clearTimeout(room.gapTimer);
   rooms.clear();
   viewing.clear();
+  lastViewingSent.clear();
   setStatus({ state: "connecting", unsynced: 0 });
 }
 
@@ -328,11 +351,21 @@ export async function sendLabel(req: LabelRequest): Promise<LabelResult> {
   }
 }
 
+/**
+ * Requests that must not be repeated (applying them twice is not the same as once) are refused while offline
+ * instead of being queued: socket.io would send a queued one on reconnect, after the caller had given up on it.
+ */
+function requireConnection() {
+  if (!ensureSocket().connected) throw new RealtimeError("offline", "Not connected to the server: try again when the connection is back.");
+}
+
 export async function sendLabels(req: LabelManyRequest): Promise<LabelManyResult> {
+  requireConnection();
   return unwrap(await request<LabelManyResult>((s) => s.emitWithAck("label:setMany", req)));
 }
 
 export async function undoMyLast(projectId: string): Promise<UndoResult> {
+  requireConnection();
   return unwrap(await request<UndoResult>((s) => s.emitWithAck("label:undo", { projectId })));
 }
 

@@ -13,7 +13,6 @@ import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./c
 type Trpc = ReturnType<typeof useTRPC>;
 
 const presenceKey = (projectId: string) => ["realtime", "presence", projectId] as const;
-const roleKey = (projectId: string) => ["realtime", "role", projectId] as const;
 const errorKey = (projectId: string) => ["realtime", "error", projectId] as const;
 
 /** Runs `fn` once things have been quiet for `quietMs`, but at least every `maxMs` while they are not. */
@@ -104,10 +103,7 @@ export function useProjectLive(projectId: string) {
       events: (events) => applyEvents(qc, trpc, projectId, events, later),
       resync: () => refetchProject(qc, trpc, projectId),
       presence: (entries) => qc.setQueryData(presenceKey(projectId), entries),
-      joined: (r) => {
-        qc.setQueryData(roleKey(projectId), r.role);
-        qc.setQueryData(errorKey(projectId), null);
-      },
+      joined: () => qc.setQueryData(errorKey(projectId), null),
       failed: (message) => qc.setQueryData(errorKey(projectId), message),
     });
     return () => {

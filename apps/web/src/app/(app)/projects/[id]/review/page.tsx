@@ -54,7 +54,7 @@ export default function ReviewPage() {
         </div>
         <div className="flex items-center gap-2">
           <PresenceAvatars projectId={p.id} />
-          <LiveIndicator />
+          <LiveIndicator projectId={p.id} />
         </div>
       </div>
       {canReview(p.role) ? (
