@@ -6,7 +6,7 @@ import { readIdxFile } from "./idx";
 
 export const FASHION_MNIST_DIR = process.env.FASHION_MNIST_DIR ?? "/usr/share/datasets/fashion-mnist";
 
-export const fashionMnistClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] as const;
+export const FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] as const;
 
 export interface GrayImageSet {
   /** count x 28 x 28 pixels, row-major, 0-255. */
@@ -15,6 +15,7 @@ export interface GrayImageSet {
   count: number;
   height: number;
   width: number;
+  classes: readonly string[];
 }
 
 export type FashionMnistSplit = "train" | "test";
@@ -23,16 +24,18 @@ export function fashionMnistAvailable(dir = FASHION_MNIST_DIR): boolean {
   return fs.existsSync(path.join(dir, "t10k-images-idx3-ubyte.gz")) && fs.existsSync(path.join(dir, "train-images-idx3-ubyte.gz"));
 }
 
-export function loadFashionMnist(split: FashionMnistSplit, dir = FASHION_MNIST_DIR): GrayImageSet {
+/** Loads a split (its first `limit` images when given) from the Debian package's IDX files. */
+export function loadFashionMnist(split: FashionMnistSplit, options: { limit?: number; dir?: string } = {}): GrayImageSet {
+  const dir = options.dir ?? FASHION_MNIST_DIR;
   if (!fashionMnistAvailable(dir)) {
     throw new Error(`Fashion-MNIST not found in ${dir}. Install it with: apt-get install -y dataset-fashion-mnist`);
   }
   const prefix = split === "train" ? "train" : "t10k";
-  const images = readIdxFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`));
-  const labels = readIdxFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`));
+  const images = readIdxFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), options.limit);
+  const labels = readIdxFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), options.limit);
   const [count, height, width] = images.shape as [number, number, number];
-  if (labels.shape[0] !== count) throw new Error(`Fashion-MNIST ${split}: ${count} images but ${labels.shape[0]} labels.`);
-  return { pixels: images.data, labels: labels.data, count, height, width };
+  if (images.shape.length !== 3 || labels.shape[0] !== count) throw new Error(`Fashion-MNIST ${split}: unexpected IDX shapes.`);
+  return { pixels: images.data as Uint8Array, labels: labels.data as Uint8Array, count, height, width, classes: FASHION_MNIST_CLASSES };
 }
 
 /** The pixels of image `i` of a set (a view, not a copy). */

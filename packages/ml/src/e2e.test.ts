@@ -11,7 +11,7 @@ import { fineTune } from "./stages/fineTune.js";
 import { pseudoLabel } from "./stages/pseudoLabel.js";
 import { distil } from "./stages/distil.js";
 import { encoderClassifier, modelClassifier, tensorImageSource, type Progress } from "./stages/common.js";
-import { fashionMnistAvailable, loadFashionMnist, FASHION_MNIST_DIR } from "./data/idx.js";
+import { FASHION_MNIST_DIR, fashionMnistAvailable, loadFashionMnist } from "@fewlabel/datasets";
 
 const available = fashionMnistAvailable();
 if (!available) {
@@ -28,10 +28,10 @@ describe.skipIf(!available)("SimCLR v2 end to end on Fashion-MNIST", () => {
   it("pretraining lowers the contrastive loss, fine-tuning beats chance, the student agrees with the teacher", { timeout: 300_000 }, async () => {
     const t0 = performance.now();
     const lap = (what: string) => console.log(`e2e: ${what} done at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const train = await loadFashionMnist("train", 1024);
-    const test = await loadFashionMnist("test", 300);
-    const images = tensorImageSource(toTensor(train.images, train.count));
-    const testImages = tensorImageSource(toTensor(test.images, test.count));
+    const train = loadFashionMnist("train", { limit: 1024 });
+    const test = loadFashionMnist("test", { limit: 300 });
+    const images = tensorImageSource(toTensor(train.pixels, train.count));
+    const testImages = tensorImageSource(toTensor(test.pixels, test.count));
     const cfg: EncoderConfig = { inputSize: 28, channels: 1, widths: [8, 16, 32], blocks: [1, 1, 1], seed: 1 };
     const dim = encoderFeatureDim(cfg);
     const encoder = createEncoder(cfg);
