@@ -181,4 +181,17 @@ test("two users label one project at the same time and see each other's work liv
   await expect(annotatorGrid.getByTestId("count-labelled")).toContainText("4");
 
   for (const page of [owner, annotatorGrid]) expect(await page.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
+
+  // An unsure label ("u", then a class) puts the image on the owner's review list; the owner's vote settles it.
+  const doubtful = (await shown.getAttribute("data-image-id"))!;
+  await annotator.keyboard.press("u");
+  await expect(annotator.getByTestId("label-unsure")).toHaveAttribute("aria-pressed", "true");
+  await annotator.keyboard.press("2");
+  await owner.getByTestId("open-review").click();
+  const row = owner.locator(`[data-testid="disagreement"][data-image-id="${doubtful}"]`);
+  await expect(row.locator('[data-testid="vote"][data-voter="Ann Annotator"]')).toHaveAttribute("data-class-name", "dog");
+  await expect(row.getByTestId("resolved-label")).toHaveAttribute("data-class-name", "dog");
+  await row.locator('[data-testid="review-vote"][data-class-name="cat"]').click();
+  await expect(row.getByTestId("resolved-label")).toHaveAttribute("data-class-name", "cat");
+  await expect(tile(annotatorGrid, doubtful).getByTestId("tile-label")).toHaveText("cat");
 });

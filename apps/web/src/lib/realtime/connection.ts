@@ -143,6 +143,9 @@ function ensureSocket(): ClientSocket {
   s.on("presence:update", ({ projectId, entry }) => {
     const room = rooms.get(projectId);
     if (!room) return;
+    const known = room.presence.get(entry.userId);
+    // Heartbeats repeat unchanged entries: only changes reach the pages.
+    if (entry.connections > 0 ? known && known.imageId === entry.imageId && known.name === entry.name && known.connections === entry.connections : !known) return;
     if (entry.connections > 0) room.presence.set(entry.userId, entry);
     else room.presence.delete(entry.userId);
     publishPresence(room);
