@@ -1,7 +1,9 @@
 "use client";
 // One image, large, with what is known about it; ← and → step through the current (filtered) list.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
+import { classForKey, ignoreKey } from "~/lib/hotkeys";
+import { newClientId, sendLabel } from "~/lib/realtime/connection";
 import type { ImageFilter, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { formatBytes, formatCount, formatDate } from "~/lib/format";
@@ -39,14 +41,31 @@ export function ImageDetail({
   const item = useImagePages(projectId, filter, index, index).itemAt(index);
   const image = useQuery({ ...trpc.images.get.queryOptions({ projectId, imageId: item?.id ?? "" }), enabled: !!item });
 
+  const [labelError, setLabelError] = useState<string | null>(null);
+  const imageId = item?.id;
+  // My vote on the open image; the label shown follows through the live events like everywhere else.
+  const vote = useCallback(
+    (classId: string) => {
+      if (!imageId) return;
+      setLabelError(null);
+      sendLabel({ projectId, imageId, classId, unsure: false, clientLabelId: newClientId() }).catch((err: unknown) => setLabelError(errorMessage(err)));
+    },
+    [projectId, imageId],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "ArrowLeft" && index > 0) onIndex(index - 1);
       if (e.key === "ArrowRight" && index < total - 1) onIndex(index + 1);
+      const c = !ignoreKey(e) && e.key.length === 1 ? classForKey([...classesById.values()], e.key) : undefined;
+      if (c) {
+        e.preventDefault();
+        vote(c.id);
+      }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [index, total, onIndex]);
+  }, [index, total, onIndex, classesById, vote]);
 
   const data = image.data;
   const label = data?.labelClassId ? (classesById.get(data.labelClassId) ?? data.labelClass ?? undefined) : undefined;
@@ -102,6 +121,29 @@ export function ImageDetail({
               </p>
             )}
           </div>
+          {classesById.size > 0 && (
+            <div>
+              <h3 className="text-xs font-medium tracking-wide text-slate-500 uppercase">My label</h3>
+              <div className="mt-1.5 flex flex-wrap gap-1.5">
+                {[...classesById.values()].map((c) => (
+                  <button
+                    key={c.id}
+                    type="button"
+                    disabled={!item}
+                    onClick={() => vote(c.id)}
+                    data-testid="detail-vote"
+                    data-class-name={c.name}
+                    className="inline-flex items-center gap-1.5 rounded-md bg-white px-2 py-1 text-xs font-medium text-slate-700 ring-1 ring-slate-300 ring-inset hover:bg-slate-50 disabled:opacity-50"
+                  >
+                    <ColorDot color={c.color} className="size-2" />
+                    {c.name}
+                    {c.hotkey && <kbd className="font-mono text-[10px] text-slate-400">{c.hotkey}</kbd>}
+                  </button>
+                ))}
+              </div>
+              {labelError && <p className="mt-1 text-xs text-rose-600">{labelError}</p>}
+            </div>
+          )}
           {item && <LabelHistory projectId={projectId} imageId={item.id} classesById={classesById} />}
           {data ? (
             <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1.5 text-xs">

@@ -5,7 +5,7 @@
 // `done` is what I labelled in this session, which previous / next walk through.
 import type { ImageRef } from "@fewlabel/realtime";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { claimImage, newClientId, RealtimeError, releaseImage, sendLabel, undoMyLast } from "../realtime/connection";
+import { claimImage, connectionStatus, newClientId, RealtimeError, releaseImage, sendLabel, subscribeStatus, undoMyLast } from "../realtime/connection";
 
 export interface DoneEntry {
   image: ImageRef;
@@ -223,6 +223,21 @@ export function useLabellingSession(projectId: string, onError: (message: string
     setSkippedCount(0);
     setState({ kind: "loading" });
     void fill();
+  }, [fill]);
+
+  // The server releases a connection's leases when it drops: after a reconnect, the images claimed ahead may have
+  // gone to someone else, so they are claimed afresh (the one on screen stays; at worst it gets two votes).
+  useEffect(() => {
+    let previous = connectionStatus().state;
+    return subscribeStatus(() => {
+      const now = connectionStatus().state;
+      if (now === "live" && previous === "reconnecting" && queueRef.current.length > 1) {
+        queueRef.current = queueRef.current.slice(0, 1);
+        setQueue(queueRef.current);
+        void fill();
+      }
+      previous = now;
+    });
   }, [fill]);
 
   // While there is nothing for me, look again now and then: leases expire, images arrive.
