@@ -71,10 +71,10 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
     if (isLabelFiltered(input?.filter)) membershipMayChange = true;
   }
   if (membershipMayChange) later.lists();
-  for (const imageId of s.labels.keys()) {
-    void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId, imageId }));
-    void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId, imageId }));
-  }
+  // Only images someone has open have detail or history queries; a burst of hundreds of labels touches those few.
+  const changedImage = (key: readonly unknown[]) => s.labels.has((key[1] as { input?: { imageId?: string } } | undefined)?.input?.imageId ?? "");
+  void qc.invalidateQueries({ ...trpc.images.get.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
+  void qc.invalidateQueries({ ...trpc.images.history.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
   later.review();
 }
