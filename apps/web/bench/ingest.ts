@@ -1,5 +1,6 @@
 // `npm run bench:ingest`: 10,000 28x28 PNGs (Fashion-MNIST rendered to PNG, or synthetic if the Debian package is
-// missing) and 200 photos of about 2 megapixels, uploaded over real HTTP to a real server on the embedded database,
+// missing) and 200 photos of about 2 megapixels, uploaded over real HTTP to a real server (its own process, as in
+// production) on the embedded database,
 // batched exactly as the web UI batches them (planUploadBatches/sendBatches). Beside it, in the same run, the
 // baseline: the same images through decodeImage alone (no HTTP, no database, no store) at the same concurrency,
 // which is the floor the full path can approach. Last line: one JSON object.
@@ -8,11 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { defaultUploadPlan, planUploadBatches, sendBatches } from "@fewlabel/api/upload-plan";
 import { fashionMnistAvailable, imageAt, loadFashionMnist } from "@fewlabel/datasets";
-import { openPglite } from "@fewlabel/db";
-import { decodeImage, LocalImageStore, mapConcurrentToArray } from "@fewlabel/storage";
+import { decodeImage, mapConcurrentToArray } from "@fewlabel/storage";
 import sharp from "sharp";
-import { createFewlabelServer } from "../src/server/create-server";
 import { TestUser } from "../test/harness";
+import { startServer } from "./start-server";
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 200);
@@ -72,12 +72,12 @@ async function main() {
   const photoMb = big.reduce((s, f) => s + f.data.length, 0) / 2 ** 20;
   console.log(`photos: ${PHOTOS} x ${1632}x${1224} JPEG, ${photoMb.toFixed(0)} MB in all`);
 
-  const db = await openPglite(path.join(dir, "pglite"));
-  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")) });
-  const { port } = await web.listen(0, "127.0.0.1");
+  const server = await startServer([], { ...process.env, FEWLABEL_DATA_DIR: dir, DATABASE_URL: "" });
+  const port = server.port;
   const user = await TestUser.signUp(`http://127.0.0.1:${port}`, "bench@example.com");
   const { id: projectId } = await user.trpc.projects.create.mutate({ name: "bench" });
 
+  console.log(`server: ${server.describe}`);
   const smallRun = await uploadAll(user, projectId, small);
   console.log(`full path: ${smallRun.accepted} small images in ${smallRun.seconds.toFixed(1)} s over ${smallRun.requests} requests = ${(smallRun.accepted / smallRun.seconds).toFixed(0)} img/s`);
   const photoRun = await uploadAll(user, projectId, big);
@@ -88,8 +88,7 @@ async function main() {
   console.log(`baseline (decodeImage only, same files, concurrency 4): small ${(SMALL / baseSmall).toFixed(0)} img/s, photos ${(PHOTOS / basePhotos).toFixed(1)} photos/s`);
   console.log(`full path reaches ${((SMALL / smallRun.seconds / (SMALL / baseSmall)) * 100).toFixed(0)}% of decode-only speed for small images, ${((PHOTOS / photoRun.seconds / (PHOTOS / basePhotos)) * 100).toFixed(0)}% for photos`);
 
-  await web.close();
-  await db.close();
+  await server.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(
     JSON.stringify({
@@ -100,7 +99,7 @@ async function main() {
       photoSeconds: Number(photoRun.seconds.toFixed(2)),
       baselineDecodeOnlyImagesPerSecond: Number((SMALL / baseSmall).toFixed(1)),
       baselineDecodeOnlyPhotosPerSecond: Number((PHOTOS / basePhotos).toFixed(2)),
-      database: "pglite",
+      database: server.describe.replace(dir, "<tmp>"),
     }),
   );
 }

@@ -5,34 +5,20 @@
 // compared with what the database holds: lost = acknowledged but absent, duplicated = stored more than once.
 // Baseline, in the same run: a bare socket.io relay (no database, no auth) with the same clients, the transport's
 // ceiling on this machine. Last line: one JSON object.
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { openDatabase, resolveDatabaseConfig } from "@fewlabel/db";
 import sharp from "sharp";
 import { TestUser } from "../test/harness";
 import { call, connect, type LiveSocket } from "../test/realtime-harness";
+import { startServer } from "./start-server";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 60);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 500);
-const here = path.dirname(fileURLToPath(import.meta.url));
 
-function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<{ port: number; describe: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROFILE] : []), "--import", "tsx", path.join(here, "realtime-server.ts"), ...args], { env, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/READY (\d+)(.*)/);
-      if (m) resolve({ port: Number(m[1]), describe: m[2]!.trim(), stop: () => new Promise((r) => { child.once("exit", () => r()); child.kill("SIGTERM"); }) });
-    });
-    child.once("exit", (code) => reject(new Error(`bench server exited (${code})`)));
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

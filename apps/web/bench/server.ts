@@ -1,5 +1,5 @@
-// The server half of `npm run bench:realtime`, run as its own process so the simulated clients do not share its
-// event loop: a real fewlabel web server (no Next.js) on a fresh embedded database in a temporary directory, or on
+// The server half of the benchmarks (bench:ingest, bench:realtime), run as its own process so the simulated clients
+// do not share its event loop: a real fewlabel web server (no Next.js) on a fresh embedded database in a temporary directory, or on
 // DATABASE_URL when set. Prints "READY <port>" once listening. With --echo it is instead a bare socket.io server that
 // relays each event to the room (the transport's own ceiling, the baseline).
 import fs from "node:fs";

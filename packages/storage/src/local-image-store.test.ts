@@ -32,9 +32,9 @@ describe("keys", () => {
 
   it("derives sharded, distinct keys from a content hash", () => {
     expect(hash).toBe("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
-    expect(originalKey(hash)).toBe(`originals/2c/f2/${hash}`);
-    expect(thumbnailKey(hash)).toBe(`thumbnails/2c/f2/${hash}.webp`);
-    expect(trainingKey(hash)).toBe(`training/2c/f2/${hash}.png`);
+    expect(originalKey(hash)).toBe(`originals/2c/${hash}`);
+    expect(thumbnailKey(hash)).toBe(`thumbnails/2c/${hash}.webp`);
+    expect(trainingKey(hash)).toBe(`training/2c/${hash}.png`);
   });
 
   it("refuses anything that is not a sha256 hex digest", () => {
