@@ -68,10 +68,10 @@ async function setup() {
   const connection = await import("./connection");
   const delivered: number[] = [];
   const listener = { events: vi.fn((es: ProjectEvent[]) => delivered.push(...es.map((e) => e.seq))), resync: vi.fn(), presence: vi.fn() };
-  connection.watchProject(projectId, listener);
+  const stop = connection.watchProject(projectId, listener);
   fake.connect();
   await vi.advanceTimersByTimeAsync(0);
-  return { connection, listener, delivered };
+  return { connection, listener, delivered, stop };
 }
 
 /** Lets promise callbacks run (acks are promises). */
@@ -140,6 +140,19 @@ describe("project room catch-up", () => {
     expect(listener.resync).toHaveBeenCalledTimes(2);
     fake.fire("project:events", [event(9001)]);
     expect(delivered).toEqual([9001]);
+  });
+
+  it("keeps events that arrive between one page leaving and the next arriving for the next page", async () => {
+    const { connection, delivered, stop } = await setup();
+    fake.answer("project:join", joined(1));
+    await settle();
+    stop(); // the page leaves; the room stays joined for a moment
+    fake.fire("project:events", [event(2)]);
+    const next: number[] = [];
+    connection.watchProject(projectId, { events: (es) => next.push(...es.map((e) => e.seq)), resync: vi.fn(), presence: vi.fn() });
+    expect(delivered).toEqual([]);
+    expect(next).toEqual([2]);
+    expect(fake.requests).toHaveLength(0); // still in the room: no second join
   });
 
   it("retries a label that timed out with the same client id until it is acknowledged", async () => {

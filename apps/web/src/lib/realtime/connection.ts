@@ -45,6 +45,8 @@ interface Room {
   /** Bumped by every (re)join; a join answer from an older attempt is ignored. */
   attempt: number;
   syncing: boolean;
+  /** In the server's room: set by a join's answer, cleared when the connection drops. */
+  joined: boolean;
   /** Events that arrived while a join was in flight, or after a gap; delivered in order once possible. */
   pending: ProjectEvent[];
   gapTimer: ReturnType<typeof setTimeout> | null;
@@ -121,6 +123,7 @@ function ensureSocket(): ClientSocket {
     for (const room of rooms.values()) if (room.listeners.size > 0) void join(room);
   });
   s.on("disconnect", (reason) => {
+    for (const room of rooms.values()) room.joined = false;
     setStatus({ state: "reconnecting" });
     // A disconnect the server asked for is not retried by socket.io; we still want to come back.
     if (reason === "io server disconnect") setTimeout(() => s.connect(), 1_000);
@@ -188,7 +191,8 @@ function deliver(room: Room, events: ProjectEvent[]) {
 /** Applies what can be applied in order; holds the rest and, if the missing seq does not show up, catches up. */
 function receive(room: Room, incoming: ProjectEvent[]) {
   room.pending.push(...incoming);
-  if (room.syncing || room.lastSeq === null) return;
+  // Between one page leaving and the next arriving (room kept joined for a moment), events wait for a listener.
+  if (room.syncing || room.lastSeq === null || room.listeners.size === 0) return;
   drain(room);
 }
 
@@ -235,6 +239,7 @@ async function join(room: Room): Promise<void> {
   }
   if (attempt !== room.attempt) return;
   room.syncing = false;
+  room.joined = result.ok;
   if (!result.ok) {
     for (const l of room.listeners) l.failed?.(result.error);
     return;
@@ -263,16 +268,18 @@ export function watchProject(projectId: string, listener: ProjectListener): () =
   ensureSocket();
   let room = rooms.get(projectId);
   if (!room) {
-    room = { projectId, listeners: new Set(), lastSeq: null, attempt: 0, syncing: false, pending: [], gapTimer: null, leaveTimer: null, presence: new Map(), recent: [] };
+    room = { projectId, listeners: new Set(), lastSeq: null, attempt: 0, syncing: false, joined: false, pending: [], gapTimer: null, leaveTimer: null, presence: new Map(), recent: [] };
     rooms.set(projectId, room);
   }
   const r = room;
   if (r.leaveTimer) clearTimeout(r.leaveTimer);
   r.leaveTimer = null;
-  const first = r.listeners.size === 0;
   r.listeners.add(listener);
-  if (first) void join(r);
-  else if (r.lastSeq !== null) listener.presence([...r.presence.values()]);
+  if (!r.joined && !r.syncing) void join(r);
+  else if (r.joined) {
+    listener.presence([...r.presence.values()]);
+    drain(r);
+  }
   return () => {
     r.listeners.delete(listener);
     if (r.listeners.size > 0) return;

@@ -79,40 +79,55 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   later.review();
 }
 
+/** Live projects: however many components ask for one, its events are applied to the cache once. */
+const live = new Map<string, { users: number; stop: () => void }>();
+
 /** Joins the project's room while mounted and applies its events to the query cache. */
 export function useProjectLive(projectId: string) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   useEffect(() => {
-    const later = {
-      stats: debounce(() => void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId })), 1_500, 10_000),
-      // Filtered grids (e.g. "unlabelled") lose and gain images; refetching right away would make tiles jump under
-      // the pointer while someone labels in bulk.
-      lists: debounce(
-        () =>
-          void qc.invalidateQueries({
-            ...trpc.images.list.queryFilter({ projectId }),
-            predicate: (q) => isLabelFiltered((q.queryKey[1] as { input?: { filter?: ImageFilter } } | undefined)?.input?.filter),
-          }),
-        1_000,
-        5_000,
-      ),
-      review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
-    };
-    const stop = watchProject(projectId, {
-      events: (events) => applyEvents(qc, trpc, projectId, events, later),
-      resync: () => refetchProject(qc, trpc, projectId),
-      presence: (entries) => qc.setQueryData(presenceKey(projectId), entries),
-      joined: () => qc.setQueryData(errorKey(projectId), null),
-      failed: (message) => qc.setQueryData(errorKey(projectId), message),
-    });
+    const running = live.get(projectId);
+    if (running) running.users++;
+    else live.set(projectId, { users: 1, stop: applyLive(qc, trpc, projectId) });
     return () => {
-      stop();
-      later.stats.cancel();
-      later.lists.cancel();
-      later.review.cancel();
+      const r = live.get(projectId);
+      if (!r || --r.users > 0) return;
+      live.delete(projectId);
+      r.stop();
     };
   }, [projectId, qc, trpc]);
+}
+
+function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
+  const later = {
+    stats: debounce(() => void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId })), 1_500, 10_000),
+    // Filtered grids (e.g. "unlabelled") lose and gain images; refetching right away would make tiles jump under
+    // the pointer while someone labels in bulk.
+    lists: debounce(
+      () =>
+        void qc.invalidateQueries({
+          ...trpc.images.list.queryFilter({ projectId }),
+          predicate: (q) => isLabelFiltered((q.queryKey[1] as { input?: { filter?: ImageFilter } } | undefined)?.input?.filter),
+        }),
+      1_000,
+      5_000,
+    ),
+    review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
+  };
+  const stop = watchProject(projectId, {
+    events: (events) => applyEvents(qc, trpc, projectId, events, later),
+    resync: () => refetchProject(qc, trpc, projectId),
+    presence: (entries) => qc.setQueryData(presenceKey(projectId), entries),
+    joined: () => qc.setQueryData(errorKey(projectId), null),
+    failed: (message) => qc.setQueryData(errorKey(projectId), message),
+  });
+  return () => {
+    stop();
+    later.stats.cancel();
+    later.lists.cancel();
+    later.review.cancel();
+  };
 }
 
 /** Who is in the project right now, and what each is looking at (kept current by useProjectLive). */
