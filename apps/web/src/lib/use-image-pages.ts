@@ -1,7 +1,8 @@
 "use client";
 // Images of a filtered project, fetched a page at a time by offset: only the pages under the viewport are asked for,
 // so a grid of 10,000+ images holds a few hundred items at once. Pages stay cached while scrolling back and forth.
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
 import type { ImageFilter, ImageListItem } from "./api-types";
 import { useTRPC } from "./trpc";
 
@@ -31,4 +32,20 @@ export function useImagePages(projectId: string, filter: ImageFilter, first: num
     itemAt: (index: number): ImageListItem | undefined => byPage.get(Math.floor(index / imagePageSize))?.[index % imagePageSize],
     error: results.find((r) => r.error)?.error ?? null,
   };
+}
+
+/**
+ * Reads images from whatever pages are cached (not only those under the viewport): a Shift-click range may span
+ * pages scrolled past. Undefined for an image whose page was never fetched.
+ */
+export function useCachedImageAt(projectId: string, filter: ImageFilter) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  return useCallback(
+    (index: number): ImageListItem | undefined => {
+      const page = qc.getQueryData(trpc.images.list.queryKey(pageInput(projectId, filter, Math.floor(index / imagePageSize))));
+      return page?.items[index % imagePageSize];
+    },
+    [qc, trpc, projectId, filter],
+  );
 }

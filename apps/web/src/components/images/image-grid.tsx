@@ -7,7 +7,7 @@ import { type MouseEvent, type ReactNode, type RefObject, useEffect, useImperati
 import type { ImageFilter, ImageListItem, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { useElementWidth } from "~/lib/use-element-width";
-import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
+import { useCachedImageAt, useImagePages, useImageTotal } from "~/lib/use-image-pages";
 import { Alert } from "../ui/alert";
 import { LoadingPanel } from "../ui/spinner";
 import { ImageTile, TileSkeleton } from "./image-tile";
@@ -20,7 +20,7 @@ const caption = 28;
 export interface GridHandle {
   /** Ids of the loaded images whose row is at least half on screen. */
   visibleIds(): string[];
-  /** Ids of the loaded images from index a to b, both included. */
+  /** Ids of the images from index a to b, both included, as far as their pages have been fetched. */
   idsBetween(a: number, b: number): string[];
 }
 
@@ -75,6 +75,7 @@ export function ImageGrid({
   const lastIndex = Math.min(total, ((items.at(-1)?.index ?? -1) + 1) * cols) - 1;
   const pages = useImagePages(projectId, filter, firstIndex, lastIndex);
   const error = first.error ?? pages.error;
+  const cachedAt = useCachedImageAt(projectId, filter);
 
   useImperativeHandle(handle, () => ({
     visibleIds: () => {
@@ -96,7 +97,7 @@ export function ImageGrid({
     idsBetween: (a, b) => {
       const ids: string[] = [];
       for (let i = Math.max(0, Math.min(a, b)); i <= Math.min(total - 1, Math.max(a, b)); i++) {
-        const image = pages.itemAt(i);
+        const image = pages.itemAt(i) ?? cachedAt(i);
         if (image) ids.push(image.id);
       }
       return ids;

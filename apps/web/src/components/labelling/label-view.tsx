@@ -11,7 +11,8 @@ import { formatCount, percent } from "~/lib/format";
 import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
 import { imageUrl, useLabellingSession } from "~/lib/labelling/use-labelling-session";
 import { setLeaseSeconds } from "~/lib/realtime/connection";
-import { useViewing } from "~/lib/realtime/use-project-live";
+import { usePresence, useViewing } from "~/lib/realtime/use-project-live";
+import { useMe } from "~/lib/use-me";
 import { useTRPC } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
 import { PresenceAvatars } from "../live/presence-avatars";
@@ -33,6 +34,9 @@ export function LabelView({ project }: { project: Project }) {
   const shownImage = session.shown?.image ?? null;
   useViewing(projectId, shownImage?.id ?? null);
   useEffect(() => setLeaseSeconds(projectId, project.leaseSeconds), [projectId, project.leaseSeconds]);
+  // With overlap (several annotators per image), a teammate may be on the same image right now.
+  const me = useMe().data;
+  const alsoHere = usePresence(projectId).filter((p) => shownImage && p.imageId === shownImage.id && p.userId !== me?.id);
 
   // New images arriving (or leases running out) can end an empty queue: look again when the totals change.
   const total = stats.data?.total;
@@ -180,6 +184,11 @@ export function LabelView({ project }: { project: Project }) {
                 {session.shown.image.filename}
               </span>
               <span className="flex flex-wrap gap-2">
+                {alsoHere.length > 0 && (
+                  <span className="rounded bg-sky-400/90 px-2 py-1 text-xs font-semibold text-slate-900" data-testid="label-also-here">
+                    {alsoHere.map((p) => p.name).join(", ")} {alsoHere.length === 1 ? "is" : "are"} on this image too
+                  </span>
+                )}
                 {session.back !== null && (
                   <span className="rounded bg-amber-400/90 px-2 py-1 text-xs font-semibold text-slate-900" data-testid="label-looking-back">
                     Looking back: {session.back + 1} of {session.done.length} labelled
