@@ -2,9 +2,10 @@
 // bar moves, see the thumbnails, export the labels as CSV.
 import fs from "node:fs";
 import zlib from "node:zlib";
+import { buildZip } from "@fewlabel/storage/testing";
 import { expect, test } from "@playwright/test";
 
-/** A zip (stored entries) of `n` small PNGs in ImageNet-style class folders, made without any image library. */
+/** A small grayscale PNG, made without any image library. */
 function pngBytes(seed: number, size = 32): Buffer {
   const crcChunk = (type: string, body: Buffer) => {
     const len = Buffer.alloc(4);
@@ -24,50 +25,13 @@ function pngBytes(seed: number, size = 32): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), crcChunk("IHDR", ihdr), crcChunk("IDAT", zlib.deflateSync(rows)), crcChunk("IEND", Buffer.alloc(0))]);
 }
 
-function zipOf(files: { name: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name);
-    const crc = zlib.crc32(f.data) >>> 0;
-    const h = Buffer.alloc(30);
-    h.writeUInt32LE(0x04034b50, 0);
-    h.writeUInt16LE(20, 4);
-    h.writeUInt32LE(crc, 14);
-    h.writeUInt32LE(f.data.length, 18);
-    h.writeUInt32LE(f.data.length, 22);
-    h.writeUInt16LE(name.length, 26);
-    parts.push(h, name, f.data);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4);
-    c.writeUInt16LE(20, 6);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(f.data.length, 20);
-    c.writeUInt32LE(f.data.length, 24);
-    c.writeUInt16LE(name.length, 28);
-    c.writeUInt32LE(offset, 42);
-    central.push(c, name);
-    offset += 30 + name.length + f.data.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cd, end]);
-}
-
 test("sign up, create a project, upload a zip, see thumbnails, export CSV", async ({ page }, testInfo) => {
   const classes = ["shirt", "trouser", "bag"];
   const files = Array.from({ length: 60 }, (_, i) => ({ name: `images/${i < 45 ? classes[i % 3] : "unsorted"}/img-${i}.png`, data: pngBytes(i + 1) }));
   // Files at the top of a class-less folder stay unlabelled: "unsorted" is a folder too, so it becomes a class;
   // keep the test honest by counting what the server reports rather than assuming.
   const zipPath = testInfo.outputPath("fashion.zip");
-  fs.writeFileSync(zipPath, zipOf(files));
+  fs.writeFileSync(zipPath, buildZip(files.map((f) => ({ ...f, method: 0 }))));
 
   await page.goto("/");
   await expect(page).toHaveURL(/\/signin/);

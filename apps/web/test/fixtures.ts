@@ -1,6 +1,7 @@
-// Real hostile and ordinary files for upload tests, made byte by byte: zips with arbitrary entry names (which zip
-// libraries refuse to write), PNG headers that lie about their size, truncated JPEGs.
+// Real hostile and ordinary files for upload tests: zips with arbitrary entry names (which zip libraries refuse to
+// write), PNG headers that lie about their size, truncated JPEGs.
 import zlib from "node:zlib";
+import { buildZip } from "@fewlabel/storage/testing";
 import sharp from "sharp";
 
 export async function png(seed: number, size = 28, channels: 1 | 3 = 3): Promise<Buffer> {
@@ -46,46 +47,7 @@ export interface ZipEntry {
   deflate?: boolean;
 }
 
-/** Writes a zip with exactly the given entry names (no sanitising), stored or deflated. */
+/** A zip with exactly the given entry names (no sanitising), stored or deflated: storage's test zip writer. */
 export function makeZip(entries: ZipEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, "utf8");
-    const body = e.deflate ? zlib.deflateRawSync(e.data, { level: 9 }) : e.data;
-    const crc = zlib.crc32(e.data) >>> 0;
-    const method = e.deflate ? 8 : 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  return buildZip(entries.map((e) => ({ name: e.name, data: e.data, method: e.deflate ? 8 : 0 })));
 }
