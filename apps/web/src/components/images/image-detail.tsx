@@ -8,6 +8,7 @@ import type { ImageFilter, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { formatBytes, formatCount, formatDate } from "~/lib/format";
 import { useImagePages } from "~/lib/use-image-pages";
+import { useMe } from "~/lib/use-me";
 import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
 import { ColorDot } from "../ui/badge";
@@ -42,6 +43,10 @@ export function ImageDetail({
   const image = useQuery({ ...trpc.images.get.queryOptions({ projectId, imageId: item?.id ?? "" }), enabled: !!item });
 
   const [labelError, setLabelError] = useState<string | null>(null);
+  // My current vote is the latest change I made (the same query the history below shows).
+  const me = useMe().data;
+  const history = useQuery({ ...trpc.images.history.queryOptions({ projectId, imageId: item?.id ?? "" }), enabled: !!item });
+  const myVote = history.data?.findLast((h) => h.author?.id === me?.id)?.classId ?? null;
   const imageId = item?.id;
   // My vote on the open image; the label shown follows through the live events like everywhere else.
   const vote = useCallback(
@@ -133,7 +138,8 @@ export function ImageDetail({
                     onClick={() => vote(c.id)}
                     data-testid="detail-vote"
                     data-class-name={c.name}
-                    className="inline-flex items-center gap-1.5 rounded-md bg-white px-2 py-1 text-xs font-medium text-slate-700 ring-1 ring-slate-300 ring-inset hover:bg-slate-50 disabled:opacity-50"
+                    aria-pressed={myVote === c.id}
+                    className={`inline-flex items-center gap-1.5 rounded-md px-2 py-1 text-xs font-medium ring-1 ring-inset disabled:opacity-50 ${myVote === c.id ? "bg-indigo-600 text-white ring-indigo-600" : "bg-white text-slate-700 ring-slate-300 hover:bg-slate-50"}`}
                   >
                     <ColorDot color={c.color} className="size-2" />
                     {c.name}
