@@ -115,8 +115,7 @@ export function useLabellingSession(projectId: string, onError: (message: string
       // Hand the images I hold back to the team.
       for (const image of queueRef.current) releaseImage(projectId, image.id);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- claim once per project; fill() re-reads refs
-  }, [projectId]);
+  }, [projectId, fill]);
 
   const shown: { image: ImageRef; entry: DoneEntry | null } | null =
     back !== null && done[back] ? { image: done[back]!.image, entry: done[back]! } : queue[0] ? { image: queue[0], entry: null } : null;
