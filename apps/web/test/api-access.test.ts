@@ -118,6 +118,14 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "owner@example.com"))).toBe("CONFLICT");
   });
 
+  it("lets the owner rename the project and set its labelling options", async () => {
+    const updated = await owner.trpc.projects.update.mutate({ projectId, name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });
+    expect(updated).toMatchObject({ name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });
+    expect(await trpcErrorCode(owner.trpc.projects.update.mutate({ projectId, leaseSeconds: 1 }))).toBe("BAD_REQUEST");
+    await owner.trpc.projects.update.mutate({ projectId, name: "Secret", annotatorsPerImage: 1, leaseSeconds: 120 });
+    expect((await annotator.trpc.projects.get.query({ projectId })).name).toBe("Secret");
+  });
+
   it("rejects malformed calls with a clear error and changes nothing", async () => {
     expect(await trpcErrorCode(owner.trpc.projects.get.query({ projectId: "not-a-uuid" }))).toBe("BAD_REQUEST");
     expect(await trpcErrorCode(owner.trpc.classes.create.mutate({ projectId, name: "bad", color: "red" }))).toBe("BAD_REQUEST");

@@ -81,10 +81,10 @@ export const projectsRouter = router({
         leaseSeconds: z.number().int().min(15).max(3600).optional(),
       }),
     )
-    .mutation(({ ctx, input }) =>
+    .mutation(({ ctx, input: { projectId: _, ...data } }) =>
       ctx.db.project.update({
         where: { id: ctx.access.projectId },
-        data: input,
+        data,
         select: { id: true, name: true, description: true, annotatorsPerImage: true, leaseSeconds: true },
       }),
     ),
