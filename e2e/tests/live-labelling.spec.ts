@@ -1,27 +1,8 @@
 // Two people label one project at the same time, in two browser contexts: an annotator works through the labelling
 // view with the keyboard while the owner watches the grid and labels in bulk. Each sees the other's labels, the
 // counts and who is looking at what change without a reload.
-import zlib from "node:zlib";
+import { grayPng } from "@fewlabel/storage/testing";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-
-/** A small greyscale PNG whose pixels depend on `seed` (distinct images, so none is a duplicate of another). */
-function png(seed: number, size = 24): Buffer {
-  const chunk = (type: string, body: Buffer) => {
-    const typed = Buffer.concat([Buffer.from(type), body]);
-    const out = Buffer.alloc(12 + body.length);
-    out.writeUInt32BE(body.length, 0);
-    typed.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(typed) >>> 0, 8 + body.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header[8] = 8; // bit depth; colour type 0 (greyscale)
-  const rows = Buffer.alloc(size * (size + 1));
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) rows[y * (size + 1) + 1 + x] = (x * 7 + y * seed * 5 + seed * 29) % 256;
-  return Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), chunk("IHDR", header), chunk("IDAT", zlib.deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
-}
 
 async function signUp(page: Page, name: string, email: string) {
   await page.getByRole("link", { name: /sign up|create an account/i }).click();
@@ -57,7 +38,7 @@ test("two users label one project at the same time and see each other's work liv
   await owner.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
   const projectUrl = owner.url();
-  await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 12 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: png(i + 1) })));
+  await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 12 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) })));
   await expect(owner.getByTestId("upload-result")).toContainText(/12/, { timeout: 30_000 });
 
   // An invite link for an annotator, made in the settings.
