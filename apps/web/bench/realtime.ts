@@ -90,7 +90,9 @@ async function main() {
   const url = `http://127.0.0.1:${server.port}`;
   console.log(`server: ${server.describe}`);
 
-  const owner = await TestUser.signUp(url, "owner@bench.example");
+  // Unique accounts per run: a PostgreSQL database may hold an earlier run's.
+  const run = Date.now().toString(36);
+  const owner = await TestUser.signUp(url, `owner-${run}@bench.example`);
   const { id: projectId } = await owner.trpc.projects.create.mutate({ name: "bench", classes: Array.from({ length: 10 }, (_, i) => ({ name: `class-${i}` })) });
   const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
   const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
@@ -107,7 +109,7 @@ async function main() {
     cursor = page.nextCursor;
   }
 
-  const users = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => TestUser.signUp(url, `annotator${i}@bench.example`)));
+  const users = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => TestUser.signUp(url, `annotator${i}-${run}@bench.example`)));
   for (const u of users) {
     const { token } = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR" });
     await u.trpc.invites.accept.mutate({ token });
