@@ -3,7 +3,7 @@
 // (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
 import type { Prisma, PrismaClient } from "@fewlabel/db";
 import type { ClaimResult, ImageRef, LabelChange, ProjectEvent } from "@fewlabel/realtime";
-import { type Actor, appendEvents } from "./project-events";
+import { type Actor, reserveSeqs, storeEvents } from "./project-events";
 import { resolveLabel } from "./resolve-label";
 
 export class LabellingError extends Error {
@@ -34,7 +34,7 @@ async function assertClassInProject(tx: Prisma.TransactionClient, projectId: str
 }
 
 /** Records votes and returns their label changes (without seq; the caller appends them as events). */
-async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], opts: { clientLabelId: string | null; undoOf: bigint | null; firstSeq: number }): Promise<LabelChange[]> {
+async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], opts: { undoOf: bigint | null; firstSeq: number }): Promise<LabelChange[]> {
   const imageIds = votes.map((v) => v.imageId);
   const images = await tx.image.findMany({ where: { id: { in: imageIds }, projectId: who.projectId }, select: { id: true, labelClassId: true } });
   if (images.length !== new Set(imageIds).size) throw new LabellingError("not_found", "Image not found in this project.");
@@ -62,7 +62,6 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
         seq,
         unsure: v.unsure,
         previousClassId,
-        clientLabelId: opts.clientLabelId && votes.length === 1 ? opts.clientLabelId : null,
         undoOf: opts.undoOf,
         createdAt: now,
       },
@@ -100,9 +99,17 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
   return changes;
 }
 
-async function nextSeq(tx: Prisma.TransactionClient, projectId: string): Promise<number> {
-  const p = await tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { seq: true } });
-  return Number(p.seq) + 1;
+/**
+ * Casts votes and records them as numbered events. The sequence numbers are reserved first (which locks the
+ * project row), so the numbers stored with the votes are exactly the events' numbers even with concurrent writers.
+ */
+async function castNumberedVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], undoOf: bigint | null): Promise<ProjectEvent[]> {
+  const firstSeq = await reserveSeqs(tx, who.projectId, votes.length);
+  const changes = await castVotes(tx, who, votes, { undoOf, firstSeq });
+  const at = new Date().toISOString();
+  const events = changes.map((data, i) => ({ type: "label" as const, seq: firstSeq + i, projectId: who.projectId, at, actor: who.actor, data }));
+  await storeEvents(tx, events);
+  return events;
 }
 
 /** The same vote on many images (grid bulk labelling), as one transaction. */
@@ -110,8 +117,7 @@ export async function setLabels(db: PrismaClient, who: Labeller, imageIds: strin
   const unique = [...new Set(imageIds)];
   return db.$transaction(async (tx) => {
     await assertClassInProject(tx, who.projectId, classId);
-    const changes = await castVotes(tx, who, unique.map((imageId) => ({ imageId, classId, unsure: false })), { clientLabelId: null, undoOf: null, firstSeq: await nextSeq(tx, who.projectId) });
-    return appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
+    return castNumberedVotes(tx, who, unique.map((imageId) => ({ imageId, classId, unsure: false })), null);
   });
 }
 
@@ -134,8 +140,7 @@ export async function undoLast(db: PrismaClient, who: Labeller): Promise<{ event
     if (!last) throw new LabellingError("conflict", "Nothing to undo.");
     const exists = await tx.labelClass.count({ where: { id: last.previousClassId ?? "", projectId: who.projectId } });
     const classId = last.previousClassId && exists ? last.previousClassId : null;
-    const changes = await castVotes(tx, who, [{ imageId: last.imageId, classId, unsure: false }], { clientLabelId: null, undoOf: last.id, firstSeq: await nextSeq(tx, who.projectId) });
-    const events = await appendEvents(tx, who.projectId, who.actor, changes.map((data) => ({ type: "label", data })));
+    const events = await castNumberedVotes(tx, who, [{ imageId: last.imageId, classId, unsure: false }], last.id);
     return { events, imageId: last.imageId, classId };
   });
 }
