@@ -1,13 +1,13 @@
 // `npm run bench:ingest`: 10,000 28x28 PNGs (Fashion-MNIST rendered to PNG, or synthetic if the Debian package is
 // missing) and 200 photos of about 2 megapixels, uploaded over real HTTP to a real server (its own process, as in
 // production) on the embedded database,
-// batched exactly as the web UI batches them (planUploadBatches/sendBatches). Beside it, in the same run, the
+// batched exactly as the web UI batches them (planChunks, two requests in flight). Beside it, in the same run, the
 // baseline: the same images through decodeImage alone (no HTTP, no database, no store) at the same concurrency,
 // which is the floor the full path can approach. Last line: one JSON object.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { defaultUploadPlan, planUploadBatches, sendBatches } from "@fewlabel/api/upload-plan";
+import { planChunks, sendChunks, uploadsInFlight } from "@fewlabel/api/upload-plan";
 import { fashionMnistAvailable, imageAt, loadFashionMnist } from "@fewlabel/datasets";
 import { decodeImage, mapConcurrentToArray } from "@fewlabel/storage";
 import sharp from "sharp";
@@ -49,9 +49,9 @@ async function photos(n: number): Promise<{ path: string; data: Buffer }[]> {
 
 async function uploadAll(user: TestUser, projectId: string, files: { path: string; data: Buffer }[]) {
   const { uploadId } = await user.trpc.uploads.start.mutate({ projectId });
-  const batches = planUploadBatches(files.map((f) => ({ ...f, size: f.data.length })));
+  const batches = planChunks(files, (f) => f.data.length);
   const started = performance.now();
-  const results = await sendBatches(batches, defaultUploadPlan.inFlight, (batch) => user.uploadFiles(uploadId, batch));
+  const results = await sendChunks(batches, uploadsInFlight, (batch) => user.uploadFiles(uploadId, batch.items));
   const seconds = (performance.now() - started) / 1000;
   await user.trpc.uploads.finish.mutate({ projectId, uploadId });
   const accepted = results.reduce((s, r) => s + ((r.body as { accepted?: number }).accepted ?? 0), 0);

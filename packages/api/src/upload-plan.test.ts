@@ -1,25 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { planUploadBatches, sendBatches } from "./upload-plan";
+import { planChunks, sendChunks } from "./upload-plan";
 
-describe("planUploadBatches", () => {
-  it("puts CSVs first and respects file and byte limits", () => {
-    const files = [
-      { path: "a.png", size: 10 },
-      { path: "b.png", size: 10 },
-      { path: "labels.csv", size: 5 },
-      { path: "big.zip", size: 100 },
-      { path: "c.png", size: 10 },
-    ];
-    const batches = planUploadBatches(files, { maxFiles: 2, maxBytes: 50 });
-    expect(batches.map((b) => b.map((f) => f.path))).toEqual([["labels.csv", "a.png"], ["b.png"], ["big.zip"], ["c.png"]]);
+const f = (path: string, size: number) => ({ path, size });
+const size = (x: { size: number }) => x.size;
+
+describe("planChunks", () => {
+  it("puts label CSVs first, in requests of their own", () => {
+    const chunks = planChunks([f("a.jpg", 10), f("labels.csv", 5), f("b.jpg", 10)], size);
+    expect(chunks.map((c) => [c.labels, c.items.map((i) => i.path)])).toEqual([
+      [true, ["labels.csv"]],
+      [false, ["a.jpg", "b.jpg"]],
+    ]);
+  });
+
+  it("caps the files and bytes of a request, but never splits a file", () => {
+    const limits = { files: 3, bytes: 100 };
+    const items = [f("1", 40), f("2", 40), f("3", 40), f("4", 10), f("5", 10), f("6", 10), f("7", 10), f("big.zip", 500)];
+    const chunks = planChunks(items, size, limits);
+    expect(chunks.map((c) => c.items.map((i) => i.path))).toEqual([["1", "2"], ["3", "4", "5"], ["6", "7"], ["big.zip"]]);
+    expect(chunks.map((c) => c.archives)).toEqual([false, false, false, true]);
   });
 });
 
-describe("sendBatches", () => {
+describe("sendChunks", () => {
   it("never has more than inFlight requests running and keeps order", async () => {
     let running = 0;
     let peak = 0;
-    const out = await sendBatches([1, 2, 3, 4, 5], 2, async (n) => {
+    const out = await sendChunks([1, 2, 3, 4, 5], 2, async (n) => {
       running++;
       peak = Math.max(peak, running);
       await new Promise((r) => setTimeout(r, 5 * (6 - n)));

@@ -1,10 +1,11 @@
 // The whole of one upload, independent of React: plan the requests, send label CSVs first and then the rest two at
 // a time, and keep one running tally (bytes sent, images processed, what went in and what was refused).
+import { uploadsInFlight as requestsInFlight } from "@fewlabel/api/upload-plan";
 import type { UploadItem } from "./collect-files";
 import { type Chunk, planChunks } from "./plan-chunks";
 import { ChunkError, type DoneLine, type FileProblem, sendChunk } from "./send-chunk";
 
-export const requestsInFlight = 2;
+export { requestsInFlight };
 
 export interface FailedBatch {
   message: string;
