@@ -61,9 +61,10 @@ describe("encoder and heads", () => {
   it("training-step gradients of encoder + projection head on wasm match the cpu backend", async () => {
     const rand = mulberry32(5);
     const xs = randomArray(3 * 28 * 28, rand);
-    const enc = createEncoder(small, "gradenc");
-    const head = createProjectionHead({ inputDim: encoderFeatureDim(small), hiddenDim: 8, outputDim: 4 }, "gradproj");
-    const cls = createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3 }, "gradproj2", "gradcls");
+    // Seeded weights: the comparison is the same every run (unseeded, rare draws exceeded the tolerance).
+    const enc = createEncoder({ ...small, seed: 101 }, "gradenc");
+    const head = createProjectionHead({ inputDim: encoderFeatureDim(small), hiddenDim: 8, outputDim: 4, seed: 202 }, "gradproj");
+    const cls = createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 303 }, "gradproj2", "gradcls");
     const vars = [...enc.trainableWeights, ...head.trainableWeights, ...cls.trainableWeights].map((w) => (w as unknown as { val: tf.Variable }).val);
     const run = async (backend: string) => {
       await tf.setBackend(backend);
@@ -80,7 +81,8 @@ describe("encoder and heads", () => {
     };
     const ref = await run("cpu");
     const got = await run("wasm");
-    expect(got.value).toBeCloseTo(ref.value, 3);
+    // Relative: the loss can be ~13, where float32 summation order alone (wasm vs cpu) moves the fourth digit.
+    expect(Math.abs(got.value - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(5e-4);
     got.grads.forEach((g, i) => expect(maxRelErr(g, ref.grads[i]!)).toBeLessThan(1e-3));
     await tf.setBackend("cpu");
   });
