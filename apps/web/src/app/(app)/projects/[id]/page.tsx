@@ -3,7 +3,6 @@
 // and uploads for those allowed to upload. Everything updates live as the team labels.
 import type { PresenceEntry } from "@fewlabel/realtime";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
 import { type MouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { FilterBar, noFilter } from "~/components/images/filter-bar";
@@ -13,24 +12,25 @@ import { SelectionBar } from "~/components/images/selection-bar";
 import { ProjectHeader } from "~/components/projects/project-header";
 import { UploadDropzone } from "~/components/upload/upload-dropzone";
 import { UploadPanel } from "~/components/upload/upload-panel";
-import { Alert } from "~/components/ui/alert";
 import { buttonClass } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/empty-state";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { useToast } from "~/components/ui/toast";
 import type { ImageFilter, ImageListItem } from "~/lib/api-types";
-import { errorMessage } from "~/lib/errors";
 import { plural } from "~/lib/format";
 import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
 import { labelImages, revertBulk } from "~/lib/labelling/bulk-label";
 import { undoMyLast } from "~/lib/realtime/connection";
 import { usePresence, useProjectLive, useViewing } from "~/lib/realtime/use-project-live";
 import { canUpload } from "~/lib/roles";
+import { errorMessage } from "~/lib/errors";
 import { useTRPC } from "~/lib/trpc";
+import { useDocumentTitle } from "~/lib/use-document-title";
 import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
 import { useMe } from "~/lib/use-me";
 import { useSelection } from "~/lib/use-selection";
 import { useUpload } from "~/lib/upload/use-upload";
+import { ProjectLoadError } from "~/components/projects/project-load-error";
 
 export default function ProjectPage() {
   const { id: projectId } = useParams<{ id: string }>();
@@ -156,17 +156,10 @@ export default function ProjectPage() {
   }, [openIndex, selection, classes, labelSelected, selectVisible, projectId, toast.show]);
 
   const name = project.data?.name;
-  useEffect(() => {
-    if (name) document.title = `${name} · fewlabel`;
-  }, [name]);
+  useDocumentTitle(name);
 
   if (project.isPending) return <LoadingPanel label="Loading project…" />;
-  if (project.isError)
-    return (
-      <main className="mx-auto max-w-xl p-8">
-        <Alert action={<Link href="/" className={buttonClass("secondary", "sm")}>All projects</Link>}>{errorMessage(project.error)}</Alert>
-      </main>
-    );
+  if (project.isError) return <ProjectLoadError error={project.error} />;
 
   const p = project.data;
   const uploader = canUpload(p.role);

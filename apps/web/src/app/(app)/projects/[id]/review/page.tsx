@@ -1,20 +1,19 @@
 "use client";
 // /projects/[id]/review: the disagreements reviewers (and owners) settle by voting.
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useEffect } from "react";
 import { LiveIndicator } from "~/components/live/live-indicator";
 import { PresenceAvatars } from "~/components/live/presence-avatars";
 import { DisagreementList } from "~/components/review/disagreement-list";
 import { Alert } from "~/components/ui/alert";
 import { RoleBadge } from "~/components/ui/badge";
-import { buttonClass } from "~/components/ui/button";
 import { LoadingPanel } from "~/components/ui/spinner";
-import { errorMessage } from "~/lib/errors";
 import { useProjectLive } from "~/lib/realtime/use-project-live";
 import { canReview } from "~/lib/roles";
 import { useTRPC } from "~/lib/trpc";
+import { useDocumentTitle } from "~/lib/use-document-title";
+import { ProjectLoadError } from "~/components/projects/project-load-error";
+import { ProjectBreadcrumb } from "~/components/projects/project-breadcrumb";
 
 export default function ReviewPage() {
   const { id: projectId } = useParams<{ id: string }>();
@@ -22,31 +21,15 @@ export default function ReviewPage() {
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
   useProjectLive(projectId);
   const name = project.data?.name;
-  useEffect(() => {
-    if (name) document.title = `Review ${name} · fewlabel`;
-  }, [name]);
+  useDocumentTitle(name && `Review ${name}`);
   if (project.isPending) return <LoadingPanel label="Loading project…" />;
-  if (project.isError)
-    return (
-      <main className="mx-auto max-w-xl p-8">
-        <Alert action={<Link href="/" className={buttonClass("secondary", "sm")}>All projects</Link>}>{errorMessage(project.error)}</Alert>
-      </main>
-    );
+  if (project.isError) return <ProjectLoadError error={project.error} />;
   const p = project.data;
   return (
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="review-page">
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
-          <nav className="mb-1 text-xs text-slate-500">
-            <Link href="/" className="hover:text-slate-700">
-              Projects
-            </Link>{" "}
-            /{" "}
-            <Link href={`/projects/${p.id}`} className="hover:text-slate-700">
-              {p.name}
-            </Link>{" "}
-            /
-          </nav>
+          <ProjectBreadcrumb project={p} />
           <div className="flex items-center gap-2">
             <h1 className="text-2xl font-semibold tracking-tight">Review disagreements</h1>
             <RoleBadge role={p.role} />

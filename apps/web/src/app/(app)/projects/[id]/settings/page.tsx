@@ -1,7 +1,6 @@
 "use client";
 // Project settings: details, classes, members and invites for owners; the same, read-only, for everyone else.
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
 import { ClassesEditor } from "~/components/settings/classes-editor";
 import { DeleteProject } from "~/components/settings/delete-project";
@@ -15,6 +14,7 @@ import { LoadingPanel } from "~/components/ui/spinner";
 import { errorMessage } from "~/lib/errors";
 import { canManage } from "~/lib/roles";
 import { useTRPC } from "~/lib/trpc";
+import { ProjectBreadcrumb } from "~/components/projects/project-breadcrumb";
 
 export default function SettingsPage() {
   const { id: projectId } = useParams<{ id: string }>();
@@ -32,16 +32,7 @@ export default function SettingsPage() {
   return (
     <main className="mx-auto max-w-3xl space-y-6 px-4 py-8 sm:px-6">
       <div>
-        <nav className="mb-1 text-xs text-slate-500">
-          <Link href="/" className="hover:text-slate-700">
-            Projects
-          </Link>{" "}
-          /{" "}
-          <Link href={`/projects/${p.id}`} className="hover:text-slate-700">
-            {p.name}
-          </Link>{" "}
-          /
-        </nav>
+        <ProjectBreadcrumb project={p} />
         <div className="flex items-center gap-2">
           <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
           <RoleBadge role={p.role} />
