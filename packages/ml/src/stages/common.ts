@@ -14,6 +14,19 @@ export interface Progress {
 }
 export type ProgressCallback = (p: Progress) => void | Promise<void>;
 
+/** How every training stage is run: seeding, resuming, progress, cancellation and checkpoints. */
+export interface StageRunOptions {
+  seed?: number;
+  /** To resume: the step to start from and the optimizer restored from a checkpoint. */
+  startStep?: number;
+  optimizerInstance?: tf.Optimizer & { learningRate: number };
+  onProgress?: ProgressCallback;
+  progressEvery?: number;
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+}
+
 /** A set of images addressable by index; `get` returns NHWC float32 in [0, 1]. */
 export interface ImageSource {
   readonly count: number;

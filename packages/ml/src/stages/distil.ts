@@ -4,10 +4,10 @@
 import { tf } from "../tf.js";
 import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type ProgressCallback } from "./common.js";
+import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageRunOptions } from "./common.js";
 import type { StageResult } from "./pretrain.js";
 
-export interface DistilOptions {
+export interface DistilOptions extends StageRunOptions {
   teacher: Classifier;
   student: Classifier;
   images: ImageSource;
@@ -21,14 +21,6 @@ export interface DistilOptions {
   learningRate?: number;
   warmupSteps?: number;
   augment?: AugmentConfig | null;
-  seed?: number;
-  startStep?: number;
-  optimizerInstance?: tf.Optimizer & { learningRate: number };
-  onProgress?: ProgressCallback;
-  progressEvery?: number;
-  signal?: AbortSignal;
-  checkpointEvery?: number;
-  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
 }
 
 export async function distil(o: DistilOptions): Promise<StageResult> {

@@ -4,10 +4,10 @@
 import { tf } from "../tf.js";
 import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type ProgressCallback } from "./common.js";
+import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageRunOptions } from "./common.js";
 import type { StageResult } from "./pretrain.js";
 
-export interface FineTuneOptions {
+export interface FineTuneOptions extends StageRunOptions {
   classifier: Classifier;
   images: ImageSource;
   /** Indices into `images` that carry labels, and their class ids (same length). */
@@ -20,14 +20,6 @@ export interface FineTuneOptions {
   warmupSteps?: number;
   /** Default: crop + flip only. null: no augmentation. */
   augment?: AugmentConfig | null;
-  seed?: number;
-  startStep?: number;
-  optimizerInstance?: tf.Optimizer & { learningRate: number };
-  onProgress?: ProgressCallback;
-  progressEvery?: number;
-  signal?: AbortSignal;
-  checkpointEvery?: number;
-  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
 }
 
 export async function fineTune(o: FineTuneOptions): Promise<StageResult> {

@@ -5,9 +5,9 @@ import { tf, tfl } from "../tf.js";
 import { augment, defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, stepRandom, variablesOf, type ImageSource, type ProgressCallback } from "./common.js";
+import { runSteps, sampleBatch, stepRandom, variablesOf, type ImageSource, type StageRunOptions } from "./common.js";
 
-export interface PretrainOptions {
+export interface PretrainOptions extends StageRunOptions {
   encoder: tfl.LayersModel;
   projectionHead: tfl.LayersModel;
   images: ImageSource;
@@ -25,15 +25,6 @@ export interface PretrainOptions {
   /** Linear warm-up steps before the cosine decay; default 10% of the steps. */
   warmupSteps?: number;
   augment?: AugmentConfig;
-  seed?: number;
-  /** To resume: the step to start from and the optimizer restored from a checkpoint. */
-  startStep?: number;
-  optimizerInstance?: tf.Optimizer & { learningRate: number };
-  onProgress?: ProgressCallback;
-  progressEvery?: number;
-  signal?: AbortSignal;
-  checkpointEvery?: number;
-  onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
   /**
    * Node + wasm: train on this many worker threads (data-parallel, see parallel/dataParallel.ts); wasm runs
    * one thread per process. Augmentation stays on this thread. Limits: batch norm statistics are per shard,
