@@ -159,6 +159,53 @@ describe("realtime labelling (PGlite)", () => {
     expect(await t.db.prisma.annotation.count({ where: { clientLabelId: req.clientLabelId } })).toBe(1);
   });
 
+  it("applies a retried bulk label once", async () => {
+    const [a] = await annotators(1, "bulkretry");
+    const sa = await open(a!);
+    const req = { projectId, imageIds: imageIds.slice(24, 27), classId: classes[1]!.id, clientLabelId: randomUUID() };
+    const first = await call(sa, "label:setMany", req);
+    const again = await call(sa, "label:setMany", req);
+    expect(first).toMatchObject({ ok: true, count: 3, duplicate: false });
+    expect(again).toMatchObject({ ok: true, count: 3, duplicate: true, seq: first.seq });
+    expect(await t.db.prisma.annotation.count({ where: { clientLabelId: { startsWith: `${req.clientLabelId}#` } } })).toBe(3);
+  });
+
+  it("gives a reconnecting annotator back the images nobody took meanwhile, and re-leases an image whose vote was undone", async () => {
+    const p = await freshProject("hold", 3);
+    const [a, b] = await annotators(2, "holder");
+    const ids = await Promise.all([a!, b!].map(async (u) => (await u.trpc.auth.me.query())!.id));
+    await t.db.prisma.membership.createMany({ data: ids.map((userId) => ({ projectId: p.id, userId, role: "ANNOTATOR" as const })) });
+    const sa = await open(a!);
+    const sb = await open(b!);
+    const mine = [(await call(sa, "image:claim", { projectId: p.id })).image.id, (await call(sa, "image:claim", { projectId: p.id })).image.id];
+    expect(mine).toEqual(p.imageIds.slice(0, 2));
+    sa.close();
+    // A's connection dropped, its leases were released, and B took the first of those images.
+    let taken: string | undefined;
+    for (let i = 0; i < 50 && taken !== p.imageIds[0]; i++) {
+      taken = (await call(sb, "image:claim", { projectId: p.id })).image?.id;
+      if (taken !== p.imageIds[0]) {
+        if (taken) await call(sb, "image:release", { projectId: p.id, imageId: taken });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(taken).toBe(p.imageIds[0]);
+    const sa2 = await open(a!);
+    expect(await call(sa2, "image:hold", { projectId: p.id, imageIds: mine })).toMatchObject({ ok: true, held: [p.imageIds[1]] });
+    // Held again: B is handed the third image, not A's.
+    expect((await call(sb, "image:claim", { projectId: p.id })).image?.id).toBe(p.imageIds[2]);
+
+    // A labels the held image and undoes it: the image comes back to A, leased, so B cannot be handed it.
+    await call(sb, "image:release", { projectId: p.id, imageId: p.imageIds[2] });
+    expect((await call(sa2, "label:set", { projectId: p.id, imageId: p.imageIds[1], classId: p.classes[0]!.id, clientLabelId: randomUUID() })).ok).toBe(true);
+    expect(await call(sa2, "label:undo", { projectId: p.id })).toMatchObject({ ok: true, imageId: p.imageIds[1], classId: null });
+    expect(await t.db.prisma.lease.count({ where: { imageId: p.imageIds[1], userId: ids[0] } })).toBe(1);
+    expect((await call(sb, "image:claim", { projectId: p.id })).image?.id).toBe(p.imageIds[2]);
+    // Not a member: no hold.
+    const outsider = await open(await TestUser.signUp(t.baseUrl, "holdout@example.com"));
+    expect(await call(outsider, "image:hold", { projectId: p.id, imageIds: [p.imageIds[2]] })).toMatchObject({ ok: false, code: "not_found" });
+  });
+
   it("hands one image to k annotators when the project asks for overlap", async () => {
     const p = await freshProject("overlap", 3);
     await t.db.prisma.project.update({ where: { id: p.id }, data: { annotatorsPerImage: 2 } });

@@ -8,7 +8,7 @@ export { SESSION_COOKIE, resolveSession, readCookie } from "./auth/sessions";
 export { requireProjectAccess, AccessError } from "./access";
 export { type Broadcaster, silentBroadcaster } from "./broadcast";
 export { isForeignOrigin } from "./auth/csrf";
-export { claimNextImage, LabellingError, purgeExpiredLeases, releaseLeases, renewLeases, setLabels, undoLast } from "./services/labelling";
+export { claimNextImage, holdImages, LabellingError, purgeExpiredLeases, releaseLeases, renewLeases, setLabels, undoLast } from "./services/labelling";
 export { LabelWriter } from "./services/label-writer";
 export { appendEvents, eventsSince } from "./services/project-events";
 export { resolveLabel } from "./services/resolve-label";

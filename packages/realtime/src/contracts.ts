@@ -26,6 +26,63 @@ export const labelChange = z.object({
 });
 export type LabelChange = z.infer<typeof labelChange>;
 
+// ---- the trainer's events (issue 6); every one is a logged, numbered ProjectEvent like the labelling events ----
+
+export const trainingStage = z.enum(["pretrain", "finetune", "pseudolabel", "distil"]);
+export type TrainingStage = z.infer<typeof trainingStage>;
+export const trainingStatus = z.enum(["RUNNING", "PAUSED", "DONE", "FAILED"]);
+
+/** Latest progress of a training run (the trainer throttles these; the run's full curve is in `training.status`). */
+export const trainingProgress = z.object({
+  runId: id,
+  stage: trainingStage,
+  status: trainingStatus,
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  /** The step this run started from: > 0 when it resumed from a checkpoint. */
+  startStep: z.number().int(),
+  loss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  imagesPerSecond: z.number().nullable(),
+  backend: z.string(),
+  /** Seconds left at the current pace; null when unknown. */
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  skippedImages: z.number().int(),
+});
+export type TrainingProgress = z.infer<typeof trainingProgress>;
+
+export const pseudoLabelSummary = z.object({ id, imageId: id, classId: id, confidence: z.number(), modelVersionId: id });
+export type PseudoLabelSummary = z.infer<typeof pseudoLabelSummary>;
+
+function trainerEvents() {
+  const base = { seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }) };
+  return [
+    /** A run started, advanced, paused, finished or failed. */
+    z.object({ type: z.literal("training.progress"), ...base, data: trainingProgress }),
+    /** Owners paused / resumed training or asked for a fine-tune; the trainer lease was taken or released. */
+    z.object({
+      type: z.literal("training.control"),
+      ...base,
+      data: z.object({ paused: z.boolean(), fineTuneRequested: z.boolean(), trainer: z.object({ holder: z.string(), expiresAt: z.string() }).nullable() }),
+    }),
+    /** A finished stage published a model version. */
+    z.object({
+      type: z.literal("model.published"),
+      ...base,
+      data: z.object({ modelVersionId: id, version: z.number().int(), stage: z.enum(["PRETRAIN", "FINETUNE", "DISTIL"]), accuracy: z.number().nullable() }),
+    }),
+    /** New suggestions for unlabelled images (one event per batch the trainer posts). */
+    z.object({ type: z.literal("pseudoLabels.added"), ...base, data: z.object({ modelVersionId: id, items: z.array(pseudoLabelSummary) }) }),
+    /** Suggestions reviewed (accepted, corrected, rejected) or back to pending after an undo. */
+    z.object({
+      type: z.literal("pseudoLabels.reviewed"),
+      ...base,
+      data: z.object({ items: z.array(z.object({ id, imageId: id, status: z.enum(["PENDING", "ACCEPTED", "REJECTED", "CORRECTED"]), classId: id.nullable() })) }),
+    }),
+  ] as const;
+}
+
 export const projectEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("label"), seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }), data: labelChange }),
   z.object({
@@ -37,6 +94,7 @@ export const projectEvent = z.discriminatedUnion("type", [
     data: z.object({ count: z.number().int(), labelled: z.number().int() }),
   }),
   z.object({ type: z.literal("classes.changed"), seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }), data: z.object({}) }),
+  ...trainerEvents(),
 ]);
 export type ProjectEvent = z.infer<typeof projectEvent>;
 export type ProjectEventType = ProjectEvent["type"];
@@ -52,6 +110,8 @@ export const joinRequest = z.object({ projectId: id, sinceSeq: z.number().int().
 export const projectRequest = z.object({ projectId: id });
 export const claimRequest = z.object({ projectId: id, skip: z.array(id).max(1000).default([]) });
 export const releaseRequest = z.object({ projectId: id, imageId: id });
+/** Images the client already shows (after a reconnect, or an undo that brings one back): lease them again if free. */
+export const holdRequest = z.object({ projectId: id, imageIds: z.array(id).min(1).max(20) });
 export const labelRequest = z.object({
   projectId: id,
   imageId: id,
@@ -68,6 +128,7 @@ export type JoinRequest = z.input<typeof joinRequest>;
 export type ClaimRequest = z.input<typeof claimRequest>;
 export type LabelRequest = z.input<typeof labelRequest>;
 export type LabelManyRequest = z.input<typeof labelManyRequest>;
+export type HoldRequest = z.input<typeof holdRequest>;
 
 // ---- acknowledgements ----
 export type Failure = { ok: false; error: string; code: "bad_request" | "unauthenticated" | "not_found" | "forbidden" | "conflict" | "internal" };
@@ -89,6 +150,11 @@ export interface ClaimResult {
   /** How many images still need labels in this project. */
   remaining: number;
 }
+export interface HoldResult {
+  /** The images now leased to the caller; the others went to teammates (or need no more votes) meanwhile. */
+  held: string[];
+  leaseExpiresAt: string | null;
+}
 export interface LabelResult {
   seq: number;
   annotationId: string;
@@ -97,6 +163,8 @@ export interface LabelResult {
 export interface LabelManyResult {
   seq: number;
   count: number;
+  /** True when this clientLabelId had been applied before (a retry): nothing changed now. */
+  duplicate: boolean;
 }
 export interface UndoResult {
   seq: number;
@@ -109,6 +177,7 @@ export interface ClientToServerEvents {
   "project:leave": (req: { projectId: string }, ack?: (r: Ack<object>) => void) => void;
   "image:claim": (req: ClaimRequest, ack: (r: Ack<ClaimResult>) => void) => void;
   "image:release": (req: { projectId: string; imageId: string }, ack?: (r: Ack<object>) => void) => void;
+  "image:hold": (req: HoldRequest, ack: (r: Ack<HoldResult>) => void) => void;
   "label:set": (req: LabelRequest, ack: (r: Ack<LabelResult>) => void) => void;
   "label:setMany": (req: LabelManyRequest, ack: (r: Ack<LabelManyResult>) => void) => void;
   "label:undo": (req: { projectId: string }, ack: (r: Ack<UndoResult>) => void) => void;

@@ -20,12 +20,14 @@ import {
   SESSION_COOKIE,
   LabelWriter,
   setLabels,
+  holdImages,
   undoLast,
 } from "@fewlabel/api";
 import type { PrismaClient } from "@fewlabel/db";
 import {
   type Ack,
   claimRequest,
+  holdRequest,
   type ClientToServerEvents,
   type Failure,
   joinRequest,
@@ -221,6 +223,16 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     );
 
     socket.on(
+      "image:hold",
+      handle(socket, holdRequest, async ({ projectId, imageIds }) => {
+        await authorize(socket, projectId, "label");
+        const result = await holdImages(db, labeller(projectId), imageIds);
+        for (const id of result.held) socket.data.leases.add(id);
+        return result;
+      }),
+    );
+
+    socket.on(
       "label:set",
       handle(socket, labelRequest, async (req) => {
         await authorize(socket, req.projectId, "label");
@@ -234,9 +246,10 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
       "label:setMany",
       handle(socket, labelManyRequest, async (req) => {
         await authorize(socket, req.projectId, "label");
-        const events = await setLabels(db, labeller(req.projectId), req.imageIds, req.classId);
+        const { events, seq, count, duplicate } = await setLabels(db, labeller(req.projectId), req.imageIds, req.classId, req.clientLabelId);
         publish(events);
-        return { seq: events[events.length - 1]?.seq ?? 0, count: events.length };
+        for (const imageId of req.imageIds) socket.data.leases.delete(imageId);
+        return { seq, count, duplicate };
       }),
     );
 
@@ -246,6 +259,11 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
         await authorize(socket, projectId, "label");
         const r = await undoLast(db, labeller(projectId));
         publish(r.events);
+        // A withdrawn vote puts the image back on the annotator's screen: lease it to them again while they decide.
+        if (r.classId === null) {
+          const { held } = await holdImages(db, labeller(projectId), [r.imageId]);
+          for (const id of held) socket.data.leases.add(id);
+        }
         return { seq: r.events[0]?.seq ?? 0, imageId: r.imageId, classId: r.classId };
       }),
     );

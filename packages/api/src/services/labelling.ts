@@ -25,6 +25,7 @@ interface VoteInput {
   imageId: string;
   classId: string | null;
   unsure: boolean;
+  clientLabelId?: string | null;
 }
 
 async function assertClassInProject(tx: Prisma.TransactionClient, projectId: string, classId: string | null) {
@@ -62,6 +63,7 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
         seq,
         unsure: v.unsure,
         previousClassId,
+        clientLabelId: v.clientLabelId ?? null,
         undoOf: opts.undoOf,
         createdAt: now,
       },
@@ -113,11 +115,25 @@ async function castNumberedVotes(tx: Prisma.TransactionClient, who: Labeller, vo
 }
 
 /** The same vote on many images (grid bulk labelling), as one transaction. */
-export async function setLabels(db: PrismaClient, who: Labeller, imageIds: string[], classId: string | null): Promise<ProjectEvent[]> {
+export async function setLabels(
+  db: PrismaClient,
+  who: Labeller,
+  imageIds: string[],
+  classId: string | null,
+  clientLabelId?: string,
+): Promise<{ events: ProjectEvent[]; duplicate: boolean; seq: number; count: number }> {
   const unique = [...new Set(imageIds)];
   return db.$transaction(async (tx) => {
+    // A retried request (same client id, e.g. resent after a dropped connection) is applied once: its annotations
+    // carry `<clientLabelId>#<n>`, so the first one tells whether it already happened. A retry racing the original
+    // collides on the unique clientLabelId and fails as a whole; the next retry then finds it.
+    if (clientLabelId) {
+      const stored = await tx.annotation.findMany({ where: { clientLabelId: { startsWith: `${clientLabelId}#` }, authorId: who.actor.id }, select: { seq: true } });
+      if (stored.length > 0) return { events: [], duplicate: true, seq: Math.max(...stored.map((a) => Number(a.seq))), count: stored.length };
+    }
     await assertClassInProject(tx, who.projectId, classId);
-    return castNumberedVotes(tx, who, unique.map((imageId) => ({ imageId, classId, unsure: false })), null);
+    const events = await castNumberedVotes(tx, who, unique.map((imageId, n) => ({ imageId, classId, unsure: false, clientLabelId: clientLabelId ? `${clientLabelId}#${n}` : null })), null);
+    return { events, duplicate: false, seq: events[events.length - 1]?.seq ?? 0, count: events.length };
   });
 }
 
@@ -187,6 +203,40 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
       prefetch: candidates.slice(1).map((c) => byId.get(c.id)!).filter(Boolean),
       remaining,
     };
+  });
+}
+
+/**
+ * Takes back images the annotator already has on screen: after a reconnect (the server released the connection's
+ * leases) or an undo that withdrew their vote. Each is leased again when it still qualifies as a claim would (it
+ * needs votes, carries no import or model label, no vote of theirs, and teammates' live leases leave room), or its
+ * lease is renewed when they still hold one. Serialised with claims by the same advisory lock.
+ */
+export async function holdImages(db: PrismaClient, who: Labeller, imageIds: string[]): Promise<{ held: string[]; leaseExpiresAt: string | null }> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${who.projectId}))`;
+    const project = await tx.project.findUniqueOrThrow({ where: { id: who.projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+    const me = who.actor.id;
+    const free = await tx.$queryRaw<{ id: string }[]>`
+      SELECT i.id FROM "Image" i
+      WHERE i."projectId" = ${who.projectId}
+        AND i.id = ANY(${imageIds}::text[])
+        AND (i."labelSource" IS NULL OR i."labelSource" = 'HUMAN')
+        AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me} AND v."classId" IS NOT NULL)
+        AND (
+          EXISTS (SELECT 1 FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" = ${me} AND l."expiresAt" > now())
+          OR i."voteCount" + (SELECT count(*) FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" <> ${me} AND l."expiresAt" > now()) < ${project.annotatorsPerImage}
+        )`;
+    if (free.length === 0) return { held: [], leaseExpiresAt: null };
+    const expiresAt = new Date(Date.now() + project.leaseSeconds * 1000);
+    const rows = JSON.stringify(free.map((f) => ({ imageId: f.id })));
+    await tx.$executeRaw`
+      INSERT INTO "Lease" ("imageId", "userId", "projectId", "expiresAt")
+      SELECT x."imageId", ${me}, ${who.projectId}, ${expiresAt.toISOString().replace("Z", "")}::timestamp(3)
+      FROM jsonb_to_recordset(${rows}::jsonb) AS x("imageId" text)
+      ON CONFLICT ("imageId", "userId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"`;
+    const order = new Map(imageIds.map((id, i) => [id, i]));
+    return { held: free.map((f) => f.id).sort((a, b) => order.get(a)! - order.get(b)!), leaseExpiresAt: expiresAt.toISOString() };
   });
 }
 

@@ -5,7 +5,7 @@
 // `done` is what I labelled in this session, which previous / next walk through.
 import type { ImageRef } from "@fewlabel/realtime";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { claimImage, connectionStatus, newClientId, RealtimeError, releaseImage, sendLabel, subscribeStatus, undoMyLast } from "../realtime/connection";
+import { claimImage, connectionStatus, holdImages, newClientId, RealtimeError, releaseImage, sendLabel, subscribeStatus, undoMyLast } from "../realtime/connection";
 
 export interface DoneEntry {
   image: ImageRef;
@@ -224,20 +224,27 @@ export function useLabellingSession(projectId: string, onError: (message: string
     void fill();
   }, [fill]);
 
-  // The server releases a connection's leases when it drops: after a reconnect, the images claimed ahead may have
-  // gone to someone else, so they are claimed afresh (the one on screen stays; at worst it gets two votes).
+  // The server releases a connection's leases when it drops: after a reconnect, the images I hold are leased to me
+  // again where nobody else took them meanwhile. Images claimed ahead that went to a teammate are dropped and
+  // replaced; the one on screen stays either way (at worst it gets one vote more than asked for).
   useEffect(() => {
     let previous = connectionStatus().state;
     return subscribeStatus(() => {
       const now = connectionStatus().state;
-      if (now === "live" && previous === "reconnecting" && queueRef.current.length > 1) {
-        queueRef.current = queueRef.current.slice(0, 1);
-        setQueue(queueRef.current);
-        void fill();
+      if (now === "live" && previous === "reconnecting" && queueRef.current.length > 0) {
+        const ids = queueRef.current.map((q) => q.id);
+        void holdImages(projectId, ids)
+          .then(({ held }) => {
+            const keep = new Set(held);
+            queueRef.current = queueRef.current.filter((q, i) => i === 0 || keep.has(q.id));
+            setQueue(queueRef.current);
+            void fill();
+          })
+          .catch(() => void fill());
       }
       previous = now;
     });
-  }, [fill]);
+  }, [projectId, fill]);
 
   // While there is nothing for me, look again now and then: leases expire, images arrive.
   useEffect(() => {

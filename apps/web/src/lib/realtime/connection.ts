@@ -9,6 +9,7 @@ import type {
   ClientToServerEvents,
   JoinResult,
   LabelManyRequest,
+  HoldResult,
   LabelManyResult,
   LabelRequest,
   LabelResult,
@@ -340,17 +341,17 @@ export function releaseImage(projectId: string, imageId: string) {
 }
 
 /**
- * Stores one vote. The request carries its own id, so it is retried (after timeouts, across reconnects) until the
- * server has it, and the server applies it once however often it arrives: a label is never lost nor doubled.
+ * Sends a request that carries its own client id until the server has it: it is retried after timeouts and across
+ * reconnects, and the server applies it once however often it arrives, so a label is never lost nor doubled.
  */
-export async function sendLabel(req: LabelRequest): Promise<LabelResult> {
+async function sendUntilAcknowledged<R>(send: (s: ClientSocket) => Promise<Ack<R>>): Promise<R> {
   setStatus({ unsynced: status.unsynced + 1 });
   try {
     for (let attempt = 0; ; attempt++) {
       const s = ensureSocket();
       if (!s.connected) await new Promise<void>((resolve) => s.once("connect", () => resolve()));
       try {
-        return unwrap(await request<LabelResult>((t) => t.emitWithAck("label:set", req)));
+        return unwrap(await request<R>(send));
       } catch (err) {
         if (!(err instanceof RealtimeError) || err.code !== "timeout") throw err;
         await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** attempt)));
@@ -361,6 +362,16 @@ export async function sendLabel(req: LabelRequest): Promise<LabelResult> {
   }
 }
 
+/** Stores one vote (idempotent by clientLabelId). */
+export function sendLabel(req: LabelRequest): Promise<LabelResult> {
+  return sendUntilAcknowledged<LabelResult>((t) => t.emitWithAck("label:set", req));
+}
+
+/** The same vote on up to 500 images (idempotent by clientLabelId). */
+export function sendLabels(req: LabelManyRequest): Promise<LabelManyResult> {
+  return sendUntilAcknowledged<LabelManyResult>((t) => t.emitWithAck("label:setMany", req));
+}
+
 /**
  * Requests that must not be repeated (applying them twice is not the same as once) are refused while offline
  * instead of being queued: socket.io would send a queued one on reconnect, after the caller had given up on it.
@@ -369,9 +380,9 @@ function requireConnection() {
   if (!ensureSocket().connected) throw new RealtimeError("offline", "Not connected to the server: try again when the connection is back.");
 }
 
-export async function sendLabels(req: LabelManyRequest): Promise<LabelManyResult> {
-  requireConnection();
-  return unwrap(await request<LabelManyResult>((s) => s.emitWithAck("label:setMany", req)));
+/** Leases images already on screen to me again (after a reconnect); answers which ones I now hold. */
+export async function holdImages(projectId: string, imageIds: string[]): Promise<HoldResult> {
+  return unwrap(await request<HoldResult>((s) => s.emitWithAck("image:hold", { projectId, imageIds })));
 }
 
 export async function undoMyLast(projectId: string): Promise<UndoResult> {
