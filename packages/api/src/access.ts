@@ -2,6 +2,7 @@
 // (http/) both call `requireProjectAccess`; nothing else decides access.
 import type { PrismaClient, Role } from "@fewlabel/db";
 import type { ResolvedSession } from "./auth/sessions";
+import type { TrainerIdentity } from "./auth/trainer-tokens";
 import { type Permission, permissions, roleAtLeast } from "./roles";
 
 export type AccessFailure = "unauthenticated" | "not_found" | "forbidden";
@@ -50,4 +51,15 @@ export async function requireProjectAccess(
     throw new AccessError("forbidden", `This needs the ${needed.toLowerCase()} role; you are ${membership.role.toLowerCase()}.`);
   }
   return { projectId, userId: user.id, role: membership.role };
+}
+
+/**
+ * A trainer may work on a project when its token is for that project (or is the instance's local-trainer token) and
+ * the project exists. Revoked tokens never resolve to a trainer; a token of another project gets "not found".
+ */
+export async function requireTrainerAccess(db: PrismaClient, trainer: TrainerIdentity | null, projectId: string): Promise<TrainerIdentity> {
+  if (!trainer) throw new AccessError("unauthenticated", "A valid trainer token is required (Authorization: Bearer <token>).");
+  if (trainer.projectId !== null && trainer.projectId !== projectId) throw new AccessError("not_found", "Project not found.");
+  if (trainer.projectId === null && (await db.project.count({ where: { id: projectId } })) === 0) throw new AccessError("not_found", "Project not found.");
+  return trainer;
 }

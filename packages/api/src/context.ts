@@ -3,6 +3,7 @@
 import type { PrismaClient } from "@fewlabel/db";
 import type { ImageStore } from "@fewlabel/storage";
 import type { ResolvedSession } from "./auth/sessions";
+import type { TrainerIdentity } from "./auth/trainer-tokens";
 import type { Broadcaster } from "./broadcast";
 
 export interface ApiServices {
@@ -14,6 +15,8 @@ export interface ApiServices {
 
 export interface ApiContext extends ApiServices {
   session: ResolvedSession | null;
+  /** Set when the request carries a valid trainer token (Authorization: Bearer); trainers have no session. */
+  trainer: TrainerIdentity | null;
   /** Sets (token) or clears (null) the session cookie on the response. */
   setSessionCookie(token: string | null, expiresAt?: Date): void;
 }

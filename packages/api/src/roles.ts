@@ -17,6 +17,12 @@ export const permissions = {
   manageClasses: "OWNER",
   manageMembers: "OWNER",
   manageProject: "OWNER",
+  /** Accept, correct or reject one model suggestion (confirming is labelling). */
+  reviewSuggestion: "ANNOTATOR",
+  /** Accept every suggestion above a confidence threshold at once. */
+  bulkAcceptSuggestions: "REVIEWER",
+  /** Start, pause and resume training; trainer tokens; training settings. */
+  manageTraining: "OWNER",
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof permissions;

@@ -4,8 +4,12 @@ import { classesRouter } from "./routers/classes";
 import { imagesRouter } from "./routers/images";
 import { invitesRouter } from "./routers/invites";
 import { membersRouter } from "./routers/members";
+import { modelsRouter } from "./routers/models";
 import { projectsRouter } from "./routers/projects";
+import { pseudoLabelsRouter } from "./routers/pseudo-labels";
 import { reviewRouter } from "./routers/review";
+import { trainerRouter } from "./routers/trainer";
+import { trainingRouter } from "./routers/training";
 import { uploadsRouter } from "./routers/uploads";
 import { router } from "./trpc";
 
@@ -18,6 +22,10 @@ export const appRouter = router({
   images: imagesRouter,
   uploads: uploadsRouter,
   review: reviewRouter,
+  training: trainingRouter,
+  models: modelsRouter,
+  pseudoLabels: pseudoLabelsRouter,
+  trainer: trainerRouter,
 });
 
 export type AppRouter = typeof appRouter;

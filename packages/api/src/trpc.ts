@@ -3,7 +3,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import { AccessError, type AccessFailure, requireProjectAccess } from "./access";
+import { AccessError, type AccessFailure, requireProjectAccess, requireTrainerAccess } from "./access";
 import type { ApiContext } from "./context";
 import type { Permission } from "./roles";
 
@@ -56,3 +56,12 @@ export function projectProcedure(permission: Permission) {
     return next({ ctx: { ...ctx, access } });
   });
 }
+
+/**
+ * A procedure a trainer calls (Authorization: Bearer <trainer token>) on one project; handlers receive
+ * `ctx.trainer` (the token's identity), already checked against `input.projectId`.
+ */
+export const trainerProcedure = publicProcedure.input(projectInput).use(async ({ ctx, input, next }) => {
+  const trainer = await requireTrainerAccess(ctx.db, ctx.trainer, input.projectId);
+  return next({ ctx: { ...ctx, trainer } });
+});

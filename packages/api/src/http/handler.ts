@@ -4,10 +4,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { isCrossSiteRequest } from "../auth/csrf";
 import { readCookie, resolveSession, SESSION_COOKIE, sessionCookie } from "../auth/sessions";
+import { readBearerToken, resolveTrainerToken } from "../auth/trainer-tokens";
 import type { ApiContext, ApiServices } from "../context";
 import { appRouter } from "../root";
 import { handleExport } from "./export-route";
 import { handleImage } from "./image-route";
+import { handleCheckpoint, handleModelFile, handlePublishModel } from "./trainer-routes";
 import { sendJson } from "./respond";
 import { handleUploadFiles } from "./upload-route";
 
@@ -28,6 +30,10 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
       return true;
     }
     const session = await resolveSession(services.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    // Trainers (apps/trainer) authenticate with a bearer token instead of a session cookie.
+    const bearer = readBearerToken(req.headers.authorization);
+    // An unknown or revoked token resolves to no trainer: its calls fail as unauthenticated.
+    const trainer = bearer ? await resolveTrainerToken(services.db, bearer) : null;
 
     if (url.pathname.startsWith("/api/trpc/")) {
       await nodeHTTPRequestHandler({
@@ -39,6 +45,7 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
         createContext: (): ApiContext => ({
           ...services,
           session,
+          trainer,
           setSessionCookie: (token, expiresAt) => {
             res.appendHeader("set-cookie", sessionCookie(token, { secure: isSecure(req), expiresAt }));
           },
@@ -54,9 +61,17 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
     if (req.method === "POST" && (m = url.pathname.match(/^\/api\/uploads\/([^/]+)\/files$/))) {
       await handleUploadFiles(req, res, services, session, m[1]!);
     } else if ((req.method === "GET" || req.method === "HEAD") && (m = url.pathname.match(/^\/api\/images\/([^/]+)\/([a-z]+)$/))) {
-      await handleImage(req, res, services, session, m[1]!, m[2]!);
+      await handleImage(req, res, services, { session, trainer }, m[1]!, m[2]!);
     } else if (req.method === "GET" && (m = url.pathname.match(/^\/api\/projects\/([^/]+)\/export$/))) {
       await handleExport(req, res, services, session, m[1]!, url);
+    } else if ((m = url.pathname.match(/^\/api\/trainer\/projects\/([^/]+)\/checkpoints\/([^/]+)$/)) && ["GET", "PUT", "DELETE"].includes(req.method ?? "")) {
+      await handleCheckpoint(req, res, services, { session, trainer }, m[1]!, m[2]!);
+    } else if (req.method === "POST" && (m = url.pathname.match(/^\/api\/trainer\/projects\/([^/]+)\/models$/))) {
+      await handlePublishModel(req, res, services, { session, trainer }, m[1]!);
+    } else if ((req.method === "GET" || req.method === "HEAD") && (m = url.pathname.match(/^\/api\/models\/([^/]+)\/([a-z]+)\.zip$/))) {
+      await handleModelFile(req, res, services, { session, trainer }, m[1]!, m[2]!, `${m[2]!}.zip`);
+    } else if ((req.method === "GET" || req.method === "HEAD") && (m = url.pathname.match(/^\/api\/models\/([^/]+)\/([a-z]+)\/([^/]+)$/))) {
+      await handleModelFile(req, res, services, { session, trainer }, m[1]!, m[2]!, m[3]!);
     } else {
       sendJson(res, 404, { error: "No such API route." });
     }

@@ -1,11 +1,12 @@
-// GET /api/images/:imageId/(thumbnail|original|training): image bytes, for project members only.
+// GET /api/images/:imageId/(thumbnail|original|training): image bytes, for project members only, and for the trainer
+// of the image's project (bearer token).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ImageNotFoundError, originalKey, thumbnailKey, trainingKey } from "@fewlabel/storage";
-import { requireProjectAccess, requireSignedIn } from "../access";
-import type { ResolvedSession } from "../auth/sessions";
+import { requireProjectAccess, requireSignedIn, requireTrainerAccess } from "../access";
 import type { ApiServices } from "../context";
 import { HttpError } from "../errors";
 import { sendError } from "./respond";
+import type { Caller } from "./trainer-routes";
 
 const variants = {
   thumbnail: { key: thumbnailKey, type: () => "image/webp" },
@@ -13,16 +14,17 @@ const variants = {
   original: { key: originalKey, type: (format: string) => `image/${format}` },
 } as const;
 
-export async function handleImage(req: IncomingMessage, res: ServerResponse, services: ApiServices, session: ResolvedSession | null, imageId: string, variant: string) {
+export async function handleImage(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, imageId: string, variant: string) {
   try {
-    requireSignedIn(session);
+    if (!caller.trainer) requireSignedIn(caller.session);
     const v = variants[variant as keyof typeof variants];
     if (!v) throw new HttpError(404, "No such image variant.");
     const image = /^[0-9a-f-]{36}$/i.test(imageId)
       ? await services.db.image.findUnique({ where: { id: imageId }, select: { projectId: true, contentHash: true, format: true } })
       : null;
     if (!image) throw new HttpError(404, "Image not found.");
-    await requireProjectAccess(services.db, session, image.projectId, "viewProject");
+    if (caller.trainer) await requireTrainerAccess(services.db, caller.trainer, image.projectId);
+    else await requireProjectAccess(services.db, caller.session, image.projectId, "viewProject");
     const etag = `"${variant}-${image.contentHash}"`;
     const headers = {
       "content-type": v.type(image.format),

@@ -1,9 +1,10 @@
 // Labelling: an annotator's vote on an image, bulk votes, undo, and the work queue (claimNextImage with leases).
 // Every change is one transaction that records the vote and its history, re-resolves the image's label
 // (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
-import type { Prisma, PrismaClient } from "@fewlabel/db";
+import type { LabelSource, Prisma, PrismaClient } from "@fewlabel/db";
 import type { ClaimResult, ImageRef, LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { type Actor, reserveSeqs, storeEvents } from "./project-events";
+import { reopenReviewedSuggestions } from "./pseudo-labels";
 import { resolveLabel } from "./resolve-label";
 
 export class LabellingError extends Error {
@@ -35,7 +36,12 @@ async function assertClassInProject(tx: Prisma.TransactionClient, projectId: str
 }
 
 /** Records votes and returns their label changes (without seq; the caller appends them as events). */
-async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], opts: { undoOf: bigint | null; firstSeq: number }): Promise<LabelChange[]> {
+async function castVotes(
+  tx: Prisma.TransactionClient,
+  who: Labeller,
+  votes: VoteInput[],
+  opts: { undoOf: bigint | null; firstSeq: number; source: LabelSource },
+): Promise<LabelChange[]> {
   const imageIds = votes.map((v) => v.imageId);
   const images = await tx.image.findMany({ where: { id: { in: imageIds }, projectId: who.projectId }, select: { id: true, labelClassId: true } });
   if (images.length !== new Set(imageIds).size) throw new LabellingError("not_found", "Image not found in this project.");
@@ -59,7 +65,7 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
         imageId: v.imageId,
         classId: v.classId,
         authorId: who.actor.id,
-        source: "HUMAN",
+        source: opts.source,
         seq,
         unsure: v.unsure,
         previousClassId,
@@ -75,7 +81,8 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
       where: { id: v.imageId },
       data: {
         labelClassId: r.classId,
-        labelSource: r.classId ? "HUMAN" : null,
+        // A reviewer accepting a model's suggestion decides the label with that source; any other outcome is people's.
+        labelSource: !r.classId ? null : r.classId === v.classId && r.decidedBy === who.actor.id ? opts.source : "HUMAN",
         labelledById: r.decidedBy,
         labelledAt: r.classId ? now : null,
         voteCount: r.voteCount,
@@ -105,9 +112,15 @@ async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: Vot
  * Casts votes and records them as numbered events. The sequence numbers are reserved first (which locks the
  * project row), so the numbers stored with the votes are exactly the events' numbers even with concurrent writers.
  */
-async function castNumberedVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], undoOf: bigint | null): Promise<ProjectEvent[]> {
+export async function castNumberedVotes(
+  tx: Prisma.TransactionClient,
+  who: Labeller,
+  votes: VoteInput[],
+  undoOf: bigint | null,
+  source: LabelSource = "HUMAN",
+): Promise<ProjectEvent[]> {
   const firstSeq = await reserveSeqs(tx, who.projectId, votes.length);
-  const changes = await castVotes(tx, who, votes, { undoOf, firstSeq });
+  const changes = await castVotes(tx, who, votes, { undoOf, firstSeq, source });
   const at = new Date().toISOString();
   const events = changes.map((data, i) => ({ type: "label" as const, seq: firstSeq + i, projectId: who.projectId, at, actor: who.actor, data }));
   await storeEvents(tx, events);
@@ -147,16 +160,18 @@ export async function undoLast(db: PrismaClient, who: Labeller): Promise<{ event
     const undone = await tx.annotation.findMany({ where: { projectId: who.projectId, authorId: who.actor.id, undoOf: { not: null } }, select: { undoOf: true } });
     const undoneIds = new Set(undone.map((u) => u.undoOf!));
     const candidates = await tx.annotation.findMany({
-      where: { projectId: who.projectId, authorId: who.actor.id, source: "HUMAN", undoOf: null },
+      where: { projectId: who.projectId, authorId: who.actor.id, source: { in: ["HUMAN", "MODEL_REVIEWED"] }, undoOf: null },
       orderBy: { id: "desc" },
       take: undoneIds.size + 1,
-      select: { id: true, imageId: true, previousClassId: true },
+      select: { id: true, imageId: true, previousClassId: true, source: true },
     });
     const last = candidates.find((c) => !undoneIds.has(c.id));
     if (!last) throw new LabellingError("conflict", "Nothing to undo.");
     const exists = await tx.labelClass.count({ where: { id: last.previousClassId ?? "", projectId: who.projectId } });
     const classId = last.previousClassId && exists ? last.previousClassId : null;
     const events = await castNumberedVotes(tx, who, [{ imageId: last.imageId, classId, unsure: false }], last.id);
+    // Undoing an accepted (or corrected) model suggestion puts it back in the review queue.
+    if (last.source === "MODEL_REVIEWED" || classId === null) events.push(...(await reopenReviewedSuggestions(tx, who, last.imageId)));
     return { events, imageId: last.imageId, classId };
   });
 }

@@ -1,0 +1,80 @@
+// How a trainer talks to a fewlabel server: the typed tRPC client of the api's `trainer.*` procedures and the plain
+// HTTP routes for bytes (training images, checkpoints, model files), all with `Authorization: Bearer <token>`.
+// This is the trainer's only way to the project's data: it never opens the database.
+import type { AppRouter } from "@fewlabel/api";
+import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import superjson from "superjson";
+
+export class TrainerHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TrainerHttpError";
+  }
+}
+
+export type TrainerApi = ReturnType<typeof createTrainerApi>;
+
+export function createTrainerApi(baseUrl: string, token: string) {
+  const base = baseUrl.replace(/\/+$/, "");
+  const auth = { authorization: `Bearer ${token}` };
+  const trpc = createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${base}/api/trpc`, transformer: superjson, headers: () => auth })],
+  });
+
+  async function request(path: string, init: RequestInit & { leaseId?: string } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", auth.authorization);
+    if (init.leaseId) headers.set("x-fewlabel-lease", init.leaseId);
+    const res = await fetch(`${base}${path}`, { ...init, headers });
+    if (!res.ok) {
+      const body = await res.text();
+      let message = body;
+      try {
+        message = (JSON.parse(body) as { error?: string }).error ?? body;
+      } catch {}
+      throw new TrainerHttpError(res.status, `${init.method ?? "GET"} ${path}: ${res.status} ${message}`);
+    }
+    return res;
+  }
+
+  return {
+    trpc: trpc.trainer,
+    /** The normalised PNG of an image (auto-rotated, ≤ 128 px). */
+    async trainingImage(imageId: string): Promise<Buffer> {
+      return Buffer.from(await (await request(`/api/images/${imageId}/training`)).arrayBuffer());
+    },
+    /** A checkpoint blob, or null when the slot is empty. */
+    async getCheckpoint(projectId: string, slot: string): Promise<Buffer | null> {
+      try {
+        return Buffer.from(await (await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`)).arrayBuffer());
+      } catch (err) {
+        if (err instanceof TrainerHttpError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    async putCheckpoint(projectId: string, leaseId: string, slot: string, bytes: Uint8Array): Promise<void> {
+      await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", body: bytes, leaseId, headers: { "content-type": "application/octet-stream" } });
+    },
+    async deleteCheckpoint(projectId: string, leaseId: string, slot: string): Promise<void> {
+      await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "DELETE", leaseId });
+    },
+    /** Publishes a model version: metadata plus files named "<kind>/<file>". */
+    async publishModel(projectId: string, leaseId: string, meta: unknown, files: { path: string; bytes: Uint8Array }[]): Promise<{ id: string; version: number }> {
+      const form = new FormData();
+      form.append("meta", JSON.stringify(meta));
+      for (const f of files) form.append("file", new Blob([f.bytes]), f.path);
+      return (await (await request(`/api/trainer/projects/${projectId}/models`, { method: "POST", body: form, leaseId })).json()) as { id: string; version: number };
+    },
+    async modelFile(versionId: string, kind: string, file: string): Promise<Buffer> {
+      return Buffer.from(await (await request(`/api/models/${versionId}/${kind}/${file}`)).arrayBuffer());
+    },
+  };
+}
+
+/** The tRPC error code of a failed call ("CONFLICT", "UNAUTHORIZED"...), or undefined for other errors. */
+export function trpcCode(err: unknown): string | undefined {
+  return err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
+}

@@ -1,0 +1,236 @@
+// The trainer's api from the outside, over real HTTP: who may call it (tokens of the project, of another project,
+// revoked, none; people by role), the lease, checkpoints, model publishing and downloads, and the review rules for
+// pseudo-labels (a model never overwrites a human label; a rejected suggestion does not come back from the same
+// model version; accepting goes through the label history and undo).
+import { undoLast } from "@fewlabel/api";
+import { testDatabaseKinds } from "@fewlabel/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { png } from "../../web/test/fixtures";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
+import { collectEvents, connect, call, waitFor } from "../../web/test/realtime-harness";
+import { createTrainerApi, type TrainerApi, TrainerHttpError, trpcCode } from "../src/api-client";
+
+async function errorOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "OK";
+  } catch (err) {
+    if (err instanceof TrainerHttpError) return String(err.status);
+    return trpcCode(err) ?? String(err);
+  }
+}
+
+describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
+  let t: TestServer;
+  let owner: TestUser, annotator: TestUser, reviewer: TestUser, outsider: TestUser;
+  let projectId: string, otherProjectId: string;
+  let classIds: string[];
+  let imageIds: string[];
+  let trainer: TrainerApi, otherTrainer: TrainerApi, anonymousTrainer: TrainerApi;
+  let tokenId: string;
+  let leaseId: string;
+  let modelVersionId: string;
+
+  beforeAll(async () => {
+    t = await startTestServer(kind);
+    owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
+    annotator = await TestUser.signUp(t.baseUrl, "annotator@example.com");
+    reviewer = await TestUser.signUp(t.baseUrl, "reviewer@example.com");
+    outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Shoes", classes: [{ name: "boot", hotkey: "1" }, { name: "sandal", hotkey: "2" }] }));
+    ({ id: otherProjectId } = await owner.trpc.projects.create.mutate({ name: "Other", classes: [{ name: "x", hotkey: "1" }] }));
+    classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
+    const files = await Promise.all([1, 2, 3, 4, 5].map(async (i) => ({ path: `img${i}.png`, data: await png(i) })));
+    expect((await owner.uploadFiles(uploadId, files)).body).toMatchObject({ type: "done", accepted: 5 });
+    imageIds = (await owner.trpc.images.list.query({ projectId })).items.map((i) => i.id);
+    for (const [user, role] of [[annotator, "ANNOTATOR"], [reviewer, "REVIEWER"]] as const) {
+      const invite = await owner.trpc.invites.create.mutate({ projectId, role });
+      await user.trpc.invites.accept.mutate({ token: invite.token });
+    }
+    const created = await owner.trpc.training.createToken.mutate({ projectId, name: "gpu box" });
+    tokenId = created.id;
+    trainer = createTrainerApi(t.baseUrl, created.token);
+    otherTrainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId: otherProjectId, name: "other" })).token);
+    anonymousTrainer = createTrainerApi(t.baseUrl, "flt_not-a-real-token-at-all-000000000000");
+  });
+  afterAll(() => t?.close());
+
+  it("lets only owners manage trainer tokens, and shows a token once", async () => {
+    expect(await trpcErrorCode(annotator.trpc.training.createToken.mutate({ projectId, name: "mine" }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(reviewer.trpc.training.tokens.query({ projectId }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(outsider.trpc.training.createToken.mutate({ projectId, name: "mine" }))).toBe("NOT_FOUND");
+    const tokens = await owner.trpc.training.tokens.query({ projectId });
+    expect(tokens.map((x) => x.name)).toEqual(["gpu box"]);
+    expect(JSON.stringify(tokens)).not.toContain("flt_");
+  });
+
+  it("scopes a token to its project", async () => {
+    expect(await trainer.trpc.projects.query()).toMatchObject({ trainer: "gpu box", projects: [{ id: projectId, name: "Shoes" }] });
+    expect(await errorOf(otherTrainer.trpc.state.query({ projectId }))).toBe("NOT_FOUND");
+    expect(await errorOf(otherTrainer.trpc.claimLease.mutate({ projectId, holder: "x" }))).toBe("NOT_FOUND");
+    expect(await errorOf(otherTrainer.trainingImage(imageIds[0]!))).toBe("404");
+    expect(await errorOf(otherTrainer.putCheckpoint(projectId, "00000000-0000-4000-8000-000000000000", "pretrain", new Uint8Array(1)))).toBe("404");
+    expect(await errorOf(anonymousTrainer.trpc.state.query({ projectId }))).toBe("UNAUTHORIZED");
+    expect(await errorOf(anonymousTrainer.trainingImage(imageIds[0]!))).toBe("401");
+    // A person's session is not a trainer.
+    expect(await trpcErrorCode(owner.trpc.trainer.state.query({ projectId }))).toBe("UNAUTHORIZED");
+    expect(await trpcErrorCode(owner.trpc.trainer.claimLease.mutate({ projectId, holder: "me" }))).toBe("UNAUTHORIZED");
+    // The training copy of an image of its own project.
+    const bytes = await trainer.trainingImage(imageIds[0]!);
+    expect(bytes.subarray(1, 4).toString()).toBe("PNG");
+  });
+
+  it("gives the lease to one trainer at a time and refuses writes without it", async () => {
+    const first = await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-a" });
+    expect(first.ok).toBe(true);
+    leaseId = (first as { leaseId: string }).leaseId;
+    const second = await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-b" });
+    expect(second).toMatchObject({ ok: false, holder: "trainer-a" });
+    expect(await trainer.trpc.renewLease.mutate({ projectId, leaseId })).toMatchObject({ paused: false, fineTuneRequested: false });
+    const stranger = "00000000-0000-4000-8000-000000000000";
+    expect(await errorOf(trainer.trpc.renewLease.mutate({ projectId, leaseId: stranger }))).toBe("CONFLICT");
+    expect(await errorOf(trainer.trpc.startRun.mutate({ projectId, leaseId: stranger, stage: "pretrain", totalSteps: 10 }))).toBe("CONFLICT");
+    expect(await errorOf(trainer.putCheckpoint(projectId, stranger, "pretrain", new Uint8Array([1, 2])))).toBe("409");
+    // An expired lease can be taken over.
+    await t.db.prisma.trainerLease.update({ where: { projectId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const taken = await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-b" });
+    expect(taken.ok).toBe(true);
+    expect(await errorOf(trainer.trpc.renewLease.mutate({ projectId, leaseId }))).toBe("CONFLICT");
+    leaseId = (taken as { leaseId: string }).leaseId;
+    expect((await owner.trpc.training.status.query({ projectId })).trainer).toMatchObject({ holder: "trainer-b" });
+  });
+
+  it("stores checkpoints as opaque blobs for the lease holder", async () => {
+    expect(await trainer.getCheckpoint(projectId, "pretrain")).toBeNull();
+    const blob = new Uint8Array(100_000).map((_, i) => i % 251);
+    await trainer.putCheckpoint(projectId, leaseId, "pretrain", blob);
+    expect(Buffer.compare(await trainer.getCheckpoint(projectId, "pretrain") as Buffer, Buffer.from(blob))).toBe(0);
+    expect(await errorOf(trainer.putCheckpoint(projectId, leaseId, "../evil", blob))).toMatch(/400|404/);
+    expect((await trainer.trpc.state.query({ projectId })).checkpoints).toMatchObject([{ slot: "pretrain", byteSize: 100_000 }]);
+  });
+
+  it("records runs and progress, announces them, and answers owners' pause", async () => {
+    const live = await connect(t.baseUrl, owner.cookie);
+    const events = collectEvents(live);
+    expect(await call(live, "project:join", { projectId })).toMatchObject({ ok: true });
+    const { runId } = await trainer.trpc.startRun.mutate({ projectId, leaseId, stage: "pretrain", totalSteps: 100, backend: "wasm" });
+    await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 10, loss: 4.2, imagesPerSecond: 50 });
+    await waitFor(() => events.some((e) => e.type === "training.progress" && e.data.step === 10));
+    expect(await trpcErrorCode(annotator.trpc.training.pause.mutate({ projectId }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(outsider.trpc.training.pause.mutate({ projectId }))).toBe("NOT_FOUND");
+    await owner.trpc.training.pause.mutate({ projectId });
+    expect(await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 11, loss: 4.1, status: "PAUSED" })).toMatchObject({ paused: true });
+    await owner.trpc.training.resume.mutate({ projectId });
+    await owner.trpc.training.start.mutate({ projectId });
+    expect(await trainer.trpc.renewLease.mutate({ projectId, leaseId })).toMatchObject({ paused: false, fineTuneRequested: true });
+    await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 100, loss: 3.0, status: "DONE" });
+    const status = await annotator.trpc.training.status.query({ projectId });
+    expect(status.current).toMatchObject({ runId, stage: "pretrain", status: "DONE", step: 100, backend: "wasm" });
+    expect(status.current!.history.map((h) => h.step)).toEqual([10, 11, 100]);
+    await waitFor(() => events.some((e) => e.type === "training.control" && e.data.fineTuneRequested));
+    live.close();
+  });
+
+  let suggestions: { imageId: string; classId: string; confidence: number; probabilities: number[] }[];
+
+  it("publishes model versions with metrics and serves their files to members and the project's trainer only", async () => {
+    const meta = {
+      stage: "FINETUNE",
+      classIds,
+      metrics: { accuracy: 0.5, heldOut: 2, perClass: classIds.map((c) => ({ classId: c, accuracy: 0.5, count: 1 })), confusion: [[1, 0], [1, 0]], method: "classifier" },
+      provenance: { backend: "wasm", steps: 5 },
+      imageCount: 5,
+      labelledCount: 1,
+    };
+    expect(await errorOf(trainer.publishModel(projectId, "00000000-0000-4000-8000-000000000000", meta, []))).toBe("409");
+    expect(await errorOf(trainer.publishModel(projectId, leaseId, { ...meta, classIds: ["00000000-0000-4000-8000-000000000000"] }, []))).toBe("400");
+    expect(await errorOf(trainer.publishModel(projectId, leaseId, meta, [{ path: "../../etc/passwd", bytes: new Uint8Array(1) }]))).toBe("400");
+    const files = [
+      { path: "teacher/model.json", bytes: new TextEncoder().encode('{"format":"layers-model"}') },
+      { path: "teacher/group1-shard1of1.bin", bytes: new Uint8Array([1, 2, 3]) },
+      { path: "teacher/metadata.json", bytes: new TextEncoder().encode("{}") },
+    ];
+    const published = await trainer.publishModel(projectId, leaseId, meta, files);
+    expect(published.version).toBe(1);
+    modelVersionId = published.id;
+    const [listed] = await annotator.trpc.models.list.query({ projectId });
+    expect(listed).toMatchObject({ id: modelVersionId, version: 1, stage: "FINETUNE", metrics: { accuracy: 0.5 }, files: { teacher: expect.arrayContaining(["model.json"]) } });
+    expect((await annotator.fetch(listed!.downloads.teacher!.modelJson)).status).toBe(200);
+    const zip = await annotator.fetch(listed!.downloads.teacher!.zip);
+    expect(zip.headers.get("content-type")).toBe("application/zip");
+    expect(Buffer.from(await zip.arrayBuffer()).subarray(0, 2).toString()).toBe("PK");
+    expect((await outsider.fetch(listed!.downloads.teacher!.modelJson)).status).toBe(404);
+    expect((await outsider.fetch(listed!.downloads.teacher!.zip)).status).toBe(404);
+    expect(await errorOf(otherTrainer.modelFile(modelVersionId, "teacher", "model.json"))).toBe("404");
+    expect((await trainer.modelFile(modelVersionId, "teacher", "group1-shard1of1.bin")).length).toBe(3);
+    expect(await trpcErrorCode(outsider.trpc.models.list.query({ projectId }))).toBe("NOT_FOUND");
+  });
+
+  it("stores suggestions only for unlabelled images and never overwrites a human label", async () => {
+    // The annotator labels image 0 by hand first.
+    const live = await connect(t.baseUrl, annotator.cookie);
+    await call(live, "project:join", { projectId });
+    expect(await call(live, "label:set", { projectId, imageId: imageIds[0], classId: classIds[1], clientLabelId: crypto.randomUUID() })).toMatchObject({ ok: true });
+    live.close();
+    suggestions = imageIds.map((imageId, i) => {
+      const confidence = [0.99, 0.95, 0.9, 0.6, 0.55][i]!;
+      const cls = i % 2;
+      return { imageId, classId: classIds[cls]!, confidence, probabilities: cls === 0 ? [confidence, 1 - confidence] : [1 - confidence, confidence] };
+    });
+    expect(await errorOf(trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId: "00000000-0000-4000-8000-000000000000", modelVersionId, items: suggestions }))).toBe("CONFLICT");
+    expect(await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId, items: suggestions })).toEqual({ stored: 4, skipped: 1 });
+    const image0 = await owner.trpc.images.get.query({ projectId, imageId: imageIds[0]! });
+    expect(image0).toMatchObject({ labelClassId: classIds[1], labelSource: "HUMAN" });
+    const queue = await annotator.trpc.pseudoLabels.list.query({ projectId });
+    expect(queue.items.map((q) => q.confidence)).toEqual([0.95, 0.9, 0.6, 0.55]);
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId, order: "asc" })).items[0]!.confidence).toBe(0.55);
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId, classId: classIds[0]! })).items.map((q) => q.imageId)).toEqual([imageIds[2], imageIds[4]]);
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId, minConfidence: 0.8 })).total).toBe(2);
+    expect(await trpcErrorCode(outsider.trpc.pseudoLabels.list.query({ projectId }))).toBe("NOT_FOUND");
+    expect((await annotator.trpc.pseudoLabels.forImages.query({ projectId, imageIds: [imageIds[1]!, imageIds[0]!] })).map((s) => s.imageId)).toEqual([imageIds[1]]);
+  });
+
+  it("reviews suggestions: reject sticks for the model version, accept is an undoable label with source MODEL_REVIEWED", async () => {
+    const queue = (await annotator.trpc.pseudoLabels.list.query({ projectId })).items;
+    const byImage = new Map(queue.map((q) => [q.imageId, q]));
+    // Reject image 3's suggestion; the same model version posting it again does not bring it back.
+    await annotator.trpc.pseudoLabels.reject.mutate({ projectId, pseudoLabelId: byImage.get(imageIds[3]!)!.id });
+    expect(await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId, items: [suggestions[3]!] })).toEqual({ stored: 0, skipped: 1 });
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId })).items.map((q) => q.imageId)).not.toContain(imageIds[3]);
+    expect(await trpcErrorCode(annotator.trpc.pseudoLabels.accept.mutate({ projectId, pseudoLabelId: byImage.get(imageIds[3]!)!.id }))).toBe("CONFLICT");
+    expect(await trpcErrorCode(outsider.trpc.pseudoLabels.accept.mutate({ projectId, pseudoLabelId: byImage.get(imageIds[1]!)!.id }))).toBe("NOT_FOUND");
+
+    // Accept image 1's suggestion: it becomes the label, with the reviewer and the model as its source.
+    const annotatorId = (await annotator.trpc.auth.me.query())!.id;
+    await annotator.trpc.pseudoLabels.accept.mutate({ projectId, pseudoLabelId: byImage.get(imageIds[1]!)!.id });
+    expect(await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).toMatchObject({ labelClassId: classIds[1], labelSource: "MODEL_REVIEWED", labelledById: annotatorId });
+    expect((await owner.trpc.images.history.query({ projectId, imageId: imageIds[1]! })).map((h) => h.source)).toEqual(["MODEL_REVIEWED"]);
+    // Undo takes the label back and the suggestion returns to the queue.
+    const undone = await undoLast(t.db.prisma, { projectId, actor: { id: annotatorId, name: "annotator" } });
+    expect(undone).toMatchObject({ imageId: imageIds[1], classId: null });
+    expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).labelClassId).toBeNull();
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId })).items.map((q) => q.imageId)).toContain(imageIds[1]);
+
+    // Correct image 4 to the other class: a plain human label.
+    await annotator.trpc.pseudoLabels.correct.mutate({ projectId, pseudoLabelId: byImage.get(imageIds[4]!)!.id, classId: classIds[1]! });
+    expect(await owner.trpc.images.get.query({ projectId, imageId: imageIds[4]! })).toMatchObject({ labelClassId: classIds[1], labelSource: "HUMAN" });
+  });
+
+  it("bulk-accepts above a threshold for reviewers, after previewing how many", async () => {
+    expect(await annotator.trpc.pseudoLabels.bulkAcceptPreview.query({ projectId, minConfidence: 0.85 })).toMatchObject({ count: 2 });
+    expect(await trpcErrorCode(annotator.trpc.pseudoLabels.bulkAccept.mutate({ projectId, minConfidence: 0.85 }))).toBe("FORBIDDEN");
+    expect(await reviewer.trpc.pseudoLabels.bulkAccept.mutate({ projectId, minConfidence: 0.85 })).toEqual({ accepted: 2 });
+    for (const i of [1, 2]) expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[i]! })).labelSource).toBe("MODEL_REVIEWED");
+    expect(await annotator.trpc.pseudoLabels.bulkAcceptPreview.query({ projectId, minConfidence: 0.85 })).toMatchObject({ count: 0 });
+    expect((await owner.trpc.training.status.query({ projectId })).counts).toMatchObject({ images: 5, labelled: 4, pendingSuggestions: 0 });
+  });
+
+  it("refuses a revoked token everywhere", async () => {
+    await owner.trpc.training.revokeToken.mutate({ projectId, tokenId });
+    expect(await errorOf(trainer.trpc.state.query({ projectId }))).toBe("UNAUTHORIZED");
+    expect(await errorOf(trainer.trainingImage(imageIds[0]!))).toBe("401");
+    expect(await errorOf(trainer.putCheckpoint(projectId, "00000000-0000-4000-8000-000000000000", "pretrain", new Uint8Array(1)))).toBe("401");
+    expect(await errorOf(trainer.modelFile(modelVersionId, "teacher", "model.json"))).toBe("401");
+  });
+});

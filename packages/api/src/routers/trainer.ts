@@ -1,0 +1,162 @@
+// The trainer's side of the api (apps/trainer calls these with `Authorization: Bearer <trainer token>`): the lease,
+// the project's state, training runs and their progress, and pseudo-labels. Binary data (images, checkpoints, model
+// files) goes over plain HTTP routes (http/trainer-routes.ts, http/image-route.ts). Every write names the lease.
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { LabellingError } from "../services/labelling";
+import { appendEvents } from "../services/project-events";
+import { postPseudoLabels } from "../services/pseudo-labels";
+import { controlEventData, fineTuneThreshold, progressOf, recordProgress, trainingControl } from "../services/training";
+import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease } from "../services/trainer-lease";
+import { publicProcedure, router, trainerProcedure } from "../trpc";
+import { trainingStage } from "@fewlabel/realtime";
+
+const leaseInput = z.object({ leaseId: z.uuid() });
+
+/** A trainer procedure that also needs the project's live lease. */
+const leasedProcedure = trainerProcedure.input(leaseInput).use(async ({ ctx, input, next }) => {
+  if (!(await holdsTrainerLease(ctx.db, input.projectId, input.leaseId))) {
+    throw new TRPCError({ code: "CONFLICT", message: "This trainer does not hold the project's trainer lease (it expired or another trainer took it)." });
+  }
+  return next({ ctx: { ...ctx, actor: { id: ctx.trainer.tokenId, name: ctx.trainer.name } } });
+});
+
+function labellingToTrpc(err: unknown): never {
+  if (err instanceof LabellingError) throw new TRPCError({ code: err.code === "not_found" ? "NOT_FOUND" : err.code === "conflict" ? "CONFLICT" : "BAD_REQUEST", message: err.message });
+  throw err;
+}
+
+export const trainerRouter = router({
+  /** The projects this token may train: its own project, or every project for the local instance token. */
+  projects: publicProcedure.query(async ({ ctx }) => {
+    if (!ctx.trainer) throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid trainer token is required (Authorization: Bearer <token>)." });
+    const where = ctx.trainer.projectId ? { id: ctx.trainer.projectId } : {};
+    const projects = await ctx.db.project.findMany({ where, select: { id: true, name: true }, orderBy: { createdAt: "asc" } });
+    return { trainer: ctx.trainer.name, projects };
+  }),
+
+  claimLease: trainerProcedure.input(z.object({ holder: z.string().trim().min(1).max(200) })).mutation(async ({ ctx, input }) => {
+    const out = await claimTrainerLease(ctx.db, input.projectId, ctx.trainer.tokenId, input.holder);
+    if (!out.ok) return { ok: false as const, holder: out.holder, expiresAt: out.expiresAt };
+    const events = await ctx.db.$transaction(async (tx) =>
+      appendEvents(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }, [{ type: "training.control", data: await controlEventData(tx, input.projectId) }]),
+    );
+    ctx.broadcaster?.publish(events);
+    return { ok: true as const, leaseId: out.leaseId, expiresAt: out.expiresAt, ttlSeconds: out.ttlSeconds };
+  }),
+
+  /** Heartbeat: extends the lease and answers the owners' current switches. */
+  renewLease: trainerProcedure.input(leaseInput).mutation(async ({ ctx, input }) => {
+    const expiresAt = await renewTrainerLease(ctx.db, input.projectId, input.leaseId);
+    if (!expiresAt) throw new TRPCError({ code: "CONFLICT", message: "The trainer lease lapsed or was taken by another trainer." });
+    const control = await trainingControl(ctx.db, input.projectId);
+    return { expiresAt, paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null };
+  }),
+
+  releaseLease: trainerProcedure.input(leaseInput).mutation(async ({ ctx, input }) => {
+    const released = await releaseTrainerLease(ctx.db, input.projectId, input.leaseId);
+    if (released) {
+      const events = await ctx.db.$transaction(async (tx) =>
+        appendEvents(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }, [{ type: "training.control", data: await controlEventData(tx, input.projectId) }]),
+      );
+      ctx.broadcaster?.publish(events);
+    }
+    return { released };
+  }),
+
+  /**
+   * Everything the reconciler decides from: images with their labels, classes, published models, checkpoints,
+   * owners' switches and how far the labelled set grew since the last fine-tune.
+   */
+  state: trainerProcedure.query(async ({ ctx, input }) => {
+    const projectId = input.projectId;
+    const [project, classes, images, models, checkpoints, control, suggested] = await Promise.all([
+      ctx.db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
+      ctx.db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
+      ctx.db.image.findMany({ where: { projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true } }),
+      ctx.db.modelVersion.findMany({
+        where: { projectId },
+        orderBy: { version: "asc" },
+        select: { id: true, version: true, stage: true, classIds: true, imageCount: true, labelledCount: true, parentId: true, createdAt: true, metrics: true },
+      }),
+      ctx.db.trainingCheckpoint.findMany({ where: { projectId }, select: { slot: true, byteSize: true, updatedAt: true } }),
+      trainingControl(ctx.db, projectId),
+      ctx.db.pseudoLabel.groupBy({ by: ["modelVersionId"], where: { projectId }, _count: { _all: true } }),
+    ]);
+    const labelled = images.filter((i) => i.labelClassId !== null).length;
+    const lastFineTune = [...models].reverse().find((m) => m.stage === "FINETUNE");
+    return {
+      project,
+      classes,
+      images,
+      models,
+      checkpoints,
+      counts: {
+        images: images.length,
+        labelled,
+        humanLabelled: images.filter((i) => i.labelClassId !== null && (i.labelSource === "HUMAN" || i.labelSource === "IMPORT")).length,
+        labelsSinceFineTune: labelled - (lastFineTune?.labelledCount ?? 0),
+        fineTuneThreshold: fineTuneThreshold(lastFineTune?.labelledCount ?? 0, control.fineTuneEveryLabels, control.fineTuneEveryFraction),
+      },
+      control: { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null },
+      pseudoLabels: suggested.map((s) => ({ modelVersionId: s.modelVersionId, count: s._count._all })),
+    };
+  }),
+
+  /** Starts (or resumes, with startStep > 0) a run of one stage; a fine-tune consumes the owners' request for one. */
+  startRun: leasedProcedure
+    .input(z.object({ stage: trainingStage, totalSteps: z.number().int().min(0), startStep: z.number().int().min(0).default(0), backend: z.string().max(200).default("") }))
+    .mutation(async ({ ctx, input }) => {
+      const { run, events } = await ctx.db.$transaction(async (tx) => {
+        // A trainer that died left its run RUNNING: it ends here, as failed, when the next one starts.
+        await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: { in: ["RUNNING", "PAUSED"] } }, data: { status: "FAILED", error: "The trainer stopped before finishing this run.", finishedAt: new Date() } });
+        if (input.stage === "finetune") await tx.trainingControl.updateMany({ where: { projectId: input.projectId }, data: { fineTuneRequestedAt: null } });
+        const run = await tx.trainingRun.create({
+          data: { projectId: input.projectId, stage: input.stage, totalSteps: input.totalSteps, startStep: input.startStep, step: input.startStep, backend: input.backend, trainer: ctx.trainer.name },
+        });
+        const events = await appendEvents(tx, input.projectId, ctx.actor, [{ type: "training.progress", data: progressOf(run) }]);
+        return { run, events };
+      });
+      ctx.broadcaster?.publish(events);
+      return { runId: run.id };
+    }),
+
+  /** Progress of a run (throttled by the trainer); answers the owners' switches so a pause takes effect promptly. */
+  reportProgress: leasedProcedure
+    .input(
+      z.object({
+        runId: z.uuid(),
+        step: z.number().int().min(0),
+        loss: z.number().finite().nullable().optional(),
+        accuracy: z.number().min(0).max(1).nullable().optional(),
+        imagesPerSecond: z.number().min(0).finite().nullable().optional(),
+        status: z.enum(["RUNNING", "PAUSED", "DONE", "FAILED"]).optional(),
+        error: z.string().max(2000).nullable().optional(),
+        skipped: z.array(z.object({ imageId: z.uuid(), reason: z.string().max(500) })).max(1000).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const { projectId, runId, leaseId: _lease, ...report } = input;
+      const events = await recordProgress(ctx.db, projectId, ctx.actor, runId, report);
+      if (events.length === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Training run not found in this project." });
+      ctx.broadcaster?.publish(events);
+      const control = await trainingControl(ctx.db, projectId);
+      return { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null };
+    }),
+
+  /** A batch of a model version's suggestions for unlabelled images (labelled or already-suggested images are skipped). */
+  postPseudoLabels: leasedProcedure
+    .input(
+      z.object({
+        modelVersionId: z.uuid(),
+        items: z
+          .array(z.object({ imageId: z.uuid(), classId: z.uuid(), confidence: z.number().min(0).max(1), probabilities: z.array(z.number().min(0).max(1)).max(1000) }))
+          .max(1000),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const out = await postPseudoLabels(ctx.db, input.projectId, ctx.actor, input.modelVersionId, input.items).catch(labellingToTrpc);
+      ctx.broadcaster?.publish(out.events);
+      return { stored: out.stored.length, skipped: out.skipped };
+    }),
+});

@@ -1,0 +1,89 @@
+// Model versions: what the trainer publishes after each finished stage. Files (model.json, weights, metadata.json
+// per kind) go to the store under models/<projectId>/<versionId>/<kind>/<file>; the row numbers the version per
+// project and keeps metrics and provenance. Published versions are never changed.
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "@fewlabel/db";
+import type { ProjectEvent } from "@fewlabel/realtime";
+import type { ImageStore } from "@fewlabel/storage";
+import { z } from "zod";
+import { type Actor, appendEvents } from "./project-events";
+
+export const modelKinds = ["teacher", "student", "encoder"] as const;
+export type ModelKind = (typeof modelKinds)[number];
+export const MODEL_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function modelFileKey(projectId: string, versionId: string, kind: ModelKind, file: string): string {
+  return `models/${projectId}/${versionId}/${kind}/${file}`;
+}
+
+/** Metrics on held-out human labels. Rows of the confusion matrix are the true class, columns the prediction. */
+export const modelMetrics = z.object({
+  accuracy: z.number().min(0).max(1),
+  heldOut: z.number().int().min(0),
+  perClass: z.array(z.object({ classId: z.uuid(), accuracy: z.number().min(0).max(1).nullable(), count: z.number().int().min(0) })),
+  confusion: z.array(z.array(z.number().int().min(0))),
+  /** What was measured: "classifier" (teacher/student), "knn" (a pretrained encoder's nearest-neighbour accuracy). */
+  method: z.enum(["classifier", "knn"]).default("classifier"),
+  /** The student's agreement with its teacher on held-out images, for distilled versions. */
+  teacherAgreement: z.number().min(0).max(1).optional(),
+});
+export type ModelMetrics = z.infer<typeof modelMetrics>;
+
+export const publishMeta = z.object({
+  stage: z.enum(["PRETRAIN", "FINETUNE", "DISTIL"]),
+  classIds: z.array(z.uuid()).max(10_000),
+  metrics: modelMetrics.nullable(),
+  provenance: z.record(z.string(), z.unknown()).default({}),
+  imageCount: z.number().int().min(0),
+  labelledCount: z.number().int().min(0),
+  parentId: z.uuid().nullable().default(null),
+});
+export type PublishMeta = z.infer<typeof publishMeta>;
+
+export interface ModelFile {
+  kind: ModelKind;
+  name: string;
+  bytes: Buffer;
+}
+
+/** Stores the files, then numbers and records the version and announces it. */
+export async function publishModelVersion(
+  services: { db: PrismaClient; store: ImageStore },
+  projectId: string,
+  actor: Actor,
+  meta: PublishMeta,
+  files: ModelFile[],
+): Promise<{ id: string; version: number; events: ProjectEvent[] }> {
+  const { db, store } = services;
+  const id = randomUUID();
+  const byKind: Partial<Record<ModelKind, string[]>> = {};
+  for (const f of files) {
+    await store.put(modelFileKey(projectId, id, f.kind, f.name), f.bytes);
+    (byKind[f.kind] ??= []).push(f.name);
+  }
+  return db.$transaction(async (tx) => {
+    // Versions are numbered under the project row's lock (the same lock the event sequence takes).
+    await tx.$executeRaw`SELECT 1 FROM "Project" WHERE id = ${projectId} FOR UPDATE`;
+    const last = await tx.modelVersion.findFirst({ where: { projectId }, orderBy: { version: "desc" }, select: { version: true } });
+    const version = (last?.version ?? 0) + 1;
+    await tx.modelVersion.create({
+      data: {
+        id,
+        projectId,
+        version,
+        stage: meta.stage,
+        classIds: meta.classIds,
+        metrics: meta.metrics ?? undefined,
+        provenance: meta.provenance as object,
+        files: byKind,
+        imageCount: meta.imageCount,
+        labelledCount: meta.labelledCount,
+        parentId: meta.parentId,
+      },
+    });
+    const events = await appendEvents(tx, projectId, actor, [
+      { type: "model.published", data: { modelVersionId: id, version, stage: meta.stage, accuracy: meta.metrics?.accuracy ?? null } },
+    ]);
+    return { id, version, events };
+  });
+}

@@ -1,0 +1,154 @@
+// Pseudo-labels: a model's suggestions for unlabelled images, and people's review of them.
+// Rules (issue 6):
+//  - a model never overwrites a human label: suggestions are stored only for images without a label, and accepting
+//    one for an image that got a label meanwhile is refused;
+//  - accepting is the reviewer's vote for the suggested class with source MODEL_REVIEWED, cast through the same
+//    label path as every other vote (history, events, undo), so undo takes it back and reopens the suggestion;
+//  - one suggestion per (model version, image): a rejected one does not come back from the same model version;
+//    a newer model's suggestion replaces older pending ones for the same image.
+import type { Prisma, PrismaClient } from "@fewlabel/db";
+import type { ProjectEvent, PseudoLabelSummary } from "@fewlabel/realtime";
+import { castNumberedVotes, LabellingError, type Labeller } from "./labelling";
+import { type Actor, appendEvents } from "./project-events";
+
+export interface PostedPseudoLabel {
+  imageId: string;
+  classId: string;
+  confidence: number;
+  probabilities: number[];
+}
+
+type ReviewStatus = "PENDING" | "ACCEPTED" | "REJECTED" | "CORRECTED";
+const reviewedEvent = (items: { id: string; imageId: string; status: ReviewStatus; classId: string | null }[]) => ({
+  type: "pseudoLabels.reviewed" as const,
+  data: { items },
+});
+
+/**
+ * Stores a batch of a model version's suggestions. Images that are labelled, unknown, or already have a suggestion
+ * from this version (pending, accepted or rejected) are skipped. Returns the stored ones and their event.
+ */
+export async function postPseudoLabels(
+  db: PrismaClient,
+  projectId: string,
+  actor: Actor,
+  modelVersionId: string,
+  items: PostedPseudoLabel[],
+): Promise<{ stored: PseudoLabelSummary[]; skipped: number; events: ProjectEvent[] }> {
+  return db.$transaction(async (tx) => {
+    const version = await tx.modelVersion.findFirst({ where: { id: modelVersionId, projectId }, select: { classIds: true } });
+    if (!version) throw new LabellingError("not_found", "Model version not found in this project.");
+    const classes = new Set(version.classIds);
+    const bad = items.find((i) => !classes.has(i.classId) || i.probabilities.length !== version.classIds.length);
+    if (bad) throw new LabellingError("bad_request", `Suggestion for ${bad.imageId}: class or probabilities do not match the model version's classes.`);
+    const imageIds = [...new Set(items.map((i) => i.imageId))];
+    const unlabelled = new Set(
+      (await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null }, select: { id: true } })).map((i) => i.id),
+    );
+    const existing = new Set(
+      (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { imageId: true } })).map((p) => p.imageId),
+    );
+    const seen = new Set<string>();
+    const fresh = items.filter((i) => {
+      const ok = unlabelled.has(i.imageId) && !existing.has(i.imageId) && !seen.has(i.imageId);
+      seen.add(i.imageId);
+      return ok;
+    });
+    if (fresh.length === 0) return { stored: [], skipped: items.length, events: [] };
+    // The newest model speaks for an image: older pending suggestions for these images step aside.
+    await tx.pseudoLabel.deleteMany({ where: { imageId: { in: fresh.map((f) => f.imageId) }, status: "PENDING", modelVersionId: { not: modelVersionId } } });
+    const rows = await tx.pseudoLabel.createManyAndReturn({
+      data: fresh.map((f) => ({ projectId, imageId: f.imageId, modelVersionId, classId: f.classId, confidence: f.confidence, probabilities: f.probabilities })),
+      select: { id: true, imageId: true, classId: true, confidence: true, modelVersionId: true },
+    });
+    const events = await appendEvents(tx, projectId, actor, [{ type: "pseudoLabels.added", data: { modelVersionId, items: rows } }]);
+    return { stored: rows, skipped: items.length - rows.length, events };
+  });
+}
+
+async function pendingSuggestion(tx: Prisma.TransactionClient, projectId: string, pseudoLabelId: string) {
+  const p = await tx.pseudoLabel.findFirst({ where: { id: pseudoLabelId, projectId }, include: { image: { select: { labelClassId: true } } } });
+  if (!p) throw new LabellingError("not_found", "Suggestion not found in this project.");
+  if (p.status !== "PENDING") throw new LabellingError("conflict", `This suggestion was already ${p.status.toLowerCase()}.`);
+  if (p.image.labelClassId !== null) throw new LabellingError("conflict", "This image has been labelled meanwhile; a model never overwrites a label.");
+  return p;
+}
+
+export type Review = { action: "accept" } | { action: "reject" } | { action: "correct"; classId: string };
+
+/** Accept, correct or reject one suggestion; returns the events to broadcast (label change + review). */
+export async function reviewPseudoLabel(db: PrismaClient, who: Labeller, pseudoLabelId: string, review: Review): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    const p = await pendingSuggestion(tx, who.projectId, pseudoLabelId);
+    const now = new Date();
+    if (review.action === "reject") {
+      await tx.pseudoLabel.update({ where: { id: p.id }, data: { status: "REJECTED", reviewedById: who.actor.id, reviewedAt: now } });
+      return appendEvents(tx, who.projectId, who.actor, [reviewedEvent([{ id: p.id, imageId: p.imageId, status: "REJECTED", classId: null }])]);
+    }
+    const classId = review.action === "accept" ? p.classId : review.classId;
+    if (review.action === "correct" && (await tx.labelClass.count({ where: { id: classId, projectId: who.projectId } })) === 0) {
+      throw new LabellingError("not_found", "That class does not exist in this project.");
+    }
+    // Accepting is the reviewer's vote with the model as co-author; a correction is plainly the reviewer's label.
+    const labelEvents = await castNumberedVotes(tx, who, [{ imageId: p.imageId, classId, unsure: false }], null, review.action === "accept" ? "MODEL_REVIEWED" : "HUMAN");
+    const status = review.action === "accept" ? "ACCEPTED" : "CORRECTED";
+    await tx.pseudoLabel.update({
+      where: { id: p.id },
+      data: { status, reviewedById: who.actor.id, reviewedAt: now, correctedClassId: review.action === "correct" ? classId : null },
+    });
+    const reviewed = await appendEvents(tx, who.projectId, who.actor, [reviewedEvent([{ id: p.id, imageId: p.imageId, status, classId }])]);
+    return [...labelEvents, ...reviewed];
+  });
+}
+
+export interface SuggestionFilter {
+  classId?: string | null;
+  minConfidence?: number;
+  maxConfidence?: number;
+}
+
+/** The review queue's rows: pending suggestions for images that are still unlabelled. */
+export function pendingWhere(projectId: string, f: SuggestionFilter): Prisma.PseudoLabelWhereInput {
+  return {
+    projectId,
+    status: "PENDING",
+    image: { labelClassId: null },
+    ...(f.classId ? { classId: f.classId } : {}),
+    ...(f.minConfidence !== undefined || f.maxConfidence !== undefined
+      ? { confidence: { ...(f.minConfidence !== undefined ? { gte: f.minConfidence } : {}), ...(f.maxConfidence !== undefined ? { lte: f.maxConfidence } : {}) } }
+      : {}),
+  };
+}
+
+/** Most suggestions one bulk accept applies (one transaction); the rest wait for the next click. */
+export const MAX_BULK_ACCEPT = 2000;
+
+/** Accepts every pending suggestion at or above `minConfidence` (optionally of one class), most confident first. */
+export async function bulkAcceptPseudoLabels(db: PrismaClient, who: Labeller, f: SuggestionFilter & { minConfidence: number }, limit = MAX_BULK_ACCEPT): Promise<{ accepted: number; events: ProjectEvent[] }> {
+  return db.$transaction(
+    async (tx) => {
+      const rows = await tx.pseudoLabel.findMany({
+        where: pendingWhere(who.projectId, f),
+        orderBy: [{ confidence: "desc" }, { id: "asc" }],
+        take: limit,
+        select: { id: true, imageId: true, classId: true },
+      });
+      if (rows.length === 0) return { accepted: 0, events: [] };
+      const labelEvents = await castNumberedVotes(tx, who, rows.map((r) => ({ imageId: r.imageId, classId: r.classId, unsure: false })), null, "MODEL_REVIEWED");
+      await tx.pseudoLabel.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { status: "ACCEPTED", reviewedById: who.actor.id, reviewedAt: new Date() } });
+      const reviewed = await appendEvents(tx, who.projectId, who.actor, [reviewedEvent(rows.map((r) => ({ id: r.id, imageId: r.imageId, status: "ACCEPTED" as const, classId: r.classId })))]);
+      return { accepted: rows.length, events: [...labelEvents, ...reviewed] };
+    },
+    { timeout: 120_000 },
+  );
+}
+
+/** After an undo left the image unlabelled: the reviewer's accepted or corrected suggestion is pending again. */
+export async function reopenReviewedSuggestions(tx: Prisma.TransactionClient, who: Labeller, imageId: string): Promise<ProjectEvent[]> {
+  const image = await tx.image.findUnique({ where: { id: imageId }, select: { labelClassId: true } });
+  if (image?.labelClassId) return [];
+  const rows = await tx.pseudoLabel.findMany({ where: { imageId, reviewedById: who.actor.id, status: { in: ["ACCEPTED", "CORRECTED"] } }, select: { id: true } });
+  if (rows.length === 0) return [];
+  await tx.pseudoLabel.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { status: "PENDING", reviewedById: null, reviewedAt: null, correctedClassId: null } });
+  return appendEvents(tx, who.projectId, who.actor, [reviewedEvent(rows.map((r) => ({ id: r.id, imageId, status: "PENDING" as const, classId: null })))]);
+}

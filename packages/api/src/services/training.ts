@@ -1,0 +1,131 @@
+// Training state shared by the trainer-facing and the people-facing routers: owners' controls (pause, resume, "fine-tune
+// now"), the rule for when stage 2 is due again, and training runs with their progress.
+import type { Prisma, PrismaClient } from "@fewlabel/db";
+
+type TrainingStatus = "RUNNING" | "PAUSED" | "DONE" | "FAILED";
+import type { ProjectEvent, TrainingProgress, TrainingStage } from "@fewlabel/realtime";
+import { type Actor, appendEvents } from "./project-events";
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export async function trainingControl(db: Db, projectId: string) {
+  return (
+    (await db.trainingControl.findUnique({ where: { projectId } })) ?? {
+      projectId,
+      paused: false,
+      fineTuneRequestedAt: null,
+      fineTuneEveryLabels: 50,
+      fineTuneEveryFraction: 0.1,
+      updatedAt: new Date(0),
+    }
+  );
+}
+
+/**
+ * How many new labels make stage 2 due again: `everyLabels`, or `everyFraction` of the labelled set at the last
+ * fine-tune, whichever is fewer (never less than one).
+ */
+export function fineTuneThreshold(labelledAtLastFineTune: number, everyLabels: number, everyFraction: number): number {
+  return Math.max(1, Math.min(everyLabels, Math.ceil(labelledAtLastFineTune * everyFraction) || everyLabels));
+}
+
+/** The data of a `training.control` event: the owners' switches and who holds the trainer lease. */
+export async function controlEventData(db: Db, projectId: string) {
+  const [control, lease] = await Promise.all([trainingControl(db, projectId), db.trainerLease.findUnique({ where: { projectId } })]);
+  const live = lease && lease.expiresAt.getTime() > Date.now() ? lease : null;
+  return {
+    paused: control.paused,
+    fineTuneRequested: control.fineTuneRequestedAt !== null,
+    trainer: live ? { holder: live.holder, expiresAt: live.expiresAt.toISOString() } : null,
+  };
+}
+
+export async function setTrainingControl(
+  db: PrismaClient,
+  projectId: string,
+  actor: Actor,
+  change: Partial<{ paused: boolean; fineTuneRequestedAt: Date | null; fineTuneEveryLabels: number; fineTuneEveryFraction: number }>,
+): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    await tx.trainingControl.upsert({ where: { projectId }, create: { projectId, ...change }, update: change });
+    return appendEvents(tx, projectId, actor, [{ type: "training.control", data: await controlEventData(tx, projectId) }]);
+  });
+}
+
+/** Points kept in a run's loss curve; older points are thinned (every other dropped) beyond this. */
+export const MAX_HISTORY = 400;
+
+export interface HistoryPoint {
+  step: number;
+  loss: number | null;
+  accuracy: number | null;
+  at: string;
+}
+
+export function appendHistory(history: HistoryPoint[], point: HistoryPoint): HistoryPoint[] {
+  const out = [...history, point];
+  return out.length > MAX_HISTORY ? out.filter((_, i) => i % 2 === 1 || i === out.length - 1) : out;
+}
+
+type Run = Prisma.TrainingRunGetPayload<object>;
+
+export function progressOf(run: Run): TrainingProgress {
+  const skipped = Array.isArray(run.skippedImages) ? run.skippedImages.length : 0;
+  const remaining = run.totalSteps - run.step;
+  // Images/s is per image seen; steps/s is what the ETA needs: estimate it from the run's own pace.
+  const elapsed = (run.updatedAt.getTime() - run.startedAt.getTime()) / 1000;
+  const done = run.step - run.startStep;
+  const eta = run.status === "RUNNING" && done > 0 && elapsed > 0 ? (remaining * elapsed) / done : null;
+  return {
+    runId: run.id,
+    stage: run.stage as TrainingStage,
+    status: run.status,
+    step: run.step,
+    totalSteps: run.totalSteps,
+    startStep: run.startStep,
+    loss: run.loss,
+    accuracy: run.accuracy,
+    imagesPerSecond: run.imagesPerSecond,
+    backend: run.backend,
+    etaSeconds: eta === null ? null : Math.round(eta),
+    error: run.error,
+    skippedImages: skipped,
+  };
+}
+
+export interface ProgressReport {
+  step: number;
+  loss?: number | null;
+  accuracy?: number | null;
+  imagesPerSecond?: number | null;
+  status?: TrainingStatus;
+  error?: string | null;
+  skipped?: { imageId: string; reason: string }[];
+}
+
+/** Stores a run's progress and returns its `training.progress` event. */
+export async function recordProgress(db: PrismaClient, projectId: string, actor: Actor, runId: string, report: ProgressReport): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    const run = await tx.trainingRun.findFirst({ where: { id: runId, projectId } });
+    if (!run) return [];
+    const now = new Date();
+    const finished = report.status === "DONE" || report.status === "FAILED";
+    const updated = await tx.trainingRun.update({
+      where: { id: runId },
+      data: {
+        step: Math.min(report.step, run.totalSteps),
+        ...(report.loss !== undefined ? { loss: report.loss } : {}),
+        ...(report.accuracy !== undefined ? { accuracy: report.accuracy } : {}),
+        ...(report.imagesPerSecond !== undefined ? { imagesPerSecond: report.imagesPerSecond } : {}),
+        ...(report.status ? { status: report.status } : {}),
+        ...(report.error !== undefined ? { error: report.error } : {}),
+        ...(finished ? { finishedAt: now } : {}),
+        ...(report.skipped?.length ? { skippedImages: [...(run.skippedImages as object[]), ...report.skipped].slice(0, 10_000) } : {}),
+        ...(report.loss != null || report.accuracy != null
+          ? { history: appendHistory(run.history as unknown as HistoryPoint[], { step: report.step, loss: report.loss ?? null, accuracy: report.accuracy ?? null, at: now.toISOString() }) as object[] }
+          : {}),
+      },
+    });
+    return appendEvents(tx, projectId, actor, [{ type: "training.progress", data: progressOf(updated) }]);
+  });
+}
