@@ -4,7 +4,7 @@ export type { ApiContext, ApiServices } from "./context";
 export { type ApiHttpHandler, createApiHttpHandler } from "./http/handler";
 export { ingestFiles, type IncomingFile, type IngestSummary } from "./services/ingest";
 export { permissions, roleAtLeast } from "./roles";
-export { SESSION_COOKIE, resolveSession, readCookie } from "./auth/sessions";
+export { SESSION_COOKIE, createSession, deleteSession, resolveSession, readCookie } from "./auth/sessions";
 export { requireProjectAccess, AccessError } from "./access";
 export { type Broadcaster, silentBroadcaster } from "./broadcast";
 export { isForeignOrigin } from "./auth/csrf";

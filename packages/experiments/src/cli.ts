@@ -1,0 +1,95 @@
+// npm run experiment -- --dataset fashion-mnist --budget quick|full [--seed N] [--out DIR] [--config FILE]
+// Runs the label-efficiency protocol, prints progress on stderr, writes the results folder and prints one JSON
+// summary line last on stdout. `--config <results>/config.json` reruns an earlier experiment exactly.
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { selectBackend } from "@fewlabel/ml";
+import { BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets.js";
+import type { ExperimentConfig } from "./config.js";
+import { fashionMnistData } from "./fashionMnist.js";
+import { runLabelEfficiency } from "./protocol.js";
+import { summaryLine, type ExperimentEvent, type PlannedTask } from "./report/types.js";
+import { defaultResultsDir, writeResults } from "./write.js";
+
+const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--out DIR] [--config FILE]`;
+
+function fail(message: string): never {
+  process.stderr.write(`experiment: ${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+export function parseCli(argv: string[]): { config: ExperimentConfig; out?: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, help: { type: "boolean" } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  if (values.dataset !== "fashion-mnist") fail(`unknown dataset "${values.dataset}" (only fashion-mnist; a project's own images run from its Experiments page)`);
+  let config: ExperimentConfig;
+  if (values.config) {
+    config = JSON.parse(fs.readFileSync(values.config, "utf8")) as ExperimentConfig;
+    delete (config as { derivedSeeds?: unknown }).derivedSeeds;
+  } else {
+    const budget = values.budget ?? fail("--budget is required");
+    if (!(BUDGET_NAMES as readonly string[]).includes(budget)) fail(`unknown budget "${budget}"`);
+    config = budgetConfig(budget as BudgetName);
+  }
+  if (values.seed !== undefined) {
+    const seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0) fail(`--seed ${values.seed}: expected a non-negative integer`);
+    config.seed = seed;
+  }
+  return { config, out: values.out };
+}
+
+/** Progress lines on stderr: one per task start and end, and a line every ~10% of a task. */
+function progressPrinter(t0: number) {
+  let tasks: PlannedTask[] = [];
+  const lastTenth = new Map<string, number>();
+  const at = () => `[${((performance.now() - t0) / 1000).toFixed(0).padStart(5)} s]`;
+  return (e: ExperimentEvent) => {
+    const say = (s: string) => process.stderr.write(`${at()} ${s}\n`);
+    if (e.type === "plan") {
+      tasks = e.tasks;
+      say(`plan: ${tasks.map((t) => `${t.id} (${t.steps} steps)`).join(", ")}`);
+    } else if (e.type === "task-start") say(`${e.task}: started (${tasks.findIndex((t) => t.id === e.task) + 1}/${tasks.length})`);
+    else if (e.type === "progress") {
+      const tenth = Math.floor((10 * e.step) / e.totalSteps);
+      if (tenth > (lastTenth.get(e.task) ?? 0)) {
+        lastTenth.set(e.task, tenth);
+        say(`${e.task}: step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSecond.toFixed(0)} img/s`);
+      }
+    } else if (e.type === "arm-result") say(`${e.task}: test accuracy ${(e.arm.testAccuracy * 100).toFixed(2)}% with ${e.arm.labelsUsed} labels`);
+    else if (e.type === "task-done") say(`${e.task}: done in ${e.seconds.toFixed(1)} s`);
+  };
+}
+
+async function main(): Promise<void> {
+  const { config, out } = parseCli(process.argv.slice(2));
+  const t0 = performance.now();
+  const backend = await selectBackend({ log: true });
+  process.stderr.write(`experiment: ${config.dataset}, budget ${config.budget}, seed ${config.seed}, backend ${backend.name} (${backend.detail})\n`);
+  const data = fashionMnistData(config);
+  const controller = new AbortController();
+  process.once("SIGINT", () => {
+    process.stderr.write("experiment: interrupted, stopping at the next step\n");
+    controller.abort();
+  });
+  const results = await runLabelEfficiency(data, config, { backend, onEvent: progressPrinter(t0), signal: controller.signal });
+  const dir = out ? path.resolve(out) : defaultResultsDir(process.cwd(), config.budget, config.seed);
+  writeResults(dir, results, config);
+  process.stderr.write(`experiment: results in ${dir} (${results.totalSeconds.toFixed(0)} s)\n`);
+  process.stdout.write(`${summaryLine(results)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("experiments/src/cli.ts")) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`experiment: failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,217 @@
+// The label-efficiency protocol (SimCLR v2, Chen et al. 2020, section 4): with the same encoder architecture,
+// compare supervised training on 100% / f% of the labels with the semi-supervised pipeline at f%:
+//   1. contrastive pretraining on every training image, labels discarded (once, shared by all SimCLR arms),
+//   2. fine-tuning encoder + the projection head's first layer on the f% subset (the teacher),
+//   3. distilling a small student on every training image from the teacher's soft labels,
+// plus linear evaluation of the frozen pretrained encoder. Every arm is scored on the same held-out test set.
+import {
+  copyWeightsByLayerName,
+  createClassifierHead,
+  createEncoder,
+  createProjectionHead,
+  createStudent,
+  distil,
+  encoderClassifier,
+  encoderFeatureDim,
+  fineTune,
+  modelClassifier,
+  pretrainContrastive,
+  tensorImageSource,
+  tf,
+  type Classifier,
+  type EncoderConfig,
+  type ImageSource,
+  type ProgressCallback,
+  type tfl,
+} from "@fewlabel/ml";
+import { derivedSeeds, validateConfig, type ExperimentConfig } from "./config.js";
+import { testAccuracy } from "./evaluate.js";
+import { encoderFeatures, trainLinearProbe } from "./linearEval.js";
+import { planTasks, taskIds } from "./plan.js";
+import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults } from "./report/types.js";
+import { stratifiedLabelSubset } from "./split.js";
+
+export interface ImageSet {
+  /** NHWC float32 in [0, 1]. */
+  images: tf.Tensor4D;
+  /** Class per image; -1 = unlabelled (training images only). */
+  labels: Int32Array;
+}
+
+export interface ExperimentData {
+  classes: string[];
+  train: ImageSet;
+  /** Every test image is labelled. */
+  test: ImageSet;
+}
+
+export interface RunOptions {
+  /** The backend name and detail reported with every arm (from selectBackend). */
+  backend: { name: string; detail: string };
+  onEvent?: (e: ExperimentEvent) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** Report a progress event every n steps (default: about 100 events a task). */
+  progressEvery?: number;
+}
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const dispose = (...models: tfl.LayersModel[]) => models.forEach((m) => m.dispose());
+
+export async function runLabelEfficiency(data: ExperimentData, config: ExperimentConfig, options: RunOptions): Promise<ExperimentResults> {
+  validateConfig(config);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const seeds = derivedSeeds(config.seed);
+  const numClasses = data.classes.length;
+  const [, size, , channels] = data.train.images.shape;
+  if (size !== config.inputSize || channels !== config.channels) throw new Error(`images are ${size}x${size}x${channels}, config says ${config.inputSize}x${config.inputSize}x${config.channels}`);
+  for (const l of data.test.labels) if (l < 0 || l >= numClasses) throw new Error(`test label ${l} is not one of the ${numClasses} classes`);
+  const train = tensorImageSource(data.train.images);
+  const test = tensorImageSource(data.test.images);
+  const labelled = Int32Array.from(data.train.labels.keys()).filter((i) => data.train.labels[i]! >= 0);
+  if (labelled.length === 0) throw new Error("no labelled training images");
+  const encoderConfig: EncoderConfig = { inputSize: config.inputSize, channels: config.channels, ...config.encoder, seed: seeds.encoderInit };
+  const dim = encoderFeatureDim(encoderConfig);
+  const emit = async (e: ExperimentEvent) => options.onEvent?.(e);
+  const tasks = planTasks(config);
+  await emit({ type: "plan", tasks });
+  const progressFor = (task: string, totalSteps: number): ProgressCallback => (p) =>
+    emit({ type: "progress", task, step: p.step, totalSteps, loss: p.loss, imagesPerSecond: p.imagesPerSecond });
+  const every = (steps: number) => options.progressEvery ?? Math.max(1, Math.floor(steps / 100));
+  const arms: ArmResult[] = [];
+
+  /** The labelled subset (indices and labels) an arm at fraction f may use. */
+  const subset = (f: number) => {
+    const positions = f >= 1 ? Int32Array.from(labelled.keys()) : stratifiedLabelSubset(Array.from(labelled, (i) => data.train.labels[i]!), f, seeds.labelSubset);
+    const indices = Int32Array.from(positions, (p) => labelled[p]!);
+    return { indices, labels: Int32Array.from(indices, (i) => data.train.labels[i]!) };
+  };
+  const score = (c: Classifier) => testAccuracy(c, test, data.test.labels, config.evalBatchSize);
+  const record = async (task: string, kind: ArmKind, f: number, labelsUsed: number, accuracy: number, started: number, steps: number, epochs: number) => {
+    const arm: ArmResult = { name: task, kind, labelFraction: f, labelsUsed, testAccuracy: accuracy, seconds: seconds(started), epochs, steps, backend: options.backend.name };
+    arms.push(arm);
+    await emit({ type: "arm-result", task, arm });
+    await emit({ type: "task-done", task, seconds: arm.seconds });
+  };
+  const newEncoder = () => createEncoder(encoderConfig);
+  const newHead = () => createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses, seed: seeds.classifierInit });
+
+  // Supervised baselines: encoder + classifier head from random initialisation, labels only.
+  for (const f of [1, ...[...config.labelFractions].sort((a, b) => b - a)]) {
+    const task = taskIds.supervised(f);
+    await emit({ type: "task-start", task });
+    const started = performance.now();
+    const { indices, labels } = subset(f);
+    const encoder = newEncoder(), head = newHead();
+    const classifier = encoderClassifier(encoder, head);
+    const s = config.supervised;
+    const run = await fineTune({
+      classifier, images: train, labelled: { indices, labels }, steps: s.steps, batchSize: s.batchSize, learningRate: s.learningRate,
+      optimizer: s.optimizer, seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
+    });
+    run.optimizer.dispose();
+    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length);
+    dispose(encoder, head);
+  }
+
+  // Stage 1: contrastive pretraining on every training image (labelled or not, labels unused).
+  await emit({ type: "task-start", task: taskIds.pretrain });
+  const preStarted = performance.now();
+  const encoder = newEncoder();
+  const projectionHead = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: config.projectionDim, seed: seeds.headInit });
+  const p = config.pretrain;
+  const pre = await pretrainContrastive({
+    encoder, projectionHead, images: train, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, optimizer: p.optimizer,
+    temperature: p.temperature, seed: seeds.pretrain, signal: options.signal, onProgress: progressFor(taskIds.pretrain, p.steps), progressEvery: every(p.steps),
+  });
+  pre.optimizer.dispose();
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  const window = Math.max(1, Math.min(10, Math.floor(pre.losses.length / 4)));
+  const pretrain = {
+    seconds: seconds(preStarted), steps: p.steps, epochs: (p.steps * p.batchSize) / train.count,
+    firstLoss: mean(pre.losses.slice(0, window)), lastLoss: mean(pre.losses.slice(-window)),
+  };
+  await emit({ type: "task-done", task: taskIds.pretrain, seconds: pretrain.seconds });
+
+  try {
+    // Linear evaluation: frozen pretrained features, a linear classifier on (up to featureImages of) all labels.
+    {
+      const task = taskIds.linearEval;
+      await emit({ type: "task-start", task });
+      const started = performance.now();
+      const l = config.linearEval;
+      const f = Math.min(1, l.featureImages / labelled.length);
+      const { indices, labels } = subset(f);
+      const features = await encoderFeatures(encoder, train, indices, config.evalBatchSize);
+      const probe = await trainLinearProbe({
+        features, labels, numClasses, steps: l.steps, batchSize: l.batchSize, learningRate: l.learningRate, seed: seeds.linearEval,
+        signal: options.signal, onProgress: progressFor(task, l.steps),
+      });
+      features.dispose();
+      const probeClassifier: Classifier = {
+        logits: (x) => tf.tidy(() => probe.logits(encoder.apply(x, { training: false }) as tf.Tensor2D)),
+        trainableVariables: [],
+      };
+      await record(task, "linear-eval", f, indices.length, await score(probeClassifier), started, l.steps, (l.steps * l.batchSize) / indices.length);
+      probe.dispose();
+    }
+
+    // Stages 2 and 3 per label fraction, each from its own copy of the pretrained encoder.
+    for (const f of [...config.labelFractions].sort((a, b) => b - a)) {
+      const { indices, labels } = subset(f);
+      let task = taskIds.teacher(f);
+      await emit({ type: "task-start", task });
+      let started = performance.now();
+      const teacherEncoder = newEncoder();
+      copyWeightsByLayerName(encoder, teacherEncoder);
+      const head = newHead();
+      copyWeightsByLayerName(projectionHead, head); // SimCLR v2: fine-tune from the projection head's first layer
+      const teacher = encoderClassifier(teacherEncoder, head);
+      const ft = config.fineTune;
+      const tuned = await fineTune({
+        classifier: teacher, images: train, labelled: { indices, labels }, steps: ft.steps, batchSize: ft.batchSize, learningRate: ft.learningRate,
+        optimizer: ft.optimizer, seed: seeds.fineTune, signal: options.signal, onProgress: progressFor(task, ft.steps), progressEvery: every(ft.steps),
+      });
+      tuned.optimizer.dispose();
+      await record(task, "simclr-teacher", f, indices.length, await score(teacher), started, ft.steps, (ft.steps * ft.batchSize) / indices.length);
+
+      task = taskIds.student(f);
+      await emit({ type: "task-start", task });
+      started = performance.now();
+      const student = createStudent({ inputSize: config.inputSize, channels: config.channels, numClasses, widths: config.student.widths, seed: seeds.studentInit });
+      const d = config.distil;
+      const distilled = await distil({
+        teacher, student: modelClassifier(student), images: train, steps: d.steps, batchSize: d.batchSize, learningRate: d.learningRate,
+        optimizer: d.optimizer, temperature: d.temperature, seed: seeds.distil, signal: options.signal,
+        groundTruth: d.groundTruthWeight > 0 ? { indices, labels, weight: d.groundTruthWeight } : undefined,
+        onProgress: progressFor(task, d.steps), progressEvery: every(d.steps),
+      });
+      distilled.optimizer.dispose();
+      await record(task, "simclr-student", f, indices.length, await score(modelClassifier(student)), started, d.steps, (d.steps * d.batchSize) / train.count);
+      dispose(teacherEncoder, head, student);
+    }
+  } finally {
+    dispose(encoder, projectionHead);
+  }
+
+  return {
+    budget: config.budget,
+    dataset: config.dataset,
+    backend: options.backend.name,
+    backendDetail: options.backend.detail,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    totalSeconds: seconds(t0),
+    trainImages: train.count,
+    testImages: test.count,
+    classes: data.classes,
+    pretrain,
+    arms,
+  };
+}
+
+/** Images from a source as one tensor, for callers that hold pixels as bytes: [n, h, w, c] uint8 -> float in [0, 1]. */
+export function pixelsToTensor(pixels: Uint8Array, n: number, size: number, channels: number): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.tensor4d(pixels, [n, size, size, channels], "float32"), 255) as tf.Tensor4D);
+}
+export type { ImageSource };

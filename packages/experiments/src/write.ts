@@ -1,0 +1,49 @@
+// Writes a finished experiment to its folder: results.md (table), accuracy.svg (plot), config.json (every
+// setting and seed: rerun with `--config`), results.json (everything measured).
+import fs from "node:fs";
+import path from "node:path";
+import { derivedSeeds, type ExperimentConfig } from "./config.js";
+import { accuracyPlotSvg } from "./report/svg.js";
+import { resultsTable } from "./report/table.js";
+import type { ExperimentResults } from "./report/types.js";
+
+export const RESULT_FILES = ["results.md", "accuracy.svg", "config.json", "results.json"] as const;
+
+export function defaultResultsDir(root: string, budget: string, seed: number, when = new Date()): string {
+  const stamp = when.toISOString().replace(/[:]/g, "").replace(/\.\d+Z$/, "Z");
+  return path.join(root, "results", "experiments", `${stamp}-${budget}-seed${seed}`);
+}
+
+export function resultsMarkdown(r: ExperimentResults, config: ExperimentConfig): string {
+  const pre = r.pretrain
+    ? `Contrastive pretraining: ${r.pretrain.steps} steps (${r.pretrain.epochs.toFixed(2)} epochs), NT-Xent ${r.pretrain.firstLoss.toFixed(3)} -> ${r.pretrain.lastLoss.toFixed(3)}, ${r.pretrain.seconds.toFixed(0)} s.\n`
+    : "";
+  return [
+    `# Label efficiency: ${r.dataset}, budget ${r.budget}, seed ${config.seed}`,
+    "",
+    `${r.trainImages.toLocaleString("en-US")} training images, ${r.testImages.toLocaleString("en-US")} test images; backend ${r.backend} (${r.backendDetail});`,
+    `encoder ResNet widths ${config.encoder.widths.join("/")} blocks ${config.encoder.blocks.join("/")}, student CNN ${config.student.widths.join("/")};`,
+    `started ${r.startedAt}, total ${r.totalSeconds.toFixed(0)} s.`,
+    "",
+    resultsTable(r),
+    pre,
+    "![accuracy against label fraction](accuracy.svg)",
+    "",
+  ].join("\n");
+}
+
+export function writeResults(dir: string, r: ExperimentResults, config: ExperimentConfig): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const files: Record<(typeof RESULT_FILES)[number], string> = {
+    "results.md": resultsMarkdown(r, config),
+    "accuracy.svg": accuracyPlotSvg(r),
+    "config.json": JSON.stringify({ ...config, derivedSeeds: derivedSeeds(config.seed) }, null, 2) + "\n",
+    "results.json": JSON.stringify(r, null, 2) + "\n",
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.writeFileSync(`${file}.tmp`, text);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  return RESULT_FILES.map((f) => path.join(dir, f));
+}
