@@ -56,7 +56,7 @@ export function createTrainerApi(baseUrl: string, token: string) {
       }
     },
     async putCheckpoint(projectId: string, leaseId: string, slot: string, bytes: Uint8Array): Promise<void> {
-      await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", body: bytes, leaseId, headers: { "content-type": "application/octet-stream" } });
+      await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", body: new Uint8Array(bytes), leaseId, headers: { "content-type": "application/octet-stream" } });
     },
     async deleteCheckpoint(projectId: string, leaseId: string, slot: string): Promise<void> {
       await request(`/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "DELETE", leaseId });
@@ -65,7 +65,7 @@ export function createTrainerApi(baseUrl: string, token: string) {
     async publishModel(projectId: string, leaseId: string, meta: unknown, files: { path: string; bytes: Uint8Array }[]): Promise<{ id: string; version: number }> {
       const form = new FormData();
       form.append("meta", JSON.stringify(meta));
-      for (const f of files) form.append("file", new Blob([f.bytes]), f.path);
+      for (const f of files) form.append("file", new Blob([new Uint8Array(f.bytes)]), f.path);
       return (await (await request(`/api/trainer/projects/${projectId}/models`, { method: "POST", body: form, leaseId })).json()) as { id: string; version: number };
     },
     async modelFile(versionId: string, kind: string, file: string): Promise<Buffer> {

@@ -7,11 +7,13 @@ import { LabellingError } from "../services/labelling";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { controlEventData, fineTuneThreshold, progressOf, recordProgress, trainingControl } from "../services/training";
-import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease } from "../services/trainer-lease";
+import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
 import { trainingStage } from "@fewlabel/realtime";
 
 const leaseInput = z.object({ leaseId: z.uuid() });
+/** How long the lease lasts without a renewal; a trainer renews every third of it. */
+const ttlInput = z.object({ ttlSeconds: z.number().int().min(2).max(600).default(TRAINER_LEASE_SECONDS) });
 
 /** A trainer procedure that also needs the project's live lease. */
 const leasedProcedure = trainerProcedure.input(leaseInput).use(async ({ ctx, input, next }) => {
@@ -35,8 +37,8 @@ export const trainerRouter = router({
     return { trainer: ctx.trainer.name, projects };
   }),
 
-  claimLease: trainerProcedure.input(z.object({ holder: z.string().trim().min(1).max(200) })).mutation(async ({ ctx, input }) => {
-    const out = await claimTrainerLease(ctx.db, input.projectId, ctx.trainer.tokenId, input.holder);
+  claimLease: trainerProcedure.input(z.object({ holder: z.string().trim().min(1).max(200) }).extend(ttlInput.shape)).mutation(async ({ ctx, input }) => {
+    const out = await claimTrainerLease(ctx.db, input.projectId, ctx.trainer.tokenId, input.holder, input.ttlSeconds);
     if (!out.ok) return { ok: false as const, holder: out.holder, expiresAt: out.expiresAt };
     const events = await ctx.db.$transaction(async (tx) =>
       appendEvents(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }, [{ type: "training.control", data: await controlEventData(tx, input.projectId) }]),
@@ -46,8 +48,8 @@ export const trainerRouter = router({
   }),
 
   /** Heartbeat: extends the lease and answers the owners' current switches. */
-  renewLease: trainerProcedure.input(leaseInput).mutation(async ({ ctx, input }) => {
-    const expiresAt = await renewTrainerLease(ctx.db, input.projectId, input.leaseId);
+  renewLease: trainerProcedure.input(leaseInput.extend(ttlInput.shape)).mutation(async ({ ctx, input }) => {
+    const expiresAt = await renewTrainerLease(ctx.db, input.projectId, input.leaseId, input.ttlSeconds);
     if (!expiresAt) throw new TRPCError({ code: "CONFLICT", message: "The trainer lease lapsed or was taken by another trainer." });
     const control = await trainingControl(ctx.db, input.projectId);
     return { expiresAt, paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null };
@@ -108,8 +110,13 @@ export const trainerRouter = router({
     .input(z.object({ stage: trainingStage, totalSteps: z.number().int().min(0), startStep: z.number().int().min(0).default(0), backend: z.string().max(200).default("") }))
     .mutation(async ({ ctx, input }) => {
       const { run, events } = await ctx.db.$transaction(async (tx) => {
-        // A trainer that died left its run RUNNING: it ends here, as failed, when the next one starts.
-        await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: { in: ["RUNNING", "PAUSED"] } }, data: { status: "FAILED", error: "The trainer stopped before finishing this run.", finishedAt: new Date() } });
+        // A trainer that died left its run RUNNING: it ends here, as failed (its work up to the last checkpoint carries
+        // over to this run), when the next one starts. A paused run simply ends.
+        await tx.trainingRun.updateMany({
+          where: { projectId: input.projectId, status: "RUNNING" },
+          data: { status: "FAILED", error: "The trainer stopped before finishing this run; training continued from its last checkpoint.", finishedAt: new Date() },
+        });
+        await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: "PAUSED", finishedAt: null }, data: { finishedAt: new Date() } });
         if (input.stage === "finetune") await tx.trainingControl.updateMany({ where: { projectId: input.projectId }, data: { fineTuneRequestedAt: null } });
         const run = await tx.trainingRun.create({
           data: { projectId: input.projectId, stage: input.stage, totalSteps: input.totalSteps, startStep: input.startStep, step: input.startStep, backend: input.backend, trainer: ctx.trainer.name },

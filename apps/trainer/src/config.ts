@@ -1,0 +1,91 @@
+// The trainer's settings, from the environment. Defaults suit a CPU (the wasm backend trains the default encoder at
+// roughly 25-50 images/s on one core, see packages/ml/README.md); a GPU machine can raise sizes and steps. Tests use
+// a tiny encoder and a few steps so the whole loop runs in seconds.
+export interface TrainerConfig {
+  /** Base URL of the fewlabel web server. */
+  url: string;
+  token: string;
+  /** Shown to people as the lease holder ("gpu-box-1 (pid 123)"). */
+  name: string;
+  /** Square model input in pixels (training copies are resized to it). */
+  inputSize: number;
+  /** Encoder stage widths and blocks per stage (ResNet basic blocks). */
+  encoderWidths: number[];
+  encoderBlocks: number[];
+  /** Projection head width and output dimension. */
+  projectionDim: number;
+  studentWidths: number[];
+  batchSize: number;
+  /** Adam's base learning rate (warm-up + cosine decay within each stage). */
+  learningRate: number;
+  /** Stage 1 steps for the first pretraining, and for each extension when uploads have grown. */
+  pretrainSteps: number;
+  pretrainExtendSteps: number;
+  /** Pretrain again when the project has this fraction more images than at the last pretraining. */
+  pretrainGrowth: number;
+  finetuneSteps: number;
+  distilSteps: number;
+  /** No stage runs before the project has this many images; no fine-tune before this many labels. */
+  minImages: number;
+  minLabels: number;
+  /** Human labels held out for metrics: every 5th by a hash of the image id, once at least this many exist. */
+  minLabelsForHoldout: number;
+  checkpointEvery: number;
+  /** Progress reports are sent at most this often. */
+  progressIntervalMs: number;
+  /** How long to wait between looks at an idle project. */
+  pollIntervalMs: number;
+  /** Parallel image downloads. */
+  downloadConcurrency: number;
+  /** The project lease lapses this long after the trainer's last renewal (e.g. after kill -9). */
+  leaseSeconds: number;
+  seed: number;
+}
+
+const num = (env: NodeJS.ProcessEnv, key: string, fallback: number): number => {
+  const raw = env[key];
+  if (raw === undefined || raw === "") return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${key} must be a non-negative number, got ${JSON.stringify(raw)}`);
+  return v;
+};
+const list = (env: NodeJS.ProcessEnv, key: string, fallback: number[]): number[] => {
+  const raw = env[key];
+  if (!raw) return fallback;
+  const v = raw.split(",").map((s) => Number(s.trim()));
+  if (v.some((x) => !Number.isInteger(x) || x <= 0)) throw new Error(`${key} must be a comma-separated list of positive integers, got ${JSON.stringify(raw)}`);
+  return v;
+};
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig {
+  const url = env.FEWLABEL_URL;
+  const token = env.FEWLABEL_TRAINER_TOKEN;
+  if (!url || !token) throw new Error("Set FEWLABEL_URL (the fewlabel server) and FEWLABEL_TRAINER_TOKEN (a trainer token from the project's training settings).");
+  const pretrainSteps = num(env, "FEWLABEL_PRETRAIN_STEPS", 400);
+  return {
+    url,
+    token,
+    name: env.FEWLABEL_TRAINER_NAME || `trainer on ${process.env.HOSTNAME ?? "localhost"} (pid ${process.pid})`,
+    inputSize: num(env, "FEWLABEL_INPUT_SIZE", 32),
+    encoderWidths: list(env, "FEWLABEL_ENCODER_WIDTHS", [16, 32, 64, 128]),
+    encoderBlocks: list(env, "FEWLABEL_ENCODER_BLOCKS", [1, 1, 1, 1]),
+    projectionDim: num(env, "FEWLABEL_PROJECTION_DIM", 64),
+    studentWidths: list(env, "FEWLABEL_STUDENT_WIDTHS", [16, 32, 64]),
+    batchSize: num(env, "FEWLABEL_BATCH_SIZE", 64),
+    learningRate: num(env, "FEWLABEL_LEARNING_RATE", 1e-3),
+    pretrainSteps,
+    pretrainExtendSteps: num(env, "FEWLABEL_PRETRAIN_EXTEND_STEPS", Math.ceil(pretrainSteps / 2)),
+    pretrainGrowth: num(env, "FEWLABEL_PRETRAIN_GROWTH", 0.25),
+    finetuneSteps: num(env, "FEWLABEL_FINETUNE_STEPS", 200),
+    distilSteps: num(env, "FEWLABEL_DISTIL_STEPS", 300),
+    minImages: num(env, "FEWLABEL_MIN_IMAGES", 32),
+    minLabels: num(env, "FEWLABEL_MIN_LABELS", 10),
+    minLabelsForHoldout: num(env, "FEWLABEL_MIN_LABELS_FOR_HOLDOUT", 10),
+    checkpointEvery: num(env, "FEWLABEL_CHECKPOINT_EVERY", 50),
+    progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
+    pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
+    downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
+    leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
+    seed: num(env, "FEWLABEL_TRAINER_SEED", 1),
+  };
+}

@@ -1,0 +1,28 @@
+// Which human labels are held out for metrics. The split depends only on the image id (a hash), so it is stable as
+// labels arrive and across trainer restarts, and the same image is never trained on in one run and scored in the next.
+import { createHash } from "node:crypto";
+
+export const HOLDOUT_EVERY = 5;
+
+export function isHeldOut(imageId: string): boolean {
+  return createHash("sha256").update(imageId).digest()[0]! % HOLDOUT_EVERY === 0;
+}
+
+export interface LabelledImage {
+  id: string;
+  labelClassId: string | null;
+  labelSource: string | null;
+}
+
+/**
+ * Splits labelled images into training and held-out sets. Only human labels (labelled in the UI or imported) are
+ * held out, and only once there are `minForHoldout` of them; accepted model suggestions always train.
+ */
+export function splitLabels<T extends LabelledImage>(images: T[], minForHoldout: number): { train: T[]; heldOut: T[] } {
+  const labelled = images.filter((i) => i.labelClassId !== null);
+  const human = labelled.filter((i) => i.labelSource === "HUMAN" || i.labelSource === "IMPORT");
+  if (human.length < minForHoldout) return { train: labelled, heldOut: [] };
+  const heldOut = human.filter((i) => isHeldOut(i.id));
+  const held = new Set(heldOut.map((i) => i.id));
+  return { train: labelled.filter((i) => !held.has(i.id)), heldOut };
+}

@@ -1,0 +1,93 @@
+// The fewlabel trainer: a separate process that runs SimCLR v2's stages on a project's images, given only the server's
+// URL and a trainer token (FEWLABEL_URL, FEWLABEL_TRAINER_TOKEN). It never opens the database: it pulls state and
+// images over HTTP and pushes checkpoints, progress, models and pseudo-labels back through the api. One project at a
+// time per process (TensorFlow.js has one backend per process); with an instance token it takes turns over all
+// projects. Stop it with SIGINT/SIGTERM: the running stage checkpoints and the leases are released.
+import { selectBackend } from "@fewlabel/ml";
+import { createTrainerApi } from "./api-client";
+import { readConfig } from "./config";
+import { LeaseKeeper } from "./lease";
+import { ProjectTrainer } from "./project-trainer";
+import { StageInterrupted } from "./stage-run";
+
+const log = (m: string) => console.log(`[trainer] ${m}`);
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+async function main() {
+  const cfg = readConfig();
+  const api = createTrainerApi(cfg.url, cfg.token);
+  const backend = await selectBackend({ log: true });
+  const backendName = `${backend.name} (${backend.detail})`;
+  log(`${cfg.name}: backend ${backendName}; server ${cfg.url}`);
+
+  const shutdown = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+      if (shutdown.signal.aborted) process.exit(1);
+      log(`${sig}: finishing the current step, checkpointing, releasing leases`);
+      shutdown.abort("stopping");
+    });
+  }
+
+  const leases = new Map<string, LeaseKeeper>();
+  const trainers = new Map<string, ProjectTrainer>();
+  /** After a failure a project rests a while, so a persistent error does not spin. */
+  const restUntil = new Map<string, number>();
+  const lastWait = new Map<string, string>();
+
+  while (!shutdown.signal.aborted) {
+    let worked = false;
+    try {
+      const { projects } = await api.trpc.projects.query();
+      for (const p of projects) {
+        if (shutdown.signal.aborted) break;
+        if ((restUntil.get(p.id) ?? 0) > Date.now()) continue;
+        let lease = leases.get(p.id);
+        if (lease?.isLost) {
+          leases.delete(p.id);
+          lease = undefined;
+        }
+        lease ??= (await LeaseKeeper.claim(api, p.id, cfg.name, cfg.leaseSeconds, log)) ?? undefined;
+        if (!lease) continue;
+        leases.set(p.id, lease);
+        const trainer = trainers.get(p.id) ?? new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`));
+        trainers.set(p.id, trainer);
+        try {
+          const action = await trainer.runNext(lease, shutdown.signal);
+          if (action.kind === "wait") {
+            if (lastWait.get(p.id) !== action.reason) log(`${p.name}: ${action.reason}`);
+            lastWait.set(p.id, action.reason);
+          } else {
+            worked = true;
+            lastWait.delete(p.id);
+          }
+        } catch (err) {
+          if (err instanceof StageInterrupted) {
+            worked = err.why !== "paused";
+            continue;
+          }
+          log(`${p.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+          restUntil.set(p.id, Date.now() + 6 * cfg.pollIntervalMs);
+        }
+      }
+    } catch (err) {
+      // The server is unreachable or restarting: try again shortly.
+      log(`cannot reach the server: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!worked) await sleep(cfg.pollIntervalMs, shutdown.signal);
+  }
+  await Promise.all([...leases.values()].map((l) => l.release()));
+  log("stopped");
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(`[trainer] could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,423 @@
+// The trainer's work on one project: read the state, let the reconciler pick the next action, run it with the stages
+// of @fewlabel/ml, and publish what it produced (model versions with metrics, pseudo-labels). Checkpoints live on the
+// server (slots "pretrain", "finetune", "distil"), so a restarted trainer, here or on another machine, resumes.
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {
+  copyWeightsByLayerName,
+  createClassifierHead,
+  createEncoder,
+  createOptimizer,
+  createProjectionHead,
+  createStudent,
+  distil,
+  type EncoderConfig,
+  encoderClassifier,
+  encoderFeatureDim,
+  fineTune,
+  modelClassifier,
+  pretrainContrastive,
+  pseudoLabel,
+  tensorImageSource,
+  tf,
+  tfl,
+} from "@fewlabel/ml";
+import { assembleTeacher, exportModel, makeMetadata, type ModelMetadata } from "@fewlabel/ml/node";
+import type { TrainerApi } from "./api-client";
+import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
+import type { TrainerConfig } from "./config";
+import { splitLabels } from "./holdout";
+import { ImageCache } from "./images";
+import type { LeaseKeeper } from "./lease";
+import { knnMetrics, type Metrics, metricsOf, predict } from "./metrics";
+import { type Action, decideNext } from "./reconcile";
+import { runStage, type StageRunContext } from "./stage-run";
+
+type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
+
+/** What a checkpoint's `extra` records about the model it holds, so a changed configuration starts afresh. */
+interface ModelSpec {
+  inputSize: number;
+  channels: 1 | 3;
+  widths: number[];
+  blocks: number[];
+  projectionDim: number;
+}
+const sameSpec = (a: unknown, b: ModelSpec) => JSON.stringify(a) === JSON.stringify(b);
+
+const PSEUDO_LABEL_BATCH = 250;
+
+export class ProjectTrainer {
+  private readonly cache: ImageCache;
+
+  constructor(
+    private readonly api: TrainerApi,
+    private readonly cfg: TrainerConfig,
+    private readonly projectId: string,
+    private readonly backend: string,
+    private readonly log: (m: string) => void,
+  ) {
+    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency);
+  }
+
+  /** What the reconciler would do next, from the project's state now. */
+  async plan(): Promise<{ state: ProjectState; action: Action }> {
+    const state = await this.api.trpc.state.query({ projectId: this.projectId });
+    const action = decideNext(
+      { control: state.control, counts: state.counts, models: state.models, labelledClasses: new Set(state.images.map((i) => i.labelClassId).filter(Boolean)).size },
+      this.cfg,
+    );
+    return { state, action };
+  }
+
+  /** Decides and runs the next action; returns it ("wait" when there was nothing to do). */
+  async runNext(lease: LeaseKeeper, shutdown: AbortSignal): Promise<Action> {
+    const { state, action } = await this.plan();
+    lease.paused = state.control.paused;
+    if (action.kind === "wait") return action;
+    this.log(`next: ${action.kind}${"reason" in action ? ` (${action.reason})` : ""}`);
+    const ctx: StageRunContext = {
+      api: this.api,
+      lease,
+      projectId: this.projectId,
+      backend: this.backend,
+      shutdown,
+      progressIntervalMs: this.cfg.progressIntervalMs,
+      checkpointEvery: this.cfg.checkpointEvery,
+      log: this.log,
+    };
+    if (action.kind === "pretrain") await this.pretrain(ctx, state, action);
+    else if (action.kind === "finetune") await this.fineTune(ctx, state, action);
+    else await this.stage3(ctx, state, action.teacherVersionId);
+    return action;
+  }
+
+  private encoderConfig(spec: ModelSpec): EncoderConfig {
+    return { inputSize: spec.inputSize, channels: spec.channels, widths: spec.widths, blocks: spec.blocks, seed: this.cfg.seed };
+  }
+
+  private buildPretrainModels(spec: ModelSpec) {
+    const encoder = createEncoder(this.encoderConfig(spec));
+    const dim = encoderFeatureDim(this.encoderConfig(spec));
+    const projectionHead = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: spec.projectionDim, seed: this.cfg.seed + 100 });
+    return { encoder, projectionHead, dim };
+  }
+
+  /** Loads images, reporting the ones that fail; returns the usable ids. */
+  private async load(ids: string[]) {
+    const skipped = await this.cache.load(ids);
+    return { usable: ids.filter((id) => this.cache.has(id)), skipped };
+  }
+
+  // ---- stage 1 ----
+  private async pretrain(ctx: StageRunContext, state: ProjectState, action: Extract<Action, { kind: "pretrain" }>) {
+    const ids = state.images.map((i) => i.id);
+    const { usable, skipped } = await this.load(ids);
+    if (usable.length < 2) throw new Error("fewer than two readable images");
+    const previous = await peekCheckpoint<{ spec: ModelSpec; run: number; done: boolean }>(this.api, this.projectId, "pretrain");
+    const spec: ModelSpec = {
+      inputSize: this.cfg.inputSize,
+      channels: previous?.info.extra?.spec.channels ?? this.cache.channelsFor(usable),
+      widths: this.cfg.encoderWidths,
+      blocks: this.cfg.encoderBlocks,
+      projectionDim: this.cfg.projectionDim,
+    };
+    const { encoder, projectionHead } = this.buildPretrainModels(spec);
+    const optimizer = createOptimizer("adam", this.cfg.learningRate);
+    let startStep = 0;
+    if (previous && sameSpec(previous.info.extra?.spec, spec)) {
+      const resumable = !previous.info.extra!.done && previous.info.extra!.run === action.run;
+      // Same run interrupted: weights and optimizer, from its step. An earlier finished run: its weights, extended.
+      await restoreCheckpoint(previous.blob, { encoder, projectionHead }, resumable ? optimizer : undefined);
+      if (resumable) startStep = previous.info.nextStep;
+    }
+    const totalSteps = action.extend ? this.cfg.pretrainExtendSteps : this.cfg.pretrainSteps;
+    const extra = { spec, run: action.run };
+    const images = this.cache.tensor(usable, spec.channels);
+    try {
+      const out = await runStage(ctx, { stage: "pretrain", totalSteps, startStep, skipped, checkpoint: { slot: "pretrain", models: { encoder, projectionHead }, optimizer, extra } }, (hooks) =>
+        pretrainContrastive({
+          encoder,
+          projectionHead,
+          images: tensorImageSource(images),
+          steps: totalSteps,
+          batchSize: Math.min(this.cfg.batchSize, usable.length),
+          optimizer: "adam",
+          learningRate: this.cfg.learningRate,
+          optimizerInstance: optimizer,
+          seed: this.cfg.seed + action.run,
+          ...hooks,
+        }),
+      );
+      await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "pretrain", { stage: "pretrain", nextStep: totalSteps, extra: { ...extra, done: true } }, { encoder, projectionHead });
+      const metrics = await this.encoderMetrics(state, encoder, spec);
+      const losses = out.result.losses;
+      const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
+        stage: "PRETRAIN",
+        classIds: state.classes.map((c) => c.id),
+        metrics,
+        provenance: { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, images: usable.length, config: spec },
+        imageCount: ids.length,
+        labelledCount: state.counts.labelled,
+      }, []);
+      await out.finish({ accuracy: metrics?.accuracy ?? null });
+      this.log(`pretrain: published version ${version.version}${metrics ? `, kNN accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
+    } finally {
+      images.dispose();
+      encoder.dispose();
+      projectionHead.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  /** Labelled images split into training and held-out sets, as class indices in `classIds`' order. */
+  private async labelledSets(state: ProjectState, classIds: string[]) {
+    const index = new Map(classIds.map((c, i) => [c, i]));
+    const { train, heldOut } = splitLabels(state.images.filter((i) => i.labelClassId && index.has(i.labelClassId)), this.cfg.minLabelsForHoldout);
+    await this.cache.load([...train, ...heldOut].map((i) => i.id));
+    const pick = (list: typeof train) => {
+      const ok = list.filter((i) => this.cache.has(i.id));
+      return { ids: ok.map((i) => i.id), labels: ok.map((i) => index.get(i.labelClassId!)!) };
+    };
+    return { train: pick(train), heldOut: pick(heldOut) };
+  }
+
+  private async encoderMetrics(state: ProjectState, encoder: tfl.LayersModel, spec: ModelSpec): Promise<Metrics | null> {
+    const classIds = state.classes.map((c) => c.id);
+    const { train, heldOut } = await this.labelledSets(state, classIds);
+    if (heldOut.ids.length === 0 || train.ids.length === 0) return null;
+    const a = this.cache.tensor(train.ids, spec.channels), b = this.cache.tensor(heldOut.ids, spec.channels);
+    try {
+      return await knnMetrics(encoder, a, train.labels, b, heldOut.labels, classIds);
+    } finally {
+      tf.dispose([a, b]);
+    }
+  }
+
+  // ---- stage 2 ----
+  private async fineTune(ctx: StageRunContext, state: ProjectState, action: Extract<Action, { kind: "finetune" }>) {
+    const pretrained = await peekCheckpoint<{ spec: ModelSpec; done: boolean }>(this.api, this.projectId, "pretrain");
+    if (!pretrained?.info.extra?.done) throw new Error("no finished pretraining checkpoint to fine-tune from");
+    const spec = pretrained.info.extra.spec;
+    const classIds = state.classes.map((c) => c.id);
+    const { train, heldOut } = await this.labelledSets(state, classIds);
+    if (train.ids.length === 0) throw new Error("no readable labelled images to fine-tune on");
+    const { encoder, projectionHead, dim } = this.buildPretrainModels(spec);
+    await restoreCheckpoint(pretrained.blob, { encoder, projectionHead });
+    const headConfig = { inputDim: dim, hiddenDim: dim, numClasses: classIds.length, seed: this.cfg.seed + 200 };
+    const classifierHead = createClassifierHead(headConfig);
+    copyWeightsByLayerName(projectionHead, classifierHead);
+    const optimizer = createOptimizer("adam", this.cfg.learningRate);
+    const extra = { spec, run: action.run, classIds };
+    let startStep = 0;
+    const previous = await peekCheckpoint<typeof extra & { done: boolean }>(this.api, this.projectId, "finetune");
+    const p = previous?.info.extra;
+    if (previous && p && !p.done && p.run === action.run && sameSpec(p.spec, spec) && JSON.stringify(p.classIds) === JSON.stringify(classIds)) {
+      await restoreCheckpoint(previous.blob, { encoder, classifierHead }, optimizer);
+      startStep = previous.info.nextStep;
+    }
+    const totalSteps = this.cfg.finetuneSteps;
+    const images = this.cache.tensor(train.ids, spec.channels);
+    const teacher = encoderClassifier(encoder, classifierHead);
+    const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-teacher-"));
+    try {
+      const out = await runStage(ctx, { stage: "finetune", totalSteps, startStep, checkpoint: { slot: "finetune", models: { encoder, classifierHead }, optimizer, extra } }, (hooks) =>
+        fineTune({
+          classifier: teacher,
+          images: tensorImageSource(images),
+          labelled: { indices: train.ids.map((_, i) => i), labels: train.labels },
+          steps: totalSteps,
+          batchSize: Math.min(this.cfg.batchSize, train.ids.length),
+          learningRate: this.cfg.learningRate,
+          optimizerInstance: optimizer,
+          seed: this.cfg.seed + 1000 + action.run,
+          ...hooks,
+        }),
+      );
+      const metrics = await this.classifierMetrics(heldOut, spec.channels, classIds, (x) => teacher.logits(x, false));
+      const flat = assembleTeacher(this.encoderConfig(spec), headConfig, { encoder, classifierHead });
+      const losses = out.result.losses;
+      const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, trainLabels: train.ids.length, reason: action.reason, config: spec };
+      await exportModel(path.join(exportDir, "teacher"), flat, this.metadata("teacher", state, classIds, spec, provenance, metrics));
+      flat.dispose();
+      const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
+        stage: "FINETUNE",
+        classIds,
+        metrics,
+        provenance,
+        imageCount: state.counts.images,
+        labelledCount: state.counts.labelled,
+      }, await readExport(exportDir));
+      await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "finetune", { stage: "finetune", nextStep: totalSteps, extra: { ...extra, done: true, versionId: version.id } }, { encoder, classifierHead });
+      await out.finish({ accuracy: metrics?.accuracy ?? null });
+      this.log(`finetune: published version ${version.version}${metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
+    } finally {
+      await rm(exportDir, { recursive: true, force: true });
+      images.dispose();
+      encoder.dispose();
+      projectionHead.dispose();
+      classifierHead.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  private async classifierMetrics(heldOut: { ids: string[]; labels: number[] }, channels: 1 | 3, classIds: string[], logits: (x: tf.Tensor4D) => tf.Tensor2D): Promise<Metrics | null> {
+    if (heldOut.ids.length === 0) return null;
+    const x = this.cache.tensor(heldOut.ids, channels);
+    try {
+      return metricsOf(heldOut.labels, await predict(logits, x), classIds);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  private metadata(kind: "teacher" | "student", state: ProjectState, classIds: string[], spec: ModelSpec, provenance: Record<string, unknown>, metrics: Metrics | null): ModelMetadata {
+    const names = new Map(state.classes.map((c) => [c.id, c.name]));
+    return makeMetadata(kind, classIds.map((id) => names.get(id) ?? id), spec.inputSize, spec.channels, {
+      backend: this.backend,
+      metrics: metrics ? { accuracy: metrics.accuracy, heldOut: metrics.heldOut } : undefined,
+      config: { ...provenance, classIds },
+    });
+  }
+
+  // ---- stage 3 ----
+  private async stage3(ctx: StageRunContext, state: ProjectState, teacherVersionId: string) {
+    const version = state.models.find((m) => m.id === teacherVersionId)!;
+    const classIds = version.classIds;
+    const { model: teacherModel, files: teacherFiles, metadata } = await this.downloadTeacher(teacherVersionId);
+    const spec: ModelSpec = { inputSize: metadata.inputSize, channels: metadata.channels, widths: this.cfg.encoderWidths, blocks: this.cfg.encoderBlocks, projectionDim: this.cfg.projectionDim };
+    if (spec.inputSize !== this.cfg.inputSize) throw new Error(`the teacher takes ${spec.inputSize} px inputs; this trainer is configured for ${this.cfg.inputSize}`);
+    const teacher = modelClassifier(teacherModel);
+    const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-student-"));
+    try {
+      // Pseudo-labels for every unlabelled image (the server keeps one per model version and image, skips the rest).
+      const unlabelled = state.images.filter((i) => i.labelClassId === null).map((i) => i.id);
+      const { usable: toLabel, skipped } = await this.load(unlabelled);
+      if (toLabel.length > 0) {
+        const x = this.cache.tensor(toLabel, spec.channels);
+        try {
+          const batches = Math.ceil(toLabel.length / 256);
+          const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
+            pseudoLabel({ classifier: teacher, images: tensorImageSource(x), batchSize: 256, onProgress: hooks.onProgress }),
+          );
+          const k = out.result.numClasses;
+          let stored = 0;
+          for (let start = 0; start < toLabel.length; start += PSEUDO_LABEL_BATCH) {
+            const items = toLabel.slice(start, start + PSEUDO_LABEL_BATCH).map((imageId, j) => {
+              const i = start + j;
+              return {
+                imageId,
+                classId: classIds[out.result.labels[i]!]!,
+                confidence: clamp01(out.result.confidence[i]!),
+                probabilities: Array.from(out.result.probabilities.subarray(i * k, (i + 1) * k), (p) => Math.round(clamp01(p) * 1e4) / 1e4),
+              };
+            });
+            stored += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: ctx.lease.leaseId, modelVersionId: teacherVersionId, items })).stored;
+          }
+          await out.finish();
+          this.log(`pseudolabel: ${stored} new suggestion(s) for ${toLabel.length} unlabelled image(s)`);
+        } finally {
+          x.dispose();
+        }
+      }
+
+      // Distillation over all images, the teacher's soft labels plus the training labels as ground truth.
+      const { usable: all } = await this.load(state.images.map((i) => i.id));
+      const { train, heldOut } = await this.labelledSets(state, classIds);
+      const position = new Map(all.map((id, i) => [id, i]));
+      const student = createStudent({ inputSize: spec.inputSize, channels: spec.channels, numClasses: classIds.length, widths: this.cfg.studentWidths, seed: this.cfg.seed + 300 });
+      const optimizer = createOptimizer("adam", this.cfg.learningRate);
+      const extra = { teacherVersionId, spec };
+      let startStep = 0;
+      const previous = await peekCheckpoint<typeof extra & { done: boolean }>(this.api, this.projectId, "distil");
+      if (previous?.info.extra && !previous.info.extra.done && previous.info.extra.teacherVersionId === teacherVersionId) {
+        await restoreCheckpoint(previous.blob, { student }, optimizer);
+        startStep = previous.info.nextStep;
+      }
+      const totalSteps = this.cfg.distilSteps;
+      const images = this.cache.tensor(all, spec.channels);
+      try {
+        const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
+        const out = await runStage(ctx, { stage: "distil", totalSteps, startStep, checkpoint: { slot: "distil", models: { student }, optimizer, extra } }, (hooks) =>
+          distil({
+            teacher,
+            student: modelClassifier(student),
+            images: tensorImageSource(images),
+            steps: totalSteps,
+            batchSize: Math.min(this.cfg.batchSize, all.length),
+            learningRate: this.cfg.learningRate,
+            optimizerInstance: optimizer,
+            groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
+            seed: this.cfg.seed + 2000,
+            ...hooks,
+          }),
+        );
+        const metrics = await this.classifierMetrics(heldOut, spec.channels, classIds, (x) => student.apply(x, { training: false }) as tf.Tensor2D);
+        if (metrics && heldOut.ids.length) {
+          const x = this.cache.tensor(heldOut.ids, spec.channels);
+          const [s, t] = await Promise.all([predict((v) => student.apply(v, { training: false }) as tf.Tensor2D, x), predict((v) => teacher.logits(v, false), x)]);
+          x.dispose();
+          metrics.teacherAgreement = s.filter((v, i) => v === t[i]).length / s.length;
+        }
+        const losses = out.result.losses;
+        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, studentWidths: this.cfg.studentWidths };
+        await exportModel(path.join(exportDir, "student"), student, this.metadata("student", state, classIds, spec, provenance, metrics));
+        const files = [...(await readExport(exportDir)), ...teacherFiles];
+        const published = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
+          stage: "DISTIL",
+          classIds,
+          metrics,
+          provenance,
+          imageCount: state.counts.images,
+          labelledCount: state.counts.labelled,
+          parentId: teacherVersionId,
+        }, files);
+        await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "distil", { stage: "distil", nextStep: totalSteps, extra: { ...extra, done: true } }, { student });
+        await out.finish({ accuracy: metrics?.accuracy ?? null });
+        this.log(`distil: published version ${published.version}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
+      } finally {
+        images.dispose();
+        student.dispose();
+        optimizer.dispose();
+      }
+    } finally {
+      teacherModel.dispose();
+      await rm(exportDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The published teacher, loaded with stock tf.loadLayersModel from its files on the server. */
+  private async downloadTeacher(versionId: string) {
+    const get = (name: string) => this.api.modelFile(versionId, "teacher", name);
+    const modelJson = JSON.parse((await get("model.json")).toString("utf8")) as tf.io.ModelJSON;
+    const shardNames = modelJson.weightsManifest.flatMap((g) => g.paths);
+    const shards = await Promise.all(shardNames.map(get));
+    const metadataBytes = await get("metadata.json");
+    const weights = Buffer.concat(shards);
+    const model = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
+    const files = [
+      { path: "teacher/model.json", bytes: Buffer.from(JSON.stringify(modelJson)) },
+      ...shardNames.map((n, i) => ({ path: `teacher/${n}`, bytes: shards[i]! })),
+      { path: "teacher/metadata.json", bytes: metadataBytes },
+    ];
+    return { model, files, metadata: JSON.parse(metadataBytes.toString("utf8")) as ModelMetadata };
+  }
+}
+
+const clamp01 = (v: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
+
+/** Every file of an export directory (<kind>/<file>) for publishing. */
+async function readExport(dir: string): Promise<{ path: string; bytes: Buffer }[]> {
+  const out: { path: string; bytes: Buffer }[] = [];
+  for (const kind of await readdir(dir)) {
+    for (const file of await readdir(path.join(dir, kind))) out.push({ path: `${kind}/${file}`, bytes: await readFile(path.join(dir, kind, file)) });
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+// The whole loop on real data against a real server: Fashion-MNIST images (Debian's dataset-fashion-mnist) are
+// uploaded, the trainer pretrains on them, people label a few, the trainer fine-tunes, pseudo-labels the rest (which
+// reach another user's open connection live), people review (accept, reject, bulk accept), the trainer distils a
+// student, more uploads extend the pretraining, and the student is downloaded and runs in a fresh TensorFlow.js model.
+// The trainer here is driven one reconciler decision at a time (runNext), so every stage transition is asserted.
+import { selectBackend, tf, tfl } from "@fewlabel/ml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
+import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
+import { createTrainerApi } from "../src/api-client";
+import { LeaseKeeper } from "../src/lease";
+import { ProjectTrainer } from "../src/project-trainer";
+import { FASHION_MNIST_DIR, fashionMnistAvailable, type FashionPng, fashionPngs } from "./fashion-images";
+import { tinyConfig } from "./tiny-config";
+
+const available = fashionMnistAvailable();
+if (!available) console.warn(`trainer loop test: SKIPPED, Fashion-MNIST not found in ${FASHION_MNIST_DIR} (apt-get install -y dataset-fashion-mnist)`);
+
+// Trouser, Sneaker, Bag, T-shirt: four classes, 30 images each.
+const CLASSES = [1, 7, 8, 0];
+const NAMES = ["trouser", "sneaker", "bag", "tshirt"];
+
+describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
+  let t: TestServer;
+  let owner: TestUser, reviewer: TestUser;
+  let projectId: string;
+  let classIdOf: Map<number, string>;
+  let truthOf: Map<string, number>; // imageId -> Fashion-MNIST label
+  let trainer: ProjectTrainer;
+  let lease: LeaseKeeper;
+  let reviewerSocket: LiveSocket;
+  const shutdown = new AbortController();
+  const logs: string[] = [];
+
+  async function upload(files: FashionPng[]) {
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
+    const up = await owner.uploadFiles(uploadId, files.map((f) => ({ path: f.path, data: f.data })));
+    expect(up.body).toMatchObject({ type: "done", accepted: files.length });
+    const byName = new Map(files.map((f) => [f.path, f.label]));
+    for (const img of (await owner.trpc.images.list.query({ projectId, limit: 1000 })).items) {
+      if (byName.has(img.filename)) truthOf.set(img.id, byName.get(img.filename)!);
+    }
+  }
+
+  const models = () => owner.trpc.models.list.query({ projectId });
+
+  beforeAll(async () => {
+    await selectBackend({ order: ["wasm"] });
+    t = await startTestServer("pglite");
+    owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
+    reviewer = await TestUser.signUp(t.baseUrl, "reviewer@example.com");
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Fashion", classes: NAMES.map((name, i) => ({ name, hotkey: String(i + 1) })) }));
+    const invite = await owner.trpc.invites.create.mutate({ projectId, role: "REVIEWER" });
+    await reviewer.trpc.invites.accept.mutate({ token: invite.token });
+    const classes = await owner.trpc.classes.list.query({ projectId });
+    classIdOf = new Map(CLASSES.map((c, i) => [c, classes.find((x) => x.name === NAMES[i])!.id]));
+    truthOf = new Map();
+    const { token } = await owner.trpc.training.createToken.mutate({ projectId, name: "test" });
+    const cfg = tinyConfig(t.baseUrl, token);
+    const api = createTrainerApi(t.baseUrl, token);
+    trainer = new ProjectTrainer(api, cfg, projectId, "wasm", (m) => logs.push(m));
+    lease = (await LeaseKeeper.claim(api, projectId, cfg.name, cfg.leaseSeconds, (m) => logs.push(m)))!;
+    reviewerSocket = await connect(t.baseUrl, reviewer.cookie);
+    expect(await call(reviewerSocket, "project:join", { projectId })).toMatchObject({ ok: true });
+  });
+  afterAll(async () => {
+    reviewerSocket?.close();
+    await lease?.release();
+    await t?.close();
+    console.log(logs.map((l) => `  ${l}`).join("\n"));
+  });
+
+  it("drives upload, pretrain, labels, fine-tune, pseudo-labels, review, distil, more uploads and export", { timeout: 120_000 }, async () => {
+    const live = collectEvents(reviewerSocket);
+    const t0 = performance.now();
+    const next = async () => {
+      const action = await trainer.runNext(lease, shutdown.signal);
+      logs.push(`${action.kind} done at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return action;
+    };
+
+    // Nothing to do before there are images.
+    expect(await next()).toMatchObject({ kind: "wait" });
+    await upload(await fashionPngs(CLASSES, 30));
+
+    // Stage 1 on all 120 images, without labels: a PRETRAIN version with no metrics yet.
+    expect(await next()).toMatchObject({ kind: "pretrain", extend: false });
+    expect(await models()).toMatchObject([{ version: 1, stage: "PRETRAIN", metrics: null, imageCount: 120 }]);
+    expect(live.some((e) => e.type === "training.progress" && e.data.stage === "pretrain" && e.data.status === "DONE")).toBe(true);
+    expect(await next()).toMatchObject({ kind: "wait", reason: expect.stringContaining("waiting for labels") });
+
+    // Labels arrive: the first 12 images of each class, through the same socket path the labelling UI uses.
+    const labeller = await connect(t.baseUrl, owner.cookie);
+    await call(labeller, "project:join", { projectId });
+    const images = [...truthOf.keys()];
+    for (const c of CLASSES) {
+      const ids = images.filter((id) => truthOf.get(id) === c).slice(0, 12);
+      expect(await call(labeller, "label:setMany", { projectId, imageIds: ids, classId: classIdOf.get(c), clientLabelId: crypto.randomUUID() })).toMatchObject({ ok: true, count: 12 });
+    }
+    labeller.close();
+
+    // Stage 2: a teacher with metrics on the held-out human labels.
+    expect(await next()).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
+    const [teacherVersion] = await models();
+    expect(teacherVersion).toMatchObject({ version: 2, stage: "FINETUNE", labelledCount: 48, files: { teacher: expect.arrayContaining(["model.json", "metadata.json"]) } });
+    const m = teacherVersion!.metrics!;
+    expect(m.heldOut).toBeGreaterThan(0);
+    expect(m.confusion).toHaveLength(4);
+    expect(m.confusion.flat().reduce((s, v) => s + v, 0)).toBe(m.heldOut);
+    expect(m.perClass.map((p) => p.classId).sort()).toEqual([...classIdOf.values()].sort());
+
+    // Stage 3: every unlabelled image gets a suggestion (live to the reviewer's connection), then a student.
+    expect(await next()).toMatchObject({ kind: "stage3", teacherVersionId: teacherVersion!.id });
+    await waitFor(() => live.filter((e) => e.type === "pseudoLabels.added").reduce((s, e) => s + (e.type === "pseudoLabels.added" ? e.data.items.length : 0), 0) === 72);
+    const queue = await reviewer.trpc.pseudoLabels.list.query({ projectId, limit: 500 });
+    expect(queue.total).toBe(72);
+    const confidences = queue.items.map((q) => q.confidence);
+    expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+    const correct = queue.items.filter((q) => classIdOf.get(truthOf.get(q.imageId)!) === q.classId).length;
+    console.log(`loop: teacher held-out accuracy ${(m.accuracy * 100).toFixed(0)}% (${m.heldOut} labels), pseudo-label accuracy ${((correct / queue.total) * 100).toFixed(0)}% on ${queue.total} unlabelled images`);
+    expect(correct / queue.total).toBeGreaterThan(0.4); // chance: 0.25
+    const [studentVersion] = await models();
+    expect(studentVersion).toMatchObject({ version: 3, stage: "DISTIL", parentId: teacherVersion!.id, files: { student: expect.arrayContaining(["model.json"]), teacher: expect.arrayContaining(["model.json"]) } });
+    expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
+    expect(await next()).toMatchObject({ kind: "wait", reason: "up to date" });
+
+    // Review: accept the five most confident, reject the least confident, bulk-accept what is left above 0.9.
+    for (const q of queue.items.slice(0, 5)) await reviewer.trpc.pseudoLabels.accept.mutate({ projectId, pseudoLabelId: q.id });
+    const rejected = queue.items[queue.items.length - 1]!;
+    await reviewer.trpc.pseudoLabels.reject.mutate({ projectId, pseudoLabelId: rejected.id });
+    const preview = await reviewer.trpc.pseudoLabels.bulkAcceptPreview.query({ projectId, minConfidence: 0.9 });
+    const bulk = await reviewer.trpc.pseudoLabels.bulkAccept.mutate({ projectId, minConfidence: 0.9 });
+    expect(bulk.accepted).toBe(preview.count);
+    const accepted = await owner.trpc.images.get.query({ projectId, imageId: queue.items[0]!.imageId });
+    expect(accepted).toMatchObject({ labelClassId: queue.items[0]!.classId, labelSource: "MODEL_REVIEWED" });
+    await waitFor(() => live.some((e) => e.type === "pseudoLabels.reviewed" && e.data.items.some((i) => i.id === rejected.id && i.status === "REJECTED")));
+
+    // The labelled set grew past the threshold (10% of the 48 labels at the last fine-tune): stage 2 is due again.
+    expect((await trainer.plan()).action).toMatchObject({ kind: "finetune", reason: expect.stringContaining("new labels") });
+
+    // More uploads (+25%): stage 1 extends the encoder first (from its weights), then stage 2 follows.
+    await upload(await fashionPngs(CLASSES, 8, 30));
+    expect(await next()).toMatchObject({ kind: "pretrain", extend: true });
+    const versions = await models();
+    expect(versions.map((v) => v.stage)).toEqual(["PRETRAIN", "DISTIL", "FINETUNE", "PRETRAIN"]);
+    expect(versions[0]).toMatchObject({ imageCount: 152, provenance: { steps: 5 } });
+    expect((await trainer.plan()).action).toMatchObject({ kind: "finetune" });
+
+    // Export: the student, downloaded as a member would, loads in stock TensorFlow.js and classifies.
+    const student = versions[1]!;
+    const zip = await owner.fetch(student.downloads.student!.zip);
+    expect(zip.headers.get("content-type")).toBe("application/zip");
+    const modelJson = (await (await owner.fetch(student.downloads.student!.modelJson)).json()) as tf.io.ModelJSON;
+    const shard = await (await owner.fetch(`/api/models/${student.id}/student/${modelJson.weightsManifest[0]!.paths[0]}`)).arrayBuffer();
+    const model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0]!.weights, weightData: shard }));
+    const out = model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+    expect(out.shape).toEqual([2, 4]);
+    const csv = await (await owner.fetch(`/api/projects/${projectId}/export?format=csv`)).text();
+    expect(csv).toContain("model_reviewed");
+
+    const status = await owner.trpc.training.status.query({ projectId });
+    expect(status.recent.every((r) => r.status === "DONE")).toBe(true);
+  });
+});

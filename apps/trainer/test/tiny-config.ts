@@ -1,0 +1,62 @@
+// A trainer configuration small enough for tests to run the whole loop in seconds on 2 cores: a two-stage encoder of
+// width 8/16 at 28 px, a handful of steps per stage, frequent checkpoints and progress reports.
+import type { TrainerConfig } from "../src/config";
+
+export function tinyConfig(url: string, token: string, overrides: Partial<TrainerConfig> = {}): TrainerConfig {
+  return {
+    url,
+    token,
+    name: "test trainer",
+    inputSize: 28,
+    encoderWidths: [8, 16],
+    encoderBlocks: [1, 1],
+    projectionDim: 16,
+    studentWidths: [8, 16],
+    batchSize: 32,
+    learningRate: 3e-3,
+    pretrainSteps: 20,
+    pretrainExtendSteps: 5,
+    pretrainGrowth: 0.25,
+    finetuneSteps: 40,
+    distilSteps: 40,
+    minImages: 32,
+    minLabels: 10,
+    minLabelsForHoldout: 10,
+    checkpointEvery: 10,
+    progressIntervalMs: 100,
+    pollIntervalMs: 200,
+    downloadConcurrency: 8,
+    leaseSeconds: 30,
+    seed: 1,
+    ...overrides,
+  };
+}
+
+/** The same configuration as environment variables, for a trainer child process. */
+export function tinyEnv(c: TrainerConfig): Record<string, string> {
+  return {
+    FEWLABEL_URL: c.url,
+    FEWLABEL_TRAINER_TOKEN: c.token,
+    FEWLABEL_TRAINER_NAME: c.name,
+    FEWLABEL_INPUT_SIZE: String(c.inputSize),
+    FEWLABEL_ENCODER_WIDTHS: c.encoderWidths.join(","),
+    FEWLABEL_ENCODER_BLOCKS: c.encoderBlocks.join(","),
+    FEWLABEL_PROJECTION_DIM: String(c.projectionDim),
+    FEWLABEL_STUDENT_WIDTHS: c.studentWidths.join(","),
+    FEWLABEL_BATCH_SIZE: String(c.batchSize),
+    FEWLABEL_LEARNING_RATE: String(c.learningRate),
+    FEWLABEL_PRETRAIN_STEPS: String(c.pretrainSteps),
+    FEWLABEL_PRETRAIN_EXTEND_STEPS: String(c.pretrainExtendSteps),
+    FEWLABEL_PRETRAIN_GROWTH: String(c.pretrainGrowth),
+    FEWLABEL_FINETUNE_STEPS: String(c.finetuneSteps),
+    FEWLABEL_DISTIL_STEPS: String(c.distilSteps),
+    FEWLABEL_MIN_IMAGES: String(c.minImages),
+    FEWLABEL_MIN_LABELS: String(c.minLabels),
+    FEWLABEL_MIN_LABELS_FOR_HOLDOUT: String(c.minLabelsForHoldout),
+    FEWLABEL_CHECKPOINT_EVERY: String(c.checkpointEvery),
+    FEWLABEL_PROGRESS_INTERVAL_MS: String(c.progressIntervalMs),
+    FEWLABEL_POLL_INTERVAL_MS: String(c.pollIntervalMs),
+    FEWLABEL_LEASE_SECONDS: String(c.leaseSeconds),
+    FEWLABEL_TRAINER_SEED: String(c.seed),
+  };
+}
