@@ -1,6 +1,7 @@
 // The api's one router: a small router per resource.
 import { authRouter } from "./routers/auth";
 import { classesRouter } from "./routers/classes";
+import { experimentsRouter } from "./routers/experiments";
 import { imagesRouter } from "./routers/images";
 import { invitesRouter } from "./routers/invites";
 import { membersRouter } from "./routers/members";
@@ -26,6 +27,7 @@ export const appRouter = router({
   models: modelsRouter,
   pseudoLabels: pseudoLabelsRouter,
   trainer: trainerRouter,
+  experiments: experimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

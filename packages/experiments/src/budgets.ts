@@ -35,9 +35,9 @@ export const BUDGETS: Record<BudgetName, Omit<ExperimentConfig, "seed" | "datase
     projectionDim: 64,
     student: { widths: [8, 16, 32] },
     pretrain: { steps: 200, batchSize: 128, learningRate: 2e-3, optimizer: "adam", temperature: 0.2 },
-    supervised: { steps: 150, batchSize: 128, learningRate: 3e-3, optimizer: "adam" },
-    fineTune: { steps: 100, batchSize: 128, learningRate: 2e-3, optimizer: "adam" },
-    distil: { steps: 150, batchSize: 128, learningRate: 3e-3, optimizer: "adam", temperature: 1, groundTruthWeight: 0 },
+    supervised: { steps: 120, batchSize: 128, learningRate: 3e-3, optimizer: "adam" },
+    fineTune: { steps: 80, batchSize: 128, learningRate: 2e-3, optimizer: "adam" },
+    distil: { steps: 120, batchSize: 128, learningRate: 3e-3, optimizer: "adam", temperature: 1, groundTruthWeight: 0 },
     linearEval: { steps: 400, batchSize: 256, learningRate: 1e-2, optimizer: "adam", featureImages: 10_000 },
   },
   // The real result: the reference CIFAR ResNet-18 at base width 16, SimCLR pretraining for ~20 epochs of the

@@ -1,0 +1,90 @@
+// Experiments on a project's own images, from the outside over real HTTP: who may list, start and cancel; one at a
+// time per project; a real child process trains the `tiny` budget on uploaded Fashion-MNIST images and the results
+// land in the database; a cancelled run stops and frees the project.
+import { FASHION_MNIST_DIR, fashionMnistAvailable, imageAt, loadFashionMnist } from "@fewlabel/datasets";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "./harness";
+
+const available = fashionMnistAvailable();
+if (!available) console.warn(`experiments test: SKIPPED, Fashion-MNIST not found in ${FASHION_MNIST_DIR} (apt-get install -y dataset-fashion-mnist)`);
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 240_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe.skipIf(!available)("experiments on a project (PGlite)", () => {
+  let t: TestServer;
+  let owner: TestUser, annotator: TestUser, outsider: TestUser, anonymous: TestUser;
+  let projectId: string, emptyProjectId: string;
+
+  beforeAll(async () => {
+    t = await startTestServer("pglite");
+    owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
+    annotator = await TestUser.signUp(t.baseUrl, "annotator@example.com");
+    outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
+    anonymous = new TestUser(t.baseUrl);
+    const fm = loadFashionMnist("train", { limit: 200 });
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Fashion", classes: fm.classes.map((name) => ({ name })) }));
+    ({ id: emptyProjectId } = await owner.trpc.projects.create.mutate({ name: "Empty", classes: [{ name: "a" }, { name: "b" }] }));
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
+    const files = [{ path: "labels.csv", data: Buffer.from(["filename,label", ...Array.from(fm.labels, (l, i) => `${i}.png,"${fm.classes[l]}"`)].join("\n")) }];
+    for (let i = 0; i < fm.count; i++) files.push({ path: `${i}.png`, data: await sharp(Buffer.from(imageAt(fm, i)), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer() });
+    const up = await owner.uploadFiles(uploadId, files);
+    expect(up.body).toMatchObject({ type: "done", accepted: 200, labelled: 200 });
+    const invite = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR" });
+    await annotator.trpc.invites.accept.mutate({ token: invite.token });
+  });
+  afterAll(() => t?.close());
+
+  const start = (u: TestUser, id = projectId) => u.trpc.experiments.start.mutate({ projectId: id, budget: "tiny", labelFractions: [0.5], seed: 1 });
+
+  it("lets owners start and cancel, members only watch, and hides the project from everyone else", async () => {
+    expect(await trpcErrorCode(anonymous.trpc.experiments.list.query({ projectId }))).toBe("UNAUTHORIZED");
+    expect(await trpcErrorCode(outsider.trpc.experiments.list.query({ projectId }))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(start(outsider))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(start(annotator))).toBe("FORBIDDEN");
+    expect(await annotator.trpc.experiments.list.query({ projectId })).toEqual([]);
+    expect(await trpcErrorCode(owner.trpc.experiments.start.mutate({ projectId, labelFractions: [1] }))).toBe("BAD_REQUEST");
+    await expect(start(owner, emptyProjectId)).rejects.toThrow(/at least two classes/);
+  });
+
+  it("runs the protocol in a child process, one at a time, with progress, and stores the results", { timeout: 300_000 }, async () => {
+    const experiment = await start(owner);
+    expect(experiment.status).toBe("RUNNING");
+    expect(await trpcErrorCode(start(owner))).toBe("CONFLICT");
+    expect(await trpcErrorCode(annotator.trpc.experiments.cancel.mutate({ projectId, experimentId: experiment.id }))).toBe("FORBIDDEN");
+    const done = await until("the experiment to finish", async () => (await annotator.trpc.experiments.list.query({ projectId }))[0]!, (e) => e.status !== "RUNNING");
+    expect(done.error).toBeNull();
+    expect(done.status).toBe("SUCCEEDED");
+    const results = done.results as { arms: { name: string; testAccuracy: number; labelsUsed: number }[]; testImages: number; trainImages: number };
+    // 20% of each class held out: 200 images, test ~40, train the rest.
+    expect(results.testImages + results.trainImages).toBe(200);
+    expect(results.testImages).toBeGreaterThanOrEqual(35);
+    expect(results.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%", "linear-eval", "simclr-teacher-50%", "simclr-student-50%"]);
+    for (const a of results.arms) expect(a.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(results.arms[0]!.labelsUsed).toBe(results.trainImages);
+    const progress = done.progress as { tasks: { id: string; done: boolean; testAccuracy?: number }[]; phase: string };
+    expect(progress.phase).toBe("finished");
+    expect(progress.tasks.every((task) => task.done)).toBe(true);
+    expect((done.config as { inputSize: number; channels: number }).inputSize).toBe(28);
+    expect((done.config as { inputSize: number; channels: number }).channels).toBe(1);
+  });
+
+  it("cancels a running experiment, which frees the project for the next one", { timeout: 120_000 }, async () => {
+    const first = await start(owner);
+    expect(await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id })).toEqual({ ok: true });
+    expect(await trpcErrorCode(owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id }))).toBe("NOT_FOUND");
+    const second = await start(owner);
+    const list = await owner.trpc.experiments.list.query({ projectId });
+    expect(list.find((e) => e.id === first.id)!.status).toBe("CANCELLED");
+    await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: second.id });
+    expect((await owner.trpc.experiments.list.query({ projectId })).filter((e) => e.status === "RUNNING")).toEqual([]);
+  });
+});

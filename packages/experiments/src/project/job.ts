@@ -1,0 +1,45 @@
+// What the web server hands the experiment child process (pure data; no TensorFlow.js here, the server imports it):
+// job.json beside images.bin, a sequence of [u32 big-endian length][PNG bytes] records, one per image, in the
+// order of `labels`. Messages come back over the child's IPC channel.
+import type { ExperimentConfig } from "../config.js";
+import type { ExperimentEvent, ExperimentResults } from "../report/types.js";
+
+export interface ProjectExperimentJob {
+  /** Budget-based config; input size and channels are settled by the child from the images. */
+  config: ExperimentConfig;
+  classes: string[];
+  /** Class index per image in images.bin, -1 = unlabelled. */
+  labels: number[];
+  /** Fraction of each class's labelled images held out as the test set. */
+  testFraction: number;
+  /** Where to write results.md, accuracy.svg, config.json, results.json. */
+  outDir: string;
+}
+
+export type WorkerMessage =
+  | { type: "config"; config: ExperimentConfig; trainImages: number; testImages: number; skipped: number }
+  | { type: "event"; event: ExperimentEvent }
+  | { type: "done"; results: ExperimentResults }
+  | { type: "error"; message: string };
+
+export function encodeImageRecords(images: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const png of images) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(png.length);
+    parts.push(length, png);
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeImageRecords(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let o = 0; o < bytes.length; ) {
+    if (o + 4 > bytes.length) throw new Error("images.bin is truncated");
+    const n = bytes.readUInt32BE(o);
+    if (o + 4 + n > bytes.length) throw new Error("images.bin is truncated");
+    out.push(bytes.subarray(o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+// The child process that runs a project's experiment (started by the web server, see
+// packages/api/src/services/experiments.ts): `node --import tsx worker.ts <job dir>`. Training never blocks the
+// server's event loop, and cancelling is killing this process. Reports over IPC (WorkerMessage).
+import fs from "node:fs";
+import path from "node:path";
+import { selectBackend } from "@fewlabel/ml";
+import { runLabelEfficiency } from "../protocol.js";
+import { writeResults } from "../write.js";
+import { decodeImageRecords, type ProjectExperimentJob, type WorkerMessage } from "./job.js";
+import { decodeProjectImages, fitConfigToProject, projectExperimentData } from "./projectData.js";
+
+const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, undefined, undefined, () => resolve()) : resolve()));
+
+async function main(dir: string) {
+  const job = JSON.parse(fs.readFileSync(path.join(dir, "job.json"), "utf8")) as ProjectExperimentJob;
+  const pngs = decodeImageRecords(fs.readFileSync(path.join(dir, "images.bin")));
+  if (pngs.length !== job.labels.length) throw new Error(`job has ${job.labels.length} labels for ${pngs.length} images`);
+  const decoded = await decodeProjectImages(pngs, job.labels);
+  const backend = await selectBackend();
+  const { data } = projectExperimentData(decoded, job.classes, job.testFraction, job.config.seed);
+  const trainLabelled = data.train.labels.filter((l) => l >= 0).length;
+  if (trainLabelled < job.classes.length) throw new Error(`only ${trainLabelled} labelled training images after holding out the test set; label more images`);
+  const config = fitConfigToProject(job.config, decoded, data.train.labels.length, data.test.labels.length, trainLabelled);
+  await send({ type: "config", config, trainImages: data.train.labels.length, testImages: data.test.labels.length, skipped: decoded.skipped });
+  const results = await runLabelEfficiency(data, config, { backend, onEvent: (event) => send({ type: "event", event }) });
+  writeResults(job.outDir, results, config);
+  await send({ type: "done", results });
+}
+
+main(process.argv[2]!).then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    await send({ type: "error", message: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  },
+);
