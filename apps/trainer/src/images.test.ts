@@ -1,0 +1,43 @@
+// Decoding training copies: grayscale stays one channel, colour is three, and an image that cannot be read or decoded
+// is skipped with its reason instead of failing the stage.
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import type { TrainerApi } from "./api-client";
+import { decodeForTraining, ImageCache } from "./images";
+
+const gray = (v: number) => sharp(Buffer.alloc(40 * 30, v), { raw: { width: 40, height: 30, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+const rgb = () => sharp(Buffer.alloc(20 * 20 * 3, 200), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
+
+describe("training images", () => {
+  it("resizes to the input size and keeps grayscale as one channel", async () => {
+    const g = await decodeForTraining(await gray(77), 28);
+    expect(g.channels).toBe(1);
+    expect(g.pixels.length).toBe(28 * 28);
+    expect(g.pixels[0]).toBe(77);
+    const c = await decodeForTraining(await rgb(), 28);
+    expect(c.channels).toBe(3);
+    expect(c.pixels.length).toBe(28 * 28 * 3);
+  });
+
+  it("skips images that fail to download or decode, and builds tensors of the rest", async () => {
+    const good = await gray(255);
+    const truncated = good.subarray(0, good.length - 20);
+    const bytes: Record<string, Buffer | Error> = { a: good, b: truncated, c: Buffer.from("not an image"), d: new Error("404 image not found"), e: await rgb() };
+    // The HTTP side is not under test here: a TrainerApi whose image download answers from the table above.
+    const api = { trainingImage: async (id: string) => { const b = bytes[id]!; if (b instanceof Error) throw b; return b; } } as unknown as TrainerApi;
+    const cache = new ImageCache(api, 28, 2);
+    const skipped = await cache.load(Object.keys(bytes));
+    expect(skipped.map((s) => s.imageId).sort()).toEqual(["b", "c", "d"]);
+    expect(skipped.find((s) => s.imageId === "d")!.reason).toContain("404");
+    expect(cache.channelsFor(["a", "e"])).toBe(3);
+    expect(cache.channelsFor(["a"])).toBe(1);
+    const t = cache.tensor(["a", "e"], 1);
+    expect(t.shape).toEqual([2, 28, 28, 1]);
+    const values = await t.data();
+    expect(values[0]).toBeCloseTo(1, 5);
+    expect(values[28 * 28]).toBeCloseTo(200 / 255, 2);
+    t.dispose();
+    // Asking again does not download again, and still reports the failures.
+    expect((await cache.load(["a", "b"])).map((s) => s.imageId)).toEqual(["b"]);
+  });
+});

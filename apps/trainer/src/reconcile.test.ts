@@ -1,0 +1,46 @@
+// The reconciler's decisions, from project states.
+import { describe, expect, it } from "vitest";
+import { decideNext, type ModelSummary, type ProjectStateSummary } from "./reconcile";
+
+const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25 };
+const model = (version: number, stage: ModelSummary["stage"], o: Partial<ModelSummary> = {}): ModelSummary => ({
+  id: `m${version}`, version, stage, imageCount: 100, labelledCount: 0, parentId: null, ...o,
+});
+const state = (o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; threshold?: number; paused?: boolean; requested?: boolean; classes?: number } = {}): ProjectStateSummary => ({
+  control: { paused: o.paused ?? false, fineTuneRequested: o.requested ?? false },
+  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50 },
+  labelledClasses: o.classes ?? 2,
+  models: o.models ?? [],
+});
+
+describe("decideNext", () => {
+  it("waits while paused or with too few images", () => {
+    expect(decideNext(state({ paused: true }), cfg)).toMatchObject({ kind: "wait", reason: "paused by an owner" });
+    expect(decideNext(state({ images: 10 }), cfg)).toMatchObject({ kind: "wait" });
+  });
+
+  it("pretrains first, and extends pretraining when uploads grew by the configured fraction", () => {
+    expect(decideNext(state(), cfg)).toEqual({ kind: "pretrain", run: 0, extend: false });
+    const pre = [model(1, "PRETRAIN")];
+    expect(decideNext(state({ models: pre, images: 124 }), cfg)).toMatchObject({ kind: "wait" });
+    expect(decideNext(state({ models: pre, images: 125 }), cfg)).toEqual({ kind: "pretrain", run: 1, extend: true });
+  });
+
+  it("fine-tunes with enough labels in two classes, when labels grew, when asked, or on a newer encoder", () => {
+    const pre = [model(1, "PRETRAIN")];
+    expect(decideNext(state({ models: pre, labelled: 9, since: 9 }), cfg)).toMatchObject({ kind: "wait", reason: expect.stringContaining("labels") });
+    expect(decideNext(state({ models: pre, labelled: 12, since: 12, classes: 1 }), cfg)).toMatchObject({ kind: "wait" });
+    expect(decideNext(state({ models: pre, labelled: 12, since: 12 }), cfg)).toMatchObject({ kind: "finetune", run: 0, reason: "first fine-tune" });
+    const tuned = [...pre, model(2, "FINETUNE", { labelledCount: 12 }), model(3, "DISTIL", { parentId: "m2" })];
+    expect(decideNext(state({ models: tuned, labelled: 14, since: 2, threshold: 2 }), cfg)).toMatchObject({ kind: "finetune", run: 1 });
+    expect(decideNext(state({ models: tuned, labelled: 13, since: 1, threshold: 2 }), cfg)).toEqual({ kind: "wait", reason: "up to date" });
+    expect(decideNext(state({ models: tuned, labelled: 13, since: 1, threshold: 2, requested: true }), cfg)).toMatchObject({ kind: "finetune", reason: "an owner asked" });
+    const newer = [...tuned, model(4, "PRETRAIN", { imageCount: 100 })];
+    expect(decideNext(state({ models: newer, labelled: 13, since: 1, threshold: 2 }), cfg)).toMatchObject({ kind: "finetune", reason: "the encoder was pretrained further" });
+  });
+
+  it("runs stage 3 for the newest teacher without a student", () => {
+    const models = [model(1, "PRETRAIN"), model(2, "FINETUNE", { labelledCount: 12 })];
+    expect(decideNext(state({ models, labelled: 12, since: 0 }), cfg)).toEqual({ kind: "stage3", teacherVersionId: "m2" });
+  });
+});
