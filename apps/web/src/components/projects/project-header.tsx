@@ -75,6 +75,9 @@ export function ProjectHeader({
               Review
             </Link>
           )}
+          <Link href={`/projects/${project.id}/experiments`} className={buttonClass("secondary", "sm")} data-testid="open-experiments">
+            Experiments
+          </Link>
           <ExportButtons projectId={project.id} />
           <Link href={`/projects/${project.id}/settings`} className={buttonClass("secondary", "sm")} data-testid="project-settings">
             Settings
