@@ -29,7 +29,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/trpc/auth.me`,
     reuseExistingServer: false,
     timeout: 120_000,
-    env: { PORT: String(port), FEWLABEL_DATA_DIR: dataDir, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "" },
+    env: { PORT: String(port), FEWLABEL_DATA_DIR: dataDir, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: "", FEWLABEL_LOCAL_TRAINER: "0" },
     stdout: "pipe",
   },
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createFewlabelServer } from "./src/server/create-server";
+import { type LocalTrainer, localTrainerEnabled, startLocalTrainer } from "./src/server/local-trainer";
 import { openServices } from "./src/server/services";
 
 const dev = process.argv.includes("--dev") || process.env.NODE_ENV === "development";
@@ -23,12 +24,20 @@ async function main() {
   });
   const address = await web.listen(port);
   console.log(`fewlabel: ready on http://localhost:${address.port}${process.env.REDIS_URL ? " (socket.io rooms shared through Redis)" : ""}`);
+  // The trainer runs beside the server as its own process (FEWLABEL_LOCAL_TRAINER=0 turns it off, e.g. when trainers
+  // run on GPU machines instead).
+  let trainer: LocalTrainer | undefined;
+  if (localTrainerEnabled()) {
+    trainer = await startLocalTrainer(services.database.prisma, address.port);
+    console.log("fewlabel: local trainer started (FEWLABEL_LOCAL_TRAINER=0 to run without it)");
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     console.log(`fewlabel: ${signal}, shutting down`);
+    await trainer?.stop().catch(() => {});
     await web.close().catch(() => {});
     await app.close().catch(() => {});
     await services.database.close();

@@ -1,7 +1,7 @@
 // Trainer tokens: how a trainer process (apps/trainer, possibly on another machine) authenticates, with
 // `Authorization: Bearer <token>`. Like sessions and invites, only the SHA-256 of a token is stored, so the token is
 // shown once. A token belongs to one project, or (projectId null) to the whole instance: the web server mints such a
-// token for the local trainer it starts next to itself, and revokes the previous one at every start.
+// token for the local trainer it starts next to itself, and revokes it when it stops.
 import type { PrismaClient } from "@fewlabel/db";
 import { hashToken, newToken } from "./sessions";
 
@@ -45,15 +45,27 @@ export async function createTrainerToken(db: PrismaClient, projectId: string, na
   return { id: row.id, token };
 }
 
+/** Local-trainer tokens unused for this long belong to servers that are gone (a live trainer polls every few seconds). */
+const STALE_LOCAL_TOKEN_MS = 10 * 60_000;
+
 /**
- * The instance token for the trainer `npm start` runs next to the web server: revokes the previous local tokens and
- * creates a fresh one, which the web server hands to its child process through the environment (never to disk).
+ * An instance token for the trainer `npm start` runs next to the web server. The server hands it to its child process
+ * through the environment (never to disk) and revokes it when it stops; tokens of servers that died without revoking
+ * theirs are revoked here once stale. Several web instances on one database each mint their own.
  */
-export async function mintLocalTrainerToken(db: PrismaClient): Promise<string> {
+export async function mintLocalTrainerToken(db: PrismaClient): Promise<{ id: string; token: string }> {
   const token = newTrainerToken();
-  await db.$transaction([
-    db.trainerToken.updateMany({ where: { projectId: null, name: LOCAL_TRAINER_NAME, revokedAt: null }, data: { revokedAt: new Date() } }),
+  const stale = new Date(Date.now() - STALE_LOCAL_TOKEN_MS);
+  const [, row] = await db.$transaction([
+    db.trainerToken.updateMany({
+      where: { projectId: null, name: LOCAL_TRAINER_NAME, revokedAt: null, OR: [{ lastUsedAt: { lt: stale } }, { lastUsedAt: null, createdAt: { lt: stale } }] },
+      data: { revokedAt: new Date() },
+    }),
     db.trainerToken.create({ data: { projectId: null, name: LOCAL_TRAINER_NAME, tokenHash: hashToken(token) } }),
   ]);
-  return token;
+  return { id: row.id, token };
+}
+
+export async function revokeTrainerToken(db: PrismaClient, tokenId: string): Promise<void> {
+  await db.trainerToken.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: new Date() } });
 }
