@@ -6,7 +6,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { openDatabase, resolveDatabaseConfig } from "@fewlabel/db";
+import { openDatabase, openPglite, resolveDatabaseConfig } from "@fewlabel/db";
 import { LocalImageStore } from "@fewlabel/storage";
 import { Server } from "socket.io";
 import { createFewlabelServer } from "../src/server/create-server";
@@ -27,10 +27,13 @@ async function echo() {
 async function real() {
   // The bench names the data directory and reads the database itself once this process has stopped.
   const dir = process.env.FEWLABEL_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-bench-rt-"));
-  const db = await openDatabase(resolveDatabaseConfig({ ...process.env, FEWLABEL_DATA_DIR: dir }));
+  const config = resolveDatabaseConfig({ ...process.env, FEWLABEL_DATA_DIR: dir });
+  // BENCH_PGLITE_IN_PROCESS=1: PGlite on the server's main thread, as before PGliteThread, for comparison.
+  const db = config.kind === "pglite" && process.env.BENCH_PGLITE_IN_PROCESS === "1" ? await openPglite(config.dataDir, { thread: false }) : await openDatabase(config);
   const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")) });
   const { port } = await web.listen(0, "127.0.0.1");
-  console.log(`READY ${port} ${db.describe}`);
+  const where = db.kind !== "pglite" ? "" : process.env.BENCH_PGLITE_IN_PROCESS === "1" ? " (on the main thread)" : " (on a worker thread)";
+  console.log(`READY ${port} ${db.describe}${where}`);
   const stop = async () => {
     await web.close().catch(() => {});
     await db.close().catch(() => {});

@@ -1,12 +1,13 @@
 // Opens fewlabel's database: embedded PGlite (default) or PostgreSQL (DATABASE_URL), migrated to the latest
 // committed migration, behind one Prisma client (Rust-free client + driver adapters: no engine binary anywhere).
-import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { type DatabaseConfig, resolveDatabaseConfig } from "./config";
 import { lockDataDirectory } from "./lock";
+import { PGlite } from "@electric-sql/pglite";
 import { applyMigrations, type SqlRunner } from "./migrate";
+import { PGliteThread } from "./pglite-thread";
 import { PrismaClient } from "./generated/prisma/client";
 
 export interface Database {
@@ -17,7 +18,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function pgliteRunner(client: PGlite): SqlRunner {
+function pgliteRunner(client: PGliteThread | PGlite): SqlRunner {
   return {
     exec: async (sql) => {
       await client.exec(sql);
@@ -35,12 +36,16 @@ function pgRunner(client: pg.Client): SqlRunner {
   };
 }
 
-/** Opens an embedded database: `dataDir` on disk (locked to this process), or in memory when undefined. */
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+/**
+ * Opens an embedded database: `dataDir` on disk (locked to this process), or in memory when undefined. PostgreSQL runs
+ * on a worker thread (PGliteThread), so statements never block the server's event loop.
+ */
+export async function openPglite(dataDir: string | undefined, opts: { thread?: boolean } = {}): Promise<Database> {
   const release = dataDir ? await lockDataDirectory(dataDir) : async () => {};
-  let client: PGlite | undefined;
+  let client: PGliteThread | PGlite | undefined;
   try {
-    client = new PGlite(dataDir);
+    // In process only where asked (bench:realtime's comparison): the thread is what the product runs.
+    client = opts.thread === false ? new PGlite(dataDir) : new PGliteThread(dataDir);
     await client.waitReady;
     await applyMigrations(pgliteRunner(client));
   } catch (err) {
@@ -48,7 +53,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     await release();
     throw err;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+  // The adapter calls only query, exec and transaction, which PGliteThread provides (see pglite-thread.ts).
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(client as unknown as ConstructorParameters<typeof PrismaPGlite>[0]) });
   const pglite = client;
   return {
     prisma,
