@@ -1,6 +1,6 @@
 // Named budgets: how much training each arm gets. `quick` is sized for about 10 minutes on 2 CPU cores on the
 // wasm backend (measured figures in the README); `full` is the real result; `tiny` is for the smoke test.
-import type { ExperimentConfig } from "./config.js";
+import type { ExperimentConfig } from "./config";
 
 export type BudgetName = "tiny" | "quick" | "full";
 export const BUDGET_NAMES: readonly BudgetName[] = ["tiny", "quick", "full"];

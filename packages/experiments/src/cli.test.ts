@@ -7,8 +7,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { FASHION_MNIST_DIR, fashionMnistAvailable } from "@fewlabel/datasets";
-import { RESULT_FILES } from "./write.js";
-import type { ExperimentResults } from "./report/types.js";
+import { RESULT_FILES } from "./write";
+import type { ExperimentResults } from "./report/types";
 
 const available = fashionMnistAvailable();
 if (!available) console.warn(`experiment smoke test: SKIPPED, Fashion-MNIST not found in ${FASHION_MNIST_DIR} (apt-get install -y dataset-fashion-mnist)`);

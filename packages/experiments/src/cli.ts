@@ -5,12 +5,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { selectBackend } from "@fewlabel/ml";
-import { BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets.js";
-import type { ExperimentConfig } from "./config.js";
-import { fashionMnistData } from "./fashionMnist.js";
-import { runLabelEfficiency } from "./protocol.js";
-import { summaryLine, type ExperimentEvent, type PlannedTask } from "./report/types.js";
-import { defaultResultsDir, writeResults } from "./write.js";
+import { BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets";
+import type { ExperimentConfig } from "./config";
+import { fashionMnistData } from "./fashionMnist";
+import { runLabelEfficiency } from "./protocol";
+import { summaryLine, type ExperimentEvent, type PlannedTask } from "./report/types";
+import { defaultResultsDir, writeResults } from "./write";
 
 const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--out DIR] [--config FILE]`;
 

@@ -1,8 +1,8 @@
 // The order an experiment runs in, as named tasks with step counts (what the progress bars show). Supervised
 // baselines first (their numbers arrive early), then the contrastive pretraining shared by every SimCLR arm, the
 // linear evaluation of the pretrained encoder, then per label fraction the fine-tuned teacher and its student.
-import type { ExperimentConfig } from "./config.js";
-import type { PlannedTask } from "./report/types.js";
+import type { ExperimentConfig } from "./config";
+import type { PlannedTask } from "./report/types";
 
 export const percent = (f: number): string => `${+(f * 100).toPrecision(3)}%`;
 

@@ -24,12 +24,12 @@ import {
   type ProgressCallback,
   type tfl,
 } from "@fewlabel/ml";
-import { derivedSeeds, validateConfig, type ExperimentConfig } from "./config.js";
-import { testAccuracy } from "./evaluate.js";
-import { encoderFeatures, trainLinearProbe } from "./linearEval.js";
-import { planTasks, taskIds } from "./plan.js";
-import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults } from "./report/types.js";
-import { stratifiedLabelSubset } from "./split.js";
+import { derivedSeeds, validateConfig, type ExperimentConfig } from "./config";
+import { testAccuracy } from "./evaluate";
+import { encoderFeatures, trainLinearProbe } from "./linearEval";
+import { planTasks, taskIds } from "./plan";
+import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults } from "./report/types";
+import { stratifiedLabelSubset } from "./split";
 
 export interface ImageSet {
   /** NHWC float32 in [0, 1]. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keptPerClass, stratifiedHoldOut, stratifiedLabelSubset } from "./split.js";
+import { keptPerClass, stratifiedHoldOut, stratifiedLabelSubset } from "./split";
 
 // 3 interleaved classes of 100, 50 and 100 images, plus 50 unlabelled images (-1).
 const labels: number[] = [];

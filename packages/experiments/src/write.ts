@@ -2,10 +2,10 @@
 // setting and seed: rerun with `--config`), results.json (everything measured).
 import fs from "node:fs";
 import path from "node:path";
-import { derivedSeeds, type ExperimentConfig } from "./config.js";
-import { accuracyPlotSvg } from "./report/svg.js";
-import { resultsTable } from "./report/table.js";
-import type { ExperimentResults } from "./report/types.js";
+import { derivedSeeds, type ExperimentConfig } from "./config";
+import { accuracyPlotSvg } from "./report/svg";
+import { resultsTable } from "./report/table";
+import type { ExperimentResults } from "./report/types";
 
 export const RESULT_FILES = ["results.md", "accuracy.svg", "config.json", "results.json"] as const;
 

@@ -1,8 +1,8 @@
 // What the web server hands the experiment child process (pure data; no TensorFlow.js here, the server imports it):
 // job.json beside images.bin, a sequence of [u32 big-endian length][PNG bytes] records, one per image, in the
 // order of `labels`. Messages come back over the child's IPC channel.
-import type { ExperimentConfig } from "../config.js";
-import type { ExperimentEvent, ExperimentResults } from "../report/types.js";
+import type { ExperimentConfig } from "../config";
+import type { ExperimentEvent, ExperimentResults } from "../report/types";
 
 export interface ProjectExperimentJob {
   /** Budget-based config; input size and channels are settled by the child from the images. */

@@ -3,9 +3,9 @@
 // then a stratified seeded hold-out of the labelled images as the test set. Unlabelled images stay in training:
 // the SimCLR stages learn from them.
 import sharp from "sharp";
-import type { ExperimentConfig } from "../config.js";
-import { pixelsToTensor, type ExperimentData } from "../protocol.js";
-import { stratifiedHoldOut } from "../split.js";
+import type { ExperimentConfig } from "../config";
+import { pixelsToTensor, type ExperimentData } from "../protocol";
+import { stratifiedHoldOut } from "../split";
 
 export interface DecodedProjectImages {
   size: number;

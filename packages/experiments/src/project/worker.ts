@@ -4,10 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { selectBackend } from "@fewlabel/ml";
-import { runLabelEfficiency } from "../protocol.js";
-import { writeResults } from "../write.js";
-import { decodeImageRecords, type ProjectExperimentJob, type WorkerMessage } from "./job.js";
-import { decodeProjectImages, fitConfigToProject, projectExperimentData } from "./projectData.js";
+import { runLabelEfficiency } from "../protocol";
+import { writeResults } from "../write";
+import { decodeImageRecords, type ProjectExperimentJob, type WorkerMessage } from "./job";
+import { decodeProjectImages, fitConfigToProject, projectExperimentData } from "./projectData";
 
 const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, undefined, undefined, () => resolve()) : resolve()));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accuracyPlotSvg, resultsTable, summaryLine, type ExperimentResults } from "./index.js";
+import { accuracyPlotSvg, resultsTable, summaryLine, type ExperimentResults } from "./index";
 
 const arm = (name: string, kind: ExperimentResults["arms"][number]["kind"], labelFraction: number, testAccuracy: number) => ({
   name, kind, labelFraction, labelsUsed: Math.round(60_000 * labelFraction), testAccuracy, seconds: 12.345, epochs: 3.2, steps: 100, backend: "wasm",

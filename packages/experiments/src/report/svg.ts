@@ -1,6 +1,6 @@
 // A small self-contained SVG line chart of test accuracy against label fraction (log scale), one series per kind
 // of arm. Written by hand so the report needs no plotting library and renders in any browser or README.
-import type { ArmKind, ExperimentResults } from "./types.js";
+import type { ArmKind, ExperimentResults } from "./types";
 
 const SERIES: { kind: ArmKind; label: string; color: string; dash?: string }[] = [
   { kind: "supervised", label: "supervised only", color: "#6b7280" },

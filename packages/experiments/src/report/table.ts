@@ -1,5 +1,5 @@
 // The results as a markdown table: one row per arm (and one for the shared pretraining), in run order.
-import type { ExperimentResults } from "./types.js";
+import type { ExperimentResults } from "./types";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fraction = (f: number) => `${+(f * 100).toPrecision(3)}%`;
