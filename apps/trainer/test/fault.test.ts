@@ -1,7 +1,8 @@
 // Faults, with the trainer as a real child process (node --import tsx apps/trainer/src/main.ts): kill -9 it in the
 // middle of pretraining, check that labelling goes on and nothing of the project is lost, restart it, and check it
-// resumes from its last checkpoint (a run starting at step > 0) once the dead trainer's lease has lapsed. A SIGTERM
-// then stops it cleanly: it checkpoints where it is and releases the lease.
+// resumes from its last checkpoint (a run starting at step > 0) once the dead trainer's lease has lapsed. Owners
+// pause and resume it (it continues at the step where it paused). A SIGTERM then stops it cleanly: it checkpoints
+// where it is and releases the lease.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,7 +52,7 @@ describe("trainer faults", () => {
     await t?.close();
   });
 
-  it("resumes from its checkpoint after kill -9, without losing any of the project's data", { timeout: 120_000 }, async () => {
+  it("resumes from its checkpoint after kill -9 and after a pause, without losing any of the project's data", { timeout: 120_000 }, async () => {
     const first = startTrainer();
     // Wait for a checkpoint and some steps beyond it.
     let firstRun = "";
@@ -103,6 +104,25 @@ describe("trainer faults", () => {
     for (const img of (await owner.trpc.images.list.query({ projectId })).items) {
       expect((await owner.fetch(`/api/images/${img.id}/training`, { method: "HEAD" })).status).toBe(200);
     }
+
+    // Owners pause: the trainer checkpoints at the step it reached and keeps the lease; resume continues from there.
+    await owner.trpc.training.pause.mutate({ projectId });
+    let paused: Awaited<ReturnType<typeof status>> | undefined;
+    for (;;) {
+      paused = await status();
+      if (paused.current?.status === "PAUSED") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(paused.current!.runId).toBe(resumed.runId);
+    expect((await peekCheckpoint(api, projectId, "pretrain"))!.info.nextStep).toBe(paused.current!.step);
+    expect(paused.trainer).toMatchObject({ holder: "test trainer" });
+    await owner.trpc.training.resume.mutate({ projectId });
+    for (;;) {
+      resumed = (await status()).current;
+      if (resumed && resumed.runId !== paused.current!.runId && resumed.step > resumed.startStep) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(resumed.startStep).toBe(paused.current!.step);
 
     // SIGTERM: a checkpoint where it stands, the run paused, the lease released.
     second.kill("SIGTERM");
