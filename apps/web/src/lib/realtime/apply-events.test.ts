@@ -1,6 +1,6 @@
-import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
+import type { LabelChange, ProjectEvent, TrainingProgress } from "@fewlabel/realtime";
 import { describe, expect, it } from "vitest";
-import { type ImagePage, type ImageStats, pageAfter, statsAfter, summarise } from "./apply-events";
+import { type ImagePage, type ImageStats, pageAfter, statsAfter, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -51,5 +51,36 @@ describe("pageAfter", () => {
   });
   it("clears the source of an image whose votes were all withdrawn", () => {
     expect(pageAfter(page, summarise([labelEvent(1, change(img(2), B, null))]).labels).items[1]).toMatchObject({ labelClassId: null, labelSource: null, labelledAt: null });
+  });
+});
+
+describe("statusAfterProgress", () => {
+  const run = "00000000-0000-4000-8000-300000000001";
+  const progress = (step: number, extra: Partial<TrainingProgress> = {}): TrainingProgress => ({
+    runId: run, stage: "pretrain", status: "RUNNING", step, totalSteps: 100, startStep: 0, loss: 2 - step / 100, accuracy: null, imagesPerSecond: 40, backend: "wasm", etaSeconds: 30, error: null, skippedImages: 0, ...extra,
+  });
+  const base: TrainingStatus = {
+    control: { paused: false, fineTuneRequested: false, fineTuneEveryLabels: 50, fineTuneEveryFraction: 0.1 },
+    trainer: null,
+    current: { ...progress(10), startedAt: new Date(0), finishedAt: null, history: [{ step: 10, loss: 1.9, accuracy: null, at: "x" }], skipped: [] },
+    recent: [{ ...progress(10), startedAt: new Date(0), finishedAt: null }],
+    counts: { images: 10, labelled: 0, labelsSinceFineTune: 0, fineTuneThreshold: 50, pendingSuggestions: 0 },
+  };
+  it("moves the current run on and extends its curve", () => {
+    const next = statusAfterProgress(base, progress(20), "2025-01-01T00:00:00.000Z");
+    expect(next.current).toMatchObject({ step: 20, loss: 1.8 });
+    expect(next.current!.history.map((h) => h.step)).toEqual([10, 20]);
+    expect(next.recent[0]).toMatchObject({ step: 20 });
+  });
+  it("does not add a point without loss or accuracy, nor one for a step already drawn", () => {
+    expect(statusAfterProgress(base, progress(20, { loss: null }), "t").current!.history).toHaveLength(1);
+    expect(statusAfterProgress(base, progress(10), "t").current!.history).toHaveLength(1);
+  });
+  it("makes a new run the current one, and marks a finished run", () => {
+    const other = "00000000-0000-4000-8000-300000000002";
+    const next = statusAfterProgress(base, progress(0, { runId: other, stage: "finetune", loss: null }), "2025-01-01T00:00:00.000Z");
+    expect(next.current).toMatchObject({ runId: other, stage: "finetune", history: [] });
+    expect(next.recent.map((r) => r.runId)).toEqual([other, run]);
+    expect(statusAfterProgress(base, progress(100, { status: "DONE" }), "2025-01-01T00:00:00.000Z").current!.finishedAt).toEqual(new Date("2025-01-01T00:00:00.000Z"));
   });
 });

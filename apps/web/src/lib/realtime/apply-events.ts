@@ -1,10 +1,11 @@
 // How a batch of project events changes what the browser has cached: pure functions from (cached data, events) to
 // new cached data, so the live hook only has to route their results into the query cache.
-import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
+import type { LabelChange, ProjectEvent, TrainingProgress } from "@fewlabel/realtime";
 import type { RouterOutputs } from "../api-types";
 
 export type ImageStats = RouterOutputs["images"]["stats"];
 export type ImagePage = RouterOutputs["images"]["list"];
+export type TrainingStatus = RouterOutputs["training"]["status"];
 
 export interface LabelUpdate {
   classId: string | null;
@@ -18,16 +19,41 @@ export interface EventSummary {
   labels: Map<string, LabelUpdate>;
   imagesAdded: boolean;
   classesChanged: boolean;
+  /** The trainer's events: the latest progress per run (in seq order), switches or lease changed, models, suggestions. */
+  progress: { data: TrainingProgress; at: string }[];
+  controlChanged: boolean;
+  modelsChanged: boolean;
+  suggestionsChanged: boolean;
 }
 
 export function summarise(events: readonly ProjectEvent[]): EventSummary {
-  const out: EventSummary = { changes: [], labels: new Map(), imagesAdded: false, classesChanged: false };
+  const out: EventSummary = { changes: [], labels: new Map(), imagesAdded: false, classesChanged: false, progress: [], controlChanged: false, modelsChanged: false, suggestionsChanged: false };
   for (const e of events) {
-    if (e.type === "label") {
-      out.changes.push(e.data);
-      out.labels.set(e.data.imageId, { classId: e.data.resolvedClassId, at: new Date(e.at) });
-    } else if (e.type === "images.added") out.imagesAdded = true;
-    else out.classesChanged = true;
+    switch (e.type) {
+      case "label":
+        out.changes.push(e.data);
+        out.labels.set(e.data.imageId, { classId: e.data.resolvedClassId, at: new Date(e.at) });
+        break;
+      case "images.added":
+        out.imagesAdded = true;
+        break;
+      case "classes.changed":
+        out.classesChanged = true;
+        break;
+      case "training.progress":
+        out.progress.push({ data: e.data, at: e.at });
+        break;
+      case "training.control":
+        out.controlChanged = true;
+        break;
+      case "model.published":
+        out.modelsChanged = true;
+        break;
+      case "pseudoLabels.added":
+      case "pseudoLabels.reviewed":
+        out.suggestionsChanged = true;
+        break;
+    }
   }
   return out;
 }
@@ -68,4 +94,26 @@ export function pageAfter(page: ImagePage, labels: ReadonlyMap<string, LabelUpda
 /** A list filtered by label status or class gains and loses images when labels change (then it is refetched). */
 export function isLabelFiltered(filter: { status?: string; classId?: string | null } | undefined): boolean {
   return (filter?.status !== undefined && filter.status !== "all") || !!filter?.classId;
+}
+
+/**
+ * The training status after a run's progress event: the run's live numbers replace the cached ones (a new run becomes
+ * the current one) and points with a loss or accuracy extend its curve, so the chart moves between refetches.
+ */
+export function statusAfterProgress(status: TrainingStatus, progress: TrainingProgress, at: string): TrainingStatus {
+  const cur = status.current;
+  const finished = progress.status === "DONE" || progress.status === "FAILED";
+  if (!cur || cur.runId !== progress.runId) {
+    const current = { ...progress, startedAt: new Date(at), finishedAt: finished ? new Date(at) : null, history: [], skipped: [] };
+    return { ...status, current, recent: [{ ...progress, startedAt: current.startedAt, finishedAt: current.finishedAt }, ...status.recent] };
+  }
+  const point = progress.loss !== null || progress.accuracy !== null ? [{ step: progress.step, loss: progress.loss, accuracy: progress.accuracy, at }] : [];
+  const last = cur.history[cur.history.length - 1];
+  const history = point.length && (!last || last.step < progress.step) ? [...cur.history, ...point] : cur.history;
+  const finishedAt = finished ? (cur.finishedAt ?? new Date(at)) : cur.finishedAt;
+  return {
+    ...status,
+    current: { ...cur, ...progress, history, finishedAt },
+    recent: status.recent.map((r) => (r.runId === progress.runId ? { ...r, ...progress, finishedAt } : r)),
+  };
 }

@@ -7,7 +7,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
 import { useTRPC } from "../trpc";
-import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, summarise } from "./apply-events";
+import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
 
 type Trpc = ReturnType<typeof useTRPC>;
@@ -44,10 +44,48 @@ function refetchProject(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
+  invalidateTraining(qc, trpc, projectId);
+  invalidateModels(qc, trpc, projectId);
+  invalidateSuggestions(qc, trpc, projectId);
 }
 
-function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: ProjectEvent[], later: { stats(): void; lists(): void; review(): void }) {
+/** The trainer's side: live status (stage, curve, lease), model versions, and the suggestions awaiting review. */
+function invalidateTraining(qc: QueryClient, trpc: Trpc, projectId: string) {
+  void qc.invalidateQueries(trpc.training.status.queryFilter({ projectId }));
+}
+function invalidateModels(qc: QueryClient, trpc: Trpc, projectId: string) {
+  void qc.invalidateQueries(trpc.models.list.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.models.latestStudent.queryFilter({ projectId }));
+}
+function invalidateSuggestions(qc: QueryClient, trpc: Trpc, projectId: string) {
+  void qc.invalidateQueries(trpc.pseudoLabels.list.infiniteQueryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.pseudoLabels.list.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.pseudoLabels.forImages.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.pseudoLabels.bulkAcceptPreview.queryFilter({ projectId }));
+}
+
+interface Later {
+  stats(): void;
+  lists(): void;
+  review(): void;
+  training(): void;
+  suggestions(): void;
+}
+
+function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: ProjectEvent[], later: Later) {
   const s = summarise(events);
+  // Progress moves the training view at once; the full curve and the run list are fetched again when things calm down.
+  if (s.progress.length > 0) {
+    qc.setQueryData(trpc.training.status.queryKey({ projectId }), (old: TrainingStatus | undefined) => old && s.progress.reduce((st, p) => statusAfterProgress(st, p.data, p.at), old));
+    later.training();
+  }
+  if (s.controlChanged) invalidateTraining(qc, trpc, projectId);
+  if (s.modelsChanged) {
+    invalidateModels(qc, trpc, projectId);
+    invalidateTraining(qc, trpc, projectId);
+  }
+  // New or reviewed suggestions, and labels (a labelled image leaves the queue), change what awaits review.
+  if (s.suggestionsChanged || s.labels.size > 0) later.suggestions();
   if (s.classesChanged) {
     void qc.invalidateQueries(trpc.projects.get.queryFilter({ projectId }));
     void qc.invalidateQueries(trpc.classes.list.queryFilter({ projectId }));
@@ -114,6 +152,9 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
       5_000,
     ),
     review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
+    training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
+    // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.
+    suggestions: debounce(() => invalidateSuggestions(qc, trpc, projectId), 300, 1_500),
   };
   const stop = watchProject(projectId, {
     events: (events) => applyEvents(qc, trpc, projectId, events, later),
@@ -127,6 +168,8 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     later.stats.cancel();
     later.lists.cancel();
     later.review.cancel();
+    later.training.cancel();
+    later.suggestions.cancel();
   };
 }
 
