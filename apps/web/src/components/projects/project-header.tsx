@@ -75,6 +75,15 @@ export function ProjectHeader({
               Review
             </Link>
           )}
+          <Link href={`/projects/${project.id}/suggestions`} className={buttonClass("secondary", "sm")} data-testid="open-suggestions">
+            Suggestions
+          </Link>
+          <Link href={`/projects/${project.id}/training`} className={buttonClass("secondary", "sm")} data-testid="open-training">
+            Training
+          </Link>
+          <Link href={`/projects/${project.id}/models`} className={buttonClass("secondary", "sm")} data-testid="open-models">
+            Models
+          </Link>
           <Link href={`/projects/${project.id}/experiments`} className={buttonClass("secondary", "sm")} data-testid="open-experiments">
             Experiments
           </Link>
