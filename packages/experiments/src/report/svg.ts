@@ -43,7 +43,7 @@ export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "
   out.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 34}" text-anchor="middle">fraction of training labels (log scale)</text>`);
   out.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">test accuracy</text>`);
   let legendX = m.left;
-  const legendY = H - 28;
+  let legendY = H - 40;
   for (const s of SERIES) {
     const points = r.arms.filter((a) => a.kind === s.kind).sort((a, b) => a.labelFraction - b.labelFraction);
     if (points.length === 0) continue;
@@ -52,9 +52,15 @@ export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "
     for (const a of points) {
       out.push(`<circle cx="${fmt(x(a.labelFraction))}" cy="${fmt(y(a.testAccuracy))}" r="4" fill="${s.color}"><title>${escapeXml(`${a.name}: ${(a.testAccuracy * 100).toFixed(1)}%`)}</title></circle>`);
     }
+    // Entries flow left to right and wrap to a second row (text width estimated at ~6.2 px a character).
+    const width = 14 + s.label.length * 6.2 + 16;
+    if (legendX + width > W - m.right && legendX > m.left) {
+      legendX = m.left;
+      legendY += 18;
+    }
     out.push(`<rect x="${legendX}" y="${legendY - 9}" width="10" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${legendX + 14}" y="${legendY}">${escapeXml(s.label)}</text>`);
-    legendX += 14 + s.label.length * 6.2 + 16;
+    legendX += width;
   }
   out.push(`</svg>`);
   return out.join("\n") + "\n";
