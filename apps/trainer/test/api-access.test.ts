@@ -115,7 +115,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const events = collectEvents(live);
     expect(await call(live, "project:join", { projectId })).toMatchObject({ ok: true });
     const { runId } = await trainer.trpc.startRun.mutate({ projectId, leaseId, stage: "pretrain", totalSteps: 100, backend: "wasm" });
-    await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 10, loss: 4.2, imagesPerSecond: 50 });
+    await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 10, loss: 4.2, imagesPerSecond: 50, skipped: [{ imageId: imageIds[4]!, reason: "truncated PNG" }] });
     await waitFor(() => events.some((e) => e.type === "training.progress" && e.data.step === 10));
     expect(await trpcErrorCode(annotator.trpc.training.pause.mutate({ projectId }))).toBe("FORBIDDEN");
     expect(await trpcErrorCode(outsider.trpc.training.pause.mutate({ projectId }))).toBe("NOT_FOUND");
@@ -128,6 +128,8 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const status = await annotator.trpc.training.status.query({ projectId });
     expect(status.current).toMatchObject({ runId, stage: "pretrain", status: "DONE", step: 100, backend: "wasm" });
     expect(status.current!.history.map((h) => h.step)).toEqual([10, 11, 100]);
+    expect(status.current!.skipped).toEqual([{ imageId: imageIds[4], reason: "truncated PNG" }]);
+    expect(status.current!.skippedImages).toBe(1);
     await waitFor(() => events.some((e) => e.type === "training.control" && e.data.fineTuneRequested));
     live.close();
   });
