@@ -6,6 +6,7 @@ import { z, ZodError } from "zod";
 import { AccessError, type AccessFailure, requireProjectAccess, requireTrainerAccess } from "./access";
 import type { ApiContext } from "./context";
 import type { Permission } from "./roles";
+import { LabellingError } from "./services/labelling";
 
 const t = initTRPC.context<ApiContext>().create({
   transformer: superjson,
@@ -28,12 +29,18 @@ const trpcCodeOf: Record<AccessFailure, TRPCError["code"]> = {
   forbidden: "FORBIDDEN",
 };
 
-/** Turns access failures raised anywhere below into the matching tRPC error. */
+const trpcCodeOfLabelling: Record<LabellingError["code"], TRPCError["code"]> = { not_found: "NOT_FOUND", conflict: "CONFLICT", bad_request: "BAD_REQUEST" };
+
+/** Turns access failures and labelling refusals raised anywhere below into the matching tRPC error. */
 const accessErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof AccessError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: trpcCodeOf[cause.failure], message: cause.message, cause });
+  }
+  if (!result.ok && result.error.cause instanceof LabellingError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: trpcCodeOfLabelling[cause.code], message: cause.message, cause });
   }
   return result;
 });

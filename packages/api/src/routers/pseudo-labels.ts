@@ -1,10 +1,9 @@
 // The review queue of model suggestions: list (most or least confident first, filter by class and confidence), the
 // suggestion for given images (labelling view), accept / correct / reject one, and bulk accept above a threshold with
 // a preview of how many it would accept. Accepting goes through the normal label path (history, events, undo).
-import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { LabellingError } from "../services/labelling";
 import { bulkAcceptPseudoLabels, MAX_BULK_ACCEPT, pendingWhere, type Review, reviewPseudoLabel } from "../services/pseudo-labels";
+import type { ApiServices } from "../context";
 import { projectProcedure, router } from "../trpc";
 
 const filter = z.object({
@@ -24,11 +23,6 @@ const suggestionSelect = {
   image: { select: { filename: true, width: true, height: true } },
   modelVersion: { select: { version: true, classIds: true } },
 } as const;
-
-function toTrpc(err: unknown): never {
-  if (err instanceof LabellingError) throw new TRPCError({ code: err.code === "not_found" ? "NOT_FOUND" : err.code === "conflict" ? "CONFLICT" : "BAD_REQUEST", message: err.message });
-  throw err;
-}
 
 const labeller = (ctx: { access: { projectId: string }; user: { id: string; name: string } }) => ({ projectId: ctx.access.projectId, actor: { id: ctx.user.id, name: ctx.user.name } });
 
@@ -78,14 +72,16 @@ export const pseudoLabelsRouter = router({
   bulkAccept: projectProcedure("bulkAcceptSuggestions")
     .input(filter.extend({ minConfidence: z.number().min(0).max(1) }))
     .mutation(async ({ ctx, input }) => {
-      const out = await bulkAcceptPseudoLabels(ctx.db, labeller(ctx), input).catch(toTrpc);
+      const out = await bulkAcceptPseudoLabels(ctx.db, labeller(ctx), input);
       ctx.broadcaster?.publish(out.events);
       return { accepted: out.accepted };
     }),
 });
 
-async function review(ctx: Parameters<typeof labeller>[0] & { db: Parameters<typeof reviewPseudoLabel>[0]; broadcaster?: { publish(e: never[]): void } }, pseudoLabelId: string, r: Review) {
-  const events = await reviewPseudoLabel(ctx.db, labeller(ctx), pseudoLabelId, r).catch(toTrpc);
-  (ctx.broadcaster as { publish(e: typeof events): void } | undefined)?.publish(events);
+type ReviewContext = Parameters<typeof labeller>[0] & ApiServices;
+
+async function review(ctx: ReviewContext, pseudoLabelId: string, r: Review) {
+  const events = await reviewPseudoLabel(ctx.db, labeller(ctx), pseudoLabelId, r);
+  ctx.broadcaster?.publish(events);
   return { ok: true, seq: events[events.length - 1]?.seq ?? 0 };
 }

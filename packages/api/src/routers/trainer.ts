@@ -3,7 +3,6 @@
 // files) goes over plain HTTP routes (http/trainer-routes.ts, http/image-route.ts). Every write names the lease.
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { LabellingError } from "../services/labelling";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { controlEventData, fineTuneThreshold, progressOf, recordProgress, trainingControl } from "../services/training";
@@ -22,11 +21,6 @@ const leasedProcedure = trainerProcedure.input(leaseInput).use(async ({ ctx, inp
   }
   return next({ ctx: { ...ctx, actor: { id: ctx.trainer.tokenId, name: ctx.trainer.name } } });
 });
-
-function labellingToTrpc(err: unknown): never {
-  if (err instanceof LabellingError) throw new TRPCError({ code: err.code === "not_found" ? "NOT_FOUND" : err.code === "conflict" ? "CONFLICT" : "BAD_REQUEST", message: err.message });
-  throw err;
-}
 
 export const trainerRouter = router({
   /** The projects this token may train: its own project, or every project for the local instance token. */
@@ -162,7 +156,7 @@ export const trainerRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const out = await postPseudoLabels(ctx.db, input.projectId, ctx.actor, input.modelVersionId, input.items).catch(labellingToTrpc);
+      const out = await postPseudoLabels(ctx.db, input.projectId, ctx.actor, input.modelVersionId, input.items);
       ctx.broadcaster?.publish(out.events);
       return { stored: out.stored.length, skipped: out.skipped };
     }),
