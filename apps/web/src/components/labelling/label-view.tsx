@@ -3,7 +3,7 @@
 // the keyboard too (skip, unsure, previous / next, undo, "?" for help). Work is claimed from the server, so teammates
 // labelling at the same time never get the same image (unless the project asks for overlap).
 import type { ImageRef } from "@fewlabel/realtime";
-import { useQuery } from "@tanstack/react-query";
+import { skipToken, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { LabelClass, Project } from "~/lib/api-types";
@@ -13,7 +13,7 @@ import { imageUrl, useLabellingSession } from "~/lib/labelling/use-labelling-ses
 import { setLeaseSeconds } from "~/lib/realtime/connection";
 import { usePresence, useViewing } from "~/lib/realtime/use-project-live";
 import { useMe } from "~/lib/use-me";
-import { useTRPC } from "~/lib/trpc";
+import { useTRPC, useTRPCClient } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
 import { PresenceAvatars } from "../live/presence-avatars";
 import { buttonClass } from "../ui/button";
@@ -52,12 +52,30 @@ export function LabelView({ project }: { project: Project }) {
     toast.show({ text: `Undone: ${r.filename.split("/").pop()} is ${r.classId ? `back to ${name}` : "unlabelled again"}.` });
   }, [session.undo, classesById, toast.show]);
 
+  // The model's suggestion for the image on screen (not while looking back): Enter confirms it. The next image's is
+  // fetched ahead, so it shows the moment that image does.
+  const client = useTRPCClient();
+  const qc = useQueryClient();
+  const current = session.back === null ? (session.queue[0] ?? null) : null;
+  const suggestionQuery = useQuery(trpc.pseudoLabels.forImages.queryOptions(current ? { projectId, imageIds: [current.id] } : skipToken));
+  const suggestion = current ? suggestionQuery.data?.find((s) => s.imageId === current.id) : undefined;
+  const suggestedClass = suggestion ? classesById.get(suggestion.classId) : undefined;
+  const nextId = session.queue[1]?.id;
+  useEffect(() => {
+    if (nextId) void qc.prefetchQuery(trpc.pseudoLabels.forImages.queryOptions({ projectId, imageIds: [nextId] }));
+  }, [nextId, projectId, qc, trpc]);
+  const confirm = useMemo(
+    () => (suggestion && suggestedClass ? () => session.label(suggestion.classId, () => client.pseudoLabels.accept.mutate({ projectId, pseudoLabelId: suggestion.id })) : null),
+    [suggestion, suggestedClass, session.label, client, projectId],
+  );
+
   // Class hotkeys come first: a project may give a class the key "s" or "u"; → and the buttons still skip.
   const reserved = useMemo(() => new Set(classes.map((c) => c.hotkey).filter(Boolean)), [classes]);
   const shortcuts: Shortcut[] = [
     { keys: reserved.has("s") ? ["→"] : ["s", "→"], what: "Skip (or next, when looking back)" },
     { keys: ["←"], what: "Previous image I labelled" },
     { keys: reserved.has("u") ? [] : ["u"], what: "Mark the label as unsure" },
+    { keys: ["Enter"], what: "Confirm the model's suggestion" },
     { keys: ["Ctrl+Z", "Backspace"], what: "Undo my last label" },
     { keys: ["?"], what: "Show or hide this help" },
   ].filter((s) => s.keys.length > 0);
@@ -77,6 +95,11 @@ export function LabelView({ project }: { project: Project }) {
         return;
       }
       if (help) return;
+      if (e.key === "Enter" && confirm) {
+        e.preventDefault();
+        confirm();
+        return;
+      }
       const c = classForKey(classes, e.key);
       if (c && e.key.length === 1) {
         e.preventDefault();
@@ -97,7 +120,7 @@ export function LabelView({ project }: { project: Project }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [classes, label, skip, previous, toggleUnsure, undo, help]);
+  }, [classes, label, skip, previous, toggleUnsure, undo, help, confirm]);
 
   const labelled = stats.data?.labelled ?? 0;
   const pct = percent(labelled, stats.data?.total ?? 0);
@@ -252,10 +275,30 @@ export function LabelView({ project }: { project: Project }) {
               Shortcuts
             </SideButton>
           </div>
-          {/* The trained model's suggestion for the shown image goes here (a later issue). */}
-          <div className="rounded-md border border-dashed border-white/15 p-3 text-xs text-slate-500" data-testid="suggestion-slot">
-            Model suggestions will appear here once a model has been trained on this project.
-          </div>
+          {suggestion && suggestedClass && confirm ? (
+            <button
+              type="button"
+              onClick={confirm}
+              className="rounded-md bg-indigo-500/15 p-3 text-left ring-1 ring-indigo-300/40 ring-inset transition hover:bg-indigo-500/25"
+              data-testid="label-suggestion"
+              data-class-name={suggestedClass.name}
+              data-confidence={suggestion.confidence}
+            >
+              <span className="block text-xs font-medium tracking-wide text-indigo-200 uppercase">Model suggests</span>
+              <span className="mt-1 flex items-center gap-2 text-sm font-semibold text-white">
+                <span className="size-3 rounded-full ring-1 ring-white/30" style={{ backgroundColor: suggestedClass.color }} aria-hidden="true" />
+                {suggestedClass.name}
+                <span className="font-normal text-slate-300 tabular-nums">{Math.round(suggestion.confidence * 100)}%</span>
+              </span>
+              <span className="mt-1.5 flex items-center gap-1.5 text-xs text-slate-300">
+                <Kbd dark>Enter</Kbd> confirms it; another class&apos;s key labels it differently.
+              </span>
+            </button>
+          ) : (
+            <div className="rounded-md border border-dashed border-white/15 p-3 text-xs text-slate-500" data-testid="suggestion-slot">
+              {current && suggestionQuery.isSuccess ? "No model suggestion for this image." : "Model suggestions appear here once a model has been trained on this project."}
+            </div>
+          )}
           <p className="mt-auto text-xs text-slate-500" data-testid="session-count">
             {session.done.length === 0 ? "Press a class's key to label and move on." : `${formatCount(session.done.length)} labelled in this session.`}
           </p>

@@ -121,9 +121,13 @@ export function useLabellingSession(projectId: string, onError: (message: string
     back !== null && done[back] ? { image: done[back]!.image, entry: done[back]! } : queue[0] ? { image: queue[0], entry: null } : null;
 
   const send = useCallback(
-    (image: ImageRef, classId: string | null, isUnsure: boolean) => {
+    (image: ImageRef, classId: string | null, isUnsure: boolean, via?: () => Promise<unknown>) => {
       labelled.current.push(image.id);
-      const p = sendLabel({ projectId, imageId: image.id, classId, unsure: isUnsure, clientLabelId: newClientId() })
+      const plain = () => sendLabel({ projectId, imageId: image.id, classId, unsure: isUnsure, clientLabelId: newClientId() });
+      // Confirming the model's suggestion accepts it (the label's source then says "model, reviewed"); should that
+      // fail (reviewed by a teammate meanwhile), the same class is sent as my own label.
+      const sent = via && !isUnsure ? via().then(() => releaseImage(projectId, image.id), plain) : plain();
+      const p = sent
         .then(() => setDone((d) => d.map((e) => (e.image.id === image.id ? { ...e, synced: true, failed: undefined } : e))))
         .catch((err: unknown) => {
           const message = err instanceof Error ? err.message : "The label was not saved.";
@@ -136,9 +140,12 @@ export function useLabellingSession(projectId: string, onError: (message: string
     [projectId],
   );
 
-  /** Labels the image on screen; on the current image, moves on to the next one at once. */
+  /**
+   * Labels the image on screen; on the current image, moves on to the next one at once. `via` sends the label another
+   * way (accepting the model's suggestion) instead of a plain vote.
+   */
   const label = useCallback(
-    (classId: string) => {
+    (classId: string, via?: () => Promise<unknown>) => {
       if (back !== null) {
         const entry = done[back];
         if (!entry) return;
@@ -154,7 +161,7 @@ export function useLabellingSession(projectId: string, onError: (message: string
       queueRef.current = queueRef.current.slice(1);
       setQueue(queueRef.current);
       setUnsure(false);
-      send(image, classId, unsure);
+      send(image, classId, unsure, via);
       if (queueRef.current.length === 0) setState({ kind: "loading" });
       void fill();
     },
