@@ -61,22 +61,23 @@ export class ProjectTrainer {
     this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency);
   }
 
-  /** What the reconciler would do next, from the project's state now. */
-  async plan(): Promise<{ state: ProjectState; action: Action }> {
-    const state = await this.api.trpc.state.query({ projectId: this.projectId });
-    const action = decideNext(
-      { control: state.control, counts: state.counts, models: state.models, labelledClasses: new Set(state.images.map((i) => i.labelClassId).filter(Boolean)).size },
-      this.cfg,
-    );
-    return { state, action };
+  /** What the reconciler would do next, from the project's summary now (no image list: cheap to poll). */
+  async plan(): Promise<{ paused: boolean; action: Action }> {
+    const summary = await this.api.trpc.summary.query({ projectId: this.projectId });
+    return { paused: summary.control.paused, action: decideNext(summary, this.cfg) };
   }
 
   /** Decides and runs the next action; returns it ("wait" when there was nothing to do). */
   async runNext(lease: LeaseKeeper, shutdown: AbortSignal): Promise<Action> {
-    const { state, action } = await this.plan();
-    lease.paused = state.control.paused;
+    const { paused, action } = await this.plan();
+    lease.paused = paused;
     if (action.kind === "wait") return action;
-    this.log(`next: ${action.kind}${"reason" in action ? ` (${action.reason})` : ""}`);
+    // The full state (every image and its label) for the stage; the decision is taken again on it, so the stage
+    // works on exactly what it was decided on.
+    const state = await this.api.trpc.state.query({ projectId: this.projectId });
+    const decided = decideNext(state, this.cfg);
+    if (decided.kind === "wait") return decided;
+    this.log(`next: ${decided.kind}${"reason" in decided ? ` (${decided.reason})` : ""}`);
     const ctx: StageRunContext = {
       api: this.api,
       lease,
@@ -87,10 +88,10 @@ export class ProjectTrainer {
       checkpointEvery: this.cfg.checkpointEvery,
       log: this.log,
     };
-    if (action.kind === "pretrain") await this.pretrain(ctx, state, action);
-    else if (action.kind === "finetune") await this.fineTune(ctx, state, action);
-    else await this.stage3(ctx, state, action.teacherVersionId);
-    return action;
+    if (decided.kind === "pretrain") await this.pretrain(ctx, state, decided);
+    else if (decided.kind === "finetune") await this.fineTune(ctx, state, decided);
+    else await this.stage3(ctx, state, decided.teacherVersionId);
+    return decided;
   }
 
   private encoderConfig(spec: ModelSpec): EncoderConfig {

@@ -8,8 +8,7 @@ const model = (version: number, stage: ModelSummary["stage"], o: Partial<ModelSu
 });
 const state = (o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; threshold?: number; paused?: boolean; requested?: boolean; classes?: number } = {}): ProjectStateSummary => ({
   control: { paused: o.paused ?? false, fineTuneRequested: o.requested ?? false },
-  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50 },
-  labelledClasses: o.classes ?? 2,
+  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50, labelledClasses: o.classes ?? 2 },
   models: o.models ?? [],
 });
 

@@ -19,9 +19,7 @@ export interface ModelSummary {
 
 export interface ProjectStateSummary {
   control: { paused: boolean; fineTuneRequested: boolean };
-  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number };
-  /** Distinct classes among labelled images. */
-  labelledClasses: number;
+  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number; labelledClasses: number };
   models: ModelSummary[];
 }
 
@@ -44,7 +42,7 @@ export function decideNext(s: ProjectStateSummary, cfg: Pick<TrainerConfig, "min
   }
   const fineTuned = latest(s.models, "FINETUNE");
   const fineTunes = s.models.filter((m) => m.stage === "FINETUNE").length;
-  const enoughLabels = s.counts.labelled >= cfg.minLabels && s.labelledClasses >= 2;
+  const enoughLabels = s.counts.labelled >= cfg.minLabels && s.counts.labelledClasses >= 2;
   if (enoughLabels) {
     if (!fineTuned) return { kind: "finetune", run: fineTunes, reason: "first fine-tune" };
     if (s.control.fineTuneRequested) return { kind: "finetune", run: fineTunes, reason: "an owner asked" };

@@ -2,6 +2,7 @@
 // the project's state, training runs and their progress, and pseudo-labels. Binary data (images, checkpoints, model
 // files) goes over plain HTTP routes (http/trainer-routes.ts, http/image-route.ts). Every write names the lease.
 import { TRPCError } from "@trpc/server";
+import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
@@ -61,42 +62,18 @@ export const trainerRouter = router({
   }),
 
   /**
-   * Everything the reconciler decides from: images with their labels, classes, published models, checkpoints,
-   * owners' switches and how far the labelled set grew since the last fine-tune.
+   * What the reconciler decides from, without the image list (cheap enough to poll): classes, published models,
+   * checkpoints, owners' switches, counts, and how far the labelled set grew since the last fine-tune.
    */
+  summary: trainerProcedure.query(({ ctx, input }) => projectSummary(ctx.db, input.projectId)),
+
+  /** The summary plus every image with its label, for the stage about to run. */
   state: trainerProcedure.query(async ({ ctx, input }) => {
-    const projectId = input.projectId;
-    const [project, classes, images, models, checkpoints, control, suggested] = await Promise.all([
-      ctx.db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
-      ctx.db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
-      ctx.db.image.findMany({ where: { projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true } }),
-      ctx.db.modelVersion.findMany({
-        where: { projectId },
-        orderBy: { version: "asc" },
-        select: { id: true, version: true, stage: true, classIds: true, imageCount: true, labelledCount: true, parentId: true, createdAt: true, metrics: true },
-      }),
-      ctx.db.trainingCheckpoint.findMany({ where: { projectId }, select: { slot: true, byteSize: true, updatedAt: true } }),
-      trainingControl(ctx.db, projectId),
-      ctx.db.pseudoLabel.groupBy({ by: ["modelVersionId"], where: { projectId }, _count: { _all: true } }),
+    const [summary, images] = await Promise.all([
+      projectSummary(ctx.db, input.projectId),
+      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true } }),
     ]);
-    const labelled = images.filter((i) => i.labelClassId !== null).length;
-    const lastFineTune = [...models].reverse().find((m) => m.stage === "FINETUNE");
-    return {
-      project,
-      classes,
-      images,
-      models,
-      checkpoints,
-      counts: {
-        images: images.length,
-        labelled,
-        humanLabelled: images.filter((i) => i.labelClassId !== null && (i.labelSource === "HUMAN" || i.labelSource === "IMPORT")).length,
-        labelsSinceFineTune: labelled - (lastFineTune?.labelledCount ?? 0),
-        fineTuneThreshold: fineTuneThreshold(lastFineTune?.labelledCount ?? 0, control.fineTuneEveryLabels, control.fineTuneEveryFraction),
-      },
-      control: { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null },
-      pseudoLabels: suggested.map((s) => ({ modelVersionId: s.modelVersionId, count: s._count._all })),
-    };
+    return { ...summary, images };
   }),
 
   /** Starts (or resumes, with startStep > 0) a run of one stage; a fine-tune consumes the owners' request for one. */
@@ -161,3 +138,39 @@ export const trainerRouter = router({
       return { stored: out.stored.length, skipped: out.skipped };
     }),
 });
+
+async function projectSummary(db: PrismaClient, projectId: string) {
+  const [project, classes, labels, models, checkpoints, control, suggested] = await Promise.all([
+    db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
+    db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
+    db.image.groupBy({ by: ["labelClassId", "labelSource"], where: { projectId }, _count: { _all: true } }),
+    db.modelVersion.findMany({
+      where: { projectId },
+      orderBy: { version: "asc" },
+      select: { id: true, version: true, stage: true, classIds: true, imageCount: true, labelledCount: true, parentId: true, createdAt: true, metrics: true },
+    }),
+    db.trainingCheckpoint.findMany({ where: { projectId }, select: { slot: true, byteSize: true, updatedAt: true } }),
+    trainingControl(db, projectId),
+    db.pseudoLabel.groupBy({ by: ["modelVersionId"], where: { projectId }, _count: { _all: true } }),
+  ]);
+  const count = (f: (r: (typeof labels)[number]) => boolean) => labels.filter(f).reduce((n, r) => n + r._count._all, 0);
+  const labelled = count((r) => r.labelClassId !== null);
+  const lastFineTune = [...models].reverse().find((m) => m.stage === "FINETUNE");
+  return {
+    project,
+    classes,
+    models,
+    checkpoints,
+    counts: {
+      images: count(() => true),
+      labelled,
+      humanLabelled: count((r) => r.labelClassId !== null && (r.labelSource === "HUMAN" || r.labelSource === "IMPORT")),
+      /** Distinct classes among labelled images (stage 2 needs two). */
+      labelledClasses: new Set(labels.filter((r) => r.labelClassId !== null).map((r) => r.labelClassId)).size,
+      labelsSinceFineTune: labelled - (lastFineTune?.labelledCount ?? 0),
+      fineTuneThreshold: fineTuneThreshold(lastFineTune?.labelledCount ?? 0, control.fineTuneEveryLabels, control.fineTuneEveryFraction),
+    },
+    control: { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null },
+    pseudoLabels: suggested.map((x) => ({ modelVersionId: x.modelVersionId, count: x._count._all })),
+  };
+}
