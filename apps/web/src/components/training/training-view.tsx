@@ -4,7 +4,7 @@
 // fine-tune now. Progress arrives over the project's event stream (useProjectLive writes it into the cache).
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import type { RouterOutputs } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { formatCount, formatDate, plural } from "~/lib/format";
@@ -14,6 +14,7 @@ import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
+import { inputClass } from "../ui/field";
 import { ProgressBar } from "../ui/progress-bar";
 import { LoadingPanel } from "../ui/spinner";
 import { LineChart } from "./line-chart";
@@ -85,6 +86,8 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
       <Card title="Current run" actions={canManage ? <Controls projectId={projectId} paused={s.control.paused} /> : undefined}>
         {run ? <RunDetails run={run} now={now} updatedAt={status.dataUpdatedAt} /> : <p className="text-sm text-slate-500">Nothing has been trained yet. The trainer starts with contrastive pretraining once the project has enough images.</p>}
       </Card>
+
+      {canManage && <FineTuneSettings projectId={projectId} everyLabels={s.control.fineTuneEveryLabels} everyFraction={s.control.fineTuneEveryFraction} />}
 
       {s.recent.length > 1 && (
         <Card title="Recent runs">
@@ -213,5 +216,41 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
         {value}
       </dd>
     </div>
+  );
+}
+
+/** When stage 2 runs again: after so many new labels, or when the labelled set grew by a fraction, whichever first. */
+function FineTuneSettings({ projectId, everyLabels, everyFraction }: { projectId: string; everyLabels: number; everyFraction: number }) {
+  const trpc = useTRPC();
+  const [labels, setLabels] = useState(String(everyLabels));
+  const [percent, setPercent] = useState(String(Math.round(everyFraction * 1000) / 10));
+  useEffect(() => setLabels(String(everyLabels)), [everyLabels]);
+  useEffect(() => setPercent(String(Math.round(everyFraction * 1000) / 10)), [everyFraction]);
+  const save = useMutation(trpc.training.updateSettings.mutationOptions());
+  const n = Number(labels);
+  const f = Number(percent);
+  const valid = Number.isInteger(n) && n >= 1 && n <= 1_000_000 && Number.isFinite(f) && f >= 0 && f <= 1000;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (valid) save.mutate({ projectId, fineTuneEveryLabels: n, fineTuneEveryFraction: f / 100 });
+  };
+  return (
+    <Card title="When to fine-tune again" description="Stage 2 runs again after this many new labels, or when the labelled set has grown by this share, whichever comes first.">
+      <form onSubmit={submit} className="flex flex-wrap items-end gap-3 text-sm">
+        <label className="space-y-1">
+          <span className="block text-xs font-medium text-slate-500">New labels</span>
+          <input type="number" min={1} step={1} value={labels} onChange={(e) => setLabels(e.target.value)} className={inputClass(!valid, "w-28")} data-testid="finetune-every-labels" />
+        </label>
+        <label className="space-y-1">
+          <span className="block text-xs font-medium text-slate-500">or growth, %</span>
+          <input type="number" min={0} step="any" value={percent} onChange={(e) => setPercent(e.target.value)} className={inputClass(!valid, "w-28")} data-testid="finetune-every-percent" />
+        </label>
+        <Button type="submit" loading={save.isPending} disabled={!valid} data-testid="save-training-settings">
+          Save
+        </Button>
+        {save.isSuccess && <span className="text-xs text-emerald-700" data-testid="training-settings-saved">Saved.</span>}
+        {save.isError && <span className="text-xs text-rose-600">{errorMessage(save.error)}</span>}
+      </form>
+    </Card>
   );
 }

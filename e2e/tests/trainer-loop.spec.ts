@@ -1,0 +1,192 @@
+// The trainer service seen from the browser: an owner creates a trainer token in the UI and a real trainer process
+// (apps/trainer, a tiny model so each stage takes seconds) trains the project over HTTP. The owner labels a few
+// images; the trainer's pseudo-labels reach a teammate's open suggestions page without a reload; the teammate
+// accepts, corrects and rejects them with the keyboard, downloads the distilled student and runs it in the browser
+// with TensorFlow.js on an uploaded image.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { grayPng } from "@fewlabel/storage/testing";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+async function signUp(page: Page, name: string, email: string) {
+  await page.getByRole("link", { name: /sign up|create an account/i }).click();
+  await page.getByLabel(/name/i).first().fill(name);
+  await page.getByLabel(/email/i).fill(email);
+  await page.getByLabel(/password/i).fill("correct horse battery");
+  await page.getByRole("button", { name: /sign up|create account/i }).click();
+}
+
+async function newUser(browser: Browser) {
+  return (await browser.newContext()).newPage();
+}
+
+/** A trainer child process with a configuration small enough for 2 cores (see apps/trainer/src/config.ts). */
+function startTrainer(url: string, token: string, log: string[]): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "apps/trainer/src/main.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      FEWLABEL_URL: url,
+      FEWLABEL_TRAINER_TOKEN: token,
+      FEWLABEL_TRAINER_NAME: "e2e trainer",
+      FEWLABEL_TF_BACKEND: "wasm",
+      FEWLABEL_INPUT_SIZE: "24",
+      FEWLABEL_ENCODER_WIDTHS: "8,16",
+      FEWLABEL_ENCODER_BLOCKS: "1,1",
+      FEWLABEL_PROJECTION_DIM: "16",
+      FEWLABEL_STUDENT_WIDTHS: "8,16",
+      FEWLABEL_BATCH_SIZE: "16",
+      FEWLABEL_PRETRAIN_STEPS: "8",
+      FEWLABEL_FINETUNE_STEPS: "12",
+      FEWLABEL_DISTIL_STEPS: "12",
+      FEWLABEL_MIN_IMAGES: "8",
+      FEWLABEL_MIN_LABELS: "6",
+      // No held-out split from six labels: every label trains.
+      FEWLABEL_MIN_LABELS_FOR_HOLDOUT: "1000",
+      FEWLABEL_CHECKPOINT_EVERY: "100",
+      FEWLABEL_PROGRESS_INTERVAL_MS: "100",
+      FEWLABEL_POLL_INTERVAL_MS: "200",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const keep = (b: Buffer) => log.push(...b.toString().split("\n").filter(Boolean));
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  return child;
+}
+
+test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, and its student runs in the browser", async ({ browser, baseURL }) => {
+  test.setTimeout(110_000);
+  const run = Date.now().toString(36);
+  const trainerLog: string[] = [];
+  let trainer: ChildProcess | undefined;
+  try {
+    // The owner: a project with two classes and 16 images (two patterns, so the classes can be told apart).
+    const owner = await newUser(browser);
+    await owner.goto("/");
+    await signUp(owner, "Olga Owner", `olga-t-${run}@example.com`);
+    await expect(owner).toHaveURL(/\/$/);
+    await owner.getByRole("button", { name: /new project/i }).first().click();
+    await owner.getByLabel(/project name|^name/i).first().fill("Trained pets");
+    for (const [i, c] of ["cat", "dog"].entries()) {
+      await owner.getByRole("button", { name: /add class/i }).click();
+      await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
+    }
+    await owner.getByRole("button", { name: /create project|^create$/i }).click();
+    await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
+    const projectUrl = owner.url();
+    await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 16 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) })));
+    await expect(owner.getByTestId("upload-result")).toContainText(/16/, { timeout: 30_000 });
+
+    // A teammate joins through an invite link.
+    await owner.goto(`${projectUrl}/settings`);
+    await owner.getByTestId("create-invite").click();
+    const inviteUrl = await owner.getByTestId("invite-url").inputValue();
+    const mate = await newUser(browser);
+    await mate.goto(inviteUrl);
+    await signUp(mate, "Tom Teammate", `tom-t-${run}@example.com`);
+    await mate.getByTestId("accept-invite").click();
+    await expect(mate).toHaveURL(projectUrl);
+
+    // The owner's training page: no trainer yet. Fine-tuning runs once here (not again as suggestions get accepted),
+    // and a token is created for a trainer "on another machine"; it is shown once, with the command line.
+    await owner.goto(`${projectUrl}/training`);
+    await expect(owner.getByTestId("trainer-state")).toHaveAttribute("data-online", "false");
+    await owner.getByTestId("finetune-every-labels").fill("1000");
+    await owner.getByTestId("finetune-every-percent").fill("1000");
+    await owner.getByTestId("save-training-settings").click();
+    await expect(owner.getByTestId("training-settings-saved")).toBeVisible();
+    await owner.getByTestId("token-name").fill("e2e box");
+    await owner.getByTestId("create-token").click();
+    const token = await owner.getByTestId("token-value").inputValue();
+    expect(token.length).toBeGreaterThan(20);
+    await expect(owner.getByTestId("token-command")).toHaveValue(new RegExp(`FEWLABEL_TRAINER_TOKEN=${token}`));
+    await expect(owner.locator('[data-testid="token-row"][data-token-name="e2e box"]')).toBeVisible();
+
+    // The teammate opens the suggestions: nothing yet. A marker on window tells whether the page ever reloads.
+    await mate.goto(`${projectUrl}/suggestions`);
+    await expect(mate.getByText("No model yet")).toBeVisible();
+    await mate.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1));
+
+    // The trainer starts and takes the project's lease: the owner's page shows it online, then stage 1 running.
+    trainer = startTrainer(baseURL!, token, trainerLog);
+    await expect(owner.getByTestId("trainer-state")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
+    await expect(owner.getByTestId("training-run")).toBeVisible({ timeout: 30_000 });
+    await expect(owner.getByTestId("training-backend")).toContainText("wasm");
+
+    // The owner labels six images with the keyboard: three cats, three dogs.
+    await owner.goto(`${projectUrl}/label`);
+    const shown = owner.getByTestId("label-image");
+    for (const key of ["1", "2", "1", "2", "1", "2"]) {
+      await expect(shown).toBeVisible();
+      const before = await shown.getAttribute("data-image-id");
+      await owner.keyboard.press(key);
+      await expect(shown).not.toHaveAttribute("data-image-id", before!);
+    }
+    await expect(owner.getByTestId("label-progress-text")).toContainText("6 / 16 labelled");
+
+    // Fine-tuning, then pseudo-labels for the ten unlabelled images: they appear on the teammate's page, most
+    // confident first, without a reload.
+    const rows = mate.getByTestId("suggestion");
+    await expect(rows).toHaveCount(10, { timeout: 60_000 });
+    expect(await mate.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
+    const confidences = (await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-confidence")))));
+    expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+
+    // The owner's labelling view now suggests the model's class for the image on screen.
+    await expect(owner.getByTestId("label-suggestion")).toBeVisible();
+
+    // Review with the keyboard: Enter accepts the active (first) one, the other class's key corrects the next, x rejects one.
+    const first = rows.first();
+    const acceptedImage = (await first.getAttribute("data-image-id"))!;
+    await expect(first).toHaveAttribute("data-active", "true");
+    await mate.keyboard.press("Enter");
+    await expect(mate.getByTestId("toast")).toContainText("Accepted");
+    await expect(mate.locator(`[data-testid="suggestion"][data-image-id="${acceptedImage}"]`)).toHaveCount(0);
+    const next = rows.first();
+    const suggestedClass = await next.getAttribute("data-class-name");
+    await mate.keyboard.press(suggestedClass === "cat" ? "2" : "1");
+    await expect(mate.getByTestId("toast")).toContainText(`as ${suggestedClass === "cat" ? "dog" : "cat"}`);
+    await mate.keyboard.press("x");
+    await expect(mate.getByTestId("toast")).toContainText("Rejected");
+    await expect(rows).toHaveCount(7);
+    await expect(mate.getByTestId("suggestion-total")).toHaveAttribute("data-count", "7");
+
+    // The accepted suggestion is a label now: the grid shows it.
+    await mate.goto(projectUrl);
+    await expect(mate.getByTestId("count-labelled")).toContainText("8");
+
+    // The distilled student: listed on the models page, downloaded as a zip.
+    await mate.goto(`${projectUrl}/models`);
+    const student = mate.locator('[data-testid="model-version"][data-stage="DISTIL"]');
+    await expect(student).toBeVisible({ timeout: 60_000 });
+    const [download] = await Promise.all([mate.waitForEvent("download"), student.getByTestId("download-student").click()]);
+    expect(download.suggestedFilename()).toMatch(/-student\.zip$/);
+    const zip = await readFile((await download.path())!);
+    expect(zip.subarray(0, 2).toString("latin1")).toBe("PK");
+    expect(zip.toString("latin1")).toContain("model.json");
+
+    // The demo page runs it in this browser with TensorFlow.js on an uploaded image.
+    await student.getByTestId("open-demo").click();
+    await expect(mate.getByTestId("student-demo")).toBeVisible({ timeout: 30_000 });
+    await mate.getByTestId("demo-input").setInputFiles({ name: "new-pet.png", mimeType: "image/png", buffer: grayPng(3, 24) });
+    const predictions = mate.getByTestId("demo-prediction");
+    await expect(predictions).toHaveCount(2);
+    const probs = await predictions.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-probability"))));
+    expect(probs[0]! + probs[1]!).toBeCloseTo(1, 4);
+    expect(probs[0]).toBeGreaterThanOrEqual(probs[1]!);
+    await expect(mate.getByTestId("demo-latency")).toContainText("ms");
+  } finally {
+    if (trainer && trainer.exitCode === null) {
+      trainer.kill("SIGTERM");
+      await new Promise((r) => {
+        const t = setTimeout(() => (trainer!.kill("SIGKILL"), r(null)), 5_000);
+        trainer!.once("exit", () => (clearTimeout(t), r(null)));
+      });
+    }
+    if (test.info().status !== test.info().expectedStatus) console.log(trainerLog.join("\n"));
+  }
+});
