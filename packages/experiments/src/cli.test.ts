@@ -38,6 +38,8 @@ describe.skipIf(!available)("npm run experiment (tiny budget)", () => {
       const results = JSON.parse(fs.readFileSync(path.join(out, "results.json"), "utf8")) as ExperimentResults;
       expect(results.arms.map((a) => a.testAccuracy)).toEqual(summary.arms.map((a) => a.testAccuracy));
       expect(results.trainImages).toBe(400);
+      expect(results.complete).toBe(true);
+      expect(fs.existsSync(path.join(out, "checkpoints")), "a finished run keeps no checkpoint").toBe(false);
       expect(results.testImages).toBe(200);
       expect(results.pretrain!.lastLoss).toBeLessThan(results.pretrain!.firstLoss);
       const config = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));

@@ -9,20 +9,21 @@ import { BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets";
 import type { ExperimentConfig } from "./config";
 import { fashionMnistData } from "./fashionMnist";
 import { runLabelEfficiency } from "./protocol";
-import { summaryLine, type ExperimentEvent, type PlannedTask } from "./report/types";
+import { summaryLine, type ExperimentEvent, type ExperimentResults, type PlannedTask } from "./report/types";
+import { directoryCheckpoints } from "./checkpoints";
 import { defaultResultsDir, writeResults } from "./write";
 
-const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--out DIR] [--config FILE]`;
+const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--out DIR] [--config FILE] | --resume DIR`;
 
 function fail(message: string): never {
   process.stderr.write(`experiment: ${message}\n${usage}\n`);
   process.exit(2);
 }
 
-export function parseCli(argv: string[]): { config: ExperimentConfig; out?: string } {
+export function parseCli(argv: string[]): { config: ExperimentConfig; out?: string; resume?: ExperimentResults } {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, help: { type: "boolean" } },
+    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, resume: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -31,6 +32,16 @@ export function parseCli(argv: string[]): { config: ExperimentConfig; out?: stri
   }
   if (values.dataset !== "fashion-mnist") fail(`unknown dataset "${values.dataset}" (only fashion-mnist; a project's own images run from its Experiments page)`);
   let config: ExperimentConfig;
+  if (values.resume) {
+    // A stopped run: its own folder, config and the arms it finished.
+    const dir = values.resume;
+    if (!fs.existsSync(path.join(dir, "config.json"))) fail(`--resume ${dir}: no config.json there`);
+    config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")) as ExperimentConfig;
+    delete (config as { derivedSeeds?: unknown }).derivedSeeds;
+    const partial = path.join(dir, "results.json");
+    const resume = fs.existsSync(partial) ? (JSON.parse(fs.readFileSync(partial, "utf8")) as ExperimentResults) : undefined;
+    return { config, out: dir, resume };
+  }
   if (values.config) {
     config = JSON.parse(fs.readFileSync(values.config, "utf8")) as ExperimentConfig;
     delete (config as { derivedSeeds?: unknown }).derivedSeeds;
@@ -70,19 +81,27 @@ function progressPrinter(t0: number) {
 }
 
 async function main(): Promise<void> {
-  const { config, out } = parseCli(process.argv.slice(2));
+  const { config, out, resume } = parseCli(process.argv.slice(2));
   const t0 = performance.now();
   const backend = await selectBackend({ log: true });
   process.stderr.write(`experiment: ${config.dataset}, budget ${config.budget}, seed ${config.seed}, backend ${backend.name} (${backend.detail})\n`);
   const data = fashionMnistData(config);
   const controller = new AbortController();
   process.once("SIGINT", () => {
-    process.stderr.write("experiment: interrupted, stopping at the next step\n");
+    process.stderr.write("experiment: interrupted, stopping at the next step (continue later with --resume <results folder>)\n");
     controller.abort();
   });
-  const results = await runLabelEfficiency(data, config, { backend, onEvent: progressPrinter(t0), signal: controller.signal });
   const dir = out ? path.resolve(out) : defaultResultsDir(process.cwd(), config.budget, config.seed);
+  if (resume) process.stderr.write(`experiment: resuming ${dir}: ${resume.arms.length} arms done${resume.pretrain ? ", pretraining done" : ""}\n`);
+  else writeResults(dir, null, config);
+  const checkpoints = directoryCheckpoints(dir);
+  const results = await runLabelEfficiency(data, config, {
+    backend, onEvent: progressPrinter(t0), signal: controller.signal, resume, checkpoints,
+    onPartialResults: (partial) => void writeResults(dir, partial, config),
+  });
   writeResults(dir, results, config);
+  // A finished run needs no checkpoint (and its folder stays small enough to commit).
+  fs.rmSync(path.dirname(checkpoints.dir), { recursive: true, force: true });
   process.stderr.write(`experiment: results in ${dir} (${results.totalSeconds.toFixed(0)} s)\n`);
   process.stdout.write(`${summaryLine(results)}\n`);
 }

@@ -4,7 +4,8 @@ export { stratifiedLabelSubset, stratifiedHoldOut, indicesByClass, keptPerClass 
 export { derivedSeeds, validateConfig, type ExperimentConfig, type StageSettings } from "./config";
 export { BUDGETS, BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets";
 export { planTasks, taskIds, percent } from "./plan";
-export { runLabelEfficiency, pixelsToTensor, type ExperimentData, type ImageSet, type RunOptions } from "./protocol";
+export { runLabelEfficiency, pixelsToTensor, type ExperimentData, type ImageSet, type RunOptions, type PretrainCheckpoints, type PretrainState } from "./protocol";
+export { directoryCheckpoints } from "./checkpoints";
 export { testAccuracy } from "./evaluate";
 export { encoderFeatures, trainLinearProbe } from "./linearEval";
 export { writeResults, resultsMarkdown, defaultResultsDir, RESULT_FILES } from "./write";

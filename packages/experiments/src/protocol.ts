@@ -7,6 +7,7 @@
 import {
   copyWeightsByLayerName,
   createClassifierHead,
+  createOptimizer,
   createEncoder,
   createProjectionHead,
   createStudent,
@@ -52,6 +53,25 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Report a progress event every n steps (default: about 100 events a task). */
   progressEvery?: number;
+  /** Resuming a stopped run of the same config: the arms it finished are kept, not trained again. */
+  resume?: { arms: ArmResult[] };
+  /** Where the shared pretraining saves its progress (every `checkpointEvery` steps and at its end). */
+  checkpoints?: PretrainCheckpoints;
+  checkpointEvery?: number;
+  /** The results so far, after every arm (so a long run that stops leaves what it finished). */
+  onPartialResults?: (r: ExperimentResults) => void | Promise<void>;
+}
+
+/** Saves and restores the pretrained encoder + projection head, the optimizer, the step and the losses so far. */
+export interface PretrainCheckpoints {
+  save(state: PretrainState, models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<void>;
+  load(models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<PretrainState | null>;
+}
+export interface PretrainState {
+  nextStep: number;
+  losses: number[];
+  /** Wall time spent on pretraining before this process (resumed runs add it up). */
+  seconds: number;
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -79,6 +99,23 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     emit({ type: "progress", task, step: p.step, totalSteps, loss: p.loss, imagesPerSecond: p.imagesPerSecond });
   const every = (steps: number) => options.progressEvery ?? Math.max(1, Math.floor(steps / 100));
   const arms: ArmResult[] = [];
+  const finished = new Map((options.resume?.arms ?? []).map((a) => [a.name, a]));
+  let pretrain: ExperimentResults["pretrain"] = null;
+  const snapshot = (): ExperimentResults => ({
+    budget: config.budget, dataset: config.dataset, backend: options.backend.name, backendDetail: options.backend.detail,
+    startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), totalSeconds: seconds(t0),
+    trainImages: train.count, testImages: test.count, classes: data.classes, pretrain, arms: [...arms], complete: false,
+  });
+  /** An arm an earlier run of this config finished: reported again as it was, not retrained. */
+  const reuse = async (task: string) => {
+    const arm = finished.get(task);
+    if (!arm) return false;
+    await emit({ type: "task-start", task });
+    arms.push(arm);
+    await emit({ type: "arm-result", task, arm });
+    await emit({ type: "task-done", task, seconds: arm.seconds });
+    return true;
+  };
 
   /** The labelled subset (indices and labels) an arm at fraction f may use. */
   const subset = (f: number) => {
@@ -92,6 +129,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     arms.push(arm);
     await emit({ type: "arm-result", task, arm });
     await emit({ type: "task-done", task, seconds: arm.seconds });
+    await options.onPartialResults?.(snapshot());
   };
   const newEncoder = () => createEncoder(encoderConfig);
   const newHead = () => createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses, seed: seeds.classifierInit });
@@ -99,6 +137,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   // Supervised baselines: encoder + classifier head from random initialisation, labels only.
   for (const f of [1, ...[...config.labelFractions].sort((a, b) => b - a)]) {
     const task = taskIds.supervised(f);
+    if (await reuse(task)) continue;
     await emit({ type: "task-start", task });
     const started = performance.now();
     const { indices, labels } = subset(f);
@@ -120,23 +159,42 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   const encoder = newEncoder();
   const projectionHead = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: config.projectionDim, seed: seeds.headInit });
   const p = config.pretrain;
-  const pre = await pretrainContrastive({
-    encoder, projectionHead, images: train, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, optimizer: p.optimizer,
-    temperature: p.temperature, seed: seeds.pretrain, signal: options.signal, onProgress: progressFor(taskIds.pretrain, p.steps), progressEvery: every(p.steps),
-  });
-  pre.optimizer.dispose();
+  // Created here (not by the stage) so that a checkpoint can restore its slots before a resumed run continues.
+  const optimizer = createOptimizer(p.optimizer, p.learningRate, 1e-6);
+  const models = { encoder, projectionHead };
+  const restored = (await options.checkpoints?.load(models, optimizer)) ?? null;
+  const losses = restored?.losses ?? [];
+  const secondsBefore = restored?.seconds ?? 0;
+  const state = (nextStep: number): PretrainState => ({ nextStep, losses: losses.slice(0, nextStep), seconds: secondsBefore + seconds(preStarted) });
+  if (!restored || restored.nextStep < p.steps) {
+    const report = progressFor(taskIds.pretrain, p.steps);
+    await pretrainContrastive({
+      encoder, projectionHead, images: train, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, optimizer: p.optimizer,
+      optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0, temperature: p.temperature, seed: seeds.pretrain, signal: options.signal,
+      // Every step's loss is kept (for the checkpoint); events go out every few steps.
+      onProgress: (pr) => {
+        losses[pr.step - 1] = pr.loss;
+        if (pr.step % every(p.steps) === 0 || pr.step === p.steps) return report(pr);
+      },
+      checkpointEvery: options.checkpoints ? options.checkpointEvery ?? Math.max(50, Math.round(p.steps / 20)) : undefined,
+      onCheckpoint: options.checkpoints && ((next, opt) => options.checkpoints!.save(state(next), models, opt)),
+    });
+    await options.checkpoints?.save(state(p.steps), models, optimizer);
+  }
+  optimizer.dispose();
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
-  const window = Math.max(1, Math.min(10, Math.floor(pre.losses.length / 4)));
-  const pretrain = {
-    seconds: seconds(preStarted), steps: p.steps, epochs: (p.steps * p.batchSize) / train.count,
-    firstLoss: mean(pre.losses.slice(0, window)), lastLoss: mean(pre.losses.slice(-window)),
+  const window = Math.max(1, Math.min(10, Math.floor(losses.length / 4)));
+  pretrain = {
+    seconds: restored && restored.nextStep >= p.steps ? restored.seconds : secondsBefore + seconds(preStarted), steps: p.steps, epochs: (p.steps * p.batchSize) / train.count,
+    firstLoss: mean(losses.slice(0, window)), lastLoss: mean(losses.slice(-window)),
   };
   await emit({ type: "task-done", task: taskIds.pretrain, seconds: pretrain.seconds });
 
   try {
     // Linear evaluation: frozen pretrained features, a linear classifier on (up to featureImages of) all labels.
-    {
+    linear: {
       const task = taskIds.linearEval;
+      if (await reuse(task)) break linear;
       await emit({ type: "task-start", task });
       const started = performance.now();
       const l = config.linearEval;
@@ -158,6 +216,11 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
 
     // Stages 2 and 3 per label fraction, each from its own copy of the pretrained encoder.
     for (const f of [...config.labelFractions].sort((a, b) => b - a)) {
+      if (finished.has(taskIds.teacher(f)) && finished.has(taskIds.student(f))) {
+        await reuse(taskIds.teacher(f));
+        await reuse(taskIds.student(f));
+        continue;
+      }
       const { indices, labels } = subset(f);
       let task = taskIds.teacher(f);
       await emit({ type: "task-start", task });
@@ -194,20 +257,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     dispose(encoder, projectionHead);
   }
 
-  return {
-    budget: config.budget,
-    dataset: config.dataset,
-    backend: options.backend.name,
-    backendDetail: options.backend.detail,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    totalSeconds: seconds(t0),
-    trainImages: train.count,
-    testImages: test.count,
-    classes: data.classes,
-    pretrain,
-    arms,
-  };
+  return { ...snapshot(), complete: true };
 }
 
 /** Images from a source as one tensor, for callers that hold pixels as bytes: [n, h, w, c] uint8 -> float in [0, 1]. */

@@ -23,7 +23,7 @@ export function resultsMarkdown(r: ExperimentResults, config: ExperimentConfig):
     "",
     `${r.trainImages.toLocaleString("en-US")} training images, ${r.testImages.toLocaleString("en-US")} test images; backend ${r.backend} (${r.backendDetail});`,
     `encoder ResNet widths ${config.encoder.widths.join("/")} blocks ${config.encoder.blocks.join("/")}, student CNN ${config.student.widths.join("/")};`,
-    `started ${r.startedAt}, total ${r.totalSeconds.toFixed(0)} s.`,
+    r.complete === false ? `started ${r.startedAt}; UNDER WAY or stopped (${r.arms.length} arms so far; --resume continues it).` : `started ${r.startedAt}, total ${r.totalSeconds.toFixed(0)} s.`,
     "",
     resultsTable(r),
     pre,
@@ -32,18 +32,21 @@ export function resultsMarkdown(r: ExperimentResults, config: ExperimentConfig):
   ].join("\n");
 }
 
-export function writeResults(dir: string, r: ExperimentResults, config: ExperimentConfig): string[] {
+/** Writes the folder; `r` null writes config.json alone (at the start, so a stopped run can resume). */
+export function writeResults(dir: string, r: ExperimentResults | null, config: ExperimentConfig): string[] {
   fs.mkdirSync(dir, { recursive: true });
-  const files: Record<(typeof RESULT_FILES)[number], string> = {
-    "results.md": resultsMarkdown(r, config),
-    "accuracy.svg": accuracyPlotSvg(r),
+  const files: Partial<Record<(typeof RESULT_FILES)[number], string>> = {
     "config.json": JSON.stringify({ ...config, derivedSeeds: derivedSeeds(config.seed) }, null, 2) + "\n",
-    "results.json": JSON.stringify(r, null, 2) + "\n",
   };
+  if (r) {
+    files["results.md"] = resultsMarkdown(r, config);
+    files["accuracy.svg"] = accuracyPlotSvg(r);
+    files["results.json"] = JSON.stringify(r, null, 2) + "\n";
+  }
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);
     fs.writeFileSync(`${file}.tmp`, text);
     fs.renameSync(`${file}.tmp`, file);
   }
-  return RESULT_FILES.map((f) => path.join(dir, f));
+  return Object.keys(files).map((f) => path.join(dir, f));
 }

@@ -39,6 +39,8 @@ export interface ExperimentResults {
   classes: string[];
   pretrain: { seconds: number; epochs: number; steps: number; firstLoss: number; lastLoss: number } | null;
   arms: ArmResult[];
+  /** False while a run is under way (results written after every arm); a stopped run resumes from them. */
+  complete?: boolean;
 }
 
 export type ExperimentEvent =

@@ -1,0 +1,20 @@
+// The shared pretraining's checkpoints in a results folder (`<dir>/checkpoints/pretrain`), so that a long run
+// (the full budget takes many hours on a CPU) that stops resumes with `--resume <dir>` instead of starting over.
+import fs from "node:fs";
+import path from "node:path";
+import { loadCheckpoint, saveCheckpoint } from "@fewlabel/ml/node";
+import type { PretrainCheckpoints, PretrainState } from "./protocol";
+
+export function directoryCheckpoints(resultsDir: string): PretrainCheckpoints & { dir: string } {
+  const dir = path.join(resultsDir, "checkpoints", "pretrain");
+  return {
+    dir,
+    save: (state, models, optimizer) =>
+      saveCheckpoint<Omit<PretrainState, "nextStep">>(dir, { stage: "pretrain", nextStep: state.nextStep, extra: { losses: state.losses, seconds: state.seconds } }, { ...models }, optimizer),
+    async load(models, optimizer) {
+      if (!fs.existsSync(path.join(dir, "checkpoint.json"))) return null;
+      const info = await loadCheckpoint<Omit<PretrainState, "nextStep">>(dir, { ...models }, optimizer);
+      return { nextStep: info.nextStep, losses: info.extra?.losses ?? [], seconds: info.extra?.seconds ?? 0 };
+    },
+  };
+}

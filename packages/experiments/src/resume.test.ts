@@ -1,0 +1,64 @@
+// A stopped run resumes: finished arms are kept (not trained again) and the shared pretraining continues from its
+// last checkpoint, ending with exactly the results of a run that never stopped.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FASHION_MNIST_DIR, fashionMnistAvailable } from "@fewlabel/datasets";
+import { selectBackend } from "@fewlabel/ml";
+import { budgetConfig } from "./budgets";
+import { directoryCheckpoints } from "./checkpoints";
+import type { ExperimentConfig } from "./config";
+import { fashionMnistData } from "./fashionMnist";
+import { runLabelEfficiency, type ExperimentData } from "./protocol";
+import type { ExperimentEvent, ExperimentResults } from "./report/types";
+
+const available = fashionMnistAvailable();
+if (!available) console.warn(`experiment resume test: SKIPPED, Fashion-MNIST not found in ${FASHION_MNIST_DIR}`);
+
+describe.skipIf(!available)("resuming a stopped experiment", () => {
+  const backend = { name: "wasm", detail: "test" };
+  let config: ExperimentConfig;
+  let data: ExperimentData;
+  let dir: string;
+  beforeAll(async () => {
+    await selectBackend({ order: ["wasm"] });
+    const tiny = budgetConfig("tiny", 5);
+    config = {
+      ...tiny, trainImages: 200, testImages: 100, labelFractions: [0.5],
+      pretrain: { ...tiny.pretrain, steps: 12 }, supervised: { ...tiny.supervised, steps: 8 }, fineTune: { ...tiny.fineTune, steps: 8 },
+      distil: { ...tiny.distil, steps: 8 }, linearEval: { ...tiny.linearEval, steps: 20 },
+    };
+    data = fashionMnistData(config);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-resume-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps finished arms, continues pretraining from its checkpoint, and ends where an uninterrupted run ends", { timeout: 120_000 }, async () => {
+    const straight = await runLabelEfficiency(data, config, { backend });
+
+    const controller = new AbortController();
+    const checkpoints = directoryCheckpoints(path.join(dir, "run"));
+    let partial: ExperimentResults | undefined;
+    await expect(
+      runLabelEfficiency(data, config, {
+        backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
+        onPartialResults: (r) => void (partial = r),
+        onEvent: (e) => {
+          if (e.type === "progress" && e.task === "simclr-pretrain" && e.step === 10) controller.abort();
+        },
+      }),
+    ).rejects.toThrow(/aborted/);
+    expect(partial!.complete).toBe(false);
+    expect(partial!.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%"]);
+
+    const events: ExperimentEvent[] = [];
+    const resumed = await runLabelEfficiency(data, config, { backend, checkpoints, resume: { arms: partial!.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
+    const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    expect(progressOf("supervised-100%")).toEqual([]); // not trained again
+    expect(progressOf("simclr-pretrain")[0]).toBe(9); // from the checkpoint at step 8
+    expect(resumed.complete).toBe(true);
+    expect(resumed.arms.map((a) => [a.name, a.testAccuracy])).toEqual(straight.arms.map((a) => [a.name, a.testAccuracy]));
+    expect(resumed.pretrain!.lastLoss).toBeCloseTo(straight.pretrain!.lastLoss, 4);
+  });
+});
