@@ -33,7 +33,7 @@ function startTrainer(url: string, token: string, log: string[]): ChildProcess {
       FEWLABEL_TRAINER_TOKEN: token,
       FEWLABEL_TRAINER_NAME: "e2e trainer",
       FEWLABEL_TF_BACKEND: "wasm",
-      FEWLABEL_INPUT_SIZE: "24",
+      FEWLABEL_INPUT_SIZE: "28",
       FEWLABEL_ENCODER_WIDTHS: "8,16",
       FEWLABEL_ENCODER_BLOCKS: "1,1",
       FEWLABEL_PROJECTION_DIM: "16",
@@ -179,6 +179,9 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     expect(probs[0]! + probs[1]!).toBeCloseTo(1, 4);
     expect(probs[0]).toBeGreaterThanOrEqual(probs[1]!);
     await expect(mate.getByTestId("demo-latency")).toContainText("ms");
+  } catch (err) {
+    console.log(`trainer log:\n${trainerLog.join("\n")}`);
+    throw err;
   } finally {
     if (trainer && trainer.exitCode === null) {
       trainer.kill("SIGTERM");
@@ -187,6 +190,5 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
         trainer!.once("exit", () => (clearTimeout(t), r(null)));
       });
     }
-    if (test.info().status !== test.info().expectedStatus) console.log(trainerLog.join("\n"));
   }
 });
