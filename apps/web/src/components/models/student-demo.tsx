@@ -61,10 +61,14 @@ export function StudentDemo({ modelJsonUrl }: { modelJsonUrl: string }) {
         model = m;
         if (!metaResponse.ok) throw new Error(`metadata.json: ${metaResponse.status} ${metaResponse.statusText}`);
         const meta = (await metaResponse.json()) as StudentMetadata;
-        // One prediction on blank input: the backend compiles its kernels now, not during the first measurement.
-        tf.tidy(() => m.predict(tf.zeros([1, meta.inputSize, meta.inputSize, meta.channels])));
+        const l: Loaded = { tf, model: m, meta, backend: tf.getBackend(), loadMs: 0 };
+        // The whole pipeline once on a blank canvas: the backend compiles its kernels (WebGL shaders) now, not during
+        // the first measured prediction.
+        const blank = document.createElement("canvas");
+        blank.width = blank.height = meta.inputSize * 2;
+        await classify(l, blank);
         if (cancelled) return m.dispose();
-        setLoaded({ tf, model: m, meta, backend: tf.getBackend(), loadMs: performance.now() - t0 });
+        setLoaded({ ...l, loadMs: performance.now() - t0 });
       } catch (err) {
         if (!cancelled) setLoadError(err instanceof Error ? err.message : String(err));
       }
@@ -130,7 +134,7 @@ export function StudentDemo({ modelJsonUrl }: { modelJsonUrl: string }) {
           className={`flex min-h-64 flex-col items-center justify-center gap-3 rounded-lg border-2 border-dashed p-4 text-center text-sm transition ${over ? "border-indigo-400 bg-indigo-50" : "border-slate-300 bg-white"}`}
           data-testid="demo-dropzone"
         >
-          {preview ? <img src={preview} alt="The image classified" className="max-h-56 max-w-full rounded object-contain [image-rendering:pixelated]" data-testid="demo-preview" /> : <p className="text-slate-500">Drop an image here</p>}
+          {preview ? <img src={preview} alt="The image classified" className="size-48 rounded object-contain [image-rendering:pixelated]" data-testid="demo-preview" /> : <p className="text-slate-500">Drop an image here</p>}
           <label className={buttonClass("secondary", "sm", "cursor-pointer")}>
             Choose an image…
             <input
