@@ -1,9 +1,11 @@
 "use client";
 // Top of a project page: name, my role, counts (which filter the grid when clicked), exports and settings.
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ImageFilter, Project } from "~/lib/api-types";
 import { formatCount, percent } from "~/lib/format";
 import { canReview } from "~/lib/roles";
+import { useTRPC } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
 import { PresenceAvatars } from "../live/presence-avatars";
 import { RoleBadge } from "../ui/badge";
@@ -33,6 +35,8 @@ export function ProjectHeader({
   describeImage?: (imageId: string) => string | undefined;
 }) {
   const counts = new Map(stats?.perClass.map((c) => [c.classId, c.count]));
+  // How many model suggestions await review (kept current by the live events).
+  const pending = useQuery(useTRPC().pseudoLabels.list.queryOptions({ projectId: project.id, limit: 1 })).data?.total;
   const pct = percent(stats?.labelled ?? 0, stats?.total ?? 0);
   const status = filter.classId ? null : (filter.status ?? "all");
   const stat = (key: "all" | "labelled" | "unlabelled", label: string, value: number | undefined) => (
@@ -77,6 +81,11 @@ export function ProjectHeader({
           )}
           <Link href={`/projects/${project.id}/suggestions`} className={buttonClass("secondary", "sm")} data-testid="open-suggestions">
             Suggestions
+            {pending ? (
+              <span className="rounded-full bg-indigo-600 px-1.5 text-[10px] leading-4 font-semibold text-white tabular-nums" data-testid="pending-suggestions">
+                {formatCount(pending)}
+              </span>
+            ) : null}
           </Link>
           <Link href={`/projects/${project.id}/training`} className={buttonClass("secondary", "sm")} data-testid="open-training">
             Training
