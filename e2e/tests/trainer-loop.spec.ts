@@ -169,9 +169,12 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     expect(zip.subarray(0, 2).toString("latin1")).toBe("PK");
     expect(zip.toString("latin1")).toContain("model.json");
 
-    // The demo page runs it in this browser with TensorFlow.js on an uploaded image.
-    await student.getByTestId("open-demo").click();
-    await expect(mate.getByTestId("student-demo")).toBeVisible({ timeout: 30_000 });
+    // The demo page runs it in this browser with TensorFlow.js on an uploaded image (on the CPU backend: this
+    // Chromium has no GPU, and WebGL through its software renderer only adds shader compilation time).
+    const demo = await student.getByTestId("open-demo").getAttribute("href");
+    expect(demo).toMatch(/\/models\/demo\?version=[0-9a-f-]{36}$/);
+    await mate.goto(`${demo}&backend=cpu`);
+    await expect(mate.getByTestId("student-demo")).toHaveAttribute("data-backend", "cpu", { timeout: 30_000 });
     await mate.getByTestId("demo-input").setInputFiles({ name: "new-pet.png", mimeType: "image/png", buffer: grayPng(3, 24) });
     const predictions = mate.getByTestId("demo-prediction");
     await expect(predictions).toHaveCount(2);

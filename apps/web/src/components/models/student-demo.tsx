@@ -37,7 +37,11 @@ async function classify(l: Loaded, source: CanvasImageSource & { width: number; 
   return { predictions: topK(probabilities, l.meta.classes, TOP_K), latencyMs };
 }
 
-export function StudentDemo({ modelJsonUrl }: { modelJsonUrl: string }) {
+/** TensorFlow.js backends the demo offers; "auto" lets TensorFlow.js pick (WebGL where it works, else the CPU). */
+export const demoBackends = ["auto", "webgl", "cpu"] as const;
+export type DemoBackend = (typeof demoBackends)[number];
+
+export function StudentDemo({ modelJsonUrl, backend = "auto" }: { modelJsonUrl: string; backend?: DemoBackend }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [result, setResult] = useState<Result | null>(null);
@@ -55,6 +59,8 @@ export function StudentDemo({ modelJsonUrl }: { modelJsonUrl: string }) {
       try {
         const t0 = performance.now();
         const tf = await import("@tensorflow/tfjs");
+        // A small student can be quicker on the CPU than through WebGL (no shader compilation, no upload).
+        if (backend !== "auto" && !(await tf.setBackend(backend))) throw new Error(`the ${backend} backend is not available in this browser`);
         await tf.ready();
         const metaUrl = modelJsonUrl.replace(/model\.json$/, "metadata.json");
         const [m, metaResponse] = await Promise.all([tf.loadLayersModel(modelJsonUrl), fetch(metaUrl)]);
@@ -77,7 +83,7 @@ export function StudentDemo({ modelJsonUrl }: { modelJsonUrl: string }) {
       cancelled = true;
       model?.dispose();
     };
-  }, [modelJsonUrl]);
+  }, [modelJsonUrl, backend]);
 
   const run = useCallback(
     async (file: File) => {

@@ -1,11 +1,11 @@
 "use client";
-// /projects/[id]/models/demo[?version=<model version id>]: try a distilled student in the browser (the newest one
-// unless a version is named).
+// /projects/[id]/models/demo[?version=<model version id>][&backend=auto|webgl|cpu]: try a distilled student in the
+// browser (the newest one unless a version is named) on the TensorFlow.js backend of one's choice.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useRouter, useSearchParams } from "next/navigation";
 import { Suspense } from "react";
-import { StudentDemo } from "~/components/models/student-demo";
+import { type DemoBackend, demoBackends, StudentDemo } from "~/components/models/student-demo";
 import { ProjectLoadError } from "~/components/projects/project-load-error";
 import { SubpageHeader } from "~/components/projects/subpage-header";
 import { Alert } from "~/components/ui/alert";
@@ -29,7 +29,9 @@ export default function DemoPage() {
 
 function Demo() {
   const { id: projectId } = useParams<{ id: string }>();
-  const versionId = useSearchParams().get("version");
+  const params = useSearchParams();
+  const versionId = params.get("version");
+  const backend = demoBackends.find((b) => b === params.get("backend")) ?? "auto";
   const router = useRouter();
   const trpc = useTRPC();
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
@@ -58,7 +60,7 @@ function Demo() {
           <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
             <label className="flex items-center gap-2">
               Model version
-              <select value={chosen.id} onChange={(e) => router.replace(`/projects/${p.id}/models/demo?version=${e.target.value}`)} className={inputClass(false, "w-56 py-1.5")} data-testid="demo-version">
+              <select value={chosen.id} onChange={(e) => router.replace(demoUrl(p.id, e.target.value, backend))} className={inputClass(false, "w-56 py-1.5")} data-testid="demo-version">
                 {students.map((s) => (
                   <option key={s.id} value={s.id}>
                     v{s.version}
@@ -67,13 +69,25 @@ function Demo() {
                 ))}
               </select>
             </label>
+            <label className="flex items-center gap-2">
+              Backend
+              <select value={backend} onChange={(e) => router.replace(demoUrl(p.id, chosen.id, e.target.value as DemoBackend))} className={inputClass(false, "w-32 py-1.5")} data-testid="demo-backend">
+                {demoBackends.map((b) => (
+                  <option key={b} value={b}>
+                    {b}
+                  </option>
+                ))}
+              </select>
+            </label>
             <a href={chosen.downloads.student!.zip} download className={buttonClass("secondary", "sm")} data-testid="demo-download">
               Download the student (.zip)
             </a>
           </div>
-          <StudentDemo modelJsonUrl={chosen.downloads.student!.modelJson} />
+          <StudentDemo modelJsonUrl={chosen.downloads.student!.modelJson} backend={backend} />
         </>
       )}
     </main>
   );
 }
+
+const demoUrl = (projectId: string, versionId: string, backend: DemoBackend) => `/projects/${projectId}/models/demo?version=${versionId}${backend === "auto" ? "" : `&backend=${backend}`}`;
