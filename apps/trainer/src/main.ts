@@ -12,11 +12,17 @@ import { StageInterrupted } from "./stage-run";
 
 const log = (m: string) => console.log(`[trainer] ${m}`);
 
+/** Waits `ms`, or less when shutting down; the abort listener goes when the wait ends (polls must not pile them up). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 
 async function main() {
