@@ -35,9 +35,11 @@ export const BUDGETS: Record<BudgetName, Omit<ExperimentConfig, "seed" | "datase
     projectionDim: 64,
     student: { widths: [8, 16, 32] },
     pretrain: { steps: 200, batchSize: 128, learningRate: 2e-3, optimizer: "adam", temperature: 0.2 },
-    supervised: { steps: 120, batchSize: 128, learningRate: 3e-3, optimizer: "adam" },
-    fineTune: { steps: 80, batchSize: 128, learningRate: 2e-3, optimizer: "adam" },
-    distil: { steps: 120, batchSize: 128, learningRate: 3e-3, optimizer: "adam", temperature: 1, groundTruthWeight: 0 },
+    // One learning rate for every classifier (supervised, fine-tuned, distilled): measured on this budget, 1e-2
+    // beat 3e-3 by 7 points (supervised 10%: 68.6% -> 75.6%) and 2e-3 by 10 (teacher 10%: 62.6% -> 72.6%).
+    supervised: { steps: 120, batchSize: 128, learningRate: 1e-2, optimizer: "adam" },
+    fineTune: { steps: 80, batchSize: 128, learningRate: 1e-2, optimizer: "adam" },
+    distil: { steps: 120, batchSize: 128, learningRate: 1e-2, optimizer: "adam", temperature: 1, groundTruthWeight: 0 },
     linearEval: { steps: 400, batchSize: 256, learningRate: 1e-2, optimizer: "adam", featureImages: 10_000 },
   },
   // The real result: the reference CIFAR ResNet-18 at base width 16, SimCLR pretraining for ~20 epochs of the
@@ -52,7 +54,7 @@ export const BUDGETS: Record<BudgetName, Omit<ExperimentConfig, "seed" | "datase
     student: { widths: [16, 32, 64] },
     pretrain: { steps: 4_700, batchSize: 256, learningRate: 0.3, optimizer: "lars", temperature: 0.2 },
     supervised: { steps: 3_500, batchSize: 256, learningRate: 1e-3, optimizer: "adam" },
-    fineTune: { steps: 1_000, batchSize: 128, learningRate: 5e-4, optimizer: "adam" },
+    fineTune: { steps: 1_000, batchSize: 128, learningRate: 1e-3, optimizer: "adam" },
     distil: { steps: 4_700, batchSize: 128, learningRate: 1e-3, optimizer: "adam", temperature: 1, groundTruthWeight: 0 },
     linearEval: { steps: 3_000, batchSize: 512, learningRate: 1e-2, optimizer: "adam", featureImages: 60_000 },
   },
