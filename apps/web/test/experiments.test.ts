@@ -43,6 +43,7 @@ describe.skipIf(!available)("experiments on a project (PGlite)", () => {
   });
   afterAll(() => t?.close());
 
+  const ownerList = (id: string) => owner.trpc.experiments.list.query({ projectId: id });
   const start = (u: TestUser, id = projectId) => u.trpc.experiments.start.mutate({ projectId: id, budget: "tiny", labelFractions: [0.5], seed: 1 });
 
   it("lets owners start and cancel, members only watch, and hides the project from everyone else", async () => {
@@ -75,6 +76,14 @@ describe.skipIf(!available)("experiments on a project (PGlite)", () => {
     expect(progress.tasks.every((task) => task.done)).toBe(true);
     expect((done.config as { inputSize: number; channels: number }).inputSize).toBe(28);
     expect((done.config as { inputSize: number; channels: number }).channels).toBe(1);
+  });
+
+  it("marks a RUNNING experiment whose server stopped (no heartbeat for minutes) as failed, with the reason", async () => {
+    const ownerRow = await t.db.prisma.user.findUniqueOrThrow({ where: { email: "owner@example.com" } });
+    const stale = await t.db.prisma.experiment.create({ data: { projectId: emptyProjectId, createdById: ownerRow.id, config: { budget: "tiny", seed: 0, labelFractions: [0.5] } } });
+    await t.db.prisma.$executeRaw`UPDATE "Experiment" SET "updatedAt" = now() - interval '10 minutes' WHERE id = ${stale.id}`;
+    const [e] = await ownerList(emptyProjectId);
+    expect(e).toMatchObject({ id: stale.id, status: "FAILED", error: expect.stringMatching(/server running it stopped/) });
   });
 
   it("cancels a running experiment, which frees the project for the next one", { timeout: 120_000 }, async () => {

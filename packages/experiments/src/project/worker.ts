@@ -18,8 +18,8 @@ async function main(dir: string) {
   const decoded = await decodeProjectImages(pngs, job.labels);
   const backend = await selectBackend();
   const { data } = projectExperimentData(decoded, job.classes, job.testFraction, job.config.seed);
+  // The hold-out leaves at least one labelled image of every labelled class in training.
   const trainLabelled = data.train.labels.filter((l) => l >= 0).length;
-  if (trainLabelled < job.classes.length) throw new Error(`only ${trainLabelled} labelled training images after holding out the test set; label more images`);
   const config = fitConfigToProject(job.config, decoded, data.train.labels.length, data.test.labels.length, trainLabelled);
   await send({ type: "config", config, trainImages: data.train.labels.length, testImages: data.test.labels.length, skipped: decoded.skipped });
   const results = await runLabelEfficiency(data, config, { backend, onEvent: (event) => send({ type: "event", event }) });
