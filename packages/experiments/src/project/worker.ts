@@ -27,6 +27,10 @@ async function main(dir: string) {
   await send({ type: "done", results });
 }
 
+// The server that started this run is gone (stopped or crashed): nobody will read the results, so stop training
+// instead of holding a core for hours. (Its row is marked failed once its heartbeat is missed.)
+process.on("disconnect", () => process.exit(1));
+
 main(process.argv[2]!).then(
   () => process.exit(0),
   async (err: unknown) => {
