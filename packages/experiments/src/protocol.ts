@@ -21,7 +21,6 @@ import {
   tf,
   type Classifier,
   type EncoderConfig,
-  type ImageSource,
   type ProgressCallback,
   type tfl,
 } from "@fewlabel/ml";
@@ -264,4 +263,3 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
 export function pixelsToTensor(pixels: Uint8Array, n: number, size: number, channels: number): tf.Tensor4D {
   return tf.tidy(() => tf.div(tf.tensor4d(pixels, [n, size, size, channels], "float32"), 255) as tf.Tensor4D);
 }
-export type { ImageSource };
