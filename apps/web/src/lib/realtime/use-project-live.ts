@@ -67,6 +67,7 @@ function invalidateSuggestions(qc: QueryClient, trpc: Trpc, projectId: string) {
 interface Later {
   stats(): void;
   lists(): void;
+  pages(): void;
   review(): void;
   training(): void;
   suggestions(): void;
@@ -101,7 +102,10 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   }
   if (s.labels.size === 0) return;
   let membershipMayChange = false;
+  let fetchInFlight = false;
   for (const [key, page] of qc.getQueriesData<ImagePage>(trpc.images.list.queryFilter({ projectId }))) {
+    // A page being fetched now may have been read before these labels were stored: its answer would overwrite them.
+    if (qc.getQueryState(key)?.fetchStatus === "fetching") fetchInFlight = true;
     if (!page) continue;
     const next = pageAfter(page, s.labels);
     if (next !== page) qc.setQueryData(key, next);
@@ -109,6 +113,7 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
     if (isLabelFiltered(input?.filter)) membershipMayChange = true;
   }
   if (membershipMayChange) later.lists();
+  if (fetchInFlight) later.pages();
   // Only images someone has open have detail or history queries; a burst of hundreds of labels touches those few.
   const changedImage = (key: readonly unknown[]) => s.labels.has((key[1] as { input?: { imageId?: string } } | undefined)?.input?.imageId ?? "");
   void qc.invalidateQueries({ ...trpc.images.get.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
@@ -151,6 +156,8 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
       1_000,
       5_000,
     ),
+    // Pages whose fetch was in flight when labels arrived: fetched once more, soon, so no tile keeps a stale label.
+    pages: debounce(() => void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId })), 300, 2_000),
     review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
     training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
     // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.
@@ -167,6 +174,7 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     stop();
     later.stats.cancel();
     later.lists.cancel();
+    later.pages.cancel();
     later.review.cancel();
     later.training.cancel();
     later.suggestions.cancel();
