@@ -17,8 +17,10 @@ export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "
   const m = { left: 56, right: 16, top: 36, bottom: 96 };
   const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
   const fractions = r.arms.map((a) => a.labelFraction).filter((f) => f > 0);
-  const lo = Math.log10(Math.min(...fractions, 0.01)), hi = Math.log10(Math.max(...fractions, 1));
-  const span = Math.max(1e-9, hi - lo);
+  // The axis spans the fractions that occur (a decade around one lone fraction), so few points never crowd a corner.
+  let lo = Math.log10(Math.min(...fractions)), hi = Math.log10(Math.max(...fractions));
+  if (hi - lo < 1e-9) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const span = hi - lo;
   const x = (f: number) => m.left + (pw * (Math.log10(f) - lo + 0.05 * span)) / (1.1 * span);
   // Accuracy axis from the nearest 10% below the worst arm (at most chance-level 0) to 100%.
   const minAcc = Math.min(...r.arms.map((a) => a.testAccuracy), 1);

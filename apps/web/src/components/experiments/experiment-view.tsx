@@ -20,7 +20,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fraction = (f: number) => `${+(f * 100).toPrecision(3)}%`;
 const statusTone = { RUNNING: "text-indigo-700 bg-indigo-50", SUCCEEDED: "text-emerald-700 bg-emerald-50", FAILED: "text-rose-700 bg-rose-50", CANCELLED: "text-slate-600 bg-slate-100" } as const;
 
-export function ExperimentView({ experiment, projectId, canCancel }: { experiment: Experiment; projectId: string; canCancel: boolean }) {
+export function ExperimentView({ experiment, projectId, projectName, canCancel }: { experiment: Experiment; projectId: string; projectName: string; canCancel: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const cancel = useMutation(
@@ -77,7 +77,7 @@ export function ExperimentView({ experiment, projectId, canCancel }: { experimen
             loss {progress.loss?.toFixed(3)}, {progress.imagesPerSecond.toFixed(0)} images/s
           </p>
         )}
-        {results && <ExperimentResultsView results={results} />}
+        {results && <ExperimentResultsView results={{ ...results, dataset: projectName }} />}
       </div>
     </Card>
   );

@@ -52,7 +52,7 @@ export default function ExperimentsPage() {
       )}
       {experiments.isError && <Alert>{errorMessage(experiments.error)}</Alert>}
       {experiments.data?.length === 0 && <p className="text-sm text-slate-500">No experiments yet.</p>}
-      {experiments.data?.map((e) => <ExperimentView key={e.id} experiment={e} projectId={projectId} canCancel={owner} />)}
+      {experiments.data?.map((e) => <ExperimentView key={e.id} experiment={e} projectId={projectId} projectName={p.name} canCancel={owner} />)}
     </main>
   );
 }
