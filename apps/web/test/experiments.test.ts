@@ -4,6 +4,7 @@
 import { FASHION_MNIST_DIR, fashionMnistAvailable, imageAt, loadFashionMnist } from "@fewlabel/datasets";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "./harness";
 
 const available = fashionMnistAvailable();
@@ -19,13 +20,14 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
   }
 }
 
-describe.skipIf(!available)("experiments on a project (PGlite)", () => {
+// Access, one-at-a-time, cancel and orphans on both databases; the full training run (a child process) on PGlite only.
+describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%s)", (kind) => {
   let t: TestServer;
   let owner: TestUser, annotator: TestUser, outsider: TestUser, anonymous: TestUser;
   let projectId: string, emptyProjectId: string;
 
   beforeAll(async () => {
-    t = await startTestServer("pglite");
+    t = await startTestServer(kind);
     owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
     annotator = await TestUser.signUp(t.baseUrl, "annotator@example.com");
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
@@ -56,7 +58,7 @@ describe.skipIf(!available)("experiments on a project (PGlite)", () => {
     await expect(start(owner, emptyProjectId)).rejects.toThrow(/at least two classes/);
   });
 
-  it("runs the protocol in a child process, one at a time, with progress, and stores the results", { timeout: 300_000 }, async () => {
+  it.runIf(kind === "pglite")("runs the protocol in a child process, one at a time, with progress, and stores the results", { timeout: 300_000 }, async () => {
     const experiment = await start(owner);
     expect(experiment.status).toBe("RUNNING");
     expect(await trpcErrorCode(start(owner))).toBe("CONFLICT");
@@ -88,6 +90,7 @@ describe.skipIf(!available)("experiments on a project (PGlite)", () => {
 
   it("cancels a running experiment, which frees the project for the next one", { timeout: 120_000 }, async () => {
     const first = await start(owner);
+    expect(await trpcErrorCode(start(owner))).toBe("CONFLICT");
     expect(await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id })).toEqual({ ok: true });
     expect(await trpcErrorCode(owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id }))).toBe("NOT_FOUND");
     const second = await start(owner);
