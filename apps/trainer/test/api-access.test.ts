@@ -7,7 +7,7 @@ import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { png } from "../../web/test/fixtures";
 import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { collectEvents, connect, call, waitFor } from "../../web/test/realtime-harness";
+import { collectEvents, collectTransient, connect, call, waitFor } from "../../web/test/realtime-harness";
 import { createTrainerApi, type TrainerApi, TrainerHttpError, trpcCode } from "../src/api-client";
 
 async function errorOf(p: Promise<unknown>): Promise<string> {
@@ -113,10 +113,16 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
   it("records runs and progress, announces them, and answers owners' pause", async () => {
     const live = await connect(t.baseUrl, owner.cookie);
     const events = collectEvents(live);
-    expect(await call(live, "project:join", { projectId })).toMatchObject({ ok: true });
+    const ticks = collectTransient(live);
+    const joined = await call(live, "project:join", { projectId });
+    expect(joined).toMatchObject({ ok: true });
     const { runId } = await trainer.trpc.startRun.mutate({ projectId, leaseId, stage: "pretrain", totalSteps: 100, backend: "wasm" });
     await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 10, loss: 4.2, imagesPerSecond: 50, skipped: [{ imageId: imageIds[4]!, reason: "truncated PNG" }] });
-    await waitFor(() => events.some((e) => e.type === "training.progress" && e.data.step === 10));
+    // A tick reaches the room at once but stays out of the change log (seq 0, not replayed); the run's start is logged.
+    await waitFor(() => ticks.some((e) => e.type === "training.progress" && e.data.step === 10));
+    expect(ticks.every((e) => e.seq === 0)).toBe(true);
+    const replay = await call(live, "project:join", { projectId, sinceSeq: joined.seq });
+    expect(replay.events.map((e: { type: string; data: { step: number } }) => `${e.type}@${e.data.step}`)).toEqual(["training.progress@0"]);
     expect(await trpcErrorCode(annotator.trpc.training.pause.mutate({ projectId }))).toBe("FORBIDDEN");
     expect(await trpcErrorCode(outsider.trpc.training.pause.mutate({ projectId }))).toBe("NOT_FOUND");
     await owner.trpc.training.pause.mutate({ projectId });
@@ -125,6 +131,9 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     await owner.trpc.training.start.mutate({ projectId });
     expect(await trainer.trpc.renewLease.mutate({ projectId, leaseId })).toMatchObject({ paused: false, fineTuneRequested: true });
     await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 100, loss: 3.0, status: "DONE" });
+    // Status changes (paused, done) are numbered events of the log.
+    await waitFor(() => events.some((e) => e.type === "training.progress" && e.data.status === "DONE" && e.seq > joined.seq));
+    expect(events.some((e) => e.type === "training.progress" && e.data.status === "PAUSED")).toBe(true);
     const status = await annotator.trpc.training.status.query({ projectId });
     expect(status.current).toMatchObject({ runId, stage: "pretrain", status: "DONE", step: 100, backend: "wasm" });
     expect(status.current!.history.map((h) => h.step)).toEqual([10, 11, 100]);

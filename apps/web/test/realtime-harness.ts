@@ -28,6 +28,13 @@ export function call<E extends keyof ClientToServerEvents>(socket: LiveSocket, e
   });
 }
 
+/** Collects the transient events (training progress ticks, seq 0) a socket receives. */
+export function collectTransient(socket: LiveSocket): ProjectEvent[] {
+  const events: ProjectEvent[] = [];
+  socket.on("project:progress", (batch) => events.push(...batch));
+  return events;
+}
+
 /** Collects the project events a socket receives. */
 export function collectEvents(socket: LiveSocket): ProjectEvent[] {
   const events: ProjectEvent[] = [];

@@ -3,7 +3,10 @@
 import type { ProjectEvent } from "@fewlabel/realtime";
 
 export interface Broadcaster {
+  /** Numbered events of the change log, after their transaction committed. */
   publish(events: readonly ProjectEvent[]): void;
+  /** Transient events (seq 0, never stored): a training run's progress ticks. */
+  publishTransient(events: readonly ProjectEvent[]): void;
 }
 
-export const silentBroadcaster: Broadcaster = { publish() {} };
+export const silentBroadcaster: Broadcaster = { publish() {}, publishTransient() {} };

@@ -187,6 +187,12 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   /** Changes in seq order, batched: one message may carry many events. */
   "project:events": (events: ProjectEvent[]) => void;
+  /**
+   * Transient events outside the change log: a training run's progress ticks (every couple of seconds while a trainer
+   * works). They carry seq 0, are not stored nor replayed (a client that missed some reads training.status), so hours
+   * of training never push a reconnecting client past the replay limit.
+   */
+  "project:progress": (events: ProjectEvent[]) => void;
   "presence:update": (update: { projectId: string; entry: PresenceEntry }) => void;
 }
 

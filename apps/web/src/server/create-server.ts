@@ -30,7 +30,10 @@ export interface FewlabelServer {
 export async function createFewlabelServer(options: FewlabelServerOptions): Promise<FewlabelServer> {
   // The api publishes through this before socket.io exists; it forwards once attached below.
   let realtime: Realtime | undefined;
-  const broadcaster: Broadcaster = { publish: (events: readonly ProjectEvent[]) => realtime?.publish(events) };
+  const broadcaster: Broadcaster = {
+    publish: (events: readonly ProjectEvent[]) => realtime?.publish(events),
+    publishTransient: (events: readonly ProjectEvent[]) => realtime?.publishTransient(events),
+  };
   const api = createApiHttpHandler({ db: options.db, store: options.store, broadcaster });
   const server = http.createServer((req, res) => {
     res.setHeader("x-frame-options", "DENY");

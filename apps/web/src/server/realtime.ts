@@ -131,6 +131,9 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     for (const e of events) byProject.set(e.projectId, [...(byProject.get(e.projectId) ?? []), e]);
     for (const [projectId, list] of byProject) io.to(projectRoom(projectId)).emit("project:events", list);
   };
+  const publishTransient = (events: readonly ProjectEvent[]) => {
+    for (const e of events) io.to(projectRoom(e.projectId)).emit("project:progress", [e]);
+  };
   const writer = new LabelWriter(db, publish);
 
   async function presenceOf(projectId: string, userId: string): Promise<PresenceEntry | null> {
@@ -298,6 +301,7 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
   return {
     io,
     publish,
+    publishTransient,
     async close() {
       closing = true;
       clearInterval(purge);

@@ -115,9 +115,10 @@ export const trainerRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const { projectId, runId, leaseId: _lease, ...report } = input;
-      const events = await recordProgress(ctx.db, projectId, ctx.actor, runId, report);
-      if (events.length === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Training run not found in this project." });
-      ctx.broadcaster?.publish(events);
+      const recorded = await recordProgress(ctx.db, projectId, ctx.actor, runId, report);
+      if (!recorded) throw new TRPCError({ code: "NOT_FOUND", message: "Training run not found in this project." });
+      if (recorded.transient) ctx.broadcaster?.publishTransient([recorded.event]);
+      else ctx.broadcaster?.publish([recorded.event]);
       const control = await trainingControl(ctx.db, projectId);
       return { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null };
     }),

@@ -103,11 +103,21 @@ export interface ProgressReport {
   skipped?: { imageId: string; reason: string }[];
 }
 
-/** Stores a run's progress and returns its `training.progress` event. */
-export async function recordProgress(db: PrismaClient, projectId: string, actor: Actor, runId: string, report: ProgressReport): Promise<ProjectEvent[]> {
+/**
+ * Stores a run's progress and returns its `training.progress` event: numbered in the change log when the run's status
+ * changes (paused, done, failed), transient (seq 0, for Broadcaster.publishTransient) for the ticks in between, which
+ * would otherwise fill the log with thousands of events per hour of training.
+ */
+export async function recordProgress(
+  db: PrismaClient,
+  projectId: string,
+  actor: Actor,
+  runId: string,
+  report: ProgressReport,
+): Promise<{ event: ProjectEvent; transient: boolean } | null> {
   return db.$transaction(async (tx) => {
     const run = await tx.trainingRun.findFirst({ where: { id: runId, projectId } });
-    if (!run) return [];
+    if (!run) return null;
     const now = new Date();
     const finished = report.status === "DONE" || report.status === "FAILED";
     const updated = await tx.trainingRun.update({
@@ -126,6 +136,11 @@ export async function recordProgress(db: PrismaClient, projectId: string, actor:
           : {}),
       },
     });
-    return appendEvents(tx, projectId, actor, [{ type: "training.progress", data: progressOf(updated) }]);
+    const data = progressOf(updated);
+    if (updated.status !== run.status) {
+      const [event] = await appendEvents(tx, projectId, actor, [{ type: "training.progress", data }]);
+      return { event: event!, transient: false };
+    }
+    return { event: { type: "training.progress", seq: 0, projectId, at: now.toISOString(), actor, data } as ProjectEvent, transient: true };
   });
 }

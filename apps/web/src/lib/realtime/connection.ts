@@ -144,6 +144,13 @@ function ensureSocket(): ClientSocket {
       if (room) receive(room, list);
     }
   });
+  // Progress ticks are not numbered: straight to the page, outside the ordered stream (and not kept in `recent`).
+  s.on("project:progress", (events) => {
+    for (const e of events) {
+      const room = rooms.get(e.projectId);
+      if (room && room.lastSeq !== null) for (const l of room.listeners) l.events([e]);
+    }
+  });
   s.on("presence:update", ({ projectId, entry }) => {
     const room = rooms.get(projectId);
     if (!room) return;
