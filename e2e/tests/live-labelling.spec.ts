@@ -1,21 +1,8 @@
 // Two people label one project at the same time, in two browser contexts: an annotator works through the labelling
 // view with the keyboard while the owner watches the grid and labels in bulk. Each sees the other's labels, the
 // counts and who is looking at what change without a reload.
-import { grayPng } from "@fewlabel/storage/testing";
-import { type Browser, expect, type Page, test } from "@playwright/test";
-
-async function signUp(page: Page, name: string, email: string) {
-  await page.getByRole("link", { name: /sign up|create an account/i }).click();
-  await page.getByLabel(/name/i).first().fill(name);
-  await page.getByLabel(/email/i).fill(email);
-  await page.getByLabel(/password/i).fill("correct horse battery");
-  await page.getByRole("button", { name: /sign up|create account/i }).click();
-}
-
-async function newUser(browser: Browser) {
-  const context = await browser.newContext();
-  return context.newPage();
-}
+import { expect, type Page, test } from "@playwright/test";
+import { newUser, ownerWithProject, teammateByInvite } from "./flows";
 
 const classCount = (page: Page, name: string) => page.locator(`[data-testid="class-count"][data-class-name="${name}"]`);
 const tile = (page: Page, imageId: string) => page.locator(`[data-testid="image-tile"][data-image-id="${imageId}"]`);
@@ -26,32 +13,10 @@ test("two users label one project at the same time and see each other's work liv
 
   // The owner: a project with two classes (hotkeys 1 and 2) and 12 unlabelled images.
   const owner = await newUser(browser);
-  await owner.goto("/");
-  await signUp(owner, "Olga Owner", `olga-${run}@example.com`);
-  await expect(owner).toHaveURL(/\/$/);
-  await owner.getByRole("button", { name: /new project/i }).first().click();
-  await owner.getByLabel(/project name|^name/i).first().fill("Live pets");
-  for (const [i, c] of ["cat", "dog"].entries()) {
-    await owner.getByRole("button", { name: /add class/i }).click();
-    await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
-  }
-  await owner.getByRole("button", { name: /create project|^create$/i }).click();
-  await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
-  const projectUrl = owner.url();
-  await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 12 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) })));
-  await expect(owner.getByTestId("upload-result")).toContainText(/12/, { timeout: 30_000 });
+  const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-${run}@example.com`, project: "Live pets", classes: ["cat", "dog"], images: 12 });
 
-  // An invite link for an annotator, made in the settings.
-  await owner.goto(`${projectUrl}/settings`);
-  await owner.getByTestId("create-invite").click();
-  const inviteUrl = await owner.getByTestId("invite-url").inputValue();
-
-  // The annotator signs up through the invite and joins.
-  const annotator = await newUser(browser);
-  await annotator.goto(inviteUrl);
-  await signUp(annotator, "Ann Annotator", `ann-${run}@example.com`);
-  await annotator.getByTestId("accept-invite").click();
-  await expect(annotator).toHaveURL(projectUrl);
+  // An annotator signs up through an invite link made in the settings, and joins.
+  const annotator = await teammateByInvite(owner, browser, projectUrl, "Ann Annotator", `ann-${run}@example.com`);
 
   // The owner watches the grid; a marker on window tells whether the page was ever reloaded.
   await owner.goto(projectUrl);

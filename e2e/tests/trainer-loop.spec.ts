@@ -7,21 +7,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { grayPng } from "@fewlabel/storage/testing";
-import { type Browser, expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { newUser, ownerWithProject, teammateByInvite } from "./flows";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-async function signUp(page: Page, name: string, email: string) {
-  await page.getByRole("link", { name: /sign up|create an account/i }).click();
-  await page.getByLabel(/name/i).first().fill(name);
-  await page.getByLabel(/email/i).fill(email);
-  await page.getByLabel(/password/i).fill("correct horse battery");
-  await page.getByRole("button", { name: /sign up|create account/i }).click();
-}
-
-async function newUser(browser: Browser) {
-  return (await browser.newContext()).newPage();
-}
 
 /** A trainer child process with a configuration small enough for 2 cores (see apps/trainer/src/config.ts). */
 function startTrainer(url: string, token: string, log: string[]): ChildProcess {
@@ -67,30 +57,10 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
   try {
     // The owner: a project with two classes and 16 images (two patterns, so the classes can be told apart).
     const owner = await newUser(browser);
-    await owner.goto("/");
-    await signUp(owner, "Olga Owner", `olga-t-${run}@example.com`);
-    await expect(owner).toHaveURL(/\/$/);
-    await owner.getByRole("button", { name: /new project/i }).first().click();
-    await owner.getByLabel(/project name|^name/i).first().fill("Trained pets");
-    for (const [i, c] of ["cat", "dog"].entries()) {
-      await owner.getByRole("button", { name: /add class/i }).click();
-      await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
-    }
-    await owner.getByRole("button", { name: /create project|^create$/i }).click();
-    await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
-    const projectUrl = owner.url();
-    await owner.getByTestId("upload-input").setInputFiles(Array.from({ length: 16 }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) })));
-    await expect(owner.getByTestId("upload-result")).toContainText(/16/, { timeout: 30_000 });
+    const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-t-${run}@example.com`, project: "Trained pets", classes: ["cat", "dog"], images: 16 });
 
     // A teammate joins through an invite link.
-    await owner.goto(`${projectUrl}/settings`);
-    await owner.getByTestId("create-invite").click();
-    const inviteUrl = await owner.getByTestId("invite-url").inputValue();
-    const mate = await newUser(browser);
-    await mate.goto(inviteUrl);
-    await signUp(mate, "Tom Teammate", `tom-t-${run}@example.com`);
-    await mate.getByTestId("accept-invite").click();
-    await expect(mate).toHaveURL(projectUrl);
+    const mate = await teammateByInvite(owner, browser, projectUrl, "Tom Teammate", `tom-t-${run}@example.com`);
 
     // The owner's training page: no trainer yet. Fine-tuning runs once here (not again as suggestions get accepted),
     // and a token is created for a trainer "on another machine"; it is shown once, with the command line.

@@ -1,0 +1,52 @@
+// Steps several specs share: a new person in their own browser context, signing up, an owner's project with classes
+// and uploaded images, a teammate joining through an invite link.
+import { grayPng } from "@fewlabel/storage/testing";
+import { type Browser, expect, type Page } from "@playwright/test";
+
+export async function newUser(browser: Browser): Promise<Page> {
+  return (await browser.newContext()).newPage();
+}
+
+export async function signUp(page: Page, name: string, email: string) {
+  await page.getByRole("link", { name: /sign up|create an account/i }).click();
+  await page.getByLabel(/name/i).first().fill(name);
+  await page.getByLabel(/email/i).fill(email);
+  await page.getByLabel(/password/i).fill("correct horse battery");
+  await page.getByRole("button", { name: /sign up|create account/i }).click();
+}
+
+/**
+ * Signs the owner up, creates a project with these classes (hotkeys 1, 2, … in order) and uploads `images` small gray
+ * PNGs (`pet-00.png`, …; two patterns by parity). Returns the project's URL.
+ */
+export async function ownerWithProject(owner: Page, o: { name: string; email: string; project: string; classes: string[]; images: number }): Promise<string> {
+  await owner.goto("/");
+  await signUp(owner, o.name, o.email);
+  await expect(owner).toHaveURL(/\/$/);
+  await owner.getByRole("button", { name: /new project/i }).first().click();
+  await owner.getByLabel(/project name|^name/i).first().fill(o.project);
+  for (const [i, c] of o.classes.entries()) {
+    await owner.getByRole("button", { name: /add class/i }).click();
+    await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
+  }
+  await owner.getByRole("button", { name: /create project|^create$/i }).click();
+  await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
+  const projectUrl = owner.url();
+  const files = Array.from({ length: o.images }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) }));
+  await owner.getByTestId("upload-input").setInputFiles(files);
+  await expect(owner.getByTestId("upload-result")).toContainText(new RegExp(String(o.images)), { timeout: 30_000 });
+  return projectUrl;
+}
+
+/** The owner makes an invite link in the project's settings; a new person signs up through it and joins. */
+export async function teammateByInvite(owner: Page, browser: Browser, projectUrl: string, name: string, email: string): Promise<Page> {
+  await owner.goto(`${projectUrl}/settings`);
+  await owner.getByTestId("create-invite").click();
+  const inviteUrl = await owner.getByTestId("invite-url").inputValue();
+  const mate = await newUser(browser);
+  await mate.goto(inviteUrl);
+  await signUp(mate, name, email);
+  await mate.getByTestId("accept-invite").click();
+  await expect(mate).toHaveURL(projectUrl);
+  return mate;
+}
