@@ -79,6 +79,9 @@ async function main() {
             continue;
           }
           log(`${p.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+          // People see it on the training page (a failed run reports its own error; this covers failures outside one).
+          const message = err instanceof Error ? err.message : String(err);
+          await api.trpc.reportError.mutate({ projectId: p.id, leaseId: lease.leaseId, message: message.slice(0, 2000) || "unknown error" }).catch(() => {});
           restUntil.set(p.id, Date.now() + 6 * cfg.pollIntervalMs);
         }
       }

@@ -110,6 +110,16 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect((await trainer.trpc.state.query({ projectId })).checkpoints).toMatchObject([{ slot: "pretrain", byteSize: 100_000 }]);
   });
 
+  it("shows a trainer's failure outside a run to members until a run starts", async () => {
+    await trainer.trpc.reportError.mutate({ projectId, leaseId, message: "Input size 16 is below the encoder's minimum of 28." });
+    await trainer.trpc.reportError.mutate({ projectId, leaseId, message: "Input size 16 is below the encoder's minimum of 28." });
+    expect((await annotator.trpc.training.status.query({ projectId })).trainerError).toMatchObject({ message: /minimum of 28/ });
+    expect(await errorOf(trainer.trpc.reportError.mutate({ projectId, leaseId: "00000000-0000-4000-8000-000000000000", message: "x" }))).toBe("CONFLICT");
+    const { runId } = await trainer.trpc.startRun.mutate({ projectId, leaseId, stage: "pretrain", totalSteps: 10, backend: "wasm" });
+    expect((await owner.trpc.training.status.query({ projectId })).trainerError).toBeNull();
+    await trainer.trpc.reportProgress.mutate({ projectId, leaseId, runId, step: 10, status: "DONE" });
+  });
+
   it("records runs and progress, announces them, and answers owners' pause", async () => {
     const live = await connect(t.baseUrl, owner.cookie);
     const events = collectEvents(live);

@@ -6,7 +6,7 @@ import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
-import { controlEventData, fineTuneThreshold, progressOf, recordProgress, trainingControl } from "../services/training";
+import { controlEventData, fineTuneThreshold, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
 import { trainingStage } from "@fewlabel/realtime";
@@ -89,6 +89,8 @@ export const trainerRouter = router({
         });
         await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: "PAUSED", finishedAt: null }, data: { finishedAt: new Date() } });
         if (input.stage === "finetune") await tx.trainingControl.updateMany({ where: { projectId: input.projectId }, data: { fineTuneRequestedAt: null } });
+        // Training works again: an earlier failure outside a run is no longer news.
+        await tx.trainingControl.updateMany({ where: { projectId: input.projectId, trainerError: { not: null } }, data: { trainerError: null, trainerErrorAt: null } });
         const run = await tx.trainingRun.create({
           data: { projectId: input.projectId, stage: input.stage, totalSteps: input.totalSteps, startStep: input.startStep, step: input.startStep, backend: input.backend, trainer: ctx.trainer.name },
         });
@@ -98,6 +100,20 @@ export const trainerRouter = router({
       ctx.broadcaster?.publish(events);
       return { runId: run.id };
     }),
+
+  /**
+   * A failure outside any run (a model it cannot build, a project it cannot load): people see it on the training
+   * page until a run starts. The trainer retries after a rest, so a repeat of the same message only updates its time.
+   */
+  reportError: leasedProcedure.input(z.object({ message: z.string().trim().min(1).max(2000) })).mutation(async ({ ctx, input }) => {
+    const control = await trainingControl(ctx.db, input.projectId);
+    if (control.trainerError === input.message) {
+      await ctx.db.trainingControl.update({ where: { projectId: input.projectId }, data: { trainerErrorAt: new Date() } });
+    } else {
+      ctx.broadcaster?.publish(await setTrainingControl(ctx.db, input.projectId, ctx.actor, { trainerError: input.message, trainerErrorAt: new Date() }));
+    }
+    return { ok: true };
+  }),
 
   /** Progress of a run (throttled by the trainer); answers the owners' switches so a pause takes effect promptly. */
   reportProgress: leasedProcedure

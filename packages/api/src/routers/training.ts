@@ -28,6 +28,8 @@ export const trainingRouter = router({
         fineTuneEveryLabels: control.fineTuneEveryLabels,
         fineTuneEveryFraction: control.fineTuneEveryFraction,
       },
+      /** The trainer's last failure outside a run, until a run starts; null when none. */
+      trainerError: control.trainerError ? { message: control.trainerError, at: control.trainerErrorAt } : null,
       /** The trainer holding the lease; null when none runs (labelling never depends on it). */
       trainer: lease && lease.expiresAt.getTime() > Date.now() ? lease : null,
       /** The latest run with its loss curve, and the runs before it. */

@@ -16,6 +16,8 @@ export async function trainingControl(db: Db, projectId: string) {
       fineTuneRequestedAt: null,
       fineTuneEveryLabels: 50,
       fineTuneEveryFraction: 0.1,
+      trainerError: null,
+      trainerErrorAt: null,
       updatedAt: new Date(0),
     }
   );
@@ -44,7 +46,7 @@ export async function setTrainingControl(
   db: PrismaClient,
   projectId: string,
   actor: Actor,
-  change: Partial<{ paused: boolean; fineTuneRequestedAt: Date | null; fineTuneEveryLabels: number; fineTuneEveryFraction: number }>,
+  change: Partial<{ paused: boolean; fineTuneRequestedAt: Date | null; fineTuneEveryLabels: number; fineTuneEveryFraction: number; trainerError: string | null; trainerErrorAt: Date | null }>,
 ): Promise<ProjectEvent[]> {
   return db.$transaction(async (tx) => {
     await tx.trainingControl.upsert({ where: { projectId }, create: { projectId, ...change }, update: change });

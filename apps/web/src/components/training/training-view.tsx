@@ -50,6 +50,13 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
   const run = s.current;
   return (
     <div className="space-y-5">
+      {s.trainerError && (
+        <div data-testid="trainer-error">
+          <Alert>
+            The trainer could not train this project{s.trainerError.at ? ` (last tried ${formatDate(s.trainerError.at)})` : ""}: {s.trainerError.message}
+          </Alert>
+        </div>
+      )}
       <div className="grid gap-4 md:grid-cols-3">
         <div className="rounded-lg bg-white px-4 py-3 shadow-xs ring-1 ring-slate-200" data-testid="trainer-state" data-online={online}>
           <div className="text-xs text-slate-500">Trainer</div>

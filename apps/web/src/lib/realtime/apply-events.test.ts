@@ -61,6 +61,7 @@ describe("statusAfterProgress", () => {
   });
   const base: TrainingStatus = {
     control: { paused: false, fineTuneRequested: false, fineTuneEveryLabels: 50, fineTuneEveryFraction: 0.1 },
+    trainerError: null,
     trainer: null,
     current: { ...progress(10), startedAt: new Date(0), finishedAt: null, history: [{ step: 10, loss: 1.9, accuracy: null, at: "x" }], skipped: [] },
     recent: [{ ...progress(10), startedAt: new Date(0), finishedAt: null }],

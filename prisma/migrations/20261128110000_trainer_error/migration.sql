@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "TrainingControl" ADD COLUMN     "trainerError" TEXT,
+ADD COLUMN     "trainerErrorAt" TIMESTAMP(3);
+
