@@ -11,6 +11,7 @@ import { Alert } from "../ui/alert";
 import { RoleBadge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
+import { CopyField } from "../ui/copy-field";
 import { inputClass } from "../ui/field";
 import { LoadingPanel } from "../ui/spinner";
 import { RoleSelect } from "./role-select";
@@ -25,23 +26,15 @@ export function InvitesPanel({ projectId }: { projectId: string }) {
   const [role, setRole] = useState<Role>("ANNOTATOR");
   const [days, setDays] = useState(7);
   const [created, setCreated] = useState<{ url: string; role: Role } | null>(null);
-  const [copied, setCopied] = useState(false);
   const create = useMutation(
     trpc.invites.create.mutationOptions({
       onSuccess: (r) => {
         setCreated({ url: `${window.location.origin}${r.path}`, role: r.role });
-        setCopied(false);
         void refresh();
       },
     }),
   );
   const revoke = useMutation(trpc.invites.revoke.mutationOptions({ onSettled: refresh }));
-  const copy = async () => {
-    if (!created) return;
-    await navigator.clipboard?.writeText(created.url).catch(() => {});
-    setCopied(true);
-  };
-
   return (
     <Card title="Invite links" description="Anyone with a link can join with its role until it expires or you revoke it.">
       <div className="flex flex-wrap items-end gap-2">
@@ -67,10 +60,7 @@ export function InvitesPanel({ projectId }: { projectId: string }) {
           <p className="mb-2 text-sm text-emerald-800">
             Link for a new {roleName(created.role).toLowerCase()} created. Copy it now: it is not shown again.
           </p>
-          <div className="flex gap-2">
-            <input readOnly value={created.url} onFocus={(e) => e.target.select()} className={inputClass(false, "font-mono text-xs")} data-testid="invite-url" aria-label="Invite link" />
-            <Button onClick={copy}>{copied ? "Copied" : "Copy"}</Button>
-          </div>
+          <CopyField key={created.url} value={created.url} testId="invite-url" label="Invite link" />
         </div>
       )}
       <div className="mt-5">

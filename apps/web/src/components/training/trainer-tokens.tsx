@@ -9,6 +9,7 @@ import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
+import { CopyField } from "../ui/copy-field";
 import { inputClass } from "../ui/field";
 
 /** The shell command that runs a trainer for this server with this token (from a checkout of the repository). */
@@ -83,25 +84,5 @@ export function TrainerTokens({ projectId }: { projectId: string }) {
         )}
       </div>
     </Card>
-  );
-}
-
-function CopyField({ value, testId, label }: { value: string; testId: string; label: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="flex gap-2">
-      <input readOnly value={value} className={inputClass(false, "flex-1 font-mono text-xs")} onFocus={(e) => e.target.select()} aria-label={label} data-testid={testId} />
-      <Button
-        size="sm"
-        onClick={() =>
-          void navigator.clipboard?.writeText(value).then(
-            () => setCopied(true),
-            () => setCopied(false),
-          )
-        }
-      >
-        {copied ? "Copied" : "Copy"}
-      </Button>
-    </div>
   );
 }
