@@ -1,7 +1,7 @@
 // Labelling: an annotator's vote on an image, bulk votes, undo, and the work queue (claimNextImage with leases).
 // Every change is one transaction that records the vote and its history, re-resolves the image's label
 // (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
-import type { LabelSource, Prisma, PrismaClient } from "@fewlabel/db";
+import { type LabelSource, Prisma, type PrismaClient } from "@fewlabel/db";
 import type { ClaimResult, ImageRef, LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { type Actor, reserveSeqs, storeEvents } from "./project-events";
 import { reopenReviewedSuggestions } from "./pseudo-labels";
@@ -179,6 +179,20 @@ export async function undoLast(db: PrismaClient, who: Labeller): Promise<{ event
 const imageRefSelect = { id: true, filename: true, width: true, height: true, labelClassId: true } as const;
 
 /**
+ * Serialises the work queue of one project (claims and holds, on one server or several) for the rest of the
+ * transaction, and reads the settings it is handed out by.
+ */
+async function lockWorkQueue(tx: Prisma.TransactionClient, projectId: string) {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${projectId}))`;
+  return tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+}
+
+/** SQL on image `i`: its votes plus teammates' live leases leave room for `me` among its k annotators. */
+function roomForAnnotator(me: string, k: number): Prisma.Sql {
+  return Prisma.sql`i."voteCount" + (SELECT count(*) FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" <> ${me} AND l."expiresAt" > now()) < ${k}`;
+}
+
+/**
  * Hands the annotator an image nobody else is working on: it still needs votes (fewer than the project's
  * annotators-per-image, counting others' live leases), carries no label from an import or a model, and this
  * annotator has neither voted on it nor skipped it. Claims in one project are serialised by an advisory lock, so
@@ -186,8 +200,7 @@ const imageRefSelect = { id: true, filename: true, width: true, height: true, la
  */
 export async function claimNextImage(db: PrismaClient, who: Labeller, skip: string[]): Promise<ClaimResult> {
   return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${who.projectId}))`;
-    const project = await tx.project.findUniqueOrThrow({ where: { id: who.projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+    const project = await lockWorkQueue(tx, who.projectId);
     const k = project.annotatorsPerImage;
     const me = who.actor.id;
     const candidates = await tx.$queryRaw<{ id: string }[]>`
@@ -198,7 +211,7 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
         AND NOT (i.id = ANY(${skip}::text[]))
         AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me})
         AND NOT EXISTS (SELECT 1 FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" = ${me} AND l."expiresAt" > now())
-        AND i."voteCount" + (SELECT count(*) FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" <> ${me} AND l."expiresAt" > now()) < ${k}
+        AND ${roomForAnnotator(me, k)}
       ORDER BY i."createdAt", i.id
       LIMIT 4`;
     const remaining = await tx.image.count({ where: { projectId: who.projectId, voteCount: { lt: k }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] } });
@@ -229,8 +242,7 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
  */
 export async function holdImages(db: PrismaClient, who: Labeller, imageIds: string[]): Promise<{ held: string[]; leaseExpiresAt: string | null }> {
   return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${who.projectId}))`;
-    const project = await tx.project.findUniqueOrThrow({ where: { id: who.projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+    const project = await lockWorkQueue(tx, who.projectId);
     const me = who.actor.id;
     const free = await tx.$queryRaw<{ id: string }[]>`
       SELECT i.id FROM "Image" i
@@ -240,7 +252,7 @@ export async function holdImages(db: PrismaClient, who: Labeller, imageIds: stri
         AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me} AND v."classId" IS NOT NULL)
         AND (
           EXISTS (SELECT 1 FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" = ${me} AND l."expiresAt" > now())
-          OR i."voteCount" + (SELECT count(*) FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" <> ${me} AND l."expiresAt" > now()) < ${project.annotatorsPerImage}
+          OR ${roomForAnnotator(me, project.annotatorsPerImage)}
         )`;
     if (free.length === 0) return { held: [], leaseExpiresAt: null };
     const expiresAt = new Date(Date.now() + project.leaseSeconds * 1000);
