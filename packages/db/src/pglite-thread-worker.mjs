@@ -11,9 +11,11 @@ const pg = new PGlite(workerData.dataDir);
 /** Open transactions by id: each holds PGlite's exclusive lock until the main thread ends it. */
 const transactions = new Map();
 
+let rawParsers = null;
+/** Every parser PGlite knows (scalars and the array types it registered at start) returns its input; built once. */
 function raw() {
-  // Every parser PGlite knows (scalars and the array types it registered at start) returns its input.
-  return Object.fromEntries(Object.keys(pg.parsers).map((oid) => [oid, (x) => x]));
+  rawParsers ??= Object.fromEntries(Object.keys(pg.parsers).map((oid) => [oid, (x) => x]));
+  return rawParsers;
 }
 
 function plain(result) {

@@ -37,6 +37,8 @@ export class PGliteThread {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private parsers: Parsers = { ...(types.parsers as Parsers) };
+  /** The adapter passes the same parsers object with every query: merge it with ours once, not per query. */
+  private readonly merged = new WeakMap<Parsers, Parsers>();
   private failed: Error | null = null;
   readonly waitReady: Promise<void>;
 
@@ -75,7 +77,12 @@ export class PGliteThread {
   }
 
   private parse<T>(raw: RawResult, options?: QueryOptions): Results<T> {
-    const parsers = options?.parsers ? { ...this.parsers, ...options.parsers } : this.parsers;
+    let parsers = this.parsers;
+    if (options?.parsers) {
+      const own = options.parsers;
+      parsers = this.merged.get(own) ?? { ...this.parsers, ...own };
+      this.merged.set(own, parsers);
+    }
     const columnParsers = raw.fields.map((f) => (x: string | null) => types.parseType(x, f.dataTypeID, parsers as never));
     const rows =
       options?.rowMode === "array"
