@@ -5,6 +5,7 @@
 // (Mesa llvmpipe / lavapipe), which auto-selection skips because wasm beats them on a CPU.
 import { tf } from "../tf.js";
 import { registerWasmTrainingKernels } from "./wasmTraining.js";
+import { simdKernelsFor } from "./simdKernels.js";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
 export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
@@ -99,8 +100,9 @@ async function initBackend(name: BackendName, o: { allowSoftware: boolean }): Pr
       const dir = await wasmDistDir();
       if (dir) wasm.setWasmPaths(dir);
       await activate("wasm");
-      registerWasmTrainingKernels();
-      return `XNNPACK${dir ? "" : " (wasm files from the bundler)"}, ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD"}, single thread`;
+      const simd = await simdKernelsFor(tf.backend());
+      registerWasmTrainingKernels(simd.kernels);
+      return `XNNPACK${dir ? "" : " (wasm files from the bundler)"}, ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD"}, single thread; conv filter gradient: ${simd.kernels ? "fewlabel SIMD kernel" : `composed (${simd.reason})`}`;
     }
     case "cpu":
       await activate("cpu");

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../tf.js";
 import { selectBackend } from "./select.js";
 import { mulberry32, randomArray } from "../util/random.js";
+import { conv2dFilterGradient } from "./wasmTraining.js";
 
 // Runs fn on the given backend and returns plain arrays, so the two backends' results can be compared.
 async function on(backend: string, fn: () => tf.Tensor[]): Promise<{ shape: number[]; values: Float32Array }[]> {
@@ -24,6 +25,8 @@ function expectClose(a: Float32Array, b: Float32Array, tol = 1e-4) {
 beforeAll(async () => {
   const r = await selectBackend({ order: ["wasm"] });
   expect(r.name).toBe("wasm");
+  // The gradients below must exercise the hand-written kernel, not silently the composed fallback.
+  expect(r.detail).toContain("conv filter gradient: fewlabel SIMD kernel");
 });
 
 describe("wasm conv2d gradients match the cpu backend", () => {
@@ -53,6 +56,43 @@ describe("wasm conv2d gradients match the cpu backend", () => {
       }
     });
   }
+
+  // Channel counts across the SIMD kernel's 4 (input) x 8 (output) blocks and its padding of the remainders;
+  // spatial sizes on both sides of its chunking (rows of one image vs several whole images per chunk).
+  for (const [n, h, ci, co, k, stride, pad] of [
+    [5, 13, 6, 11, 3, 1, "same"], [3, 16, 8, 16, 3, 2, "same"], [9, 4, 12, 24, 3, 1, "same"], [2, 17, 5, 9, 1, 2, "valid"], [4, 11, 3, 16, 3, 2, "valid"],
+  ] as const) {
+    it(`filter gradient of ${n}x${h}x${h}x${ci} -> ${co}, ${k}x${k}, stride ${stride}, ${pad}`, async () => {
+      const rand3 = mulberry32(n * 1000 + h);
+      const xs = randomArray(n * h * h * ci, rand3), ws = randomArray(k * k * ci * co, rand3);
+      const run = () => {
+        const x = tf.tensor4d(xs, [n, h, h, ci]), f = tf.tensor4d(ws, [k, k, ci, co]);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))));
+        return g([x, f]);
+      };
+      const ref = await on("cpu", run);
+      const got = await on("wasm", run);
+      for (let i = 0; i < ref.length; i++) expectClose(got[i]!.values, ref[i]!.values);
+    });
+  }
+
+  it("the composed filter gradient (the fallback without the SIMD kernel) matches too", async () => {
+    const rand4 = mulberry32(11);
+    for (const [stride, pad, k] of [[1, "same", 3], [2, "same", 3], [2, "valid", 1], [1, "valid", 3]] as const) {
+      const xs = randomArray(3 * 9 * 9 * 5, rand4), dys = randomArray(3 * 9 * 9 * 6, rand4);
+      const run = (composed: boolean) => () => {
+        const x = tf.tensor4d(xs, [3, 9, 9, 5]);
+        const outShape = tf.conv2d(x, tf.zeros([k, k, 5, 6]) as tf.Tensor4D, stride, pad).shape;
+        const dy = tf.tensor4d(dys.subarray(0, outShape.reduce((a, b) => a * b, 1)), outShape);
+        return [composed
+          ? conv2dFilterGradient(x, dy, [k, k, 5, 6], stride, pad)
+          : tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, stride, pad))(tf.zeros([k, k, 5, 6]), dy)];
+      };
+      const ref = await on("cpu", run(false));
+      const got = await on("wasm", run(true));
+      expectClose(got[0]!.values, ref[0]!.values);
+    }
+  });
 
   it("handles odd sizes with stride 2 and explicit padding", async () => {
     const rand2 = mulberry32(7);

@@ -10,6 +10,7 @@
 // Kernels built from other ops run with the tape off (the engine does not record ops nested in a kernel), so
 // gradients stay correct; each is tested against the cpu backend in wasmTraining.test.ts.
 import { tf } from "../tf.js";
+import type { SimdKernels } from "./simdKernels.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 interface ConvInfoLike {
@@ -203,7 +204,38 @@ export function unsortedSegmentSum(data: tf.Tensor, segmentIds: tf.Tensor, numSe
 }
 
 type AnyTensor = tf.Tensor;
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap };
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+// The parts of tfjs-backend-wasm's BackendWasm the SIMD kernel path uses: views of tensors in the wasm heap.
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+const isWasmHeapBackend = (b: unknown): b is WasmHeapBackend =>
+  typeof (b as WasmHeapBackend | undefined)?.typedArrayFromHeap === "function" && typeof (b as WasmHeapBackend).makeOutput === "function";
+
+/** dL/dW with the hand-written SIMD kernel, on x and dy where they lie in the wasm backend's heap. */
+function conv2dFilterGradientSimd(
+  simd: SimdKernels,
+  backend: WasmHeapBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  a: tf.Conv2DBackpropFilterAttrs,
+): tf.TensorInfo {
+  const info = convInfo(x.shape, a.filterShape, a.strides, a.pad as Pad, a.dimRoundingMode);
+  const [n, h, w, ci] = x.shape as [number, number, number, number];
+  const [kh, kw, , co] = a.filterShape;
+  const out = backend.makeOutput([...a.filterShape], "float32");
+  // Byte offsets stay valid when the heap grows (views do not).
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.conv2dFilterGrad(at(x), at(dy), {
+    n, h, w, ci, co, kh, kw,
+    ho: info.outHeight, wo: info.outWidth,
+    sh: info.strideHeight, sw: info.strideWidth,
+    top: info.padInfo.top, left: info.padInfo.left,
+  }, at(out));
+  return out;
+}
 
 // Kernel inputs are usually Tensors, but a kernel may be invoked with bare TensorInfos.
 function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
@@ -214,17 +246,23 @@ function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
 
 let registered = false;
 
-/** Registers the kernels above for the wasm backend (idempotent). */
-export function registerWasmTrainingKernels(): void {
+/**
+ * Registers the kernels above for the wasm backend (idempotent: the first call decides). With `simd`, the
+ * filter gradient runs on the hand-written SIMD kernel (./simdKernels.ts) instead of the composed one.
+ */
+export function registerWasmTrainingKernels(simd: SimdKernels | null = null): void {
   if (registered) return;
   registered = true;
-  const reg = (kernelName: string, kernelFunc: (a: KernelArgs) => AnyTensor) => {
+  const reg = (kernelName: string, kernelFunc: (a: KernelArgs) => AnyTensor | tf.TensorInfo) => {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   };
-  reg("Conv2DBackpropFilter", ({ inputs, attrs }) => {
+  reg("Conv2DBackpropFilter", ({ inputs, attrs, backend }) => {
     const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     if (a.dataFormat && a.dataFormat !== "NHWC") throw new Error("wasm Conv2DBackpropFilter: NHWC only");
+    if (simd && isWasmHeapBackend(backend) && inputs.x?.dtype === "float32" && inputs.dy?.dtype === "float32") {
+      return conv2dFilterGradientSimd(simd, backend, inputs.x, inputs.dy!, a);
+    }
     return conv2dFilterGradient(asTensor(inputs.x), asTensor(inputs.dy), a.filterShape, a.strides, a.pad as Pad, a.dimRoundingMode);
   });
   reg("Conv2DBackpropInput", ({ inputs, attrs }) => {

@@ -1,0 +1,119 @@
+// Hand-written wasm SIMD kernels (packages/ml/assembly, AssemblyScript compiled at install by
+// scripts/build-kernels.mjs) for what composing tfjs-backend-wasm's ops does slowly:
+//   - the filter gradient of a convolution. Composed as one XNNPACK convolution (./wasmTraining.ts) it runs at
+//     half the forward convolution's speed, because the "filter" (dy) is as large as an activation and is
+//     re-streamed from memory for every block of outputs; the kernel walks the positions in cache-sized chunks
+//     and keeps a 4 x 8 block of dW in registers, which matches the forward convolution's GFLOP/s.
+// The module imports the wasm backend's own memory and works on tensors where they lie (no copies); scratch
+// space comes from the backend's malloc. Node only: in a browser (inference) the composed kernels stay.
+
+export interface FilterGradShape {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  /** Rows / columns of implicit zero padding before the first input row / column (may be negative: cropped). */
+  top: number;
+  left: number;
+}
+
+/** Kernels bound to one wasm backend's memory; arguments are byte offsets into that memory. */
+export interface SimdKernels {
+  /** dW [kh, kw, ci, co] of an NHWC convolution from x [n, h, w, ci] and dy [n, ho, wo, co]. */
+  conv2dFilterGrad(x: number, dy: number, s: FilterGradShape, dW: number): void;
+}
+
+/** What the kernels need of tfjs-backend-wasm's emscripten module (its exports `memory`, `malloc`, `free`). */
+export interface WasmHeap {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+interface Exports {
+  conv2dFilterGrad(...args: number[]): void;
+}
+
+// Positions per chunk: what keeps a chunk of x and dy in the L1/L2 caches and still amortises the
+// accumulators' loads and stores (measured on the bench shapes: 64-256 are within noise, 512 is slower).
+const CHUNK_POSITIONS = 128;
+
+export function bindSimdKernels(exports: Exports, heap: WasmHeap): SimdKernels {
+  return {
+    conv2dFilterGrad(x, dy, s, dW) {
+      const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
+      const hp = (s.ho - 1) * s.sh + s.kh, wp = (s.wo - 1) * s.sw + s.kw;
+      const per = s.ho * s.wo;
+      // Small feature maps: several whole images per chunk; large ones: a few rows of one image.
+      const group = per >= CHUNK_POSITIONS ? 1 : Math.max(1, Math.min(s.n, Math.floor(CHUNK_POSITIONS / per)));
+      const rows = per >= CHUNK_POSITIONS ? Math.max(1, Math.floor(CHUNK_POSITIONS / s.wo)) : s.ho;
+      const padded = cip !== s.ci || cop !== s.co;
+      const dWBytes = padded ? s.kh * s.kw * cip * cop * 4 : 0;
+      const scratchBytes = group * (hp * wp * cip + per * cop) * 4;
+      // 16-byte alignment for the v128 loads and stores.
+      const block = heap.malloc(dWBytes + scratchBytes + 32);
+      if (!block) throw new Error("conv2dFilterGrad: out of wasm memory");
+      try {
+        const base = (block + 15) & ~15;
+        const target = padded ? base : dW;
+        exports.conv2dFilterGrad(target, x, dy, base + dWBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, s.co, s.kh, s.kw, s.sh, s.sw, s.top, s.left, group, rows);
+        if (padded) {
+          // The kernel's dW has channels padded to [cip, cop]; copy out the real [ci, co] block.
+          const f = new Float32Array(heap.memory.buffer);
+          for (let t = 0; t < s.kh * s.kw; t++) {
+            for (let i = 0; i < s.ci; i++) {
+              const src = base / 4 + (t * cip + i) * cop;
+              f.copyWithin(dW / 4 + (t * s.ci + i) * s.co, src, src + s.co);
+            }
+          }
+        }
+      } finally {
+        heap.free(block);
+      }
+    },
+  };
+}
+
+let compiled: Promise<{ module: WebAssembly.Module | null; reason: string }> | undefined;
+
+/** Compiles build/kernels.wasm once per thread; `module` is null (with the reason) where it cannot run. */
+export function compileSimdKernels(): Promise<{ module: WebAssembly.Module | null; reason: string }> {
+  compiled ??= (async () => {
+    if (!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
+      return { module: null, reason: "not in Node" };
+    }
+    const { readFile } = await import("node:fs/promises");
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await readFile(new URL("../../build/kernels.wasm", import.meta.url)));
+    } catch {
+      return { module: null, reason: "build/kernels.wasm missing (npm install builds it)" };
+    }
+    try {
+      return { module: await WebAssembly.compile(bytes), reason: "wasm SIMD" };
+    } catch (e) {
+      return { module: null, reason: `kernels.wasm does not compile here: ${(e as Error).message}` };
+    }
+  })();
+  return compiled;
+}
+
+/** The kernels on the heap of a tfjs-backend-wasm backend, or the reason they cannot be used. */
+export async function simdKernelsFor(backend: unknown): Promise<{ kernels: SimdKernels | null; reason: string }> {
+  const { module, reason } = await compileSimdKernels();
+  if (!module) return { kernels: null, reason };
+  const asm = (backend as { wasm?: { asm?: Partial<WasmHeap> } } | undefined)?.wasm?.asm;
+  if (!(asm?.memory instanceof WebAssembly.Memory) || typeof asm.malloc !== "function" || typeof asm.free !== "function") {
+    return { kernels: null, reason: "the wasm backend does not expose its memory and malloc" };
+  }
+  const heap = asm as WasmHeap;
+  const instance = await WebAssembly.instantiate(module, { env: { memory: heap.memory } });
+  return { kernels: bindSimdKernels(instance.exports as unknown as Exports, heap), reason };
+}
