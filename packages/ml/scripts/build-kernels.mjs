@@ -18,7 +18,7 @@ try {
 }
 const { error, stderr } = await asc.main(
   [
-    join(root, "assembly", "conv2dFilterGrad.ts"),
+    join(root, "assembly", "index.ts"),
     "--outFile", out,
     "-O3", "--noAssert",
     "--runtime", "stub", // no allocator, no GC, no static data: the module works in memory it is given

@@ -4,6 +4,8 @@
 //     half the forward convolution's speed, because the "filter" (dy) is as large as an activation and is
 //     re-streamed from memory for every block of outputs; the kernel walks the positions in cache-sized chunks
 //     and keeps a 4 x 8 block of dW in registers, which matches the forward convolution's GFLOP/s.
+//   - training-mode batch normalisation: as tfjs ops its forward and backward take ~15 broadcasting passes over
+//     the activation (none of them SIMD); here each is two passes: per-channel sums, then a per-channel affine.
 // The module imports the wasm backend's own memory and works on tensors where they lie (no copies); scratch
 // space comes from the backend's malloc. Node only: in a browser (inference) the composed kernels stay.
 
@@ -28,6 +30,10 @@ export interface FilterGradShape {
 export interface SimdKernels {
   /** dW [kh, kw, ci, co] of an NHWC convolution from x [n, h, w, ci] and dy [n, ho, wo, co]. */
   conv2dFilterGrad(x: number, dy: number, s: FilterGradShape, dW: number): void;
+  /** Per-channel sums of (a - shiftA) and (a - shiftA) * (b - shiftB) over [m, c] (c a multiple of 4), in float64. */
+  channelMoments(a: number, b: number, m: number, c: number, shiftA: Float32Array, shiftB: Float32Array): { sumA: Float64Array; sumAB: Float64Array };
+  /** out = a * k1 + b * k2 + k3 per channel over [m, c] (b = 0: no b term). */
+  channelAffine(out: number, a: number, b: number, m: number, c: number, k1: Float32Array, k2: Float32Array | null, k3: Float32Array): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's emscripten module (its exports `memory`, `malloc`, `free`). */
@@ -39,6 +45,8 @@ export interface WasmHeap {
 
 interface Exports {
   conv2dFilterGrad(...args: number[]): void;
+  channelMoments(a: number, b: number, m: number, c: number, shiftA: number, shiftB: number, sumA: number, sumAB: number): void;
+  channelAffine(out: number, a: number, b: number, m: number, c: number, k1: number, k2: number, k3: number): void;
 }
 
 // Positions per chunk: what keeps a chunk of x and dy in the L1/L2 caches and still amortises the
@@ -46,7 +54,36 @@ interface Exports {
 const CHUNK_POSITIONS = 128;
 
 export function bindSimdKernels(exports: Exports, heap: WasmHeap): SimdKernels {
+  /** Runs fn with `bytes` of 16-byte-aligned scratch from the backend's malloc. */
+  const withScratch = <T>(bytes: number, fn: (p: number) => T): T => {
+    const block = heap.malloc(bytes + 16);
+    if (!block) throw new Error("out of wasm memory");
+    try {
+      return fn((block + 15) & ~15);
+    } finally {
+      heap.free(block);
+    }
+  };
   return {
+    channelMoments(a, b, m, c, shiftA, shiftB) {
+      return withScratch(24 * c, (p) => {
+        const shifts = new Float32Array(heap.memory.buffer, p + 16 * c, 2 * c);
+        shifts.set(shiftA, 0);
+        shifts.set(shiftB, c);
+        exports.channelMoments(a, b, m, c, p + 16 * c, p + 20 * c, p, p + 8 * c);
+        const all = new Float64Array(heap.memory.buffer, p, 2 * c).slice();
+        return { sumA: all.subarray(0, c), sumAB: all.subarray(c) };
+      });
+    },
+    channelAffine(out, a, b, m, c, k1, k2, k3) {
+      withScratch(12 * c, (p) => {
+        const f = new Float32Array(heap.memory.buffer, p, 3 * c);
+        f.set(k1, 0);
+        if (k2) f.set(k2, c);
+        f.set(k3, 2 * c);
+        exports.channelAffine(out, a, b, m, c, p, p + 4 * c, p + 8 * c);
+      });
+    },
     conv2dFilterGrad(x, dy, s, dW) {
       const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
       const hp = (s.ho - 1) * s.sh + s.kh, wp = (s.wo - 1) * s.sw + s.kw;

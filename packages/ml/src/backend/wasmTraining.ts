@@ -246,6 +246,61 @@ function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
 
 let registered = false;
 
+/** Kernel names of the SIMD batch-norm passes (registered on wasm only; see ../models/batchNorm.ts). */
+export const BATCH_NORM_FORWARD = "FewlabelBatchNormForward";
+export const BATCH_NORM_BACKWARD = "FewlabelBatchNormBackward";
+
+/** Training-mode batch norm over the last axis: outputs y, mean, variance (biased) and 1/sqrt(variance + eps). */
+function batchNormForwardSimd(simd: SimdKernels, backend: WasmHeapBackend, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, epsilon: number): tf.TensorInfo[] {
+  const c = x.shape[x.shape.length - 1]!;
+  const m = x.shape.reduce((a, b) => a * b, 1) / c;
+  const y = backend.makeOutput([...x.shape], "float32");
+  const stats = [0, 1, 2].map(() => backend.makeOutput([c], "float32"));
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  // Sums of x - x[0]: the first row is a shift close enough to the mean that E[d^2] - E[d]^2 does not cancel.
+  const first = backend.typedArrayFromHeap(x).slice(0, c);
+  const { sumA, sumAB } = simd.channelMoments(at(x), at(x), m, c, first, first);
+  const g = backend.typedArrayFromHeap(gamma), b = backend.typedArrayFromHeap(beta);
+  const scale = new Float32Array(c), shift = new Float32Array(c);
+  const [mean, variance, rstd] = stats.map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+  for (let i = 0; i < c; i++) {
+    const d = sumA[i]! / m, mu = first[i]! + d;
+    const v = Math.max(0, sumAB[i]! / m - d * d); // clamped: rounding can make it slightly negative
+    const r = 1 / Math.sqrt(v + epsilon);
+    mean[i] = mu;
+    variance[i] = v;
+    rstd[i] = r;
+    scale[i] = g[i]! * r;
+    shift[i] = b[i]! - mu * g[i]! * r;
+  }
+  simd.channelAffine(at(y), at(x), 0, m, c, scale, null, shift);
+  return [y, ...stats];
+}
+
+/** The gradient of batchNormForwardSimd: dx, dgamma, dbeta (closed form, see ../models/batchNorm.ts). */
+function batchNormBackwardSimd(simd: SimdKernels, backend: WasmHeapBackend, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo, mean: tf.TensorInfo, rstd: tf.TensorInfo): tf.TensorInfo[] {
+  const c = x.shape[x.shape.length - 1]!;
+  const m = x.shape.reduce((a, b) => a * b, 1) / c;
+  const dx = backend.makeOutput([...x.shape], "float32");
+  const dgammaT = backend.makeOutput([c], "float32"), dbetaT = backend.makeOutput([c], "float32");
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  // sum(dy) and sum(dy * (x - mean)): centred, so dgamma does not cancel.
+  const { sumA: sumDy, sumAB: sumDyXc } = simd.channelMoments(at(dy), at(x), m, c, new Float32Array(c), backend.typedArrayFromHeap(mean).slice());
+  const g = backend.typedArrayFromHeap(gamma), mu = backend.typedArrayFromHeap(mean), rs = backend.typedArrayFromHeap(rstd);
+  const dgamma = backend.typedArrayFromHeap(dgammaT), dbeta = backend.typedArrayFromHeap(dbetaT);
+  const k1 = new Float32Array(c), k2 = new Float32Array(c), k3 = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    const db = sumDy[i]!, dg = rs[i]! * sumDyXc[i]!;
+    dbeta[i] = db;
+    dgamma[i] = dg;
+    k1[i] = g[i]! * rs[i]!;
+    k2[i] = -(k1[i]! * rs[i]! * dg) / m;
+    k3[i] = -(k1[i]! * db) / m - k2[i]! * mu[i]!;
+  }
+  simd.channelAffine(at(dx), at(dy), at(x), m, c, k1, k2, k3);
+  return [dx, dgammaT, dbetaT];
+}
+
 /**
  * Registers the kernels above for the wasm backend (idempotent: the first call decides). With `simd`, the
  * filter gradient runs on the hand-written SIMD kernel (./simdKernels.ts) instead of the composed one.
@@ -265,6 +320,34 @@ export function registerWasmTrainingKernels(simd: SimdKernels | null = null): vo
     }
     return conv2dFilterGradient(asTensor(inputs.x), asTensor(inputs.dy), a.filterShape, a.strides, a.pad as Pad, a.dimRoundingMode);
   });
+  // The engine clones every tensor it saves for the backward pass (Identity) and casts every gradient that
+  // flows back through a clone (Cast to float32); the wasm kernels copy the data each time, ~30 copies of
+  // a full activation per step. Tensors are immutable (variables swap their data on assign), so sharing the
+  // data under a reference count is what the cpu backend does too.
+  type RefCounting = { incRef(dataId: tf.DataId): void };
+  const share = (x: tf.TensorInfo, backend: unknown): tf.TensorInfo => {
+    (backend as RefCounting).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  reg("Identity", ({ inputs, backend }) => share(inputs.x!, backend));
+  const stockCast = tf.getKernel("Cast", "wasm")?.kernelFunc;
+  if (stockCast) {
+    reg("Cast", (args) => {
+      const x = args.inputs.x!;
+      if (x.dtype === (args.attrs as unknown as tf.CastAttrs).dtype && x.dtype !== "string") return share(x, args.backend);
+      return stockCast(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    });
+  }
+  if (simd) {
+    reg(BATCH_NORM_FORWARD, ({ inputs, attrs, backend }) => {
+      if (!isWasmHeapBackend(backend)) throw new Error(`${BATCH_NORM_FORWARD}: wasm backend only`);
+      return batchNormForwardSimd(simd, backend, inputs.x!, inputs.gamma!, inputs.beta!, (attrs as { epsilon: number }).epsilon) as unknown as tf.TensorInfo;
+    });
+    reg(BATCH_NORM_BACKWARD, ({ inputs, backend }) => {
+      if (!isWasmHeapBackend(backend)) throw new Error(`${BATCH_NORM_BACKWARD}: wasm backend only`);
+      return batchNormBackwardSimd(simd, backend, inputs.dy!, inputs.x!, inputs.gamma!, inputs.mean!, inputs.rstd!) as unknown as tf.TensorInfo;
+    });
+  }
   reg("Conv2DBackpropInput", ({ inputs, attrs }) => {
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     if (a.dataFormat && a.dataFormat !== "NHWC") throw new Error("wasm Conv2DBackpropInput: NHWC only");

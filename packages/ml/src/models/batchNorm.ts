@@ -6,6 +6,7 @@
 // The layer subclasses the stock one and keeps its class name, so saved models are plain
 // "BatchNormalization" layers that stock tf.loadLayersModel reads; only training mode differs.
 import { tf, tfl } from "../tf.js";
+import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD } from "../backend/wasmTraining.js";
 
 export interface BatchNormTrainResult {
   y: tf.Tensor;
@@ -44,6 +45,35 @@ export function channelSum(t: tf.Tensor): tf.Tensor1D {
  * The returned batch statistics are kept outside any tidy scope: the caller disposes them.
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+  const c = x.shape[x.rank - 1]!;
+  if (tf.getBackend() === "wasm" && c % 4 === 0 && x.dtype === "float32" && tf.getKernel(BATCH_NORM_FORWARD, "wasm")) {
+    return batchNormTrainSimd(x, gamma, beta, epsilon);
+  }
+  return batchNormTrainComposed(x, gamma, beta, epsilon);
+}
+
+/** Same contract, each direction two SIMD passes over the tensor (../backend/simdKernels.ts). */
+function batchNormTrainSimd(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+  let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+  const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
+    const [xi, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as (t: tf.Tensor[]) => void;
+    const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_FORWARD, { x: xi, gamma: g, beta: b }, { epsilon } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+    stats = { mean: tf.keep(mean as tf.Tensor1D), variance: tf.keep(variance as tf.Tensor1D) };
+    save([xi, mean!, rstd!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, rs, gs] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        return tf.engine().runKernel(BATCH_NORM_BACKWARD, { dy, x: xs, gamma: gs, mean: mu, rstd: rs }, {}) as unknown as tf.Tensor[];
+      },
+    };
+  });
+  const y = f(x, gamma, beta) as tf.Tensor;
+  return { y, mean: stats!.mean, variance: stats!.variance };
+}
+
+function batchNormTrainComposed(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];

@@ -42,6 +42,42 @@ describe("batchNormTrain", () => {
     for (let i = 0; i < 3; i++) expect(maxRelErr(got[i]!.dataSync(), ref[i]!.dataSync())).toBeLessThan(1e-4);
     expect(maxRelErr(fast(x, g, b).dataSync(), stock(x, g, b).dataSync())).toBeLessThan(1e-5);
   });
+
+  // The wasm SIMD path (channels a multiple of 4): 16-channel blocks, 4-channel blocks, both, and more rows
+  // than one register flush (256), against the stock ops on the cpu backend.
+  for (const shape of [[3, 4, 5, 16], [5, 7, 7, 12], [40, 20], [4, 16, 16, 8], [3, 28, 28, 4]]) {
+    it(`SIMD kernels on wasm match the stock cpu ops for ${shape.join("x")}`, async () => {
+      const rand = mulberry32(shape.reduce((a, b) => a * b, 7));
+      const c = shape[shape.length - 1]!, size = shape.reduce((a, b) => a * b, 1);
+      const xs = randomArray(size, rand, 3).map((v, i) => v + (i % c) * 0.5); // per-channel offsets
+      const gs = randomArray(c, rand), bs = randomArray(c, rand), ws = randomArray(size, rand);
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const run = async (backend: string, fn: "stock" | "fast") => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.tensor(xs, shape), g = tf.tensor1d(gs), b = tf.tensor1d(bs), w = tf.tensor(ws, shape);
+          let stats: tf.Tensor[] = [];
+          const loss = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
+            if (fn === "stock") {
+              const m = tf.moments(xi, axes);
+              stats = [tf.keep(m.mean), tf.keep(m.variance)];
+              return tf.sum(tf.mul(tf.batchNorm(xi, m.mean, m.variance, bi as tf.Tensor1D, gi as tf.Tensor1D, 1e-3), w));
+            }
+            const r = batchNormTrain(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-3);
+            stats = [r.mean, r.variance];
+            return tf.sum(tf.mul(r.y, w));
+          };
+          const { value, grads } = tf.valueAndGrads(loss)([x, g, b]);
+          return [value, ...grads, ...stats].map((t) => t.dataSync().slice() as Float32Array);
+        });
+      };
+      const ref = await run("cpu", "stock");
+      const got = await run("wasm", "fast");
+      expect(tf.getKernel("FewlabelBatchNormForward", "wasm")).toBeTruthy();
+      ref.forEach((r, i) => expect(maxRelErr(got[i]!, r)).toBeLessThan(1e-4));
+      await tf.setBackend("cpu");
+    });
+  }
 });
 
 const small: EncoderConfig = { inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1] };
@@ -60,7 +96,9 @@ describe("encoder and heads", () => {
 
   it("training-step gradients of encoder + projection head on wasm match the cpu backend", async () => {
     const rand = mulberry32(5);
-    const xs = randomArray(3 * 28 * 28, rand);
+    // Batch 8, not 3: with 3 images batch norm is ill-conditioned enough that two correct summation orders
+    // (the SIMD kernels' float64 sums vs the cpu backend's float32 ops) differ by 1e-3 in some gradients.
+    const xs = randomArray(8 * 28 * 28, rand);
     // Seeded weights: the comparison is the same every run (unseeded, rare draws exceeded the tolerance).
     const enc = createEncoder({ ...small, seed: 101 }, "gradenc");
     const head = createProjectionHead({ inputDim: encoderFeatureDim(small), hiddenDim: 8, outputDim: 4, seed: 202 }, "gradproj");
@@ -69,7 +107,7 @@ describe("encoder and heads", () => {
     const run = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
-        const x = tf.tensor4d(xs, [3, 28, 28, 1]);
+        const x = tf.tensor4d(xs, [8, 28, 28, 1]);
         const { grads, value } = tf.variableGrads(() => {
           const h = enc.apply(x, { training: true }) as tf.Tensor;
           const z = head.apply(h, { training: true }) as tf.Tensor;
