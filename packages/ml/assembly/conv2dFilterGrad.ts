@@ -1,3 +1,6 @@
+import { madd } from "./madd";
+import { padImage } from "./pad";
+
 // Accumulates a 4 (input channels) x 8 (output channels) block of dW for one tap over a chunk of positions.
 @inline function tile(dw: usize, xp: usize, dy: usize, imgs: i32, rows: i32, wo: i32, imgStrideX: usize, rowStrideX: usize, colStrideX: usize, imgStrideD: usize, coBytes: usize): void {
   let a00 = v128.load(dw), a01 = v128.load(dw, 16);
@@ -11,13 +14,13 @@
       for (let c = 0; c < wo; c++) {
         const d0 = v128.load(pd), d1 = v128.load(pd, 16);
         let s = v128.load32_splat(px);
-        a00 = f32x4.add(a00, f32x4.mul(s, d0)); a01 = f32x4.add(a01, f32x4.mul(s, d1));
+        a00 = madd(s, d0, a00); a01 = madd(s, d1, a01);
         s = v128.load32_splat(px, 4);
-        a10 = f32x4.add(a10, f32x4.mul(s, d0)); a11 = f32x4.add(a11, f32x4.mul(s, d1));
+        a10 = madd(s, d0, a10); a11 = madd(s, d1, a11);
         s = v128.load32_splat(px, 8);
-        a20 = f32x4.add(a20, f32x4.mul(s, d0)); a21 = f32x4.add(a21, f32x4.mul(s, d1));
+        a20 = madd(s, d0, a20); a21 = madd(s, d1, a21);
         s = v128.load32_splat(px, 12);
-        a30 = f32x4.add(a30, f32x4.mul(s, d0)); a31 = f32x4.add(a31, f32x4.mul(s, d1));
+        a30 = madd(s, d0, a30); a31 = madd(s, d1, a31);
         px += colStrideX;
         pd += coBytes;
       }
@@ -70,23 +73,6 @@ export function conv2dFilterGrad(dW: usize, x: usize, dy: usize, scratch: usize,
           }
         }
       }
-    }
-  }
-}
-
-/** Copies image x [h, w, ci] into xp [hp, wp, cip] at (top, left), zeros elsewhere. */
-function padImage(xp: usize, x: usize, h: i32, w: i32, ci: i32, hp: i32, wp: i32, cip: i32, top: i32, left: i32): void {
-  memory.fill(xp, 0, <usize>(hp * wp * cip) << 2);
-  const y0 = max(0, -top), y1 = min(h, hp - top), c0 = max(0, -left), c1 = min(w, wp - left);
-  if (ci == cip && c1 > c0) {
-    for (let y = y0; y < y1; y++) {
-      memory.copy(xp + (<usize>(((y + top) * wp + c0 + left) * cip) << 2), x + (<usize>((y * w + c0) * ci) << 2), <usize>((c1 - c0) * ci) << 2);
-    }
-    return;
-  }
-  for (let y = y0; y < y1; y++) {
-    for (let c = c0; c < c1; c++) {
-      memory.copy(xp + (<usize>(((y + top) * wp + c + left) * cip) << 2), x + (<usize>((y * w + c) * ci) << 2), <usize>ci << 2);
     }
   }
 }

@@ -1,3 +1,4 @@
-// The kernels module's exports (one wasm file, see scripts/build-kernels.mjs).
+// The kernels module's exports (one wasm file per SIMD flavour, see scripts/build-kernels.mjs).
 export { conv2dFilterGrad } from "./conv2dFilterGrad";
+export { conv2dStride1 } from "./conv2d";
 export { channelMoments, channelAffine } from "./batchNorm";

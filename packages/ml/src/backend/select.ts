@@ -102,7 +102,7 @@ async function initBackend(name: BackendName, o: { allowSoftware: boolean }): Pr
       await activate("wasm");
       const simd = await simdKernelsFor(tf.backend());
       registerWasmTrainingKernels(simd.kernels);
-      return `XNNPACK${dir ? "" : " (wasm files from the bundler)"}, ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD"}, single thread; conv filter gradient: ${simd.kernels ? "fewlabel SIMD kernel" : `composed (${simd.reason})`}`;
+      return `XNNPACK${dir ? "" : " (wasm files from the bundler)"}, ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD"}, single thread; ${simd.kernels ? `fewlabel SIMD kernels for convolutions, their gradients and batch norm${simd.kernels.fusedMultiplyAdd ? " (fused multiply-add)" : ""}` : `training kernels composed from XNNPACK ops (${simd.reason})`}`;
     }
     case "cpu":
       await activate("cpu");

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const r = await selectBackend({ order: ["wasm"] });
   expect(r.name).toBe("wasm");
   // The gradients below must exercise the hand-written kernel, not silently the composed fallback.
-  expect(r.detail).toContain("conv filter gradient: fewlabel SIMD kernel");
+  expect(r.detail).toContain("fewlabel SIMD kernels");
 });
 
 describe("wasm conv2d gradients match the cpu backend", () => {
@@ -75,6 +75,35 @@ describe("wasm conv2d gradients match the cpu backend", () => {
       for (let i = 0; i < ref.length; i++) expectClose(got[i]!.values, ref[i]!.values);
     });
   }
+
+  // The stride-1 convolution kernel: output channels a multiple of 8 take it (forward, and the input gradient
+  // through its stride-1 convolutions); input channels padded to 4; rows whose width is not a multiple of 4.
+  for (const [n, h, w, ci, co, k, pad] of [
+    [2, 9, 7, 3, 16, 3, "same"], [3, 8, 8, 4, 8, 3, "valid"], [1, 6, 13, 5, 24, 5, "same"], [2, 5, 6, 12, 32, 1, "same"], [4, 7, 7, 1, 8, 2, "valid"],
+  ] as const) {
+    it(`stride-1 convolution ${n}x${h}x${w}x${ci} -> ${co}, ${k}x${k}, ${pad}, and its gradients`, async () => {
+      const rand5 = mulberry32(n * 100 + ci * 10 + co);
+      const xs = randomArray(n * h * w * ci, rand5), ws = randomArray(k * k * ci * co, rand5);
+      const run = () => {
+        const x = tf.tensor4d(xs, [n, h, w, ci]), f = tf.tensor4d(ws, [k, k, ci, co]);
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad))));
+        return [tf.conv2d(x, f, 1, pad), ...g([x, f])];
+      };
+      const ref = await on("cpu", run);
+      const got = await on("wasm", run);
+      for (let i = 0; i < ref.length; i++) {
+        expect(got[i]!.shape).toEqual(ref[i]!.shape);
+        expectClose(got[i]!.values, ref[i]!.values);
+      }
+    });
+  }
+
+  it("a convolution the SIMD kernel does not take (bias and relu fused) still runs on XNNPACK", async () => {
+    const rand6 = mulberry32(9);
+    const xs = randomArray(2 * 6 * 6 * 4, rand6), ws = randomArray(3 * 3 * 4 * 8, rand6), bs = randomArray(8, rand6);
+    const run = () => [tf.fused.conv2d({ x: tf.tensor4d(xs, [2, 6, 6, 4]), filter: tf.tensor4d(ws, [3, 3, 4, 8]), strides: 1, pad: "same", bias: tf.tensor1d(bs), activation: "relu" })];
+    expectClose((await on("wasm", run))[0]!.values, (await on("cpu", run))[0]!.values);
+  });
 
   it("the composed filter gradient (the fallback without the SIMD kernel) matches too", async () => {
     const rand4 = mulberry32(11);

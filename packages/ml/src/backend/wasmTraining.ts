@@ -246,6 +246,31 @@ function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
 
 let registered = false;
 
+/**
+ * A stride-1 NHWC convolution on the SIMD kernel, or null where it does not apply (strides, dilations,
+ * output channels not a multiple of 8, a fused bias or activation): the caller runs the stock kernel.
+ */
+function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo | null {
+  const a = attrs as unknown as tf.Conv2DAttrs & { activation?: string };
+  const x = inputs.x!, filter = inputs.filter!;
+  if (inputs.bias || inputs.preluActivationWeights || (a.activation && a.activation !== "linear")) return null;
+  if ((a.dataFormat && a.dataFormat !== "NHWC") || x.dtype !== "float32" || filter.dtype !== "float32") return null;
+  const dil = a.dilations ?? 1;
+  if (!(dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) return null;
+  const st = a.strides;
+  if (!(st === 1 || (Array.isArray(st) && st[0] === 1 && st[1] === 1))) return null;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  if (co % 8 !== 0) return null;
+  const info = convInfo(x.shape, filter.shape, 1, a.pad as Pad, a.dimRoundingMode);
+  const [n, h, w] = x.shape as [number, number, number, number];
+  const out = backend.makeOutput([n, info.outHeight, info.outWidth, co], "float32");
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  simd.conv2dStride1(at(out), at(x), at(filter), {
+    n, h, w, ci, co, kh, kw, ho: info.outHeight, wo: info.outWidth, top: info.padInfo.top, left: info.padInfo.left,
+  });
+  return out;
+}
+
 /** Kernel names of the SIMD batch-norm passes (registered on wasm only; see ../models/batchNorm.ts). */
 export const BATCH_NORM_FORWARD = "FewlabelBatchNormForward";
 export const BATCH_NORM_BACKWARD = "FewlabelBatchNormBackward";
@@ -339,6 +364,16 @@ export function registerWasmTrainingKernels(simd: SimdKernels | null = null): vo
     });
   }
   if (simd) {
+    // Stride-1 convolutions (forward, and the input gradient's stride-1 convolutions above) on the SIMD
+    // kernel; everything else stays with XNNPACK.
+    for (const name of ["Conv2D", "FusedConv2D"]) {
+      const stock = tf.getKernel(name, "wasm")?.kernelFunc;
+      if (!stock) continue;
+      reg(name, (args) => {
+        const out = isWasmHeapBackend(args.backend) ? conv2dSimd(simd, args.backend, args.inputs, args.attrs ?? {}) : null;
+        return out ?? (stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
+      });
+    }
     reg(BATCH_NORM_FORWARD, ({ inputs, attrs, backend }) => {
       if (!isWasmHeapBackend(backend)) throw new Error(`${BATCH_NORM_FORWARD}: wasm backend only`);
       return batchNormForwardSimd(simd, backend, inputs.x!, inputs.gamma!, inputs.beta!, (attrs as { epsilon: number }).epsilon) as unknown as tf.TensorInfo;

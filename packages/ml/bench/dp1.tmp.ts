@@ -1,0 +1,13 @@
+import { createEncoder, resnet18Config } from "/work/main/packages/ml/src/models/resnet.js";
+import { createProjectionHead } from "/work/main/packages/ml/src/models/heads.js";
+import { DataParallelContrastive } from "/work/main/packages/ml/src/parallel/dataParallel.js";
+import { selectBackend } from "/work/main/packages/ml/src/backend/select.js";
+console.log((await selectBackend({ order: ["wasm"] })).detail);
+const workers = Number(process.argv[2] ?? 1), batch = Number(process.argv[3] ?? 64);
+const dp = await DataParallelContrastive.create({ workers, encoder: createEncoder(resnet18Config(32, 3, 16), "benc"), projectionHead: createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj"), learningRate: 1e-3, temperature: 0.5, maxViews: 2 * batch });
+const views = new Float32Array(2 * batch * 32 * 32 * 3).map(() => Math.random());
+await dp.step(views, [2 * batch, 32, 32, 3], 1e-3); await dp.step(views, [2 * batch, 32, 32, 3], 1e-3);
+const t0 = performance.now();
+for (let i = 0; i < 3; i++) await dp.step(views, [2 * batch, 32, 32, 3], 1e-3);
+console.log(workers, "workers", batch, "pairs", ((performance.now() - t0) / 3).toFixed(0), "ms/step");
+await dp.dispose();
