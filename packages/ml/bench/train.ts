@@ -1,6 +1,6 @@
 // SimCLR training-step and forward throughput of the reference model on every available backend, next to
 // the stock tfjs `cpu` backend in the same run.
-//   npx tsx packages/ml/bench/train.ts [--backends=wasm,cpu] [--steps=3] [--batch=128] [--cpu-batch=2]
+//   npx tsx packages/ml/bench/train.ts [--backends=wasm,cpu] [--steps=5] [--batch=128] [--cpu-batch=2]
 //                                      [--inputs=32x32x3,28x28x1] [--forward-batch=256]
 // Reference model: CIFAR-style ResNet-18, base width 16 (16/32/64/128), 3-layer projection head (128-128-128),
 // NT-Xent (T = 0.5), Adam. One step = both views of `batch` pairs (2 x batch images counted), forward +
@@ -20,7 +20,7 @@ const args = new Map(
   }),
 );
 const num = (k: string, d: number) => Number(args.get(k) ?? process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`] ?? d);
-const steps = num("steps", 3);
+const steps = num("steps", 5);
 const batch = num("batch", 128);
 const cpuBatch = num("cpu-batch", 2);
 const forwardBatch = num("forward-batch", 256);
@@ -112,33 +112,10 @@ async function benchOne(backend: string, detail: string, [h, w, c]: [number, num
 
 const round = (v: number) => Number(v.toPrecision(v >= 100 ? 4 : 3));
 
-const results: Result[] = [];
-const skipped: { backend: string; reason: string }[] = [];
-for (const name of requested) {
-  let detail = "";
-  try {
-    const rep = await selectBackend({ order: [name], allowSoftwareWebGPU: process.env.FEWLABEL_TF_BACKEND === "webgpu" || args.has("software-webgpu") });
-    detail = rep.detail;
-  } catch (e) {
-    skipped.push({ backend: name, reason: (e as Error).message.split("\n")[0]! });
-    log(`${name.padEnd(10)} unavailable: ${(e as Error).message.split("\n")[0]}`);
-    continue;
-  }
-  log(`${name.padEnd(10)} ${detail}`);
-  const stock = name === "cpu";
-  for (const input of inputs) {
-    try {
-      results.push(await benchOne(name, detail, input, stock ? cpuBatch : batch, stock ? 1 : steps, stock ? Math.max(cpuBatch * 2, 8) : forwardBatch));
-    } catch (e) {
-      skipped.push({ backend: name, reason: `${input.join("x")}: ${(e as Error).message.split("\n")[0]}` });
-      log(`${name} ${input.join("x")} failed: ${(e as Error).message}`);
-    }
-  }
-}
-
-// wasm on every core: data-parallel worker threads (src/parallel/dataParallel.ts), training step only.
+// wasm on every core: data-parallel worker threads (src/parallel/dataParallel.ts), training step only. Run
+// right after the single-thread wasm figures, before the stock cpu backend fills the main thread's heap.
 const workers = num("workers", (await import("node:os")).availableParallelism());
-if (requested.includes("wasm") && workers > 1 && results.some((r) => r.backend === "wasm")) {
+async function benchWorkers() {
   const { DataParallelContrastive } = await import("../src/parallel/dataParallel.js");
   for (const [h, w, c] of inputs) {
     const dp = await DataParallelContrastive.create({
@@ -170,6 +147,31 @@ if (requested.includes("wasm") && workers > 1 && results.some((r) => r.backend =
     results.push(r);
     log(`${r.backend.padEnd(10)} ${r.input.padEnd(8)} train ${String(r.trainImagesPerSecond).padStart(8)} img/s (batch ${batch} pairs, ${steps} steps of ${ms.toFixed(0)} ms, loss ${loss.toFixed(3)})`);
   }
+}
+
+const results: Result[] = [];
+const skipped: { backend: string; reason: string }[] = [];
+for (const name of requested) {
+  let detail = "";
+  try {
+    const rep = await selectBackend({ order: [name], allowSoftwareWebGPU: process.env.FEWLABEL_TF_BACKEND === "webgpu" || args.has("software-webgpu") });
+    detail = rep.detail;
+  } catch (e) {
+    skipped.push({ backend: name, reason: (e as Error).message.split("\n")[0]! });
+    log(`${name.padEnd(10)} unavailable: ${(e as Error).message.split("\n")[0]}`);
+    continue;
+  }
+  log(`${name.padEnd(10)} ${detail}`);
+  const stock = name === "cpu";
+  for (const input of inputs) {
+    try {
+      results.push(await benchOne(name, detail, input, stock ? cpuBatch : batch, stock ? 1 : steps, stock ? Math.max(cpuBatch * 2, 8) : forwardBatch));
+    } catch (e) {
+      skipped.push({ backend: name, reason: `${input.join("x")}: ${(e as Error).message.split("\n")[0]}` });
+      log(`${name} ${input.join("x")} failed: ${(e as Error).message}`);
+    }
+  }
+  if (name === "wasm" && workers > 1 && results.some((r) => r.backend === "wasm")) await benchWorkers();
 }
 
 const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input);
