@@ -38,12 +38,16 @@ import { padImage } from "./pad";
  * `group` images are processed together (small feature maps), else `rows` output rows at a time.
  */
 export function conv2dFilterGrad(dW: usize, x: usize, dy: usize, scratch: usize, n: i32, h: i32, w: i32, ci: i32, ho: i32, wo: i32, co: i32,
-                                 kh: i32, kw: i32, sh: i32, sw: i32, top: i32, left: i32, group: i32, rows: i32): void {
+                                 kh: i32, kw: i32, sh: i32, sw: i32, top: i32, left: i32, group: i32, rows: i32, gather: i32): void {
   const cip = (ci + 3) & ~3, cop = (co + 7) & ~7;
   const hp = (ho - 1) * sh + kh, wp = (wo - 1) * sw + kw;
   const imgX = <usize>(hp * wp * cip) << 2;
   const imgD = <usize>(ho * wo * cop) << 2;
   const xp = scratch, dyp = scratch + <usize>group * imgX;
+  // gather: each tap's x positions are first copied into one contiguous [positions, cip] block, so the tile
+  // runs one long loop instead of short row loops (small feature maps, where rows are a few positions long).
+  const xs = dyp + <usize>group * imgD;
+  const ciBytes = <usize>cip << 2;
   const coBytes = <usize>cop << 2;
   memory.fill(dW, 0, <usize>(kh * kw * cip * cop) << 2);
   for (let b0 = 0; b0 < n; b0 += group) {
@@ -65,6 +69,26 @@ export function conv2dFilterGrad(dW: usize, x: usize, dy: usize, scratch: usize,
         for (let dw_ = 0; dw_ < kw; dw_++) {
           const tapW = dW + (<usize>((dh * kw + dw_) * cip * cop) << 2);
           const tapX = xChunk + (<usize>((dh * wp + dw_) * cip) << 2);
+          if (gather) {
+            let q = xs;
+            for (let g = 0; g < imgs; g++) {
+              for (let r = 0; r < nr; r++) {
+                let px = tapX + <usize>g * imgX + ((<usize>(r * sh * wp * cip)) << 2);
+                for (let c = 0; c < wo; c++) {
+                  for (let k: usize = 0; k < ciBytes; k += 16) v128.store(q + k, v128.load(px + k));
+                  q += ciBytes;
+                  px += <usize>(sw * cip) << 2;
+                }
+              }
+            }
+            const positions = imgs * nr * wo;
+            for (let i = 0; i < cip; i += 4) {
+              for (let o = 0; o < cop; o += 8) {
+                tile(tapW + (<usize>(i * cop + o) << 2), xs + (<usize>i << 2), dChunk + (<usize>o << 2), 1, 1, positions, 0, 0, ciBytes, 0, coBytes);
+              }
+            }
+            continue;
+          }
           for (let i = 0; i < cip; i += 4) {
             for (let o = 0; o < cop; o += 8) {
               tile(tapW + (<usize>(i * cop + o) << 2), tapX + (<usize>i << 2), dChunk + (<usize>o << 2), imgs, nr, wo,

@@ -139,14 +139,16 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
       const rows = per >= CHUNK_POSITIONS ? Math.max(1, Math.floor(CHUNK_POSITIONS / s.wo)) : s.ho;
       const padded = cip !== s.ci || cop !== s.co;
       const dWBytes = padded ? s.kh * s.kw * cip * cop * 4 : 0;
-      const scratchBytes = group * (hp * wp * cip + per * cop) * 4;
+      // Small feature maps: gather each tap's positions into a contiguous block first (see the kernel).
+      const gather = s.wo < 16 ? 1 : 0;
+      const scratchBytes = group * (hp * wp * cip + per * cop) * 4 + (gather ? group * Math.min(rows, s.ho) * s.wo * cip * 4 : 0);
       // 16-byte alignment for the v128 loads and stores.
       const block = heap.malloc(dWBytes + scratchBytes + 32);
       if (!block) throw new Error("conv2dFilterGrad: out of wasm memory");
       try {
         const base = (block + 15) & ~15;
         const target = padded ? base : dW;
-        exports.conv2dFilterGrad(target, x, dy, base + dWBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, s.co, s.kh, s.kw, s.sh, s.sw, s.top, s.left, group, rows);
+        exports.conv2dFilterGrad(target, x, dy, base + dWBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, s.co, s.kh, s.kw, s.sh, s.sw, s.top, s.left, group, rows, gather);
         if (padded) {
           // The kernel's dW has channels padded to [cip, cop]; copy out the real [ci, co] block.
           const f = new Float32Array(heap.memory.buffer);
