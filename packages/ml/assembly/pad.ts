@@ -14,3 +14,13 @@ export function padImage(xp: usize, x: usize, h: i32, w: i32, ci: i32, hp: i32, 
     }
   }
 }
+
+/** dst[p, 0..c) = src[p, 0..c) for `positions` rows of `srcStride` and `dstStride` floats (drops padded channels). */
+export function copyChannels(dst: usize, src: usize, positions: i32, c: i32, dstStride: i32, srcStride: i32): void {
+  const bytes = <usize>c << 2, ds = <usize>dstStride << 2, ss = <usize>srcStride << 2;
+  for (let p = 0; p < positions; p++) {
+    memory.copy(dst, src, bytes);
+    dst += ds;
+    src += ss;
+  }
+}

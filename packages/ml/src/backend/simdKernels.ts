@@ -37,7 +37,6 @@ export interface ConvShape {
   ci: number;
   ho: number;
   wo: number;
-  /** A multiple of 8. */
   co: number;
   kh: number;
   kw: number;
@@ -68,6 +67,7 @@ export interface WasmHeap {
 }
 
 interface Exports {
+  copyChannels(dst: number, src: number, positions: number, c: number, dstStride: number, srcStride: number): void;
   conv2dStride1(...args: number[]): void;
   conv2dFilterGrad(...args: number[]): void;
   channelMoments(a: number, b: number, m: number, c: number, shiftA: number, shiftB: number, sumA: number, sumAB: number): void;
@@ -92,23 +92,30 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
   return {
     fusedMultiplyAdd,
     conv2dStride1(out, x, filter, s) {
-      if (s.co % 8 !== 0) throw new Error("conv2dStride1: output channels must be a multiple of 8");
-      const cip = Math.ceil(s.ci / 4) * 4;
+      const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
       const hp = s.ho + s.kh - 1, wp = s.wo + s.kw - 1;
-      const filterBytes = cip === s.ci ? 0 : s.kh * s.kw * cip * s.co * 4;
-      withScratch(filterBytes + hp * wp * cip * 4, (p) => {
+      const repack = cip !== s.ci || cop !== s.co;
+      const filterBytes = repack ? s.kh * s.kw * cip * cop * 4 : 0;
+      // Output channels not a multiple of 8 (the first layer's input gradient: 1 or 3 channels): computed
+      // padded to 8 in scratch, then the real channels copied out.
+      const outBytes = cop !== s.co ? s.n * s.ho * s.wo * cop * 4 : 0;
+      withScratch(filterBytes + outBytes + hp * wp * cip * 4, (p) => {
         let f = filter;
-        if (filterBytes) {
-          // Input channels padded to a multiple of 4 with zero filter rows.
+        if (repack) {
+          // Filter padded to [kh, kw, cip, cop] with zeros.
           const heapF = new Float32Array(heap.memory.buffer);
           heapF.fill(0, p / 4, (p + filterBytes) / 4);
           for (let t = 0; t < s.kh * s.kw; t++) {
-            const src = filter / 4 + t * s.ci * s.co;
-            heapF.copyWithin(p / 4 + t * cip * s.co, src, src + s.ci * s.co);
+            for (let i = 0; i < s.ci; i++) {
+              const src = filter / 4 + (t * s.ci + i) * s.co;
+              heapF.copyWithin(p / 4 + (t * cip + i) * cop, src, src + s.co);
+            }
           }
           f = p;
         }
-        exports.conv2dStride1(out, x, f, p + filterBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, s.co, s.kh, s.kw, s.top, s.left);
+        const o = outBytes ? p + filterBytes : out;
+        exports.conv2dStride1(o, x, f, p + filterBytes + outBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, cop, s.kh, s.kw, s.top, s.left);
+        if (outBytes) exports.copyChannels(out, o, s.n * s.ho * s.wo, s.co, s.co, cop);
       });
     },
     channelMoments(a, b, m, c, shiftA, shiftB) {

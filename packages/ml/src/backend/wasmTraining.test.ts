@@ -76,10 +76,10 @@ describe("wasm conv2d gradients match the cpu backend", () => {
     });
   }
 
-  // The stride-1 convolution kernel: output channels a multiple of 8 take it (forward, and the input gradient
-  // through its stride-1 convolutions); input channels padded to 4; rows whose width is not a multiple of 4.
+  // The stride-1 convolution kernel (forward, and the input gradient through its stride-1 convolutions): input
+  // channels padded to 4, output channels to 8, rows whose width is not a multiple of 4.
   for (const [n, h, w, ci, co, k, pad] of [
-    [2, 9, 7, 3, 16, 3, "same"], [3, 8, 8, 4, 8, 3, "valid"], [1, 6, 13, 5, 24, 5, "same"], [2, 5, 6, 12, 32, 1, "same"], [4, 7, 7, 1, 8, 2, "valid"],
+    [2, 9, 7, 3, 16, 3, "same"], [3, 8, 8, 4, 8, 3, "valid"], [1, 6, 13, 5, 24, 5, "same"], [2, 5, 6, 12, 32, 1, "same"], [4, 7, 7, 1, 8, 2, "valid"], [2, 9, 6, 3, 5, 3, "same"],
   ] as const) {
     it(`stride-1 convolution ${n}x${h}x${w}x${ci} -> ${co}, ${k}x${k}, ${pad}, and its gradients`, async () => {
       const rand5 = mulberry32(n * 100 + ci * 10 + co);

@@ -247,8 +247,8 @@ function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
 let registered = false;
 
 /**
- * A stride-1 NHWC convolution on the SIMD kernel, or null where it does not apply (strides, dilations,
- * output channels not a multiple of 8, a fused bias or activation): the caller runs the stock kernel.
+ * A stride-1 NHWC convolution on the SIMD kernel, or null where it does not apply (strides, dilations, a
+ * fused bias or activation): the caller runs the stock kernel.
  */
 function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo | null {
   const a = attrs as unknown as tf.Conv2DAttrs & { activation?: string };
@@ -260,7 +260,6 @@ function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.Name
   const st = a.strides;
   if (!(st === 1 || (Array.isArray(st) && st[0] === 1 && st[1] === 1))) return null;
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  if (co % 8 !== 0) return null;
   const info = convInfo(x.shape, filter.shape, 1, a.pad as Pad, a.dimRoundingMode);
   const [n, h, w] = x.shape as [number, number, number, number];
   const out = backend.makeOutput([n, info.outHeight, info.outWidth, co], "float32");
