@@ -40,6 +40,12 @@ export interface TrainerConfig {
   /** The project lease lapses this long after the trainer's last renewal (e.g. after kill -9). */
   leaseSeconds: number;
   seed: number;
+  /**
+   * Worker threads for contrastive pretraining on the wasm backend (data-parallel; wasm is one thread per
+   * process). 1 by default: beside `npm start` the web server needs a core; a dedicated trainer host can
+   * give it every core.
+   */
+  workers: number;
 }
 
 const num = (env: NodeJS.ProcessEnv, key: string, fallback: number): number => {
@@ -87,5 +93,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
     leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
     seed: num(env, "FEWLABEL_TRAINER_SEED", 1),
+    workers: num(env, "FEWLABEL_TRAINER_WORKERS", 1),
   };
 }

@@ -148,6 +148,7 @@ export class ProjectTrainer {
           learningRate: this.cfg.learningRate,
           optimizerInstance: optimizer,
           seed: this.cfg.seed + action.run,
+          workers: this.backend === "wasm" ? this.cfg.workers : 1,
           ...hooks,
         }),
       );

@@ -28,6 +28,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     downloadConcurrency: 8,
     leaseSeconds: 30,
     seed: 1,
+    workers: 1,
     ...overrides,
   };
 }
@@ -58,5 +59,6 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_POLL_INTERVAL_MS: String(c.pollIntervalMs),
     FEWLABEL_LEASE_SECONDS: String(c.leaseSeconds),
     FEWLABEL_TRAINER_SEED: String(c.seed),
+    FEWLABEL_TRAINER_WORKERS: String(c.workers),
   };
 }

@@ -1,4 +1,5 @@
-// npm run experiment -- --dataset fashion-mnist --budget quick|full [--seed N] [--out DIR] [--config FILE]
+// npm run experiment -- --dataset fashion-mnist --budget quick|full [--seed N] [--workers N] [--out DIR] [--config FILE]
+// (--workers: pretraining on that many worker threads, e.g. 2 for both cores; recorded in config.json)
 // Runs the label-efficiency protocol, prints progress on stderr, writes the results folder and prints one JSON
 // summary line last on stdout. `--config <results>/config.json` reruns an earlier experiment exactly.
 import fs from "node:fs";
@@ -13,7 +14,7 @@ import { summaryLine, type ExperimentEvent, type ExperimentResults, type Planned
 import { directoryCheckpoints } from "./checkpoints";
 import { defaultResultsDir, writeResults } from "./write";
 
-const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--out DIR] [--config FILE] | --resume DIR`;
+const usage = `usage: npm run experiment -- --dataset fashion-mnist --budget ${BUDGET_NAMES.join("|")} [--seed N] [--workers N] [--out DIR] [--config FILE] | --resume DIR`;
 
 function fail(message: string): never {
   process.stderr.write(`experiment: ${message}\n${usage}\n`);
@@ -23,7 +24,7 @@ function fail(message: string): never {
 export function parseCli(argv: string[]): { config: ExperimentConfig; out?: string; resume?: ExperimentResults } {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, resume: { type: "string" }, help: { type: "boolean" } },
+    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, resume: { type: "string" }, workers: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -54,6 +55,11 @@ export function parseCli(argv: string[]): { config: ExperimentConfig; out?: stri
     const seed = Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) fail(`--seed ${values.seed}: expected a non-negative integer`);
     config.seed = seed;
+  }
+  if (values.workers !== undefined) {
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) fail(`--workers ${values.workers}: expected a positive integer`);
+    config.pretrain.workers = workers;
   }
   return { config, out: values.out };
 }

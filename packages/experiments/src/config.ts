@@ -30,7 +30,11 @@ export interface ExperimentConfig {
   projectionDim: number;
   /** The distilled student's CNN widths. */
   student: { widths: number[] };
-  pretrain: StageSettings & { temperature: number };
+  /**
+   * `workers`: worker threads for contrastive pretraining on the wasm backend (data-parallel, both cores);
+   * batch norm then runs per shard, so the count is part of what decides the numbers. Default 1.
+   */
+  pretrain: StageSettings & { temperature: number; workers?: number };
   supervised: StageSettings;
   fineTune: StageSettings;
   distil: StageSettings & { temperature: number; groundTruthWeight: number };
@@ -53,4 +57,6 @@ export function validateConfig(c: ExperimentConfig): void {
   for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune, distil: c.distil, linearEval: c.linearEval })) {
     if (!(Number.isInteger(s.steps) && s.steps > 0 && Number.isInteger(s.batchSize) && s.batchSize > 0)) throw new Error(`${name}: steps and batch size must be positive integers`);
   }
+  const w = c.pretrain.workers ?? 1;
+  if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`pretrain.workers ${w}: expected an integer from 1 to 64`);
 }

@@ -170,6 +170,8 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     await pretrainContrastive({
       encoder, projectionHead, images: train, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, optimizer: p.optimizer,
       optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0, temperature: p.temperature, seed: seeds.pretrain, signal: options.signal,
+      // Worker threads run the wasm backend: elsewhere (a GPU) pretraining stays on this thread.
+      workers: tf.getBackend() === "wasm" ? p.workers ?? 1 : 1,
       // Every step's loss is kept (for the checkpoint); events go out every few steps.
       onProgress: (pr) => {
         losses[pr.step - 1] = pr.loss;

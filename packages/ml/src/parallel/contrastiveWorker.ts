@@ -12,6 +12,13 @@ import { FastBatchNormalization } from "../models/batchNorm.js";
 import { createOptimizer, setLearningRate, type OptimizerName } from "../optim/lars.js";
 import { variablesOf } from "../stages/common.js";
 
+/** One optimizer weight (the iteration count or a slot) as it crosses threads. */
+export interface OptimizerSlot {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
 export interface WorkerInit {
   /** Keras-style topologies (model.toJSON) of encoder and projection head; weights follow in a message. */
   encoder: object;
@@ -38,7 +45,7 @@ const flag = new Int32Array(init.control);
 const shared = new Float32Array(init.exchange);
 const port = parentPort!;
 
-port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; grads?: Float32Array; weights?: Float32Array[]; lr?: number }) => {
+port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; grads?: Float32Array; weights?: Float32Array[]; lr?: number; slots?: OptimizerSlot[] }) => {
   if (m.type === "weights") {
     const all = [...encoder.getWeights(), ...head.getWeights()];
     const ws = m.weights!.map((w, i) => tf.tensor(w, all[i]!.shape));
@@ -81,6 +88,15 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     optimizer.applyGradients(named);
     tf.dispose(named.map((g) => g.tensor));
     port.postMessage({ type: "applied" });
+  } else if (m.type === "getOptimizer") {
+    // The optimizer's state (iteration count and slots), for checkpoints that resume exactly.
+    const ws = await optimizer.getWeights();
+    const slots: OptimizerSlot[] = ws.map((w) => ({ name: w.name, shape: w.tensor.shape, values: w.tensor.dataSync().slice() as Float32Array }));
+    tf.dispose(ws.filter((w) => w.name === "iter").map((w) => w.tensor)); // a fresh scalar; slots are the optimizer's own
+    port.postMessage({ type: "optimizer", slots });
+  } else if (m.type === "setOptimizer") {
+    await optimizer.setWeights(m.slots!.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape) })));
+    port.postMessage({ type: "optimizerSet" });
   } else if (m.type === "getWeights") {
     const ws = [...encoder.getWeights(), ...head.getWeights()].map((w) => w.dataSync().slice() as Float32Array);
     port.postMessage({ type: "weights", weights: ws });

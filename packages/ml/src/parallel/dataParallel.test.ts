@@ -4,6 +4,7 @@ import { mulberry32 } from "../util/random.js";
 import { createEncoder } from "../models/resnet.js";
 import { createProjectionHead } from "../models/heads.js";
 import { selectBackend } from "../backend/select.js";
+import type { tf as TF } from "../tf.js";
 
 describe("DataParallelContrastive", () => {
   it("trains with 2 worker replicas that stay identical", { timeout: 120_000 }, async () => {
@@ -57,5 +58,54 @@ describe("pretrainContrastive with workers", () => {
     expect(res.losses).toHaveLength(3);
     expect(res.losses.every(Number.isFinite)).toBe(true);
     expect(Array.from(encoder.getWeights()[0]!.dataSync())).not.toEqual(Array.from(before));
+  });
+});
+
+describe("pretrainContrastive with workers, checkpointed and resumed", () => {
+  it("ends with exactly the weights and losses of an uninterrupted run (optimizer state included)", { timeout: 180_000 }, async () => {
+    const { pretrainContrastive } = await import("../stages/pretrain.js");
+    const { tensorImageSource } = await import("../stages/common.js");
+    const { createOptimizer } = await import("../optim/lars.js");
+    const { tf } = await import("../tf.js");
+    await selectBackend({ order: ["wasm"] });
+    const build = () => ({
+      encoder: createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 7 }),
+      projectionHead: createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 8 }),
+    });
+    const r = mulberry32(3);
+    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const common = { images, steps: 4, batchSize: 8, optimizer: "lars" as const, learningRate: 0.5, seed: 5, workers: 2 };
+    const weightsOf = (m: { encoder: { getWeights(): TF.Tensor[] }; projectionHead: { getWeights(): TF.Tensor[] } }) =>
+      [...m.encoder.getWeights(), ...m.projectionHead.getWeights()].map((w) => Array.from(w.dataSync()));
+
+    const a = build();
+    const straight = await pretrainContrastive({ ...a, ...common });
+
+    // Interrupted after 2 steps: keep what a checkpoint would (weights and optimizer state), then crash.
+    const b = build();
+    let saved: { weights: TF.Tensor[]; slots: { name: string; tensor: TF.Tensor }[] } | undefined;
+    await expect(
+      pretrainContrastive({
+        ...b,
+        ...common,
+        checkpointEvery: 2,
+        onCheckpoint: async (_next, opt) => {
+          const slots = (await opt.getWeights()).map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+          saved = { weights: [...b.encoder.getWeights(), ...b.projectionHead.getWeights()].map((w) => tf.clone(w)), slots };
+          throw new Error("simulated crash");
+        },
+      }),
+    ).rejects.toThrow(/simulated crash/);
+    expect(saved!.slots.length).toBeGreaterThan(1); // the workers' velocities reached the checkpoint
+
+    const c = build();
+    const ne = c.encoder.getWeights().length;
+    c.encoder.setWeights(saved!.weights.slice(0, ne));
+    c.projectionHead.setWeights(saved!.weights.slice(ne));
+    const opt = createOptimizer("lars", 0.5);
+    await opt.setWeights(saved!.slots);
+    const resumed = await pretrainContrastive({ ...c, ...common, startStep: 2, optimizerInstance: opt });
+    expect(resumed.losses).toEqual(straight.losses.slice(2));
+    expect(weightsOf(c)).toEqual(weightsOf(a));
   });
 });

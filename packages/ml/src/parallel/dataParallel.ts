@@ -9,8 +9,9 @@ import { pathToFileURL } from "node:url";
 import { tf, tfl } from "../tf.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import type { OptimizerName } from "../optim/lars.js";
+import type { OptimizerSlot } from "./contrastiveWorker.js";
 
-type Msg = { type: string; rows?: number; grads?: Float32Array; weights?: Float32Array[] };
+type Msg = { type: string; rows?: number; grads?: Float32Array; weights?: Float32Array[]; slots?: OptimizerSlot[] };
 
 export interface DataParallelOptions {
   workers: number;
@@ -148,6 +149,33 @@ export class DataParallelContrastive {
   async weights(replica = 0): Promise<Float32Array[]> {
     this.workers[replica]!.postMessage({ type: "getWeights" });
     return (await this.next(replica, "weights")).weights!;
+  }
+
+  /**
+   * Copies replica 0's optimizer state (iteration count and slots; identical on every replica) into
+   * `optimizer`, a main-thread instance of the same kind, so a checkpoint of it resumes exactly.
+   */
+  async syncOptimizerTo(optimizer: tf.Optimizer): Promise<void> {
+    this.workers[0]!.postMessage({ type: "getOptimizer" });
+    const slots = (await this.next(0, "optimizer")).slots!;
+    if (slots.length === 0) return;
+    // setWeights replaces the slot variables: the old ones (and getWeights' fresh iteration scalar) are ours to free.
+    const old = await optimizer.getWeights();
+    await optimizer.setWeights(slots.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape) })));
+    tf.dispose(old.map((w) => w.tensor));
+  }
+
+  /** Gives every replica the state of a main-thread optimizer (a resumed run's). */
+  async loadOptimizerFrom(optimizer: tf.Optimizer): Promise<void> {
+    const ws = await optimizer.getWeights();
+    if (ws.length <= 1) {
+      tf.dispose(ws.map((w) => w.tensor));
+      return; // no slots yet: nothing to carry over
+    }
+    const slots: OptimizerSlot[] = ws.map((w) => ({ name: w.name, shape: w.tensor.shape, values: w.tensor.dataSync().slice() as Float32Array }));
+    tf.dispose(ws.filter((w) => w.name === "iter").map((w) => w.tensor));
+    this.workers.forEach((w) => w.postMessage({ type: "setOptimizer", slots }));
+    await Promise.all(this.workers.map((_, i) => this.next(i, "optimizerSet")));
   }
 
   /** Copies replica 0's weights (batch-norm statistics included) into the main thread's models. */

@@ -27,9 +27,10 @@ export interface PretrainOptions extends StageRunOptions {
   augment?: AugmentConfig;
   /**
    * Node + wasm: train on this many worker threads (data-parallel, see parallel/dataParallel.ts); wasm runs
-   * one thread per process. Augmentation stays on this thread. Limits: batch norm statistics are per shard,
-   * and the optimizer state lives in the workers, so checkpoints taken meanwhile hold the weights (synced
-   * from replica 0) but not the optimizer slots: a run resumed from one restarts its optimizer.
+   * one thread per process. Augmentation stays on this thread. Batch-norm statistics are per shard (so the
+   * result depends on the worker count). The optimizer state lives in the workers and is copied into the
+   * optimizer handed to checkpoints and returned, and a given `optimizerInstance` seeds the workers, so a run
+   * resumed from a checkpoint with the same worker count continues exactly.
    */
   workers?: number;
 }
@@ -69,6 +70,7 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
           maxViews: 2 * Math.min(o.batchSize, o.images.count),
         })
       : undefined;
+  if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
   try {
     const losses = await runSteps(
       {
@@ -83,7 +85,10 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
         onCheckpoint:
           o.onCheckpoint &&
           (async (next) => {
-            await dp?.syncTo();
+            if (dp) {
+              await dp.syncTo();
+              await dp.syncOptimizerTo(optimizer);
+            }
             await o.onCheckpoint!(next, optimizer);
           }),
         learningRate: lr,
@@ -119,7 +124,10 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
         });
       },
     );
-    await dp?.syncTo();
+    if (dp) {
+      await dp.syncTo();
+      await dp.syncOptimizerTo(optimizer);
+    }
     return { losses, optimizer };
   } finally {
     await dp?.dispose();
