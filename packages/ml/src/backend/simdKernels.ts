@@ -13,23 +13,6 @@
 // The module imports the wasm backend's own memory and works on tensors where they lie (no copies); scratch
 // space comes from the backend's malloc. Node only: in a browser (inference) the composed kernels stay.
 
-export interface FilterGradShape {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  ho: number;
-  wo: number;
-  co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** Rows / columns of implicit zero padding before the first input row / column (may be negative: cropped). */
-  top: number;
-  left: number;
-}
-
 export interface ConvShape {
   n: number;
   h: number;
@@ -43,6 +26,12 @@ export interface ConvShape {
   /** Zero padding before the first row / column (negative: cropped). */
   top: number;
   left: number;
+}
+
+/** A convolution's shape with its strides (the filter gradient handles any stride). */
+export interface FilterGradShape extends ConvShape {
+  sh: number;
+  sw: number;
 }
 
 /** Kernels bound to one wasm backend's memory; arguments are byte offsets into that memory. */
