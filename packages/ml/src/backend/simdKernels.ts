@@ -6,13 +6,14 @@
 //     and keeps a 4 x 8 block of dW in registers, which matches the forward convolution's GFLOP/s.
 //   - training-mode batch normalisation: as tfjs ops its forward and backward take ~15 broadcasting passes over
 //     the activation (none of them SIMD); here each is two passes: per-channel sums, then a per-channel affine.
-//   - the stride-1 convolution (forward, and the input gradient, which ./wasmTraining.ts writes as stride-1
+//   - the convolution (forward, any stride; and the input gradient, which ./wasmTraining.ts writes as stride-1
 //     convolutions): a direct convolution over a zero-padded copy of each image with a 4-position x
 //     8-channel register tile, 1.3x XNNPACK's speed here, 1.6x with fused multiply-add.
 // Where the engine compiles relaxed SIMD, the build with fused multiply-add (kernels-relaxed.wasm) is used.
 // The module imports the wasm backend's own memory and works on tensors where they lie (no copies); scratch
 // space comes from the backend's malloc. Node only: in a browser (inference) the composed kernels stay.
 
+/** An NHWC convolution: input [n, h, w, ci], output [n, ho, wo, co], filter [kh, kw, ci, co], strides sh, sw. */
 export interface ConvShape {
   n: number;
   h: number;
@@ -23,25 +24,21 @@ export interface ConvShape {
   co: number;
   kh: number;
   kw: number;
+  sh: number;
+  sw: number;
   /** Zero padding before the first row / column (negative: cropped). */
   top: number;
   left: number;
-}
-
-/** A convolution's shape with its strides (the filter gradient handles any stride). */
-export interface FilterGradShape extends ConvShape {
-  sh: number;
-  sw: number;
 }
 
 /** Kernels bound to one wasm backend's memory; arguments are byte offsets into that memory. */
 export interface SimdKernels {
   /** Whether the build with fused multiply-add runs. */
   readonly fusedMultiplyAdd: boolean;
-  /** out [n, ho, wo, co] = the stride-1 convolution of x [n, h, w, ci] with filter [kh, kw, ci, co]. */
-  conv2dStride1(out: number, x: number, filter: number, s: ConvShape): void;
+  /** out [n, ho, wo, co] = the convolution of x [n, h, w, ci] with filter [kh, kw, ci, co] (dilation 1). */
+  conv2d(out: number, x: number, filter: number, s: ConvShape): void;
   /** dW [kh, kw, ci, co] of an NHWC convolution from x [n, h, w, ci] and dy [n, ho, wo, co]. */
-  conv2dFilterGrad(x: number, dy: number, s: FilterGradShape, dW: number): void;
+  conv2dFilterGrad(x: number, dy: number, s: ConvShape, dW: number): void;
   /** Per-channel sums of (a - shiftA) and (a - shiftA) * (b - shiftB) over [m, c] (c a multiple of 4), in float64. */
   channelMoments(a: number, b: number, m: number, c: number, shiftA: Float32Array, shiftB: Float32Array): { sumA: Float64Array; sumAB: Float64Array };
   /** out = a * k1 + b * k2 + k3 per channel over [m, c] (b = 0: no b term). */
@@ -57,7 +54,7 @@ export interface WasmHeap {
 
 interface Exports {
   copyChannels(dst: number, src: number, positions: number, c: number, dstStride: number, srcStride: number): void;
-  conv2dStride1(...args: number[]): void;
+  conv2d(...args: number[]): void;
   conv2dFilterGrad(...args: number[]): void;
   channelMoments(a: number, b: number, m: number, c: number, shiftA: number, shiftB: number, sumA: number, sumAB: number): void;
   channelAffine(out: number, a: number, b: number, m: number, c: number, k1: number, k2: number, k3: number): void;
@@ -80,9 +77,9 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
   };
   return {
     fusedMultiplyAdd,
-    conv2dStride1(out, x, filter, s) {
+    conv2d(out, x, filter, s) {
       const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
-      const hp = s.ho + s.kh - 1, wp = s.wo + s.kw - 1;
+      const hp = (s.ho - 1) * s.sh + s.kh, wp = (s.wo - 1) * s.sw + s.kw;
       const repack = cip !== s.ci || cop !== s.co;
       const filterBytes = repack ? s.kh * s.kw * cip * cop * 4 : 0;
       // Output channels not a multiple of 8 (the first layer's input gradient: 1 or 3 channels): computed
@@ -103,7 +100,7 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
           f = p;
         }
         const o = outBytes ? p + filterBytes : out;
-        exports.conv2dStride1(o, x, f, p + filterBytes + outBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, cop, s.kh, s.kw, s.top, s.left);
+        exports.conv2d(o, x, f, p + filterBytes + outBytes, s.n, s.h, s.w, s.ci, s.ho, s.wo, cop, s.kh, s.kw, s.sh, s.sw, s.top, s.left);
         if (outBytes) exports.copyChannels(out, o, s.n * s.ho * s.wo, s.co, s.co, cop);
       });
     },

@@ -76,18 +76,20 @@ describe("wasm conv2d gradients match the cpu backend", () => {
     });
   }
 
-  // The stride-1 convolution kernel (forward, and the input gradient through its stride-1 convolutions): input
-  // channels padded to 4, output channels to 8, rows whose width is not a multiple of 4.
-  for (const [n, h, w, ci, co, k, pad] of [
-    [2, 9, 7, 3, 16, 3, "same"], [3, 8, 8, 4, 8, 3, "valid"], [1, 6, 13, 5, 24, 5, "same"], [2, 5, 6, 12, 32, 1, "same"], [4, 7, 7, 1, 8, 2, "valid"], [2, 9, 6, 3, 5, 3, "same"],
+  // The SIMD convolution kernel (forward at any stride, and the input gradient through its stride-1
+  // convolutions): input channels padded to 4, output channels to 8, rows whose width is not a multiple of 4.
+  for (const [n, h, w, ci, co, k, stride, pad] of [
+    [2, 9, 7, 3, 16, 3, 1, "same"], [3, 8, 8, 4, 8, 3, 1, "valid"], [1, 6, 13, 5, 24, 5, 1, "same"], [2, 5, 6, 12, 32, 1, 1, "same"],
+    [4, 7, 7, 1, 8, 2, 1, "valid"], [2, 9, 6, 3, 5, 3, 1, "same"], [3, 16, 16, 8, 16, 3, 2, "same"], [2, 11, 9, 6, 12, 3, 2, "valid"],
+    [2, 10, 10, 16, 32, 1, 2, "same"],
   ] as const) {
-    it(`stride-1 convolution ${n}x${h}x${w}x${ci} -> ${co}, ${k}x${k}, ${pad}, and its gradients`, async () => {
-      const rand5 = mulberry32(n * 100 + ci * 10 + co);
+    it(`convolution ${n}x${h}x${w}x${ci} -> ${co}, ${k}x${k}, stride ${stride}, ${pad}, and its gradients`, async () => {
+      const rand5 = mulberry32(n * 100 + ci * 10 + co + stride);
       const xs = randomArray(n * h * w * ci, rand5), ws = randomArray(k * k * ci * co, rand5);
       const run = () => {
         const x = tf.tensor4d(xs, [n, h, w, ci]), f = tf.tensor4d(ws, [k, k, ci, co]);
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad))));
-        return [tf.conv2d(x, f, 1, pad), ...g([x, f])];
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))));
+        return [tf.conv2d(x, f, stride, pad), ...g([x, f])];
       };
       const ref = await on("cpu", run);
       const got = await on("wasm", run);

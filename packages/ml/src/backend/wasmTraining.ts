@@ -247,8 +247,8 @@ function asTensor<T extends AnyTensor>(info: tf.TensorInfo | undefined): T {
 let registered = false;
 
 /**
- * A stride-1 NHWC convolution on the SIMD kernel, or null where it does not apply (strides, dilations, a
- * fused bias or activation): the caller runs the stock kernel.
+ * An NHWC convolution on the SIMD kernel, or null where it does not apply (dilations, a fused bias or
+ * activation): the caller runs the stock kernel.
  */
 function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo | null {
   const a = attrs as unknown as tf.Conv2DAttrs & { activation?: string };
@@ -257,15 +257,14 @@ function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.Name
   if ((a.dataFormat && a.dataFormat !== "NHWC") || x.dtype !== "float32" || filter.dtype !== "float32") return null;
   const dil = a.dilations ?? 1;
   if (!(dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) return null;
-  const st = a.strides;
-  if (!(st === 1 || (Array.isArray(st) && st[0] === 1 && st[1] === 1))) return null;
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const info = convInfo(x.shape, filter.shape, 1, a.pad as Pad, a.dimRoundingMode);
+  const info = convInfo(x.shape, filter.shape, a.strides, a.pad as Pad, a.dimRoundingMode);
   const [n, h, w] = x.shape as [number, number, number, number];
   const out = backend.makeOutput([n, info.outHeight, info.outWidth, co], "float32");
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  simd.conv2dStride1(at(out), at(x), at(filter), {
-    n, h, w, ci, co, kh, kw, ho: info.outHeight, wo: info.outWidth, top: info.padInfo.top, left: info.padInfo.left,
+  simd.conv2d(at(out), at(x), at(filter), {
+    n, h, w, ci, co, kh, kw, ho: info.outHeight, wo: info.outWidth,
+    sh: info.strideHeight, sw: info.strideWidth, top: info.padInfo.top, left: info.padInfo.left,
   });
   return out;
 }
@@ -363,8 +362,8 @@ export function registerWasmTrainingKernels(simd: SimdKernels | null = null): vo
     });
   }
   if (simd) {
-    // Stride-1 convolutions (forward, and the input gradient's stride-1 convolutions above) on the SIMD
-    // kernel; everything else stays with XNNPACK.
+    // Convolutions (forward, and the input gradient's stride-1 convolutions above) on the SIMD kernel; dilated
+    // ones and those with a fused bias or activation stay with XNNPACK.
     for (const name of ["Conv2D", "FusedConv2D"]) {
       const stock = tf.getKernel(name, "wasm")?.kernelFunc;
       if (!stock) continue;
