@@ -65,6 +65,18 @@ export interface RunOptions {
 export interface PretrainCheckpoints {
   save(state: PretrainState, models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<void>;
   load(models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<PretrainState | null>;
+  /** Checkpoints of one supervised arm (an hour and more each on the full budget), dropped once it is scored. */
+  arm?(task: string): ArmCheckpoints;
+}
+export interface ArmState {
+  nextStep: number;
+  /** Wall time the arm took before this process. */
+  seconds: number;
+}
+export interface ArmCheckpoints {
+  save(state: ArmState, models: Record<string, tfl.LayersModel>, optimizer: tf.Optimizer): Promise<void>;
+  load(models: Record<string, tfl.LayersModel>, optimizer: tf.Optimizer): Promise<ArmState | null>;
+  clear(): Promise<void>;
 }
 export interface PretrainState {
   nextStep: number;
@@ -123,8 +135,8 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     return { indices, labels: Int32Array.from(indices, (i) => data.train.labels[i]!) };
   };
   const score = (c: Classifier) => testAccuracy(c, test, data.test.labels, config.evalBatchSize);
-  const record = async (task: string, kind: ArmKind, f: number, labelsUsed: number, accuracy: number, started: number, steps: number, epochs: number) => {
-    const arm: ArmResult = { name: task, kind, labelFraction: f, labelsUsed, testAccuracy: accuracy, seconds: seconds(started), epochs, steps, backend: options.backend.name };
+  const record = async (task: string, kind: ArmKind, f: number, labelsUsed: number, accuracy: number, started: number, steps: number, epochs: number, secondsBefore = 0) => {
+    const arm: ArmResult = { name: task, kind, labelFraction: f, labelsUsed, testAccuracy: accuracy, seconds: secondsBefore + seconds(started), epochs, steps, backend: options.backend.name };
     arms.push(arm);
     await emit({ type: "arm-result", task, arm });
     await emit({ type: "task-done", task, seconds: arm.seconds });
@@ -143,12 +155,22 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     const encoder = newEncoder(), head = newHead();
     const classifier = encoderClassifier(encoder, head);
     const s = config.supervised;
-    const run = await fineTune({
+    // The arm's own checkpoints: a run stopped mid-arm continues it from its last one. The optimizer is made
+    // here, as fineTune would make it, so that a checkpoint can restore its slots.
+    const ck = options.checkpoints?.arm?.(task);
+    const optimizer = createOptimizer(s.optimizer, s.learningRate, 0);
+    const restored = (await ck?.load({ encoder, head }, optimizer)) ?? null;
+    const secondsBefore = restored?.seconds ?? 0;
+    await fineTune({
       classifier, images: train, labelled: { indices, labels }, steps: s.steps, batchSize: s.batchSize, learningRate: s.learningRate,
-      optimizer: s.optimizer, seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
+      optimizer: s.optimizer, optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0,
+      seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
+      checkpointEvery: ck ? options.checkpointEvery ?? Math.max(50, Math.round(s.steps / 20)) : undefined,
+      onCheckpoint: ck && ((next, opt) => ck.save({ nextStep: next, seconds: secondsBefore + seconds(started) }, { encoder, head }, opt)),
     });
-    run.optimizer.dispose();
-    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length);
+    optimizer.dispose();
+    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length, secondsBefore);
+    await ck?.clear();
     dispose(encoder, head);
   }
 
