@@ -31,12 +31,13 @@ export interface ExperimentConfig {
   /** The distilled student's CNN widths. */
   student: { widths: number[] };
   /**
-   * `workers`: worker threads for contrastive pretraining on the wasm backend (data-parallel, both cores);
-   * batch norm then runs per shard, so the count is part of what decides the numbers. Default 1.
+   * `workers` (here and in `supervised`, `fineTune`): worker threads for the stage on the wasm backend
+   * (data-parallel, e.g. 2 for both cores); batch norm then runs per shard, so the count is part of what decides
+   * the numbers. Default 1. Distillation and the linear probe stay on one thread.
    */
   pretrain: StageSettings & { temperature: number; workers?: number };
-  supervised: StageSettings;
-  fineTune: StageSettings;
+  supervised: StageSettings & { workers?: number };
+  fineTune: StageSettings & { workers?: number };
   distil: StageSettings & { temperature: number; groundTruthWeight: number };
   /** Linear evaluation: a linear classifier on frozen pretrained features of up to `featureImages` labelled images. */
   linearEval: StageSettings & { featureImages: number };
@@ -57,6 +58,8 @@ export function validateConfig(c: ExperimentConfig): void {
   for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune, distil: c.distil, linearEval: c.linearEval })) {
     if (!(Number.isInteger(s.steps) && s.steps > 0 && Number.isInteger(s.batchSize) && s.batchSize > 0)) throw new Error(`${name}: steps and batch size must be positive integers`);
   }
-  const w = c.pretrain.workers ?? 1;
-  if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`pretrain.workers ${w}: expected an integer from 1 to 64`);
+  for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune })) {
+    const w = s.workers ?? 1;
+    if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`${name}.workers ${w}: expected an integer from 1 to 64`);
+  }
 }

@@ -164,6 +164,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     await fineTune({
       classifier, images: train, labelled: { indices, labels }, steps: s.steps, batchSize: s.batchSize, learningRate: s.learningRate,
       optimizer: s.optimizer, optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0,
+      workers: tf.getBackend() === "wasm" ? s.workers ?? 1 : 1,
       seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
       checkpointEvery: ck ? options.checkpointEvery ?? Math.max(50, Math.round(s.steps / 20)) : undefined,
       onCheckpoint: ck && ((next, opt) => ck.save({ nextStep: next, seconds: secondsBefore + seconds(started) }, { encoder, head }, opt)),
@@ -257,6 +258,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       const tuned = await fineTune({
         classifier: teacher, images: train, labelled: { indices, labels }, steps: ft.steps, batchSize: ft.batchSize, learningRate: ft.learningRate,
         optimizer: ft.optimizer, seed: seeds.fineTune, signal: options.signal, onProgress: progressFor(task, ft.steps), progressEvery: every(ft.steps),
+        workers: tf.getBackend() === "wasm" ? ft.workers ?? 1 : 1,
       });
       tuned.optimizer.dispose();
       await record(task, "simclr-teacher", f, indices.length, await score(teacher), started, ft.steps, (ft.steps * ft.batchSize) / indices.length);

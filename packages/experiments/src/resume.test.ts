@@ -89,4 +89,19 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     // Adam re-derives beta^t on restore (equal to float rounding): the arm lands within a test image or two.
     expect(Math.abs(accuracyOf(resumed) - accuracyOf(straight))).toBeLessThanOrEqual(0.02);
   });
+
+  it("runs pretraining, the supervised arms and fine-tuning on 2 worker threads when the config asks", { timeout: 120_000 }, async () => {
+    const two = {
+      ...config,
+      pretrain: { ...config.pretrain, workers: 2 }, supervised: { ...config.supervised, workers: 2 }, fineTune: { ...config.fineTune, workers: 2 },
+    };
+    const r = await runLabelEfficiency(data, two, { backend });
+    const single = await runLabelEfficiency(data, config, { backend });
+    expect(r.complete).toBe(true);
+    expect(r.arms.map((a) => a.name)).toEqual(single.arms.map((a) => a.name));
+    for (const a of r.arms) expect(a.testAccuracy).toBeGreaterThanOrEqual(0); // scored (this 8-step budget is near chance either way)
+    // Per-shard batch norm: the workers' pretraining follows another path than one thread's.
+    expect(r.pretrain!.lastLoss).not.toBe(single.pretrain!.lastLoss);
+    expect(Number.isFinite(r.pretrain!.lastLoss)).toBe(true);
+  });
 });

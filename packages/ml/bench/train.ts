@@ -116,9 +116,9 @@ const round = (v: number) => Number(v.toPrecision(v >= 100 ? 4 : 3));
 // right after the single-thread wasm figures, before the stock cpu backend fills the main thread's heap.
 const workers = num("workers", (await import("node:os")).availableParallelism());
 async function benchWorkers() {
-  const { DataParallelContrastive } = await import("../src/parallel/dataParallel.js");
+  const { DataParallelTrainer } = await import("../src/parallel/dataParallel.js");
   for (const [h, w, c] of inputs) {
-    const dp = await DataParallelContrastive.create({
+    const dp = await DataParallelTrainer.create({
       workers,
       encoder: createEncoder(resnet18Config(h, c as 1 | 3, 16), "benc"),
       projectionHead: createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj"),

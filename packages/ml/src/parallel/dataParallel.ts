@@ -1,32 +1,38 @@
-// Data-parallel SimCLR steps on the wasm backend with worker threads (wasm runs one thread in Node). Each worker
-// holds a replica and embeds one shard of the views; the main thread computes NT-Xent over ALL embeddings (the
-// negatives span the whole batch) and sends each shard its dLoss/dz through shared memory; workers backpropagate,
-// the main thread sums their gradients and every replica applies the same Adam update. Batch norm statistics
-// are per shard (like multi-GPU SimCLR without synchronised BN). Node only.
+// Data-parallel training steps on the wasm backend with worker threads (wasm runs one thread in Node). Each
+// worker holds a replica of encoder + head and takes one shard of the batch; the main thread sums their
+// gradients and every replica applies the same update. Batch norm statistics are per shard (like multi-GPU
+// SimCLR without synchronised BN). Node only.
+//   - SimCLR (`step`): the main thread computes NT-Xent over ALL embeddings (the negatives span the whole batch)
+//     and sends each shard its dLoss/dz through shared memory before the workers backpropagate.
+//   - Supervised (`stepSupervised`): cross-entropy is per image, so each shard's weighted loss is independent.
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { tf, tfl } from "../tf.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import type { OptimizerName } from "../optim/lars.js";
-import type { OptimizerSlot } from "./contrastiveWorker.js";
+import type { OptimizerSlot } from "./replicaWorker.js";
 
-type Msg = { type: string; rows?: number; grads?: Float32Array; weights?: Float32Array[]; slots?: OptimizerSlot[] };
+type Msg = { type: string; rows?: number; grads?: Float32Array; loss?: number; weights?: Float32Array[]; slots?: OptimizerSlot[] };
 
 export interface DataParallelOptions {
   workers: number;
-  /** Models to replicate (topology and current weights); `syncTo` copies the trained weights back. */
+  /**
+   * Models to replicate (topology and current weights); `syncTo` copies the trained weights back. The head is
+   * the projection head for SimCLR steps, a classifier head for supervised ones.
+   */
   encoder: tfl.LayersModel;
   projectionHead: tfl.LayersModel;
   optimizer?: OptimizerName;
   learningRate: number;
   weightDecay?: number;
-  temperature: number;
+  /** NT-Xent temperature (SimCLR steps). */
+  temperature?: number;
   /** Upper bound on views per step (sizes the shared exchange area). */
   maxViews: number;
 }
 
-export class DataParallelContrastive {
+export class DataParallelTrainer {
   private readonly workers: Worker[] = [];
   private readonly inbox: Msg[][] = [];
   private readonly waiters: ((m: Msg) => void)[][] = [];
@@ -39,14 +45,14 @@ export class DataParallelContrastive {
     this.exchange = new Float32Array(new SharedArrayBuffer(4 * o.maxViews * this.outDim));
   }
 
-  static async create(o: DataParallelOptions): Promise<DataParallelContrastive> {
-    const dp = new DataParallelContrastive(o);
+  static async create(o: DataParallelOptions): Promise<DataParallelTrainer> {
+    const dp = new DataParallelTrainer(o);
     const perWorker = Math.ceil(o.maxViews / o.workers);
     for (let i = 0; i < o.workers; i++) {
       const control = new SharedArrayBuffer(4);
       dp.flags.push(new Int32Array(control));
       // Running from TypeScript sources (tsx, vitest): the worker needs tsx's loader too.
-      const url = new URL(`./contrastiveWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+      const url = new URL(`./replicaWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
       const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
       const entry = url.pathname.endsWith(".ts")
         ? new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`)}`)
@@ -124,7 +130,7 @@ export class DataParallelContrastive {
     });
     const { loss, g1, g2 } = tf.tidy(() => {
       const t1 = tf.tensor2d(z1, [n, d]), t2 = tf.tensor2d(z2, [n, d]);
-      const { value, grads } = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => ntXentLoss(p as tf.Tensor2D, q as tf.Tensor2D, this.o.temperature))([t1, t2]);
+      const { value, grads } = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => ntXentLoss(p as tf.Tensor2D, q as tf.Tensor2D, this.o.temperature ?? 0.2))([t1, t2]);
       return { loss: value.dataSync()[0]!, g1: grads[0]!.dataSync(), g2: grads[1]!.dataSync() };
     });
     shards.forEach(([a, b], i) => {
@@ -134,7 +140,32 @@ export class DataParallelContrastive {
       Atomics.store(this.flags[i]!, 0, 1);
       Atomics.notify(this.flags[i]!, 0);
     });
-    const grads = await Promise.all(this.workers.map((_, i) => this.next(i, "grads")));
+    await this.sumAndApply(learningRate);
+    return loss;
+  }
+
+  /**
+   * One supervised step (softmax cross-entropy of encoder + classifier head) on `images` [n, h, w, c] NHWC float32
+   * with integer `labels`; each worker takes a contiguous shard. Returns the batch's mean loss.
+   */
+  async stepSupervised(images: Float32Array, shape: [number, number, number, number], labels: Int32Array, learningRate: number): Promise<number> {
+    const [n, h, w, c] = shape;
+    const k = Math.min(this.workers.length, n);
+    const per = Math.ceil(n / k), img = h * w * c;
+    const busy: number[] = [];
+    for (let i = 0; i < k; i++) {
+      const a = i * per, b = Math.min(n, a + per);
+      if (a >= b) break;
+      const views = images.slice(a * img, b * img);
+      this.workers[i]!.postMessage({ type: "stepSupervised", views, shape: [b - a, h, w, c], labels: labels.slice(a, b), share: (b - a) / n }, [views.buffer]);
+      busy.push(i);
+    }
+    return this.sumAndApply(learningRate, busy);
+  }
+
+  /** Sums the shards' gradients (from the given workers) and applies them on every replica; returns the summed loss parts. */
+  private async sumAndApply(learningRate: number, from = this.workers.map((_, i) => i)): Promise<number> {
+    const grads = await Promise.all(from.map((i) => this.next(i, "grads")));
     const sum = grads[0]!.grads!;
     for (let i = 1; i < grads.length; i++) {
       const g = grads[i]!.grads!;
@@ -142,7 +173,7 @@ export class DataParallelContrastive {
     }
     this.workers.forEach((w) => w.postMessage({ type: "apply", grads: sum, lr: learningRate }));
     await Promise.all(this.workers.map((_, i) => this.next(i, "applied")));
-    return loss;
+    return grads.reduce((s, g) => s + (g.loss ?? 0), 0);
   }
 
   /** Weights of a replica (encoder then head, in getWeights order). */

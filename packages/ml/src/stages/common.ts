@@ -45,6 +45,8 @@ export function tensorImageSource(images: tf.Tensor4D): ImageSource {
 export interface Classifier {
   logits(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   readonly trainableVariables: tf.Variable[];
+  /** Encoder + head it is made of, where a trainer may replicate them (data-parallel fine-tuning). */
+  readonly models?: { encoder: tfl.LayersModel; head: tfl.LayersModel };
 }
 
 export function variablesOf(...models: tfl.LayersModel[]): tf.Variable[] {
@@ -57,6 +59,7 @@ export function encoderClassifier(encoder: tfl.LayersModel, head: tfl.LayersMode
     logits: (x, training) =>
       head.apply(encoder.apply(x, { training: training && !options.freezeEncoder }) as tf.Tensor, { training }) as tf.Tensor2D,
     trainableVariables: options.freezeEncoder ? variablesOf(head) : variablesOf(encoder, head),
+    models: options.freezeEncoder ? undefined : { encoder, head },
   };
 }
 

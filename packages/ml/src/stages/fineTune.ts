@@ -20,6 +20,12 @@ export interface FineTuneOptions extends StageRunOptions {
   warmupSteps?: number;
   /** Default: crop + flip only. null: no augmentation. */
   augment?: AugmentConfig | null;
+  /**
+   * Node + wasm: train on this many worker threads (data-parallel, ../parallel/dataParallel.ts), for a classifier
+   * made of an encoder and a head (`encoderClassifier`). Batch norm runs per shard; the workers' optimizer state
+   * reaches checkpoints and the returned optimizer, as in pretraining.
+   */
+  workers?: number;
 }
 
 export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
@@ -33,31 +39,65 @@ export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
   const lr = (k: number) => warmupCosine(k, o.steps, baseLr, o.warmupSteps ?? 0);
   const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr, o.weightDecay ?? 0);
   const seed = o.seed ?? 2;
-  const losses = await runSteps(
-    {
-      stage: "finetune",
-      totalSteps: o.steps,
-      startStep: o.startStep,
-      imagesPerStep: Math.min(o.batchSize, indices.length),
-      onProgress: o.onProgress,
-      progressEvery: o.progressEvery,
-      signal: o.signal,
-      checkpointEvery: o.checkpointEvery,
-      onCheckpoint: o.onCheckpoint && ((next) => o.onCheckpoint!(next, optimizer)),
-      learningRate: lr,
-    },
-    (k) => {
-      const r = stepRandom(seed, k);
-      setLearningRate(optimizer, lr(k));
-      const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
-      return tf.tidy(() => {
-        let x = o.images.get(batch);
-        if (cfg) x = augment(x, cfg, r);
-        const y = tf.tensor1d(Array.from(batch, (i) => labelOf.get(i)!), "int32");
-        const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), y), true, o.classifier.trainableVariables);
-        return cost!;
-      });
-    },
-  );
-  return { losses, optimizer };
+  const models = o.classifier.models;
+  const dp =
+    (o.workers ?? 1) > 1 && models
+      ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
+          workers: o.workers!,
+          encoder: models.encoder,
+          projectionHead: models.head,
+          optimizer: optName,
+          learningRate: baseLr,
+          weightDecay: o.weightDecay ?? 0,
+          maxViews: Math.min(o.batchSize, indices.length),
+        })
+      : undefined;
+  const sync = async () => {
+    if (!dp) return;
+    await dp.syncTo(models!.encoder, models!.head);
+    await dp.syncOptimizerTo(optimizer);
+  };
+  try {
+    if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
+    const losses = await runSteps(
+      {
+        stage: "finetune",
+        totalSteps: o.steps,
+        startStep: o.startStep,
+        imagesPerStep: Math.min(o.batchSize, indices.length),
+        onProgress: o.onProgress,
+        progressEvery: o.progressEvery,
+        signal: o.signal,
+        checkpointEvery: o.checkpointEvery,
+        onCheckpoint: o.onCheckpoint && (async (next) => {
+          await sync();
+          await o.onCheckpoint!(next, optimizer);
+        }),
+        learningRate: lr,
+      },
+      (k) => {
+        const r = stepRandom(seed, k);
+        setLearningRate(optimizer, lr(k));
+        const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
+        const y = Int32Array.from(batch, (i) => labelOf.get(i)!);
+        if (dp) {
+          const x = tf.tidy(() => (cfg ? augment(o.images.get(batch), cfg, r) : o.images.get(batch)));
+          const data = x.dataSync() as Float32Array;
+          const shape = x.shape as [number, number, number, number];
+          x.dispose();
+          return dp.stepSupervised(data, shape, y, lr(k));
+        }
+        return tf.tidy(() => {
+          let x = o.images.get(batch);
+          if (cfg) x = augment(x, cfg, r);
+          const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), tf.tensor1d(y, "int32")), true, o.classifier.trainableVariables);
+          return cost!;
+        });
+      },
+    );
+    await sync();
+    return { losses, optimizer };
+  } finally {
+    await dp?.dispose();
+  }
 }

@@ -59,7 +59,7 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
   const workers = o.workers ?? 1;
   const dp =
     workers > 1
-      ? await (await import("../parallel/dataParallel.js")).DataParallelContrastive.create({
+      ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
           workers,
           encoder: o.encoder,
           projectionHead: o.projectionHead,

@@ -1,16 +1,20 @@
-// Worker side of DataParallelContrastive (./dataParallel.ts): one replica of encoder + projection head on its
-// own single-threaded wasm backend. Per step it embeds its shard of the views, hands the embeddings to the
-// main thread and blocks (Atomics.wait, inside the gradient computation) until the main thread, which sees
-// every shard's embeddings, returns dLoss/dz; then it backpropagates sum(z * dz), whose parameter gradient is
-// this shard's share of the global NT-Xent gradient. The main thread sums the shards' gradients and every
-// replica applies the same update, so the replicas stay identical.
+// Worker side of DataParallelTrainer (./dataParallel.ts): one replica of encoder + head on its own
+// single-threaded wasm backend.
+//   - Contrastive step ("step", head = projection head): it embeds its shard of the views, hands the embeddings
+//     to the main thread and blocks (Atomics.wait, inside the gradient computation) until the main thread, which
+//     sees every shard's embeddings, returns dLoss/dz; then it backpropagates sum(z * dz), whose parameter
+//     gradient is this shard's share of the global NT-Xent gradient.
+//   - Supervised step ("stepSupervised", head = classifier head): the loss is per image, so each shard's
+//     cross-entropy, weighted by its share of the batch, is its share of the batch mean.
+// The main thread sums the shards' gradients and every replica applies the same update, so the replicas stay
+// identical.
 import { parentPort, workerData } from "node:worker_threads";
 import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
 import { tfl } from "../tf.js";
 import { FastBatchNormalization } from "../models/batchNorm.js";
 import { createOptimizer, setLearningRate, type OptimizerName } from "../optim/lars.js";
-import { variablesOf } from "../stages/common.js";
+import { softmaxCrossEntropy, variablesOf } from "../stages/common.js";
 
 /** One optimizer weight (the iteration count or a slot) as it crosses threads. */
 export interface OptimizerSlot {
@@ -45,7 +49,7 @@ const flag = new Int32Array(init.control);
 const shared = new Float32Array(init.exchange);
 const port = parentPort!;
 
-port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; grads?: Float32Array; weights?: Float32Array[]; lr?: number; slots?: OptimizerSlot[] }) => {
+port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; labels?: Int32Array; share?: number; grads?: Float32Array; weights?: Float32Array[]; lr?: number; slots?: OptimizerSlot[] }) => {
   if (m.type === "weights") {
     const all = [...encoder.getWeights(), ...head.getWeights()];
     const ws = m.weights!.map((w, i) => tf.tensor(w, all[i]!.shape));
@@ -76,6 +80,23 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     }
     tf.dispose(Object.values(grads));
     port.postMessage({ type: "grads", grads: flat }, [flat.buffer]);
+  } else if (m.type === "stepSupervised") {
+    const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
+    const y = tf.tensor1d(m.labels!, "int32");
+    const { grads, value } = tf.variableGrads(() => {
+      const logits = head.apply(encoder.apply(x, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+      return tf.mul(softmaxCrossEntropy(logits, y), m.share!) as tf.Scalar;
+    }, vars);
+    const loss = value.dataSync()[0]!;
+    tf.dispose([value, x, y]);
+    const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+    let o = 0;
+    for (const v of vars) {
+      flat.set(grads[v.name]!.dataSync(), o);
+      o += v.size;
+    }
+    tf.dispose(Object.values(grads));
+    port.postMessage({ type: "grads", grads: flat, loss }, [flat.buffer]);
   } else if (m.type === "apply") {
     // The summed gradient of all shards, applied identically on every replica.
     setLearningRate(optimizer, m.lr!);
