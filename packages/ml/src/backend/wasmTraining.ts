@@ -7,6 +7,9 @@
 //     output phases as channels at once, followed by DepthToSpace (sub-pixel convolution). For stride 1 this
 //     is the classic "convolve with the flipped filter"; for stride 2 it avoids both the slow native kernel
 //     and convolving a zero-dilated dy.
+// Where the hand-written SIMD kernels load (./simdKernels.ts, Node), they take over the filter gradient, the
+// convolutions (so the input gradient's convolution too) and training batch norm; the compositions above stay
+// as the fallback (no kernel build, or a browser).
 // Kernels built from other ops run with the tape off (the engine does not record ops nested in a kernel), so
 // gradients stay correct; each is tested against the cpu backend in wasmTraining.test.ts.
 import { tf } from "../tf.js";
