@@ -49,6 +49,18 @@ const flag = new Int32Array(init.control);
 const shared = new Float32Array(init.exchange);
 const port = parentPort!;
 
+/** The gradients in `vars` order as one array (what the main thread sums), freeing the tensors. */
+function flatten(grads: tf.NamedTensorMap): Float32Array<ArrayBuffer> {
+  const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+  let o = 0;
+  for (const v of vars) {
+    flat.set(grads[v.name]!.dataSync(), o);
+    o += v.size;
+  }
+  tf.dispose(Object.values(grads));
+  return flat;
+}
+
 port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; labels?: Int32Array; share?: number; grads?: Float32Array; weights?: Float32Array[]; lr?: number; slots?: OptimizerSlot[] }) => {
   if (m.type === "weights") {
     const all = [...encoder.getWeights(), ...head.getWeights()];
@@ -72,13 +84,7 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     }, vars);
     value.dispose();
     x.dispose();
-    const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
-    let o = 0;
-    for (const v of vars) {
-      flat.set(grads[v.name]!.dataSync(), o);
-      o += v.size;
-    }
-    tf.dispose(Object.values(grads));
+    const flat = flatten(grads);
     port.postMessage({ type: "grads", grads: flat }, [flat.buffer]);
   } else if (m.type === "stepSupervised") {
     const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
@@ -89,13 +95,7 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     }, vars);
     const loss = value.dataSync()[0]!;
     tf.dispose([value, x, y]);
-    const flat = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
-    let o = 0;
-    for (const v of vars) {
-      flat.set(grads[v.name]!.dataSync(), o);
-      o += v.size;
-    }
-    tf.dispose(Object.values(grads));
+    const flat = flatten(grads);
     port.postMessage({ type: "grads", grads: flat, loss }, [flat.buffer]);
   } else if (m.type === "apply") {
     // The summed gradient of all shards, applied identically on every replica.
