@@ -86,12 +86,18 @@ test("two users label one project at the same time and see each other's work liv
   await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "0");
   await expect(annotator.getByTestId("label-progress-text")).toContainText("1 / 12 labelled");
 
-  // A grid in a second tab of the annotator, whose connection can be cut: socket.io's HTTP polling is refused and
-  // its WebSockets closed while `cut` is set.
+  // A grid in a second tab of the annotator, whose connection can be cut as a real network drop would: while `cut` is
+  // set, socket.io's HTTP polling and the API are refused, an API answer still in flight is lost, and the WebSockets
+  // are closed. (Without the API cut, a background refetch the tab had scheduled could fetch what it missed anyway.)
   const annotatorGrid = await annotator.context().newPage();
   let cut = false;
   const sockets: { close(): Promise<void> }[] = [];
   await annotatorGrid.route("**/socket.io/**", (route) => (cut ? route.abort() : route.continue()));
+  await annotatorGrid.route("**/api/trpc/**", async (route) => {
+    if (cut) return route.abort();
+    const response = await route.fetch();
+    return cut ? route.abort() : route.fulfill({ response });
+  });
   await annotatorGrid.routeWebSocket(/\/socket\.io\//, (ws) => {
     if (cut) return void ws.close();
     ws.connectToServer();

@@ -74,7 +74,9 @@ export function ImageGrid({
   const firstIndex = (items[0]?.index ?? 0) * cols;
   const lastIndex = Math.min(total, ((items.at(-1)?.index ?? -1) + 1) * cols) - 1;
   const pages = useImagePages(projectId, filter, firstIndex, lastIndex);
-  const error = first.error ?? pages.error;
+  // A failed background refetch (the network dropped for a moment) keeps the tiles already shown: only a grid with
+  // nothing to show says why. Cached pages catch up when the connection is back (live events or the next refetch).
+  const error = first.data ? null : (first.error ?? pages.error);
   const cachedAt = useCachedImageAt(projectId, filter);
 
   useImperativeHandle(handle, () => ({
