@@ -41,7 +41,7 @@ export interface TrainerConfig {
   leaseSeconds: number;
   seed: number;
   /**
-   * Worker threads for contrastive pretraining on the wasm backend (data-parallel; wasm is one thread per
+   * Worker threads for contrastive pretraining and distillation on the wasm backend (data-parallel; wasm is one thread per
    * process). 1 by default: beside `npm start` the web server needs a core; a dedicated trainer host can
    * give it every core.
    */

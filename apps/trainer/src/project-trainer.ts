@@ -352,6 +352,7 @@ export class ProjectTrainer {
             optimizerInstance: optimizer,
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
             seed: this.cfg.seed + 2000,
+            workers: this.backend === "wasm" ? this.cfg.workers : 1,
             ...hooks,
           }),
         );

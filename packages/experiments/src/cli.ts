@@ -1,5 +1,5 @@
 // npm run experiment -- --dataset fashion-mnist --budget quick|full [--seed N] [--workers N] [--out DIR] [--config FILE]
-// (--workers: pretraining, supervised arms and fine-tuning on that many worker threads, e.g. 2 for both cores;
+// (--workers: pretraining, supervised arms, fine-tuning and distillation on that many worker threads, e.g. 2 for both cores;
 // recorded in config.json)
 // Runs the label-efficiency protocol, prints progress on stderr, writes the results folder and prints one JSON
 // summary line last on stdout. `--config <results>/config.json` reruns an earlier experiment exactly.
@@ -60,7 +60,7 @@ export function parseCli(argv: string[]): { config: ExperimentConfig; out?: stri
   if (values.workers !== undefined) {
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) fail(`--workers ${values.workers}: expected a positive integer`);
-    config.pretrain.workers = config.supervised.workers = config.fineTune.workers = workers;
+    config.pretrain.workers = config.supervised.workers = config.fineTune.workers = config.distil.workers = workers;
   }
   return { config, out: values.out };
 }

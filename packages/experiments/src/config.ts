@@ -31,14 +31,14 @@ export interface ExperimentConfig {
   /** The distilled student's CNN widths. */
   student: { widths: number[] };
   /**
-   * `workers` (here and in `supervised`, `fineTune`): worker threads for the stage on the wasm backend
+   * `workers` (here and in `supervised`, `fineTune`, `distil`): worker threads for the stage on the wasm backend
    * (data-parallel, e.g. 2 for both cores); batch norm then runs per shard, so the count is part of what decides
-   * the numbers. Default 1. Distillation and the linear probe stay on one thread.
+   * the numbers. Default 1. The linear probe stays on one thread.
    */
   pretrain: StageSettings & { temperature: number; workers?: number };
   supervised: StageSettings & { workers?: number };
   fineTune: StageSettings & { workers?: number };
-  distil: StageSettings & { temperature: number; groundTruthWeight: number };
+  distil: StageSettings & { temperature: number; groundTruthWeight: number; workers?: number };
   /** Linear evaluation: a linear classifier on frozen pretrained features of up to `featureImages` labelled images. */
   linearEval: StageSettings & { featureImages: number };
   evalBatchSize: number;
@@ -58,7 +58,7 @@ export function validateConfig(c: ExperimentConfig): void {
   for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune, distil: c.distil, linearEval: c.linearEval })) {
     if (!(Number.isInteger(s.steps) && s.steps > 0 && Number.isInteger(s.batchSize) && s.batchSize > 0)) throw new Error(`${name}: steps and batch size must be positive integers`);
   }
-  for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune })) {
+  for (const [name, s] of Object.entries({ pretrain: c.pretrain, supervised: c.supervised, fineTune: c.fineTune, distil: c.distil })) {
     const w = s.workers ?? 1;
     if (!(Number.isInteger(w) && w >= 1 && w <= 64)) throw new Error(`${name}.workers ${w}: expected an integer from 1 to 64`);
   }

@@ -272,6 +272,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
         teacher, student: modelClassifier(student), images: train, steps: d.steps, batchSize: d.batchSize, learningRate: d.learningRate,
         optimizer: d.optimizer, temperature: d.temperature, seed: seeds.distil, signal: options.signal,
         groundTruth: d.groundTruthWeight > 0 ? { indices, labels, weight: d.groundTruthWeight } : undefined,
+        workers: tf.getBackend() === "wasm" ? d.workers ?? 1 : 1,
         onProgress: progressFor(task, d.steps), progressEvery: every(d.steps),
       });
       distilled.optimizer.dispose();

@@ -90,10 +90,10 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     expect(Math.abs(accuracyOf(resumed) - accuracyOf(straight))).toBeLessThanOrEqual(0.02);
   });
 
-  it("runs pretraining, the supervised arms and fine-tuning on 2 worker threads when the config asks", { timeout: 120_000 }, async () => {
+  it("runs pretraining, the supervised arms, fine-tuning and distillation on 2 worker threads when the config asks", { timeout: 120_000 }, async () => {
     const two = {
       ...config,
-      pretrain: { ...config.pretrain, workers: 2 }, supervised: { ...config.supervised, workers: 2 }, fineTune: { ...config.fineTune, workers: 2 },
+      pretrain: { ...config.pretrain, workers: 2 }, supervised: { ...config.supervised, workers: 2 }, fineTune: { ...config.fineTune, workers: 2 }, distil: { ...config.distil, workers: 2 },
     };
     const r = await runLabelEfficiency(data, two, { backend });
     const single = await runLabelEfficiency(data, config, { backend });

@@ -121,7 +121,7 @@ async function benchWorkers() {
     const dp = await DataParallelTrainer.create({
       workers,
       encoder: createEncoder(resnet18Config(h, c as 1 | 3, 16), "benc"),
-      projectionHead: createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj"),
+      head: createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "bproj"),
       learningRate: 1e-3,
       temperature: 0.5,
       maxViews: 2 * batch,

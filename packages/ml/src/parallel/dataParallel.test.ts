@@ -15,7 +15,7 @@ describe("DataParallelTrainer", () => {
     const dp = await DataParallelTrainer.create({
       workers: 2,
       encoder,
-      projectionHead,
+      head: projectionHead,
       learningRate: 1e-2,
       temperature: 0.5,
       maxViews: 12,
@@ -194,7 +194,7 @@ describe("DataParallelTrainer.stepSupervised", () => {
     });
 
     const parallel = build();
-    const dp = await DataParallelTrainer.create({ workers: 2, encoder: parallel.encoder, projectionHead: parallel.head, optimizer: "lars", learningRate: 0.1, maxViews: 12 });
+    const dp = await DataParallelTrainer.create({ workers: 2, encoder: parallel.encoder, head: parallel.head, optimizer: "lars", learningRate: 0.1, maxViews: 12 });
     try {
       const dpLoss = await dp.stepSupervised(images, [12, 28, 28, 1], labels, 0.1);
       expect(dpLoss).toBeCloseTo(loss, 5);
@@ -209,5 +209,45 @@ describe("DataParallelTrainer.stepSupervised", () => {
     // Two half-batch gradient sums against one full-batch sum: equal to float rounding, which LARS's trust ratio
     // scales up to a few 1e-5 here (a wrong share would show in the loss above, and in weights by ~1e-2).
     expect(maxErr).toBeLessThan(2e-4);
+  });
+});
+
+describe("distil on worker threads", () => {
+  it("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state", { timeout: 120_000 }, async () => {
+    const { createClassifierHead } = await import("../models/heads.js");
+    const { createStudent } = await import("../models/student.js");
+    const { distil } = await import("../stages/distil.js");
+    const { encoderClassifier, modelClassifier } = await import("../stages/common.js");
+    const { tf } = await import("../tf.js");
+    await selectBackend({ order: ["wasm"] });
+    const teacher = encoderClassifier(
+      createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 21 }),
+      createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 22 }),
+    );
+    // Whatever the batch, the same 12 images whose two halves are equal: per-shard batch norm is then the batch's.
+    const r = mulberry32(9);
+    const half = new Float32Array(6 * 28 * 28).map(() => r());
+    const pixels = new Float32Array(12 * 28 * 28);
+    pixels.set(half, 0);
+    pixels.set(half, half.length);
+    const fixed = tf.tensor4d(pixels, [12, 28, 28, 1]);
+    const images = { count: 12, get: () => tf.clone(fixed) };
+    const run = async (workers: number) => {
+      const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 });
+      const out = await distil({
+        teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
+        groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers,
+      });
+      const slots = await out.optimizer.getWeights();
+      return { losses: out.losses, weights: student.getWeights().flatMap((w) => Array.from(w.dataSync())), slots: slots.length };
+    };
+    const one = await run(1), two = await run(2);
+    for (let i = 0; i < 3; i++) expect(two.losses[i]).toBeCloseTo(one.losses[i]!, 5);
+    expect(two.losses[2]).not.toBeCloseTo(two.losses[0]!, 3); // it trained
+    let maxErr = 0;
+    for (let i = 0; i < one.weights.length; i++) maxErr = Math.max(maxErr, Math.abs(one.weights[i]! - two.weights[i]!));
+    expect(maxErr).toBeLessThan(1e-4);
+    expect(two.slots).toBe(one.slots); // Adam's moments came back from the workers
+    fixed.dispose();
   });
 });

@@ -5,6 +5,9 @@
 //   - SimCLR (`step`): the main thread computes NT-Xent over ALL embeddings (the negatives span the whole batch)
 //     and sends each shard its dLoss/dz through shared memory before the workers backpropagate.
 //   - Supervised (`stepSupervised`): cross-entropy is per image, so each shard's weighted loss is independent.
+//   - Distillation (`stepDistil`): each worker also holds the frozen teacher and labels its own shard with it. The
+//     teacher's forward pass is most of a distillation step (a ResNet teaching a much smaller student), so it has to
+//     be split too; the main thread only augments and sums.
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -19,10 +22,13 @@ export interface DataParallelOptions {
   workers: number;
   /**
    * Models to replicate (topology and current weights); `syncTo` copies the trained weights back. The head is
-   * the projection head for SimCLR steps, a classifier head for supervised ones.
+   * the projection head for SimCLR steps, a classifier head for supervised ones; without one, the encoder's output
+   * is the prediction (a student for distillation).
    */
   encoder: tfl.LayersModel;
-  projectionHead: tfl.LayersModel;
+  head?: tfl.LayersModel;
+  /** The frozen teacher (encoder -> classifier head, or one model; inference mode) that distillation steps learn from. */
+  teacher?: { encoder: tfl.LayersModel; head?: tfl.LayersModel };
   optimizer?: OptimizerName;
   learningRate: number;
   weightDecay?: number;
@@ -41,7 +47,7 @@ export class DataParallelTrainer {
   private readonly outDim: number;
 
   private constructor(private readonly o: DataParallelOptions) {
-    this.outDim = o.projectionHead.outputs[0]!.shape[1]!;
+    this.outDim = (o.head ?? o.encoder).outputs[0]!.shape[1]!;
     this.exchange = new Float32Array(new SharedArrayBuffer(4 * o.maxViews * this.outDim));
   }
 
@@ -60,7 +66,8 @@ export class DataParallelTrainer {
       const w = new Worker(entry, {
         workerData: {
           encoder: o.encoder.toJSON(null, false),
-          head: o.projectionHead.toJSON(null, false),
+          head: o.head?.toJSON(null, false) ?? null,
+          teacher: o.teacher ? { encoder: o.teacher.encoder.toJSON(null, false), head: o.teacher.head?.toJSON(null, false) ?? null } : null,
           optimizer: o.optimizer ?? "adam",
           learningRate: o.learningRate,
           weightDecay: o.weightDecay ?? 0,
@@ -83,8 +90,9 @@ export class DataParallelTrainer {
       dp.workers.push(w);
     }
     await Promise.all(dp.workers.map((_, i) => dp.next(i, "started")));
-    // Same initial weights everywhere: the main thread's.
-    const weights = [...o.encoder.getWeights(), ...o.projectionHead.getWeights()].map((w) => w.dataSync().slice() as Float32Array);
+    // Same initial weights everywhere: the main thread's (and the teacher's, after them).
+    const teacher = o.teacher ? [o.teacher.encoder, ...(o.teacher.head ? [o.teacher.head] : [])] : [];
+    const weights = [o.encoder, ...(o.head ? [o.head] : []), ...teacher].flatMap((m) => m.getWeights()).map((w) => w.dataSync().slice() as Float32Array);
     for (let i = 0; i < o.workers; i++) dp.workers[i]!.postMessage({ type: "weights", weights });
     await Promise.all(dp.workers.map((_, i) => dp.next(i, "ready")));
     return dp;
@@ -149,6 +157,38 @@ export class DataParallelTrainer {
    * with integer `labels`; each worker takes a contiguous shard. Returns the batch's mean loss.
    */
   async stepSupervised(images: Float32Array, shape: [number, number, number, number], labels: Int32Array, learningRate: number): Promise<number> {
+    const busy = this.sendShards(images, shape, (a, b, share) => ({ type: "stepSupervised", labels: labels.slice(a, b), share }));
+    return this.sumAndApply(learningRate, busy);
+  }
+
+  /**
+   * One distillation step (needs `teacher`): the student (encoder [+ head]) learns the teacher's softened
+   * distribution on `images`, as `distil` computes it, optionally mixed with ground truth where `groundTruth.has`
+   * is 1. Returns the batch's loss.
+   */
+  async stepDistil(
+    images: Float32Array,
+    shape: [number, number, number, number],
+    learningRate: number,
+    o: { temperature: number; groundTruth?: { labels: Int32Array; has: Float32Array; weight: number } },
+  ): Promise<number> {
+    if (!this.o.teacher) throw new Error("stepDistil needs a teacher");
+    const gt = o.groundTruth;
+    const labelled = gt ? gt.has.reduce((s, v) => s + v, 0) : 0;
+    // The soft term is a batch mean (each shard weighted by its share); the ground-truth term a mean over the
+    // batch's labelled rows, so each shard sums its own and divides by the batch's count.
+    const a = gt && labelled > 0 ? gt.weight : 0;
+    const busy = this.sendShards(images, shape, (lo, hi, share) => ({
+      type: "stepDistil",
+      temperature: o.temperature,
+      share: share * (1 - a),
+      groundTruth: a > 0 ? { labels: gt!.labels.slice(lo, hi), has: gt!.has.slice(lo, hi), scale: a / labelled } : null,
+    }));
+    return this.sumAndApply(learningRate, busy);
+  }
+
+  /** Posts each worker a contiguous shard of `images` with `extra(first, end, share)`; returns the workers used. */
+  private sendShards(images: Float32Array, shape: [number, number, number, number], extra: (a: number, b: number, share: number) => object): number[] {
     const [n, h, w, c] = shape;
     const k = Math.min(this.workers.length, n);
     const per = Math.ceil(n / k), img = h * w * c;
@@ -157,10 +197,10 @@ export class DataParallelTrainer {
       const a = i * per, b = Math.min(n, a + per);
       if (a >= b) break;
       const views = images.slice(a * img, b * img);
-      this.workers[i]!.postMessage({ type: "stepSupervised", views, shape: [b - a, h, w, c], labels: labels.slice(a, b), share: (b - a) / n }, [views.buffer]);
+      this.workers[i]!.postMessage({ ...extra(a, b, (b - a) / n), views, shape: [b - a, h, w, c] }, [views.buffer]);
       busy.push(i);
     }
-    return this.sumAndApply(learningRate, busy);
+    return busy;
   }
 
   /** Sums the shards' gradients (from the given workers) and applies them on every replica; returns the summed loss parts. */
@@ -176,7 +216,7 @@ export class DataParallelTrainer {
     return grads.reduce((s, g) => s + (g.loss ?? 0), 0);
   }
 
-  /** Weights of a replica (encoder then head, in getWeights order). */
+  /** Trained weights of a replica (encoder then head, in getWeights order; not the teacher's). */
   async weights(replica = 0): Promise<Float32Array[]> {
     this.workers[replica]!.postMessage({ type: "getWeights" });
     return (await this.next(replica, "weights")).weights!;
@@ -210,13 +250,13 @@ export class DataParallelTrainer {
   }
 
   /** Copies replica 0's weights (batch-norm statistics included) into the main thread's models. */
-  async syncTo(encoder: tfl.LayersModel = this.o.encoder, projectionHead: tfl.LayersModel = this.o.projectionHead): Promise<void> {
+  async syncTo(encoder: tfl.LayersModel = this.o.encoder, head: tfl.LayersModel | undefined = this.o.head): Promise<void> {
     const ws = await this.weights(0);
-    const all = [...encoder.getWeights(), ...projectionHead.getWeights()];
+    const all = [...encoder.getWeights(), ...(head?.getWeights() ?? [])];
     const ts = ws.map((w, i) => tf.tensor(w, all[i]!.shape));
     const ne = encoder.getWeights().length;
     encoder.setWeights(ts.slice(0, ne));
-    projectionHead.setWeights(ts.slice(ne));
+    head?.setWeights(ts.slice(ne));
     tf.dispose(ts);
   }
 

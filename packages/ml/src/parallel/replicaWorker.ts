@@ -6,6 +6,8 @@
 //     gradient is this shard's share of the global NT-Xent gradient.
 //   - Supervised step ("stepSupervised", head = classifier head): the loss is per image, so each shard's
 //     cross-entropy, weighted by its share of the batch, is its share of the batch mean.
+//   - Distillation step ("stepDistil", no head: the encoder is the student): the worker's copy of the frozen
+//     teacher labels the shard, and the student's loss against those soft labels is again per image.
 // The main thread sums the shards' gradients and every replica applies the same update, so the replicas stay
 // identical.
 import { parentPort, workerData } from "node:worker_threads";
@@ -24,9 +26,11 @@ export interface OptimizerSlot {
 }
 
 export interface WorkerInit {
-  /** Keras-style topologies (model.toJSON) of encoder and projection head; weights follow in a message. */
+  /** Keras-style topologies (model.toJSON) of encoder and head (none: the encoder is the whole model), and of a
+   * frozen teacher; weights follow in a message. */
   encoder: object;
-  head: object;
+  head: object | null;
+  teacher: { encoder: object; head: object | null } | null;
   optimizer: OptimizerName;
   learningRate: number;
   weightDecay: number;
@@ -41,9 +45,14 @@ const init = workerData as WorkerInit;
 await selectBackend({ order: ["wasm"] });
 // Saved topologies name the stock class; in this thread it means the fast training path.
 tf.serialization.registerClass(FastBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
-const encoder = await tfl.models.modelFromJSON({ modelTopology: init.encoder } as unknown as tf.io.ModelJSON);
-const head = await tfl.models.modelFromJSON({ modelTopology: init.head } as unknown as tf.io.ModelJSON);
-const vars = variablesOf(encoder, head);
+const fromJSON = (topology: object) => tfl.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
+const encoder = await fromJSON(init.encoder);
+const head = init.head ? await fromJSON(init.head) : null;
+const trained = head ? [encoder, head] : [encoder];
+const teacher = init.teacher ? [await fromJSON(init.teacher.encoder), ...(init.teacher.head ? [await fromJSON(init.teacher.head)] : [])] : [];
+const vars = variablesOf(...trained);
+/** The trained model's output: embeddings (contrastive) or logits. */
+const forward = (x: tf.Tensor) => trained.reduce((h, m) => m.apply(h, { training: true }) as tf.Tensor, x) as tf.Tensor2D;
 const optimizer = createOptimizer(init.optimizer, init.learningRate, init.weightDecay);
 const flag = new Int32Array(init.control);
 const shared = new Float32Array(init.exchange);
@@ -61,19 +70,40 @@ function flatten(grads: tf.NamedTensorMap): Float32Array<ArrayBuffer> {
   return flat;
 }
 
-port.on("message", async (m: { type: string; views?: Float32Array; shape?: number[]; labels?: Int32Array; share?: number; grads?: Float32Array; weights?: Float32Array[]; lr?: number; slots?: OptimizerSlot[] }) => {
-  if (m.type === "weights") {
-    const all = [...encoder.getWeights(), ...head.getWeights()];
-    const ws = m.weights!.map((w, i) => tf.tensor(w, all[i]!.shape));
-    const ne = encoder.getWeights().length;
-    encoder.setWeights(ws.slice(0, ne));
-    head.setWeights(ws.slice(ne));
+/** Sets the weights of `models`, in order, from one list; returns how many were used. */
+function setAll(models: tfl.LayersModel[], weights: Float32Array[]): number {
+  let o = 0;
+  for (const model of models) {
+    const ws = model.getWeights().map((w, i) => tf.tensor(weights[o + i]!, w.shape));
+    model.setWeights(ws);
     tf.dispose(ws);
+    o += ws.length;
+  }
+  return o;
+}
+
+interface Message {
+  type: string;
+  views?: Float32Array;
+  shape?: number[];
+  labels?: Int32Array;
+  share?: number;
+  temperature?: number;
+  groundTruth?: { labels: Int32Array; has: Float32Array; scale: number } | null;
+  grads?: Float32Array;
+  weights?: Float32Array[];
+  lr?: number;
+  slots?: OptimizerSlot[];
+}
+
+port.on("message", async (m: Message) => {
+  if (m.type === "weights") {
+    setAll([...trained, ...teacher], m.weights!);
     port.postMessage({ type: "ready" });
   } else if (m.type === "step") {
     const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
     const { grads, value } = tf.variableGrads(() => {
-      const z = head.apply(encoder.apply(x, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+      const z = forward(x);
       const zv = z.dataSync();
       shared.set(zv, init.offset);
       Atomics.store(flag, 0, 0);
@@ -90,11 +120,31 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
     const y = tf.tensor1d(m.labels!, "int32");
     const { grads, value } = tf.variableGrads(() => {
-      const logits = head.apply(encoder.apply(x, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
-      return tf.mul(softmaxCrossEntropy(logits, y), m.share!) as tf.Scalar;
+      return tf.mul(softmaxCrossEntropy(forward(x), y), m.share!) as tf.Scalar;
     }, vars);
     const loss = value.dataSync()[0]!;
     tf.dispose([value, x, y]);
+    const flat = flatten(grads);
+    port.postMessage({ type: "grads", grads: flat, loss }, [flat.buffer]);
+  } else if (m.type === "stepDistil") {
+    // As distil() on one thread: the teacher in inference mode softened by the temperature, the student's
+    // softened cross-entropy against it (weighted by shard share and 1 - a), plus a * CE on labelled rows.
+    const tau = m.temperature!;
+    const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
+    const target = tf.tidy(() => tf.softmax(tf.div(teacher.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x as tf.Tensor), tau)) as tf.Tensor2D);
+    const gt = m.groundTruth;
+    const { grads, value } = tf.variableGrads(() => {
+      const logits = forward(x);
+      let loss = tf.mul(softmaxCrossEntropy(tf.div(logits, tau) as tf.Tensor2D, target), m.share!) as tf.Scalar;
+      if (gt) {
+        const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
+        const picked = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(gt.labels, "int32"), logits.shape[1]), logp), 1);
+        loss = tf.add(loss, tf.mul(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(gt.has)))), gt.scale)) as tf.Scalar;
+      }
+      return loss;
+    }, vars);
+    const loss = value.dataSync()[0]!;
+    tf.dispose([value, x, target]);
     const flat = flatten(grads);
     port.postMessage({ type: "grads", grads: flat, loss }, [flat.buffer]);
   } else if (m.type === "apply") {
@@ -119,7 +169,7 @@ port.on("message", async (m: { type: string; views?: Float32Array; shape?: numbe
     await optimizer.setWeights(m.slots!.map((s) => ({ name: s.name, tensor: tf.tensor(s.values, s.shape) })));
     port.postMessage({ type: "optimizerSet" });
   } else if (m.type === "getWeights") {
-    const ws = [...encoder.getWeights(), ...head.getWeights()].map((w) => w.dataSync().slice() as Float32Array);
+    const ws = trained.flatMap((model) => model.getWeights()).map((w) => w.dataSync().slice() as Float32Array);
     port.postMessage({ type: "weights", weights: ws });
   }
 });

@@ -45,8 +45,11 @@ export function tensorImageSource(images: tf.Tensor4D): ImageSource {
 export interface Classifier {
   logits(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   readonly trainableVariables: tf.Variable[];
-  /** Encoder + head it is made of, where a trainer may replicate them (data-parallel fine-tuning). */
-  readonly models?: { encoder: tfl.LayersModel; head: tfl.LayersModel };
+  /**
+   * The models it is made of, where a trainer may replicate them (data-parallel training): encoder -> head, or one
+   * model alone (no head).
+   */
+  readonly models?: { encoder: tfl.LayersModel; head?: tfl.LayersModel };
 }
 
 export function variablesOf(...models: tfl.LayersModel[]): tf.Variable[] {
@@ -64,7 +67,7 @@ export function encoderClassifier(encoder: tfl.LayersModel, head: tfl.LayersMode
 }
 
 export function modelClassifier(model: tfl.LayersModel): Classifier {
-  return { logits: (x, training) => model.apply(x, { training }) as tf.Tensor2D, trainableVariables: variablesOf(model) };
+  return { logits: (x, training) => model.apply(x, { training }) as tf.Tensor2D, trainableVariables: variablesOf(model), models: { encoder: model } };
 }
 
 /** Per-step generator: step k's batch and augmentation depend only on (seed, k), so a resumed run repeats them. */

@@ -45,7 +45,7 @@ export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
       ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
           workers: o.workers!,
           encoder: models.encoder,
-          projectionHead: models.head,
+          head: models.head,
           optimizer: optName,
           learningRate: baseLr,
           weightDecay: o.weightDecay ?? 0,

@@ -62,7 +62,7 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
       ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
           workers,
           encoder: o.encoder,
-          projectionHead: o.projectionHead,
+          head: o.projectionHead,
           optimizer: optName,
           learningRate: baseLr,
           weightDecay: o.weightDecay ?? 1e-6,
