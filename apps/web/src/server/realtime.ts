@@ -149,6 +149,9 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
   async function announcePresence(projectId: string, user: { id: string; name: string }) {
     if (closing) return;
     const entry = (await presenceOf(projectId, user.id)) ?? { userId: user.id, name: user.name, imageId: null, connections: 0 };
+    // Again: shutdown may have begun while fetchSockets asked the other servers (the Redis adapter publishes
+    // without catching, so a publish on a quit client would be an unhandled rejection).
+    if (closing) return;
     io.to(projectRoom(projectId)).emit("presence:update", { projectId, entry });
   }
 
