@@ -146,13 +146,19 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
   // Set while shutting down: disconnect handlers must not publish through a Redis client that is closing.
   let closing = false;
 
+  /** Best effort: presence is repeated by heartbeats, so a failed announcement is dropped, never thrown. */
   async function announcePresence(projectId: string, user: { id: string; name: string }) {
     if (closing) return;
-    const entry = (await presenceOf(projectId, user.id)) ?? { userId: user.id, name: user.name, imageId: null, connections: 0 };
+    let entry: PresenceEntry | null;
+    try {
+      entry = await presenceOf(projectId, user.id);
+    } catch {
+      return; // e.g. fetchSockets timed out waiting on another server
+    }
     // Again: shutdown may have begun while fetchSockets asked the other servers (the Redis adapter publishes
     // without catching, so a publish on a quit client would be an unhandled rejection).
     if (closing) return;
-    io.to(projectRoom(projectId)).emit("presence:update", { projectId, entry });
+    io.to(projectRoom(projectId)).emit("presence:update", { projectId, entry: entry ?? { userId: user.id, name: user.name, imageId: null, connections: 0 } });
   }
 
   /** Wraps a handler: validates the payload, runs it, and always answers the ack (success or a readable error). */
