@@ -2,6 +2,8 @@
 // progress reporting, cancellation and checkpoint hooks.
 import { tf, tfl } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
+import { augment, type AugmentConfig } from "../augment/augment.js";
+import type { DataParallelOptions, DataParallelTrainer } from "../parallel/dataParallel.js";
 
 /** Progress of a stage, for the UI. `imagesPerSecond` counts every image the network saw (both views). */
 export interface Progress {
@@ -25,6 +27,11 @@ export interface StageRunOptions {
   signal?: AbortSignal;
   checkpointEvery?: number;
   onCheckpoint?: (nextStep: number, optimizer: tf.Optimizer) => Promise<void>;
+}
+
+export interface StageResult {
+  losses: number[];
+  optimizer: tf.Optimizer & { learningRate: number };
 }
 
 /** A set of images addressable by index; `get` returns NHWC float32 in [0, 1]. */
@@ -96,6 +103,87 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D | 
     const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
     return tf.neg(tf.mean(tf.sum(tf.mul(probs, logp), 1))) as tf.Scalar;
   });
+}
+
+/**
+ * The images of `batch`, augmented with `cfg` (null: as stored), one view per image or two (SimCLR's pairs:
+ * [view 1 of every image; view 2 of every image]). The generator is drawn in that order, so a batch is the same
+ * whether the stage trains on this thread or on replicas.
+ */
+export function augmentedBatch(images: ImageSource, batch: ArrayLike<number>, cfg: AugmentConfig | null, r: () => number, views: 1 | 2 = 1): tf.Tensor4D {
+  return tf.tidy(() => {
+    const x = images.get(batch);
+    if (!cfg) return x;
+    return views === 1 ? augment(x, cfg, r) : (tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D);
+  });
+}
+
+/** `augmentedBatch` read out to plain memory, as worker replicas take it. */
+export function augmentedBatchData(...args: Parameters<typeof augmentedBatch>): { data: Float32Array; shape: [number, number, number, number] } {
+  const x = augmentedBatch(...args);
+  const data = x.dataSync() as Float32Array;
+  const shape = x.shape;
+  x.dispose();
+  return { data, shape };
+}
+
+/** What a stage tells `runStage` about its loop. */
+export interface StageLoop {
+  stage: Progress["stage"];
+  totalSteps: number;
+  imagesPerStep: number;
+  learningRate: (step: number) => number;
+  optimizer: tf.Optimizer & { learningRate: number };
+}
+
+/**
+ * Runs a stage's steps with its run options (resume, progress, cancellation, checkpoints), on this thread or, when
+ * `replicas` says how to build them, on worker replicas (../parallel/dataParallel.ts, Node + wasm). Written once
+ * because every data-parallel stage must do the same around its steps: seed the replicas with a resumed optimizer's
+ * state, bring their weights and optimizer state back to this thread before each checkpoint and at the end, and stop
+ * the workers however the stage ends. `step(k, dp)` gets the replicas, or undefined on one thread.
+ */
+export async function runStage(
+  o: StageRunOptions,
+  loop: StageLoop,
+  replicas: DataParallelOptions | null,
+  step: (k: number, dp: DataParallelTrainer | undefined) => tf.Scalar | Promise<number>,
+): Promise<StageResult> {
+  const { optimizer } = loop;
+  // A dynamic import: worker threads are Node only, and browser bundles of the stages must not pull them in.
+  const dp = replicas ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create(replicas) : undefined;
+  const sync = async () => {
+    if (!dp) return;
+    await dp.syncTo();
+    await dp.syncOptimizerTo(optimizer);
+  };
+  try {
+    if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
+    const losses = await runSteps(
+      {
+        stage: loop.stage,
+        totalSteps: loop.totalSteps,
+        startStep: o.startStep,
+        imagesPerStep: loop.imagesPerStep,
+        onProgress: o.onProgress,
+        progressEvery: o.progressEvery,
+        signal: o.signal,
+        checkpointEvery: o.checkpointEvery,
+        onCheckpoint:
+          o.onCheckpoint &&
+          (async (next) => {
+            await sync();
+            await o.onCheckpoint!(next, optimizer);
+          }),
+        learningRate: loop.learningRate,
+      },
+      (k) => step(k, dp),
+    );
+    await sync();
+    return { losses, optimizer };
+  } finally {
+    await dp?.dispose();
+  }
 }
 
 export interface LoopOptions {

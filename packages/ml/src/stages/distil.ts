@@ -4,10 +4,20 @@
 // With `workers` > 1 (wasm in Node), each worker thread holds the teacher and a student replica and takes a shard
 // of every batch (DataParallelTrainer.stepDistil); batches and augmentations are the same as on one thread.
 import { tf } from "../tf.js";
-import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageRunOptions } from "./common.js";
-import type { StageResult } from "./pretrain.js";
+import {
+  augmentedBatch,
+  augmentedBatchData,
+  runStage,
+  sampleBatch,
+  softmaxCrossEntropy,
+  stepRandom,
+  type Classifier,
+  type ImageSource,
+  type StageResult,
+  type StageRunOptions,
+} from "./common.js";
 
 export interface DistilOptions extends StageRunOptions {
   teacher: Classifier;
@@ -45,82 +55,50 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
   const student = o.student.models, teacher = o.teacher.models;
   const parallel = (o.workers ?? 1) > 1;
   if (parallel && !(student && teacher)) throw new Error("distil: workers need a teacher and a student whose models can be replicated");
-  const dp = parallel
-    ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
+  const imagesPerStep = Math.min(o.batchSize, o.images.count);
+  const replicas = parallel
+    ? {
         workers: o.workers!,
         encoder: student!.encoder,
         head: student!.head,
         teacher: teacher!,
         optimizer: optName,
         learningRate: baseLr,
-        maxViews: Math.min(o.batchSize, o.images.count),
-      })
-    : undefined;
-  const sync = async () => {
-    if (!dp) return;
-    await dp.syncTo(student!.encoder, student!.head);
-    await dp.syncOptimizerTo(optimizer);
-  };
-  try {
-    if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
-    const losses = await runSteps(
-      {
-        stage: "distil",
-        totalSteps: o.steps,
-        startStep: o.startStep,
-        imagesPerStep: Math.min(o.batchSize, o.images.count),
-        onProgress: o.onProgress,
-        progressEvery: o.progressEvery,
-        signal: o.signal,
-        checkpointEvery: o.checkpointEvery,
-        onCheckpoint: o.onCheckpoint && (async (next) => {
-          await sync();
-          await o.onCheckpoint!(next, optimizer);
-        }),
-        learningRate: lr,
-      },
-      (k) => {
-        const r = stepRandom(seed, k);
-        setLearningRate(optimizer, lr(k));
-        const batch = sampleBatch(o.images.count, o.batchSize, r);
-        if (dp) {
-          const x = tf.tidy(() => (cfg ? augment(o.images.get(batch), cfg, r) : o.images.get(batch)));
-          const data = x.dataSync() as Float32Array;
-          const shape = x.shape as [number, number, number, number];
-          x.dispose();
-          const groundTruth = a > 0 ? { labels: Int32Array.from(batch, (i) => gt.get(i) ?? 0), has: Float32Array.from(batch, (i) => (gt.has(i) ? 1 : 0)), weight: a } : undefined;
-          return dp.stepDistil(data, shape, lr(k), { temperature: tau, groundTruth });
-        }
-        return tf.tidy(() => {
-          let x = o.images.get(batch);
-          if (cfg) x = augment(x, cfg, r);
-          const target = tf.softmax(tf.div(o.teacher.logits(x, false), tau)) as tf.Tensor2D;
-          // Ground-truth rows: one-hot labels and a 0/1 mask of which rows have one.
-          const has: number[] = Array.from(batch, (i) => (gt.has(i) ? 1 : 0));
-          const cost = optimizer.minimize(
-            () => {
-              const logits = o.student.logits(x, true);
-              let loss = softmaxCrossEntropy(tf.div(logits, tau) as tf.Tensor2D, target);
-              if (a > 0 && has.some(Boolean)) {
-                const k2 = logits.shape[1];
-                const onehot = tf.oneHot(tf.tensor1d(Array.from(batch, (i) => gt.get(i) ?? 0), "int32"), k2);
-                const mask = tf.tensor1d(has);
-                const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
-                const ce = tf.div(tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(onehot, logp), 1), mask))), Math.max(1, has.reduce((s, v) => s + v, 0)));
-                loss = tf.add(tf.mul(loss, 1 - a), tf.mul(ce, a)) as tf.Scalar;
-              }
-              return loss;
-            },
-            true,
-            o.student.trainableVariables,
-          );
-          return cost!;
-        });
-      },
-    );
-    await sync();
-    return { losses, optimizer };
-  } finally {
-    await dp?.dispose();
-  }
+        maxViews: imagesPerStep,
+      }
+    : null;
+  return runStage(o, { stage: "distil", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+    const r = stepRandom(seed, k);
+    setLearningRate(optimizer, lr(k));
+    const batch = sampleBatch(o.images.count, o.batchSize, r);
+    if (dp) {
+      const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
+      const groundTruth = a > 0 ? { labels: Int32Array.from(batch, (i) => gt.get(i) ?? 0), has: Float32Array.from(batch, (i) => (gt.has(i) ? 1 : 0)), weight: a } : undefined;
+      return dp.stepDistil(data, shape, lr(k), { temperature: tau, groundTruth });
+    }
+    return tf.tidy(() => {
+      const x = augmentedBatch(o.images, batch, cfg, r);
+      const target = tf.softmax(tf.div(o.teacher.logits(x, false), tau)) as tf.Tensor2D;
+      // Ground-truth rows: one-hot labels and a 0/1 mask of which rows have one.
+      const has: number[] = Array.from(batch, (i) => (gt.has(i) ? 1 : 0));
+      const cost = optimizer.minimize(
+        () => {
+          const logits = o.student.logits(x, true);
+          let loss = softmaxCrossEntropy(tf.div(logits, tau) as tf.Tensor2D, target);
+          if (a > 0 && has.some(Boolean)) {
+            const k2 = logits.shape[1];
+            const onehot = tf.oneHot(tf.tensor1d(Array.from(batch, (i) => gt.get(i) ?? 0), "int32"), k2);
+            const mask = tf.tensor1d(has);
+            const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
+            const ce = tf.div(tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(onehot, logp), 1), mask))), Math.max(1, has.reduce((s, v) => s + v, 0)));
+            loss = tf.add(tf.mul(loss, 1 - a), tf.mul(ce, a)) as tf.Scalar;
+          }
+          return loss;
+        },
+        true,
+        o.student.trainableVariables,
+      );
+      return cost!;
+    });
+  });
 }

@@ -2,10 +2,20 @@
 // head's first layer (SimCLR v2). Works for any Classifier, so it also trains a network from scratch
 // (the fully supervised baseline).
 import { tf } from "../tf.js";
-import { augment, fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageRunOptions } from "./common.js";
-import type { StageResult } from "./pretrain.js";
+import {
+  augmentedBatch,
+  augmentedBatchData,
+  runStage,
+  sampleBatch,
+  softmaxCrossEntropy,
+  stepRandom,
+  type Classifier,
+  type ImageSource,
+  type StageResult,
+  type StageRunOptions,
+} from "./common.js";
 
 export interface FineTuneOptions extends StageRunOptions {
   classifier: Classifier;
@@ -40,64 +50,32 @@ export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
   const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr, o.weightDecay ?? 0);
   const seed = o.seed ?? 2;
   const models = o.classifier.models;
-  const dp =
+  const imagesPerStep = Math.min(o.batchSize, indices.length);
+  const replicas =
     (o.workers ?? 1) > 1 && models
-      ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
+      ? {
           workers: o.workers!,
           encoder: models.encoder,
           head: models.head,
           optimizer: optName,
           learningRate: baseLr,
           weightDecay: o.weightDecay ?? 0,
-          maxViews: Math.min(o.batchSize, indices.length),
-        })
-      : undefined;
-  const sync = async () => {
-    if (!dp) return;
-    await dp.syncTo(models!.encoder, models!.head);
-    await dp.syncOptimizerTo(optimizer);
-  };
-  try {
-    if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
-    const losses = await runSteps(
-      {
-        stage: "finetune",
-        totalSteps: o.steps,
-        startStep: o.startStep,
-        imagesPerStep: Math.min(o.batchSize, indices.length),
-        onProgress: o.onProgress,
-        progressEvery: o.progressEvery,
-        signal: o.signal,
-        checkpointEvery: o.checkpointEvery,
-        onCheckpoint: o.onCheckpoint && (async (next) => {
-          await sync();
-          await o.onCheckpoint!(next, optimizer);
-        }),
-        learningRate: lr,
-      },
-      (k) => {
-        const r = stepRandom(seed, k);
-        setLearningRate(optimizer, lr(k));
-        const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
-        const y = Int32Array.from(batch, (i) => labelOf.get(i)!);
-        if (dp) {
-          const x = tf.tidy(() => (cfg ? augment(o.images.get(batch), cfg, r) : o.images.get(batch)));
-          const data = x.dataSync() as Float32Array;
-          const shape = x.shape as [number, number, number, number];
-          x.dispose();
-          return dp.stepSupervised(data, shape, y, lr(k));
+          maxViews: imagesPerStep,
         }
-        return tf.tidy(() => {
-          let x = o.images.get(batch);
-          if (cfg) x = augment(x, cfg, r);
-          const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), tf.tensor1d(y, "int32")), true, o.classifier.trainableVariables);
-          return cost!;
-        });
-      },
-    );
-    await sync();
-    return { losses, optimizer };
-  } finally {
-    await dp?.dispose();
-  }
+      : null;
+  return runStage(o, { stage: "finetune", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+    const r = stepRandom(seed, k);
+    setLearningRate(optimizer, lr(k));
+    const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
+    const y = Int32Array.from(batch, (i) => labelOf.get(i)!);
+    if (dp) {
+      const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
+      return dp.stepSupervised(data, shape, y, lr(k));
+    }
+    return tf.tidy(() => {
+      const x = augmentedBatch(o.images, batch, cfg, r);
+      const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), tf.tensor1d(y, "int32")), true, o.classifier.trainableVariables);
+      return cost!;
+    });
+  });
 }

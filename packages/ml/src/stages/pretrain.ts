@@ -2,10 +2,10 @@
 // augmented views of every image, runs both through encoder + projection head in one pass (so batch norm
 // sees all 2N views, like SimCLR's global BN on one device), and minimises NT-Xent.
 import { tf, tfl } from "../tf.js";
-import { augment, defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
+import { defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runSteps, sampleBatch, stepRandom, variablesOf, type ImageSource, type StageRunOptions } from "./common.js";
+import { augmentedBatch, augmentedBatchData, runStage, sampleBatch, stepRandom, variablesOf, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
 
 export interface PretrainOptions extends StageRunOptions {
   encoder: tfl.LayersModel;
@@ -35,10 +35,7 @@ export interface PretrainOptions extends StageRunOptions {
   workers?: number;
 }
 
-export interface StageResult {
-  losses: number[];
-  optimizer: tf.Optimizer & { learningRate: number };
-}
+export type { StageResult };
 
 /** Input shape [H, W, C] of a model's first input. */
 export function inputShapeOf(model: tfl.LayersModel): [number, number, number] {
@@ -57,9 +54,10 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
   const vars = variablesOf(o.encoder, o.projectionHead);
   const seed = o.seed ?? 1;
   const workers = o.workers ?? 1;
-  const dp =
+  const imagesPerStep = 2 * Math.min(o.batchSize, o.images.count);
+  const replicas =
     workers > 1
-      ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create({
+      ? {
           workers,
           encoder: o.encoder,
           head: o.projectionHead,
@@ -67,69 +65,31 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
           learningRate: baseLr,
           weightDecay: o.weightDecay ?? 1e-6,
           temperature: o.temperature ?? 0.2,
-          maxViews: 2 * Math.min(o.batchSize, o.images.count),
-        })
-      : undefined;
-  if (dp && o.optimizerInstance) await dp.loadOptimizerFrom(optimizer);
-  try {
-    const losses = await runSteps(
-      {
-        stage: "pretrain",
-        totalSteps: o.steps,
-        startStep: o.startStep,
-        imagesPerStep: 2 * Math.min(o.batchSize, o.images.count),
-        onProgress: o.onProgress,
-        progressEvery: o.progressEvery,
-        signal: o.signal,
-        checkpointEvery: o.checkpointEvery,
-        onCheckpoint:
-          o.onCheckpoint &&
-          (async (next) => {
-            if (dp) {
-              await dp.syncTo();
-              await dp.syncOptimizerTo(optimizer);
-            }
-            await o.onCheckpoint!(next, optimizer);
-          }),
-        learningRate: lr,
-      },
-      (k) => {
-        const r = stepRandom(seed, k);
-        if (dp) {
-          const views = tf.tidy(() => {
-            const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
-            return tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
-          });
-          const data = views.dataSync() as Float32Array;
-          const shape = views.shape;
-          views.dispose();
-          return dp.step(data, shape, lr(k));
+          maxViews: imagesPerStep,
         }
-        setLearningRate(optimizer, lr(k));
-        return tf.tidy(() => {
-          const x = o.images.get(sampleBatch(o.images.count, o.batchSize, r));
-          const views = tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D;
-          const n = x.shape[0];
-          const cost = optimizer.minimize(
-            () => {
-              const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
-              const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
-              const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
-              return ntXentLoss(z1, z2, o.temperature ?? 0.2);
-            },
-            true,
-            vars,
-          );
-          return cost!;
-        });
-      },
-    );
+      : null;
+  return runStage(o, { stage: "pretrain", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+    const r = stepRandom(seed, k);
+    const batch = sampleBatch(o.images.count, o.batchSize, r);
     if (dp) {
-      await dp.syncTo();
-      await dp.syncOptimizerTo(optimizer);
+      const { data, shape } = augmentedBatchData(o.images, batch, cfg, r, 2);
+      return dp.step(data, shape, lr(k));
     }
-    return { losses, optimizer };
-  } finally {
-    await dp?.dispose();
-  }
+    setLearningRate(optimizer, lr(k));
+    return tf.tidy(() => {
+      const views = augmentedBatch(o.images, batch, cfg, r, 2);
+      const n = batch.length;
+      const cost = optimizer.minimize(
+        () => {
+          const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
+          const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
+          const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+          return ntXentLoss(z1, z2, o.temperature ?? 0.2);
+        },
+        true,
+        vars,
+      );
+      return cost!;
+    });
+  });
 }
