@@ -17,6 +17,8 @@ export interface ApiContext extends ApiServices {
   session: ResolvedSession | null;
   /** Set when the request carries a valid trainer token (Authorization: Bearer); trainers have no session. */
   trainer: TrainerIdentity | null;
+  /** The caller's network address (for the sign-in throttle), null where there is none (in-process calls). */
+  clientAddress: string | null;
   /** Sets (token) or clears (null) the session cookie on the response. */
   setSessionCookie(token: string | null, expiresAt?: Date): void;
 }

@@ -8,6 +8,7 @@ export { SESSION_COOKIE, createSession, deleteSession, resolveSession, readCooki
 export { requireProjectAccess, AccessError } from "./access";
 export { type Broadcaster, silentBroadcaster } from "./broadcast";
 export { isForeignOrigin } from "./auth/csrf";
+export { SIGN_IN_LIMITS } from "./auth/sign-in-throttle";
 export { claimNextImage, holdImages, LabellingError, purgeExpiredLeases, releaseLeases, renewLeases, setLabels, undoLast } from "./services/labelling";
 export { LabelWriter } from "./services/label-writer";
 export { appendEvents, eventsSince } from "./services/project-events";

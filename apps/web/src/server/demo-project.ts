@@ -43,7 +43,7 @@ export async function createDemoProject(services: ApiServices, o: DemoProjectOpt
   // Act as the owner through a real (short-lived) session, so every check of the procedures applies: the one
   // sign-up opens for a new account, or a fresh one for an existing account. It is deleted at the end.
   let token: string | null = null;
-  const anonymous = appRouter.createCaller({ ...services, session: null, trainer: null, setSessionCookie: (t) => void (token = t) });
+  const anonymous = appRouter.createCaller({ ...services, session: null, trainer: null, clientAddress: null, setSessionCookie: (t) => void (token = t) });
   let userId = (await services.db.user.findUnique({ where: { email: o.email }, select: { id: true } }))?.id;
   let createdPassword: string | undefined;
   if (!userId) {
@@ -52,7 +52,7 @@ export async function createDemoProject(services: ApiServices, o: DemoProjectOpt
   } else token = (await createSession(services.db, userId)).token;
   const session = (await resolveSession(services.db, token ?? undefined))!;
   try {
-    const caller = appRouter.createCaller({ ...services, session, trainer: null, setSessionCookie: () => {} });
+    const caller = appRouter.createCaller({ ...services, session, trainer: null, clientAddress: null, setSessionCookie: () => {} });
     const projectName = o.projectName ?? `Fashion-MNIST demo (${o.images} images, ${+(o.labelFraction * 100).toPrecision(3)}% labelled)`;
     const project = await caller.projects.create({
       name: projectName,

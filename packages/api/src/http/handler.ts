@@ -19,6 +19,20 @@ function isSecure(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
 }
 
+/**
+ * The caller's address: the socket's peer, or, behind a reverse proxy that the operator vouches for
+ * (FEWLABEL_TRUST_PROXY=1), the address that proxy appended last to X-Forwarded-For (earlier entries are the
+ * client's to forge).
+ */
+function clientAddress(req: IncomingMessage): string | null {
+  const forwarded = req.headers["x-forwarded-for"];
+  if (process.env.FEWLABEL_TRUST_PROXY === "1" && typeof forwarded === "string") {
+    const last = forwarded.split(",").at(-1)?.trim();
+    if (last) return last;
+  }
+  return req.socket.remoteAddress ?? null;
+}
+
 /** Returns a handler that serves /api/* and answers false for every other path. */
 export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
   return async (req, res) => {
@@ -46,6 +60,7 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
           ...services,
           session,
           trainer,
+          clientAddress: clientAddress(req),
           setSessionCookie: (token, expiresAt) => {
             res.appendHeader("set-cookie", sessionCookie(token, { secure: isSecure(req), expiresAt }));
           },

@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "../auth/password";
 import { createSession, deleteSession } from "../auth/sessions";
+import { signInThrottle } from "../auth/sign-in-throttle";
 import { authedProcedure, publicProcedure, router } from "../trpc";
 
 const email = z
@@ -42,9 +43,16 @@ export const authRouter = router({
   signIn: publicProcedure
     .input(z.object({ email, password: z.string().max(200) }))
     .mutation(async ({ ctx, input }) => {
+      const throttle = signInThrottle(ctx.db);
+      // Counted before the password is checked: a guess made after the limit is refused unchecked.
+      await throttle.attempt(input.email, ctx.clientAddress);
       const user = await ctx.db.user.findUnique({ where: { email: input.email } });
       const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
-      if (!user || !ok) throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong email or password." });
+      if (!user || !ok) {
+        await throttle.failed(ctx.clientAddress);
+        throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong email or password." });
+      }
+      await throttle.succeeded(input.email);
       const session = await createSession(ctx.db, user.id);
       ctx.setSessionCookie(session.token, session.expiresAt);
       return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin };
