@@ -1,6 +1,7 @@
 // Checkpoints in a results folder, so that a long run (the full budget takes many hours on a CPU) that stops resumes
 // with `--resume <dir>` instead of starting over: the shared pretraining's (`<dir>/checkpoints/pretrain`) and each
-// supervised arm's while it trains (`<dir>/checkpoints/<arm>`, removed once the arm is scored).
+// arm's while it trains (`<dir>/checkpoints/<arm>`, removed once the arm is scored; a SimCLR teacher's once its
+// student is).
 import fs from "node:fs";
 import path from "node:path";
 import { loadCheckpoint, saveCheckpoint } from "@fewlabel/ml/node";

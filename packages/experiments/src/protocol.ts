@@ -65,7 +65,7 @@ export interface RunOptions {
 export interface PretrainCheckpoints {
   save(state: PretrainState, models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<void>;
   load(models: { encoder: tfl.LayersModel; projectionHead: tfl.LayersModel }, optimizer: tf.Optimizer): Promise<PretrainState | null>;
-  /** Checkpoints of one supervised arm (an hour and more each on the full budget), dropped once it is scored. */
+  /** Checkpoints of one arm (an hour and more each on the full budget), dropped once the arm is scored (a teacher's once its student is). */
   arm?(task: string): ArmCheckpoints;
 }
 export interface ArmState {
@@ -144,6 +144,33 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   };
   const newEncoder = () => createEncoder(encoderConfig);
   const newHead = () => createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses, seed: seeds.classifierInit });
+  /**
+   * An arm's own checkpoints (`options.checkpoints.arm`): restores `models` and `optimizer` from the last one, and
+   * gives the stage options that save one every few steps. The optimizer is made by the caller, as the stage would
+   * make it, so that a checkpoint can restore its slots.
+   */
+  const armCheckpoints = async (task: string, models: Record<string, tfl.LayersModel>, optimizer: tf.Optimizer & { learningRate: number }, steps: number) => {
+    const ck = options.checkpoints?.arm?.(task);
+    const restored = (await ck?.load(models, optimizer)) ?? null;
+    const started = performance.now();
+    const secondsBefore = restored?.seconds ?? 0;
+    const state = (nextStep: number): ArmState => ({ nextStep, seconds: secondsBefore + seconds(started) });
+    return {
+      started,
+      secondsBefore,
+      /** Whether an earlier run trained this arm to its end (its last checkpoint says so). */
+      trained: (restored?.nextStep ?? 0) >= steps,
+      stage: {
+        optimizerInstance: optimizer,
+        startStep: restored?.nextStep ?? 0,
+        checkpointEvery: ck ? options.checkpointEvery ?? Math.max(50, Math.round(steps / 20)) : undefined,
+        onCheckpoint: ck && ((next: number, opt: tf.Optimizer) => ck.save(state(next), models, opt)),
+      },
+      /** Keeps the trained models (a teacher is needed until its student is distilled). */
+      saveTrained: async () => ck?.save(state(steps), models, optimizer),
+      clear: async () => ck?.clear(),
+    };
+  };
 
   // Supervised baselines: encoder + classifier head from random initialisation, labels only.
   for (const f of [1, ...[...config.labelFractions].sort((a, b) => b - a)]) {
@@ -155,23 +182,17 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     const encoder = newEncoder(), head = newHead();
     const classifier = encoderClassifier(encoder, head);
     const s = config.supervised;
-    // The arm's own checkpoints: a run stopped mid-arm continues it from its last one. The optimizer is made
-    // here, as fineTune would make it, so that a checkpoint can restore its slots.
-    const ck = options.checkpoints?.arm?.(task);
     const optimizer = createOptimizer(s.optimizer, s.learningRate, 0);
-    const restored = (await ck?.load({ encoder, head }, optimizer)) ?? null;
-    const secondsBefore = restored?.seconds ?? 0;
+    const ck = await armCheckpoints(task, { encoder, head }, optimizer, s.steps);
     await fineTune({
       classifier, images: train, labelled: { indices, labels }, steps: s.steps, batchSize: s.batchSize, learningRate: s.learningRate,
-      optimizer: s.optimizer, optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0,
+      optimizer: s.optimizer, ...ck.stage,
       workers: tf.getBackend() === "wasm" ? s.workers ?? 1 : 1,
       seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
-      checkpointEvery: ck ? options.checkpointEvery ?? Math.max(50, Math.round(s.steps / 20)) : undefined,
-      onCheckpoint: ck && ((next, opt) => ck.save({ nextStep: next, seconds: secondsBefore + seconds(started) }, { encoder, head }, opt)),
     });
     optimizer.dispose();
-    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length, secondsBefore);
-    await ck?.clear();
+    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length, ck.secondsBefore);
+    await ck.clear();
     dispose(encoder, head);
   }
 
@@ -238,45 +259,55 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       probe.dispose();
     }
 
-    // Stages 2 and 3 per label fraction, each from its own copy of the pretrained encoder.
+    // Stages 2 and 3 per label fraction, each from its own copy of the pretrained encoder. Both have checkpoints of
+    // their own; the teacher's last one is kept until its student is distilled, so that a run stopped mid-student
+    // does not train the teacher again.
     for (const f of [...config.labelFractions].sort((a, b) => b - a)) {
-      if (finished.has(taskIds.teacher(f)) && finished.has(taskIds.student(f))) {
-        await reuse(taskIds.teacher(f));
-        await reuse(taskIds.student(f));
+      const teacherTask = taskIds.teacher(f), studentTask = taskIds.student(f);
+      if (finished.has(teacherTask) && finished.has(studentTask)) {
+        await reuse(teacherTask);
+        await reuse(studentTask);
         continue;
       }
       const { indices, labels } = subset(f);
-      let task = taskIds.teacher(f);
-      await emit({ type: "task-start", task });
-      let started = performance.now();
       const teacherEncoder = newEncoder();
       copyWeightsByLayerName(encoder, teacherEncoder);
       const head = newHead();
       copyWeightsByLayerName(projectionHead, head); // SimCLR v2: fine-tune from the projection head's first layer
       const teacher = encoderClassifier(teacherEncoder, head);
       const ft = config.fineTune;
-      const tuned = await fineTune({
-        classifier: teacher, images: train, labelled: { indices, labels }, steps: ft.steps, batchSize: ft.batchSize, learningRate: ft.learningRate,
-        optimizer: ft.optimizer, seed: seeds.fineTune, signal: options.signal, onProgress: progressFor(task, ft.steps), progressEvery: every(ft.steps),
-        workers: tf.getBackend() === "wasm" ? ft.workers ?? 1 : 1,
-      });
-      tuned.optimizer.dispose();
-      await record(task, "simclr-teacher", f, indices.length, await score(teacher), started, ft.steps, (ft.steps * ft.batchSize) / indices.length);
+      const teacherOptimizer = createOptimizer(ft.optimizer, ft.learningRate, 0);
+      const teacherCk = await armCheckpoints(teacherTask, { encoder: teacherEncoder, head }, teacherOptimizer, ft.steps);
+      if (!(teacherCk.trained && (await reuse(teacherTask)))) {
+        await emit({ type: "task-start", task: teacherTask });
+        if (!teacherCk.trained) {
+          await fineTune({
+            classifier: teacher, images: train, labelled: { indices, labels }, steps: ft.steps, batchSize: ft.batchSize, learningRate: ft.learningRate,
+            optimizer: ft.optimizer, ...teacherCk.stage, seed: seeds.fineTune, signal: options.signal, onProgress: progressFor(teacherTask, ft.steps),
+            progressEvery: every(ft.steps), workers: tf.getBackend() === "wasm" ? ft.workers ?? 1 : 1,
+          });
+          await teacherCk.saveTrained();
+        }
+        await record(teacherTask, "simclr-teacher", f, indices.length, await score(teacher), teacherCk.started, ft.steps, (ft.steps * ft.batchSize) / indices.length, teacherCk.secondsBefore);
+      }
+      teacherOptimizer.dispose();
 
-      task = taskIds.student(f);
-      await emit({ type: "task-start", task });
-      started = performance.now();
+      await emit({ type: "task-start", task: studentTask });
       const student = createStudent({ inputSize: config.inputSize, channels: config.channels, numClasses, widths: config.student.widths, seed: seeds.studentInit });
       const d = config.distil;
-      const distilled = await distil({
+      const studentOptimizer = createOptimizer(d.optimizer, d.learningRate);
+      const studentCk = await armCheckpoints(studentTask, { student }, studentOptimizer, d.steps);
+      await distil({
         teacher, student: modelClassifier(student), images: train, steps: d.steps, batchSize: d.batchSize, learningRate: d.learningRate,
-        optimizer: d.optimizer, temperature: d.temperature, seed: seeds.distil, signal: options.signal,
+        optimizer: d.optimizer, ...studentCk.stage, temperature: d.temperature, seed: seeds.distil, signal: options.signal,
         groundTruth: d.groundTruthWeight > 0 ? { indices, labels, weight: d.groundTruthWeight } : undefined,
         workers: tf.getBackend() === "wasm" ? d.workers ?? 1 : 1,
-        onProgress: progressFor(task, d.steps), progressEvery: every(d.steps),
+        onProgress: progressFor(studentTask, d.steps), progressEvery: every(d.steps),
       });
-      distilled.optimizer.dispose();
-      await record(task, "simclr-student", f, indices.length, await score(modelClassifier(student)), started, d.steps, (d.steps * d.batchSize) / train.count);
+      studentOptimizer.dispose();
+      await record(studentTask, "simclr-student", f, indices.length, await score(modelClassifier(student)), studentCk.started, d.steps, (d.steps * d.batchSize) / train.count, studentCk.secondsBefore);
+      await studentCk.clear();
+      await teacherCk.clear();
       dispose(teacherEncoder, head, student);
     }
   } finally {

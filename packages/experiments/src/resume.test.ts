@@ -90,6 +90,39 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     expect(Math.abs(accuracyOf(resumed) - accuracyOf(straight))).toBeLessThanOrEqual(0.02);
   });
 
+  it("continues a student stopped midway from its checkpoint, with its teacher restored rather than trained again", { timeout: 120_000 }, async () => {
+    const straight = await runLabelEfficiency(data, config, { backend });
+    const controller = new AbortController();
+    const checkpoints = directoryCheckpoints(path.join(dir, "student-run"));
+    let partial: ExperimentResults | undefined;
+    await expect(
+      runLabelEfficiency(data, config, {
+        backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
+        onPartialResults: (r) => void (partial = r),
+        onEvent: (e) => {
+          if (e.type === "progress" && e.task === "simclr-student-50%" && e.step === 6) controller.abort();
+        },
+      }),
+    ).rejects.toThrow(/aborted/);
+    expect(partial!.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%", "linear-eval", "simclr-teacher-50%"]);
+    const armDir = (arm: string) => path.join(dir, "student-run", "checkpoints", arm);
+    expect(fs.existsSync(path.join(armDir("simclr-teacher-50%"), "checkpoint.json"))).toBe(true);
+    expect(fs.existsSync(path.join(armDir("simclr-student-50%"), "checkpoint.json"))).toBe(true);
+
+    const events: ExperimentEvent[] = [];
+    const resumed = await runLabelEfficiency(data, config, { backend, checkpoints, resume: { arms: partial!.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
+    const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    expect(progressOf("simclr-teacher-50%")).toEqual([]); // restored from its checkpoint, not trained again
+    expect(progressOf("simclr-student-50%")[0]).toBe(5); // from the student's checkpoint at step 4
+    expect(resumed.arms.map((a) => a.name)).toEqual(straight.arms.map((a) => a.name));
+    const accuracyOf = (r: ExperimentResults, arm: string) => r.arms.find((a) => a.name === arm)!.testAccuracy;
+    expect(accuracyOf(resumed, "simclr-teacher-50%")).toBe(accuracyOf(straight, "simclr-teacher-50%"));
+    // Adam re-derives beta^t on restore (equal to float rounding): the student lands within a test image or two.
+    expect(Math.abs(accuracyOf(resumed, "simclr-student-50%") - accuracyOf(straight, "simclr-student-50%"))).toBeLessThanOrEqual(0.02);
+    expect(fs.existsSync(armDir("simclr-teacher-50%"))).toBe(false);
+    expect(fs.existsSync(armDir("simclr-student-50%"))).toBe(false);
+  });
+
   it("runs pretraining, the supervised arms, fine-tuning and distillation on 2 worker threads when the config asks", { timeout: 120_000 }, async () => {
     const two = {
       ...config,
