@@ -18,12 +18,22 @@ export function resultsMarkdown(r: ExperimentResults, config: ExperimentConfig):
   const pre = r.pretrain
     ? `Contrastive pretraining: ${r.pretrain.steps} steps (${r.pretrain.epochs.toFixed(2)} epochs), NT-Xent ${r.pretrain.firstLoss.toFixed(3)} -> ${r.pretrain.lastLoss.toFixed(3)}, ${r.pretrain.seconds.toFixed(0)} s.\n`
     : "";
+  const workers = { pretraining: config.pretrain.workers, supervised: config.supervised.workers, "fine-tuning": config.fineTune.workers, distillation: config.distil.workers };
+  const parallel = Object.values(workers).some((w) => (w ?? 1) > 1)
+    ? `worker threads (data-parallel): ${Object.entries(workers).map(([stage, w]) => `${stage} ${w ?? 1}`).join(", ")};`
+    : null;
+  // A run resumed across processes (sessions) started more than once: the arms' and the pretraining's own times add
+  // up what it took, where the last process's start and wall time would not.
+  const trainingSeconds = r.arms.reduce((sum, a) => sum + a.seconds, 0) + (r.pretrain?.seconds ?? 0);
   return [
     `# Label efficiency: ${r.dataset}, budget ${r.budget}, seed ${config.seed}`,
     "",
     `${r.trainImages.toLocaleString("en-US")} training images, ${r.testImages.toLocaleString("en-US")} test images; backend ${r.backend} (${r.backendDetail});`,
+    ...(parallel ? [parallel] : []),
     `encoder ResNet widths ${config.encoder.widths.join("/")} blocks ${config.encoder.blocks.join("/")}, student CNN ${config.student.widths.join("/")};`,
-    r.complete === false ? `started ${r.startedAt}; UNDER WAY or stopped (${r.arms.length} arms so far; --resume continues it).` : `started ${r.startedAt}, total ${r.totalSeconds.toFixed(0)} s.`,
+    r.complete === false
+      ? `(last) started ${r.startedAt}; UNDER WAY or stopped (${r.arms.length} arms so far; --resume continues it).`
+      : `(last) started ${r.startedAt}, finished ${r.finishedAt}; training time ${trainingSeconds.toFixed(0)} s (${(trainingSeconds / 3600).toFixed(1)} h: every arm and the shared pretraining).`,
     "",
     resultsTable(r),
     pre,

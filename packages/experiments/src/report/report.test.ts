@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { budgetConfig } from "../budgets";
+import { resultsMarkdown } from "../write";
 import { accuracyPlotSvg, resultsTable, summaryLine, type ExperimentResults } from "./index";
 
 const arm = (name: string, kind: ExperimentResults["arms"][number]["kind"], labelFraction: number, testAccuracy: number) => ({
@@ -54,5 +56,16 @@ describe("summary line", () => {
     const parsed = JSON.parse(line);
     expect(Object.keys(parsed)).toEqual(["budget", "arms"]);
     expect(parsed.arms[0]).toEqual({ name: "supervised-100%", labelFraction: 1, testAccuracy: 0.9, seconds: 12.345 });
+  });
+});
+
+describe("results.md", () => {
+  it("says which stages ran on worker threads, and adds up the training time of a run resumed across processes", () => {
+    const config = budgetConfig("quick", 0);
+    const md = resultsMarkdown({ ...results, complete: true }, { ...config, pretrain: { ...config.pretrain, workers: 2 }, distil: { ...config.distil, workers: 2 } });
+    expect(md).toContain("worker threads (data-parallel): pretraining 2, supervised 1, fine-tuning 1, distillation 2;");
+    // 8 arms of 12.345 s and 200 s of pretraining; not the last process's 600 s.
+    expect(md).toContain("training time 299 s (0.1 h: every arm and the shared pretraining)");
+    expect(resultsMarkdown({ ...results, complete: true }, config)).not.toContain("worker threads");
   });
 });
