@@ -34,27 +34,39 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("keeps finished arms, continues pretraining from its checkpoint, and ends where an uninterrupted run ends", { timeout: 120_000 }, async () => {
-    const straight = await runLabelEfficiency(data, config, { backend });
-
+  /** A run into `folder` (checkpoints every 4 steps) stopped at `task`'s `step`; returns its last partial results. */
+  async function stoppedRun(folder: string, task: string, step: number) {
     const controller = new AbortController();
-    const checkpoints = directoryCheckpoints(path.join(dir, "run"));
+    const checkpoints = directoryCheckpoints(path.join(dir, folder));
     let partial: ExperimentResults | undefined;
     await expect(
       runLabelEfficiency(data, config, {
         backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
         onPartialResults: (r) => void (partial = r),
         onEvent: (e) => {
-          if (e.type === "progress" && e.task === "simclr-pretrain" && e.step === 10) controller.abort();
+          if (e.type === "progress" && e.task === task && e.step === step) controller.abort();
         },
       }),
     ).rejects.toThrow(/aborted/);
-    expect(partial!.complete).toBe(false);
-    expect(partial!.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%"]);
+    return { checkpoints, partial: partial! };
+  }
 
+  /** Resumes a stopped run; returns its results and the steps each task reported. */
+  async function resumedRun(stopped: Awaited<ReturnType<typeof stoppedRun>>) {
     const events: ExperimentEvent[] = [];
-    const resumed = await runLabelEfficiency(data, config, { backend, checkpoints, resume: { arms: partial!.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
+    const results = await runLabelEfficiency(data, config, { backend, checkpoints: stopped.checkpoints, resume: { arms: stopped.partial.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
     const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    return { results, progressOf };
+  }
+
+  it("keeps finished arms, continues pretraining from its checkpoint, and ends where an uninterrupted run ends", { timeout: 120_000 }, async () => {
+    const straight = await runLabelEfficiency(data, config, { backend });
+
+    const stopped = await stoppedRun("run", "simclr-pretrain", 10);
+    expect(stopped.partial.complete).toBe(false);
+    expect(stopped.partial.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%"]);
+
+    const { results: resumed, progressOf } = await resumedRun(stopped);
     expect(progressOf("supervised-100%")).toEqual([]); // not trained again
     expect(progressOf("simclr-pretrain")[0]).toBe(9); // from the checkpoint at step 8
     expect(resumed.complete).toBe(true);
@@ -64,25 +76,12 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
 
   it("continues a supervised arm stopped midway from the arm's own checkpoint, and drops it once the arm is scored", { timeout: 120_000 }, async () => {
     const straight = await runLabelEfficiency(data, config, { backend });
-    const controller = new AbortController();
-    const checkpoints = directoryCheckpoints(path.join(dir, "arm-run"));
-    let partial: ExperimentResults | undefined;
-    await expect(
-      runLabelEfficiency(data, config, {
-        backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
-        onPartialResults: (r) => void (partial = r),
-        onEvent: (e) => {
-          if (e.type === "progress" && e.task === "supervised-50%" && e.step === 6) controller.abort();
-        },
-      }),
-    ).rejects.toThrow(/aborted/);
-    expect(partial!.arms.map((a) => a.name)).toEqual(["supervised-100%"]);
+    const stopped = await stoppedRun("arm-run", "supervised-50%", 6);
+    expect(stopped.partial.arms.map((a) => a.name)).toEqual(["supervised-100%"]);
     const armDir = path.join(dir, "arm-run", "checkpoints", "supervised-50%");
     expect(fs.existsSync(path.join(armDir, "checkpoint.json"))).toBe(true);
 
-    const events: ExperimentEvent[] = [];
-    const resumed = await runLabelEfficiency(data, config, { backend, checkpoints, resume: { arms: partial!.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
-    const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    const { results: resumed, progressOf } = await resumedRun(stopped);
     expect(progressOf("supervised-50%")[0]).toBe(5); // from the arm's checkpoint at step 4
     expect(fs.existsSync(armDir)).toBe(false);
     const accuracyOf = (r: ExperimentResults) => r.arms.find((a) => a.name === "supervised-50%")!.testAccuracy;
@@ -92,26 +91,13 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
 
   it("continues a student stopped midway from its checkpoint, with its teacher restored rather than trained again", { timeout: 120_000 }, async () => {
     const straight = await runLabelEfficiency(data, config, { backend });
-    const controller = new AbortController();
-    const checkpoints = directoryCheckpoints(path.join(dir, "student-run"));
-    let partial: ExperimentResults | undefined;
-    await expect(
-      runLabelEfficiency(data, config, {
-        backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
-        onPartialResults: (r) => void (partial = r),
-        onEvent: (e) => {
-          if (e.type === "progress" && e.task === "simclr-student-50%" && e.step === 6) controller.abort();
-        },
-      }),
-    ).rejects.toThrow(/aborted/);
-    expect(partial!.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%", "linear-eval", "simclr-teacher-50%"]);
+    const stopped = await stoppedRun("student-run", "simclr-student-50%", 6);
+    expect(stopped.partial.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%", "linear-eval", "simclr-teacher-50%"]);
     const armDir = (arm: string) => path.join(dir, "student-run", "checkpoints", arm);
     expect(fs.existsSync(path.join(armDir("simclr-teacher-50%"), "checkpoint.json"))).toBe(true);
     expect(fs.existsSync(path.join(armDir("simclr-student-50%"), "checkpoint.json"))).toBe(true);
 
-    const events: ExperimentEvent[] = [];
-    const resumed = await runLabelEfficiency(data, config, { backend, checkpoints, resume: { arms: partial!.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
-    const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    const { results: resumed, progressOf } = await resumedRun(stopped);
     expect(progressOf("simclr-teacher-50%")).toEqual([]); // restored from its checkpoint, not trained again
     expect(progressOf("simclr-student-50%")[0]).toBe(5); // from the student's checkpoint at step 4
     expect(resumed.arms.map((a) => a.name)).toEqual(straight.arms.map((a) => a.name));
