@@ -177,7 +177,6 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     const task = taskIds.supervised(f);
     if (await reuse(task)) continue;
     await emit({ type: "task-start", task });
-    const started = performance.now();
     const { indices, labels } = subset(f);
     const encoder = newEncoder(), head = newHead();
     const classifier = encoderClassifier(encoder, head);
@@ -191,7 +190,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
     });
     optimizer.dispose();
-    await record(task, "supervised", f, indices.length, await score(classifier), started, s.steps, (s.steps * s.batchSize) / indices.length, ck.secondsBefore);
+    await record(task, "supervised", f, indices.length, await score(classifier), ck.started, s.steps, (s.steps * s.batchSize) / indices.length, ck.secondsBefore);
     await ck.clear();
     dispose(encoder, head);
   }
