@@ -7,6 +7,6 @@ export { planTasks, taskIds, percent } from "./plan";
 export { runLabelEfficiency, pixelsToTensor, type ExperimentData, type ImageSet, type RunOptions, type PretrainCheckpoints, type PretrainState } from "./protocol";
 export { directoryCheckpoints } from "./checkpoints";
 export { testAccuracy } from "./evaluate";
-export { encoderFeatures, trainLinearProbe } from "./linearEval";
+export { encoderFeatures, trainLinearProbe } from "@fewlabel/ml";
 export { writeResults, resultsMarkdown, defaultResultsDir, RESULT_FILES } from "./write";
 export { fashionMnistData } from "./fashionMnist";

@@ -17,8 +17,10 @@ import {
   fineTune,
   modelClassifier,
   pretrainContrastive,
+  encoderFeatures,
   tensorImageSource,
   tf,
+  trainLinearProbe,
   type Classifier,
   type EncoderConfig,
   type ProgressCallback,
@@ -26,7 +28,6 @@ import {
 } from "@fewlabel/ml";
 import { derivedSeeds, validateConfig, type ExperimentConfig } from "./config";
 import { testAccuracy } from "./evaluate";
-import { encoderFeatures, trainLinearProbe } from "./linearEval";
 import { planTasks, taskIds } from "./plan";
 import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults } from "./report/types";
 import { stratifiedLabelSubset } from "./split";

@@ -24,6 +24,7 @@ export {
   modelClassifier,
   softmaxCrossEntropy,
   variablesOf,
+  StageAborted,
   type Progress,
   type ProgressCallback,
   type ImageSource,
@@ -34,3 +35,4 @@ export { fineTune, type FineTuneOptions } from "./stages/fineTune.js";
 export { pseudoLabel, type PseudoLabels, type PseudoLabelOptions } from "./stages/pseudoLabel.js";
 export { distil, type DistilOptions } from "./stages/distil.js";
 export { mulberry32 } from "./util/random.js";
+export * from "./eval/index.js";

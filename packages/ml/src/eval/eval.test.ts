@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../tf.js";
+import { selectBackend } from "../backend/select.js";
+import { createEncoder } from "../models/resnet.js";
+import { bestBaseline, computeBaselines, score } from "./baselines.js";
+import { wilsonInterval } from "./interval.js";
+import { knnPredict } from "./knn.js";
+import { predictRows, trainLinearProbe } from "./linearProbe.js";
+
+beforeAll(async () => {
+  await selectBackend({ order: ["wasm"] });
+});
+
+describe("wilsonInterval", () => {
+  it("matches hand values and stays in [0, 1]", () => {
+    // 8 of 10 at 95%: 0.4902 .. 0.9433 (textbook value).
+    const i = wilsonInterval(8, 10);
+    expect(i.low).toBeCloseTo(0.4902, 3);
+    expect(i.high).toBeCloseTo(0.9433, 3);
+    expect(wilsonInterval(0, 5).low).toBe(0);
+    expect(wilsonInterval(5, 5).high).toBe(1);
+    // More evidence, a narrower interval.
+    const wide = wilsonInterval(40, 47), narrow = wilsonInterval(850, 1000);
+    expect(wide.high - wide.low).toBeGreaterThan(narrow.high - narrow.low);
+  });
+});
+
+describe("knnPredict", () => {
+  it("finds the nearest rows (cosine and euclidean) and votes by majority", async () => {
+    const ref = tf.tensor2d([[1, 0], [0, 1], [0.9, 0.1], [10, 0]]);
+    const q = tf.tensor2d([[0.95, 0.05], [0, 2], [9, 0.5]]);
+    expect(Array.from(await knnPredict(ref, [0, 1, 0, 2], q, { k: 1, numClasses: 3 }))).toEqual([0, 1, 0]);
+    expect(Array.from(await knnPredict(ref, [0, 1, 0, 2], q, { k: 1, numClasses: 3, metric: "euclidean" }))).toEqual([0, 1, 2]);
+    // k = 3 euclidean for [9, 0.5]: neighbours 10 (class 2), [1,0] and [0.9,0.1] (class 0): majority 0.
+    expect(Array.from(await knnPredict(ref, [0, 1, 0, 2], q, { k: 3, numClasses: 3, metric: "euclidean" }))[2]).toBe(0);
+    tf.dispose([ref, q]);
+  });
+});
+
+describe("trainLinearProbe", () => {
+  it("separates linearly separable classes", async () => {
+    const x = tf.tensor2d([[0, 0], [0.1, 0.2], [1, 1], [0.9, 1.1], [2, 0], [2.1, 0.1]]);
+    const probe = await trainLinearProbe({ features: x, labels: [0, 0, 1, 1, 2, 2], numClasses: 3, steps: 300, batchSize: 6, learningRate: 0.05, seed: 1 });
+    expect(Array.from(await predictRows(probe.logits, x))).toEqual([0, 0, 1, 1, 2, 2]);
+    probe.dispose();
+    x.dispose();
+  });
+});
+
+describe("computeBaselines", () => {
+  it("scores every baseline on the same held-out images, and finds the best", async () => {
+    // Two classes of 8x8 images: a bright left half or a bright right half, with noise.
+    const make = (n: number, seed: number) => {
+      const labels = Array.from({ length: n }, (_, i) => i % 2);
+      const images = tf.tidy(() => {
+        const left = tf.concat([tf.ones([1, 8, 4, 1]), tf.zeros([1, 8, 4, 1])], 2);
+        const right = tf.reverse(left, 2);
+        const base = tf.concat(labels.map((l) => (l === 0 ? left : right)), 0);
+        return tf.clipByValue(tf.add(base, tf.randomUniform([n, 8, 8, 1], -0.4, 0.4, "float32", seed)), 0, 1) as tf.Tensor4D;
+      });
+      return { images, labels };
+    };
+    const train = make(20, 1), test = make(30, 2);
+    const randomEncoder = createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed: 3 });
+    // The encoder takes 28 px: give it resized copies (the pixel baselines use the 8 px originals).
+    const big = (s: typeof train) => ({ images: tf.image.resizeBilinear(s.images, [28, 28]) as tf.Tensor4D, labels: s.labels });
+    const results = await computeBaselines({ train: big(train), test: big(test), numClasses: 2, randomEncoder });
+    expect(results.map((r) => r.name)).toEqual(["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"]);
+    for (const r of results) {
+      expect(r.total).toBe(30);
+      expect(r.interval.low).toBeLessThanOrEqual(r.accuracy);
+      expect(r.interval.high).toBeGreaterThanOrEqual(r.accuracy);
+    }
+    // The task is easy for pixels: every pixel baseline is right on (nearly) every image.
+    expect(results.find((r) => r.name === "pixel-1nn")!.accuracy).toBeGreaterThan(0.9);
+    expect(results.find((r) => r.name === "pixel-linear")!.accuracy).toBeGreaterThan(0.9);
+    expect(bestBaseline(results)!.accuracy).toBe(Math.max(...results.map((r) => r.accuracy)));
+    expect(score([1, 2, 3], [1, 0, 3]).correct).toBe(2);
+    randomEncoder.dispose();
+  });
+});
