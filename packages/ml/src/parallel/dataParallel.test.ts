@@ -110,6 +110,68 @@ describe("pretrainContrastive with workers, checkpointed and resumed", () => {
   });
 });
 
+describe("a data-parallel stage stopped by its signal", () => {
+  it("brings the replicas' weights and optimizer state back before it throws, so a stop checkpoint holds the step it stopped at", { timeout: 180_000 }, async () => {
+    const { pretrainContrastive } = await import("../stages/pretrain.js");
+    const { StageAborted, tensorImageSource } = await import("../stages/common.js");
+    const { tf } = await import("../tf.js");
+    await selectBackend({ order: ["wasm"] });
+    const build = () => ({
+      encoder: createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 13 }),
+      projectionHead: createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 14 }),
+    });
+    const r = mulberry32(6);
+    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const common = { images, steps: 6, batchSize: 8, optimizer: "adam" as const, learningRate: 1e-2, seed: 4, workers: 2 };
+    type Models = ReturnType<typeof build>;
+    const weightsOf = (m: Models) => [...m.encoder.getWeights(), ...m.projectionHead.getWeights()].map((w) => Array.from(w.dataSync()));
+    const slotsOf = async (opt: TF.Optimizer) => {
+      const ws = await opt.getWeights();
+      const out = ws.map((w) => ({ name: w.name, values: Array.from(w.tensor.dataSync()) }));
+      tf.dispose(ws.filter((w) => w.name === "iter").map((w) => w.tensor));
+      return out;
+    };
+
+    // The replicas' state after 3 steps, as a periodic checkpoint (which syncs them back first) sees it.
+    const a = build();
+    const initial = weightsOf(a);
+    let reference: { weights: number[][]; slots: { name: string; values: number[] }[] } | undefined;
+    await expect(
+      pretrainContrastive({
+        ...a,
+        ...common,
+        checkpointEvery: 3,
+        onCheckpoint: async (_next, opt) => {
+          reference = { weights: weightsOf(a), slots: await slotsOf(opt) };
+          throw new Error("enough");
+        },
+      }),
+    ).rejects.toThrow(/enough/);
+
+    // The same run stopped by its signal after step 3, with no periodic checkpoint on the way: what a pause or a
+    // shutdown then checkpoints is the main thread's models and optimizer.
+    const b = build();
+    const stop = new AbortController();
+    const optimizer = (await import("../optim/lars.js")).createOptimizer("adam", 1e-2, 1e-6);
+    const stopped = await pretrainContrastive({
+      ...b,
+      ...common,
+      optimizerInstance: optimizer,
+      onProgress: (p) => {
+        if (p.step === 3) stop.abort();
+      },
+      signal: stop.signal,
+    }).catch((err: unknown) => err);
+    expect(stopped).toBeInstanceOf(StageAborted);
+    expect((stopped as InstanceType<typeof StageAborted>).nextStep).toBe(3);
+    expect(weightsOf(b)).not.toEqual(initial);
+    expect(weightsOf(b)).toEqual(reference!.weights);
+    const slots = await slotsOf(optimizer);
+    expect(slots.length).toBeGreaterThan(1); // Adam's moments, not a fresh optimizer
+    expect(slots).toEqual(reference!.slots);
+  });
+});
+
 describe("fineTune with workers", () => {
   it("trains encoder + classifier head on 2 replicas, and a run resumed from a checkpoint ends exactly like an uninterrupted one", { timeout: 180_000 }, async () => {
     const { fineTune } = await import("../stages/fineTune.js");

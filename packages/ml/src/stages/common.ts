@@ -127,6 +127,20 @@ export function augmentedBatchData(...args: Parameters<typeof augmentedBatch>): 
   return { data, shape };
 }
 
+/**
+ * Thrown when a stage's signal stops it between steps. The stage's models (and, through `runStage`, the optimizer)
+ * then hold exactly the state after `nextStep` steps, so a caller may checkpoint them to resume at `nextStep`.
+ */
+export class StageAborted extends Error {
+  constructor(
+    readonly stage: Progress["stage"],
+    readonly nextStep: number,
+  ) {
+    super(`${stage} aborted at step ${nextStep}`);
+    this.name = "StageAborted";
+  }
+}
+
 /** What a stage tells `runStage` about its loop. */
 export interface StageLoop {
   stage: Progress["stage"];
@@ -181,6 +195,12 @@ export async function runStage(
     );
     await sync();
     return { losses, optimizer };
+  } catch (err) {
+    // Stopped on purpose (pause, shutdown): the caller checkpoints the main thread's models and optimizer next, so
+    // they must hold the replicas' state at the step the loop stopped at, not the last periodic sync's. If the
+    // replicas cannot hand it back, the error says so (no longer a StageAborted), so nobody checkpoints stale weights.
+    if (err instanceof StageAborted) await sync();
+    throw err;
   } finally {
     await dp?.dispose();
   }
@@ -210,7 +230,7 @@ export async function runSteps(o: LoopOptions, step: (k: number) => tf.Scalar | 
   let windowStart = performance.now();
   let windowImages = 0;
   for (let k = o.startStep ?? 0; k < o.totalSteps; k++) {
-    if (o.signal?.aborted) throw new Error(`${o.stage} aborted at step ${k}`);
+    if (o.signal?.aborted) throw new StageAborted(o.stage, k);
     const out = step(k);
     let loss: number;
     if (out instanceof tf.Tensor) {
