@@ -4,8 +4,10 @@
 import { TRPCError } from "@trpc/server";
 import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
+import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
+import { servingVersions } from "../services/serving-model";
 import { controlEventData, fineTuneThreshold, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
@@ -156,8 +158,15 @@ export const trainerRouter = router({
     }),
 });
 
+/**
+ * An upload with no finish this long after it started (or after its last image) was abandoned: a closed tab must not
+ * hold training back for ever.
+ */
+const UPLOAD_SETTLE_MS = 10 * 60_000;
+
 async function projectSummary(db: PrismaClient, projectId: string) {
-  const [project, classes, labels, models, checkpoints, control, suggested] = await Promise.all([
+  const recent = new Date(Date.now() - UPLOAD_SETTLE_MS);
+  const [project, classes, labels, models, checkpoints, control, suggested, uploadsInProgress, newestImage] = await Promise.all([
     db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
     db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
     db.image.groupBy({ by: ["labelClassId", "labelSource"], where: { projectId }, _count: { _all: true } }),
@@ -169,14 +178,23 @@ async function projectSummary(db: PrismaClient, projectId: string) {
     db.trainingCheckpoint.findMany({ where: { projectId }, select: { slot: true, byteSize: true, updatedAt: true } }),
     trainingControl(db, projectId),
     db.pseudoLabel.groupBy({ by: ["modelVersionId"], where: { projectId }, _count: { _all: true } }),
+    // Still arriving: not finished, and started or sent an image recently (a large archive can take longer than the
+    // settle time to send, and keeps counting while its images come in).
+    db.upload.count({ where: { projectId, finishedAt: null, OR: [{ createdAt: { gt: recent } }, { images: { some: { createdAt: { gt: recent } } } }] } }),
+    db.image.findFirst({ where: { projectId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { createdAt: true } }),
   ]);
   const count = (f: (r: (typeof labels)[number]) => boolean) => labels.filter(f).reduce((n, r) => n + r._count._all, 0);
   const labelled = count((r) => r.labelClassId !== null);
   const lastFineTune = [...models].reverse().find((m) => m.stage === "FINETUNE");
+  const measured = models.map((m) => ({ ...m, metrics: m.metrics as ModelMetrics | null, accuracy: (m.metrics as ModelMetrics | null)?.accuracy ?? null }));
+  const serving = servingVersions(measured);
   return {
     project,
     classes,
-    models,
+    /** Oldest first; accuracy on held-out labels, null when too few were held out to measure it. */
+    models: measured,
+    /** The versions the serving rule picks (the same rule as models.serving), so the trainer labels with the best teacher. */
+    serving: { teacherId: serving.teacher?.id ?? null, studentId: serving.student?.id ?? null },
     checkpoints,
     counts: {
       images: count(() => true),
@@ -186,7 +204,11 @@ async function projectSummary(db: PrismaClient, projectId: string) {
       labelledClasses: new Set(labels.filter((r) => r.labelClassId !== null).map((r) => r.labelClassId)).size,
       labelsSinceFineTune: labelled - (lastFineTune?.labelledCount ?? 0),
       fineTuneThreshold: fineTuneThreshold(lastFineTune?.labelledCount ?? 0, control.fineTuneEveryLabels, control.fineTuneEveryFraction),
+      /** Uploads still arriving, so training can wait for the data to settle instead of starting on part of it. */
+      uploadsInProgress,
     },
+    /** ISO time of the newest image, or null: how long the project has been quiet. */
+    lastImageAt: newestImage?.createdAt.toISOString() ?? null,
     control: { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null },
     pseudoLabels: suggested.map((x) => ({ modelVersionId: x.modelVersionId, count: x._count._all })),
   };

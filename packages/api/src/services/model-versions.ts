@@ -16,16 +16,42 @@ export function modelFileKey(projectId: string, versionId: string, kind: ModelKi
   return `models/${projectId}/${versionId}/${kind}/${file}`;
 }
 
-/** Metrics on held-out human labels. Rows of the confusion matrix are the true class, columns the prediction. */
+/** A 95% confidence interval of an accuracy (Wilson score interval on the held-out count), both ends in 0..1. */
+const accuracyInterval = z
+  .object({ low: z.number().min(0).max(1), high: z.number().min(0).max(1) })
+  .refine((i) => i.low <= i.high, { message: "An interval's low end must not exceed its high end." });
+
+/** The trivial methods every version is scored against (issue 12): kNN (k=1, 5) and logistic regression on raw pixels, kNN on a randomly initialised encoder. */
+export const baselineNames = ["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"] as const;
+
+/**
+ * Metrics on held-out human labels. Rows of the confusion matrix are the true class, columns the prediction.
+ * interval, baselines, trainLabels and head came with issue 12; versions published before lack them.
+ */
 export const modelMetrics = z.object({
   accuracy: z.number().min(0).max(1),
   heldOut: z.number().int().min(0),
   perClass: z.array(z.object({ classId: z.uuid(), accuracy: z.number().min(0).max(1).nullable(), count: z.number().int().min(0) })),
   confusion: z.array(z.array(z.number().int().min(0))),
-  /** What was measured: "classifier" (teacher/student), "knn" (a pretrained encoder's nearest-neighbour accuracy). */
-  method: z.enum(["classifier", "knn"]).default("classifier"),
+  /**
+   * What was measured: "classifier" (teacher/student), "knn" (nearest neighbours on the encoder's features),
+   * "linear" (a linear probe on them).
+   */
+  method: z.enum(["classifier", "knn", "linear"]).default("classifier"),
   /** The student's agreement with its teacher on held-out images, for distilled versions. */
   teacherAgreement: z.number().min(0).max(1).optional(),
+  interval: accuracyInterval.optional(),
+  /** Baselines trained on the same training labels and scored on the same held-out labels as the version. */
+  baselines: z.array(z.object({ name: z.enum(baselineNames), accuracy: z.number().min(0).max(1), interval: accuracyInterval.optional() })).max(20).optional(),
+  /** Human labels the version was trained on (the held-out ones excluded). */
+  trainLabels: z.number().int().min(0).optional(),
+  /** The few-label heads tried, each scored on the held-out labels, and the one kept. */
+  head: z
+    .object({
+      chosen: z.string().min(1).max(100),
+      candidates: z.array(z.object({ name: z.string().min(1).max(100), accuracy: z.number().min(0).max(1) })).max(20),
+    })
+    .optional(),
 });
 export type ModelMetrics = z.infer<typeof modelMetrics>;
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { assessVersions, pickServingVersion, type ServingCandidate } from "./serving-model";
+
+const at = (version: number, stage: string, accuracy: number | null, baselines?: { name: string; accuracy: number }[]): ServingCandidate => ({
+  id: `v${version}`,
+  version,
+  stage,
+  metrics: accuracy === null ? null : { accuracy, ...(baselines ? { baselines } : {}) },
+});
+
+describe("pickServingVersion", () => {
+  it("serves the best held-out accuracy of the kind, not the newest", () => {
+    const versions = [at(1, "PRETRAIN", 0.9), at(2, "FINETUNE", 0.8), at(3, "DISTIL", 0.7), at(4, "FINETUNE", 0.75), at(5, "DISTIL", 0.72), at(6, "DISTIL", 0.71)];
+    expect(pickServingVersion(versions, "teacher")?.version).toBe(2);
+    expect(pickServingVersion(versions, "student")?.version).toBe(5);
+  });
+
+  it("breaks ties to the newer version, whatever the order it is given in", () => {
+    const versions = [at(2, "FINETUNE", 0.8), at(5, "FINETUNE", 0.8), at(3, "FINETUNE", 0.8)];
+    expect(pickServingVersion(versions, "teacher")?.version).toBe(5);
+    expect(pickServingVersion([...versions].reverse(), "teacher")?.version).toBe(5);
+  });
+
+  it("counts versions without metrics only while none of their kind has metrics, then the newest", () => {
+    expect(pickServingVersion([at(2, "FINETUNE", null), at(4, "FINETUNE", null)], "teacher")?.version).toBe(4);
+    // A newer unmeasured version does not displace a measured one, even a poor one.
+    expect(pickServingVersion([at(2, "FINETUNE", 0.1), at(4, "FINETUNE", null)], "teacher")?.version).toBe(2);
+    // A measured 0% is still a measurement: it outranks an unmeasured version.
+    expect(pickServingVersion([at(2, "FINETUNE", 0), at(4, "FINETUNE", null)], "teacher")?.version).toBe(2);
+  });
+
+  it("is null for a kind with no version; an encoder never serves", () => {
+    expect(pickServingVersion([at(1, "PRETRAIN", 0.9)], "teacher")).toBeNull();
+    expect(pickServingVersion([at(1, "PRETRAIN", 0.9), at(2, "FINETUNE", 0.5)], "student")).toBeNull();
+  });
+});
+
+describe("assessVersions", () => {
+  const baselines = [
+    { name: "pixel-1nn", accuracy: 0.78 },
+    { name: "pixel-linear", accuracy: 0.82 },
+    { name: "random-encoder-knn", accuracy: 0.4 },
+  ];
+
+  it("marks the serving teacher and student and nothing else", () => {
+    const { serving, byId } = assessVersions([at(1, "PRETRAIN", 0.5), at(2, "FINETUNE", 0.8), at(3, "DISTIL", 0.7)]);
+    expect(serving.teacher?.id).toBe("v2");
+    expect(serving.student?.id).toBe("v3");
+    expect([...byId].map(([id, a]) => [id, a.serving])).toEqual([
+      ["v1", null],
+      ["v2", "teacher"],
+      ["v3", "student"],
+    ]);
+  });
+
+  it("names the best baseline and whether the version beats it (strictly)", () => {
+    const { byId } = assessVersions([at(2, "FINETUNE", 0.85, baselines), at(3, "DISTIL", 0.82, baselines), at(4, "FINETUNE", 0.6, baselines)]);
+    expect(byId.get("v2")).toMatchObject({ bestBaseline: { name: "pixel-linear", accuracy: 0.82 }, beatsBaselines: true });
+    expect(byId.get("v3")).toMatchObject({ bestBaseline: { name: "pixel-linear", accuracy: 0.82 }, beatsBaselines: false });
+    expect(byId.get("v4")!.beatsBaselines).toBe(false);
+  });
+
+  it("has no verdict without baselines or without metrics", () => {
+    const { byId } = assessVersions([at(2, "FINETUNE", 0.85), at(3, "FINETUNE", null), { ...at(4, "DISTIL", 0.7, []) }]);
+    expect(byId.get("v2")).toMatchObject({ bestBaseline: null, beatsBaselines: null });
+    expect(byId.get("v3")).toMatchObject({ bestBaseline: null, beatsBaselines: null });
+    expect(byId.get("v4")).toMatchObject({ bestBaseline: null, beatsBaselines: null });
+  });
+
+  it("flags a newer measured version below the serving one as a regression, naming what serves", () => {
+    const { byId } = assessVersions([at(2, "FINETUNE", 0.7), at(3, "FINETUNE", 0.8), at(4, "FINETUNE", 0.75), at(5, "FINETUNE", null), at(6, "DISTIL", 0.6), at(7, "DISTIL", 0.65)]);
+    expect(byId.get("v4")!.regression).toEqual({ id: "v3", version: 3, accuracy: 0.8 });
+    // Older and worse is history, not a regression; unmeasured is not known to be worse.
+    expect(byId.get("v2")!.regression).toBeNull();
+    expect(byId.get("v5")!.regression).toBeNull();
+    expect(byId.get("v3")!.regression).toBeNull();
+    // Students are compared with students only: the newer, better one serves.
+    expect(byId.get("v7")).toMatchObject({ serving: "student", regression: null });
+    expect(byId.get("v6")).toMatchObject({ serving: null, regression: null });
+  });
+});

@@ -1,0 +1,80 @@
+// Which model version serves: "the best model serves, not the newest" (issue 12). The teacher that suggests labels
+// and the student that is downloaded and run in the browser are the versions of their kind with the best accuracy on
+// held-out human labels, so a retrain that came out worse is shown as a regression instead of silently replacing a
+// better model. A pure function of the versions' stages and metrics: the api (models.list, models.serving,
+// models.latestStudent) and the trainer (which teacher labels the unlabelled images) decide with the same rule.
+
+/** The two kinds of version that classify, and the stage that publishes each. */
+export const servingStages = { teacher: "FINETUNE", student: "DISTIL" } as const;
+export type ServingRole = keyof typeof servingStages;
+
+/** What the rule reads of a version: enough of a models.list row or a trainer summary row. */
+export interface ServingCandidate {
+  id: string;
+  version: number;
+  stage: string;
+  metrics: { accuracy: number; baselines?: readonly { name: string; accuracy: number }[] } | null;
+}
+
+/**
+ * The serving version of a kind: the best held-out accuracy, ties to the newer. A version without metrics (too few
+ * held-out labels to measure it) cannot be compared, so it serves only while no version of its kind has metrics, and
+ * then the newest does. Null when the kind has no version at all.
+ */
+export function pickServingVersion<V extends ServingCandidate>(versions: readonly V[], role: ServingRole): V | null {
+  const ofKind = versions.filter((v) => v.stage === servingStages[role]);
+  const measured = ofKind.filter((v) => v.metrics !== null);
+  let best: V | null = null;
+  for (const v of measured.length > 0 ? measured : ofKind) {
+    if (best === null) best = v;
+    else {
+      const a = v.metrics?.accuracy ?? 0;
+      const b = best.metrics?.accuracy ?? 0;
+      if (a > b || (a === b && v.version > best.version)) best = v;
+    }
+  }
+  return best;
+}
+
+export function servingVersions<V extends ServingCandidate>(versions: readonly V[]): { teacher: V | null; student: V | null } {
+  return { teacher: pickServingVersion(versions, "teacher"), student: pickServingVersion(versions, "student") };
+}
+
+export interface VersionAssessment {
+  /** The role this version serves in, or null. */
+  serving: ServingRole | null;
+  /** The strongest trivial method on the same training and held-out labels, or null when none was measured. */
+  bestBaseline: { name: string; accuracy: number } | null;
+  /** Whether the version's accuracy is above the best baseline's; null without metrics or baselines. */
+  beatsBaselines: boolean | null;
+  /** A newer version of a serving kind measured below the serving one, and so not served: the one it lost to. */
+  regression: { id: string; version: number; accuracy: number } | null;
+}
+
+/** The serving versions and, for every version, how it compares with the baselines and with what serves. */
+export function assessVersions<V extends ServingCandidate>(versions: readonly V[]): { serving: { teacher: V | null; student: V | null }; byId: Map<string, VersionAssessment> } {
+  const serving = servingVersions(versions);
+  const byId = new Map<string, VersionAssessment>();
+  for (const v of versions) {
+    const role = (Object.keys(servingStages) as ServingRole[]).find((r) => servingStages[r] === v.stage) ?? null;
+    const server = role ? serving[role] : null;
+    const bestBaseline = bestOf(v.metrics?.baselines ?? []);
+    const regression =
+      server && server.id !== v.id && v.version > server.version && v.metrics && server.metrics && v.metrics.accuracy < server.metrics.accuracy
+        ? { id: server.id, version: server.version, accuracy: server.metrics.accuracy }
+        : null;
+    byId.set(v.id, {
+      serving: server?.id === v.id ? role : null,
+      bestBaseline,
+      beatsBaselines: v.metrics && bestBaseline ? v.metrics.accuracy > bestBaseline.accuracy : null,
+      regression,
+    });
+  }
+  return { serving, byId };
+}
+
+function bestOf(baselines: readonly { name: string; accuracy: number }[]): { name: string; accuracy: number } | null {
+  let best: { name: string; accuracy: number } | null = null;
+  for (const b of baselines) if (best === null || b.accuracy > best.accuracy) best = { name: b.name, accuracy: b.accuracy };
+  return best;
+}
