@@ -30,6 +30,13 @@ export interface TrainerConfig {
   minLabels: number;
   /** Human labels held out for metrics: every 5th by a hash of the image id, once at least this many exist. */
   minLabelsForHoldout: number;
+  /**
+   * Fewer held-out labels than this and a version reports no accuracy (rather than "0%" on one label): the interval
+   * of an accuracy on 10 labels is some 50 points wide.
+   */
+  minHeldOut: number;
+  /** Training waits until an upload in progress has finished and no image arrived for this long. */
+  uploadSettleSeconds: number;
   checkpointEvery: number;
   /** Progress reports are sent at most this often. */
   progressIntervalMs: number;
@@ -87,6 +94,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     minImages: num(env, "FEWLABEL_MIN_IMAGES", 32),
     minLabels: num(env, "FEWLABEL_MIN_LABELS", 10),
     minLabelsForHoldout: num(env, "FEWLABEL_MIN_LABELS_FOR_HOLDOUT", 10),
+    minHeldOut: num(env, "FEWLABEL_MIN_HELD_OUT", 20),
+    uploadSettleSeconds: num(env, "FEWLABEL_UPLOAD_SETTLE_SECONDS", 10),
     checkpointEvery: num(env, "FEWLABEL_CHECKPOINT_EVERY", 50),
     progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),

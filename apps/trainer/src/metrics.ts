@@ -1,16 +1,22 @@
-// Metrics of a model on held-out human labels (the shape the api's model versions store): accuracy, accuracy per
-// class, and the confusion matrix (rows: true class, columns: predicted class). For a pretrained encoder, which has
-// no classifier yet, the same metrics come from a 1-nearest-neighbour classifier on its features (labelled training
-// images as the reference set), the usual way to score a self-supervised representation.
-import { l2Normalize, tf, type tfl } from "@fewlabel/ml";
+// Metrics of a model on held-out human labels (the shape the api's model versions store): accuracy with its 95%
+// Wilson interval, accuracy per class, the confusion matrix (rows: true class, columns: predicted class), and the
+// baselines on the same training labels and the same held-out images (issue 12: an accuracy stands next to what
+// trivial methods get). For a pretrained encoder, which has no classifier yet, the same metrics come from a
+// nearest-neighbour classifier on its features (labelled training images as the reference set), the usual way to
+// score a self-supervised representation.
+import { type BaselineResult, knnPredict, l2Normalize, tf, type tfl, wilsonInterval } from "@fewlabel/ml";
 
 export interface Metrics {
   accuracy: number;
   heldOut: number;
+  interval: { low: number; high: number };
   perClass: { classId: string; accuracy: number | null; count: number }[];
   confusion: number[][];
-  method: "classifier" | "knn";
+  method: "classifier" | "knn" | "linear";
   teacherAgreement?: number;
+  baselines?: { name: BaselineResult["name"]; accuracy: number; interval: { low: number; high: number } }[];
+  trainLabels?: number;
+  head?: { chosen: string; candidates: { name: string; accuracy: number }[] };
 }
 
 export function metricsOf(truth: ArrayLike<number>, predicted: ArrayLike<number>, classIds: string[], method: Metrics["method"] = "classifier"): Metrics {
@@ -24,6 +30,7 @@ export function metricsOf(truth: ArrayLike<number>, predicted: ArrayLike<number>
   return {
     accuracy: truth.length ? correct / truth.length : 0,
     heldOut: truth.length,
+    interval: wilsonInterval(correct, truth.length),
     perClass: classIds.map((classId, c) => {
       const count = confusion[c]!.reduce((s, v) => s + v, 0);
       return { classId, accuracy: count ? confusion[c]![c]! / count : null, count };
@@ -31,6 +38,11 @@ export function metricsOf(truth: ArrayLike<number>, predicted: ArrayLike<number>
     confusion,
     method,
   };
+}
+
+/** The baselines as a version's metrics carry them. */
+export function baselineSummary(results: BaselineResult[]): NonNullable<Metrics["baselines"]> {
+  return results.map((r) => ({ name: r.name, accuracy: r.accuracy, interval: r.interval }));
 }
 
 /** Predicted class of each image in batches (inference mode). */
@@ -45,12 +57,25 @@ export async function predict(logits: (x: tf.Tensor4D) => tf.Tensor2D, images: t
   return out;
 }
 
-/** 1-NN accuracy of an encoder's (L2-normalised) features: held-out images against the labelled training images. */
-export async function knnMetrics(encoder: tfl.LayersModel, train: tf.Tensor4D, trainLabels: number[], test: tf.Tensor4D, testLabels: number[], classIds: string[]): Promise<Metrics> {
-  const embed = (x: tf.Tensor4D) => tf.tidy(() => l2Normalize(encoder.apply(x, { training: false }) as tf.Tensor2D));
-  const a = embed(train), b = embed(test);
-  const nearest = tf.tidy(() => tf.argMax(tf.matMul(b, a, false, true), 1));
-  const idx = (await nearest.data()) as Int32Array;
-  tf.dispose([a, b, nearest]);
-  return metricsOf(testLabels, Array.from(idx, (i) => trainLabels[i]!), classIds, "knn");
+/** An encoder's L2-normalised embeddings of images, in batches (inference mode). */
+export async function embed(encoder: tfl.LayersModel, images: tf.Tensor4D, batchSize = 256): Promise<tf.Tensor2D> {
+  const parts: tf.Tensor2D[] = [];
+  for (let start = 0; start < images.shape[0]; start += batchSize) {
+    const n = Math.min(batchSize, images.shape[0] - start);
+    parts.push(tf.tidy(() => l2Normalize(encoder.apply(tf.slice(images, [start, 0, 0, 0], [n, -1, -1, -1]), { training: false }) as tf.Tensor2D)));
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const all = tf.concat(parts, 0) as tf.Tensor2D;
+  tf.dispose(parts);
+  return all;
+}
+
+/** kNN accuracy of an encoder's features: held-out images against the labelled training images. */
+export async function knnMetrics(encoder: tfl.LayersModel, train: tf.Tensor4D, trainLabels: number[], test: tf.Tensor4D, testLabels: number[], classIds: string[], k = 1): Promise<Metrics> {
+  const a = await embed(encoder, train), b = await embed(encoder, test);
+  try {
+    return metricsOf(testLabels, await knnPredict(a, trainLabels, b, { k, numClasses: classIds.length }), classIds, "knn");
+  } finally {
+    tf.dispose([a, b]);
+  }
 }

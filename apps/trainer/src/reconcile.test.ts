@@ -6,10 +6,14 @@ const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25 };
 const model = (version: number, stage: ModelSummary["stage"], o: Partial<ModelSummary> = {}): ModelSummary => ({
   id: `m${version}`, version, stage, imageCount: 100, labelledCount: 0, parentId: null, ...o,
 });
-const state = (o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; threshold?: number; paused?: boolean; requested?: boolean; classes?: number } = {}): ProjectStateSummary => ({
+const state = (
+  o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; threshold?: number; paused?: boolean; requested?: boolean; classes?: number; uploading?: number; lastImageAt?: string; servingTeacher?: string | null } = {},
+): ProjectStateSummary => ({
   control: { paused: o.paused ?? false, fineTuneRequested: o.requested ?? false },
-  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50, labelledClasses: o.classes ?? 2 },
+  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50, labelledClasses: o.classes ?? 2, uploadsInProgress: o.uploading ?? 0 },
   models: o.models ?? [],
+  lastImageAt: o.lastImageAt ?? null,
+  ...(o.servingTeacher !== undefined ? { serving: { teacherId: o.servingTeacher, studentId: null } } : {}),
 });
 
 describe("decideNext", () => {
@@ -41,5 +45,33 @@ describe("decideNext", () => {
   it("runs stage 3 for the newest teacher without a student", () => {
     const models = [model(1, "PRETRAIN"), model(2, "FINETUNE", { labelledCount: 12 })];
     expect(decideNext(state({ models, labelled: 12, since: 0 }), cfg)).toEqual({ kind: "stage3", teacherVersionId: "m2" });
+  });
+
+  it("waits for an upload in progress, and for new images to settle", () => {
+    const now = Date.parse("2026-12-06T10:00:00Z");
+    const settle = { ...cfg, uploadSettleSeconds: 10 };
+    expect(decideNext(state({ uploading: 1 }), settle, now)).toMatchObject({ kind: "wait", reason: expect.stringContaining("upload in progress") });
+    expect(decideNext(state({ lastImageAt: "2026-12-06T09:59:55Z" }), settle, now)).toMatchObject({ kind: "wait", reason: expect.stringContaining("settle") });
+    expect(decideNext(state({ lastImageAt: "2026-12-06T09:59:45Z" }), settle, now)).toEqual({ kind: "pretrain", run: 0, extend: false });
+  });
+
+  it("runs stage 3 for the serving teacher, not for a newer one that came out worse", () => {
+    const models = [model(1, "PRETRAIN"), model(2, "FINETUNE", { labelledCount: 12, accuracy: 0.8 }), model(3, "DISTIL", { parentId: "m2" }), model(4, "FINETUNE", { labelledCount: 70, accuracy: 0.7 })];
+    expect(decideNext(state({ models, labelled: 70, since: 0, servingTeacher: "m2" }), cfg)).toEqual({ kind: "wait", reason: "up to date" });
+    expect(decideNext(state({ models, labelled: 70, since: 0, servingTeacher: "m4" }), cfg)).toEqual({ kind: "stage3", teacherVersionId: "m4" });
+  });
+
+  it("keeps pretraining when nothing else is due, up to the budget, and fine-tunes again only on a better encoder", () => {
+    const idle = { ...cfg, maxPretrainRuns: 3 };
+    const base = [model(1, "PRETRAIN", { accuracy: 0.6 }), model(2, "FINETUNE", { labelledCount: 12, accuracy: 0.8 }), model(3, "DISTIL", { parentId: "m2" })];
+    expect(decideNext(state({ models: base, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "pretrain", run: 1, extend: true });
+    // Without labels too: the encoder learns from the images meanwhile.
+    expect(decideNext(state({ models: [model(1, "PRETRAIN")] }), idle)).toMatchObject({ kind: "pretrain", run: 1, extend: true });
+    const better = [...base, model(4, "PRETRAIN", { accuracy: 0.65 })];
+    expect(decideNext(state({ models: better, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "finetune", reason: "the encoder was pretrained further" });
+    const worse = [...base, model(4, "PRETRAIN", { accuracy: 0.55 })];
+    expect(decideNext(state({ models: worse, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "pretrain", run: 2, extend: true });
+    const spent = [...worse, model(5, "PRETRAIN", { accuracy: 0.5 })];
+    expect(decideNext(state({ models: spent, labelled: 12, since: 0 }), idle)).toEqual({ kind: "wait", reason: "up to date" });
   });
 });

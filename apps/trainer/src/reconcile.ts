@@ -1,11 +1,15 @@
 // The reconciler's decision: given what the server says about a project, what should the trainer do next? A pure
 // function of the state, so a restarted trainer (or another machine) picks up exactly where the project stands:
+//   0. nothing while an upload is still arriving (training on half an upload makes results depend on timing);
 //   1. stage 1, contrastive pretraining, once the project has enough images, and again (extending the encoder) when
 //      uploads have grown by the configured fraction;
 //   2. stage 2, fine-tuning, once there are enough labels, and again when the labelled set grew by the project's
-//      threshold (default 50 labels or 10%), when an owner asks, or when the encoder was pretrained further;
-//   3. stage 3 for the newest fine-tuned teacher that has no student yet: pseudo-label the unlabelled images, then
-//      distil the student.
+//      threshold (default 50 labels or 10%), when an owner asks, or when the encoder was pretrained further and got
+//      better on the held-out labels;
+//   3. stage 3 for the serving teacher (the best on held-out labels, not the newest) when it has no student yet:
+//      pseudo-label the unlabelled images, then distil the student;
+//   4. when nothing else is due, pretrain further (up to the configured budget): the encoder keeps learning from the
+//      images while people label, and stages 2 and 3 follow when it improved.
 import type { TrainerConfig } from "./config";
 
 export interface ModelSummary {
@@ -15,24 +19,40 @@ export interface ModelSummary {
   imageCount: number;
   labelledCount: number;
   parentId: string | null;
+  /** Held-out accuracy (kNN for a pretrained encoder); null when too few labels were held out to measure it. */
+  accuracy?: number | null;
 }
 
 export interface ProjectStateSummary {
   control: { paused: boolean; fineTuneRequested: boolean };
-  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number; labelledClasses: number };
+  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number; labelledClasses: number; uploadsInProgress?: number };
   models: ModelSummary[];
+  /** The versions the server's serving rule picks (best held-out accuracy, ties to the newer). */
+  serving?: { teacherId: string | null; studentId: string | null };
+  /** ISO time of the newest image. */
+  lastImageAt?: string | null;
 }
 
 export type Action =
   | { kind: "wait"; reason: string }
-  | { kind: "pretrain"; run: number; extend: boolean }
+  | { kind: "pretrain"; run: number; extend: boolean; reason?: string }
   | { kind: "finetune"; run: number; reason: string }
   | { kind: "stage3"; teacherVersionId: string };
 
 const latest = (models: ModelSummary[], stage: ModelSummary["stage"]) => [...models].reverse().find((m) => m.stage === stage);
 
-export function decideNext(s: ProjectStateSummary, cfg: Pick<TrainerConfig, "minImages" | "minLabels" | "pretrainGrowth">): Action {
+export type ReconcileConfig = Pick<TrainerConfig, "minImages" | "minLabels" | "pretrainGrowth"> &
+  Partial<Pick<TrainerConfig, "uploadSettleSeconds">> & {
+    /** Pretraining runs (the first and its extensions) after which an idle project is left alone; 0: never extend when idle. */
+    maxPretrainRuns?: number;
+  };
+
+export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = Date.now()): Action {
   if (s.control.paused) return { kind: "wait", reason: "paused by an owner" };
+  if ((s.counts.uploadsInProgress ?? 0) > 0) return { kind: "wait", reason: "waiting for the upload in progress to finish" };
+  const quietFor = s.lastImageAt ? (now - Date.parse(s.lastImageAt)) / 1000 : Infinity;
+  const settle = cfg.uploadSettleSeconds ?? 0;
+  if (quietFor < settle) return { kind: "wait", reason: `waiting for uploads to settle (new images ${Math.max(0, Math.round(quietFor))} s ago)` };
   if (s.counts.images < cfg.minImages) return { kind: "wait", reason: `waiting for images (${s.counts.images} of ${cfg.minImages})` };
   const pretrains = s.models.filter((m) => m.stage === "PRETRAIN");
   const pretrained = latest(s.models, "PRETRAIN");
@@ -47,9 +67,27 @@ export function decideNext(s: ProjectStateSummary, cfg: Pick<TrainerConfig, "min
     if (!fineTuned) return { kind: "finetune", run: fineTunes, reason: "first fine-tune" };
     if (s.control.fineTuneRequested) return { kind: "finetune", run: fineTunes, reason: "an owner asked" };
     if (s.counts.labelsSinceFineTune >= s.counts.fineTuneThreshold) return { kind: "finetune", run: fineTunes, reason: `${s.counts.labelsSinceFineTune} new labels` };
-    if (pretrained.version > fineTuned.version) return { kind: "finetune", run: fineTunes, reason: "the encoder was pretrained further" };
+    if (pretrained.version > fineTuned.version && encoderImproved(s.models, pretrained, fineTuned)) {
+      return { kind: "finetune", run: fineTunes, reason: "the encoder was pretrained further" };
+    }
   }
-  if (fineTuned && !s.models.some((m) => m.stage === "DISTIL" && m.parentId === fineTuned.id)) return { kind: "stage3", teacherVersionId: fineTuned.id };
+  // Stage 3 for the teacher that serves: a newer teacher that came out worse is not used for suggestions.
+  const servingId = s.serving ? s.serving.teacherId : fineTuned?.id ?? null;
+  const teacher = servingId ? s.models.find((m) => m.id === servingId && m.stage === "FINETUNE") : undefined;
+  if (teacher && !s.models.some((m) => m.stage === "DISTIL" && m.parentId === teacher.id)) return { kind: "stage3", teacherVersionId: teacher.id };
+  if (pretrains.length < (cfg.maxPretrainRuns ?? 0)) {
+    return { kind: "pretrain", run: pretrains.length, extend: true, reason: "nothing else is due: the encoder keeps learning from the images" };
+  }
   if (!enoughLabels) return { kind: "wait", reason: `waiting for labels (${s.counts.labelled} of ${cfg.minLabels}, in at least 2 classes)` };
   return { kind: "wait", reason: "up to date" };
+}
+
+/**
+ * Whether the newest encoder is worth a new fine-tune: better on the held-out labels (kNN) than the one the newest
+ * teacher was built on, or not measurable (too few held-out labels), when pretraining further is trusted.
+ */
+function encoderImproved(models: ModelSummary[], newest: ModelSummary, fineTuned: ModelSummary): boolean {
+  const base = [...models].reverse().find((m) => m.stage === "PRETRAIN" && m.version < fineTuned.version);
+  if (newest.accuracy == null || base?.accuracy == null) return true;
+  return newest.accuracy > base.accuracy;
 }
