@@ -2,6 +2,7 @@
 // is skipped with its reason instead of failing the stage.
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { preprocessingFor, preprocessPixels } from "@fewlabel/ml";
 import type { TrainerApi } from "./api-client";
 import { decodeForTraining, ImageCache } from "./images";
 
@@ -13,10 +14,22 @@ describe("training images", () => {
     const g = await decodeForTraining(await gray(77), 28);
     expect(g.channels).toBe(1);
     expect(g.pixels.length).toBe(28 * 28);
-    expect(g.pixels[0]).toBe(77);
+    expect(g.pixels[0]).toBe(Math.fround(77 / 255));
     const c = await decodeForTraining(await rgb(), 28);
     expect(c.channels).toBe(3);
     expect(c.pixels.length).toBe(28 * 28 * 3);
+  });
+
+  it("runs the models' preprocessing on the decoded pixels at their stored size", async () => {
+    const w = 45, h = 30;
+    const raw = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256));
+    const png = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    expect((await decodeForTraining(png, 16)).pixels).toEqual(preprocessPixels({ data: raw, width: w, height: h, channels: 3 }, preprocessingFor(16, 3)));
+    // Gray + alpha stays gray and is flattened onto white (sharp's "b-w" alone would drop the alpha unflattened).
+    const ga = await sharp(Buffer.from([0, 0, 0, 255, 0, 0, 0, 255]), { raw: { width: 2, height: 2, channels: 2 } }).toColourspace("b-w").png().toBuffer();
+    const d = await decodeForTraining(ga, 2);
+    expect(d.channels).toBe(1);
+    expect(Array.from(d.pixels)).toEqual([1, 0, 1, 0]);
   });
 
   it("skips images that fail to download or decode, and builds tensors of the rest", async () => {

@@ -1,13 +1,18 @@
 // The project's training images on the trainer: downloaded once over HTTP (the normalised PNG the server keeps for
-// training), decoded and resized to the model's input with sharp, kept in memory as bytes. An image that fails to
-// download or decode is skipped and remembered with its reason, so the stage can report it instead of failing.
+// training), decoded to raw pixels at their stored size with sharp, then turned into the model's input by the one
+// preprocessing of @fewlabel/ml (resizeToInput: the code the browser demo runs and every export ships as
+// preprocess.js), kept in memory as float32. An image that fails to download or decode is skipped and remembered with
+// its reason, so the stage can report it instead of failing.
 import sharp from "sharp";
-import { tf } from "@fewlabel/ml";
+import { convertChannels, type Pixels, PREPROCESSING_VERSION, resizeToInput, tf } from "@fewlabel/ml";
 import type { TrainerApi } from "./api-client";
 
 export interface DecodedPixels {
-  /** inputSize x inputSize x channels, row-major, 0-255. */
-  pixels: Uint8Array;
+  /**
+   * inputSize x inputSize x channels, row-major, in [0, 1]: the model's input in the image's own channels. Float32
+   * (4x the bytes of 8-bit pixels) because the resized values are not integers and must reach the model unchanged.
+   */
+  pixels: Float32Array;
   channels: 1 | 3;
 }
 
@@ -55,33 +60,42 @@ export class ImageCache {
     return imageIds.every((id) => this.decoded.get(id)?.channels !== 3) ? 1 : 3;
   }
 
-  /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (decoded) images. */
+  /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (decoded) images: the models' input. */
   tensor(imageIds: string[], channels: 1 | 3): tf.Tensor4D {
-    const s = this.inputSize;
-    const out = new Float32Array(imageIds.length * s * s * channels);
+    const per = this.inputSize * this.inputSize * channels;
+    const out = new Float32Array(imageIds.length * per);
     imageIds.forEach((id, n) => {
       const img = this.decoded.get(id);
       if (!img) throw new Error(`image ${id} is not loaded`);
-      const base = n * s * s * channels;
-      for (let p = 0; p < s * s; p++) {
-        if (img.channels === channels) for (let c = 0; c < channels; c++) out[base + p * channels + c] = img.pixels[p * channels + c]! / 255;
-        else if (channels === 3) for (let c = 0; c < 3; c++) out[base + p * 3 + c] = img.pixels[p]! / 255;
-        else out[base + p] = (0.299 * img.pixels[p * 3]! + 0.587 * img.pixels[p * 3 + 1]! + 0.114 * img.pixels[p * 3 + 2]!) / 255;
-      }
+      out.set(convertChannels(img.pixels, img.channels, channels), n * per);
     });
-    return tf.tensor4d(out, [imageIds.length, s, s, channels]);
+    return tf.tensor4d(out, [imageIds.length, this.inputSize, this.inputSize, channels]);
   }
 }
 
-/** Resizes (bilinear, to a square, as the exported models' metadata says) and keeps 1 or 3 channels. */
+/**
+ * Decodes a training copy to raw 8-bit pixels at its stored size (sRGB, or gray when the file is gray; alpha kept,
+ * the preprocessing flattens it) and preprocesses them to the square model input, as metadata.json's
+ * `preprocessing` says.
+ */
 export async function decodeForTraining(bytes: Buffer, size: number): Promise<DecodedPixels> {
   const image = sharp(bytes, { failOn: "error" });
   const meta = await image.metadata();
   // One channel (or one plus alpha) is grayscale; everything else becomes sRGB.
   const gray = meta.channels === 1 || meta.channels === 2;
-  const pipeline = image.removeAlpha().resize(size, size, { fit: "fill", kernel: "linear" });
-  const { data, info } = await (gray ? pipeline.toColourspace("b-w") : pipeline.toColourspace("srgb")).raw().toBuffer({ resolveWithObject: true });
-  const channels = info.channels === 1 ? 1 : 3;
-  if (info.channels !== channels) throw new Error(`unexpected ${info.channels} channels after decoding`);
-  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), channels };
+  // sharp's "b-w" drops an alpha channel (without flattening it), so gray + alpha is decoded as RGBA (R = G = B) and
+  // brought back to gray + alpha here.
+  const grayAlpha = gray && meta.hasAlpha;
+  const { data, info } = await image.toColourspace(gray && !grayAlpha ? "b-w" : "srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels };
+  if (grayAlpha && info.channels === 4) {
+    const ga = new Uint8Array(info.width * info.height * 2);
+    for (let i = 0; i < ga.length / 2; i++) {
+      ga[2 * i] = data[4 * i]!;
+      ga[2 * i + 1] = data[4 * i + 3]!;
+    }
+    pixels = { data: ga, width: info.width, height: info.height, channels: 2 };
+  }
+  const out = resizeToInput(pixels, { version: PREPROCESSING_VERSION, height: size, width: size });
+  return { pixels: out.data, channels: out.channels };
 }

@@ -17,13 +17,14 @@ import {
   encoderFeatureDim,
   fineTune,
   modelClassifier,
+  preprocessingOf,
   pretrainContrastive,
   pseudoLabel,
   tensorImageSource,
   tf,
   tfl,
 } from "@fewlabel/ml";
-import { assembleTeacher, exportModel, makeMetadata, type ModelMetadata } from "@fewlabel/ml/node";
+import { assembleTeacher, exportModel, makeMetadata, type ModelMetadata, PREPROCESS_MODULE_FILE, preprocessModuleSource } from "@fewlabel/ml/node";
 import type { TrainerApi } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
@@ -410,7 +411,10 @@ export class ProjectTrainer {
       ...shardNames.map((n, i) => ({ path: `teacher/${n}`, bytes: shards[i]! })),
       { path: "teacher/metadata.json", bytes: metadataBytes },
     ];
-    return { model, files, metadata: JSON.parse(metadataBytes.toString("utf8")) as ModelMetadata };
+    const metadata = JSON.parse(metadataBytes.toString("utf8")) as ModelMetadata;
+    // Made anew rather than downloaded, so that a teacher published before preprocess.js existed gets one too.
+    files.push({ path: `teacher/${PREPROCESS_MODULE_FILE}`, bytes: Buffer.from(await preprocessModuleSource(preprocessingOf(metadata))) });
+    return { model, files, metadata };
   }
 }
 

@@ -171,6 +171,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
       { path: "teacher/model.json", bytes: new TextEncoder().encode('{"format":"layers-model"}') },
       { path: "teacher/group1-shard1of1.bin", bytes: new Uint8Array([1, 2, 3]) },
       { path: "teacher/metadata.json", bytes: new TextEncoder().encode("{}") },
+      { path: "teacher/preprocess.js", bytes: new TextEncoder().encode("export const shape = [1, 28, 28, 1];\n") },
     ];
     const published = await trainer.publishModel(projectId, leaseId, meta, files);
     expect(published.version).toBe(1);
@@ -180,7 +181,13 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect((await annotator.fetch(listed!.downloads.teacher!.modelJson)).status).toBe(200);
     const zip = await annotator.fetch(listed!.downloads.teacher!.zip);
     expect(zip.headers.get("content-type")).toBe("application/zip");
-    expect(Buffer.from(await zip.arrayBuffer()).subarray(0, 2).toString()).toBe("PK");
+    const zipBytes = Buffer.from(await zip.arrayBuffer());
+    expect(zipBytes.subarray(0, 2).toString()).toBe("PK");
+    // The preprocessing module is in the zip, and served as JavaScript (a browser can import it under nosniff).
+    expect(zipBytes.includes("teacher/preprocess.js")).toBe(true);
+    const js = await annotator.fetch(listed!.downloads.teacher!.modelJson.replace(/model\.json$/, "preprocess.js"));
+    expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await js.text()).toContain("export const shape");
     expect((await outsider.fetch(listed!.downloads.teacher!.modelJson)).status).toBe(404);
     expect((await outsider.fetch(listed!.downloads.teacher!.zip)).status).toBe(404);
     expect(await errorOf(otherTrainer.modelFile(modelVersionId, "teacher", "model.json"))).toBe("404");

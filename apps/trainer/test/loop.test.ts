@@ -102,7 +102,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     // Stage 2: a teacher with metrics on the held-out human labels.
     expect(await next()).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
     const [teacherVersion] = await models();
-    expect(teacherVersion).toMatchObject({ version: 2, stage: "FINETUNE", labelledCount: 48, files: { teacher: expect.arrayContaining(["model.json", "metadata.json"]) } });
+    expect(teacherVersion).toMatchObject({ version: 2, stage: "FINETUNE", labelledCount: 48, files: { teacher: expect.arrayContaining(["model.json", "metadata.json", "preprocess.js"]) } });
     const m = teacherVersion!.metrics!;
     expect(m.heldOut).toBeGreaterThan(0);
     expect(m.confusion).toHaveLength(4);
@@ -120,7 +120,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     console.log(`loop: teacher held-out accuracy ${(m.accuracy * 100).toFixed(0)}% (${m.heldOut} labels), pseudo-label accuracy ${((correct / queue.total) * 100).toFixed(0)}% on ${queue.total} unlabelled images`);
     expect(correct / queue.total).toBeGreaterThan(0.4); // chance: 0.25
     const [studentVersion] = await models();
-    expect(studentVersion).toMatchObject({ version: 3, stage: "DISTIL", parentId: teacherVersion!.id, files: { student: expect.arrayContaining(["model.json"]), teacher: expect.arrayContaining(["model.json"]) } });
+    expect(studentVersion).toMatchObject({ version: 3, stage: "DISTIL", parentId: teacherVersion!.id, files: { student: expect.arrayContaining(["model.json", "preprocess.js"]), teacher: expect.arrayContaining(["model.json", "preprocess.js"]) } });
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
     expect(await next()).toMatchObject({ kind: "wait", reason: "up to date" });
 

@@ -35,4 +35,14 @@ export { fineTune, type FineTuneOptions } from "./stages/fineTune.js";
 export { pseudoLabel, type PseudoLabels, type PseudoLabelOptions } from "./stages/pseudoLabel.js";
 export { distil, type DistilOptions } from "./stages/distil.js";
 export { mulberry32 } from "./util/random.js";
+export {
+  preprocessPixels,
+  resizeToInput,
+  convertChannels,
+  preprocessingFor,
+  preprocessingOf,
+  PREPROCESSING_VERSION,
+  type Preprocessing,
+  type Pixels,
+} from "./preprocess/preprocess.js";
 export * from "./eval/index.js";

@@ -146,7 +146,8 @@ export async function handlePublishModel(req: IncomingMessage, res: ServerRespon
   }
 }
 
-const fileTypes: Record<string, string> = { json: "application/json", bin: "application/octet-stream" };
+// js: preprocess.js, an ES module a browser may import straight from this route (nosniff needs a JavaScript type).
+const fileTypes: Record<string, string> = { json: "application/json", bin: "application/octet-stream", js: "text/javascript; charset=utf-8" };
 
 export async function handleModelFile(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, versionId: string, kind: string, file: string) {
   try {

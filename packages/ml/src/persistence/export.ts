@@ -1,5 +1,6 @@
 // Export in the standard TensorFlow.js layers format (model.json + one weight shard) that stock
-// tf.loadLayersModel reads in Node and in browsers, plus metadata.json describing how to feed the model.
+// tf.loadLayersModel reads in Node and in browsers, plus metadata.json describing how to feed the model and
+// preprocess.js, the code that feeds it (the trainer's own preprocessing, see ../preprocess/preprocess.ts).
 // The teacher is assembled into ONE flat graph (encoder -> kept projection layer -> classifier) by the same
 // graph functions that built the training models, and takes their weights by layer name.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -7,6 +8,8 @@ import { join } from "node:path";
 import { tf, tfl } from "../tf.js";
 import { encoderGraph, type EncoderConfig } from "../models/resnet.js";
 import { classifierHeadGraph, copyWeightsByLayerName, type ClassifierHeadConfig } from "../models/heads.js";
+import { preprocessingFor, type Preprocessing } from "../preprocess/preprocess.js";
+import { PREPROCESS_MODULE_FILE, preprocessModuleSource } from "../preprocess/preprocessModule.js";
 
 export interface ModelMetadata {
   format: "fewlabel-model/1";
@@ -14,14 +17,8 @@ export interface ModelMetadata {
   classes: string[];
   inputSize: number;
   channels: 1 | 3;
-  /** How pixels become the input tensor. */
-  preprocessing: {
-    layout: "NHWC";
-    colorSpace: "grayscale" | "rgb";
-    /** input = pixel / 255, so values lie in [0, 1]. */
-    scale: number;
-    resize: "bilinear";
-  };
+  /** Exactly how decoded pixels become the input tensor (versioned); preprocess.js beside the model implements it. */
+  preprocessing: Preprocessing;
   /** The model outputs logits; apply softmax for probabilities. */
   output: "logits";
   provenance: {
@@ -47,7 +44,7 @@ export function makeMetadata(
     classes,
     inputSize,
     channels,
-    preprocessing: { layout: "NHWC", colorSpace: channels === 1 ? "grayscale" : "rgb", scale: 1 / 255, resize: "bilinear" },
+    preprocessing: preprocessingFor(inputSize, channels),
     output: "logits",
     provenance: { createdAt: new Date().toISOString(), tfjsVersion: tf.version_core, ...provenance },
   };
@@ -70,7 +67,7 @@ export function assembleTeacher(
   return flat;
 }
 
-/** Writes model.json, group1-shard1of1.bin and metadata.json into `dir`. */
+/** Writes model.json, group1-shard1of1.bin, metadata.json and preprocess.js into `dir`. */
 export async function exportModel(dir: string, model: tfl.LayersModel, metadata: ModelMetadata): Promise<void> {
   await mkdir(dir, { recursive: true });
   await model.save(
@@ -90,6 +87,7 @@ export async function exportModel(dir: string, model: tfl.LayersModel, metadata:
     }),
   );
   await writeFile(join(dir, "metadata.json"), JSON.stringify(metadata, null, 2));
+  await writeFile(join(dir, PREPROCESS_MODULE_FILE), await preprocessModuleSource(metadata.preprocessing));
 }
 
 /** Loads an exported model from a directory with stock tf.loadLayersModel (Node, no tfjs-node needed). */

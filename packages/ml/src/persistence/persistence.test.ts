@@ -17,6 +17,7 @@ import { createOptimizer } from "../optim/lars.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { assembleTeacher, exportModel, loadExportedModel, makeMetadata } from "./export.js";
 import { mulberry32, randomArray } from "../util/random.js";
+import { preprocessingFor } from "../preprocess/preprocess.js";
 
 const cfg: EncoderConfig = { inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1] };
 let dir = "";
@@ -111,7 +112,9 @@ describe("export", () => {
     expect(reloaded.student).toEqual(Array.from((student.predict(x) as tf.Tensor).dataSync()));
 
     const local = await loadExportedModel(join(dir, "export", "teacher"));
-    expect(local.metadata).toMatchObject({ kind: "teacher", classes, inputSize: 28, channels: 1, output: "logits" });
+    expect(local.metadata).toMatchObject({ kind: "teacher", classes, inputSize: 28, channels: 1, output: "logits", preprocessing: preprocessingFor(28, 1) });
+    // The preprocessing ships as code beside the model (its exactness is tested in preprocess.test.ts).
+    expect(await readFile(join(dir, "export", "student", "preprocess.js"), "utf8")).toContain("export function preprocess(image)");
     expect(Array.from((local.model.predict(x) as tf.Tensor).dataSync())).toEqual(reloaded.teacher);
   });
 });
