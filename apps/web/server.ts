@@ -28,7 +28,7 @@ async function main() {
   // run on GPU machines instead).
   let trainer: LocalTrainer | undefined;
   if (localTrainerEnabled()) {
-    trainer = await startLocalTrainer(services.database.prisma, address.port);
+    trainer = await startLocalTrainer(services.database.prisma, address.port, { publish: (events) => web.realtime.publish(events) });
     console.log("fewlabel: local trainer started (FEWLABEL_LOCAL_TRAINER=0 to run without it)");
   }
 

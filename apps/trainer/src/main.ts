@@ -2,7 +2,8 @@
 // URL and a trainer token (FEWLABEL_URL, FEWLABEL_TRAINER_TOKEN). It never opens the database: it pulls state and
 // images over HTTP and pushes checkpoints, progress, models and pseudo-labels back through the api. One project at a
 // time per process (TensorFlow.js has one backend per process); with an instance token it takes turns over all
-// projects. Stop it with SIGINT/SIGTERM: the running stage checkpoints and the leases are released.
+// projects. Stop it with SIGINT/SIGTERM: the running stage checkpoints and the leases are released (the same signal
+// again, seconds later, exits at once).
 import { selectBackend } from "@fewlabel/ml";
 import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
@@ -25,6 +26,20 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
+/** Stop signals this soon after the first are copies of it (see the handler in main). */
+const REPEATED_SIGNAL_GRACE_MS = 3000;
+
+/**
+ * A forced exit still hands the leases back (briefly: a stuck server must not hold the exit up), so the next trainer
+ * need not wait for them to lapse. This process writes nothing after it; the run it leaves RUNNING is marked
+ * interrupted by the release.
+ */
+async function exitNow(leases: Map<string, LeaseKeeper>): Promise<never> {
+  const timeout = new Promise((resolve) => setTimeout(resolve, 2000));
+  await Promise.race([Promise.all([...leases.values()].map((l) => l.release())), timeout]);
+  process.exit(1);
+}
+
 async function main() {
   const cfg = readConfig();
   const api = createTrainerApi(cfg.url, cfg.token);
@@ -32,16 +47,26 @@ async function main() {
   const backendName = `${backend.name} (${backend.detail})`;
   log(`${cfg.name}: backend ${backendName}; server ${cfg.url}`);
 
+  const leases = new Map<string, LeaseKeeper>();
   const shutdown = new AbortController();
+  let stopSignalAt = 0;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {
-      if (shutdown.signal.aborted) process.exit(1);
-      log(`${sig}: finishing the current step, checkpointing, releasing leases`);
-      shutdown.abort("stopping");
+      if (!shutdown.signal.aborted) {
+        stopSignalAt = Date.now();
+        log(`${sig}: finishing the current step, checkpointing, releasing leases (send it again to exit at once)`);
+        shutdown.abort("stopping");
+        return;
+      }
+      // One Ctrl-C usually arrives more than once: the terminal signals the whole process group, and a parent passes
+      // it on as well (npm does; `npm start`'s web server stops its trainer with SIGTERM). Those copies must not cut
+      // the checkpoint short; only a signal that comes later is someone insisting.
+      if (Date.now() - stopSignalAt < REPEATED_SIGNAL_GRACE_MS) return;
+      log(`${sig} again: exiting without a checkpoint`);
+      void exitNow(leases);
     });
   }
 
-  const leases = new Map<string, LeaseKeeper>();
   const trainers = new Map<string, ProjectTrainer>();
   /** After a failure a project rests a while, so a persistent error does not spin. */
   const restUntil = new Map<string, number>();

@@ -2,7 +2,7 @@
 // uploaded every N steps, and a clean stop when owners pause, the process is asked to stop, or the lease is lost.
 // On pause or stop the run saves a checkpoint at the last finished step, so nothing is lost; on a kill -9 the work
 // since the last periodic checkpoint is lost, and the next run resumes from that checkpoint.
-import type { Progress, tf, tfl } from "@fewlabel/ml";
+import { type Progress, StageAborted, type tf, type tfl } from "@fewlabel/ml";
 import type { TrainerApi } from "./api-client";
 import { uploadCheckpoint } from "./checkpoints";
 import type { SkippedImage } from "./images";
@@ -131,11 +131,17 @@ export async function runStage<T>(
       const why = stop.signal.reason as StageInterrupted["why"];
       // Paused or stopping: keep the work done so far. A lost lease means another trainer owns the project now.
       if (why !== "lease lost") {
-        if (o.checkpoint && lastStep > o.startStep) {
+        // Only a stage stopped between steps (StageAborted) holds a known step's state in these models (data-parallel
+        // stages bring their replicas' state back first); after any other error the last periodic checkpoint stands.
+        const stoppedAt = err instanceof StageAborted ? err.nextStep : null;
+        if (o.checkpoint && stoppedAt !== null && stoppedAt > o.startStep) {
           const c = o.checkpoint;
-          await uploadCheckpoint(api, projectId, leaseId, c.slot, { stage: o.stage, nextStep: lastStep, extra: { ...c.extra, done: false } }, c.models, c.optimizer);
+          await uploadCheckpoint(api, projectId, leaseId, c.slot, { stage: o.stage, nextStep: stoppedAt, extra: { ...c.extra, done: false } }, c.models, c.optimizer);
         }
-        await report({ step: lastStep, status: "PAUSED" }).catch(() => {});
+        const step = stoppedAt ?? lastStep;
+        // People see why a run nobody paused stopped, and that it goes on from here.
+        const note = why === "stopping" ? `The trainer was stopped at step ${step}; training continues from here when a trainer takes the project again.` : null;
+        await report({ step, status: "PAUSED", error: note }).catch(() => {});
       }
       ctx.log(`${o.stage}: ${why} at step ${lastStep}`);
       throw new StageInterrupted(why);

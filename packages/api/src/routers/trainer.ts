@@ -8,7 +8,7 @@ import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { servingVersions } from "../services/serving-model";
-import { controlEventData, fineTuneThreshold, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
+import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
 import { trainingStage } from "@fewlabel/realtime";
@@ -37,9 +37,7 @@ export const trainerRouter = router({
   claimLease: trainerProcedure.input(z.object({ holder: z.string().trim().min(1).max(200) }).extend(ttlInput.shape)).mutation(async ({ ctx, input }) => {
     const out = await claimTrainerLease(ctx.db, input.projectId, ctx.trainer.tokenId, input.holder, input.ttlSeconds);
     if (!out.ok) return { ok: false as const, holder: out.holder, expiresAt: out.expiresAt };
-    const events = await ctx.db.$transaction(async (tx) =>
-      appendEvents(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }, [{ type: "training.control", data: await controlEventData(tx, input.projectId) }]),
-    );
+    const events = await ctx.db.$transaction(async (tx) => leaseChanged(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }));
     ctx.broadcaster?.publish(events);
     return { ok: true as const, leaseId: out.leaseId, expiresAt: out.expiresAt, ttlSeconds: out.ttlSeconds };
   }),
@@ -55,9 +53,7 @@ export const trainerRouter = router({
   releaseLease: trainerProcedure.input(leaseInput).mutation(async ({ ctx, input }) => {
     const released = await releaseTrainerLease(ctx.db, input.projectId, input.leaseId);
     if (released) {
-      const events = await ctx.db.$transaction(async (tx) =>
-        appendEvents(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }, [{ type: "training.control", data: await controlEventData(tx, input.projectId) }]),
-      );
+      const events = await ctx.db.$transaction(async (tx) => leaseChanged(tx, input.projectId, { id: ctx.trainer.tokenId, name: ctx.trainer.name }));
       ctx.broadcaster?.publish(events);
     }
     return { released };
@@ -78,19 +74,15 @@ export const trainerRouter = router({
     return { ...summary, images };
   }),
 
-  /** Starts (or resumes, with startStep > 0) a run of one stage; a fine-tune consumes the owners' request for one. */
+  /** Starts (or resumes, with startStep > 0) a run of one stage; an owners' request for a fine-tune holds until one finishes. */
   startRun: leasedProcedure
     .input(z.object({ stage: trainingStage, totalSteps: z.number().int().min(0), startStep: z.number().int().min(0).default(0), backend: z.string().max(200).default("") }))
     .mutation(async ({ ctx, input }) => {
       const { run, events } = await ctx.db.$transaction(async (tx) => {
-        // A trainer that died left its run RUNNING: it ends here, as failed (its work up to the last checkpoint carries
-        // over to this run), when the next one starts. A paused run simply ends.
-        await tx.trainingRun.updateMany({
-          where: { projectId: input.projectId, status: "RUNNING" },
-          data: { status: "FAILED", error: "The trainer stopped before finishing this run; training continued from its last checkpoint.", finishedAt: new Date() },
-        });
+        // Earlier runs end here: a paused one (its work carries over to this run through its checkpoint), and one left
+        // RUNNING by a trainer that died, which the lease claim normally marked interrupted already.
+        await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: "RUNNING" }, data: { status: "PAUSED", error: INTERRUPTED_RUN_NOTE } });
         await tx.trainingRun.updateMany({ where: { projectId: input.projectId, status: "PAUSED", finishedAt: null }, data: { finishedAt: new Date() } });
-        if (input.stage === "finetune") await tx.trainingControl.updateMany({ where: { projectId: input.projectId }, data: { fineTuneRequestedAt: null } });
         // Training works again: an earlier failure outside a run is no longer news.
         await tx.trainingControl.updateMany({ where: { projectId: input.projectId, trainerError: { not: null } }, data: { trainerError: null, trainerErrorAt: null } });
         const run = await tx.trainingRun.create({

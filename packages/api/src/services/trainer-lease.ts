@@ -2,7 +2,10 @@
 // while it works (heartbeat) and releases it when it stops; a trainer that vanishes (kill -9, lost network) lets its
 // lease expire, and another trainer (or the same one restarted) may claim it then. Labelling never waits on it.
 import type { PrismaClient } from "@fewlabel/db";
+import type { ProjectEvent } from "@fewlabel/realtime";
 import { randomUUID } from "node:crypto";
+import type { Actor } from "./project-events";
+import { leaseChanged } from "./training";
 
 /** A lease not renewed for this long lapses. Trainers renew every third of it. */
 export const TRAINER_LEASE_SECONDS = 30;
@@ -50,4 +53,21 @@ export async function releaseTrainerLease(db: PrismaClient, projectId: string, l
 /** Whether `leaseId` is the project's live lease: every trainer write checks this. */
 export async function holdsTrainerLease(db: PrismaClient, projectId: string, leaseId: string): Promise<boolean> {
   return (await db.trainerLease.count({ where: { projectId, leaseId, expiresAt: { gt: new Date() } } })) > 0;
+}
+
+/**
+ * Ends every lease of a token whose trainer is known to be gone: `npm start`'s web server saw its local trainer's
+ * process exit (killed, crashed, or stopped too late to release). Nothing of that trainer can write any more, so its
+ * projects need not wait for the leases to lapse: the trainer the server starts next takes them over at once. (A
+ * trainer elsewhere that merely went quiet cannot be told from a stalled one; its lease lapses instead.)
+ */
+export async function releaseTokenLeases(db: PrismaClient, tokenId: string, actor: Actor): Promise<ProjectEvent[]> {
+  const leases = await db.trainerLease.findMany({ where: { tokenId }, select: { projectId: true, leaseId: true } });
+  const events: ProjectEvent[] = [];
+  for (const { projectId, leaseId } of leases) {
+    events.push(
+      ...(await db.$transaction(async (tx) => ((await tx.trainerLease.deleteMany({ where: { projectId, leaseId } })).count > 0 ? leaseChanged(tx, projectId, actor) : []))),
+    );
+  }
+  return events;
 }

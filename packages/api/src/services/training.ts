@@ -42,6 +42,26 @@ export async function controlEventData(db: Db, projectId: string) {
   };
 }
 
+/** What a run left RUNNING by a trainer that is gone says on the training page. */
+export const INTERRUPTED_RUN_NOTE =
+  "Interrupted: the trainer stopped without finishing this run. Training continues from its last checkpoint when a trainer takes the project.";
+
+/**
+ * What follows any change of a project's trainer lease (claimed, released, or ended for a trainer that is gone): a run
+ * still RUNNING belongs to a trainer that no longer holds the lease (only the holder starts runs, and a claim is
+ * fresh), so it is not running any more. It is marked PAUSED with a note instead of showing "running" for ever; the
+ * next run continues from its last checkpoint. Then browsers learn who trains the project now.
+ */
+export async function leaseChanged(tx: Prisma.TransactionClient, projectId: string, actor: Actor): Promise<ProjectEvent[]> {
+  const stale = await tx.trainingRun.findMany({ where: { projectId, status: "RUNNING" }, select: { id: true } });
+  const progress = [];
+  for (const { id } of stale) {
+    const run = await tx.trainingRun.update({ where: { id }, data: { status: "PAUSED", error: INTERRUPTED_RUN_NOTE } });
+    progress.push({ type: "training.progress" as const, data: progressOf(run) });
+  }
+  return appendEvents(tx, projectId, actor, [...progress, { type: "training.control", data: await controlEventData(tx, projectId) }]);
+}
+
 export async function setTrainingControl(
   db: PrismaClient,
   projectId: string,
@@ -122,6 +142,11 @@ export async function recordProgress(
     if (!run) return null;
     const now = new Date();
     const finished = report.status === "DONE" || report.status === "FAILED";
+    // An owner's "fine-tune now" holds until a fine-tune finishes (not merely starts), so a run interrupted by a
+    // restart is resumed; a request made after this run started asks for another one and stays.
+    if (report.status === "DONE" && run.stage === "finetune" && run.status !== "DONE") {
+      await tx.trainingControl.updateMany({ where: { projectId, fineTuneRequestedAt: { lte: run.startedAt } }, data: { fineTuneRequestedAt: null } });
+    }
     const updated = await tx.trainingRun.update({
       where: { id: runId },
       data: {
