@@ -1,10 +1,13 @@
 "use client";
-// One published model version: what it is (stage, parent), how good it is on held-out human labels (accuracy,
-// per-class accuracy, confusion matrix), how it was made (provenance), and its files to download.
+// One published model version: what it is (stage, parent), whether it serves, how good it is on held-out human labels
+// (accuracy with its interval and count, next to the baselines on the same labels; per-class accuracy, confusion
+// matrix), how it was made (provenance), and its files to download.
 import Link from "next/link";
 import type { LabelClass, RouterOutputs } from "~/lib/api-types";
 import { formatCount, formatDate } from "~/lib/format";
+import { baselineName, formatAccuracy, formatShortfall, pct } from "~/lib/models/accuracy";
 import { modelStageNames } from "~/lib/training/format";
+import { Alert } from "../ui/alert";
 import { Badge } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { ConfusionMatrix } from "./confusion-matrix";
@@ -12,7 +15,8 @@ import { ConfusionMatrix } from "./confusion-matrix";
 type Version = RouterOutputs["models"]["list"][number];
 
 const kindNames = { teacher: "Teacher", student: "Student", encoder: "Encoder" } as const;
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const methodWords = { classifier: "accuracy", knn: "kNN accuracy", linear: "linear-probe accuracy" } as const;
+const servingWords = { teacher: "serving · suggestions", student: "serving · download and demo" } as const;
 
 export function ModelCard({ version: v, classesById, parentVersion, projectId }: { version: Version; classesById: Map<string, LabelClass>; parentVersion: number | undefined; projectId: string }) {
   const names = v.classIds.map((id) => classesById.get(id)?.name ?? "deleted class");
@@ -21,16 +25,24 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
     <section className="rounded-lg bg-white shadow-xs ring-1 ring-slate-200" data-testid="model-version" data-version={v.version} data-stage={v.stage}>
       <header className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-5 py-4">
         <div>
-          <h2 className="flex items-center gap-2 text-base font-semibold text-slate-900">
+          <h2 className="flex flex-wrap items-center gap-2 text-base font-semibold text-slate-900">
             v{v.version} · {modelStageNames[v.stage as keyof typeof modelStageNames] ?? v.stage}
             {m && (
-              <Badge className="bg-emerald-50 text-emerald-700 ring-emerald-200">
-                <span data-testid="model-accuracy">{pct(m.accuracy)}</span>&nbsp;{m.method === "knn" ? "kNN accuracy" : "accuracy"}
+              <Badge className={v.beatsBaselines === false ? "bg-amber-50 text-amber-800 ring-amber-200" : "bg-emerald-50 text-emerald-700 ring-emerald-200"}>
+                <span data-testid="model-accuracy">{formatAccuracy(m)}</span>&nbsp;{methodWords[m.method]}
+              </Badge>
+            )}
+            {v.serving && (
+              <Badge className="bg-indigo-600 text-white ring-indigo-600">
+                <span data-testid="serving-badge" data-role={v.serving}>
+                  {servingWords[v.serving]}
+                </span>
               </Badge>
             )}
           </h2>
           <p className="mt-0.5 text-xs text-slate-500">
-            {formatDate(v.createdAt)} · trained on {formatCount(v.imageCount)} images, {formatCount(v.labelledCount)} labelled
+            {formatDate(v.createdAt)} · {formatCount(v.imageCount)} images, {formatCount(v.labelledCount)} labelled
+            {m?.trainLabels !== undefined ? ` (${formatCount(m.trainLabels)} to train on, ${formatCount(m.heldOut)} held out)` : ""}
             {parentVersion !== undefined ? ` · from v${parentVersion}` : ""}
           </p>
         </div>
@@ -41,7 +53,7 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
             </a>
           ))}
           {v.downloads.student && (
-            <Link href={`/projects/${projectId}/models/demo?version=${v.id}`} className={buttonClass("primary", "sm")} data-testid="open-demo">
+            <Link href={`/projects/${projectId}/models/demo?version=${v.id}`} className={buttonClass(v.serving === "student" ? "primary" : "secondary", "sm")} data-testid="open-demo">
               Try it in the browser
             </Link>
           )}
@@ -49,13 +61,40 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
       </header>
       <div className="grid gap-5 px-5 py-4 lg:grid-cols-[1fr_auto]">
         <div className="space-y-4">
+          {v.regression && (
+            <Alert tone="warning">
+              <span data-testid="regression-note">
+                <strong>Regression: not served</strong> (worse than v{v.regression.version}, {pct(v.regression.accuracy)}).
+              </span>
+            </Alert>
+          )}
+          {m && v.bestBaseline && v.beatsBaselines === false && (
+            <Alert tone="warning">
+              <span data-testid="baseline-warning">
+                <strong>Does not beat the best baseline</strong> ({baselineName(v.bestBaseline.name)} {pct(v.bestBaseline.accuracy)}) on the same labels.
+              </span>
+            </Alert>
+          )}
           {m ? (
             <>
               <p className="text-sm text-slate-600">
-                {m.method === "knn" ? "Nearest-neighbour accuracy of the encoder's features" : "Accuracy"} on {formatCount(m.heldOut)} held-out human labels:{" "}
-                <strong className="text-slate-900">{pct(m.accuracy)}</strong>
+                {m.method === "knn" ? "Nearest-neighbour accuracy of the encoder's features" : m.method === "linear" ? "Linear-probe accuracy of the encoder's features" : "Accuracy"} on{" "}
+                {formatCount(m.heldOut)} held-out human labels: <strong className="text-slate-900">{pct(m.accuracy)}</strong>
+                {m.interval && (
+                  <>
+                    {" "}
+                    (95% interval {pct(m.interval.low)}–{pct(m.interval.high)})
+                  </>
+                )}
                 {m.teacherAgreement !== undefined && <> · agrees with its teacher on {pct(m.teacherAgreement)}</>}
               </p>
+              {m.baselines && m.baselines.length > 0 && <Baselines baselines={m.baselines} best={v.bestBaseline} beats={v.beatsBaselines} trainLabels={m.trainLabels} />}
+              {m.head && (
+                <p className="text-xs text-slate-500" data-testid="model-head">
+                  Head <strong className="font-medium text-slate-700">{m.head.chosen}</strong>, the best on held-out labels of{" "}
+                  {m.head.candidates.map((c) => `${c.name} ${pct(c.accuracy)}`).join(", ")}
+                </p>
+              )}
               <table className="text-sm" data-testid="per-class-accuracy">
                 <thead className="text-xs text-slate-500">
                   <tr>
@@ -76,7 +115,11 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
               </table>
             </>
           ) : (
-            <p className="text-sm text-slate-500">No metrics: there were not enough human labels to hold some out when this version was made.</p>
+            <p className="text-sm text-slate-500" data-testid="no-accuracy">
+              {v.heldOutShortfall
+                ? `${formatShortfall(v.heldOutShortfall)}: the trainer measures a version only on enough held-out human labels.`
+                : "No metrics: there were not enough human labels to hold some out when this version was made."}
+            </p>
           )}
           <Provenance provenance={v.provenance} />
         </div>
@@ -88,6 +131,35 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
         )}
       </div>
     </section>
+  );
+}
+
+/** The baselines trained on the same labels and scored on the same held-out labels, the best one marked. */
+function Baselines({ baselines, best, beats, trainLabels }: { baselines: NonNullable<NonNullable<Version["metrics"]>["baselines"]>; best: Version["bestBaseline"]; beats: boolean | null; trainLabels: number | undefined }) {
+  return (
+    <div className="text-sm" data-testid="baselines">
+      <h3 className="text-xs font-medium text-slate-500">
+        Baselines on the same {trainLabels !== undefined ? `${formatCount(trainLabels)} training labels` : "training labels"} and held-out labels
+      </h3>
+      <ul className="mt-1 flex flex-wrap gap-1.5">
+        {[...baselines]
+          .sort((a, b) => b.accuracy - a.accuracy)
+          .map((b) => {
+            const isBest = best !== null && b.name === best.name && b.accuracy === best.accuracy;
+            return (
+              <li
+                key={b.name}
+                className={`rounded px-2 py-0.5 text-xs tabular-nums ring-1 ring-inset ${isBest ? (beats === false ? "bg-amber-50 text-amber-900 ring-amber-300" : "bg-slate-100 text-slate-800 ring-slate-300") : "text-slate-600 ring-slate-200"}`}
+                data-testid="baseline"
+                data-name={b.name}
+              >
+                {baselineName(b.name)} <strong className="font-semibold">{pct(b.accuracy)}</strong>
+                {b.interval && <span className="text-slate-400"> ({(b.interval.low * 100).toFixed(1)}–{(b.interval.high * 100).toFixed(1)})</span>}
+              </li>
+            );
+          })}
+      </ul>
+    </div>
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extent, linearScale, linePath, niceDomain, niceTicks } from "./scale";
+import { extent, linearScale, linePath, niceDomain, niceTicks, stepPath } from "./scale";
 
 describe("extent", () => {
   it("ignores missing and non-finite values", () => {
@@ -49,5 +49,15 @@ describe("linePath", () => {
   });
   it("is empty without values", () => {
     expect(linePath([{ x: 0, y: null }], id, id)).toBe("");
+  });
+});
+
+describe("stepPath", () => {
+  const id = (v: number) => v;
+  it("holds each value across its category, jumps at the shared edge, and breaks at a gap", () => {
+    expect(stepPath([{ x: 0, y: 1 }, { x: 2, y: 3 }, { x: 4, y: null }, { x: 6, y: 5 }], id, id, 1)).toBe("M-1,1L1,1L1,3L3,3M5,5L7,5");
+  });
+  it("draws a lone value as a segment, not an invisible point", () => {
+    expect(stepPath([{ x: 0, y: null }, { x: 2, y: 3 }], id, id, 1)).toBe("M1,3L3,3");
   });
 });

@@ -67,3 +67,23 @@ export function linePath(points: readonly { x: number; y: number | null }[], sx:
 }
 
 const round = (v: number) => Math.round(v * 10) / 10;
+
+/**
+ * A step line over categories: a level segment `halfWidth` either side of each point's x, joined to the next by a
+ * vertical jump at their shared edge; a missing y leaves a gap. Draws a value that holds for one category (a version's
+ * best baseline) where a line through the points would suggest values in between.
+ */
+export function stepPath(points: readonly { x: number; y: number | null }[], sx: (v: number) => number, sy: (v: number) => number, halfWidth: number): string {
+  let d = "";
+  let pen = false;
+  for (const p of points) {
+    if (p.y === null || !Number.isFinite(p.y)) {
+      pen = false;
+      continue;
+    }
+    const y = round(sy(p.y));
+    d += `${pen ? "L" : "M"}${round(sx(p.x) - halfWidth)},${y}L${round(sx(p.x) + halfWidth)},${y}`;
+    pen = true;
+  }
+  return d;
+}

@@ -54,8 +54,11 @@ function invalidateTraining(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.training.status.queryFilter({ projectId }));
 }
 function invalidateModels(qc: QueryClient, trpc: Trpc, projectId: string) {
+  // A new version can change which one serves and which are regressions, so every models query is stale, not just the list.
   void qc.invalidateQueries(trpc.models.list.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.models.serving.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.models.latestStudent.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.models.get.pathFilter());
 }
 function invalidateSuggestions(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.pseudoLabels.list.infiniteQueryFilter({ projectId }));

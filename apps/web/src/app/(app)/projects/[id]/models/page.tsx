@@ -1,11 +1,13 @@
 "use client";
-// /projects/[id]/models: every model version the trainer published, newest first, with metrics, provenance and
-// downloads; a distilled student can be tried in the browser.
+// /projects/[id]/models: which teacher and student serve (with the default downloads) and held-out accuracy over the
+// versions, then every model version the trainer published, newest first, with metrics beside their baselines,
+// provenance and downloads; a distilled student can be tried in the browser.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useMemo } from "react";
 import { ModelCard } from "~/components/models/model-card";
+import { ServingSummary } from "~/components/models/serving-summary";
 import { ProjectLoadError } from "~/components/projects/project-load-error";
 import { SubpageHeader } from "~/components/projects/subpage-header";
 import { Alert } from "~/components/ui/alert";
@@ -47,6 +49,7 @@ export default function ModelsPage() {
         </EmptyState>
       ) : (
         <div className="space-y-4">
+          <ServingSummary versions={models.data} projectId={p.id} />
           {models.data.map((v) => (
             <ModelCard key={v.id} version={v} classesById={classesById} parentVersion={v.parentId ? versionOf.get(v.parentId) : undefined} projectId={p.id} />
           ))}
