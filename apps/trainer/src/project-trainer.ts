@@ -31,7 +31,8 @@ import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
-import { knnMetrics, type Metrics, metricsOf, predict } from "./metrics";
+import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
+import { type Metrics, predict } from "./metrics";
 import { type Action, decideNext } from "./reconcile";
 import { runStage, type StageRunContext } from "./stage-run";
 
@@ -51,6 +52,7 @@ const PSEUDO_LABEL_BATCH = 250;
 
 export class ProjectTrainer {
   private readonly cache: ImageCache;
+  private readonly scorer: VersionScorer;
 
   constructor(
     private readonly api: TrainerApi,
@@ -60,6 +62,7 @@ export class ProjectTrainer {
     private readonly log: (m: string) => void,
   ) {
     this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency);
+    this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
   }
 
   /** What the reconciler would do next, from the project's summary now (no image list: cheap to poll). */
@@ -154,13 +157,13 @@ export class ProjectTrainer {
         }),
       );
       await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "pretrain", { stage: "pretrain", nextStep: totalSteps, extra: { ...extra, done: true } }, { encoder, projectionHead });
-      const metrics = await this.encoderMetrics(state, encoder, spec);
+      const { metrics, heldOut } = await this.encoderMetrics(state, encoder, spec);
       const losses = out.result.losses;
       const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
         stage: "PRETRAIN",
         classIds: state.classes.map((c) => c.id),
         metrics,
-        provenance: { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, images: usable.length, config: spec },
+        provenance: { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, images: usable.length, ...this.heldOutProvenance(heldOut), config: spec },
         imageCount: ids.length,
         labelledCount: state.counts.labelled,
       }, []);
@@ -186,16 +189,20 @@ export class ProjectTrainer {
     return { train: pick(train), heldOut: pick(heldOut) };
   }
 
-  private async encoderMetrics(state: ProjectState, encoder: tfl.LayersModel, spec: ModelSpec): Promise<Metrics | null> {
+  private async encoderMetrics(state: ProjectState, encoder: tfl.LayersModel, spec: ModelSpec): Promise<{ metrics: Metrics | null; heldOut: LabelledIds }> {
     const classIds = state.classes.map((c) => c.id);
     const { train, heldOut } = await this.labelledSets(state, classIds);
-    if (heldOut.ids.length === 0 || train.ids.length === 0) return null;
-    const a = this.cache.tensor(train.ids, spec.channels), b = this.cache.tensor(heldOut.ids, spec.channels);
-    try {
-      return await knnMetrics(encoder, a, train.labels, b, heldOut.labels, classIds);
-    } finally {
-      tf.dispose([a, b]);
-    }
+    return { metrics: await this.scorer.encoder(this.scoringSets(train, heldOut, spec, classIds), encoder), heldOut };
+  }
+
+  /** What every version is scored on: the held-out labels, with the baselines trained on the same training labels. */
+  private scoringSets(train: LabelledIds, heldOut: LabelledIds, spec: ModelSpec, classIds: string[]): ScoringSets {
+    return { train, heldOut, channels: spec.channels, classIds, randomEncoder: () => createEncoder(this.encoderConfig(spec)) };
+  }
+
+  /** Provenance that explains a version without metrics (too few held-out labels). */
+  private heldOutProvenance(heldOut: LabelledIds) {
+    return { heldOutCount: heldOut.ids.length, minHeldOut: this.cfg.minHeldOut };
   }
 
   // ---- stage 2 ----
@@ -238,10 +245,10 @@ export class ProjectTrainer {
           ...hooks,
         }),
       );
-      const metrics = await this.classifierMetrics(heldOut, spec.channels, classIds, (x) => teacher.logits(x, false));
+      const metrics = await this.scorer.classifier(this.scoringSets(train, heldOut, spec, classIds), (x) => teacher.logits(x, false));
       const flat = assembleTeacher(this.encoderConfig(spec), headConfig, { encoder, classifierHead });
       const losses = out.result.losses;
-      const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, trainLabels: train.ids.length, reason: action.reason, config: spec };
+      const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, trainLabels: train.ids.length, ...this.heldOutProvenance(heldOut), reason: action.reason, config: spec };
       await exportModel(path.join(exportDir, "teacher"), flat, this.metadata("teacher", state, classIds, spec, provenance, metrics));
       flat.dispose();
       const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
@@ -262,16 +269,6 @@ export class ProjectTrainer {
       projectionHead.dispose();
       classifierHead.dispose();
       optimizer.dispose();
-    }
-  }
-
-  private async classifierMetrics(heldOut: { ids: string[]; labels: number[] }, channels: 1 | 3, classIds: string[], logits: (x: tf.Tensor4D) => tf.Tensor2D): Promise<Metrics | null> {
-    if (heldOut.ids.length === 0) return null;
-    const x = this.cache.tensor(heldOut.ids, channels);
-    try {
-      return metricsOf(heldOut.labels, await predict(logits, x), classIds);
-    } finally {
-      x.dispose();
     }
   }
 
@@ -357,7 +354,7 @@ export class ProjectTrainer {
             ...hooks,
           }),
         );
-        const metrics = await this.classifierMetrics(heldOut, spec.channels, classIds, (x) => student.apply(x, { training: false }) as tf.Tensor2D);
+        const metrics = await this.scorer.classifier(this.scoringSets(train, heldOut, spec, classIds), (x) => student.apply(x, { training: false }) as tf.Tensor2D);
         if (metrics && heldOut.ids.length) {
           const x = this.cache.tensor(heldOut.ids, spec.channels);
           const [s, t] = await Promise.all([predict((v) => student.apply(v, { training: false }) as tf.Tensor2D, x), predict((v) => teacher.logits(v, false), x)]);
@@ -365,7 +362,7 @@ export class ProjectTrainer {
           metrics.teacherAgreement = s.filter((v, i) => v === t[i]).length / s.length;
         }
         const losses = out.result.losses;
-        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, studentWidths: this.cfg.studentWidths };
+        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, studentWidths: this.cfg.studentWidths, ...this.heldOutProvenance(heldOut) };
         await exportModel(path.join(exportDir, "student"), student, this.metadata("student", state, classIds, spec, provenance, metrics));
         const files = [...(await readExport(exportDir)), ...teacherFiles];
         const published = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {

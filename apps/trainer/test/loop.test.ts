@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
 import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
 import { createTrainerApi } from "../src/api-client";
+import type { TrainerConfig } from "../src/config";
 import { LeaseKeeper } from "../src/lease";
 import { ProjectTrainer } from "../src/project-trainer";
 import { FASHION_MNIST_DIR, fashionMnistAvailable, type FashionPng, fashionPngs } from "./fashion-images";
@@ -26,6 +27,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
   let projectId: string;
   let classIdOf: Map<number, string>;
   let truthOf: Map<string, number>; // imageId -> Fashion-MNIST label
+  let cfg: TrainerConfig;
   let trainer: ProjectTrainer;
   let lease: LeaseKeeper;
   let reviewerSocket: LiveSocket;
@@ -36,6 +38,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     const up = await owner.uploadFiles(uploadId, files.map((f) => ({ path: f.path, data: f.data })));
     expect(up.body).toMatchObject({ type: "done", accepted: files.length });
+    await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
     const byName = new Map(files.map((f) => [f.path, f.label]));
     for (const img of (await owner.trpc.images.list.query({ projectId, limit: 1000 })).items) {
       if (byName.has(img.filename)) truthOf.set(img.id, byName.get(img.filename)!);
@@ -56,7 +59,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     classIdOf = new Map(CLASSES.map((c, i) => [c, classes.find((x) => x.name === NAMES[i])!.id]));
     truthOf = new Map();
     const { token } = await owner.trpc.training.createToken.mutate({ projectId, name: "test" });
-    const cfg = tinyConfig(t.baseUrl, token);
+    cfg = tinyConfig(t.baseUrl, token);
     const api = createTrainerApi(t.baseUrl, token);
     trainer = new ProjectTrainer(api, cfg, projectId, "wasm", (m) => logs.push(m));
     lease = (await LeaseKeeper.claim(api, projectId, cfg.name, cfg.leaseSeconds, (m) => logs.push(m)))!;
@@ -73,6 +76,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
   it("drives upload, pretrain, labels, fine-tune, pseudo-labels, review, distil, more uploads and export", { timeout: 120_000 }, async () => {
     const live = collectEvents(reviewerSocket);
     const t0 = performance.now();
+    const settled = () => new Promise((r) => setTimeout(r, cfg.uploadSettleSeconds * 1000 + 200));
     const next = async () => {
       const action = await trainer.runNext(lease, shutdown.signal);
       logs.push(`${action.kind} done at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -82,6 +86,9 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     // Nothing to do before there are images.
     expect(await next()).toMatchObject({ kind: "wait" });
     await upload(await fashionPngs(CLASSES, 30));
+    // Fresh images: training waits for the upload to settle (1 s in the test configuration) before it starts.
+    expect(await next()).toMatchObject({ kind: "wait", reason: expect.stringContaining("settle") });
+    await settled();
 
     // Stage 1 on all 120 images, without labels: a PRETRAIN version with no metrics yet.
     expect(await next()).toMatchObject({ kind: "pretrain", extend: false });
@@ -140,6 +147,7 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
 
     // More uploads (+25%): stage 1 extends the encoder first (from its weights), then stage 2 follows.
     await upload(await fashionPngs(CLASSES, 8, 30));
+    await settled();
     expect(await next()).toMatchObject({ kind: "pretrain", extend: true });
     const versions = await models();
     expect(versions.map((v) => v.stage)).toEqual(["PRETRAIN", "DISTIL", "FINETUNE", "PRETRAIN"]);
