@@ -32,6 +32,10 @@ function startTrainer(url: string, token: string, log: string[]): ChildProcess {
       FEWLABEL_PRETRAIN_STEPS: "8",
       FEWLABEL_FINETUNE_STEPS: "12",
       FEWLABEL_DISTIL_STEPS: "12",
+      // One pretraining run, no idle extensions; one worker; a short wait for uploads to settle.
+      FEWLABEL_MAX_PRETRAIN_EPOCHS: "0",
+      FEWLABEL_TRAINER_WORKERS: "1",
+      FEWLABEL_UPLOAD_SETTLE_SECONDS: "1",
       FEWLABEL_MIN_IMAGES: "8",
       FEWLABEL_MIN_LABELS: "6",
       // No held-out split from six labels: every label trains.

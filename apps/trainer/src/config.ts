@@ -1,6 +1,8 @@
 // The trainer's settings, from the environment. Defaults suit a CPU (the wasm backend trains the default encoder at
 // roughly 25-50 images/s on one core, see packages/ml/README.md); a GPU machine can raise sizes and steps. Tests use
 // a tiny encoder and a few steps so the whole loop runs in seconds.
+import os from "node:os";
+
 export interface TrainerConfig {
   /** Base URL of the fewlabel web server. */
   url: string;
@@ -18,13 +20,23 @@ export interface TrainerConfig {
   batchSize: number;
   /** Adam's base learning rate (warm-up + cosine decay within each stage). */
   learningRate: number;
-  /** Stage 1 steps for the first pretraining, and for each extension when uploads have grown. */
-  pretrainSteps: number;
-  pretrainExtendSteps: number;
+  /**
+   * Stage budgets in epochs of the images a stage learns from (every image for pretraining and distillation, the
+   * training labels for fine-tuning); see budget.ts. An explicit step count (the *Steps fields) overrides them.
+   * Pretraining: the first run, each extension (after uploads grew, or while idle), and the total an idle project
+   * is pretrained to.
+   */
+  pretrainEpochs: number;
+  pretrainExtendEpochs: number;
+  maxPretrainEpochs: number;
+  finetuneEpochs: number;
+  distilEpochs: number;
+  pretrainSteps: number | null;
+  pretrainExtendSteps: number | null;
   /** Pretrain again when the project has this fraction more images than at the last pretraining. */
   pretrainGrowth: number;
-  finetuneSteps: number;
-  distilSteps: number;
+  finetuneSteps: number | null;
+  distilSteps: number | null;
   /** No stage runs before the project has this many images; no fine-tune before this many labels. */
   minImages: number;
   minLabels: number;
@@ -49,8 +61,8 @@ export interface TrainerConfig {
   seed: number;
   /**
    * Worker threads for contrastive pretraining and distillation on the wasm backend (data-parallel; wasm is one thread per
-   * process). 1 by default: beside `npm start` the web server needs a core; a dedicated trainer host can
-   * give it every core.
+   * process). Every core by default; the trainer lowers its own priority, so the web server beside it gets a core back
+   * whenever it needs one.
    */
   workers: number;
 }
@@ -74,7 +86,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
   const url = env.FEWLABEL_URL;
   const token = env.FEWLABEL_TRAINER_TOKEN;
   if (!url || !token) throw new Error("Set FEWLABEL_URL (the fewlabel server) and FEWLABEL_TRAINER_TOKEN (a trainer token from the project's training settings).");
-  const pretrainSteps = num(env, "FEWLABEL_PRETRAIN_STEPS", 400);
+  const steps = (key: string) => (env[key] ? num(env, key, 0) : null);
   return {
     url,
     token,
@@ -86,11 +98,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     studentWidths: list(env, "FEWLABEL_STUDENT_WIDTHS", [16, 32, 64]),
     batchSize: num(env, "FEWLABEL_BATCH_SIZE", 64),
     learningRate: num(env, "FEWLABEL_LEARNING_RATE", 1e-3),
-    pretrainSteps,
-    pretrainExtendSteps: num(env, "FEWLABEL_PRETRAIN_EXTEND_STEPS", Math.ceil(pretrainSteps / 2)),
+    pretrainEpochs: num(env, "FEWLABEL_PRETRAIN_EPOCHS", 15),
+    pretrainExtendEpochs: num(env, "FEWLABEL_PRETRAIN_EXTEND_EPOCHS", 10),
+    maxPretrainEpochs: num(env, "FEWLABEL_MAX_PRETRAIN_EPOCHS", 150),
+    finetuneEpochs: num(env, "FEWLABEL_FINETUNE_EPOCHS", 50),
+    distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 15),
+    pretrainSteps: steps("FEWLABEL_PRETRAIN_STEPS"),
+    pretrainExtendSteps: steps("FEWLABEL_PRETRAIN_EXTEND_STEPS"),
     pretrainGrowth: num(env, "FEWLABEL_PRETRAIN_GROWTH", 0.25),
-    finetuneSteps: num(env, "FEWLABEL_FINETUNE_STEPS", 200),
-    distilSteps: num(env, "FEWLABEL_DISTIL_STEPS", 300),
+    finetuneSteps: steps("FEWLABEL_FINETUNE_STEPS"),
+    distilSteps: steps("FEWLABEL_DISTIL_STEPS"),
     minImages: num(env, "FEWLABEL_MIN_IMAGES", 32),
     minLabels: num(env, "FEWLABEL_MIN_LABELS", 10),
     minLabelsForHoldout: num(env, "FEWLABEL_MIN_LABELS_FOR_HOLDOUT", 10),
@@ -102,6 +119,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
     leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
     seed: num(env, "FEWLABEL_TRAINER_SEED", 1),
-    workers: num(env, "FEWLABEL_TRAINER_WORKERS", 1),
+    // Every core by default: the trainer runs at a lower priority than the web server (main.ts), so labelling
+    // requests take a core back from it at once, and an idle machine trains at full speed.
+    workers: num(env, "FEWLABEL_TRAINER_WORKERS", Math.max(1, Math.min(8, os.availableParallelism()))),
   };
 }

@@ -4,6 +4,7 @@
 // time per process (TensorFlow.js has one backend per process); with an instance token it takes turns over all
 // projects. Stop it with SIGINT/SIGTERM: the running stage checkpoints and the leases are released (the same signal
 // again, seconds later, exits at once).
+import os from "node:os";
 import { selectBackend } from "@fewlabel/ml";
 import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
@@ -42,6 +43,15 @@ async function exitNow(leases: Map<string, LeaseKeeper>): Promise<never> {
 
 async function main() {
   const cfg = readConfig();
+  // Below the web server's priority, before any worker thread exists (Linux threads inherit their creator's nice
+  // value): the trainer may then use every core, and a labelling request still gets one at once.
+  if (process.env.FEWLABEL_TRAINER_NICE !== "0") {
+    try {
+      os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
+    } catch {
+      // Not permitted here (some containers): run at normal priority.
+    }
+  }
   const api = createTrainerApi(cfg.url, cfg.token);
   const backend = await selectBackend({ log: true });
   const backendName = `${backend.name} (${backend.detail})`;

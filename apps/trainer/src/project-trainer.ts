@@ -33,7 +33,8 @@ import { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
 import { type Metrics, predict } from "./metrics";
-import { type Action, decideNext } from "./reconcile";
+import { maxPretrainRuns, stageSteps } from "./budget";
+import { type Action, decideNext, type ReconcileConfig } from "./reconcile";
 import { runStage, type StageRunContext } from "./stage-run";
 
 type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
@@ -68,7 +69,7 @@ export class ProjectTrainer {
   /** What the reconciler would do next, from the project's summary now (no image list: cheap to poll). */
   async plan(): Promise<{ paused: boolean; action: Action }> {
     const summary = await this.api.trpc.summary.query({ projectId: this.projectId });
-    return { paused: summary.control.paused, action: decideNext(summary, this.cfg) };
+    return { paused: summary.control.paused, action: decideNext(summary, this.reconcileConfig) };
   }
 
   /** Decides and runs the next action; returns it ("wait" when there was nothing to do). */
@@ -79,7 +80,7 @@ export class ProjectTrainer {
     // The full state (every image and its label) for the stage; the decision is taken again on it, so the stage
     // works on exactly what it was decided on.
     const state = await this.api.trpc.state.query({ projectId: this.projectId });
-    const decided = decideNext(state, this.cfg);
+    const decided = decideNext(state, this.reconcileConfig);
     if (decided.kind === "wait") return decided;
     this.log(`next: ${decided.kind}${"reason" in decided ? ` (${decided.reason})` : ""}`);
     const ctx: StageRunContext = {
@@ -96,6 +97,10 @@ export class ProjectTrainer {
     else if (decided.kind === "finetune") await this.fineTune(ctx, state, decided);
     else await this.stage3(ctx, state, decided.teacherVersionId);
     return decided;
+  }
+
+  private get reconcileConfig(): ReconcileConfig {
+    return { ...this.cfg, maxPretrainRuns: maxPretrainRuns(this.cfg) };
   }
 
   private encoderConfig(spec: ModelSpec): EncoderConfig {
@@ -137,7 +142,10 @@ export class ProjectTrainer {
       await restoreCheckpoint(previous.blob, { encoder, projectionHead }, resumable ? optimizer : undefined);
       if (resumable) startStep = previous.info.nextStep;
     }
-    const totalSteps = action.extend ? this.cfg.pretrainExtendSteps : this.cfg.pretrainSteps;
+    const batchSize = Math.min(this.cfg.batchSize, usable.length);
+    const totalSteps = action.extend
+      ? stageSteps({ epochs: this.cfg.pretrainExtendEpochs, steps: this.cfg.pretrainExtendSteps }, usable.length, batchSize)
+      : stageSteps({ epochs: this.cfg.pretrainEpochs, steps: this.cfg.pretrainSteps }, usable.length, batchSize);
     const extra = { spec, run: action.run };
     const images = this.cache.tensor(usable, spec.channels);
     try {
@@ -147,7 +155,7 @@ export class ProjectTrainer {
           projectionHead,
           images: tensorImageSource(images),
           steps: totalSteps,
-          batchSize: Math.min(this.cfg.batchSize, usable.length),
+          batchSize,
           optimizer: "adam",
           learningRate: this.cfg.learningRate,
           optimizerInstance: optimizer,
@@ -227,7 +235,7 @@ export class ProjectTrainer {
       await restoreCheckpoint(previous.blob, { encoder, classifierHead }, optimizer);
       startStep = previous.info.nextStep;
     }
-    const totalSteps = this.cfg.finetuneSteps;
+    const totalSteps = stageSteps({ epochs: this.cfg.finetuneEpochs, steps: this.cfg.finetuneSteps }, train.ids.length, this.cfg.batchSize);
     const images = this.cache.tensor(train.ids, spec.channels);
     const teacher = encoderClassifier(encoder, classifierHead);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-teacher-"));
@@ -335,7 +343,7 @@ export class ProjectTrainer {
         await restoreCheckpoint(previous.blob, { student }, optimizer);
         startStep = previous.info.nextStep;
       }
-      const totalSteps = this.cfg.distilSteps;
+      const totalSteps = stageSteps({ epochs: this.cfg.distilEpochs, steps: this.cfg.distilSteps }, all.length, this.cfg.batchSize);
       const images = this.cache.tensor(all, spec.channels);
       try {
         const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);

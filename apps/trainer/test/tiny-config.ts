@@ -14,6 +14,12 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     studentWidths: [8, 16],
     batchSize: 32,
     learningRate: 3e-3,
+    // Steps, not epochs: tests fix the work per stage. One pretraining run only: no idle extensions unless a test asks.
+    pretrainEpochs: 1,
+    pretrainExtendEpochs: 1,
+    maxPretrainEpochs: 1,
+    finetuneEpochs: 1,
+    distilEpochs: 1,
     pretrainSteps: 20,
     pretrainExtendSteps: 5,
     pretrainGrowth: 0.25,
@@ -35,6 +41,8 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
   };
 }
 
+const steps = (key: string, v: number | null): Record<string, string> => (v === null ? {} : { [key]: String(v) });
+
 /** The same configuration as environment variables, for a trainer child process. */
 export function tinyEnv(c: TrainerConfig): Record<string, string> {
   return {
@@ -48,11 +56,16 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_STUDENT_WIDTHS: c.studentWidths.join(","),
     FEWLABEL_BATCH_SIZE: String(c.batchSize),
     FEWLABEL_LEARNING_RATE: String(c.learningRate),
-    FEWLABEL_PRETRAIN_STEPS: String(c.pretrainSteps),
-    FEWLABEL_PRETRAIN_EXTEND_STEPS: String(c.pretrainExtendSteps),
+    FEWLABEL_PRETRAIN_EPOCHS: String(c.pretrainEpochs),
+    FEWLABEL_PRETRAIN_EXTEND_EPOCHS: String(c.pretrainExtendEpochs),
+    FEWLABEL_MAX_PRETRAIN_EPOCHS: String(c.maxPretrainEpochs),
+    FEWLABEL_FINETUNE_EPOCHS: String(c.finetuneEpochs),
+    FEWLABEL_DISTIL_EPOCHS: String(c.distilEpochs),
+    ...steps("FEWLABEL_PRETRAIN_STEPS", c.pretrainSteps),
+    ...steps("FEWLABEL_PRETRAIN_EXTEND_STEPS", c.pretrainExtendSteps),
     FEWLABEL_PRETRAIN_GROWTH: String(c.pretrainGrowth),
-    FEWLABEL_FINETUNE_STEPS: String(c.finetuneSteps),
-    FEWLABEL_DISTIL_STEPS: String(c.distilSteps),
+    ...steps("FEWLABEL_FINETUNE_STEPS", c.finetuneSteps),
+    ...steps("FEWLABEL_DISTIL_STEPS", c.distilSteps),
     FEWLABEL_MIN_IMAGES: String(c.minImages),
     FEWLABEL_MIN_LABELS: String(c.minLabels),
     FEWLABEL_MIN_LABELS_FOR_HOLDOUT: String(c.minLabelsForHoldout),
