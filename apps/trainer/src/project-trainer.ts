@@ -30,6 +30,7 @@ import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoin
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { ImageCache } from "./images";
+import { trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
 import { type Metrics, predict } from "./metrics";
@@ -238,7 +239,13 @@ export class ProjectTrainer {
     const totalSteps = stageSteps({ epochs: this.cfg.finetuneEpochs, steps: this.cfg.finetuneSteps }, train.ids.length, this.cfg.batchSize);
     const images = this.cache.tensor(train.ids, spec.channels);
     const teacher = encoderClassifier(encoder, classifierHead);
+    const sets = this.scoringSets(train, heldOut, spec, classIds);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-teacher-"));
+    // The other few-label head (SimCLR's linear evaluation): a linear classifier on the frozen pretrained features,
+    // trained in seconds before fine-tuning changes the encoder; the one that scores better on held-out labels serves.
+    const pretrainedWeights = encoder.getWeights().map((w) => w.clone());
+    const linearHead = await trainLinearHead({ encoder, images, labels: train.labels, numClasses: classIds.length, seed: this.cfg.seed + 250 });
+    const linearMetrics = await this.scorer.classifier(sets, (x) => linearHead.apply(encoder.apply(x, { training: false }) as tf.Tensor, { training: false }) as tf.Tensor2D, "linear");
     try {
       const out = await runStage(ctx, { stage: "finetune", totalSteps, startStep, checkpoint: { slot: "finetune", models: { encoder, classifierHead }, optimizer, extra } }, (hooks) =>
         fineTune({
@@ -253,10 +260,31 @@ export class ProjectTrainer {
           ...hooks,
         }),
       );
-      const metrics = await this.scorer.classifier(this.scoringSets(train, heldOut, spec, classIds), (x) => teacher.logits(x, false));
-      const flat = assembleTeacher(this.encoderConfig(spec), headConfig, { encoder, classifierHead });
+      const fineTunedMetrics = await this.scorer.classifier(sets, (x) => teacher.logits(x, false));
+      const linearWins = linearMetrics !== null && fineTunedMetrics !== null && linearMetrics.accuracy > fineTunedMetrics.accuracy;
+      const candidates = [
+        ...(fineTunedMetrics ? [{ name: "fine-tuned", accuracy: fineTunedMetrics.accuracy }] : []),
+        ...(linearMetrics ? [{ name: "linear on frozen features", accuracy: linearMetrics.accuracy }] : []),
+      ];
+      const chosen = linearWins ? linearMetrics : fineTunedMetrics;
+      const metrics = chosen && { ...chosen, head: { chosen: linearWins ? "linear on frozen features" : "fine-tuned", candidates } };
+      if (linearWins) encoder.setWeights(pretrainedWeights);
+      const flat = linearWins
+        ? assembleTeacher(this.encoderConfig(spec), { inputDim: dim, hiddenDim: 0, numClasses: classIds.length }, { encoder, classifierHead: linearHead })
+        : assembleTeacher(this.encoderConfig(spec), headConfig, { encoder, classifierHead });
       const losses = out.result.losses;
-      const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, trainLabels: train.ids.length, ...this.heldOutProvenance(heldOut), reason: action.reason, config: spec };
+      const provenance = {
+        backend: this.backend,
+        trainer: this.cfg.name,
+        steps: totalSteps,
+        resumedFrom: startStep,
+        finalLoss: losses[losses.length - 1] ?? null,
+        trainLabels: train.ids.length,
+        head: linearWins ? "linear" : "fine-tuned",
+        ...this.heldOutProvenance(heldOut),
+        reason: action.reason,
+        config: spec,
+      };
       await exportModel(path.join(exportDir, "teacher"), flat, this.metadata("teacher", state, classIds, spec, provenance, metrics));
       flat.dispose();
       const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
@@ -267,11 +295,13 @@ export class ProjectTrainer {
         imageCount: state.counts.images,
         labelledCount: state.counts.labelled,
       }, await readExport(exportDir));
-      await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "finetune", { stage: "finetune", nextStep: totalSteps, extra: { ...extra, done: true, versionId: version.id } }, { encoder, classifierHead });
+      await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "finetune", { stage: "finetune", nextStep: totalSteps, extra: { ...extra, done: true, versionId: version.id } }, { encoder, classifierHead: linearWins ? linearHead : classifierHead });
       await out.finish({ accuracy: metrics?.accuracy ?? null });
-      this.log(`finetune: published version ${version.version}${metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
+      this.log(`finetune: published version ${version.version} (${metrics?.head?.chosen ?? "fine-tuned"})${metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
     } finally {
       await rm(exportDir, { recursive: true, force: true });
+      tf.dispose(pretrainedWeights);
+      linearHead.dispose();
       images.dispose();
       encoder.dispose();
       projectionHead.dispose();
