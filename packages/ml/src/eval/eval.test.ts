@@ -4,7 +4,7 @@ import { selectBackend } from "../backend/select.js";
 import { createEncoder } from "../models/resnet.js";
 import { bestBaseline, computeBaselines, score } from "./baselines.js";
 import { wilsonInterval } from "./interval.js";
-import { knnPredict } from "./knn.js";
+import { knnNeighbours, knnPredict, knnVotes } from "./knn.js";
 import { predictRows, trainLinearProbe } from "./linearProbe.js";
 
 beforeAll(async () => {
@@ -34,6 +34,24 @@ describe("knnPredict", () => {
     // k = 3 euclidean for [9, 0.5]: neighbours 10 (class 2), [1,0] and [0.9,0.1] (class 0): majority 0.
     expect(Array.from(await knnPredict(ref, [0, 1, 0, 2], q, { k: 3, numClasses: 3, metric: "euclidean" }))[2]).toBe(0);
     tf.dispose([ref, q]);
+  });
+});
+
+describe("knnNeighbours", () => {
+  it("lists neighbours nearest first, and leaves a row out of its own list when asked", async () => {
+    const rows = tf.tensor2d([[0], [1], [3], [7]]);
+    const all = await knnNeighbours(rows, rows, { k: 2, metric: "euclidean" });
+    expect(Array.from(all.indices)).toEqual([0, 1, 1, 0, 2, 1, 3, 2]);
+    const loo = await knnNeighbours(rows, rows, { k: 2, metric: "euclidean", excludeSelf: true, blockSize: 3 });
+    expect(Array.from(loo.indices)).toEqual([1, 2, 0, 2, 1, 0, 2, 1]);
+    // k is capped at the rows there are (one fewer when leaving one out).
+    expect((await knnNeighbours(rows, rows, { k: 9, excludeSelf: true, metric: "euclidean" })).k).toBe(3);
+    // Votes of the nearest k: row 3's two nearest are rows 2 and 1 (classes 1 and 0): a tie the nearer settles.
+    const votes = knnVotes(loo, [0, 0, 1, 1], 2);
+    expect(votes[6]! + votes[7]!).toBeCloseTo(2, 4);
+    expect(votes[7]!).toBeGreaterThan(votes[6]!);
+    expect(Array.from(knnVotes(loo, [0, 0, 1, 1], 2, 1)).map(Math.round)).toEqual([1, 0, 1, 0, 1, 0, 0, 1]);
+    rows.dispose();
   });
 });
 

@@ -2,5 +2,5 @@
 export { BASELINE_NAMES, bestBaseline, computeBaselines, pixelLinearPredict, score, type BaselineName, type BaselineOptions, type BaselineResult, type LabelledImages, type Scored } from "./baselines.js";
 export { encoderFeatures, pixelRows } from "./features.js";
 export { wilsonInterval, type Interval } from "./interval.js";
-export { knnPredict, type KnnMetric } from "./knn.js";
+export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";
 export { predictRows, trainLinearProbe, type LinearProbe, type LinearProbeOptions } from "./linearProbe.js";
