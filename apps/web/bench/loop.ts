@@ -168,8 +168,7 @@ async function baselines(train: GrayImageSet, labelled: number[], test: GrayImag
 // Scoring downloaded models in a separate process with stock TensorFlow.js.
 
 interface ScorerOutput {
-  results: { dir: string; testAccuracy: number | null; preprocessing?: string; error?: string }[];
-  agreement?: number;
+  results: { dir: string; testAccuracy: number | null; preprocessing?: string; error?: string; predicted?: number[] }[];
 }
 
 function runScorer(testDir: string, modelDirs: string[]): Promise<ScorerOutput> {
@@ -199,11 +198,19 @@ interface ModelVersionRow {
   version: number;
   stage: string;
   createdAt: Date;
-  metrics: { accuracy: number; heldOut: number; method?: string; interval?: unknown; baselines?: unknown; head?: unknown } | null;
+  metrics: {
+    accuracy: number;
+    heldOut: number;
+    method?: string;
+    interval?: { low: number; high: number };
+    baselines?: { name: string; accuracy: number }[];
+    head?: { chosen: string };
+  } | null;
   files: Partial<Record<"teacher" | "student" | "encoder", string[]>>;
   serving?: boolean;
   beatsBaselines?: boolean | null;
   regression?: boolean;
+  heldOutShortfall?: { heldOut: number; minHeldOut: number } | null;
 }
 
 interface RunEntry extends TimelineEntry {
@@ -276,6 +283,8 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
 
     const seen = new Map<string, RunEntry>();
     const teacherHashes = new Map<string, number>();
+    /** Each scored teacher's prediction per test image, by its weights' hash: the students' agreement with it. */
+    const teacherPredictions = new Map<string, Promise<number[] | undefined>>();
     const deadline = t0 + o.minutes * 60_000;
     let lastStatus = "";
     let lastProgress = 0;
@@ -309,28 +318,36 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
         const seconds = (new Date(v.createdAt).getTime() - t0) / 1000;
         if (seconds * 1000 > o.minutes * 60_000) continue;
         const m = v.metrics;
+        const p100 = (x: number) => round2(x * 100);
         const entry: RunEntry = {
           seconds: round2(seconds),
           version: v.version,
           stage: v.stage,
-          heldOutAccuracy: m ? round2(m.accuracy * 100) : null,
-          heldOut: m?.heldOut ?? null,
-          method: m?.method,
-          ...(m?.interval !== undefined ? { interval: m.interval } : {}),
-          ...(m?.baselines !== undefined ? { productBaselines: m.baselines } : {}),
+          heldOutAccuracy: m ? p100(m.accuracy) : null,
+          heldOut: m?.heldOut ?? v.heldOutShortfall?.heldOut ?? null,
+          ...(m?.method ? { method: m.head?.chosen ? `${m.method}: ${m.head.chosen}` : m.method } : {}),
+          ...(m?.interval ? { interval: { low: p100(m.interval.low), high: p100(m.interval.high) } } : {}),
+          ...(m?.baselines ? { productBaselines: Object.fromEntries(m.baselines.map((b) => [b.name, p100(b.accuracy)])) } : {}),
           ...(v.serving ? { served: true } : {}),
         };
         seen.set(v.id, entry);
         timeline.push(entry);
-        log(`${tag}: +${seconds.toFixed(0)} s  v${v.version} ${v.stage}  held-out ${m ? `${pct(m.accuracy * 100)} of ${m.heldOut}${m.method ? ` (${m.method})` : ""}` : "none"}${v.serving ? "  serving" : ""}${v.beatsBaselines === false ? "  below its baselines" : ""}`);
+        const productBest = m?.baselines?.length ? m.baselines.reduce((a, b) => (b.accuracy > a.accuracy ? b : a)) : null;
+        log(
+          `${tag}: +${seconds.toFixed(0)} s  v${v.version} ${v.stage}  held-out ${m ? `${pct(m.accuracy * 100)} of ${m.heldOut}${m.interval ? ` [${pct(m.interval.low * 100, 0)}, ${pct(m.interval.high * 100, 0)}]` : ""}${entry.method ? ` (${entry.method})` : ""}` : v.heldOutShortfall ? `none (${v.heldOutShortfall.heldOut} of ${v.heldOutShortfall.minHeldOut} held-out labels)` : "none"}` +
+            `${productBest ? `; its baselines' best ${productBest.name} ${pct(productBest.accuracy * 100)}` : ""}${v.serving ? "; serving" : ""}${v.beatsBaselines === false ? "; below its baselines" : ""}${v.regression ? "; a regression" : ""}`,
+        );
         const student = await download(v, "student");
-        let teacher = await download(v, "teacher");
-        if (teacher && teacherHashes.has(teacher.hash)) {
-          entry.teacherSameAs = teacherHashes.get(teacher.hash)!;
+        const shipped = await download(v, "teacher");
+        let teacher = shipped;
+        if (shipped && teacherHashes.has(shipped.hash)) {
+          entry.teacherSameAs = teacherHashes.get(shipped.hash)!;
           teacher = null;
-        } else if (teacher) teacherHashes.set(teacher.hash, v.version);
+        } else if (shipped) teacherHashes.set(shipped.hash, v.version);
         const dirs = [teacher?.dir, student?.dir].filter((d): d is string => !!d);
         if (dirs.length === 0) continue;
+        let predictedByTeacher: (p: number[] | undefined) => void = () => {};
+        if (teacher) teacherPredictions.set(teacher.hash, new Promise((resolve) => (predictedByTeacher = resolve)));
         scoring = scoring.then(async () => {
           let result: ScorerOutput;
           try {
@@ -338,13 +355,22 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
           } catch (err) {
             result = { results: dirs.map((dir) => ({ dir, testAccuracy: null, error: (err as Error).message })) };
           }
+          const find = (dir: string | undefined) => result.results.find((x) => x.dir === dir);
           const pick = (dir: string | undefined): ScoredModel | undefined => {
-            const r = result.results.find((x) => x.dir === dir);
+            const r = find(dir);
             return r ? { testAccuracy: r.testAccuracy === null ? null : round2(r.testAccuracy), preprocessing: r.preprocessing, ...(r.error ? { error: r.error } : {}) } : undefined;
           };
-          if (teacher) entry.teacher = pick(teacher.dir);
-          if (student) entry.student = pick(student.dir);
-          if (teacher && student && result.agreement !== undefined) entry.agreement = round2(result.agreement);
+          if (teacher) {
+            entry.teacher = pick(teacher.dir);
+            predictedByTeacher(find(teacher.dir)?.predicted);
+          }
+          if (student) {
+            entry.student = pick(student.dir);
+            // Agreement with the teacher this version ships (the one it was distilled from), on the test images.
+            const s = find(student.dir)?.predicted;
+            const t = shipped ? await teacherPredictions.get(shipped.hash) : undefined;
+            if (s && t) entry.agreement = round2((100 * s.filter((c, i) => c === t[i]).length) / s.length);
+          }
           const errors = result.results.filter((r) => r.error).map((r) => r.error);
           log(
             `${tag}: scored v${v.version} on ${test.count} test images (stock tfjs): teacher ${entry.teacher ? pct(entry.teacher.testAccuracy) : entry.teacherSameAs ? `= v${entry.teacherSameAs}` : "-"}, student ${entry.student ? pct(entry.student.testAccuracy) : "-"}` +
@@ -363,11 +389,22 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
       }
     };
 
+    // A poll that fails (a server busy with training on two cores) is retried; many in a row end the run.
+    let failures = 0;
+    const pollTolerant = async () => {
+      try {
+        await poll();
+        failures = 0;
+      } catch (err) {
+        if (++failures >= 10) throw err;
+        log(`${tag}: poll failed (${(err as Error).message}); retrying`);
+      }
+    };
     while (Date.now() < deadline) {
-      await poll();
+      await pollTolerant();
       await sleep(Math.max(0, Math.min(3000, deadline - Date.now())));
     }
-    await poll();
+    await pollTolerant();
     log(`${tag}: ${o.minutes} min after the upload: stopping the product`);
   } finally {
     await product?.stop();
@@ -414,16 +451,16 @@ function table(runs: RunResult[]): string {
     lines.push(
       `### ${+(r.labelFraction * 100).toPrecision(3)}% labels: ${r.labelled} of ${r.images} images labelled, ${r.testImages} test images, ${r.minutes} min after the upload (seed ${r.seed})`,
       "",
-      "| s after upload | version | stage | product held-out | bench teacher | bench student | teacher/student agreement |",
-      "| ---: | ---: | --- | --- | --- | --- | --- |",
+      "| s after upload | version | stage | product held-out | its baselines' best (held-out) | bench teacher | bench student | teacher/student agreement |",
+      "| ---: | ---: | --- | --- | --- | --- | --- | --- |",
     );
     for (const e of r.timeline) {
       const teacher = e.teacher ? pct(e.teacher.testAccuracy) : e.teacherSameAs ? `(= v${e.teacherSameAs})` : "";
       lines.push(
-        `| ${e.seconds.toFixed(0)} | ${e.version} | ${e.stage} | ${e.heldOutAccuracy === null ? "none" : `${pct(e.heldOutAccuracy)} of ${e.heldOut}${e.method ? ` (${e.method})` : ""}`} | ${teacher} | ${e.student ? pct(e.student.testAccuracy) : ""} | ${e.agreement !== undefined ? pct(e.agreement) : ""} |`,
+        `| ${e.seconds.toFixed(0)} | ${e.version} | ${e.stage} | ${e.heldOutAccuracy === null ? `none${e.heldOut !== null ? ` (${e.heldOut} held out)` : ""}` : `${pct(e.heldOutAccuracy)} of ${e.heldOut}${e.method ? ` (${e.method})` : ""}`} | ${bestOf(e.productBaselines)} | ${teacher} | ${e.student ? pct(e.student.testAccuracy) : ""} | ${e.agreement !== undefined ? pct(e.agreement) : ""} |`,
       );
     }
-    if (r.timeline.length === 0) lines.push("| | | nothing published | | | | |");
+    if (r.timeline.length === 0) lines.push("| | | nothing published | | | | | |");
     lines.push(
       "",
       `Baselines (same labels, same test images): ${BASELINE_NAMES.map((n) => `${n} ${pct(r.baselines[n])}`).join(", ")}; best ${r.bestBaseline ? `${r.bestBaseline.name} ${pct(r.bestBaseline.accuracy)}` : "-"}.`,
@@ -436,6 +473,10 @@ function table(runs: RunResult[]): string {
   return lines.join("\n");
 }
 
+const bestOf = (baselines: Record<string, number> | undefined) => {
+  const best = Object.entries(baselines ?? {}).sort((a, b) => b[1] - a[1])[0];
+  return best ? `${best[0]} ${pct(best[1])}` : "";
+};
 const diff = (a: number | null, b: number) => (a === null ? "-" : `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(1)}`);
 
 async function main() {

@@ -49,11 +49,13 @@ export interface TimelineEntry {
   stage: string;
   /** The product's own held-out accuracy in percent (null when it reports none). */
   heldOutAccuracy: number | null;
+  /** Held-out labels it was measured on (or, without an accuracy, how many there were). */
   heldOut: number | null;
+  /** What the product measured: "classifier", "knn", "linear" (with the few-label head it chose, when it says). */
   method?: string;
-  /** metrics.interval and metrics.baselines as the product reports them, when it does. */
-  interval?: unknown;
-  productBaselines?: unknown;
+  /** The product's 95% interval of its held-out accuracy and its own baselines on the same held-out labels (percent). */
+  interval?: { low: number; high: number };
+  productBaselines?: Record<string, number>;
   teacher?: ScoredModel;
   student?: ScoredModel;
 }

@@ -8,7 +8,7 @@
 // Each <model dir> holds what GET /api/models/:id/:kind/<file> served: model.json, its weight shards, metadata.json
 // and, when the export has it, preprocess.js (the exact input preprocessing). The model is loaded with
 // tf.loadLayersModel from those files. Prints one JSON line: {results: [{dir, testAccuracy (percent), preprocessing,
-// count}], agreement (percent of test images on which the first two models agree, when two were given)}.
+// count, backend, predicted (the class index of each test image, in test.json's classes)}]}.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -120,6 +120,4 @@ for (const dir of modelDirs) {
     results.push({ dir, testAccuracy: null, error: err instanceof Error ? err.message : String(err) });
   }
 }
-const [a, b] = results;
-const agreement = a?.predicted && b?.predicted ? (100 * a.predicted.filter((p, i) => p === b.predicted[i]).length) / a.predicted.length : undefined;
-console.log(JSON.stringify({ results: results.map(({ predicted, ...r }) => r), agreement }));
+console.log(JSON.stringify({ results: results.map((r) => (r.predicted ? { ...r, predicted: Array.from(r.predicted) } : r)) }));
