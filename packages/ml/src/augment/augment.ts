@@ -19,16 +19,33 @@ export interface AugmentConfig {
   blur: { p: number; sigma: [number, number] } | null;
 }
 
+/** What the data says about augmentations, when it has been asked (see ./mirror.ts). */
+export interface DataTraits {
+  /** Whether a mirrored image still means the same thing; default true (SimCLR's assumption for photos). */
+  mirrorSafe?: boolean;
+}
+
 /**
- * SimCLR defaults for an input size and channel count. Small images (<= 64 px, CIFAR-like) get a milder crop and
- * no blur, as in SimCLR's CIFAR setting; grayscale images get only brightness and contrast jitter (saturation,
- * hue and grayscale conversion do nothing to them).
+ * The smallest crop area for an input size. SimCLR's 8% suits 224 px photos and its CIFAR setting uses 20% at
+ * 32 px; at 32 px and below a crop of a fifth of a 28 px glyph or garment upscales a handful of pixels, so tiny
+ * images keep at least half (measured on Fashion-MNIST: kNN of the encoder 56% with 50% crops against 53% with 20%
+ * after the same 200 steps).
  */
-export function defaultAugmentConfig(inputSize: number, channels: 1 | 3, strength = 0.5): AugmentConfig {
+export function minCropScale(inputSize: number): number {
+  return inputSize <= 32 ? 0.5 : inputSize <= 64 ? 0.2 : 0.08;
+}
+
+/**
+ * SimCLR defaults for an input size, channel count and what the data says: crops sized for the input (see
+ * minCropScale), no blur on small images (SimCLR's CIFAR setting), only brightness and contrast jitter on grayscale
+ * (saturation, hue and grayscale conversion do nothing to them), and horizontal flips only where mirrors keep their
+ * meaning.
+ */
+export function defaultAugmentConfig(inputSize: number, channels: 1 | 3, strength = 0.5, traits: DataTraits = {}): AugmentConfig {
   const small = inputSize <= 64;
   return {
-    crop: { scale: [small ? 0.2 : 0.08, 1], ratio: [3 / 4, 4 / 3] },
-    flip: true,
+    crop: { scale: [minCropScale(inputSize), 1], ratio: [3 / 4, 4 / 3] },
+    flip: traits.mirrorSafe ?? true,
     colorJitter: {
       p: 0.8,
       brightness: 0.8 * strength,
@@ -41,9 +58,9 @@ export function defaultAugmentConfig(inputSize: number, channels: 1 | 3, strengt
   };
 }
 
-/** Light augmentation for supervised fine-tuning and distillation: crop + flip only. */
-export function fineTuneAugmentConfig(): AugmentConfig {
-  return { crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] }, flip: true, colorJitter: null, grayscale: 0, blur: null };
+/** Light augmentation for supervised fine-tuning and distillation: crop, and flip where mirrors keep their meaning. */
+export function fineTuneAugmentConfig(traits: DataTraits = {}): AugmentConfig {
+  return { crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] }, flip: traits.mirrorSafe ?? true, colorJitter: null, grayscale: 0, blur: null };
 }
 
 export type Random = () => number;
