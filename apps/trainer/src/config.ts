@@ -50,6 +50,8 @@ export interface TrainerConfig {
   /** Training waits until an upload in progress has finished and no image arrived for this long. */
   uploadSettleSeconds: number;
   checkpointEvery: number;
+  /** Quick suggestions (a head on the encoder's embeddings) are refreshed at most this often after labels change; 0: off. */
+  quickRefreshSeconds: number;
   /** Progress reports are sent at most this often. */
   progressIntervalMs: number;
   /** How long to wait between looks at an idle project. */
@@ -114,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     minHeldOut: num(env, "FEWLABEL_MIN_HELD_OUT", 20),
     uploadSettleSeconds: num(env, "FEWLABEL_UPLOAD_SETTLE_SECONDS", 10),
     checkpointEvery: num(env, "FEWLABEL_CHECKPOINT_EVERY", 50),
+    quickRefreshSeconds: num(env, "FEWLABEL_QUICK_REFRESH_SECONDS", 3),
     progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),

@@ -36,6 +36,7 @@ import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation"
 import { type Metrics, predict } from "./metrics";
 import { maxPretrainRuns, stageSteps } from "./budget";
 import { type Action, decideNext, type ReconcileConfig } from "./reconcile";
+import { QuickSuggestions } from "./quick-suggestions";
 import { runStage, type StageRunContext } from "./stage-run";
 
 type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
@@ -55,6 +56,8 @@ const PSEUDO_LABEL_BATCH = 250;
 export class ProjectTrainer {
   private readonly cache: ImageCache;
   private readonly scorer: VersionScorer;
+  /** Suggestions from the encoder's embeddings within seconds of new labels (quick-suggestions.ts). */
+  private readonly quick: QuickSuggestions;
 
   constructor(
     private readonly api: TrainerApi,
@@ -65,12 +68,13 @@ export class ProjectTrainer {
   ) {
     this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency);
     this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
+    this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
 
   /** What the reconciler would do next, from the project's summary now (no image list: cheap to poll). */
   async plan(): Promise<{ paused: boolean; action: Action }> {
     const summary = await this.api.trpc.summary.query({ projectId: this.projectId });
-    return { paused: summary.control.paused, action: decideNext(summary, this.reconcileConfig) };
+    return { paused: summary.control.paused, action: decideNext(summary, this.reconcileConfig, Date.now(), this.quick.memory) };
   }
 
   /** Decides and runs the next action; returns it ("wait" when there was nothing to do). */
@@ -81,9 +85,13 @@ export class ProjectTrainer {
     // The full state (every image and its label) for the stage; the decision is taken again on it, so the stage
     // works on exactly what it was decided on.
     const state = await this.api.trpc.state.query({ projectId: this.projectId });
-    const decided = decideNext(state, this.reconcileConfig);
+    const decided = decideNext(state, this.reconcileConfig, Date.now(), this.quick.memory);
     if (decided.kind === "wait") return decided;
     this.log(`next: ${decided.kind}${"reason" in decided ? ` (${decided.reason})` : ""}`);
+    if (decided.kind === "quickSuggestions") {
+      await this.quick.refresh(lease, state, decided);
+      return decided;
+    }
     const ctx: StageRunContext = {
       api: this.api,
       lease,
@@ -93,6 +101,7 @@ export class ProjectTrainer {
       progressIntervalMs: this.cfg.progressIntervalMs,
       checkpointEvery: this.cfg.checkpointEvery,
       log: this.log,
+      betweenSteps: () => this.quick.betweenSteps(lease),
     };
     if (decided.kind === "pretrain") await this.pretrain(ctx, state, decided);
     else if (decided.kind === "finetune") await this.fineTune(ctx, state, decided);

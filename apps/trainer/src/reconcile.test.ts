@@ -1,5 +1,6 @@
 // The reconciler's decisions, from project states.
 import { describe, expect, it } from "vitest";
+import { keepTeacherSuggestions, type QuickRefreshMemory } from "./quick-refresh-rule";
 import { decideNext, type ModelSummary, type ProjectStateSummary } from "./reconcile";
 
 const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25 };
@@ -73,5 +74,52 @@ describe("decideNext", () => {
     expect(decideNext(state({ models: worse, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "pretrain", run: 2, extend: true });
     const spent = [...worse, model(5, "PRETRAIN", { accuracy: 0.5 })];
     expect(decideNext(state({ models: spent, labelled: 12, since: 0 }), idle)).toEqual({ kind: "wait", reason: "up to date" });
+  });
+});
+
+describe("quick suggestions (quick-refresh-rule.ts)", () => {
+  const now = Date.parse("2026-12-06T10:00:00Z");
+  const memory = (last: QuickRefreshMemory["last"], minIntervalSeconds = 3): QuickRefreshMemory => ({ minIntervalSeconds, last });
+  const withChanges = (s: ProjectStateSummary, labelChanges: number): ProjectStateSummary => ({ ...s, counts: { ...s.counts, labelChanges } });
+  const pre = [model(1, "PRETRAIN")];
+
+  it("embeds a newly published encoder first, labels or not, and never before there is one", () => {
+    expect(decideNext(state(), cfg, now, memory(null))).toEqual({ kind: "pretrain", run: 0, extend: false });
+    expect(decideNext(state({ models: pre }), cfg, now, memory(null))).toMatchObject({ kind: "quickSuggestions", encoderVersionId: "m1" });
+    const seen = memory({ encoderVersionId: "m1", labelChanges: 0, at: now - 60_000 });
+    expect(decideNext(state({ models: pre }), cfg, now, seen)).toMatchObject({ kind: "wait", reason: expect.stringContaining("labels") });
+    expect(decideNext(state({ models: [...pre, model(2, "PRETRAIN")] }), cfg, now, seen)).toMatchObject({ kind: "quickSuggestions", encoderVersionId: "m2" });
+    // Off, or an older caller without memory: the reconciler is what it was.
+    expect(decideNext(state({ models: pre }), cfg, now, memory(null, 0))).toMatchObject({ kind: "wait" });
+    expect(decideNext(state({ models: pre }), cfg, now)).toMatchObject({ kind: "wait" });
+  });
+
+  it("refreshes before any heavy stage when labels changed, at most every few seconds, and lets the heavy stage run in between", () => {
+    const labelled = withChanges(state({ models: pre, labelled: 20, since: 20 }), 20);
+    const stale = memory({ encoderVersionId: "m1", labelChanges: 12, at: now - 10_000 });
+    expect(decideNext(labelled, cfg, now, stale)).toEqual({ kind: "quickSuggestions", encoderVersionId: "m1", reason: "labels changed" });
+    // Refreshed 1 s ago (the interval is 3 s): the fine-tune that is due runs now, the next refresh after it.
+    const recent = memory({ encoderVersionId: "m1", labelChanges: 12, at: now - 1000 });
+    expect(decideNext(labelled, cfg, now, recent)).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
+    // Up to date with the labels: straight to the heavy stage.
+    const current = memory({ encoderVersionId: "m1", labelChanges: 20, at: now - 10_000 });
+    expect(decideNext(labelled, cfg, now, current)).toMatchObject({ kind: "finetune" });
+    // A relabel moves the label history without moving the counts: still a change.
+    expect(decideNext(withChanges(state({ models: pre, labelled: 20, since: 20 }), 21), cfg, now, current)).toMatchObject({ kind: "quickSuggestions", reason: "labels changed" });
+    // Labels in one class only: nothing a head could tell apart.
+    expect(decideNext(withChanges(state({ models: pre, labelled: 5, since: 5, classes: 1 }), 25), cfg, now, current)).toMatchObject({ kind: "wait" });
+    // Paused, or an upload still arriving: nothing at all.
+    expect(decideNext(withChanges(state({ models: pre, labelled: 20, paused: true }), 25), cfg, now, current)).toMatchObject({ kind: "wait", reason: "paused by an owner" });
+    expect(decideNext(withChanges(state({ models: pre, labelled: 20, uploading: 1 }), 25), cfg, now, current)).toMatchObject({ kind: "wait" });
+  });
+
+  it("leaves a serving teacher's pending suggestions alone unless the quick head measurably beats it", () => {
+    expect(keepTeacherSuggestions(undefined, 0.5)).toBe(false);
+    expect(keepTeacherSuggestions({ accuracy: 0.8 }, 0.7)).toBe(true);
+    expect(keepTeacherSuggestions({ accuracy: 0.8 }, 0.8)).toBe(true);
+    expect(keepTeacherSuggestions({ accuracy: 0.7 }, 0.8)).toBe(false);
+    expect(keepTeacherSuggestions({ accuracy: 0.7 }, null)).toBe(true);
+    expect(keepTeacherSuggestions({ accuracy: null }, null)).toBe(true);
+    expect(keepTeacherSuggestions({ accuracy: null }, 0.6)).toBe(false);
   });
 });

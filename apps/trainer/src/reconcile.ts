@@ -10,7 +10,10 @@
 //      pseudo-label the unlabelled images, then distil the student;
 //   4. when nothing else is due, pretrain further (up to the configured budget): the encoder keeps learning from the
 //      images while people label, and stages 2 and 3 follow when it improved.
+// Before 1-4: quick suggestions (quick-refresh-rule.ts), seconds of work, when labels changed or a newer encoder was
+// published, at most every few seconds, so the heavy stages still run in between.
 import type { TrainerConfig } from "./config";
+import { type QuickRefreshMemory, quickRefreshDue } from "./quick-refresh-rule";
 
 export interface ModelSummary {
   id: string;
@@ -25,7 +28,7 @@ export interface ModelSummary {
 
 export interface ProjectStateSummary {
   control: { paused: boolean; fineTuneRequested: boolean };
-  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number; labelledClasses: number; uploadsInProgress?: number };
+  counts: { images: number; labelled: number; labelsSinceFineTune: number; fineTuneThreshold: number; labelledClasses: number; uploadsInProgress?: number; labelChanges?: number };
   models: ModelSummary[];
   /** The versions the server's serving rule picks (best held-out accuracy, ties to the newer). */
   serving?: { teacherId: string | null; studentId: string | null };
@@ -37,7 +40,8 @@ export type Action =
   | { kind: "wait"; reason: string }
   | { kind: "pretrain"; run: number; extend: boolean; reason?: string }
   | { kind: "finetune"; run: number; reason: string }
-  | { kind: "stage3"; teacherVersionId: string };
+  | { kind: "stage3"; teacherVersionId: string }
+  | { kind: "quickSuggestions"; encoderVersionId: string; reason: string };
 
 const latest = (models: ModelSummary[], stage: ModelSummary["stage"]) => [...models].reverse().find((m) => m.stage === stage);
 
@@ -47,12 +51,14 @@ export type ReconcileConfig = Pick<TrainerConfig, "minImages" | "minLabels" | "p
     maxPretrainRuns?: number;
   };
 
-export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = Date.now()): Action {
+export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = Date.now(), quick?: QuickRefreshMemory): Action {
   if (s.control.paused) return { kind: "wait", reason: "paused by an owner" };
   if ((s.counts.uploadsInProgress ?? 0) > 0) return { kind: "wait", reason: "waiting for the upload in progress to finish" };
   const quietFor = s.lastImageAt ? (now - Date.parse(s.lastImageAt)) / 1000 : Infinity;
   const settle = cfg.uploadSettleSeconds ?? 0;
   if (quietFor < settle) return { kind: "wait", reason: `waiting for uploads to settle (new images ${Math.max(0, Math.round(quietFor))} s ago)` };
+  const quickAction = quickRefreshDue(s, quick, now);
+  if (quickAction) return quickAction;
   if (s.counts.images < cfg.minImages) return { kind: "wait", reason: `waiting for images (${s.counts.images} of ${cfg.minImages})` };
   const pretrains = s.models.filter((m) => m.stage === "PRETRAIN");
   const pretrained = latest(s.models, "PRETRAIN");

@@ -28,6 +28,11 @@ export interface StageRunContext {
   progressIntervalMs: number;
   checkpointEvery: number;
   log(message: string): void;
+  /**
+   * Light work that must not wait for the stage to end (quick suggestions after new labels): called after every
+   * step, it decides itself whether anything is due, and never throws.
+   */
+  betweenSteps?: () => Promise<void>;
 }
 
 export interface CheckpointTarget {
@@ -98,6 +103,8 @@ export async function runStage<T>(
       }
       // Stages without a signal (pseudo-labelling) stop here.
       if (stop.signal.aborted && p.stage === "pseudolabel") throw new StageInterrupted(stop.signal.reason as StageInterrupted["why"]);
+      // Not while a teacher posts its own suggestions: the two would replace each other's batch by batch.
+      if (ctx.betweenSteps && !stop.signal.aborted && p.stage !== "pseudolabel") await ctx.betweenSteps();
     },
     ...(o.checkpoint
       ? {

@@ -59,7 +59,9 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     classIdOf = new Map(CLASSES.map((c, i) => [c, classes.find((x) => x.name === NAMES[i])!.id]));
     truthOf = new Map();
     const { token } = await owner.trpc.training.createToken.mutate({ projectId, name: "test" });
-    cfg = tinyConfig(t.baseUrl, token);
+    // The heavy stages one decision at a time; quick suggestions between them have their own test
+    // (quick-suggestions.test.ts), and their 1 s interval would make the order of decisions here depend on timing.
+    cfg = tinyConfig(t.baseUrl, token, { quickRefreshSeconds: 0 });
     const api = createTrainerApi(t.baseUrl, token);
     trainer = new ProjectTrainer(api, cfg, projectId, "wasm", (m) => logs.push(m));
     lease = (await LeaseKeeper.claim(api, projectId, cfg.name, cfg.leaseSeconds, (m) => logs.push(m)))!;

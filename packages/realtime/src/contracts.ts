@@ -55,6 +55,24 @@ export type TrainingProgress = z.infer<typeof trainingProgress>;
 export const pseudoLabelSummary = z.object({ id, imageId: id, classId: id, confidence: z.number(), modelVersionId: id });
 export type PseudoLabelSummary = z.infer<typeof pseudoLabelSummary>;
 
+/**
+ * Where suggestions came from when not from the version's own classifier: a quick head (kNN or a linear probe) on the
+ * embeddings of a pretrained encoder version, trained on the labels of the moment (issue 12, item 6). The UI says
+ * "quick suggestion (kNN on embeddings)"; a suggestion of a PRETRAIN version is always one.
+ */
+export const suggestionSource = z.object({
+  kind: z.literal("quick"),
+  head: z.enum(["knn", "linear"]),
+  /** Neighbours that vote (kNN). */
+  k: z.number().int().positive().nullable(),
+  /** Labels the head was trained on, and its cross-validated accuracy on them. */
+  trainLabels: z.number().int().min(0),
+  cvAccuracy: z.number().min(0).max(1),
+  /** Accuracy on the held-out human labels, null below the minimum count. */
+  heldOutAccuracy: z.number().min(0).max(1).nullable(),
+});
+export type SuggestionSource = z.infer<typeof suggestionSource>;
+
 function trainerEvents() {
   const base = { seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }) };
   return [
@@ -72,8 +90,11 @@ function trainerEvents() {
       ...base,
       data: z.object({ modelVersionId: id, version: z.number().int(), stage: z.enum(["PRETRAIN", "FINETUNE", "DISTIL"]), accuracy: z.number().nullable() }),
     }),
-    /** New suggestions for unlabelled images (one event per batch the trainer posts). */
-    z.object({ type: z.literal("pseudoLabels.added"), ...base, data: z.object({ modelVersionId: id, items: z.array(pseudoLabelSummary) }) }),
+    /**
+     * New suggestions for unlabelled images (one event per batch the trainer posts); a refreshed quick suggestion comes
+     * again with its id and its new class and confidence.
+     */
+    z.object({ type: z.literal("pseudoLabels.added"), ...base, data: z.object({ modelVersionId: id, items: z.array(pseudoLabelSummary), source: suggestionSource.optional() }) }),
     /** Suggestions reviewed (accepted, corrected, rejected) or back to pending after an undo. */
     z.object({
       type: z.literal("pseudoLabels.reviewed"),

@@ -21,7 +21,8 @@ const suggestionSelect = {
   modelVersionId: true,
   createdAt: true,
   image: { select: { filename: true, width: true, height: true } },
-  modelVersion: { select: { version: true, classIds: true } },
+  // stage PRETRAIN: a quick suggestion (a head on the encoder's embeddings), not a classifier's.
+  modelVersion: { select: { version: true, classIds: true, stage: true } },
 } as const;
 
 const labeller = (ctx: { access: { projectId: string }; user: { id: string; name: string } }) => ({ projectId: ctx.access.projectId, actor: { id: ctx.user.id, name: ctx.user.name } });

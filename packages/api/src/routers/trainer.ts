@@ -11,7 +11,7 @@ import { servingVersions } from "../services/serving-model";
 import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
-import { trainingStage } from "@fewlabel/realtime";
+import { suggestionSource, trainingStage } from "@fewlabel/realtime";
 
 const leaseInput = z.object({ leaseId: z.uuid() });
 /** How long the lease lasts without a renewal; a trainer renews every third of it. */
@@ -133,7 +133,11 @@ export const trainerRouter = router({
       return { paused: control.paused, fineTuneRequested: control.fineTuneRequestedAt !== null };
     }),
 
-  /** A batch of a model version's suggestions for unlabelled images (labelled or already-suggested images are skipped). */
+  /**
+   * A batch of a model version's suggestions for unlabelled images (labelled or already-suggested images are skipped).
+   * Quick suggestions (issue 12, item 6) use `refresh` (update this version's pending ones), `keepPendingOf` (leave
+   * a better teacher's pending ones alone) and `source` (the head they came from, carried by the event).
+   */
   postPseudoLabels: leasedProcedure
     .input(
       z.object({
@@ -141,10 +145,13 @@ export const trainerRouter = router({
         items: z
           .array(z.object({ imageId: z.uuid(), classId: z.uuid(), confidence: z.number().min(0).max(1), probabilities: z.array(z.number().min(0).max(1)).max(1000) }))
           .max(1000),
+        refresh: z.boolean().default(false),
+        keepPendingOf: z.array(z.uuid()).max(20).default([]),
+        source: suggestionSource.optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const out = await postPseudoLabels(ctx.db, input.projectId, ctx.actor, input.modelVersionId, input.items);
+      const out = await postPseudoLabels(ctx.db, input.projectId, ctx.actor, input.modelVersionId, input.items, { refresh: input.refresh, keepPendingOf: input.keepPendingOf, source: input.source });
       ctx.broadcaster?.publish(out.events);
       return { stored: out.stored.length, skipped: out.skipped };
     }),
@@ -158,7 +165,7 @@ const UPLOAD_SETTLE_MS = 10 * 60_000;
 
 async function projectSummary(db: PrismaClient, projectId: string) {
   const recent = new Date(Date.now() - UPLOAD_SETTLE_MS);
-  const [project, classes, labels, models, checkpoints, control, suggested, uploadsInProgress, newestImage] = await Promise.all([
+  const [project, classes, labels, models, checkpoints, control, suggested, uploadsInProgress, newestImage, labelChanges] = await Promise.all([
     db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
     db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
     db.image.groupBy({ by: ["labelClassId", "labelSource"], where: { projectId }, _count: { _all: true } }),
@@ -174,6 +181,7 @@ async function projectSummary(db: PrismaClient, projectId: string) {
     // settle time to send, and keeps counting while its images come in).
     db.upload.count({ where: { projectId, finishedAt: null, OR: [{ createdAt: { gt: recent } }, { images: { some: { createdAt: { gt: recent } } } }] } }),
     db.image.findFirst({ where: { projectId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { createdAt: true } }),
+    db.annotation.count({ where: { projectId } }),
   ]);
   const count = (f: (r: (typeof labels)[number]) => boolean) => labels.filter(f).reduce((n, r) => n + r._count._all, 0);
   const labelled = count((r) => r.labelClassId !== null);
@@ -198,6 +206,11 @@ async function projectSummary(db: PrismaClient, projectId: string) {
       fineTuneThreshold: fineTuneThreshold(lastFineTune?.labelledCount ?? 0, control.fineTuneEveryLabels, control.fineTuneEveryFraction),
       /** Uploads still arriving, so training can wait for the data to settle instead of starting on part of it. */
       uploadsInProgress,
+      /**
+       * Label changes ever made in the project (its label history's length): it moves with every label, also one that
+       * changes a class without changing the counts, so the trainer can tell that its quick suggestions are stale.
+       */
+      labelChanges,
     },
     /** ISO time of the newest image, or null: how long the project has been quiet. */
     lastImageAt: newestImage?.createdAt.toISOString() ?? null,

@@ -5,9 +5,12 @@
 //  - accepting is the reviewer's vote for the suggested class with source MODEL_REVIEWED, cast through the same
 //    label path as every other vote (history, events, undo), so undo takes it back and reopens the suggestion;
 //  - one suggestion per (model version, image): a rejected one does not come back from the same model version;
-//    a newer model's suggestion replaces older pending ones for the same image.
+//    a newer model's suggestion replaces older pending ones for the same image;
+//  - quick suggestions (a head on a pretrained version's embeddings, issue 12 item 6) are posted again as labels
+//    arrive: with `refresh` a pending one of the same version is updated in place (same id), and with `keepPendingOf`
+//    the trainer keeps a better teacher's pending suggestions where they are.
 import type { Prisma, PrismaClient } from "@fewlabel/db";
-import type { ProjectEvent, PseudoLabelSummary } from "@fewlabel/realtime";
+import type { ProjectEvent, PseudoLabelSummary, SuggestionSource } from "@fewlabel/realtime";
 import { castNumberedVotes, LabellingError, type Labeller } from "./labelling";
 import { type Actor, appendEvents } from "./project-events";
 
@@ -24,9 +27,22 @@ const reviewedEvent = (items: { id: string; imageId: string; status: ReviewStatu
   data: { items },
 });
 
+export interface PostOptions {
+  /** A pending suggestion of this version for the image is updated (class, confidence, probabilities) instead of kept. */
+  refresh?: boolean;
+  /** Images with a pending suggestion of one of these versions are skipped (that suggestion stays). */
+  keepPendingOf?: string[];
+  /** Where the suggestions came from, when not from the version's own classifier (carried by the event). */
+  source?: SuggestionSource;
+}
+
+/** Confidence changes smaller than this are not news: the suggestion stays as it is (no write, no event). */
+const REFRESH_CONFIDENCE_STEP = 1e-3;
+
 /**
  * Stores a batch of a model version's suggestions. Images that are labelled, unknown, or already have a suggestion
- * from this version (pending, accepted or rejected) are skipped. Returns the stored ones and their event.
+ * from this version (pending, accepted or rejected) are skipped, except that `refresh` updates a pending one of this
+ * version whose class or confidence changed. Returns the stored (new or updated) ones and their event.
  */
 export async function postPseudoLabels(
   db: PrismaClient,
@@ -34,6 +50,7 @@ export async function postPseudoLabels(
   actor: Actor,
   modelVersionId: string,
   items: PostedPseudoLabel[],
+  options: PostOptions = {},
 ): Promise<{ stored: PseudoLabelSummary[]; skipped: number; events: ProjectEvent[] }> {
   return db.$transaction(async (tx) => {
     const version = await tx.modelVersion.findFirst({ where: { id: modelVersionId, projectId }, select: { classIds: true } });
@@ -45,23 +62,44 @@ export async function postPseudoLabels(
     const unlabelled = new Set(
       (await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null }, select: { id: true } })).map((i) => i.id),
     );
-    const existing = new Set(
-      (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { imageId: true } })).map((p) => p.imageId),
+    const existing = new Map(
+      (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { id: true, imageId: true, status: true, classId: true, confidence: true } })).map((p) => [p.imageId, p]),
+    );
+    const keepOthers = (options.keepPendingOf ?? []).filter((v) => v !== modelVersionId);
+    const kept = new Set(
+      keepOthers.length
+        ? (await tx.pseudoLabel.findMany({ where: { projectId, imageId: { in: imageIds }, status: "PENDING", modelVersionId: { in: keepOthers } }, select: { imageId: true } })).map((p) => p.imageId)
+        : [],
     );
     const seen = new Set<string>();
-    const fresh = items.filter((i) => {
-      const ok = unlabelled.has(i.imageId) && !existing.has(i.imageId) && !seen.has(i.imageId);
+    const fresh: PostedPseudoLabel[] = [];
+    const updates: { id: string; item: PostedPseudoLabel }[] = [];
+    for (const i of items) {
+      const first = !seen.has(i.imageId);
       seen.add(i.imageId);
-      return ok;
-    });
-    if (fresh.length === 0) return { stored: [], skipped: items.length, events: [] };
+      if (!first || !unlabelled.has(i.imageId) || kept.has(i.imageId)) continue;
+      const own = existing.get(i.imageId);
+      if (!own) fresh.push(i);
+      else if (options.refresh && own.status === "PENDING" && (own.classId !== i.classId || Math.abs(own.confidence - i.confidence) >= REFRESH_CONFIDENCE_STEP)) {
+        updates.push({ id: own.id, item: i });
+      }
+    }
+    if (fresh.length === 0 && updates.length === 0) return { stored: [], skipped: items.length, events: [] };
     // The newest model speaks for an image: older pending suggestions for these images step aside.
-    await tx.pseudoLabel.deleteMany({ where: { imageId: { in: fresh.map((f) => f.imageId) }, status: "PENDING", modelVersionId: { not: modelVersionId } } });
-    const rows = await tx.pseudoLabel.createManyAndReturn({
-      data: fresh.map((f) => ({ projectId, imageId: f.imageId, modelVersionId, classId: f.classId, confidence: f.confidence, probabilities: f.probabilities })),
-      select: { id: true, imageId: true, classId: true, confidence: true, modelVersionId: true },
-    });
-    const events = await appendEvents(tx, projectId, actor, [{ type: "pseudoLabels.added", data: { modelVersionId, items: rows } }]);
+    const speaking = [...fresh.map((f) => f.imageId), ...updates.map((u) => u.item.imageId)];
+    await tx.pseudoLabel.deleteMany({ where: { imageId: { in: speaking }, status: "PENDING", modelVersionId: { not: modelVersionId } } });
+    const select = { id: true, imageId: true, classId: true, confidence: true, modelVersionId: true } as const;
+    const rows = fresh.length
+      ? await tx.pseudoLabel.createManyAndReturn({
+          data: fresh.map((f) => ({ projectId, imageId: f.imageId, modelVersionId, classId: f.classId, confidence: f.confidence, probabilities: f.probabilities })),
+          select,
+        })
+      : [];
+    for (const u of updates) {
+      // A refreshed suggestion is new news: createdAt moves with it, as if it had just been made.
+      rows.push(await tx.pseudoLabel.update({ where: { id: u.id }, data: { classId: u.item.classId, confidence: u.item.confidence, probabilities: u.item.probabilities, createdAt: new Date() }, select }));
+    }
+    const events = await appendEvents(tx, projectId, actor, [{ type: "pseudoLabels.added", data: { modelVersionId, items: rows, ...(options.source ? { source: options.source } : {}) } }]);
     return { stored: rows, skipped: items.length - rows.length, events };
   });
 }

@@ -1,0 +1,97 @@
+// The quick head on real data (Fashion-MNIST pixels as the feature rows: 20 labels a class, 1,000 test images) and on
+// two made-up problems where one candidate must lose, so a wrong choice fails the test.
+import { fashionMnistAvailable, FASHION_MNIST_DIR, loadFashionMnist } from "@fewlabel/datasets";
+import { selectBackend, tf } from "@fewlabel/ml";
+import { mulberry32 } from "@fewlabel/ml/random";
+import { beforeAll, describe, expect, it } from "vitest";
+import { fitQuickHead, knnProbabilities, stratifiedFolds } from "./quick-head";
+
+// Under CI the dataset must be there: a missing one fails (loadFashionMnist throws) instead of skipping.
+const available = fashionMnistAvailable() || !!process.env.CI;
+if (!available) console.warn(`quick head test on Fashion-MNIST: SKIPPED, Fashion-MNIST not found in ${FASHION_MNIST_DIR} (apt-get install -y dataset-fashion-mnist)`);
+
+beforeAll(async () => {
+  await selectBackend({ order: ["wasm"] });
+});
+
+const argmax = (p: Float32Array, numClasses: number) => Array.from({ length: p.length / numClasses }, (_, i) => {
+  let best = 0;
+  for (let c = 1; c < numClasses; c++) if (p[i * numClasses + c]! > p[i * numClasses + best]!) best = c;
+  return best;
+});
+
+/** Rows of `dim` features drawn by `row(label, random)`, `perClass` rows of each class, classes interleaved. */
+function made(numClasses: number, perClass: number, dim: number, seed: number, row: (label: number, random: () => number) => number[]) {
+  const random = mulberry32(seed);
+  const labels: number[] = [], values: number[] = [];
+  for (let i = 0; i < perClass; i++) for (let c = 0; c < numClasses; c++) {
+    labels.push(c);
+    values.push(...row(c, random));
+  }
+  return { features: tf.tensor2d(values, [labels.length, dim]), labels };
+}
+const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+
+describe("the quick head", () => {
+  it("deals stratified folds and smooths kNN votes into probabilities", () => {
+    expect(Array.from(stratifiedFolds([0, 1, 0, 1, 0, 1, 2], 3))).toEqual([0, 0, 1, 1, 2, 2, 0]);
+    const p = knnProbabilities(new Float64Array([5, 0, 0, 1, 0, 0]), 3);
+    expect(p[0]).toBeCloseTo((5 + 1 / 3) / 6, 6);
+    expect(p[1]).toBeCloseTo(1 / 3 / 6, 6);
+    // One neighbour is weaker evidence than five.
+    expect(p[3]).toBeLessThan(p[0]!);
+    expect(p[3]! + p[4]! + p[5]!).toBeCloseTo(1, 6);
+  });
+
+  it("picks kNN where classes are not linearly separable (XOR), and the linear probe where distances drown in noise", async () => {
+    // XOR of the signs: no line separates it, neighbours do.
+    const xor = made(2, 30, 2, 1, (c, r) => {
+      const q = r() < 0.5 ? 1 : -1;
+      return [q * (0.5 + r()), (c === 0 ? q : -q) * (0.5 + r())];
+    });
+    const a = await fitQuickHead(xor.features, xor.labels, { numClasses: 2, seed: 1 });
+    expect(a.method).toBe("knn");
+    expect(a.cvAccuracy).toBeGreaterThan(0.9);
+    expect(a.candidates.find((c) => c.name === "linear")!.cvAccuracy).toBeLessThan(0.75);
+    a.dispose();
+    // One informative feature among 10 loud noise features: distances see the noise, a standardised probe the signal.
+    const noisy = made(2, 40, 11, 2, (c, r) => [(c === 0 ? -1 : 1) + 0.3 * gauss(r), ...Array.from({ length: 10 }, () => 3 * gauss(r))]);
+    const b = await fitQuickHead(noisy.features, noisy.labels, { numClasses: 2, seed: 1 });
+    expect(b.method).toBe("linear");
+    expect(b.cvAccuracy).toBeGreaterThan(0.9);
+    expect(Math.max(...b.candidates.filter((c) => c.name.startsWith("knn")).map((c) => c.cvAccuracy))).toBeLessThan(0.8);
+    b.dispose();
+    tf.dispose([xor.features, noisy.features]);
+  });
+
+  it.skipIf(!available)("labels Fashion-MNIST far above chance from 20 labels a class, the same way every time", { timeout: 60_000 }, async () => {
+    const train = loadFashionMnist("train", { limit: 1000 }), test = loadFashionMnist("test", { limit: 1000 });
+    const perClass = new Map<number, number[]>();
+    for (let i = 0; i < train.count; i++) {
+      const list = perClass.get(train.labels[i]!) ?? [];
+      if (list.length < 20) list.push(i);
+      perClass.set(train.labels[i]!, list);
+    }
+    const picked = [...perClass.values()].flat().sort((x, y) => x - y);
+    const rows = (set: typeof train, idx: number[]) => tf.tidy(() => tf.div(tf.tensor2d(idx.flatMap((i) => Array.from(set.pixels.subarray(i * 784, (i + 1) * 784))), [idx.length, 784]), 255) as tf.Tensor2D);
+    const features = rows(train, picked), queries = rows(test, Array.from({ length: test.count }, (_, i) => i));
+    const labels = picked.map((i) => train.labels[i]!);
+    const t0 = performance.now();
+    const head = await fitQuickHead(features, labels, { numClasses: 10, seed: 1 });
+    const probabilities = await head.probabilities(queries);
+    const ms = performance.now() - t0;
+    const predicted = argmax(probabilities, 10);
+    const accuracy = predicted.filter((p, i) => p === test.labels[i]).length / test.count;
+    console.log(`quick head on Fashion-MNIST pixels, 200 labels: ${head.method}${head.k ? ` k=${head.k}` : ""}, cv ${(head.cvAccuracy * 100).toFixed(1)}%, test ${(accuracy * 100).toFixed(1)}% on ${test.count}, ${ms.toFixed(0)} ms (${head.candidates.map((c) => `${c.name} ${(c.cvAccuracy * 100).toFixed(0)}%`).join(", ")})`);
+    // Chance is 10%; pixel 1-NN with 30 labels a class is about 72%.
+    expect(accuracy).toBeGreaterThan(0.6);
+    for (let i = 0; i < 10; i++) expect(probabilities.subarray(i * 10, i * 10 + 10).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+    // Deterministic: the same labels give the same head and the same probabilities.
+    const again = await fitQuickHead(features, labels, { numClasses: 10, seed: 1 });
+    expect(again.candidates).toEqual(head.candidates);
+    expect(Array.from(await again.probabilities(queries))).toEqual(Array.from(probabilities));
+    head.dispose();
+    again.dispose();
+    tf.dispose([features, queries]);
+  });
+});

@@ -1,0 +1,229 @@
+// Suggestions that react in seconds (issue 12, item 6). Stage 3 labels every image with a fine-tuned teacher, minutes
+// after labels change; meanwhile this keeps the pending suggestions current from the newest pretrained encoder:
+//   - every image is embedded once per encoder version (the "pretrain" checkpoint slot, read while it holds that
+//     version's finished run) and the embeddings stay in this process's memory, keyed by the version; images uploaded
+//     later are embedded as they come with the same encoder;
+//   - a refresh fits the quick head (quick-head.ts: kNN or a linear probe, chosen by cross-validation) on the training
+//     labels (held-out labels stay held out: they score it) and posts class probabilities for every unlabelled image,
+//     only those that changed, through the api's postPseudoLabels with `refresh`;
+//   - the suggestions are attributed to the encoder's PRETRAIN version, whose own metrics are the same method (kNN on
+//     its embeddings, scored on held-out labels), and the event names the head (`source`), so people see a quick
+//     suggestion for what it is; a serving teacher that scores better keeps its pending suggestions.
+// When a refresh is due is decided by quick-refresh-rule.ts: by the reconciler between stages, and here between the
+// steps of a heavy stage, so labels given during a long pretraining get suggestions within seconds too.
+import { createEncoder, encoderFeatures, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
+import type { SuggestionSource } from "@fewlabel/realtime";
+import type { TrainerApi } from "./api-client";
+import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
+import type { TrainerConfig } from "./config";
+import { splitLabels } from "./holdout";
+import type { ImageCache } from "./images";
+import type { LeaseKeeper } from "./lease";
+import { fitQuickHead } from "./quick-head";
+import { keepTeacherSuggestions, labelStateOf, type QuickRefreshMemory, quickRefreshDue, type QuickSuggestionsAction } from "./quick-refresh-rule";
+
+type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
+
+/** What the pretraining checkpoint's `extra` says (project-trainer.ts writes it). */
+interface PretrainCheckpointExtra {
+  spec: { inputSize: number; channels: 1 | 3; widths: number[]; blocks: number[] };
+  run: number;
+  done?: boolean;
+}
+
+interface Embeddings {
+  encoderVersionId: string;
+  encoder: tfl.LayersModel;
+  channels: 1 | 3;
+  /** Image id -> row of `features`. */
+  row: Map<string, number>;
+  features: tf.Tensor2D;
+}
+
+export interface QuickRefreshReport {
+  /** Suggestions posted (new or changed). */
+  posted: number;
+  unlabelled: number;
+  head: SuggestionSource | null;
+  /** Why nothing was posted, when nothing was. */
+  note?: string;
+  ms: number;
+}
+
+const POST_BATCH = 500;
+const EMBED_CHUNK = 512;
+/** A suggestion whose class is the same and whose confidence moved less than this is not posted again. */
+const CONFIDENCE_STEP = 0.02;
+
+const round4 = (v: number) => Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 1e4) / 1e4;
+
+export class QuickSuggestions {
+  readonly memory: QuickRefreshMemory;
+  private embeddings: Embeddings | null = null;
+  /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
+  private unavailable: string | null = null;
+  /** What was posted per image under `postedKey` (encoder version, serving teacher, whether it is kept). */
+  private posted = new Map<string, { classId: string; confidence: number }>();
+  private postedKey = "";
+  private lastCheck = 0;
+
+  constructor(
+    private readonly api: TrainerApi,
+    private readonly cfg: TrainerConfig,
+    private readonly projectId: string,
+    private readonly cache: ImageCache,
+    private readonly log: (m: string) => void,
+  ) {
+    this.memory = { minIntervalSeconds: cfg.quickRefreshSeconds, last: null };
+  }
+
+  /**
+   * Between two steps of a heavy stage: a quick refresh if one is due (at most one summary request per interval).
+   * Never throws: quick suggestions must not fail the stage they ride along.
+   */
+  async betweenSteps(lease: LeaseKeeper): Promise<void> {
+    if (this.memory.minIntervalSeconds <= 0 || Date.now() - this.lastCheck < this.memory.minIntervalSeconds * 1000) return;
+    this.lastCheck = Date.now();
+    try {
+      const summary = await this.api.trpc.summary.query({ projectId: this.projectId });
+      if (summary.control.paused || !quickRefreshDue(summary, this.memory)) return;
+      const state = await this.api.trpc.state.query({ projectId: this.projectId });
+      const action = quickRefreshDue(state, this.memory);
+      if (action) await this.refresh(lease, state, action);
+    } catch (err) {
+      this.log(`quick suggestions: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Refreshes the pending suggestions from the embeddings of `action`'s encoder version and the labels in `state`. */
+  async refresh(lease: LeaseKeeper, state: ProjectState, action: QuickSuggestionsAction): Promise<QuickRefreshReport> {
+    const t0 = performance.now();
+    const labelState = labelStateOf(state);
+    const done = (r: Omit<QuickRefreshReport, "ms">): QuickRefreshReport => {
+      this.memory.last = { encoderVersionId: action.encoderVersionId, labelChanges: labelState, at: Date.now() };
+      const report = { ...r, ms: performance.now() - t0 };
+      const head = r.head ? `${r.head.head}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.trainLabels} labels${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})` : "";
+      this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
+      return report;
+    };
+    const version = state.models.find((m) => m.id === action.encoderVersionId);
+    if (!version) return done({ posted: 0, unlabelled: 0, head: null, note: "the encoder version is gone" });
+    const emb = await this.embeddingsOf(state, version.id);
+    if (!emb) return done({ posted: 0, unlabelled: 0, head: null, note: `the weights of encoder v${version.version} are not at hand (its checkpoint slot has moved on); quick suggestions wait for the next encoder` });
+    await this.embedNew(emb, state.images.map((i) => i.id));
+
+    // The version's class order: suggestions must match its classIds (classes added since are not in it).
+    const classIds = version.classIds;
+    const index = new Map(classIds.map((c, i) => [c, i]));
+    const labelled = state.images.filter((i) => i.labelClassId !== null && index.has(i.labelClassId) && emb.row.has(i.id));
+    const { train, heldOut } = splitLabels(labelled, this.cfg.minLabelsForHoldout);
+    const unlabelled = state.images.filter((i) => i.labelClassId === null && emb.row.has(i.id)).map((i) => i.id);
+    const trainLabels = train.map((i) => index.get(i.labelClassId!)!);
+    if (new Set(trainLabels).size < 2) return done({ posted: 0, unlabelled: unlabelled.length, head: null, note: "waiting for training labels in two classes" });
+    if (unlabelled.length === 0) return done({ posted: 0, unlabelled: 0, head: null, note: "every image is labelled" });
+
+    const rows = (ids: string[]) => tf.tidy(() => tf.gather(emb.features, tf.tensor1d(ids.map((id) => emb.row.get(id)!), "int32")) as tf.Tensor2D);
+    const trainRows = rows(train.map((i) => i.id));
+    const head = await fitQuickHead(trainRows, trainLabels, { numClasses: classIds.length, seed: this.cfg.seed }).finally(() => trainRows.dispose());
+    try {
+      let heldOutAccuracy: number | null = null;
+      if (heldOut.length >= Math.max(1, this.cfg.minHeldOut)) {
+        const x = rows(heldOut.map((i) => i.id));
+        const p = await head.probabilities(x).finally(() => x.dispose());
+        heldOutAccuracy = heldOut.filter((img, r) => argmaxAt(p, r, classIds.length) === index.get(img.labelClassId!)).length / heldOut.length;
+      }
+      const source: SuggestionSource = { kind: "quick", head: head.method, k: head.k, trainLabels: train.length, cvAccuracy: head.cvAccuracy, heldOutAccuracy };
+
+      // A serving teacher that scores better keeps its pending suggestions (the server skips those images).
+      const teacherId = state.serving?.teacherId ?? null;
+      const teacher = teacherId ? state.models.find((m) => m.id === teacherId) : undefined;
+      const keep = keepTeacherSuggestions(teacher, heldOutAccuracy);
+      const key = JSON.stringify([version.id, teacherId, keep]);
+      if (key !== this.postedKey) {
+        this.posted.clear();
+        this.postedKey = key;
+      }
+
+      const x = rows(unlabelled);
+      const p = await head.probabilities(x).finally(() => x.dispose());
+      const k = classIds.length;
+      const items = unlabelled.flatMap((imageId, r) => {
+        const c = argmaxAt(p, r, k);
+        const confidence = round4(p[r * k + c]!);
+        const before = this.posted.get(imageId);
+        if (before && before.classId === classIds[c] && Math.abs(before.confidence - confidence) < CONFIDENCE_STEP) return [];
+        return [{ imageId, classId: classIds[c]!, confidence, probabilities: Array.from(p.subarray(r * k, (r + 1) * k), round4) }];
+      });
+      let posted = 0;
+      for (let start = 0; start < items.length; start += POST_BATCH) {
+        const batch = items.slice(start, start + POST_BATCH);
+        posted += (
+          await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: batch, refresh: true, keepPendingOf: keep && teacherId ? [teacherId] : [], source })
+        ).stored;
+        for (const i of batch) this.posted.set(i.imageId, { classId: i.classId, confidence: i.confidence });
+      }
+      return done({ posted, unlabelled: unlabelled.length, head: source });
+    } finally {
+      head.dispose();
+    }
+  }
+
+  /** The embeddings of an encoder version: from memory, or computed from the pretraining slot when it holds it. */
+  private async embeddingsOf(state: ProjectState, encoderVersionId: string): Promise<Embeddings | null> {
+    if (this.embeddings?.encoderVersionId === encoderVersionId) return this.embeddings;
+    if (this.unavailable === encoderVersionId) return null;
+    // The slot holds the newest pretraining run; a finished run r is the (r+1)-th PRETRAIN version (runs are numbered
+    // by the versions before them). A slot already on the next run no longer has this version's weights.
+    const run = state.models.filter((m) => m.stage === "PRETRAIN").findIndex((m) => m.id === encoderVersionId);
+    const slot = await peekCheckpoint<PretrainCheckpointExtra>(this.api, this.projectId, "pretrain");
+    const extra = slot?.info.extra;
+    if (!slot || !extra?.done || extra.run !== run || extra.spec.inputSize !== this.cfg.inputSize) {
+      this.unavailable = encoderVersionId;
+      return null;
+    }
+    const encoder = createEncoder({ inputSize: extra.spec.inputSize, channels: extra.spec.channels, widths: extra.spec.widths, blocks: extra.spec.blocks, seed: this.cfg.seed });
+    try {
+      await restoreCheckpoint(slot.blob, { encoder });
+    } catch (err) {
+      encoder.dispose();
+      throw err;
+    }
+    this.disposeEmbeddings();
+    this.embeddings = { encoderVersionId, encoder, channels: extra.spec.channels, row: new Map(), features: tf.zeros([0, encoder.outputs[0]!.shape[1] as number]) as tf.Tensor2D };
+    return this.embeddings;
+  }
+
+  /** Embeds the images of `ids` that are not embedded yet (downloading them first); unreadable ones are left out. */
+  private async embedNew(emb: Embeddings, ids: string[]): Promise<void> {
+    const todo = ids.filter((id) => !emb.row.has(id));
+    if (todo.length === 0) return;
+    await this.cache.load(todo);
+    const ready = todo.filter((id) => this.cache.has(id));
+    for (let start = 0; start < ready.length; start += EMBED_CHUNK) {
+      const chunk = ready.slice(start, start + EMBED_CHUNK);
+      const images = this.cache.tensor(chunk, emb.channels);
+      const f = await encoderFeatures(emb.encoder, tensorImageSource(images)).finally(() => images.dispose());
+      const all = tf.concat([emb.features, f], 0) as tf.Tensor2D;
+      tf.dispose([emb.features, f]);
+      emb.features = all;
+      for (const id of chunk) emb.row.set(id, emb.row.size);
+    }
+  }
+
+  private disposeEmbeddings(): void {
+    if (!this.embeddings) return;
+    this.embeddings.encoder.dispose();
+    this.embeddings.features.dispose();
+    this.embeddings = null;
+  }
+
+  dispose(): void {
+    this.disposeEmbeddings();
+  }
+}
+
+function argmaxAt(p: Float32Array, row: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (p[row * k + c]! > p[row * k + best]!) best = c;
+  return best;
+}
