@@ -35,7 +35,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics FEWLABEL_TF_BACKEND=webgpu,wasm \
-    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_STEPS=2000
+    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
 COPY --from=build /app /app
 USER node
 CMD ["node", "--import", "tsx", "apps/trainer/src/main.ts"]
@@ -51,7 +51,7 @@ COPY --from=build /app /app
 # Downloads libtensorflow at install time (needs the network while building; not a dependency of the repository).
 RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0
 ENV NODE_ENV=production FEWLABEL_TF_BACKEND=tensorflow,wasm \
-    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_STEPS=2000
+    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
 CMD ["node", "--import", "tsx", "apps/trainer/src/main.ts"]
 
 # Default target.
