@@ -258,7 +258,8 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
   const zip = await zipBuffer(layout, train);
   log(`${tag}: zip of ${layout.length} PNGs, ${(zip.length / 2 ** 20).toFixed(1)} MB`);
 
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-bench-loop-data-"));
+  // Inside the work directory, so that it goes with it whatever ends the bench.
+  const dataDir = fs.mkdtempSync(path.join(work, "data-"));
   const logFile = path.join(work, `product-${tag.replace("%", "pct")}.log`);
   const models = path.join(work, `models-${tag.replace("%", "pct")}`);
   const timeline: RunEntry[] = [];
@@ -268,6 +269,7 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
     await ensureBuild(log);
     if (o.trainerOverrides) log(`${tag}: WARNING: trainer settings differ from the defaults (${Object.entries(o.trainerOverrides).map(([k, v]) => `${k}=${v}`).join(" ")}): this checks the bench, it does not measure the product`);
     product = await startProduct({ dataDir, logFile, trainerOverrides: o.trainerOverrides, echo: (line) => (o.verbose || /error|fail/i.test(line) ? log(`${tag} product: ${line.trim()}`) : undefined) });
+    stopRunning = product.stop;
     log(`${tag}: product ready on ${product.url} (data in ${dataDir}, log ${logFile})`);
     const user = await TestUser.signUp(product.url, "bench@example.com");
     const { id: projectId } = await user.trpc.projects.create.mutate({ name: `bench:loop ${tag}`, classes: classNames.map((name) => ({ name })) });
@@ -407,6 +409,7 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
     await pollTolerant();
     log(`${tag}: ${o.minutes} min after the upload: stopping the product`);
   } finally {
+    stopRunning = undefined;
     await product?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -479,6 +482,10 @@ const bestOf = (baselines: Record<string, number> | undefined) => {
 };
 const diff = (a: number | null, b: number) => (a === null ? "-" : `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(1)}`);
 
+/** Stops the product of the run under way, if one is running (for a signal). */
+let stopRunning: (() => Promise<void>) | undefined;
+let interruptedAt = 0;
+
 async function main() {
   const o = options();
   if (!fashionMnistAvailable()) throw new Error(`Fashion-MNIST not found in ${FASHION_MNIST_DIR}. Install it with: apt-get install -y dataset-fashion-mnist`);
@@ -486,10 +493,18 @@ async function main() {
   const cleanup = () => fs.rmSync(work, { recursive: true, force: true });
   process.on("exit", cleanup);
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    // The product's process groups are killed by loop/product.ts's exit hook.
+    // The product stops as it would on Ctrl-C (its trainer checkpoints and lets go of its lease), for at most 30 s;
+    // whatever is left of its process group is killed by loop/product.ts's exit hook. A second signal exits at once;
+    // copies of the first (the terminal signals the whole group, and npm and tsx pass it on too) arrive within
+    // moments and are not a second one.
     process.on(sig, () => {
-      console.error(`bench:loop: ${sig}, stopping everything it started`);
-      process.exit(130);
+      if (interruptedAt) {
+        if (Date.now() - interruptedAt > 3000) process.exit(130);
+        return;
+      }
+      interruptedAt = Date.now();
+      console.error(`bench:loop: ${sig}, stopping the product and everything else it started`);
+      void Promise.race([stopRunning?.(), sleep(30_000)]).finally(() => process.exit(130));
     });
   }
   const backend = await selectBackend({ order: ["wasm", "cpu"] });
