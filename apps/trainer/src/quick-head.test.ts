@@ -90,8 +90,14 @@ describe("the quick head", () => {
     const again = await fitQuickHead(features, labels, { numClasses: 10, seed: 1 });
     expect(again.candidates).toEqual(head.candidates);
     expect(Array.from(await again.probabilities(queries))).toEqual(Array.from(probabilities));
+    // A kept choice refitted on the same labels (no cross-validation) is the same head.
+    const kept = await fitQuickHead(features, labels, { numClasses: 10, seed: 1, choice: head });
+    expect(kept).toMatchObject({ method: head.method, k: head.k, cvAccuracy: head.cvAccuracy, cvLabels: 200 });
+    const keptP = await kept.probabilities(queries);
+    expect(Math.max(...keptP.map((v, i) => Math.abs(v - probabilities[i]!)))).toBeLessThan(1e-5);
     head.dispose();
     again.dispose();
+    kept.dispose();
     tf.dispose([features, queries]);
   });
 });

@@ -1,10 +1,12 @@
 // The quick head behind suggestions that react in seconds (issue 12, item 6): a classifier on fixed feature rows (the
-// pretrained encoder's embeddings, computed once per encoder version) trained on the current labels in well under a
-// second, so suggestions follow every new label while fine-tuning catches up. Two candidates, the cheap few-label heads
-// of the SimCLR line of work: kNN on the embeddings (k from a short list) and a linear probe (multinomial logistic
+// pretrained encoder's embeddings, computed once per encoder version) trained on the current labels in about a
+// second, so suggestions follow new labels while fine-tuning catches up. Two candidates, the cheap few-label heads of
+// the SimCLR line of work: kNN on the embeddings (k from a short list) and a linear probe (multinomial logistic
 // regression, L2 as sklearn's C = 1); the one with the better cross-validated accuracy on the labelled rows is kept
 // (ties to kNN, the cheaper, and the method a pretrained version's own metrics use). Folds are stratified by class and
 // fixed by the row order, and both candidates see the same folds, so the choice is deterministic and fair.
+// Choosing costs five probes' worth of cross-validation, so a caller may keep a choice while the labels grow a little
+// and only refit the chosen head (`fitQuickHead` with `choice`).
 import { argmaxRows, knnNeighbours, knnVotes, tf } from "@fewlabel/ml";
 
 export const QUICK_HEAD_KS = [1, 3, 5, 10, 20] as const;
@@ -15,7 +17,7 @@ export interface QuickHeadOptions {
   /** Cross-validation folds (fewer when there are fewer rows). */
   folds?: number;
   ks?: readonly number[];
-  /** Full-batch Adam steps of the linear probe. */
+  /** Full-batch Adam steps of the linear probe (100 at 0.02 is within a point of 300 at 0.01 on Fashion-MNIST). */
   linearSteps?: number;
 }
 
@@ -25,12 +27,17 @@ export interface QuickHeadCandidate {
   cvAccuracy: number;
 }
 
-export interface QuickHead {
+/** Which head, and how it cross-validated on the `cvLabels` rows it was chosen on. */
+export interface QuickHeadChoice {
   method: "knn" | "linear";
   /** Neighbours that vote (kNN only). */
   k: number | null;
   cvAccuracy: number;
+  cvLabels: number;
   candidates: QuickHeadCandidate[];
+}
+
+export interface QuickHead extends QuickHeadChoice {
   /** Class probabilities of feature rows, [rows x numClasses] row-major. */
   probabilities(features: tf.Tensor2D): Promise<Float32Array>;
   dispose(): void;
@@ -64,13 +71,13 @@ export function knnProbabilities(votes: Float64Array, numClasses: number): Float
 }
 
 /**
- * Linear probes trained together in one run: probe f on the rows outside fold f, and a last probe on every row (the
- * one kept). Each probe is its own L2-regularised softmax regression (C = 1: penalty 1 / its row count) with its own
- * Adam moments; their losses are summed, and Adam is elementwise, so each learns exactly what it would alone, at the
- * cost of one probe: a step is a few tiny ops whose overhead, not arithmetic, is the time, so six separate probes
- * took six times as long. Features are standardised with the statistics of all labelled rows (no labels in that).
+ * Linear probes trained together in one run: probe f on the rows outside fold f (none without folds), and a last
+ * probe on every row (the one kept). Each probe is its own L2-regularised softmax regression (C = 1: penalty 1 / its
+ * row count) with its own Adam moments; their losses are summed, and Adam is elementwise, so each learns exactly what
+ * it would alone, in one loop of a few ops per step instead of one loop per probe. Features are standardised with
+ * the statistics of all labelled rows (no labels in that).
  */
-async function trainFoldProbes(features: tf.Tensor2D, labels: ArrayLike<number>, fold: Int32Array, folds: number, o: QuickHeadOptions) {
+async function trainProbes(features: tf.Tensor2D, labels: ArrayLike<number>, fold: Int32Array | null, folds: number, o: QuickHeadOptions) {
   const [n, d] = features.shape;
   const probes = folds + 1;
   const { mean, variance } = tf.moments(features, 0);
@@ -80,7 +87,7 @@ async function trainFoldProbes(features: tf.Tensor2D, labels: ArrayLike<number>,
   const maskValues = new Float32Array(probes * n);
   const rowsOf = new Float32Array(probes);
   for (let p = 0; p < probes; p++) {
-    for (let i = 0; i < n; i++) if (p === folds || fold[i] !== p) maskValues[p * n + i] = 1;
+    for (let i = 0; i < n; i++) if (p === folds || fold![i] !== p) maskValues[p * n + i] = 1;
     rowsOf[p] = maskValues.subarray(p * n, (p + 1) * n).reduce((a, b) => a + b, 0);
   }
   const [x, targets, mask, perRow, decay] = tf.tidy(() => [
@@ -90,11 +97,18 @@ async function trainFoldProbes(features: tf.Tensor2D, labels: ArrayLike<number>,
     tf.tensor2d(Array.from(rowsOf, (r) => 1 / Math.max(1, r)), [probes, 1]),
     tf.tensor3d(Array.from(rowsOf, (r) => 1 / Math.max(1, r) / 2), [probes, 1, 1]),
   ]);
-  const w = tf.variable(tf.randomNormal([probes, d, o.numClasses], 0, Math.sqrt(1 / d), "float32", o.seed));
+  // The kept probe starts from the same weights with or without fold probes beside it, so refitting a kept choice on
+  // the same rows gives the same head.
+  const w = tf.variable(
+    tf.tidy(() => {
+      const kept = tf.randomNormal([1, d, o.numClasses], 0, Math.sqrt(1 / d), "float32", o.seed);
+      return folds ? tf.concat([tf.randomNormal([folds, d, o.numClasses], 0, Math.sqrt(1 / d), "float32", o.seed + 1), kept], 0) : kept;
+    }),
+  );
   const b = tf.variable(tf.zeros([probes, 1, o.numClasses]));
-  const optimizer = tf.train.adam(0.01);
+  const optimizer = tf.train.adam(0.02);
   try {
-    for (let step = 0; step < (o.linearSteps ?? 150); step++) {
+    for (let step = 0; step < (o.linearSteps ?? 100); step++) {
       const loss = optimizer.minimize(() => {
         const logits = tf.add(tf.matMul(x, w), b);
         const logp = tf.sub(logits, tf.logSumExp(logits, 2, true));
@@ -106,15 +120,23 @@ async function trainFoldProbes(features: tf.Tensor2D, labels: ArrayLike<number>,
       if ((step + 1) % 25 === 0) await new Promise((r) => setTimeout(r, 0));
     }
     // Cross-validated predictions: each row by the probe that did not see it.
-    const scores = tf.tidy(() => tf.add(tf.matMul(x, w), b));
-    const all = await scores.data();
-    scores.dispose();
-    const cvPredicted = new Int32Array(n);
-    for (let i = 0; i < n; i++) cvPredicted[i] = argmaxRows(all.subarray((fold[i]! * n + i) * o.numClasses, (fold[i]! * n + i + 1) * o.numClasses), o.numClasses)[0]!;
+    const cvPredicted = new Int32Array(folds ? n : 0);
+    if (folds) {
+      const scores = tf.tidy(() => tf.add(tf.matMul(x, w), b));
+      const all = await scores.data();
+      scores.dispose();
+      const c = o.numClasses;
+      for (let i = 0; i < n; i++) cvPredicted[i] = argmaxRows(all.subarray((fold![i]! * n + i) * c, (fold![i]! * n + i + 1) * c), c)[0]!;
+    }
     const [kernel, bias] = tf.tidy(() => [tf.squeeze(tf.slice(w, [folds, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D, tf.squeeze(tf.slice(b, [folds, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D]);
     return {
       cvPredicted,
-      logits: (f: tf.Tensor2D) => tf.tidy(() => tf.add(tf.matMul(standardise(f), kernel!), bias!) as tf.Tensor2D),
+      probabilities: async (f: tf.Tensor2D) => {
+        const p = tf.tidy(() => tf.softmax(tf.add(tf.matMul(standardise(f), kernel!), bias!)));
+        const out = (await p.data()) as Float32Array;
+        p.dispose();
+        return out;
+      },
       dispose: () => tf.dispose([kernel!, bias!, mean, variance, scale]),
     };
   } finally {
@@ -125,10 +147,27 @@ async function trainFoldProbes(features: tf.Tensor2D, labels: ArrayLike<number>,
 
 const gatherRows = (features: tf.Tensor2D, rows: number[]) => tf.tidy(() => tf.gather(features, tf.tensor1d(rows, "int32")) as tf.Tensor2D);
 
-/** Fits both candidates by cross-validation on the labelled rows and keeps the better one, trained on all of them. */
-export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<number>, o: QuickHeadOptions): Promise<QuickHead> {
+/** kNN with `k` on every labelled row. */
+function knnHead(features: tf.Tensor2D, labels: ArrayLike<number>, k: number, numClasses: number) {
+  const reference = tf.clone(features);
+  const labelList = Array.from(labels);
+  return {
+    probabilities: async (rows: tf.Tensor2D) => knnProbabilities(knnVotes(await knnNeighbours(reference, rows, { k }), labelList, numClasses, k), numClasses),
+    dispose: () => reference.dispose(),
+  };
+}
+
+/**
+ * The quick head on these labelled rows: both candidates cross-validated and the better one trained on all of them,
+ * or, given an earlier `choice`, that head refitted on these rows without cross-validating again.
+ */
+export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<number>, o: QuickHeadOptions & { choice?: QuickHeadChoice }): Promise<QuickHead> {
   const n = features.shape[0];
   if (n < 2 || n !== labels.length) throw new Error(`a quick head needs at least two labelled rows (got ${n} rows, ${labels.length} labels)`);
+  if (o.choice) {
+    const head = o.choice.method === "knn" ? knnHead(features, labels, o.choice.k!, o.numClasses) : await trainProbes(features, labels, null, 0, o);
+    return { ...o.choice, probabilities: head.probabilities, dispose: head.dispose };
+  }
   const ks = [...(o.ks ?? QUICK_HEAD_KS)].sort((a, b) => a - b);
   const folds = Math.max(2, Math.min(o.folds ?? 5, n));
   const fold = stratifiedFolds(labels, folds);
@@ -151,36 +190,15 @@ export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<numb
       tf.dispose([a, b]);
     }
   }
-  const probe = await trainFoldProbes(features, labels, fold, folds, o);
-  const linearCorrect = probe.cvPredicted.filter((p, i) => p === labels[i]).length;
-  const candidates: QuickHeadCandidate[] = [...ks.map((k) => ({ name: `knn-${k}`, cvAccuracy: knnCorrect.get(k)! / n })), { name: "linear", cvAccuracy: linearCorrect / n }];
+  // The probes of every fold and the final one in one run; the final one is kept if the probe wins.
+  const probe = await trainProbes(features, labels, fold, folds, o);
+  const linearAccuracy = probe.cvPredicted.filter((p, i) => p === labels[i]).length / n;
+  const candidates: QuickHeadCandidate[] = [...ks.map((k) => ({ name: `knn-${k}`, cvAccuracy: knnCorrect.get(k)! / n })), { name: "linear", cvAccuracy: linearAccuracy }];
   // The best k (ties to the larger: more neighbours give smoother probabilities), then kNN against the probe.
   const bestK = ks.reduce((best, k) => (knnCorrect.get(k)! >= knnCorrect.get(best)! ? k : best), ks[0]!);
   const knnAccuracy = knnCorrect.get(bestK)! / n;
-  const labelList = Array.from(labels);
-  if (linearCorrect / n > knnAccuracy) {
-    return {
-      method: "linear",
-      k: null,
-      cvAccuracy: linearCorrect / n,
-      candidates,
-      probabilities: async (rows) => {
-        const p = tf.tidy(() => tf.softmax(probe.logits(rows)));
-        const out = (await p.data()) as Float32Array;
-        p.dispose();
-        return out;
-      },
-      dispose: () => probe.dispose(),
-    };
-  }
+  if (linearAccuracy > knnAccuracy) return { method: "linear", k: null, cvAccuracy: linearAccuracy, cvLabels: n, candidates, probabilities: probe.probabilities, dispose: probe.dispose };
   probe.dispose();
-  const reference = tf.clone(features);
-  return {
-    method: "knn",
-    k: bestK,
-    cvAccuracy: knnAccuracy,
-    candidates,
-    probabilities: async (rows) => knnProbabilities(knnVotes(await knnNeighbours(reference, rows, { k: bestK }), labelList, o.numClasses, bestK), o.numClasses),
-    dispose: () => reference.dispose(),
-  };
+  const head = knnHead(features, labels, bestK, o.numClasses);
+  return { method: "knn", k: bestK, cvAccuracy: knnAccuracy, cvLabels: n, candidates, probabilities: head.probabilities, dispose: head.dispose };
 }

@@ -3,9 +3,9 @@
 //   - every image is embedded once per encoder version (the "pretrain" checkpoint slot, read while it holds that
 //     version's finished run) and the embeddings stay in this process's memory, keyed by the version; images uploaded
 //     later are embedded as they come with the same encoder;
-//   - a refresh fits the quick head (quick-head.ts: kNN or a linear probe, chosen by cross-validation) on the training
-//     labels (held-out labels stay held out: they score it) and posts class probabilities for every unlabelled image,
-//     only those that changed, through the api's postPseudoLabels with `refresh`;
+//   - a refresh fits the quick head (quick-head.ts: kNN or a linear probe, chosen by cross-validation, chosen again
+//     when the labels grew by 10%) on the training labels (held-out labels stay held out: they score it) and posts
+//     class probabilities for every unlabelled image, only those that changed, through postPseudoLabels `refresh`;
 //   - the suggestions are attributed to the encoder's PRETRAIN version, whose own metrics are the same method (kNN on
 //     its embeddings, scored on held-out labels), and the event names the head (`source`), so people see a quick
 //     suggestion for what it is; a serving teacher that scores better keeps its pending suggestions.
@@ -19,7 +19,7 @@ import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import type { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
-import { fitQuickHead } from "./quick-head";
+import { fitQuickHead, type QuickHeadChoice } from "./quick-head";
 import { keepTeacherSuggestions, labelStateOf, type QuickRefreshMemory, quickRefreshDue, type QuickSuggestionsAction } from "./quick-refresh-rule";
 
 type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
@@ -51,6 +51,11 @@ export interface QuickRefreshReport {
 }
 
 const POST_BATCH = 500;
+/**
+ * The head is chosen again (cross-validating both candidates, five probes' worth of work) when the training labels
+ * changed by this fraction (at least 5 labels) since the last choice; in between a refresh only refits the chosen one.
+ */
+const RECHOOSE_FRACTION = 0.1;
 const EMBED_CHUNK = 512;
 /** A suggestion whose class is the same and whose confidence moved less than this is not posted again. */
 const CONFIDENCE_STEP = 0.02;
@@ -66,6 +71,7 @@ export class QuickSuggestions {
   private posted = new Map<string, { classId: string; confidence: number }>();
   private postedKey = "";
   private lastCheck = 0;
+  private choice: (QuickHeadChoice & { encoderVersionId: string }) | null = null;
 
   constructor(
     private readonly api: TrainerApi,
@@ -102,7 +108,7 @@ export class QuickSuggestions {
     const done = (r: Omit<QuickRefreshReport, "ms">): QuickRefreshReport => {
       this.memory.last = { encoderVersionId: action.encoderVersionId, labelChanges: labelState, at: Date.now() };
       const report = { ...r, ms: performance.now() - t0 };
-      const head = r.head ? `${r.head.head}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.trainLabels} labels${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})` : "";
+      const head = r.head ? `${r.head.head}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.cvLabels} labels, trained on ${r.head.trainLabels}${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})` : "";
       this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
       return report;
     };
@@ -124,7 +130,9 @@ export class QuickSuggestions {
 
     const rows = (ids: string[]) => tf.tidy(() => tf.gather(emb.features, tf.tensor1d(ids.map((id) => emb.row.get(id)!), "int32")) as tf.Tensor2D);
     const trainRows = rows(train.map((i) => i.id));
-    const head = await fitQuickHead(trainRows, trainLabels, { numClasses: classIds.length, seed: this.cfg.seed }).finally(() => trainRows.dispose());
+    const kept = this.choice?.encoderVersionId === version.id && Math.abs(train.length - this.choice.cvLabels) < Math.max(5, RECHOOSE_FRACTION * this.choice.cvLabels) ? this.choice : undefined;
+    const head = await fitQuickHead(trainRows, trainLabels, { numClasses: classIds.length, seed: this.cfg.seed, choice: kept }).finally(() => trainRows.dispose());
+    this.choice = { method: head.method, k: head.k, cvAccuracy: head.cvAccuracy, cvLabels: head.cvLabels, candidates: head.candidates, encoderVersionId: version.id };
     try {
       let heldOutAccuracy: number | null = null;
       if (heldOut.length >= Math.max(1, this.cfg.minHeldOut)) {
@@ -132,7 +140,7 @@ export class QuickSuggestions {
         const p = await head.probabilities(x).finally(() => x.dispose());
         heldOutAccuracy = heldOut.filter((img, r) => argmaxAt(p, r, classIds.length) === index.get(img.labelClassId!)).length / heldOut.length;
       }
-      const source: SuggestionSource = { kind: "quick", head: head.method, k: head.k, trainLabels: train.length, cvAccuracy: head.cvAccuracy, heldOutAccuracy };
+      const source: SuggestionSource = { kind: "quick", head: head.method, k: head.k, trainLabels: train.length, cvAccuracy: head.cvAccuracy, cvLabels: head.cvLabels, heldOutAccuracy };
 
       // A serving teacher that scores better keeps its pending suggestions (the server skips those images).
       const teacherId = state.serving?.teacherId ?? null;

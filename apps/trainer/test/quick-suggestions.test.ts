@@ -126,8 +126,8 @@ describe.skipIf(!available)("quick suggestions", () => {
     expect(first.items.every((s) => s.modelVersionId === encoder!.id && s.modelVersion.stage === "PRETRAIN")).toBe(true);
     // No fine-tune happened: the PRETRAIN version is still the only one.
     expect((await owner.trpc.models.list.query({ projectId })).map((m) => m.stage)).toEqual(["PRETRAIN"]);
-    // Four very different kinds of clothing; chance is 25%.
-    expect(first.accuracy).toBeGreaterThan(0.6);
+    // Four very different kinds of clothing, an encoder of 20 steps, 16 training labels: chance is 25%.
+    expect(first.accuracy).toBeGreaterThan(0.5);
     // The same labels again: nothing to refresh, the fine-tune runs next (it is paused straight away here).
     expect((await trainer.plan()).action).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
 

@@ -65,9 +65,11 @@ export const suggestionSource = z.object({
   head: z.enum(["knn", "linear"]),
   /** Neighbours that vote (kNN). */
   k: z.number().int().positive().nullable(),
-  /** Labels the head was trained on, and its cross-validated accuracy on them. */
+  /** Labels the head was trained on. */
   trainLabels: z.number().int().min(0),
+  /** The head's cross-validated accuracy on the `cvLabels` labels it was chosen on (chosen again as labels grow). */
   cvAccuracy: z.number().min(0).max(1),
+  cvLabels: z.number().int().min(0),
   /** Accuracy on the held-out human labels, null below the minimum count. */
   heldOutAccuracy: z.number().min(0).max(1).nullable(),
 });
