@@ -294,7 +294,15 @@ function Row({
           <span className="truncate font-mono text-xs text-slate-500" title={s.image.filename}>
             {s.image.filename}
           </span>
-          <span className="text-xs text-slate-400">model v{s.modelVersion.version}</span>
+          {s.modelVersion.stage === "PRETRAIN" ? (
+            // A pretrained encoder has no classifier: its suggestions come from the trainer's quick head (kNN or a
+            // linear probe on the embeddings, refreshed within seconds of new labels), until a teacher's replace them.
+            <span className="text-xs text-slate-400" title="kNN or a linear probe on the pretrained encoder's embeddings, refreshed within seconds of new labels; a fine-tuned model's suggestions replace it">
+              quick suggestion (v{s.modelVersion.version} embeddings)
+            </span>
+          ) : (
+            <span className="text-xs text-slate-400">model v{s.modelVersion.version}</span>
+          )}
         </div>
         <div className="h-1.5 w-48 max-w-full overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
           <div className="h-full rounded-full" style={{ width: `${pct}%`, backgroundColor: c?.color ?? "#6366f1" }} />
