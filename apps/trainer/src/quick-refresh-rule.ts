@@ -3,8 +3,9 @@
 // reconciler (reconcile.ts) and the check between a heavy stage's steps (quick-suggestions.ts) decide alike.
 //   - due when a newer pretrained encoder was published (its embeddings are computed once, while its checkpoint is at
 //     hand) or when labels changed since the last refresh (the label history's length, so a relabel counts too);
-//   - at most every `minIntervalSeconds`: in between, the heavy stages run, so a steady stream of labels cannot
-//     starve them;
+//   - label refreshes at most every `minIntervalSeconds`: in between, the heavy stages run, so a steady stream of
+//     labels cannot starve them (a new encoder is embedded at once: that happens once per version, and the slot holds
+//     its weights only until the next pretraining run checkpoints);
 //   - a serving teacher keeps its pending suggestions unless the quick head measurably beats it on held-out labels.
 import type { Action, ModelSummary } from "./reconcile";
 
@@ -32,10 +33,10 @@ export function quickRefreshDue(s: QuickRefreshInput, memory: QuickRefreshMemory
   const encoder = [...s.models].reverse().find((m) => m.stage === "PRETRAIN");
   if (!encoder) return null;
   const last = memory.last;
-  if (last && now - last.at < memory.minIntervalSeconds * 1000) return null;
   if (!last || last.encoderVersionId !== encoder.id) {
     return { kind: "quickSuggestions", encoderVersionId: encoder.id, reason: `embeddings of the encoder v${encoder.version}` };
   }
+  if (now - last.at < memory.minIntervalSeconds * 1000) return null;
   if (labelStateOf(s) !== last.labelChanges && s.counts.labelledClasses >= 2) {
     return { kind: "quickSuggestions", encoderVersionId: encoder.id, reason: "labels changed" };
   }

@@ -71,6 +71,8 @@ export class QuickSuggestions {
   private posted = new Map<string, { classId: string; confidence: number }>();
   private postedKey = "";
   private lastCheck = 0;
+  /** The last "nothing posted" note, so that one reason is logged once, not at every label. */
+  private lastNote: string | undefined;
   private choice: (QuickHeadChoice & { encoderVersionId: string }) | null = null;
 
   constructor(
@@ -109,7 +111,8 @@ export class QuickSuggestions {
       this.memory.last = { encoderVersionId: action.encoderVersionId, labelChanges: labelState, at: Date.now() };
       const report = { ...r, ms: performance.now() - t0 };
       const head = r.head ? `${r.head.head}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.cvLabels} labels, trained on ${r.head.trainLabels}${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})` : "";
-      this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
+      if (!r.note || r.note !== this.lastNote) this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
+      this.lastNote = r.note;
       return report;
     };
     const version = state.models.find((m) => m.id === action.encoderVersionId);

@@ -89,6 +89,9 @@ describe("quick suggestions (quick-refresh-rule.ts)", () => {
     const seen = memory({ encoderVersionId: "m1", labelChanges: 0, at: now - 60_000 });
     expect(decideNext(state({ models: pre }), cfg, now, seen)).toMatchObject({ kind: "wait", reason: expect.stringContaining("labels") });
     expect(decideNext(state({ models: [...pre, model(2, "PRETRAIN")] }), cfg, now, seen)).toMatchObject({ kind: "quickSuggestions", encoderVersionId: "m2" });
+    // A new encoder does not wait for the interval: its weights are in the slot only until the next run checkpoints.
+    const justNow = memory({ encoderVersionId: "m1", labelChanges: 0, at: now - 100 });
+    expect(decideNext(state({ models: [...pre, model(2, "PRETRAIN")] }), cfg, now, justNow)).toMatchObject({ kind: "quickSuggestions", encoderVersionId: "m2" });
     // Off, or an older caller without memory: the reconciler is what it was.
     expect(decideNext(state({ models: pre }), cfg, now, memory(null, 0))).toMatchObject({ kind: "wait" });
     expect(decideNext(state({ models: pre }), cfg, now)).toMatchObject({ kind: "wait" });
