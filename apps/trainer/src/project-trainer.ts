@@ -11,6 +11,9 @@ import {
   createOptimizer,
   createProjectionHead,
   createStudent,
+  checkMirrorInvariance,
+  defaultAugmentConfig,
+  fineTuneAugmentConfig,
   distil,
   type EncoderConfig,
   encoderClassifier,
@@ -48,6 +51,8 @@ interface ModelSpec {
   widths: number[];
   blocks: number[];
   projectionDim: number;
+  /** Whether horizontal flips keep the images' meaning (asked of the images at the first pretraining). */
+  mirrorSafe?: boolean;
 }
 const sameSpec = (a: unknown, b: ModelSpec) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -136,12 +141,19 @@ export class ProjectTrainer {
     const { usable, skipped } = await this.load(ids);
     if (usable.length < 2) throw new Error("fewer than two readable images");
     const previous = await peekCheckpoint<{ spec: ModelSpec; run: number; done: boolean }>(this.api, this.projectId, "pretrain");
+    const channels = previous?.info.extra?.spec.channels ?? this.cache.channelsFor(usable);
+    const images = this.cache.tensor(usable, channels);
+    // Flips as augmentation only where mirrored images still look like the data (digits, text and oriented objects
+    // do not); decided once per encoder, so every extension and every stage after it augments the same way.
+    const mirror = previous?.info.extra?.spec.mirrorSafe === undefined ? await checkMirrorInvariance(images) : null;
+    if (mirror) this.log(`pretrain: mirrored images ${mirror.mirrorSafe ? "look like the data: flips on" : "do not look like the data: flips off"} (ratio ${mirror.ratio.toFixed(2)})`);
     const spec: ModelSpec = {
       inputSize: this.cfg.inputSize,
-      channels: previous?.info.extra?.spec.channels ?? this.cache.channelsFor(usable),
+      channels,
       widths: this.cfg.encoderWidths,
       blocks: this.cfg.encoderBlocks,
       projectionDim: this.cfg.projectionDim,
+      mirrorSafe: mirror ? mirror.mirrorSafe : previous!.info.extra!.spec.mirrorSafe!,
     };
     const { encoder, projectionHead } = this.buildPretrainModels(spec);
     const optimizer = createOptimizer("adam", this.cfg.learningRate);
@@ -157,7 +169,6 @@ export class ProjectTrainer {
       ? stageSteps({ epochs: this.cfg.pretrainExtendEpochs, steps: this.cfg.pretrainExtendSteps }, usable.length, batchSize)
       : stageSteps({ epochs: this.cfg.pretrainEpochs, steps: this.cfg.pretrainSteps }, usable.length, batchSize);
     const extra = { spec, run: action.run };
-    const images = this.cache.tensor(usable, spec.channels);
     try {
       const out = await runStage(ctx, { stage: "pretrain", totalSteps, startStep, skipped, checkpoint: { slot: "pretrain", models: { encoder, projectionHead }, optimizer, extra } }, (hooks) =>
         pretrainContrastive({
@@ -169,6 +180,7 @@ export class ProjectTrainer {
           optimizer: "adam",
           learningRate: this.cfg.learningRate,
           optimizerInstance: optimizer,
+          augment: defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }),
           seed: this.cfg.seed + action.run,
           workers: this.backend === "wasm" ? this.cfg.workers : 1,
           ...hooks,
@@ -265,6 +277,7 @@ export class ProjectTrainer {
           batchSize: Math.min(this.cfg.batchSize, train.ids.length),
           learningRate: this.cfg.learningRate,
           optimizerInstance: optimizer,
+          augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }),
           seed: this.cfg.seed + 1000 + action.run,
           ...hooks,
         }),
@@ -333,7 +346,16 @@ export class ProjectTrainer {
     const version = state.models.find((m) => m.id === teacherVersionId)!;
     const classIds = version.classIds;
     const { model: teacherModel, files: teacherFiles, metadata } = await this.downloadTeacher(teacherVersionId);
-    const spec: ModelSpec = { inputSize: metadata.inputSize, channels: metadata.channels, widths: this.cfg.encoderWidths, blocks: this.cfg.encoderBlocks, projectionDim: this.cfg.projectionDim };
+    // The teacher's provenance carries the encoder's spec, and with it whether flips suit the data (no: when unknown).
+    const teacherSpec = (metadata.provenance.config as { config?: Partial<ModelSpec> } | undefined)?.config;
+    const spec: ModelSpec = {
+      inputSize: metadata.inputSize,
+      channels: metadata.channels,
+      widths: this.cfg.encoderWidths,
+      blocks: this.cfg.encoderBlocks,
+      projectionDim: this.cfg.projectionDim,
+      mirrorSafe: teacherSpec?.mirrorSafe ?? false,
+    };
     if (spec.inputSize !== this.cfg.inputSize) throw new Error(`the teacher takes ${spec.inputSize} px inputs; this trainer is configured for ${this.cfg.inputSize}`);
     const teacher = modelClassifier(teacherModel);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-student-"));
@@ -396,6 +418,7 @@ export class ProjectTrainer {
             learningRate: this.cfg.learningRate,
             optimizerInstance: optimizer,
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
+            augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }),
             seed: this.cfg.seed + 2000,
             workers: this.backend === "wasm" ? this.cfg.workers : 1,
             ...hooks,
