@@ -6,6 +6,7 @@
 // again, seconds later, exits at once).
 import os from "node:os";
 import { selectBackend } from "@fewlabel/ml";
+import { ActivityReporter } from "./activity";
 import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
 import { LeaseKeeper } from "./lease";
@@ -81,6 +82,8 @@ async function main() {
   /** After a failure a project rests a while, so a persistent error does not spin. */
   const restUntil = new Map<string, number>();
   const lastWait = new Map<string, string>();
+  /** Tells people what the trainer does for each project and why, when that changes (the training page shows it). */
+  const activity = new ActivityReporter(api.trpc, log);
 
   while (!shutdown.signal.aborted) {
     let worked = false;
@@ -97,11 +100,17 @@ async function main() {
         lease ??= (await LeaseKeeper.claim(api, p.id, cfg.name, cfg.leaseSeconds, log)) ?? undefined;
         if (!lease) continue;
         leases.set(p.id, lease);
-        const trainer = trainers.get(p.id) ?? new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`));
-        trainers.set(p.id, trainer);
+        let trainer = trainers.get(p.id);
+        if (!trainer) {
+          trainer = new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`));
+          // Work is announced before it starts (a stage runs for minutes); waits are announced below.
+          trainer.onDecision = (action, held) => activity.report(p.id, held.leaseId, action);
+          trainers.set(p.id, trainer);
+        }
         try {
           const action = await trainer.runNext(lease, shutdown.signal);
           if (action.kind === "wait") {
+            await activity.report(p.id, lease.leaseId, action);
             if (lastWait.get(p.id) !== action.reason) log(`${p.name}: ${action.reason}`);
             lastWait.set(p.id, action.reason);
           } else {
@@ -118,6 +127,8 @@ async function main() {
           const message = err instanceof Error ? err.message : String(err);
           await api.trpc.reportError.mutate({ projectId: p.id, leaseId: lease.leaseId, message: message.slice(0, 2000) || "unknown error" }).catch(() => {});
           restUntil.set(p.id, Date.now() + 6 * cfg.pollIntervalMs);
+          // Not "Now: fine-tuning" for the time it rests: the page shows the error, and that it will try again.
+          await activity.report(p.id, lease.leaseId, { kind: "wait", reason: `waiting to try again after an error (in ${Math.round((6 * cfg.pollIntervalMs) / 1000)} s)` });
         }
       }
     } catch (err) {

@@ -63,6 +63,8 @@ export class ProjectTrainer {
   private readonly scorer: VersionScorer;
   /** Suggestions from the encoder's embeddings within seconds of new labels (quick-suggestions.ts). */
   private readonly quick: QuickSuggestions;
+  /** Hears each decision to work before the work starts (main.ts tells people what the trainer does and why). */
+  onDecision?: (action: Action, lease: LeaseKeeper) => Promise<unknown>;
 
   constructor(
     private readonly api: TrainerApi,
@@ -93,6 +95,7 @@ export class ProjectTrainer {
     const decided = decideNext(state, this.reconcileConfig, Date.now(), this.quick.memory);
     if (decided.kind === "wait") return decided;
     this.log(`next: ${decided.kind}${"reason" in decided ? ` (${decided.reason})` : ""}`);
+    await this.onDecision?.(decided, lease);
     if (decided.kind === "quickSuggestions") {
       await this.quick.refresh(lease, state, decided);
       return decided;

@@ -75,6 +75,16 @@ export const suggestionSource = z.object({
 });
 export type SuggestionSource = z.infer<typeof suggestionSource>;
 
+/**
+ * What the trainer is doing for a project and why (issue 12, item 4): its reconciler's latest decision, reported when
+ * it changes. `reason` reads after "because" for work ("Now: pretraining further, because …") and after "Waiting:"
+ * for a wait ("Waiting: for the upload in progress to finish"); `upToDate` and `paused` are the waits people act on.
+ */
+export const trainerActivityKind = z.enum(["wait", "upToDate", "paused", "pretrain", "pretrainFurther", "finetune", "stage3", "quickSuggestions"]);
+export type TrainerActivityKind = z.infer<typeof trainerActivityKind>;
+export const trainerActivity = z.object({ kind: trainerActivityKind, reason: z.string().trim().max(500) });
+export type TrainerActivity = z.infer<typeof trainerActivity>;
+
 function trainerEvents() {
   const base = { seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }) };
   return [
@@ -86,6 +96,8 @@ function trainerEvents() {
       ...base,
       data: z.object({ paused: z.boolean(), fineTuneRequested: z.boolean(), trainer: z.object({ holder: z.string(), expiresAt: z.string() }).nullable() }),
     }),
+    /** The trainer's decision for the project changed (what it does now and why); `at` is when it was reported. */
+    z.object({ type: z.literal("training.activity"), ...base, data: trainerActivity.extend({ at: z.string() }) }),
     /** A finished stage published a model version. */
     z.object({
       type: z.literal("model.published"),

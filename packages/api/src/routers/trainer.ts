@@ -8,10 +8,10 @@ import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { servingVersions } from "../services/serving-model";
-import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordProgress, setTrainingControl, trainingControl } from "../services/training";
+import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordActivity, recordProgress, setTrainingControl, trainingControl } from "../services/training";
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
-import { suggestionSource, trainingStage } from "@fewlabel/realtime";
+import { suggestionSource, trainerActivity, trainingStage } from "@fewlabel/realtime";
 
 const leaseInput = z.object({ leaseId: z.uuid() });
 /** How long the lease lasts without a renewal; a trainer renews every third of it. */
@@ -106,6 +106,15 @@ export const trainerRouter = router({
     } else {
       ctx.broadcaster?.publish(await setTrainingControl(ctx.db, input.projectId, ctx.actor, { trainerError: input.message, trainerErrorAt: new Date() }));
     }
+    return { ok: true };
+  }),
+
+  /**
+   * What the trainer now does for the project and why (its reconciler's decision), sent when the decision changes:
+   * the training page says it ("Now: fine-tuning, because …", "Waiting: for …", "Up to date").
+   */
+  reportActivity: leasedProcedure.input(z.object({ activity: trainerActivity })).mutation(async ({ ctx, input }) => {
+    ctx.broadcaster?.publish(await recordActivity(ctx.db, input.projectId, input.leaseId, ctx.actor, input.activity));
     return { ok: true };
   }),
 

@@ -3,7 +3,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { createTrainerToken } from "../auth/trainer-tokens";
-import { type HistoryPoint, fineTuneThreshold, progressOf, setTrainingControl, trainingControl } from "../services/training";
+import { currentActivity, type HistoryPoint, fineTuneThreshold, progressOf, setTrainingControl, trainingControl } from "../services/training";
 import { projectProcedure, router } from "../trpc";
 
 const actorOf = (ctx: { user: { id: string; name: string } }) => ({ id: ctx.user.id, name: ctx.user.name });
@@ -13,7 +13,7 @@ export const trainingRouter = router({
     const projectId = ctx.access.projectId;
     const [control, lease, runs, lastFineTune, images, labelled, pendingSuggestions] = await Promise.all([
       trainingControl(ctx.db, projectId),
-      ctx.db.trainerLease.findUnique({ where: { projectId }, select: { holder: true, expiresAt: true, acquiredAt: true } }),
+      ctx.db.trainerLease.findUnique({ where: { projectId }, select: { leaseId: true, holder: true, expiresAt: true, acquiredAt: true } }),
       ctx.db.trainingRun.findMany({ where: { projectId }, orderBy: { startedAt: "desc" }, take: 10 }),
       ctx.db.modelVersion.findFirst({ where: { projectId, stage: "FINETUNE" }, orderBy: { version: "desc" }, select: { labelledCount: true } }),
       ctx.db.image.count({ where: { projectId } }),
@@ -21,6 +21,8 @@ export const trainingRouter = router({
       ctx.db.pseudoLabel.count({ where: { projectId, status: "PENDING", image: { labelClassId: null } } }),
     ]);
     const current = runs[0];
+    // The lease id is the trainer's to write with; people see who holds the lease and until when.
+    const live = lease && lease.expiresAt.getTime() > Date.now() ? lease : null;
     return {
       control: {
         paused: control.paused,
@@ -31,7 +33,9 @@ export const trainingRouter = router({
       /** The trainer's last failure outside a run, until a run starts; null when none. */
       trainerError: control.trainerError ? { message: control.trainerError, at: control.trainerErrorAt } : null,
       /** The trainer holding the lease; null when none runs (labelling never depends on it). */
-      trainer: lease && lease.expiresAt.getTime() > Date.now() ? lease : null,
+      trainer: live ? { holder: live.holder, expiresAt: live.expiresAt, acquiredAt: live.acquiredAt } : null,
+      /** What the trainer holding the lease does now and why (its latest decision); null when none holds it or it has not said. */
+      activity: currentActivity(control, live?.leaseId ?? null),
       /** The latest run with its loss curve, and the runs before it. */
       current: current ? { ...progressOf(current), startedAt: current.startedAt, finishedAt: current.finishedAt, history: current.history as unknown as HistoryPoint[], skipped: current.skippedImages as { imageId: string; reason: string }[] } : null,
       recent: runs.map((r) => ({ ...progressOf(r), startedAt: r.startedAt, finishedAt: r.finishedAt })),

@@ -3,7 +3,7 @@
 import type { Prisma, PrismaClient } from "@fewlabel/db";
 
 type TrainingStatus = "RUNNING" | "PAUSED" | "DONE" | "FAILED";
-import type { ProjectEvent, TrainingProgress, TrainingStage } from "@fewlabel/realtime";
+import { type ProjectEvent, type TrainerActivity, trainerActivity, type TrainingProgress, type TrainingStage } from "@fewlabel/realtime";
 import { type Actor, appendEvents } from "./project-events";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -18,6 +18,9 @@ export async function trainingControl(db: Db, projectId: string) {
       fineTuneEveryFraction: 0.1,
       trainerError: null,
       trainerErrorAt: null,
+      activity: null,
+      activityAt: null,
+      activityLeaseId: null,
       updatedAt: new Date(0),
     }
   );
@@ -72,6 +75,33 @@ export async function setTrainingControl(
     await tx.trainingControl.upsert({ where: { projectId }, create: { projectId, ...change }, update: change });
     return appendEvents(tx, projectId, actor, [{ type: "training.control", data: await controlEventData(tx, projectId) }]);
   });
+}
+
+/**
+ * Stores what the lease holder now does and why, and announces it (`training.activity`). The trainer reports only
+ * changes of its decision, so every call is news: one numbered event each.
+ */
+export async function recordActivity(db: PrismaClient, projectId: string, leaseId: string, actor: Actor, activity: TrainerActivity): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    const at = new Date();
+    const change = { activity, activityAt: at, activityLeaseId: leaseId };
+    await tx.trainingControl.upsert({ where: { projectId }, create: { projectId, ...change }, update: change });
+    return appendEvents(tx, projectId, actor, [{ type: "training.activity", data: { ...activity, at: at.toISOString() } }]);
+  });
+}
+
+/**
+ * The activity people are shown: only the live lease holder's. A trainer that stopped or lost the lease is doing
+ * nothing any more, and a new holder has not said yet; a stored value that does not parse (an older trainer's) is
+ * left out rather than shown wrongly.
+ */
+export function currentActivity(
+  control: { activity: unknown; activityAt: Date | null; activityLeaseId: string | null },
+  liveLeaseId: string | null,
+): (TrainerActivity & { at: Date }) | null {
+  if (!liveLeaseId || control.activityLeaseId !== liveLeaseId || !control.activityAt) return null;
+  const parsed = trainerActivity.safeParse(control.activity);
+  return parsed.success ? { ...parsed.data, at: control.activityAt } : null;
 }
 
 /** Points kept in a run's loss curve; older points are thinned (every other dropped) beyond this. */
