@@ -117,6 +117,15 @@ export class ProjectTrainer {
     return decided;
   }
 
+  /**
+   * Worker threads for the data-parallel stages: wasm only (other backends run their own threads or the GPU). `backend`
+   * is the report's label ("wasm (XNNPACK, SIMD, single thread)"), so the name is its first word: comparing the whole
+   * label with "wasm" left every trainer started by main.ts on one thread whatever FEWLABEL_TRAINER_WORKERS said.
+   */
+  private get workers(): number {
+    return this.backend.split(" ")[0] === "wasm" ? this.cfg.workers : 1;
+  }
+
   private get reconcileConfig(): ReconcileConfig {
     return { ...this.cfg, maxPretrainRuns: maxPretrainRuns(this.cfg) };
   }
@@ -185,7 +194,7 @@ export class ProjectTrainer {
           optimizerInstance: optimizer,
           augment: defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }),
           seed: this.cfg.seed + action.run,
-          workers: this.backend === "wasm" ? this.cfg.workers : 1,
+          workers: this.workers,
           ...hooks,
         }),
       );
@@ -423,7 +432,7 @@ export class ProjectTrainer {
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
             augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }),
             seed: this.cfg.seed + 2000,
-            workers: this.backend === "wasm" ? this.cfg.workers : 1,
+            workers: this.workers,
             ...hooks,
           }),
         );
