@@ -70,6 +70,7 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     // and a token is created for a trainer "on another machine"; it is shown once, with the command line.
     await owner.goto(`${projectUrl}/training`);
     await expect(owner.getByTestId("trainer-state")).toHaveAttribute("data-online", "false");
+    await expect(owner.getByTestId("trainer-activity-text")).toContainText("No trainer is connected");
     await owner.getByTestId("finetune-every-labels").fill("1000");
     await owner.getByTestId("finetune-every-percent").fill("1000");
     await owner.getByTestId("save-training-settings").click();
@@ -91,6 +92,9 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     await expect(owner.getByTestId("trainer-state")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
     await expect(owner.getByTestId("training-run")).toBeVisible({ timeout: 30_000 });
     await expect(owner.getByTestId("training-backend")).toContainText("wasm");
+    // The trainer says what it does and why: pretraining (because the project has enough images), or, once that is
+    // done, waiting for labels.
+    await expect(owner.getByTestId("trainer-activity-text")).toHaveText(/^(Now: pretraining .*, because |Waiting: for labels)/);
 
     // The owner labels six images with the keyboard: three cats, three dogs.
     await owner.goto(`${projectUrl}/label`);

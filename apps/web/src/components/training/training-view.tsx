@@ -1,13 +1,15 @@
 "use client";
-// The live training view: is a trainer online, which stage runs, how far it is (progress bar with a counted-down ETA),
-// its loss and accuracy curves, backend and images/s, and the runs before it. Owners pause, resume, or ask for a
-// fine-tune now. Progress arrives over the project's event stream (useProjectLive writes it into the cache).
+// The live training view: what the trainer is doing and why (its own report of its decision), is a trainer online,
+// which stage runs, how far it is (progress bar with a counted-down ETA), its loss and accuracy curves, backend and
+// images/s, and the runs before it. Owners pause, resume, or ask for a fine-tune now. Progress and the trainer's
+// decisions arrive over the project's event stream (useProjectLive writes them into the cache).
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import type { RouterOutputs } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { formatCount, formatDate, plural } from "~/lib/format";
+import { type ActivityTone, describeActivity, isCurrentRun } from "~/lib/training/activity";
 import { etaNow, formatDuration, runPercent, stageNames } from "~/lib/training/format";
 import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
@@ -48,6 +50,9 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
   const s = status.data;
   const online = s.trainer !== null && new Date(s.trainer.expiresAt).getTime() > now;
   const run = s.current;
+  // A finished run is history: the page shows it as the last run, not as what the trainer is doing now.
+  const current = isCurrentRun(run) ? run : null;
+  const last = current ? null : run;
   return (
     <div className="space-y-5">
       {s.trainerError && (
@@ -57,6 +62,7 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
           </Alert>
         </div>
       )}
+      <ActivityBanner status={s} online={online} now={now} actions={canManage ? <Controls projectId={projectId} paused={s.control.paused} /> : undefined} />
       <div className="grid gap-4 md:grid-cols-3">
         <div className="rounded-lg bg-white px-4 py-3 shadow-xs ring-1 ring-slate-200" data-testid="trainer-state" data-online={online}>
           <div className="text-xs text-slate-500">Trainer</div>
@@ -66,7 +72,7 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
             {s.control.paused && <Badge className="bg-amber-50 text-amber-800 ring-amber-200">paused</Badge>}
           </div>
           <div className="mt-0.5 truncate text-xs text-slate-500" title={s.trainer?.holder}>
-            {online ? s.trainer!.holder : "No trainer is working on this project. Labelling works without one."}
+            {online ? s.trainer!.holder : "No trainer is connected. Labelling works without one."}
           </div>
         </div>
         <div className="rounded-lg bg-white px-4 py-3 shadow-xs ring-1 ring-slate-200">
@@ -90,45 +96,95 @@ export function TrainingView({ projectId, canManage }: { projectId: string; canM
         </div>
       </div>
 
-      <Card title="Current run" actions={canManage ? <Controls projectId={projectId} paused={s.control.paused} /> : undefined}>
-        {run ? <RunDetails run={run} now={now} updatedAt={status.dataUpdatedAt} /> : <p className="text-sm text-slate-500">Nothing has been trained yet. The trainer starts with contrastive pretraining once the project has enough images.</p>}
-      </Card>
-
-      {canManage && <FineTuneSettings projectId={projectId} everyLabels={s.control.fineTuneEveryLabels} everyFraction={s.control.fineTuneEveryFraction} />}
-
-      {s.recent.length > 1 && (
-        <Card title="Recent runs">
-          <table className="w-full text-left text-sm" data-testid="recent-runs">
-            <thead className="text-xs text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Stage</th>
-                <th className="py-1 font-medium">Status</th>
-                <th className="py-1 font-medium">Steps</th>
-                <th className="py-1 font-medium">Loss</th>
-                <th className="py-1 font-medium">Started</th>
-                <th className="py-1 font-medium">Took</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {s.recent.map((r) => (
-                <tr key={r.runId}>
-                  <td className="py-1.5">{stageNames[r.stage]}</td>
-                  <td className="py-1.5">
-                    <Badge className={statusTones[r.status]}>{r.status.toLowerCase()}</Badge>
-                  </td>
-                  <td className="py-1.5 tabular-nums">
-                    {r.step} / {r.totalSteps}
-                  </td>
-                  <td className="py-1.5 tabular-nums">{r.loss?.toFixed(3) ?? "–"}</td>
-                  <td className="py-1.5 text-slate-500">{formatDate(r.startedAt)}</td>
-                  <td className="py-1.5 text-slate-500">{r.finishedAt ? formatDuration((new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime()) / 1000) : "–"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      {current && (
+        <Card title="Current run">
+          <RunDetails run={current} now={now} updatedAt={status.dataUpdatedAt} />
         </Card>
       )}
+      {!run && (
+        <Card title="Current run">
+          <p className="text-sm text-slate-500">Nothing has been trained yet. The trainer starts with contrastive pretraining once the project has enough images.</p>
+        </Card>
+      )}
+
+      {(last || s.recent.length > 1) && (
+        <Card title="Recent runs">
+          {last && (
+            <div className="mb-5">
+              <h3 className="mb-3 text-xs font-medium tracking-wide text-slate-500 uppercase">Last run</h3>
+              <RunDetails run={last} now={now} updatedAt={status.dataUpdatedAt} />
+            </div>
+          )}
+          {s.recent.length > 1 && (
+            <table className="w-full text-left text-sm" data-testid="recent-runs">
+              <thead className="text-xs text-slate-500">
+                <tr>
+                  <th className="py-1 font-medium">Stage</th>
+                  <th className="py-1 font-medium">Status</th>
+                  <th className="py-1 font-medium">Steps</th>
+                  <th className="py-1 font-medium">Loss</th>
+                  <th className="py-1 font-medium">Started</th>
+                  <th className="py-1 font-medium">Took</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {s.recent.map((r) => (
+                  <tr key={r.runId}>
+                    <td className="py-1.5">{stageNames[r.stage]}</td>
+                    <td className="py-1.5">
+                      <Badge className={statusTones[r.status]}>{r.status.toLowerCase()}</Badge>
+                    </td>
+                    <td className="py-1.5 tabular-nums">
+                      {r.step} / {r.totalSteps}
+                    </td>
+                    <td className="py-1.5 tabular-nums">{r.loss?.toFixed(3) ?? "–"}</td>
+                    <td className="py-1.5 text-slate-500">{formatDate(r.startedAt)}</td>
+                    <td className="py-1.5 text-slate-500">{r.finishedAt ? formatDuration((new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime()) / 1000) : "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      )}
+
+      {canManage && <FineTuneSettings projectId={projectId} everyLabels={s.control.fineTuneEveryLabels} everyFraction={s.control.fineTuneEveryFraction} />}
     </div>
+  );
+}
+
+const activityTones: Record<ActivityTone, { panel: string; dot: string }> = {
+  offline: { panel: "bg-slate-50 ring-slate-200", dot: "bg-slate-300" },
+  starting: { panel: "bg-white ring-slate-200", dot: "bg-slate-400" },
+  working: { panel: "bg-indigo-50 ring-indigo-200", dot: "bg-indigo-500 animate-pulse" },
+  waiting: { panel: "bg-amber-50 ring-amber-200", dot: "bg-amber-500" },
+  paused: { panel: "bg-amber-50 ring-amber-200", dot: "bg-amber-500" },
+  upToDate: { panel: "bg-emerald-50 ring-emerald-200", dot: "bg-emerald-500" },
+};
+
+/** How long the trainer has been at it: "just now" for the first seconds (clocks differ a little), then "for 3 min". */
+function sinceText(since: Date, now: number): string {
+  const seconds = (now - since.getTime()) / 1000;
+  return seconds < 10 ? "just now" : `for ${formatDuration(seconds)}`;
+}
+
+/** The trainer's decision in one sentence ("Now: …, because …", "Waiting: for …", "Up to date: …"), with owners' switches. */
+function ActivityBanner({ status, online, now, actions }: { status: Status; online: boolean; now: number; actions?: ReactNode }) {
+  const line = describeActivity(status, online);
+  const tone = activityTones[line.tone];
+  return (
+    <section className={`flex flex-wrap items-start justify-between gap-4 rounded-lg px-5 py-4 ring-1 ${tone.panel}`} data-testid="trainer-activity" data-tone={line.tone} data-kind={online ? (status.activity?.kind ?? "") : ""}>
+      <div className="flex min-w-0 flex-1 items-start gap-3">
+        <span className={`mt-2 size-2.5 shrink-0 rounded-full ${tone.dot}`} aria-hidden="true" />
+        <div className="min-w-0">
+          <p className="text-base text-slate-900" data-testid="trainer-activity-text">
+            <span className="font-semibold">{line.label}:</span> {line.text}
+          </p>
+          {line.since && <p className="mt-0.5 text-xs text-slate-500">{sinceText(line.since, now)}</p>}
+        </div>
+      </div>
+      {actions}
+    </section>
   );
 }
 

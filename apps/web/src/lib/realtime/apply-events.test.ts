@@ -1,6 +1,6 @@
 import type { LabelChange, ProjectEvent, TrainingProgress } from "@fewlabel/realtime";
 import { describe, expect, it } from "vitest";
-import { type ImagePage, type ImageStats, pageAfter, statsAfter, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import { type ImagePage, type ImageStats, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -63,6 +63,7 @@ describe("statusAfterProgress", () => {
     control: { paused: false, fineTuneRequested: false, fineTuneEveryLabels: 50, fineTuneEveryFraction: 0.1 },
     trainerError: null,
     trainer: null,
+    activity: null,
     current: { ...progress(10), startedAt: new Date(0), finishedAt: null, history: [{ step: 10, loss: 1.9, accuracy: null, at: "x" }], skipped: [] },
     recent: [{ ...progress(10), startedAt: new Date(0), finishedAt: null }],
     counts: { images: 10, labelled: 0, labelsSinceFineTune: 0, fineTuneThreshold: 50, pendingSuggestions: 0 },
@@ -83,5 +84,15 @@ describe("statusAfterProgress", () => {
     expect(next.current).toMatchObject({ runId: other, stage: "finetune", history: [] });
     expect(next.recent.map((r) => r.runId)).toEqual([other, run]);
     expect(statusAfterProgress(base, progress(100, { status: "DONE" }), "2025-01-01T00:00:00.000Z").current!.finishedAt).toEqual(new Date("2025-01-01T00:00:00.000Z"));
+  });
+  it("takes the trainer's latest decision from a batch, and shows it without a refetch", () => {
+    const actor = { id: user, name: "gpu box" };
+    const activity = (seq: number, kind: "wait" | "upToDate", reason: string): ProjectEvent => ({ type: "training.activity", seq, projectId: img(99), at: "2025-01-01T00:00:00.000Z", actor, data: { kind, reason, at: `2025-01-01T00:00:0${seq}.000Z` } });
+    const s = summarise([activity(1, "wait", "for the upload in progress to finish"), activity(2, "upToDate", "nothing is due")]);
+    expect(s.activity).toEqual({ kind: "upToDate", reason: "nothing is due", at: "2025-01-01T00:00:02.000Z" });
+    expect(summarise([]).activity).toBeNull();
+    const next = statusAfterActivity(base, s.activity!);
+    expect(next.activity).toEqual({ kind: "upToDate", reason: "nothing is due", at: new Date("2025-01-01T00:00:02.000Z") });
+    expect(next.current).toBe(base.current);
   });
 });

@@ -1,6 +1,6 @@
 // How a batch of project events changes what the browser has cached: pure functions from (cached data, events) to
 // new cached data, so the live hook only has to route their results into the query cache.
-import type { LabelChange, ProjectEvent, TrainingProgress } from "@fewlabel/realtime";
+import type { LabelChange, ProjectEvent, TrainerActivity, TrainingProgress } from "@fewlabel/realtime";
 import type { RouterOutputs } from "../api-types";
 
 export type ImageStats = RouterOutputs["images"]["stats"];
@@ -22,12 +22,14 @@ export interface EventSummary {
   /** The trainer's events: the latest progress per run (in seq order), switches or lease changed, models, suggestions. */
   progress: { data: TrainingProgress; at: string }[];
   controlChanged: boolean;
+  /** The trainer's latest decision in the batch (what it does now and why), or null when it did not change. */
+  activity: (TrainerActivity & { at: string }) | null;
   modelsChanged: boolean;
   suggestionsChanged: boolean;
 }
 
 export function summarise(events: readonly ProjectEvent[]): EventSummary {
-  const out: EventSummary = { changes: [], labels: new Map(), imagesAdded: false, classesChanged: false, progress: [], controlChanged: false, modelsChanged: false, suggestionsChanged: false };
+  const out: EventSummary = { changes: [], labels: new Map(), imagesAdded: false, classesChanged: false, progress: [], controlChanged: false, activity: null, modelsChanged: false, suggestionsChanged: false };
   for (const e of events) {
     switch (e.type) {
       case "label":
@@ -45,6 +47,9 @@ export function summarise(events: readonly ProjectEvent[]): EventSummary {
         break;
       case "training.control":
         out.controlChanged = true;
+        break;
+      case "training.activity":
+        out.activity = e.data;
         break;
       case "model.published":
         out.modelsChanged = true;
@@ -116,4 +121,9 @@ export function statusAfterProgress(status: TrainingStatus, progress: TrainingPr
     current: { ...cur, ...progress, history, finishedAt },
     recent: status.recent.map((r) => (r.runId === progress.runId ? { ...r, ...progress, finishedAt } : r)),
   };
+}
+
+/** The training status after the trainer reported a new decision: the page says it at once, without a refetch. */
+export function statusAfterActivity(status: TrainingStatus, activity: TrainerActivity & { at: string }): TrainingStatus {
+  return { ...status, activity: { kind: activity.kind, reason: activity.reason, at: new Date(activity.at) } };
 }

@@ -7,7 +7,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
 import { useTRPC } from "../trpc";
-import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
 
 type Trpc = ReturnType<typeof useTRPC>;
@@ -82,6 +82,10 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   if (s.progress.length > 0) {
     qc.setQueryData(trpc.training.status.queryKey({ projectId }), (old: TrainingStatus | undefined) => old && s.progress.reduce((st, p) => statusAfterProgress(st, p.data, p.at), old));
     later.training();
+  }
+  if (s.activity) {
+    const activity = s.activity;
+    qc.setQueryData(trpc.training.status.queryKey({ projectId }), (old: TrainingStatus | undefined) => old && statusAfterActivity(old, activity));
   }
   if (s.controlChanged) invalidateTraining(qc, trpc, projectId);
   if (s.modelsChanged) {
