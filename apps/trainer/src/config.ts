@@ -16,7 +16,8 @@ export interface TrainerConfig {
   encoderBlocks: number[];
   /** Projection head width and output dimension. */
   projectionDim: number;
-  studentWidths: number[];
+  /** The small browser CNN's widths, or null (default): the student is the teacher's own network (self-distillation). */
+  studentWidths: number[] | null;
   batchSize: number;
   /** Adam's base learning rate (warm-up + cosine decay within each stage). */
   learningRate: number;
@@ -97,7 +98,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     encoderWidths: list(env, "FEWLABEL_ENCODER_WIDTHS", [16, 32, 64, 128]),
     encoderBlocks: list(env, "FEWLABEL_ENCODER_BLOCKS", [1, 1, 1, 1]),
     projectionDim: num(env, "FEWLABEL_PROJECTION_DIM", 64),
-    studentWidths: list(env, "FEWLABEL_STUDENT_WIDTHS", [16, 32, 64]),
+    studentWidths: env.FEWLABEL_STUDENT_WIDTHS ? list(env, "FEWLABEL_STUDENT_WIDTHS", []) : null,
     batchSize: num(env, "FEWLABEL_BATCH_SIZE", 64),
     learningRate: num(env, "FEWLABEL_LEARNING_RATE", 1e-3),
     pretrainEpochs: num(env, "FEWLABEL_PRETRAIN_EPOCHS", 15),

@@ -11,7 +11,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     encoderWidths: [8, 16],
     encoderBlocks: [1, 1],
     projectionDim: 16,
-    studentWidths: [8, 16],
+    studentWidths: null, // the default: the teacher's network distils itself
     batchSize: 32,
     learningRate: 3e-3,
     // Steps, not epochs: tests fix the work per stage. One pretraining run only: no idle extensions unless a test asks.
@@ -54,7 +54,7 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_ENCODER_WIDTHS: c.encoderWidths.join(","),
     FEWLABEL_ENCODER_BLOCKS: c.encoderBlocks.join(","),
     FEWLABEL_PROJECTION_DIM: String(c.projectionDim),
-    FEWLABEL_STUDENT_WIDTHS: c.studentWidths.join(","),
+    ...(c.studentWidths ? { FEWLABEL_STUDENT_WIDTHS: c.studentWidths.join(",") } : {}),
     FEWLABEL_BATCH_SIZE: String(c.batchSize),
     FEWLABEL_LEARNING_RATE: String(c.learningRate),
     FEWLABEL_PRETRAIN_EPOCHS: String(c.pretrainEpochs),

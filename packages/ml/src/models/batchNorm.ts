@@ -155,3 +155,12 @@ export class FastBatchNormalization extends StockBatchNormalization {
 export function batchNormalization(args: BNArgs): tfl.layers.Layer {
   return new FastBatchNormalization(args);
 }
+
+/**
+ * Makes models loaded from JSON in this thread (saved topologies name the stock "BatchNormalization") use the fast
+ * training path: worker replicas, and a published teacher loaded to train further as its own student. Inference is
+ * the stock layer's either way.
+ */
+export function registerFastBatchNorm(): void {
+  tf.serialization.registerClass(FastBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+}

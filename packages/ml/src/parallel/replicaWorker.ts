@@ -14,7 +14,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
 import { tfl } from "../tf.js";
-import { FastBatchNormalization } from "../models/batchNorm.js";
+import { registerFastBatchNorm } from "../models/batchNorm.js";
 import { createOptimizer, setLearningRate, type OptimizerName } from "../optim/lars.js";
 import { softmaxCrossEntropy, variablesOf } from "../stages/common.js";
 
@@ -43,8 +43,7 @@ export interface WorkerInit {
 
 const init = workerData as WorkerInit;
 await selectBackend({ order: ["wasm"] });
-// Saved topologies name the stock class; in this thread it means the fast training path.
-tf.serialization.registerClass(FastBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerFastBatchNorm();
 const fromJSON = (topology: object) => tfl.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
 const encoder = await fromJSON(init.encoder);
 const head = init.head ? await fromJSON(init.head) : null;
