@@ -65,6 +65,34 @@ describe("trainLinearProbe", () => {
   });
 });
 
+describe("trainLinearProbe, full batch", () => {
+  it("follows the plain gradient of the L2-penalised cross-entropy (its product's gradient reads a transposed copy)", async () => {
+    const features = tf.randomNormal([40, 6], 0, 1, "float32", 5) as tf.Tensor2D;
+    const labels = Array.from({ length: 40 }, (_, i) => i % 3);
+    const probe = await trainLinearProbe({ features, labels, numClasses: 3, steps: 5, batchSize: 40, learningRate: 0.05, weightDecay: 0.1, seed: 2 });
+    // The same five Adam steps written with plain autodiff.
+    const initial = tf.randomNormal([6, 3], 0, Math.sqrt(1 / 6), "float32", 2);
+    const w = tf.variable(initial.clone()), b = tf.variable(tf.zeros([3]));
+    const { mean, variance } = tf.moments(features, 0);
+    const x = tf.mul(tf.sub(features, mean), tf.rsqrt(tf.add(variance, 1e-6)));
+    const optimizer = tf.train.adam(0.05);
+    for (let k = 0; k < 5; k++) {
+      optimizer.minimize(() => {
+        const logits = tf.add(tf.matMul(x, w), b);
+        const ce = tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(labels, "int32"), 3), tf.logSoftmax(logits)), 1)));
+        return tf.add(ce, tf.mul(0.05, tf.sum(tf.square(w)))) as tf.Scalar;
+      }, false, [w, b]);
+    }
+    const got = await probe.weights.kernel.data(), want = await w.data();
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
+    const start = await initial.data();
+    expect(Math.max(...Array.from(want, (v, i) => Math.abs(v - start[i]!)))).toBeGreaterThan(0.01); // it moved
+    probe.dispose();
+    tf.dispose([features, initial, w, b, x, mean, variance]);
+    optimizer.dispose();
+  });
+});
+
 describe("computeBaselines", () => {
   it("scores every baseline on the same held-out images, and finds the best", async () => {
     // Two classes of 8x8 images: a bright left half or a bright right half, with noise.
@@ -82,8 +110,11 @@ describe("computeBaselines", () => {
     const randomEncoder = createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed: 3 });
     // The encoder takes 28 px: give it resized copies (the pixel baselines use the 8 px originals).
     const big = (s: typeof train) => ({ images: tf.image.resizeBilinear(s.images, [28, 28]) as tf.Tensor4D, labels: s.labels });
-    const results = await computeBaselines({ train: big(train), test: big(test), numClasses: 2, randomEncoder });
+    const announced: string[] = [];
+    const results = await computeBaselines({ train: big(train), test: big(test), numClasses: 2, randomEncoder, onResult: (r) => void announced.push(r.name) });
     expect(results.map((r) => r.name)).toEqual(["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"]);
+    expect(announced).toEqual(results.map((r) => r.name));
+
     for (const r of results) {
       expect(r.total).toBe(30);
       expect(r.interval.low).toBeLessThanOrEqual(r.accuracy);
@@ -95,5 +126,20 @@ describe("computeBaselines", () => {
     expect(bestBaseline(results)!.accuracy).toBe(Math.max(...results.map((r) => r.accuracy)));
     expect(score([1, 2, 3], [1, 0, 3]).correct).toBe(2);
     randomEncoder.dispose();
+  });
+
+  it("answers k = 1 and k = 5 from one neighbour search exactly as knnPredict does with each k", async () => {
+    // Noise images with arbitrary labels: the two k disagree on many test images.
+    const images = (n: number, seed: number) => tf.randomUniform([n, 6, 6, 1], 0, 1, "float32", seed) as tf.Tensor4D;
+    const labels = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7 + seed) % 3);
+    const train = { images: images(60, 11), labels: labels(60, 1) }, test = { images: images(80, 12), labels: labels(80, 2) };
+    const results = await computeBaselines({ train, test, numClasses: 3 });
+    const rows = (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D;
+    const alone = async (k: number) => score(test.labels, await knnPredict(rows(train.images), train.labels, rows(test.images), { k, numClasses: 3, metric: "euclidean" })).correct;
+    const one = await alone(1), five = await alone(5);
+    expect(one).not.toBe(five); // the data tells the two k apart, so a swap would show
+    expect(results.find((r) => r.name === "pixel-1nn")!.correct).toBe(one);
+    expect(results.find((r) => r.name === "pixel-5nn")!.correct).toBe(five);
+    tf.dispose([train.images, test.images]);
   });
 });

@@ -9,8 +9,8 @@ export type KnnMetric = "cosine" | "euclidean";
 /**
  * The k nearest reference rows of each query row, nearest first: row i's neighbours are `[i * k, (i + 1) * k)` of
  * the result (k capped at the reference count). Queries are processed in blocks so that the similarity matrix never
- * exceeds `blockSize` x references. With `excludeSelf`, queries are the reference rows themselves and a row is not
- * its own neighbour (leave-one-out).
+ * exceeds `blockSize` x references (memory: the references twice, as given and transposed, and a few such blocks).
+ * With `excludeSelf`, queries are the reference rows themselves and a row is not its own neighbour (leave-one-out).
  */
 export async function knnNeighbours(
   reference: tf.Tensor2D,
@@ -19,8 +19,11 @@ export async function knnNeighbours(
 ): Promise<{ indices: Int32Array; k: number }> {
   const metric = o.metric ?? "cosine";
   const k = Math.max(1, Math.min(o.k, reference.shape[0] - (o.excludeSelf ? 1 : 0)));
-  const ref = tf.tidy(() => (metric === "cosine" ? l2Normalize(reference) : reference));
-  const refSq = metric === "euclidean" ? tf.tidy(() => tf.expandDims(tf.sum(tf.square(ref), 1), 0)) : null;
+  // The references transposed once, [d, n]: on the wasm backend a product with a transposed operand runs ~8x
+  // slower than with a plain one (256 x 784 by 60,000 x 784: 13.5 s against 1.7 s), and the plain operand, the same
+  // tensor for every block, is packed for XNNPACK once.
+  const refT = tf.tidy(() => tf.transpose(metric === "cosine" ? l2Normalize(reference) : reference) as tf.Tensor2D);
+  const refSq = metric === "euclidean" ? tf.tidy(() => tf.expandDims(tf.sum(tf.square(reference), 1), 0)) : null;
   const out = new Int32Array(queries.shape[0] * k);
   const block = o.blockSize ?? 512;
   try {
@@ -29,7 +32,7 @@ export async function knnNeighbours(
       const { values, indices } = tf.tidy(() => {
         const q = tf.slice(queries, [start, 0], [n, -1]) as tf.Tensor2D;
         // Euclidean: rank by -|q - r|^2 = 2 q.r - |r|^2 (|q|^2 is the same for every reference).
-        let sim = metric === "cosine" ? tf.matMul(l2Normalize(q), ref, false, true) : tf.sub(tf.mul(2, tf.matMul(q, ref, false, true)), refSq!);
+        let sim = metric === "cosine" ? tf.matMul(l2Normalize(q), refT) : tf.sub(tf.mul(2, tf.matMul(q, refT)), refSq!);
         // Leave-one-out: query row start + i is reference row start + i; push it below every other row.
         if (o.excludeSelf) sim = tf.sub(sim, tf.mul(tf.oneHot(tf.range(start, start + n, 1, "int32"), reference.shape[0]), 1e30));
         return tf.topk(sim, k);
@@ -38,7 +41,7 @@ export async function knnNeighbours(
       tf.dispose([values, indices]);
     }
   } finally {
-    if (ref !== reference) ref.dispose();
+    refT.dispose();
     refSq?.dispose();
   }
   return { indices: out, k };

@@ -43,15 +43,24 @@ export async function trainLinearProbe(o: LinearProbeOptions): Promise<LinearPro
   const wd = o.weightDecay ?? 0;
   const full = o.batchSize >= n;
   const x = full ? normalise(o.features) : null;
+  // Full batch: x.w with the gradient read from x transposed once. On the wasm backend a product with a transposed
+  // operand (autodiff's x^T.dy) runs ~10x slower than a plain one (60,000 x 784 pixel rows: 0.55 s a step, 0.05 s).
+  const xT = x ? tf.transpose(x) : null;
+  const fullProduct =
+    x &&
+    tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
+      const wi = args[0] as tf.Tensor2D;
+      return { value: tf.matMul(x, wi), gradFunc: (dy: tf.Tensor) => [tf.matMul(xT!, dy as tf.Tensor2D)] };
+    });
   const t0 = performance.now();
   try {
     for (let k = 0; k < o.steps; k++) {
       if (o.signal?.aborted) throw new Error(`linear probe aborted at step ${k}`);
       const idx = full ? null : tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(random() * n)), "int32");
       const loss = optimizer.minimize(() => {
-        const xb = x ?? normalise(tf.gather(o.features, idx!) as tf.Tensor2D);
+        const product = fullProduct ? (fullProduct(w) as tf.Tensor2D) : tf.matMul(normalise(tf.gather(o.features, idx!) as tf.Tensor2D), w);
         const yb = idx ? (tf.gather(y, idx) as tf.Tensor1D) : y;
-        const ce = softmaxCrossEntropy(tf.add(tf.matMul(xb, w), b) as tf.Tensor2D, yb);
+        const ce = softmaxCrossEntropy(tf.add(product, b) as tf.Tensor2D, yb);
         return (wd > 0 ? tf.add(ce, tf.mul(wd / 2, tf.sum(tf.square(w)))) : ce) as tf.Scalar;
       }, true, [w, b])!;
       idx?.dispose();
@@ -65,6 +74,7 @@ export async function trainLinearProbe(o: LinearProbeOptions): Promise<LinearPro
   } finally {
     y.dispose();
     x?.dispose();
+    xT?.dispose();
     optimizer.dispose();
   }
   const variables = [w, b, mean, variance, scale];
