@@ -1,6 +1,6 @@
 // The Experiments page: an owner starts the label-efficiency protocol (smoke-test budget) on the project's own
-// images, watches a progress bar per arm with the running one marked, then reads the table and the plot, which
-// are still there after a reload.
+// images, watches a progress bar per arm with the running one marked, then reads the table (every arm beside the
+// best baseline at its fraction), the baselines and the plot, which are still there after a reload.
 import fs from "node:fs";
 import { buildZip, grayPng } from "@fewlabel/storage/testing";
 import { expect, test } from "@playwright/test";
@@ -35,7 +35,7 @@ test("start an experiment, watch its progress, read the results, reload", async 
 
   const experiment = page.getByTestId("experiment").first();
   await expect(page.getByTestId("experiment-status").first()).toHaveText("running");
-  await expect(experiment.getByTestId("experiment-progress").getByRole("progressbar")).toHaveCount(6); // 2 supervised, pretraining, linear eval, teacher, student
+  await expect(experiment.getByTestId("experiment-progress").getByRole("progressbar")).toHaveCount(8); // baselines at 100% and 50%, 2 supervised, pretraining, linear eval, teacher, student
   await expect(experiment.locator("[data-current=true]")).toHaveCount(1, { timeout: 60_000 });
   await expect(page.getByTestId("start-experiment")).toBeDisabled();
 
@@ -43,6 +43,10 @@ test("start an experiment, watch its progress, read the results, reload", async 
   const rows = page.getByTestId("experiment-results").locator("tbody tr");
   await expect(rows).toHaveCount(6); // 5 arms + the shared pretraining
   await expect(rows.first()).toContainText("supervised-100%");
+  // Each arm beside the best baseline on its labels; the baselines at 100% and 50% with their intervals.
+  await expect(rows.first()).toContainText(/pixel (1-NN|5-NN|logistic regression)|random-encoder kNN/);
+  await expect(page.getByTestId("experiment-baselines").locator("tbody tr")).toHaveCount(2);
+  await expect(page.getByTestId("experiment-baselines")).toContainText(/pixel 1-NN/);
   await expect(page.getByTestId("experiment-plot")).toBeVisible();
   expect(await page.getByTestId("experiment-plot").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
 

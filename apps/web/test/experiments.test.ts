@@ -66,16 +66,32 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     const done = await until("the experiment to finish", async () => (await annotator.trpc.experiments.list.query({ projectId }))[0]!, (e) => e.status !== "RUNNING");
     expect(done.error).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
-    const results = done.results as { arms: { name: string; testAccuracy: number; labelsUsed: number }[]; testImages: number; trainImages: number };
+    const results = done.results as {
+      arms: { name: string; testAccuracy: number; labelsUsed: number; labelFraction: number }[];
+      baselines: { task: string; labelFraction: number; labelsUsed: number; scores: { name: string; testAccuracy: number; correct: number; total: number }[] }[];
+      testImages: number;
+      trainImages: number;
+    };
     // 20% of each class held out: 200 images, test ~40, train the rest.
     expect(results.testImages + results.trainImages).toBe(200);
     expect(results.testImages).toBeGreaterThanOrEqual(35);
     expect(results.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%", "linear-eval", "simclr-teacher-50%", "simclr-student-50%"]);
     for (const a of results.arms) expect(a.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(results.arms[0]!.labelsUsed).toBe(results.trainImages);
-    const progress = done.progress as { tasks: { id: string; done: boolean; testAccuracy?: number }[]; phase: string };
+    // The baselines on the same labels as the arms at each fraction, scored on the same held-out images.
+    expect(results.baselines.map((b) => [b.task, b.labelsUsed])).toEqual([
+      ["baselines-100%", results.arms.find((a) => a.name === "supervised-100%")!.labelsUsed],
+      ["baselines-50%", results.arms.find((a) => a.name === "supervised-50%")!.labelsUsed],
+    ]);
+    for (const b of results.baselines) {
+      expect(b.scores.map((s) => s.name)).toEqual(["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"]);
+      for (const s of b.scores) expect(s.total).toBe(results.testImages);
+    }
+    expect(results.baselines[0]!.scores[0]!.testAccuracy).toBeGreaterThan(0.3); // pixel 1-NN on Fashion-MNIST, ~160 labels
+    const progress = done.progress as { tasks: { id: string; done: boolean; testAccuracy?: number; bestBaseline?: { name: string } }[]; phase: string };
     expect(progress.phase).toBe("finished");
     expect(progress.tasks.every((task) => task.done)).toBe(true);
+    expect(progress.tasks.filter((task) => task.bestBaseline).map((task) => task.id)).toEqual(["baselines-100%", "baselines-50%"]);
     expect((done.config as { inputSize: number; channels: number }).inputSize).toBe(28);
     expect((done.config as { inputSize: number; channels: number }).channels).toBe(1);
   });

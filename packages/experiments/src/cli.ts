@@ -11,6 +11,7 @@ import { BUDGET_NAMES, budgetConfig, type BudgetName } from "./budgets";
 import type { ExperimentConfig } from "./config";
 import { fashionMnistData } from "./fashionMnist";
 import { runLabelEfficiency } from "./protocol";
+import { bestBaseline } from "./report/compare";
 import { summaryLine, type ExperimentEvent, type ExperimentResults, type PlannedTask } from "./report/types";
 import { directoryCheckpoints } from "./checkpoints";
 import { defaultResultsDir, writeResults } from "./write";
@@ -83,6 +84,10 @@ function progressPrinter(t0: number) {
         say(`${e.task}: step ${e.step}/${e.totalSteps}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSecond.toFixed(0)} img/s`);
       }
     } else if (e.type === "arm-result") say(`${e.task}: test accuracy ${(e.arm.testAccuracy * 100).toFixed(2)}% with ${e.arm.labelsUsed} labels`);
+    else if (e.type === "baseline-result") {
+      const b = e.baseline;
+      say(`${e.task}: ${b.name} ${(b.testAccuracy * 100).toFixed(2)}% (95% ${(b.interval.low * 100).toFixed(1)}-${(b.interval.high * 100).toFixed(1)}, ${b.correct}/${b.total}) in ${b.seconds.toFixed(1)} s`);
+    } else if (e.type === "baselines-result") say(`${e.task}: ${e.baselines.labelsUsed} labels, best ${bestBaseline(e.baselines)?.name ?? "-"}`);
     else if (e.type === "task-done") say(`${e.task}: done in ${e.seconds.toFixed(1)} s`);
   };
 }
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
     controller.abort();
   });
   const dir = out ? path.resolve(out) : defaultResultsDir(process.cwd(), config.budget, config.seed);
-  if (resume) process.stderr.write(`experiment: resuming ${dir}: ${resume.arms.length} arms done${resume.pretrain ? ", pretraining done" : ""}\n`);
+  if (resume) process.stderr.write(`experiment: resuming ${dir}: baselines at ${resume.baselines?.length ?? 0} fractions and ${resume.arms.length} arms done${resume.pretrain ? ", pretraining done" : ""}\n`);
   else writeResults(dir, null, config);
   const checkpoints = directoryCheckpoints(dir);
   const results = await runLabelEfficiency(data, config, {

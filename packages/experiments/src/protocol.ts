@@ -3,12 +3,13 @@
 //   1. contrastive pretraining on every training image, labels discarded (once, shared by all SimCLR arms),
 //   2. fine-tuning encoder + the projection head's first layer on the f% subset (the teacher),
 //   3. distilling a small student on every training image from the teacher's soft labels,
-// plus linear evaluation of the frozen pretrained encoder. Every arm is scored on the same held-out test set.
+// plus linear evaluation of the frozen pretrained encoder. Every arm is scored on the same held-out test set, beside
+// the trivial baselines (pixel kNN and logistic regression, a random encoder's kNN) on its labels (./baselines.ts).
 import {
   copyWeightsByLayerName,
   createClassifierHead,
-  createOptimizer,
   createEncoder,
+  createOptimizer,
   createProjectionHead,
   createStudent,
   distil,
@@ -22,15 +23,15 @@ import {
   tf,
   trainLinearProbe,
   type Classifier,
-  type EncoderConfig,
   type ProgressCallback,
   type tfl,
 } from "@fewlabel/ml";
+import { encoderConfigOf, fractionBaselines, randomEncoderOf } from "./baselines";
 import { derivedSeeds, validateConfig, type ExperimentConfig } from "./config";
 import { testAccuracy } from "./evaluate";
-import { planTasks, taskIds } from "./plan";
-import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults } from "./report/types";
-import { stratifiedLabelSubset } from "./split";
+import { BASELINES_PER_FRACTION, planTasks, taskIds } from "./plan";
+import type { ArmKind, ArmResult, ExperimentEvent, ExperimentResults, FractionBaselines } from "./report/types";
+import { armLabelSubset } from "./split";
 
 export interface ImageSet {
   /** NHWC float32 in [0, 1]. */
@@ -53,12 +54,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Report a progress event every n steps (default: about 100 events a task). */
   progressEvery?: number;
-  /** Resuming a stopped run of the same config: the arms it finished are kept, not trained again. */
-  resume?: { arms: ArmResult[] };
+  /** Resuming a stopped run of the same config: the arms and baselines it finished are kept, not computed again. */
+  resume?: { arms: ArmResult[]; baselines?: FractionBaselines[] };
   /** Where the shared pretraining saves its progress (every `checkpointEvery` steps and at its end). */
   checkpoints?: PretrainCheckpoints;
   checkpointEvery?: number;
-  /** The results so far, after every arm (so a long run that stops leaves what it finished). */
+  /** The results so far, after every arm and every fraction's baselines (so a long run that stops leaves what it finished). */
   onPartialResults?: (r: ExperimentResults) => void | Promise<void>;
 }
 
@@ -102,7 +103,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   const test = tensorImageSource(data.test.images);
   const labelled = Int32Array.from(data.train.labels.keys()).filter((i) => data.train.labels[i]! >= 0);
   if (labelled.length === 0) throw new Error("no labelled training images");
-  const encoderConfig: EncoderConfig = { inputSize: config.inputSize, channels: config.channels, ...config.encoder, seed: seeds.encoderInit };
+  const encoderConfig = encoderConfigOf(config);
   const dim = encoderFeatureDim(encoderConfig);
   const emit = async (e: ExperimentEvent) => options.onEvent?.(e);
   const tasks = planTasks(config);
@@ -111,12 +112,14 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     emit({ type: "progress", task, step: p.step, totalSteps, loss: p.loss, imagesPerSecond: p.imagesPerSecond });
   const every = (steps: number) => options.progressEvery ?? Math.max(1, Math.floor(steps / 100));
   const arms: ArmResult[] = [];
+  const baselines: FractionBaselines[] = [];
   const finished = new Map((options.resume?.arms ?? []).map((a) => [a.name, a]));
+  const finishedBaselines = new Map((options.resume?.baselines ?? []).map((b) => [b.task, b]));
   let pretrain: ExperimentResults["pretrain"] = null;
   const snapshot = (): ExperimentResults => ({
     budget: config.budget, dataset: config.dataset, backend: options.backend.name, backendDetail: options.backend.detail,
     startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), totalSeconds: seconds(t0),
-    trainImages: train.count, testImages: test.count, classes: data.classes, pretrain, arms: [...arms], complete: false,
+    trainImages: train.count, testImages: test.count, classes: data.classes, pretrain, arms: [...arms], baselines: [...baselines], complete: false,
   });
   /** An arm an earlier run of this config finished: reported again as it was, not retrained. */
   const reuse = async (task: string) => {
@@ -130,11 +133,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   };
 
   /** The labelled subset (indices and labels) an arm at fraction f may use. */
-  const subset = (f: number) => {
-    const positions = f >= 1 ? Int32Array.from(labelled.keys()) : stratifiedLabelSubset(Array.from(labelled, (i) => data.train.labels[i]!), f, seeds.labelSubset);
-    const indices = Int32Array.from(positions, (p) => labelled[p]!);
-    return { indices, labels: Int32Array.from(indices, (i) => data.train.labels[i]!) };
-  };
+  const subset = (f: number) => armLabelSubset(data.train.labels, f, seeds.labelSubset);
   const score = (c: Classifier) => testAccuracy(c, test, data.test.labels, config.evalBatchSize);
   const record = async (task: string, kind: ArmKind, f: number, labelsUsed: number, accuracy: number, started: number, steps: number, epochs: number, secondsBefore = 0) => {
     const arm: ArmResult = { name: task, kind, labelFraction: f, labelsUsed, testAccuracy: accuracy, seconds: secondsBefore + seconds(started), epochs, steps, backend: options.backend.name };
@@ -173,7 +172,31 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     };
   };
 
-  // Supervised baselines: encoder + classifier head from random initialisation, labels only.
+  // The baselines at every fraction first: seconds to minutes, and every arm is read against them. A resumed run
+  // keeps the fractions it finished.
+  let randomEncoder: tfl.LayersModel | null = null;
+  try {
+    for (const f of [1, ...[...config.labelFractions].sort((a, b) => b - a)]) {
+      const task = taskIds.baselines(f);
+      await emit({ type: "task-start", task });
+      let b = finishedBaselines.get(task);
+      if (!b) {
+        randomEncoder ??= randomEncoderOf(config);
+        b = await fractionBaselines({
+          task, labelFraction: f, data, subset: subset(f), randomEncoder, seed: seeds.baselines, backend: options.backend.name, signal: options.signal,
+          onScore: (baseline, step) => emit({ type: "baseline-result", task, baseline, step, totalSteps: BASELINES_PER_FRACTION }),
+        });
+      }
+      baselines.push(b);
+      await emit({ type: "baselines-result", task, baselines: b });
+      await emit({ type: "task-done", task, seconds: b.seconds });
+      if (!finishedBaselines.has(task)) await options.onPartialResults?.(snapshot());
+    }
+  } finally {
+    randomEncoder?.dispose();
+  }
+
+  // Supervised arms: encoder + classifier head from random initialisation, labels only.
   for (const f of [1, ...[...config.labelFractions].sort((a, b) => b - a)]) {
     const task = taskIds.supervised(f);
     if (await reuse(task)) continue;

@@ -1,5 +1,5 @@
-// A stopped run resumes: finished arms are kept (not trained again) and the shared pretraining continues from its
-// last checkpoint, ending with exactly the results of a run that never stopped.
+// A stopped run resumes: finished arms and baselines are kept (not trained or computed again) and the shared
+// pretraining continues from its last checkpoint, ending with exactly the results of a run that never stopped.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,7 +34,7 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** A run into `folder` (checkpoints every 4 steps) stopped at `task`'s `step`; returns its last partial results. */
+  /** A run into `folder` (checkpoints every 4 steps) stopped at `task`'s `step` (a baselines task: its step-th baseline); returns its last partial results. */
   async function stoppedRun(folder: string, task: string, step: number) {
     const controller = new AbortController();
     const checkpoints = directoryCheckpoints(path.join(dir, folder));
@@ -44,20 +44,21 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
         backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
         onPartialResults: (r) => void (partial = r),
         onEvent: (e) => {
-          if (e.type === "progress" && e.task === task && e.step === step) controller.abort();
+          if ((e.type === "progress" || e.type === "baseline-result") && e.task === task && e.step === step) controller.abort();
         },
       }),
     ).rejects.toThrow(/aborted/);
     return { checkpoints, partial: partial! };
   }
 
-  /** Resumes a stopped run; returns its results and the steps each task reported. */
+  /** Resumes a stopped run (as the CLI's --resume does, from its partial results); returns its results and the steps each task reported. */
   async function resumedRun(stopped: Awaited<ReturnType<typeof stoppedRun>>) {
     const events: ExperimentEvent[] = [];
-    const results = await runLabelEfficiency(data, config, { backend, checkpoints: stopped.checkpoints, resume: { arms: stopped.partial.arms }, progressEvery: 1, onEvent: (e) => void events.push(e) });
-    const progressOf = (task: string) => events.filter((e) => e.type === "progress" && e.task === task).map((e) => (e as { step: number }).step);
+    const results = await runLabelEfficiency(data, config, { backend, checkpoints: stopped.checkpoints, resume: stopped.partial, progressEvery: 1, onEvent: (e) => void events.push(e) });
+    const progressOf = (task: string) => events.filter((e) => (e.type === "progress" || e.type === "baseline-result") && e.task === task).map((e) => (e as { step: number }).step);
     return { results, progressOf };
   }
+  const baselineAccuracies = (r: ExperimentResults) => r.baselines!.map((b) => [b.task, b.labelsUsed, ...b.scores.map((s) => [s.name, s.correct, s.total])]);
 
   it("keeps finished arms, continues pretraining from its checkpoint, and ends where an uninterrupted run ends", { timeout: 120_000 }, async () => {
     const straight = await runLabelEfficiency(data, config, { backend });
@@ -66,12 +67,41 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     expect(stopped.partial.complete).toBe(false);
     expect(stopped.partial.arms.map((a) => a.name)).toEqual(["supervised-100%", "supervised-50%"]);
 
+    expect(stopped.partial.baselines!.map((b) => b.task)).toEqual(["baselines-100%", "baselines-50%"]);
+
     const { results: resumed, progressOf } = await resumedRun(stopped);
     expect(progressOf("supervised-100%")).toEqual([]); // not trained again
+    expect(progressOf("baselines-100%")).toEqual([]); // nor the baselines computed again
+    expect(resumed.baselines).toEqual(stopped.partial.baselines);
+    expect(baselineAccuracies(resumed)).toEqual(baselineAccuracies(straight));
     expect(progressOf("simclr-pretrain")[0]).toBe(9); // from the checkpoint at step 8
     expect(resumed.complete).toBe(true);
     expect(resumed.arms.map((a) => [a.name, a.testAccuracy])).toEqual(straight.arms.map((a) => [a.name, a.testAccuracy]));
     expect(resumed.pretrain!.lastLoss).toBeCloseTo(straight.pretrain!.lastLoss, 4);
+  });
+
+  it("keeps the baselines of the fractions a stopped run finished and computes only the rest, as an uninterrupted run does", { timeout: 120_000 }, async () => {
+    const straight = await runLabelEfficiency(data, config, { backend });
+    // At each fraction, as many labels as its arms (the same stratified subset: 102 of 200 at 50%).
+    const labelsOf = (arm: string) => straight.arms.find((a) => a.name === arm)!.labelsUsed;
+    expect(straight.baselines!.map((b) => [b.task, b.labelFraction, b.labelsUsed, b.scores.map((s) => s.name)])).toEqual([
+      ["baselines-100%", 1, labelsOf("supervised-100%"), ["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"]],
+      ["baselines-50%", 0.5, labelsOf("simclr-teacher-50%"), ["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"]],
+    ]);
+    expect(labelsOf("supervised-100%")).toBe(200);
+
+    const stopped = await stoppedRun("baselines-run", "baselines-50%", 2);
+    expect(stopped.partial.arms).toEqual([]);
+    expect(stopped.partial.baselines!.map((b) => b.task)).toEqual(["baselines-100%"]);
+    // A marker in the kept results: a resumed run that computed them again would lose it.
+    stopped.partial.baselines![0]!.scores[0]!.seconds = 1234.5;
+    const { results: resumed, progressOf } = await resumedRun(stopped);
+    expect(progressOf("baselines-100%")).toEqual([]);
+    expect(progressOf("baselines-50%")).toEqual([1, 2, 3, 4]);
+    expect(resumed.baselines![0]!.scores[0]!.seconds).toBe(1234.5);
+    // Computed in another process state, the same numbers: a function of the config (what --config relies on).
+    expect(baselineAccuracies(resumed)).toEqual(baselineAccuracies(straight));
+    expect(resumed.arms.map((a) => [a.name, a.testAccuracy])).toEqual(straight.arms.map((a) => [a.name, a.testAccuracy]));
   });
 
   it("continues a supervised arm stopped midway from the arm's own checkpoint, and drops it once the arm is scored", { timeout: 120_000 }, async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keptPerClass, stratifiedHoldOut, stratifiedLabelSubset } from "./split";
+import { armLabelSubset, keptPerClass, stratifiedHoldOut, stratifiedLabelSubset } from "./split";
 
 // 3 interleaved classes of 100, 50 and 100 images, plus 50 unlabelled images (-1).
 const labels: number[] = [];
@@ -50,5 +50,17 @@ describe("stratifiedHoldOut", () => {
     expect([t.get(0), t.get(1), t.get(2), t.get(5), t.get(6), t.get(-1)]).toEqual([20, 10, 20, undefined, 1, undefined]);
     expect(Array.from(stratifiedHoldOut(tiny, 0.2, 3).test)).toEqual(Array.from(test));
     expect(Array.from(stratifiedHoldOut(tiny, 0.2, 4).test)).not.toEqual(Array.from(test));
+  });
+});
+
+describe("armLabelSubset", () => {
+  it("is every labelled image at 100%, and a stratified seeded draw of the labelled images below, with their labels", () => {
+    const all = armLabelSubset(labels, 1, 7);
+    expect(Array.from(all.indices)).toEqual(labels.flatMap((l, i) => (l >= 0 ? [i] : [])));
+    const tenth = armLabelSubset(labels, 0.1, 7);
+    expect([...countOf(tenth.indices)].sort()).toEqual([[0, 10], [1, 5], [2, 10]]);
+    expect(Array.from(tenth.labels)).toEqual(Array.from(tenth.indices, (i) => labels[i]));
+    expect(Array.from(armLabelSubset(labels, 0.1, 7).indices)).toEqual(Array.from(tenth.indices));
+    expect(Array.from(armLabelSubset(labels, 0.1, 8).indices)).not.toEqual(Array.from(tenth.indices));
   });
 });

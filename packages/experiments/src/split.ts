@@ -45,6 +45,18 @@ export function stratifiedLabelSubset(labels: ArrayLike<number>, fraction: numbe
 }
 
 /**
+ * The labelled training images (indices into the training set, and their labels) an arm at label fraction `f`
+ * trains with: every labelled image at f = 1, otherwise `stratifiedLabelSubset` of them. Every arm at f and its
+ * baselines use exactly this subset.
+ */
+export function armLabelSubset(trainLabels: ArrayLike<number>, f: number, seed: number): { indices: Int32Array; labels: Int32Array } {
+  const labelled = Int32Array.from({ length: trainLabels.length }, (_, i) => i).filter((i) => trainLabels[i]! >= 0);
+  const positions = f >= 1 ? Int32Array.from(labelled.keys()) : stratifiedLabelSubset(Array.from(labelled, (i) => trainLabels[i]!), f, seed);
+  const indices = Int32Array.from(positions, (p) => labelled[p]!);
+  return { indices, labels: Int32Array.from(indices, (i) => trainLabels[i]!) };
+}
+
+/**
  * Splits the labelled images into a stratified held-out test part (`testFraction` of each class that has at least
  * two images) and the rest, for data sets without their own test split (a project's images).
  */

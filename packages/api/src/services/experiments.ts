@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Prisma, PrismaClient } from "@fewlabel/db";
 import { budgetConfig, type BudgetName } from "@fewlabel/experiments/budgets";
 import { planTasks } from "@fewlabel/experiments/plan";
+import { bestBaseline } from "@fewlabel/experiments/report";
 import { encodeImageRecords, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
 import { trainingKey, type ImageStore } from "@fewlabel/storage";
 
@@ -29,6 +30,8 @@ export interface TaskProgress {
   step: number;
   done: boolean;
   testAccuracy?: number;
+  /** A baselines task's strongest baseline (the arms at its fraction are read against it). */
+  bestBaseline?: { name: string; testAccuracy: number };
   seconds?: number;
 }
 export interface ExperimentProgress {
@@ -192,6 +195,11 @@ async function runInChild(db: PrismaClient, store: ImageStore, projectId: string
         if (e.type === "task-start") progress.current = e.task;
         else if (e.type === "progress" && task) Object.assign(progress, { loss: e.loss, imagesPerSecond: e.imagesPerSecond }), (task.step = e.step);
         else if (e.type === "arm-result" && task) Object.assign(task, { testAccuracy: e.arm.testAccuracy });
+        else if (e.type === "baseline-result" && task) task.step = e.step;
+        else if (e.type === "baselines-result" && task) {
+          const best = bestBaseline(e.baselines);
+          if (best) task.bestBaseline = { name: best.name, testAccuracy: best.testAccuracy };
+        }
         else if (e.type === "task-done" && task) Object.assign(task, { done: true, step: task.steps, seconds: e.seconds });
         if (e.type !== "progress" || Date.now() - lastWrite > PROGRESS_WRITE_MS) void write();
       } else if (m.type === "done") outcome.value = { ok: true, results: m.results };

@@ -1,5 +1,6 @@
-// @fewlabel/experiments/report: result types, the markdown table and the SVG plot. No TensorFlow.js, no Node
-// APIs: the web UI imports it too.
+// @fewlabel/experiments/report: result types, the arms' comparison with the baselines, the markdown tables and the
+// SVG plot. No TensorFlow.js, no Node APIs: the web UI imports it too.
 export * from "./types";
-export { resultsTable } from "./table";
+export { baselinesAt, bestBaseline, compareWithBaselines, type ArmComparison } from "./compare";
+export { baselinesTable, marginText, resultsTable } from "./table";
 export { accuracyPlotSvg } from "./svg";
