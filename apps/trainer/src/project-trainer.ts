@@ -261,6 +261,14 @@ export class ProjectTrainer {
     const headConfig = { inputDim: dim, hiddenDim: dim, numClasses: classIds.length, seed: this.cfg.seed + 200 };
     const classifierHead = createClassifierHead(headConfig);
     copyWeightsByLayerName(projectionHead, classifierHead);
+    const images = this.cache.tensor(train.ids, spec.channels);
+    const sets = this.scoringSets(train, heldOut, spec, classIds);
+    // The other few-label head (SimCLR's linear evaluation): a linear classifier on the frozen pretrained features,
+    // trained in seconds before fine-tuning (or a resumed fine-tune's checkpoint) changes the encoder; the one that
+    // scores better on held-out labels serves.
+    const pretrainedWeights = encoder.getWeights().map((w) => w.clone());
+    const linearHead = await trainLinearHead({ encoder, images, labels: train.labels, numClasses: classIds.length, seed: this.cfg.seed + 250 });
+    const linearMetrics = await this.scorer.classifier(sets, (x) => linearHead.apply(encoder.apply(x, { training: false }) as tf.Tensor, { training: false }) as tf.Tensor2D, "linear");
     const optimizer = createOptimizer("adam", this.cfg.learningRate);
     const extra = { spec, run: action.run, classIds };
     let startStep = 0;
@@ -271,15 +279,8 @@ export class ProjectTrainer {
       startStep = previous.info.nextStep;
     }
     const totalSteps = stageSteps({ epochs: this.cfg.finetuneEpochs, steps: this.cfg.finetuneSteps }, train.ids.length, this.cfg.batchSize);
-    const images = this.cache.tensor(train.ids, spec.channels);
     const teacher = encoderClassifier(encoder, classifierHead);
-    const sets = this.scoringSets(train, heldOut, spec, classIds);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-teacher-"));
-    // The other few-label head (SimCLR's linear evaluation): a linear classifier on the frozen pretrained features,
-    // trained in seconds before fine-tuning changes the encoder; the one that scores better on held-out labels serves.
-    const pretrainedWeights = encoder.getWeights().map((w) => w.clone());
-    const linearHead = await trainLinearHead({ encoder, images, labels: train.labels, numClasses: classIds.length, seed: this.cfg.seed + 250 });
-    const linearMetrics = await this.scorer.classifier(sets, (x) => linearHead.apply(encoder.apply(x, { training: false }) as tf.Tensor, { training: false }) as tf.Tensor2D, "linear");
     try {
       const out = await runStage(ctx, { stage: "finetune", totalSteps, startStep, checkpoint: { slot: "finetune", models: { encoder, classifierHead }, optimizer, extra } }, (hooks) =>
         fineTune({
