@@ -62,7 +62,7 @@ describe("decideNext", () => {
     expect(decideNext(state({ models, labelled: 70, since: 0, servingTeacher: "m4" }), cfg)).toEqual({ kind: "stage3", teacherVersionId: "m4" });
   });
 
-  it("keeps pretraining when nothing else is due, up to the budget, and fine-tunes again only on a better encoder", () => {
+  it("keeps pretraining when nothing else is due, up to the budget, and fine-tunes again unless the encoder is clearly worse", () => {
     const idle = { ...cfg, maxPretrainRuns: 3 };
     const base = [model(1, "PRETRAIN", { accuracy: 0.6 }), model(2, "FINETUNE", { labelledCount: 12, accuracy: 0.8 }), model(3, "DISTIL", { parentId: "m2" })];
     expect(decideNext(state({ models: base, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "pretrain", run: 1, extend: true });
@@ -70,9 +70,12 @@ describe("decideNext", () => {
     expect(decideNext(state({ models: [model(1, "PRETRAIN")] }), idle)).toMatchObject({ kind: "pretrain", run: 1, extend: true });
     const better = [...base, model(4, "PRETRAIN", { accuracy: 0.65 })];
     expect(decideNext(state({ models: better, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "finetune", reason: "the encoder was pretrained further" });
-    const worse = [...base, model(4, "PRETRAIN", { accuracy: 0.55 })];
+    // Within the noise of a small held-out set: still worth a fine-tune.
+    const noisy = [...base, model(4, "PRETRAIN", { accuracy: 0.55 })];
+    expect(decideNext(state({ models: noisy, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "finetune", reason: "the encoder was pretrained further" });
+    const worse = [...base, model(4, "PRETRAIN", { accuracy: 0.45 })];
     expect(decideNext(state({ models: worse, labelled: 12, since: 0 }), idle)).toMatchObject({ kind: "pretrain", run: 2, extend: true });
-    const spent = [...worse, model(5, "PRETRAIN", { accuracy: 0.5 })];
+    const spent = [...worse, model(5, "PRETRAIN", { accuracy: 0.4 })];
     expect(decideNext(state({ models: spent, labelled: 12, since: 0 }), idle)).toEqual({ kind: "wait", reason: "up to date" });
   });
 });

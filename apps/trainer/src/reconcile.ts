@@ -4,8 +4,8 @@
 //   1. stage 1, contrastive pretraining, once the project has enough images, and again (extending the encoder) when
 //      uploads have grown by the configured fraction;
 //   2. stage 2, fine-tuning, once there are enough labels, and again when the labelled set grew by the project's
-//      threshold (default 50 labels or 10%), when an owner asks, or when the encoder was pretrained further and got
-//      better on the held-out labels;
+//      threshold (default 50 labels or 10%), when an owner asks, or when the encoder was pretrained further and is not
+//      clearly worse on the held-out labels;
 //   3. stage 3 for the serving teacher (the best on held-out labels, not the newest) when it has no student yet:
 //      pseudo-label the unlabelled images, then distil the student;
 //   4. when nothing else is due, pretrain further (up to the configured budget): the encoder keeps learning from the
@@ -89,11 +89,17 @@ export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = D
 }
 
 /**
- * Whether the newest encoder is worth a new fine-tune: better on the held-out labels (kNN) than the one the newest
- * teacher was built on, or not measurable (too few held-out labels), when pretraining further is trusted.
+ * Held-out kNN accuracy an encoder may lose against the one the newest teacher was built on and still be worth a new
+ * fine-tune. A project's held-out set is small (50-70 labels for 300: a 95% interval of about +-12 points), while
+ * pretraining further improves the encoder by a few points at a time (Fashion-MNIST 3,000 images, 2 x 10 more epochs:
+ * kNN 66.5% -> 69.2% -> 71.1% on 2,000 test images, while the product's 70 held-out labels read 71%, 70%, 67%): only a
+ * clear drop, beyond that noise, stops the next fine-tune.
  */
+export const ENCODER_REGRESSION_MARGIN = 0.1;
+
+/** Whether the newest encoder is worth a new fine-tune: not clearly worse on the held-out labels, or not measurable. */
 function encoderImproved(models: ModelSummary[], newest: ModelSummary, fineTuned: ModelSummary): boolean {
   const base = [...models].reverse().find((m) => m.stage === "PRETRAIN" && m.version < fineTuned.version);
   if (newest.accuracy == null || base?.accuracy == null) return true;
-  return newest.accuracy > base.accuracy;
+  return newest.accuracy >= base.accuracy - ENCODER_REGRESSION_MARGIN;
 }
