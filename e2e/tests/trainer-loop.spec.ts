@@ -34,6 +34,10 @@ function startTrainer(url: string, token: string, log: string[]): ChildProcess {
       FEWLABEL_DISTIL_STEPS: "12",
       // One pretraining run, no idle extensions; one worker; a short wait for uploads to settle.
       FEWLABEL_MAX_PRETRAIN_EPOCHS: "0",
+      // No quick suggestions: this spec reviews the teacher's, and a quick suggestion that the teacher's replace while
+      // it is being reviewed makes the review's outcome depend on timing (quick suggestions have their own
+      // end-to-end test, apps/trainer/test/quick-suggestions.test.ts).
+      FEWLABEL_QUICK_REFRESH_SECONDS: "0",
       FEWLABEL_TRAINER_WORKERS: "1",
       FEWLABEL_UPLOAD_SETTLE_SECONDS: "1",
       FEWLABEL_MIN_IMAGES: "8",
