@@ -24,17 +24,23 @@ export interface ServingCandidate {
 export function pickServingVersion<V extends ServingCandidate>(versions: readonly V[], role: ServingRole): V | null {
   const ofKind = versions.filter((v) => v.stage === servingStages[role]);
   const measured = ofKind.filter((v) => v.metrics !== null);
+  const pool = measured.length > 0 ? measured : ofKind;
+  if (pool.length === 0) return null;
+  const top = Math.max(...pool.map((v) => v.metrics?.accuracy ?? 0));
+  // Ties to the newer, and a tie is anything within SERVING_TIE_MARGIN of the best: the newest of those serves.
   let best: V | null = null;
-  for (const v of measured.length > 0 ? measured : ofKind) {
-    if (best === null) best = v;
-    else {
-      const a = v.metrics?.accuracy ?? 0;
-      const b = best.metrics?.accuracy ?? 0;
-      if (a > b || (a === b && v.version > best.version)) best = v;
-    }
-  }
+  for (const v of pool) if ((v.metrics?.accuracy ?? 0) >= top - SERVING_TIE_MARGIN - 1e-9 && (best === null || v.version > best.version)) best = v;
   return best;
 }
+
+/**
+ * Accuracies this close count as a tie, which goes to the newer version. A project's held-out set is small (50-70
+ * labels for 300): one label is 1.5-2 points. Measured in the product (bench:loop, Fashion-MNIST, 300 labels): a
+ * re-fine-tuned teacher that scored 76.7% on 2,000 unseen images against its predecessor's 74.6% read 42 of 59
+ * held-out labels against 43 of 59, and exact comparison kept the older one serving. A real regression (several
+ * labels) is still not shipped.
+ */
+export const SERVING_TIE_MARGIN = 0.02;
 
 export function servingVersions<V extends ServingCandidate>(versions: readonly V[]): { teacher: V | null; student: V | null } {
   return { teacher: pickServingVersion(versions, "teacher"), student: pickServingVersion(versions, "student") };
