@@ -293,6 +293,7 @@ export class ProjectTrainer {
           optimizerInstance: optimizer,
           augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }),
           seed: this.cfg.seed + 1000 + action.run,
+          workers: this.workers,
           ...hooks,
         }),
       );

@@ -275,7 +275,7 @@ describe("DataParallelTrainer.stepSupervised", () => {
 });
 
 describe("distil on worker threads", () => {
-  it("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state", { timeout: 120_000 }, async () => {
+  it.each(["clean", "augmented"] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (teacher labels %s images)", { timeout: 120_000 }, async (teacherView) => {
     const { createClassifierHead } = await import("../models/heads.js");
     const { createStudent } = await import("../models/student.js");
     const { distil } = await import("../stages/distil.js");
@@ -298,7 +298,7 @@ describe("distil on worker threads", () => {
       const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 });
       const out = await distil({
         teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
-        groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers,
+        groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers, teacherView,
       });
       const slots = await out.optimizer.getWeights();
       return { losses: out.losses, weights: student.getWeights().flatMap((w) => Array.from(w.dataSync())), slots: slots.length };

@@ -170,9 +170,10 @@ export class DataParallelTrainer {
     images: Float32Array,
     shape: [number, number, number, number],
     learningRate: number,
-    o: { temperature: number; groundTruth?: { labels: Int32Array; has: Float32Array; weight: number } },
+    o: { temperature: number; groundTruth?: { labels: Int32Array; has: Float32Array; weight: number }; targets?: Float32Array },
   ): Promise<number> {
-    if (!this.o.teacher) throw new Error("stepDistil needs a teacher");
+    if (!this.o.teacher && !o.targets) throw new Error("stepDistil needs a teacher or the teacher's targets");
+    const classes = o.targets ? o.targets.length / shape[0] : 0;
     const gt = o.groundTruth;
     const labelled = gt ? gt.has.reduce((s, v) => s + v, 0) : 0;
     // The soft term is a batch mean (each shard weighted by its share); the ground-truth term a mean over the
@@ -181,6 +182,7 @@ export class DataParallelTrainer {
     const busy = this.sendShards(images, shape, (lo, hi, share) => ({
       type: "stepDistil",
       temperature: o.temperature,
+      targets: o.targets ? o.targets.slice(lo * classes, hi * classes) : null,
       share: share * (1 - a),
       groundTruth: a > 0 ? { labels: gt!.labels.slice(lo, hi), has: gt!.has.slice(lo, hi), scale: a / labelled } : null,
     }));

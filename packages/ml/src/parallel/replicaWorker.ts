@@ -89,6 +89,8 @@ interface Message {
   share?: number;
   temperature?: number;
   groundTruth?: { labels: Int32Array; has: Float32Array; scale: number } | null;
+  /** Distillation targets for the shard (rows of the teacher's distribution on the clean images), when precomputed. */
+  targets?: Float32Array | null;
   grads?: Float32Array;
   weights?: Float32Array[];
   lr?: number;
@@ -130,7 +132,10 @@ port.on("message", async (m: Message) => {
     // softened cross-entropy against it (weighted by shard share and 1 - a), plus a * CE on labelled rows.
     const tau = m.temperature!;
     const x = tf.tensor4d(m.views!, m.shape as [number, number, number, number]);
-    const target = tf.tidy(() => tf.softmax(tf.div(teacher.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x as tf.Tensor), tau)) as tf.Tensor2D);
+    // Targets computed once on the clean images come with the shard; otherwise the teacher labels this view.
+    const target = m.targets
+      ? tf.tensor2d(m.targets, [m.shape![0]!, m.targets.length / m.shape![0]!])
+      : tf.tidy(() => tf.softmax(tf.div(teacher.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x as tf.Tensor), tau)) as tf.Tensor2D);
     const gt = m.groundTruth;
     const { grads, value } = tf.variableGrads(() => {
       const logits = forward(x);

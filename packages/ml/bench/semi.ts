@@ -1,0 +1,226 @@
+// Offline few-label experiments on the product's pipeline pieces (not a product path): Fashion-MNIST, the first
+// --train images with --per-class labels a class, scored on the first --test test images.
+//   npx tsx packages/ml/bench/semi.ts --phase=pretrain --epochs=15 --cache=/tmp/semi
+//   npx tsx packages/ml/bench/semi.ts --phase=variants --variants=teacher,scratch,selftrain --cache=/tmp/semi
+import fs from "node:fs";
+import { loadFashionMnist } from "@fewlabel/datasets";
+import { tf, tfl } from "../src/tf.js";
+import { selectBackend } from "../src/backend/select.js";
+import { createEncoder, encoderFeatureDim, type EncoderConfig } from "../src/models/resnet.js";
+import { createClassifierHead, createProjectionHead, copyWeightsByLayerName } from "../src/models/heads.js";
+import { registerFastBatchNorm } from "../src/models/batchNorm.js";
+import { defaultAugmentConfig, fineTuneAugmentConfig, type AugmentConfig } from "../src/augment/augment.js";
+import { pretrainContrastive } from "../src/stages/pretrain.js";
+import { fineTune } from "../src/stages/fineTune.js";
+import { distil } from "../src/stages/distil.js";
+import { encoderClassifier, tensorImageSource, type Classifier } from "../src/stages/common.js";
+import { mulberry32 } from "../src/util/random.js";
+import { computeBaselines } from "../src/eval/baselines.js";
+
+const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const num = (k: string, d: number) => Number(args.get(k) ?? d);
+const str = (k: string, d: string) => args.get(k) ?? d;
+const cache = str("cache", "/tmp/semi");
+const nTrain = num("train", 3000), nTest = num("test", 2000), perClass = num("per-class", 30);
+const workers = num("workers", 2), batchSize = num("batch", 64), seed = num("seed", 7);
+const size = 32;
+fs.mkdirSync(cache, { recursive: true });
+const t0 = Date.now();
+const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${s}`);
+
+await selectBackend({ order: ["wasm"] });
+registerFastBatchNorm();
+const toTensor = (pixels: Uint8Array, n: number) => tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [n, 28, 28, 1]), [size, size]) as tf.Tensor4D);
+const trainSet = loadFashionMnist("train", { limit: nTrain });
+const testSet = loadFashionMnist("test", { limit: nTest });
+const X = toTensor(trainSet.pixels, trainSet.count), Xt = toTensor(testSet.pixels, testSet.count);
+const Y = Int32Array.from(trainSet.labels), Yt = Int32Array.from(testSet.labels);
+// stratified labels
+const r = mulberry32(seed);
+const byClass: number[][] = Array.from({ length: 10 }, () => []);
+for (let i = 0; i < nTrain; i++) byClass[Y[i]!]!.push(i);
+const labelled: number[] = [];
+for (const list of byClass) { for (let i = list.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [list[i], list[j]] = [list[j]!, list[i]!]; } labelled.push(...list.slice(0, perClass)); }
+const labels = labelled.map((i) => Y[i]!);
+const encCfg: EncoderConfig = { inputSize: size, channels: 1, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], seed: 1 };
+const dim = encoderFeatureDim(encCfg);
+const mirrorSafe = false;
+
+function saveWeights(file: string, model: tfl.LayersModel) {
+  const ws = model.getWeights();
+  const shapes = ws.map((w) => w.shape);
+  const data = ws.map((w) => Buffer.from((w.dataSync() as Float32Array).buffer));
+  fs.writeFileSync(file + ".json", JSON.stringify(shapes));
+  fs.writeFileSync(file + ".bin", Buffer.concat(data));
+}
+function loadWeights(file: string, model: tfl.LayersModel) {
+  const shapes = JSON.parse(fs.readFileSync(file + ".json", "utf8")) as number[][];
+  const buf = fs.readFileSync(file + ".bin");
+  const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  let o = 0;
+  model.setWeights(shapes.map((s) => { const n = s.reduce((a, b) => a * b, 1); const t = tf.tensor(f.slice(o, o + n), s); o += n; return t; }));
+}
+function accuracy(c: Classifier): number {
+  let correct = 0;
+  for (let s = 0; s < nTest; s += 500) {
+    const pred = tf.tidy(() => tf.argMax(c.logits(tf.slice(Xt, [s, 0, 0, 0], [Math.min(500, nTest - s), -1, -1, -1]) as tf.Tensor4D, false), 1).dataSync());
+    for (let i = 0; i < pred.length; i++) if (pred[i] === Yt[s + i]) correct++;
+  }
+  return (100 * correct) / nTest;
+}
+function predictAll(c: Classifier, x: tf.Tensor4D): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [];
+  for (let s = 0; s < x.shape[0]; s += 500) parts.push(tf.tidy(() => tf.softmax(c.logits(tf.slice(x, [s, 0, 0, 0], [Math.min(500, x.shape[0] - s), -1, -1, -1]) as tf.Tensor4D, false)) as tf.Tensor2D));
+  const out = tf.concat(parts) as tf.Tensor2D;
+  parts.forEach((p) => p.dispose());
+  return out;
+}
+const steps = (epochs: number, n: number) => Math.max(1, Math.round((epochs * n) / batchSize));
+
+const phase = str("phase", "variants");
+if (phase === "baselines") {
+  const b = await computeBaselines({ train: { images: tf.gather(X, labelled) as tf.Tensor4D, labels: Int32Array.from(labels) }, test: { images: Xt, labels: Yt }, numClasses: 10, randomEncoder: createEncoder(encCfg) });
+  log(b.map((x) => `${x.name} ${(x.accuracy * 100).toFixed(1)}`).join(", "));
+}
+if (phase === "pretrain") {
+  const encoder = createEncoder(encCfg);
+  const proj = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: 64, seed: 101 });
+  const epochs = num("epochs", 15);
+  if (args.has("init")) { loadWeights(`${cache}/${str("init", "")}`, encoder); loadWeights(`${cache}/${str("init", "")}-proj`, proj); }
+  const aug = defaultAugmentConfig(size, 1, num("strength", 0.5), { mirrorSafe });
+  if (args.has("min-crop")) aug.crop!.scale[0] = num("min-crop", 0.5);
+  await pretrainContrastive({ encoder, projectionHead: proj, images: tensorImageSource(X), steps: steps(epochs, nTrain), batchSize, optimizer: "adam", learningRate: 1e-3, augment: aug, seed: 1, workers, temperature: num("temperature", 0.2),
+    onProgress: (p) => { if (p.step % 100 === 0) log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s`); }, progressEvery: 100 });
+  saveWeights(`${cache}/${str("name", "enc")}`, encoder);
+  saveWeights(`${cache}/${str("name", "enc")}-proj`, proj);
+  log("saved");
+}
+
+function teacherFrom(name: string | null) {
+  const encoder = createEncoder(encCfg);
+  const proj = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: 64, seed: 101 });
+  if (name) { loadWeights(`${cache}/${name}`, encoder); loadWeights(`${cache}/${name}-proj`, proj); }
+  const head = createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 });
+  copyWeightsByLayerName(proj, head);
+  return { encoder, head, c: encoderClassifier(encoder, head) };
+}
+async function train(c: Classifier, idx: number[], lab: number[], epochs: number, aug: AugmentConfig | null, lr = 1e-3) {
+  await fineTune({ classifier: c, images: tensorImageSource(X), labelled: { indices: idx, labels: lab }, steps: steps(epochs, idx.length), batchSize: Math.min(batchSize, idx.length), learningRate: lr, augment: aug, seed: 3 });
+}
+const ftAug = fineTuneAugmentConfig({ mirrorSafe });
+const strongAug: AugmentConfig = { ...defaultAugmentConfig(size, 1, 0.5, { mirrorSafe }), crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] } };
+
+/** Self-training with clean-image teacher targets (Noisy Student): soft targets precomputed, student on augmented views. */
+async function selfTrain(teacher: Classifier, student: Classifier, epochs: number, aug: AugmentConfig, hard: boolean, threshold = 0) {
+  const probs = predictAll(teacher, X);
+  const p = probs.arraySync() as number[][];
+  probs.dispose();
+  const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
+  const idx: number[] = [], lab: number[] = [];
+  for (let i = 0; i < nTrain; i++) {
+    const row = p[i]!;
+    const m = Math.max(...row);
+    if (gt.has(i)) { idx.push(i); lab.push(gt.get(i)!); } else if (m >= threshold) { idx.push(i); lab.push(row.indexOf(m)); }
+  }
+  if (hard) { await train(student, idx, lab, epochs, aug); return; }
+  // soft: distil with teacher = fixed table lookup
+  const table = tf.tensor2d(p);
+  const lookup: Classifier = { logits: () => { throw new Error("unused"); }, trainableVariables: [] };
+  void lookup; void table;
+  await train(student, idx, lab, epochs, aug);
+}
+
+if (phase === "variants") {
+  for (const v of str("variants", "teacher").split(",")) {
+    const t1 = Date.now();
+    if (v === "knn") continue;
+    if (v === "teacher" || v === "teacher-strong" || v === "teacher100") {
+      const t = teacherFrom(str("enc", "enc"));
+      await train(t.c, labelled, labels, v === "teacher100" ? 100 : 50, v === "teacher-strong" ? strongAug : ftAug);
+      log(`${v}: ${accuracy(t.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+      saveWeights(`${cache}/${v}-enc`, t.encoder); saveWeights(`${cache}/${v}-head`, t.head);
+    }
+    if (v === "scratch") {
+      const t = teacherFrom(null);
+      await train(t.c, labelled, labels, 50, ftAug);
+      log(`${v}: ${accuracy(t.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    }
+    if (v.startsWith("self")) {
+      // self-<aug>-<epochs>-<rounds>: teacher = saved fine-tuned teacher; student = copy of it
+      const [, augName, ep, rounds, thr] = v.split("-");
+      const base = str("teacher", "teacher");
+      const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+      log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%`);
+      let teacher = t;
+      for (let round = 0; round < Number(rounds ?? 1); round++) {
+        const s = teacherFrom(null); s.encoder.setWeights(teacher.encoder.getWeights()); s.head.setWeights(teacher.head.getWeights());
+        await selfTrain(teacher.c, s.c, Number(ep ?? 15), augName === "strong" ? strongAug : ftAug, true, Number(thr ?? 0));
+        log(`${v}: round ${round + 1} student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+        teacher = s;
+      }
+    }
+  }
+}
+
+// fix-<epochs>-<threshold>-<aug>: FixMatch with stale targets. Every epoch the current model labels every clean
+// image; each step trains on 32 labelled + 64 unlabelled images (strongly augmented), the latter where confident.
+if (phase === "variants") {
+  const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
+  const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("fix"))) {
+    const t1 = Date.now();
+    const [, ep, thrS, augName, lbS] = v.split("-");
+    const epochs = Number(ep), thr = Number(thrS), lambda = Number(lbS ?? 1);
+    const aug = augName === "strong" ? strongAug : ftAug;
+    const base = str("teacher", "teacher");
+    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    log(`${v}: start ${accuracy(s.c).toFixed(1)}%`);
+    const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
+    const unl = Array.from({ length: nTrain }, (_, i) => i).filter((i) => !gt.has(i));
+    const stepsPerEpoch = Math.ceil(unl.length / 64);
+    const total = epochs * stepsPerEpoch;
+    const opt = createOptimizer("adam", 1e-3, 0);
+    let k = 0;
+    for (let e = 0; e < epochs; e++) {
+      const probs = predictAll(s.c, X);
+      const maxP = (tf.max(probs, 1).dataSync() as Float32Array).slice();
+      const arg = (tf.argMax(probs, 1).dataSync() as Int32Array).slice();
+      probs.dispose();
+      const conf = unl.filter((i) => maxP[i]! >= thr);
+      for (let j = 0; j < stepsPerEpoch; j++, k++) {
+        const r = stepRandom(11, k);
+        setLearningRate(opt, warmupCosine(k, total, 1e-3, 0));
+        const bl = sampleBatch(0, 32, r, labelled);
+        const bu = conf.length ? sampleBatch(0, 64, r, conf) : new Int32Array(0);
+        tf.tidy(() => {
+          const all = Int32Array.from([...bl, ...bu]);
+          const x = augmentedBatch(tensorImageSource(X), all, aug, r);
+          const y = tf.tensor1d(Int32Array.from(all, (i) => gt.get(i) ?? arg[i]!), "int32");
+          opt.minimize(() => {
+            const logits = s.c.logits(x, true);
+            const [ll, lu] = tf.split(logits, [bl.length, bu.length], 0) as [tf.Tensor2D, tf.Tensor2D];
+            const [yl, yu] = tf.split(y, [bl.length, bu.length], 0) as [tf.Tensor1D, tf.Tensor1D];
+            const lossL = softmaxCrossEntropy(ll, yl);
+            return bu.length ? (tf.add(lossL, tf.mul(softmaxCrossEntropy(lu, yu), lambda)) as tf.Scalar) : lossL;
+          }, false, s.c.trainableVariables);
+        });
+      }
+      if ((e + 1) % Math.max(1, Math.floor(epochs / 5)) === 0 || e === epochs - 1) log(`${v}: epoch ${e + 1} confident ${conf.length}/${unl.length} acc ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    }
+  }
+}
+
+// distil-<view>-<epochs>: the product's distillation stage, from the saved teacher into a copy of itself.
+if (phase === "variants") {
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("distil"))) {
+    const t1 = Date.now();
+    const [, view, ep] = v.split("-");
+    const base = str("teacher", "teacher");
+    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%`);
+    await distil({ teacher: t.c, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep ?? 15), nTrain), batchSize, learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: view === "aug" ? "augmented" : "clean" });
+    log(`${v}: student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+  }
+}
