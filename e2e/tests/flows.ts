@@ -3,8 +3,21 @@
 import { grayPng } from "@fewlabel/storage/testing";
 import { type Browser, expect, type Page } from "@playwright/test";
 
+const violations: string[] = [];
+
+/** Records what the browser refuses under the server's content security policy (Chromium logs it to the console). */
+export function watchCsp(page: Page): Page {
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`);
+  });
+  return page;
+}
+
+/** Every CSP violation seen so far on pages given to watchCsp (newUser's included). */
+export const cspViolations = (): readonly string[] => violations;
+
 export async function newUser(browser: Browser): Promise<Page> {
-  return (await browser.newContext()).newPage();
+  return watchCsp(await (await browser.newContext()).newPage());
 }
 
 export async function signUp(page: Page, name: string, email: string) {

@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import { buildZip, grayPng } from "@fewlabel/storage/testing";
 import { expect, test } from "@playwright/test";
+import { cspViolations, watchCsp } from "./flows";
 
 test("sign up, create a project, upload a zip, see thumbnails, export CSV", async ({ page }, testInfo) => {
   const classes = ["shirt", "trouser", "bag"];
@@ -12,6 +13,7 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   const zipPath = testInfo.outputPath("fashion.zip");
   fs.writeFileSync(zipPath, buildZip(files.map((f) => ({ ...f, method: 0 }))));
 
+  watchCsp(page);
   await page.goto("/");
   await expect(page).toHaveURL(/\/signin/);
   await page.getByRole("link", { name: /sign up|create an account/i }).click();
@@ -50,4 +52,6 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   expect(csv[0]).toBe("filename,label,annotator,source,labelled_at");
   expect(csv).toHaveLength(61);
   expect(csv.filter((l) => /,shirt,ada@example\.com,import,/.test(l))).toHaveLength(15);
+  // Every page above ran under the server's content security policy without the browser refusing anything.
+  expect(cspViolations()).toEqual([]);
 });

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { grayPng } from "@fewlabel/storage/testing";
 import { expect, test } from "@playwright/test";
-import { newUser, ownerWithProject, teammateByInvite } from "./flows";
+import { cspViolations, newUser, ownerWithProject, teammateByInvite } from "./flows";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -165,6 +165,8 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     expect(probs[0]! + probs[1]!).toBeCloseTo(1, 4);
     expect(probs[0]).toBeGreaterThanOrEqual(probs[1]!);
     await expect(mate.getByTestId("demo-latency")).toContainText("ms");
+    // The training, review, models and demo pages (TensorFlow.js included) ran under the content security policy.
+    expect(cspViolations()).toEqual([]);
   } catch (err) {
     console.log(`trainer log:\n${trainerLog.join("\n")}`);
     throw err;

@@ -17,6 +17,8 @@ export class TrainerHttpError extends Error {
 
 export type TrainerApi = ReturnType<typeof createTrainerApi>;
 
+const UNAVAILABLE_RETRIES = 5;
+
 export function createTrainerApi(baseUrl: string, token: string) {
   const base = baseUrl.replace(/\/+$/, "");
   const auth = { authorization: `Bearer ${token}` };
@@ -28,7 +30,13 @@ export function createTrainerApi(baseUrl: string, token: string) {
     const headers = new Headers(init.headers);
     headers.set("authorization", auth.authorization);
     if (init.leaseId) headers.set("x-fewlabel-lease", init.leaseId);
-    const res = await fetch(`${base}${path}`, { ...init, headers });
+    let res = await fetch(`${base}${path}`, { ...init, headers });
+    // 503: the server holds as many trainer uploads in memory as it may (or is restarting); the body is ours to resend.
+    for (let attempt = 1; res.status === 503 && attempt <= UNAVAILABLE_RETRIES; attempt++) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** attempt)));
+      res = await fetch(`${base}${path}`, { ...init, headers });
+    }
     if (!res.ok) {
       const body = await res.text();
       let message = body;

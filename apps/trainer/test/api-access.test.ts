@@ -2,7 +2,7 @@
 // revoked, none; people by role), the lease, checkpoints, model publishing and downloads, and the review rules for
 // pseudo-labels (a model never overwrites a human label; a rejected suggestion does not come back from the same
 // model version; accepting goes through the label history and undo).
-import { undoLast } from "@fewlabel/api";
+import { trainerLimits, undoLast } from "@fewlabel/api";
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { png } from "../../web/test/fixtures";
@@ -28,6 +28,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
   let imageIds: string[];
   let trainer: TrainerApi, otherTrainer: TrainerApi, anonymousTrainer: TrainerApi;
   let tokenId: string;
+  let token: string;
   let leaseId: string;
   let modelVersionId: string;
 
@@ -50,6 +51,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     }
     const created = await owner.trpc.training.createToken.mutate({ projectId, name: "gpu box" });
     tokenId = created.id;
+    token = created.token;
     trainer = createTrainerApi(t.baseUrl, created.token);
     otherTrainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId: otherProjectId, name: "other" })).token);
     anonymousTrainer = createTrainerApi(t.baseUrl, "flt_not-a-real-token-at-all-000000000000");
@@ -108,6 +110,29 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect(Buffer.compare(await trainer.getCheckpoint(projectId, "pretrain") as Buffer, Buffer.from(blob))).toBe(0);
     expect(await errorOf(trainer.putCheckpoint(projectId, leaseId, "../evil", blob))).toMatch(/400|404/);
     expect((await trainer.trpc.state.query({ projectId })).checkpoints).toMatchObject([{ slot: "pretrain", byteSize: 100_000 }]);
+  });
+
+  it("caps what one trainer body and all of them together may hold in the server's memory", async () => {
+    const limits = { ...trainerLimits };
+    const blob = new Uint8Array(100_000).fill(3);
+    const put = (slot: string) =>
+      fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "x-fewlabel-lease": leaseId }, body: blob });
+    try {
+      trainerLimits.checkpointBytes = 50_000;
+      expect((await put("big")).status).toBe(413);
+      trainerLimits.checkpointBytes = limits.checkpointBytes;
+      trainerLimits.bufferedBytes = 50_000; // as if other trainers' uploads held the rest
+      const busy = await put("busy");
+      expect(busy.status).toBe(503);
+      expect(((await busy.json()) as { error: string }).error).toMatch(/retry/);
+    } finally {
+      Object.assign(trainerLimits, limits);
+    }
+    // Nothing was stored by the refused bodies, and the budget was given back: the next upload goes in.
+    expect((await trainer.trpc.state.query({ projectId })).checkpoints.map((c) => c.slot)).toEqual(["pretrain"]);
+    await trainer.putCheckpoint(projectId, leaseId, "after", blob);
+    expect((await trainer.getCheckpoint(projectId, "after"))?.length).toBe(100_000);
+    await trainer.deleteCheckpoint(projectId, leaseId, "after");
   });
 
   it("shows a trainer's failure outside a run to members until a run starts", async () => {
@@ -254,8 +279,10 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect((await owner.trpc.training.status.query({ projectId })).counts).toMatchObject({ images: 5, labelled: 4, pendingSuggestions: 0 });
   });
 
-  it("refuses a revoked token everywhere", async () => {
+  it("refuses a revoked token everywhere, and frees the lease its trainer held at once", async () => {
+    expect((await owner.trpc.training.status.query({ projectId })).trainer).not.toBeNull();
     await owner.trpc.training.revokeToken.mutate({ projectId, tokenId });
+    expect((await owner.trpc.training.status.query({ projectId })).trainer).toBeNull();
     expect(await errorOf(trainer.trpc.state.query({ projectId }))).toBe("UNAUTHORIZED");
     expect(await errorOf(trainer.trainingImage(imageIds[0]!))).toBe("401");
     expect(await errorOf(trainer.putCheckpoint(projectId, "00000000-0000-4000-8000-000000000000", "pretrain", new Uint8Array(1)))).toBe("401");

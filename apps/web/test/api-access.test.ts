@@ -82,6 +82,24 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     expect((await owner.trpc.classes.list.query({ projectId })).map((c) => c.name)).toEqual(["cat"]);
   });
 
+  it("keeps a removed member out of the links made before the removal, and lets a new invite bring them back", async () => {
+    const removed = await TestUser.signUp(t.baseUrl, "removed@example.com");
+    const link = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR" }); // multi-use
+    await removed.trpc.invites.accept.mutate({ token: link.token });
+    const removedId = (await removed.trpc.auth.me.query())!.id;
+    await owner.trpc.members.remove.mutate({ projectId, userId: removedId });
+    expect(await trpcErrorCode(removed.trpc.projects.get.query({ projectId }))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(removed.trpc.invites.accept.mutate({ token: link.token }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(removed.trpc.projects.get.query({ projectId }))).toBe("NOT_FOUND");
+    // Others still join through the same link; a link made after the removal lets the removed person back.
+    const other = await TestUser.signUp(t.baseUrl, "other-joiner@example.com");
+    await other.trpc.invites.accept.mutate({ token: link.token });
+    const again = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR", maxUses: 1 });
+    await removed.trpc.invites.accept.mutate({ token: again.token });
+    expect((await removed.trpc.projects.get.query({ projectId })).role).toBe("ANNOTATOR");
+    for (const u of [removed, other]) await owner.trpc.members.remove.mutate({ projectId, userId: (await u.trpc.auth.me.query())!.id });
+  });
+
   it("answers 401 to signed-out requests", async () => {
     expect(await trpcErrorCode(anonymous.trpc.projects.list.query())).toBe("UNAUTHORIZED");
     expect(await trpcErrorCode(anonymous.trpc.projects.get.query({ projectId }))).toBe("UNAUTHORIZED");
@@ -116,6 +134,37 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     replay.cookie = stolen;
     expect(await replay.trpc.auth.me.query()).toBeNull();
     expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "owner@example.com"))).toBe("CONFLICT");
+  });
+
+  it("refuses NUL characters in any input as a bad request, not a database error", async () => {
+    expect(await trpcErrorCode(owner.trpc.projects.create.mutate({ name: "a\u0000b" }))).toBe("BAD_REQUEST");
+    expect(await trpcErrorCode(owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "x\u0000" } }))).toBe("BAD_REQUEST");
+    expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "nul\u0000@example.com"))).toBe("BAD_REQUEST");
+    expect((await owner.trpc.projects.list.query()).map((p) => p.name)).toEqual(["Secret"]);
+  });
+
+  it("sends security headers with every answer", async () => {
+    const res = await anonymous.fetch("/api/trpc/auth.me");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("content-security-policy")).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(res.headers.get("permissions-policy")).toContain("camera=()");
+    expect(res.headers.get("strict-transport-security")).toBeNull(); // plain http here
+    const proxied = await anonymous.fetch("/api/trpc/auth.me", { headers: { "x-forwarded-proto": "https" } });
+    expect(proxied.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+    // A batched request carries at most 50 calls.
+    const batch = (n: number) => anonymous.fetch(`/api/trpc/${Array(n).fill("auth.me").join(",")}?batch=1`);
+    expect((await batch(50)).status).toBe(200);
+    expect((await batch(51)).status).toBe(400);
+  });
+
+  it("treats a malformed session cookie as no session, over HTTP and on the live socket", async () => {
+    const garbled = new TestUser(t.baseUrl);
+    garbled.cookie = "fewlabel_session=%E0%A4%A";
+    expect(await garbled.trpc.auth.me.query()).toBeNull();
+    expect((await garbled.fetch(`/api/images/${imageId}/thumbnail`)).status).toBe(401);
+    const { connect } = await import("./realtime-harness");
+    await expect(connect(t.baseUrl, garbled.cookie)).rejects.toThrow(/unauthenticated/);
   });
 
   it("lets the owner rename the project and set its labelling options", async () => {

@@ -109,7 +109,17 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     expect(await trpcErrorCode(start(owner))).toBe("CONFLICT");
     expect(await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id })).toEqual({ ok: true });
     expect(await trpcErrorCode(owner.trpc.experiments.cancel.mutate({ projectId, experimentId: first.id }))).toBe("NOT_FOUND");
+    // One experiment at a time on this server, whatever the project: another project of the same owner waits too.
+    const { id: otherId } = await owner.trpc.projects.create.mutate({ name: "Other", classes: [{ name: "a" }, { name: "b" }] });
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId: otherId });
+    const pngs = await Promise.all([1, 2, 3, 4].map((v) => sharp({ create: { width: 28, height: 28, channels: 3, background: { r: v * 40, g: 0, b: 0 } } }).png().toBuffer()));
+    const up = await owner.uploadFiles(uploadId, [{ path: "labels.csv", data: Buffer.from("filename,label\n1.png,a\n2.png,a\n3.png,b\n4.png,b\n") }, ...pngs.map((data, i) => ({ path: `${i + 1}.png`, data }))]);
+    expect(up.body).toMatchObject({ accepted: 4, labelled: 4 });
     const second = await start(owner);
+    const refused = await owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 1 }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(await trpcErrorCode(Promise.reject(refused))).toBe("TOO_MANY_REQUESTS");
+    expect((refused as Error).message).toMatch(/already runs an experiment/);
     const list = await owner.trpc.experiments.list.query({ projectId });
     expect(list.find((e) => e.id === first.id)!.status).toBe("CANCELLED");
     await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: second.id });

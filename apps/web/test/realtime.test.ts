@@ -255,4 +255,37 @@ describe("realtime labelling (PGlite)", () => {
     await expect(connect(t.baseUrl, "fewlabel_session=forged")).rejects.toThrow(/unauthenticated/);
     await expect(connect(t.baseUrl, a!.cookie, { origin: "https://evil.example" })).rejects.toThrow();
   });
+  it("stops a removed member's open connection hearing the project at once, and closes a signed-out session's", async () => {
+    const [removed, signedOut] = await annotators(2, "leaver");
+    const [sr, ss] = await Promise.all([open(removed!), open(signedOut!)]);
+    const heardByRemoved = collectEvents(sr);
+    expect(await call(sr, "project:join", { projectId })).toMatchObject({ ok: true });
+    expect(await call(ss, "project:join", { projectId })).toMatchObject({ ok: true });
+    const removedId = (await removed!.trpc.auth.me.query())!.id;
+    await owner.trpc.members.remove.mutate({ projectId, userId: removedId });
+    // Within the access cache's lifetime: the removal itself takes the socket out of the room.
+    const so = await open(owner);
+    await call(so, "project:join", { projectId });
+    await call(so, "label:set", { projectId, imageId: imageIds[25], classId: classes[1]!.id, clientLabelId: randomUUID() });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heardByRemoved).toHaveLength(0);
+    expect(await call(sr, "project:join", { projectId })).toMatchObject({ ok: false, code: "not_found" });
+
+    const closed = new Promise<string>((resolve) => ss.once("disconnect", (reason) => resolve(reason)));
+    await signedOut!.trpc.auth.signOut.mutate();
+    expect(await closed).toBe("io server disconnect");
+  });
+  it("limits the connections one account may hold open", async () => {
+    const { MAX_SOCKETS_PER_USER } = await import("../src/server/realtime");
+    const [greedy] = await annotators(1, "greedy");
+    const held: LiveSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) held.push(await open(greedy!));
+    await expect(connect(t.baseUrl, greedy!.cookie)).rejects.toThrow(/too many connections/);
+    expect(await call(held[0]!, "project:join", { projectId })).toMatchObject({ ok: true }); // the open ones still work
+    held[1]!.close();
+    await waitFor(() => !held[1]!.connected);
+    await new Promise((r) => setTimeout(r, 100));
+    held.push(await open(greedy!)); // a closed tab frees its place
+    for (const s of held) s.close();
+  });
 });

@@ -1,6 +1,10 @@
 // Uploads over real HTTP with real hostile files: each bad file gets a clear reason, the good ones go in, and the
 // project stays intact. Labels from folders and CSVs; duplicates; export round trip.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import yauzl from "yauzl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jpeg, makeZip, png, pngDeclaring } from "./fixtures";
@@ -124,5 +128,97 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
     const zipRes = await owner.fetch(`/api/projects/${pid}/export?format=zip`);
     const names = await zipNames(Buffer.from(await zipRes.arrayBuffer()));
     expect(names.sort()).toEqual(["_unlabelled/unlabelled.png", "bag/3.png", "bag/loose-b.png", "coat/loose-a.png", "sneaker/1.png", "sneaker/2.png"]);
+  });
+  it("keeps UTF-8 file names, and drops NUL and bidi-override characters from file, entry and CSV names", async () => {
+    const { id: pid } = await owner.trpc.projects.create.mutate({ name: "Names" });
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId: pid });
+    const csv = Buffer.from("filename,label\ncafé.png,dre\u0000ss\n");
+    const zip = makeZip([{ name: "nul/zip\u0000ped.png", data: await png(41) }]);
+    const res = await owner.uploadFiles(uploadId, [
+      { path: "labels.csv", data: csv },
+      { path: "café.png", data: await png(42) },
+      { path: "invoice-\u202Egnp.exe.png", data: await png(43) },
+      { path: "names.zip", data: zip },
+    ]);
+    expect(res.status).toBe(200);
+    // The entry whose name holds a NUL is refused with its reason (its name shown without the NUL); the batch completes.
+    expect(res.body).toMatchObject({ type: "done", accepted: 2, labelled: 1, rejected: [{ path: "names.zip/nul/zipped.png", code: "unsafe_path" }] });
+    const names = (await owner.trpc.images.list.query({ projectId: pid })).items.map((i) => i.filename).sort();
+    expect(names).toEqual(["café.png", "invoice-gnp.exe.png"]);
+    // "dre\0ss" became "dress".
+    const classes = (await owner.trpc.classes.list.query({ projectId: pid })).map((c) => c.name).sort();
+    expect(classes).toEqual(["dress"]);
+    expect(classes.some((c) => c.includes("\u0000"))).toBe(false);
+  });
+
+  it("leaves nothing on disk when an archive upload is cut off or is not multipart at all", async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-upload-test-"));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // the server runs in this process: its spool folders go here
+    try {
+      const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
+      const { port } = new URL(t.baseUrl);
+      const boundary = "----fewlabelcut";
+      const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.zip"\r\ncontent-type: application/zip\r\n\r\n`;
+      const socket = net.connect(Number(port), "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(
+        `POST /api/uploads/${uploadId}/files HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncookie: ${owner.cookie}\r\n` +
+          `content-type: multipart/form-data; boundary=${boundary}\r\ncontent-length: ${3 * 2 ** 30}\r\n\r\n${head}`,
+      );
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      for (let i = 0; i < 8; i++) await new Promise((resolve) => socket.write(chunk, resolve));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fs.readdirSync(tmp).length).toBe(1); // the archive was being spooled
+      socket.destroy();
+      await expect.poll(() => fs.readdirSync(tmp), { timeout: 5_000 }).toEqual([]);
+
+      const res = await owner.fetch(`/api/uploads/${uploadId}/files`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=x" }, body: "not multipart" });
+      expect(res.status).toBe(400);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+      // The project took no damage: the upload can still be used.
+      const ok = await owner.uploadFiles(uploadId, [{ path: "after.png", data: await png(44) }]);
+      expect(ok.body).toMatchObject({ type: "done", accepted: 1 });
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+  it("sweeps spool folders that a crashed server left, and only old ones", async () => {
+    const { sweepUploadLeftovers } = await import("@fewlabel/api");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-sweep-test-"));
+    try {
+      const old = path.join(tmp, "fewlabel-upload-old");
+      const fresh = path.join(tmp, "fewlabel-upload-fresh");
+      const other = path.join(tmp, "someone-else");
+      for (const d of [old, fresh, other]) {
+        fs.mkdirSync(d);
+        fs.writeFileSync(path.join(d, "0.zip"), "x");
+      }
+      const hoursAgo = new Date(Date.now() - 3 * 3600_000);
+      fs.utimesSync(old, hoursAgo, hoursAgo);
+      fs.utimesSync(other, hoursAgo, hoursAgo);
+      expect(sweepUploadLeftovers(3600_000, tmp)).toBe(1);
+      expect(fs.readdirSync(tmp).sort()).toEqual(["fewlabel-upload-fresh", "someone-else"]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+  it("reads past a file over the limits, but cuts off a request that goes on sending far beyond them", async () => {
+    const { uploadLimits } = await import("@fewlabel/api");
+    const saved = { ...uploadLimits };
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
+    try {
+      Object.assign(uploadLimits, { looseFileBytes: 4_000, looseBytesPerRequest: 8_000 });
+      const small = await owner.uploadFiles(uploadId, [{ path: "ok.png", data: await png(51) }, { path: "big.png", data: Buffer.alloc(6_000, 1) }]);
+      expect(small.status).toBe(200);
+      expect(small.body).toMatchObject({ type: "done", accepted: 1, rejected: [{ path: "big.png", code: "too_large_bytes" }] });
+      const flood = await owner.uploadFiles(uploadId, [{ path: "flood.png", data: Buffer.alloc(64_000, 1) }]);
+      expect(flood.status).toBe(413);
+      expect(flood.body.error).toMatch(/Too much data/);
+    } finally {
+      Object.assign(uploadLimits, saved);
+    }
   });
 });

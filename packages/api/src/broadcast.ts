@@ -7,6 +7,10 @@ export interface Broadcaster {
   publish(events: readonly ProjectEvent[]): void;
   /** Transient events (seq 0, never stored): a training run's progress ticks. */
   publishTransient(events: readonly ProjectEvent[]): void;
+  /** A member was removed or left: their open connections stop receiving the project's events at once. */
+  leaveProject?(projectId: string, userId: string): void;
+  /** A session ended (signed out): its open connections are closed. */
+  endSession?(sessionId: string): void;
 }
 
 export const silentBroadcaster: Broadcaster = { publish() {}, publishTransient() {} };

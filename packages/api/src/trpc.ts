@@ -14,6 +14,8 @@ const t = initTRPC.context<ApiContext>().create({
     const cause = error.cause;
     return {
       ...shape,
+      // What failed inside (a database driver's message names tables, queries and codes) stays in the server log.
+      message: error.code === "INTERNAL_SERVER_ERROR" ? "The server failed to do this; the details are in its log." : shape.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -45,9 +47,23 @@ const accessErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Whether any string in a parsed JSON value holds a NUL character (PostgreSQL text cannot store one). */
+export function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 32 || value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
+}
+
+/** Refuses input with NUL characters once, for every procedure, instead of a database error deep inside one. */
+const noNulCharacters = t.middleware(async ({ getRawInput, next }) => {
+  if (containsNul(await getRawInput())) throw new TRPCError({ code: "BAD_REQUEST", message: "Text may not contain NUL characters (\\u0000)." });
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(accessErrors);
+export const publicProcedure = t.procedure.use(noNulCharacters).use(accessErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });

@@ -31,8 +31,10 @@ const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)
 await selectBackend({ order: ["wasm"] });
 registerFastBatchNorm();
 const toTensor = (pixels: Uint8Array, n: number) => tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [n, 28, 28, 1]), [size, size]) as tf.Tensor4D);
-const trainSet = loadFashionMnist("train", { limit: nTrain });
-const testSet = loadFashionMnist("test", { limit: nTest });
+const data = str("data", "fmnist");
+const { renderDigits } = await import("@fewlabel/datasets");
+const trainSet = data === "digits" ? await renderDigits(nTrain, 11) : loadFashionMnist("train", { limit: nTrain });
+const testSet = data === "digits" ? await renderDigits(nTest, 12) : loadFashionMnist("test", { limit: nTest });
 const X = toTensor(trainSet.pixels, trainSet.count), Xt = toTensor(testSet.pixels, testSet.count);
 const Y = Int32Array.from(trainSet.labels), Yt = Int32Array.from(testSet.labels);
 // stratified labels
@@ -45,6 +47,8 @@ const labels = labelled.map((i) => Y[i]!);
 const encCfg: EncoderConfig = { inputSize: size, channels: 1, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], seed: 1 };
 const dim = encoderFeatureDim(encCfg);
 const mirrorSafe = false;
+const { knnPredict } = await import("../src/eval/knn.js");
+const { encoderFeatures, pixelRows } = await import("../src/eval/features.js");
 
 function saveWeights(file: string, model: tfl.LayersModel) {
   const ws = model.getWeights();
@@ -222,5 +226,25 @@ if (phase === "variants") {
     await distil({ teacher: t.c, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep ?? 15), nTrain), batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: view === "aug" ? "augmented" : "clean" });
     log(`${v}: student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+  }
+}
+
+// knn: kNN accuracy (k=1 and 5, cosine) of encoders' features (--encs=name,name; "random" for a fresh one) next to pixels.
+if (phase === "knn") {
+  const trainX = tf.gather(X, labelled) as tf.Tensor4D;
+  const rows = async (name: string, x: tf.Tensor4D) => {
+    if (name === "pixels") return pixelRows(x);
+    const e = createEncoder(encCfg);
+    if (name !== "random") loadWeights(`${cache}/${name}`, e);
+    return encoderFeatures(e, tensorImageSource(x));
+  };
+  for (const name of ["pixels", "random", ...str("encs", "enc").split(",")]) {
+    const [a, b] = [await rows(name, trainX), await rows(name, Xt)];
+    const accs = [];
+    for (const k of [1, 5]) {
+      const pred = await knnPredict(a, labels, b, { k, numClasses: 10, metric: name === "pixels" ? "euclidean" : "cosine" });
+      accs.push(((100 * pred.filter((p, i) => p === Yt[i]).length) / nTest).toFixed(1));
+    }
+    log(`knn ${name}: 1-NN ${accs[0]}%, 5-NN ${accs[1]}%`);
   }
 }

@@ -3,7 +3,7 @@
 // from the outside, over real HTTP and real socket.io.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Broadcaster, createApiHttpHandler } from "@fewlabel/api";
+import { type Broadcaster, createApiHttpHandler, sweepUploadLeftovers } from "@fewlabel/api";
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
 import type { ImageStore } from "@fewlabel/storage";
@@ -33,11 +33,16 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
   const broadcaster: Broadcaster = {
     publish: (events: readonly ProjectEvent[]) => realtime?.publish(events),
     publishTransient: (events: readonly ProjectEvent[]) => realtime?.publishTransient(events),
+    leaveProject: (projectId: string, userId: string) => realtime?.leaveProject?.(projectId, userId),
+    endSession: (sessionId: string) => realtime?.endSession?.(sessionId),
   };
   const api = createApiHttpHandler({ db: options.db, store: options.store, broadcaster });
+  // Archives spooled by a server that crashed mid-upload; an upload in progress elsewhere is younger than this.
+  const swept = sweepUploadLeftovers(UPLOAD_REQUEST_MS);
+  if (swept) console.log(`fewlabel: removed ${swept} upload spool folder(s) left by an earlier run`);
   const server = http.createServer((req, res) => {
-    res.setHeader("x-frame-options", "DENY");
-    res.setHeader("referrer-policy", "same-origin");
+    setSecurityHeaders(req, res);
+    limitRequestTime(req, res);
     void (async () => {
       try {
         if (await api(req, res)) return;
@@ -53,9 +58,10 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
       }
     })();
   });
-  // Large uploads over slow links: no overall request timeout, but headers must arrive promptly.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  // Large uploads over slow links: the server-wide limit is the uploads' (limitRequestTime gives every other request
+  // far less); headers must arrive promptly.
+  server.requestTimeout = UPLOAD_REQUEST_MS;
+  server.headersTimeout = 30_000;
   realtime = await attachRealtime(server, { db: options.db, redisUrl: options.redisUrl });
   const live = realtime;
   return {
@@ -72,4 +78,63 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
       await live.close();
     },
   };
+}
+
+/**
+ * How long a request may take to arrive: an upload (an archive of up to 4 GB, or a remote trainer's checkpoint or
+ * model), and everything else.
+ */
+export const UPLOAD_REQUEST_MS = 60 * 60_000;
+export const REQUEST_MS = 60_000;
+const UPLOAD_PATH = /^\/api\/(uploads\/[^/]+\/files|trainer\/projects\/[^/]+\/(checkpoints\/[^/]+|models))$/;
+const isUpload = (req: http.IncomingMessage) => (req.method === "POST" || req.method === "PUT") && UPLOAD_PATH.test((req.url ?? "").split("?")[0]!);
+
+/**
+ * Closes the connection of a request whose body has not arrived in time (a client sending a byte now and then holds
+ * a connection for ever otherwise). Node's requestTimeout is one value for every route; uploads need an hour.
+ */
+function limitRequestTime(req: http.IncomingMessage, res: http.ServerResponse) {
+  if (req.complete) return;
+  const timer = setTimeout(() => {
+    if (req.complete) return;
+    if (!res.headersSent) {
+      res.writeHead(408, { "content-type": "text/plain", connection: "close" });
+      res.end("The request took too long to arrive.");
+    }
+    req.socket.destroy();
+  }, isUpload(req) ? UPLOAD_REQUEST_MS : REQUEST_MS);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once("end", clear);
+  req.once("close", clear);
+}
+
+/**
+ * Headers for every answer. The content security policy allows Next.js's inline bootstrap scripts and styles (it
+ * emits them without nonces) but nothing from other origins: no foreign scripts, frames, form targets or plugins.
+ */
+function setSecurityHeaders(req: http.IncomingMessage, res: http.ServerResponse) {
+  const dev = process.env.NODE_ENV !== "production";
+  res.setHeader("x-frame-options", "DENY");
+  res.setHeader("referrer-policy", "same-origin");
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
+  res.setHeader(
+    "content-security-policy",
+    [
+      "default-src 'self'",
+      `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ""}`,
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data: blob:",
+      "font-src 'self' data:",
+      "connect-src 'self' ws: wss:",
+      "worker-src 'self' blob:",
+      "object-src 'none'",
+      "base-uri 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join("; "),
+  );
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
+  if (secure) res.setHeader("strict-transport-security", "max-age=31536000");
 }

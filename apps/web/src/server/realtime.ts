@@ -48,6 +48,8 @@ import { ZodError, type ZodType } from "zod";
 interface SocketData {
   user: { id: string; name: string; email: string };
   sessionToken: string;
+  /** The session row, for the room a sign-out closes. */
+  sessionId: string;
   /** projectId -> image the user is looking at. */
   viewing: Record<string, string | null>;
   /** Images this connection holds leases on, released when it closes. */
@@ -56,6 +58,12 @@ interface SocketData {
 
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+// Rooms a socket is put in when it connects; socket.io's adapter reaches them on every instance.
+const userRoom = (userId: string) => `user:${userId}`;
+/** Browser tabs of one account on one instance (each tab holds one socket). */
+export const MAX_SOCKETS_PER_USER = 32;
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 export interface RealtimeOptions {
   db: PrismaClient;
@@ -96,12 +104,16 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     };
   }
 
+  // Open connections per account on this instance: one account cannot hold the server's sockets.
+  const openByUser = new Map<string, number>();
   io.use(async (socket, next) => {
     const token = readCookie(socket.request.headers.cookie, SESSION_COOKIE);
     const session = await resolveSession(db, token).catch(() => null);
     if (!session || !token) return next(new Error("unauthenticated: sign in first"));
+    if ((openByUser.get(session.user.id) ?? 0) >= MAX_SOCKETS_PER_USER) return next(new Error(`too many connections: at most ${MAX_SOCKETS_PER_USER} open tabs per account`));
     socket.data.user = { id: session.user.id, name: session.user.name, email: session.user.email };
     socket.data.sessionToken = token;
+    socket.data.sessionId = session.sessionId;
     socket.data.viewing = {};
     socket.data.leases = new Set();
     next();
@@ -176,11 +188,21 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
 
   io.on("connection", (socket: IoSocket) => {
     const user = socket.data.user;
+    openByUser.set(user.id, (openByUser.get(user.id) ?? 0) + 1);
+    socket.once("disconnect", () => {
+      const left = (openByUser.get(user.id) ?? 1) - 1;
+      if (left > 0) openByUser.set(user.id, left);
+      else openByUser.delete(user.id);
+    });
+    // Rooms by user and by session, so that a removal or a sign-out reaches these sockets on every instance.
+    void socket.join([userRoom(user.id), sessionRoom(socket.data.sessionId)]);
     const labeller = (projectId: string) => ({ projectId, actor: { id: user.id, name: user.name } });
 
     socket.on(
       "project:join",
       handle(socket, joinRequest, async ({ projectId, sinceSeq }) => {
+        // Joining reads the membership afresh: a member removed a moment ago must not rejoin from the cache.
+        accessCache.get(socket)?.delete(`${projectId}:viewProject`);
         const { role } = await authorize(socket, projectId, "viewProject");
         await socket.join(projectRoom(projectId));
         const replay = await eventsSince(db, projectId, sinceSeq ?? Number.MAX_SAFE_INTEGER);
@@ -311,6 +333,8 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
     io,
     publish,
     publishTransient,
+    leaveProject: (projectId: string, userId: string) => io.in(userRoom(userId)).socketsLeave(projectRoom(projectId)),
+    endSession: (sessionId: string) => io.in(sessionRoom(sessionId)).disconnectSockets(true),
     async close() {
       closing = true;
       clearInterval(purge);

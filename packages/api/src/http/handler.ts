@@ -13,6 +13,9 @@ import { handleCheckpoint, handleModelFile, handlePublishModel } from "./trainer
 import { sendJson } from "./respond";
 import { handleUploadFiles } from "./upload-route";
 
+/** The most calls one batched tRPC request may carry (the web client's httpBatchLink uses the same). */
+export const TRPC_MAX_BATCH = 50;
+
 export type ApiHttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 function isSecure(req: IncomingMessage): boolean {
@@ -56,6 +59,8 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
         res,
         path: url.pathname.slice("/api/trpc/".length),
         maxBodySize: 1024 * 1024,
+        // One request, one handful of calls: the UI batches what a page asks at once (its link sends at most this).
+        maxBatchSize: TRPC_MAX_BATCH,
         createContext: (): ApiContext => ({
           ...services,
           session,

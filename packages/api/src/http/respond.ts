@@ -1,5 +1,5 @@
 // Small response helpers shared by the plain HTTP routes.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { AccessError, httpStatusOf } from "../access";
 import { HttpError } from "../errors";
 
@@ -18,4 +18,15 @@ export function sendError(res: ServerResponse, err: unknown) {
   if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
   console.error("fewlabel: request failed", err);
   sendJson(res, 500, { error: "Something went wrong on the server; nothing was changed by the failed step." });
+}
+
+/**
+ * For a request whose body was refused before it was read: close the connection once the answer is out, rather
+ * than draining whatever the client goes on sending.
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse) {
+  // The socket may already be detached from a finished exchange (then there is nothing left to close).
+  const close = () => req.socket?.destroy();
+  if (res.writableFinished) close();
+  else res.once("finish", close);
 }

@@ -16,12 +16,39 @@ import type { ApiServices } from "../context";
 import { HttpError } from "../errors";
 import { type ModelFile, type ModelKind, MODEL_FILE_NAME, modelFileKey, modelKinds, publishMeta, publishModelVersion } from "../services/model-versions";
 import { holdsTrainerLease } from "../services/trainer-lease";
-import { sendError, sendJson } from "./respond";
+import { closeAfterAnswer, sendError, sendJson } from "./respond";
 
-export const trainerLimits = {
-  checkpointBytes: 1024 * 1024 * 1024,
-  modelBytes: 1024 * 1024 * 1024,
+const mib = (key: string, fallback: number) => {
+  const v = Number(process.env[key]);
+  return (Number.isFinite(v) && v > 0 ? v : fallback) * 1024 * 1024;
 };
+
+/**
+ * Trainer bodies are held in memory until stored. One is at most a checkpoint or a model's files (a ResNet-18's
+ * weights and Adam moments are ~135 MB); all of them together, from every project's trainer, stay within
+ * `bufferedBytes`, beyond which a trainer is told to retry (503), so that tokens and leases anyone can make cannot
+ * fill the server's memory.
+ */
+export const trainerLimits = {
+  checkpointBytes: mib("FEWLABEL_TRAINER_UPLOAD_MB", 256),
+  modelBytes: mib("FEWLABEL_TRAINER_UPLOAD_MB", 256),
+  bufferedBytes: mib("FEWLABEL_TRAINER_BUFFER_MB", 512),
+};
+
+/** The bytes of trainer bodies held right now; each request gives back what it took when it ends. */
+let bufferedBytes = 0;
+class BufferBudget {
+  private held = 0;
+  take(n: number) {
+    if (bufferedBytes + n > trainerLimits.bufferedBytes) throw new HttpError(503, "The server is holding as many trainer uploads as it may; retry shortly.");
+    bufferedBytes += n;
+    this.held += n;
+  }
+  release() {
+    bufferedBytes -= this.held;
+    this.held = 0;
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLOT = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -40,18 +67,22 @@ async function requireLeaseHolder(services: ApiServices, req: IncomingMessage, p
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number, budget: BufferBudget): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) throw new HttpError(413, `Body larger than ${limit} bytes.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > limit) throw new HttpError(413, `Body larger than ${limit} bytes.`);
+    budget.take((chunk as Buffer).length);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
 export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, projectId: string, slot: string) {
+  const budget = new BufferBudget();
   try {
     if (!UUID.test(projectId)) throw new HttpError(404, "Project not found.");
     await requireTrainerAccess(services.db, caller.trainer, projectId);
@@ -59,7 +90,7 @@ export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse
     const key = checkpointKey(projectId, slot);
     if (req.method === "PUT") {
       await requireLeaseHolder(services, req, projectId);
-      const bytes = await readBody(req, trainerLimits.checkpointBytes);
+      const bytes = await readBody(req, trainerLimits.checkpointBytes, budget);
       await services.store.put(key, bytes);
       await services.db.trainingCheckpoint.upsert({
         where: { projectId_slot: { projectId, slot } },
@@ -81,10 +112,13 @@ export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse
     }
   } catch (err) {
     sendError(res, err instanceof ImageNotFoundError ? new HttpError(404, "The checkpoint's file is missing from the store.") : err);
+  } finally {
+    budget.release();
+    if (!req.complete) closeAfterAnswer(req, res);
   }
 }
 
-function receiveModel(req: IncomingMessage): Promise<{ meta: unknown; files: ModelFile[] }> {
+function receiveModel(req: IncomingMessage, budget: BufferBudget): Promise<{ meta: unknown; files: ModelFile[] }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -115,8 +149,16 @@ function receiveModel(req: IncomingMessage): Promise<{ meta: unknown; files: Mod
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => {
         total += c.length;
-        if (total > trainerLimits.modelBytes) failed ??= new HttpError(413, "Model files too large.");
-        else chunks.push(c);
+        if (failed) return;
+        if (total > trainerLimits.modelBytes) failed = new HttpError(413, "Model files too large.");
+        else {
+          try {
+            budget.take(c.length);
+            chunks.push(c);
+          } catch (err) {
+            failed = err as HttpError;
+          }
+        }
       });
       stream.on("end", () => files.push({ kind: kind as ModelKind, name, bytes: Buffer.concat(chunks) }));
     });
@@ -127,11 +169,12 @@ function receiveModel(req: IncomingMessage): Promise<{ meta: unknown; files: Mod
 }
 
 export async function handlePublishModel(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, projectId: string) {
+  const budget = new BufferBudget();
   try {
     if (!UUID.test(projectId)) throw new HttpError(404, "Project not found.");
     const trainer = await requireTrainerAccess(services.db, caller.trainer, projectId);
     await requireLeaseHolder(services, req, projectId);
-    const { meta: raw, files } = await receiveModel(req);
+    const { meta: raw, files } = await receiveModel(req, budget);
     const parsed = publishMeta.safeParse(raw);
     if (!parsed.success) throw new HttpError(400, `Bad model metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const meta = parsed.data;
@@ -143,6 +186,9 @@ export async function handlePublishModel(req: IncomingMessage, res: ServerRespon
     sendJson(res, 200, { id: out.id, version: out.version });
   } catch (err) {
     sendError(res, err);
+  } finally {
+    budget.release();
+    if (!req.complete) closeAfterAnswer(req, res);
   }
 }
 

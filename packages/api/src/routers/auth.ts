@@ -60,6 +60,7 @@ export const authRouter = router({
 
   signOut: authedProcedure.mutation(async ({ ctx }) => {
     await deleteSession(ctx.db, ctx.session.sessionId);
+    ctx.broadcaster?.endSession?.(ctx.session.sessionId);
     ctx.setSessionCookie(null);
     return { ok: true };
   }),

@@ -65,6 +65,10 @@ export const invitesRouter = router({
     ctx.db.$transaction(async (tx) => {
       const invite = await usableInvite(tx, input.token);
       const existing = await tx.membership.findUnique({ where: { projectId_userId: { projectId: invite.projectId, userId: ctx.user.id } } });
+      const removal = existing ? null : await tx.memberRemoval.findUnique({ where: { projectId_userId: { projectId: invite.projectId, userId: ctx.user.id } } });
+      if (removal && removal.removedAt >= invite.createdAt) {
+        throw new TRPCError({ code: "FORBIDDEN", message: "An owner removed you from this project after this link was made; ask them for a new invite." });
+      }
       // Joining never lowers a role someone already has.
       if (!existing) {
         await tx.membership.create({ data: { projectId: invite.projectId, userId: ctx.user.id, role: invite.role } });

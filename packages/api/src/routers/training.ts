@@ -1,5 +1,6 @@
 // People's side of training: the live status (stage, progress, curve, backend, the trainer holding the lease),
 // owners' switches (start = "fine-tune now" and unpause; pause; resume; when stage 2 runs again) and trainer tokens.
+import { releaseTokenLeases } from "../services/trainer-lease";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { createTrainerToken } from "../auth/trainer-tokens";
@@ -97,6 +98,8 @@ export const trainingRouter = router({
     .mutation(async ({ ctx, input }) => {
       const r = await ctx.db.trainerToken.updateMany({ where: { id: input.tokenId, projectId: ctx.access.projectId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (r.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Trainer token not found." });
+      // A revoked token can write nothing more, so the lease its trainer held is free now, not when it lapses.
+      ctx.broadcaster?.publish(await releaseTokenLeases(ctx.db, input.tokenId, { id: ctx.user.id, name: ctx.user.name }));
       return { ok: true };
     }),
 });

@@ -47,7 +47,7 @@ export interface ExperimentProgress {
 
 export class ExperimentError extends Error {
   constructor(
-    readonly code: "CONFLICT" | "BAD_REQUEST" | "NOT_FOUND",
+    readonly code: "CONFLICT" | "BAD_REQUEST" | "NOT_FOUND" | "TOO_MANY_REQUESTS",
     message: string,
   ) {
     super(message);
@@ -67,6 +67,15 @@ interface Running {
   child: ChildProcess | null;
   cancelled: boolean;
 }
+
+/**
+ * Experiments one server runs at once, over all projects: each is a child process of up to hours of CPU on the web
+ * host, and anyone can make projects (FEWLABEL_MAX_EXPERIMENTS, default 1).
+ */
+export const experimentLimits = { perServer: Math.max(1, Number(process.env.FEWLABEL_MAX_EXPERIMENTS) || 1) };
+
+/** Starts between the limit check and their row (a transaction's time). */
+let starting = 0;
 
 /** The experiments this process runs, per database (one web server has one). */
 const runners = new WeakMap<PrismaClient, Map<string, Running>>();
@@ -109,6 +118,13 @@ export async function startExperiment(services: { db: PrismaClient; store: Image
   const config = { ...budgetConfig(input.budget, input.seed, `project:${projectId}`), labelFractions: [...new Set(input.labelFractions)].sort((a, b) => b - a) };
   const progress: ExperimentProgress = { phase: "preparing", current: null, tasks: planTasks(config).map((t) => ({ ...t, step: 0, done: false })) };
 
+  // Counted and reserved in one synchronous step, so that starts racing in other projects cannot both pass. This
+  // project's own run is left to the per-project rule below (a clearer answer: wait for it or cancel it).
+  const busy = [...local.entries()].filter(([p, r]) => p !== projectId && !r.cancelled).length + starting;
+  if (busy >= experimentLimits.perServer) {
+    throw new ExperimentError("TOO_MANY_REQUESTS", `This server already runs ${busy === 1 ? "an experiment" : `${busy} experiments`} (in this or another project); start yours when it has finished.`);
+  }
+  starting++;
   const experiment = await db.$transaction(async (tx) => {
     // Serialises starts per project (across server instances too): check-then-insert cannot race.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`experiment:${projectId}`}))`;
@@ -117,7 +133,7 @@ export async function startExperiment(services: { db: PrismaClient; store: Image
       throw new ExperimentError("CONFLICT", "An experiment is already running in this project: wait for it or cancel it.");
     }
     return tx.experiment.create({ data: { projectId, createdById: userId, config: config as unknown as Prisma.InputJsonValue, progress: progress as unknown as Prisma.InputJsonValue } });
-  });
+  }).finally(() => starting--);
   const running: Running = { experimentId: experiment.id, child: null, cancelled: false };
   local.set(projectId, running);
   void runInChild(db, store, projectId, running, {

@@ -1,6 +1,7 @@
 // Image ingest: turns the files of one upload request (loose images, .zip archives, filename,label CSVs) into stored
 // images with thumbnails and training copies, in batches, and reports per file what went in and what was refused
 // and why. The UI's upload route and `npm run bench:ingest` both come through `ingestFiles`.
+import { stripControlCharacters } from "../text";
 import { randomUUID } from "node:crypto";
 import type { LabelSource, Prisma, PrismaClient, Role } from "@fewlabel/db";
 import {
@@ -114,7 +115,10 @@ class CsvLabels {
   merge(bytes: Buffer, csvPath: string, summary: IngestSummary) {
     const parsed = parseLabelsCsv(bytes.toString("utf8"));
     for (const e of parsed.errors) summary.warnings.push({ path: `${csvPath}:${e.line}`, code: "csv", message: e.message });
-    for (const { filename, label } of parsed.entries) this.byFilename[filename] ??= label;
+    for (const entry of parsed.entries) {
+      const filename = stripControlCharacters(entry.filename), label = stripControlCharacters(entry.label);
+      if (filename && label) this.byFilename[filename] ??= label;
+    }
     this.lookup = undefined;
   }
 
@@ -128,7 +132,9 @@ async function* expandFiles(files: AsyncIterable<IncomingFile>, summary: IngestS
   for await (const file of files) {
     if ("archiveFile" in file) {
       try {
-        for await (const entry of readZipArchive(file.archiveFile)) {
+        for await (const zipped of readZipArchive(file.archiveFile)) {
+          // Entry names are the archive author's: no control or bidi-override characters past this point.
+          const entry = { ...zipped, path: stripControlCharacters(zipped.path) || "unnamed" };
           const entryPath = `${file.path}/${entry.path}`;
           if (entry.kind === "rejected") {
             summary.rejected.push({ path: entryPath, code: entry.code, message: entry.message });

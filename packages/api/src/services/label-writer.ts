@@ -73,6 +73,9 @@ export class LabelWriter {
 
 type Outcome = VoteOutcome | Error;
 
+/** Retries are recognised by author and client id together. */
+const requestKey = (p: Pending) => `${p.who.actor.id}/${p.req.clientLabelId}`;
+
 async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcomes: Outcome[]; events: ProjectEvent[] }> {
   const outcomes: (Outcome | undefined)[] = new Array(batch.length);
 
@@ -82,26 +85,27 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
   const imageIds = [...new Set(batch.map((p) => p.req.imageId))];
   const classIds = [...new Set(batch.map((p) => p.req.classId).filter((c): c is string => c !== null))];
   const lookups = await db.$queryRaw<{ kind: "annotation" | "image" | "class"; key: string; a: string | null; b: string | null }[]>`
-    SELECT 'annotation' AS kind, "clientLabelId" AS key, id::text AS a, seq::text AS b FROM "Annotation" WHERE "clientLabelId" = ANY(${clientIds}::text[])
+    SELECT 'annotation' AS kind, "authorId" || '/' || "clientLabelId" AS key, id::text AS a, seq::text AS b FROM "Annotation" WHERE "clientLabelId" = ANY(${clientIds}::text[])
     UNION ALL SELECT 'image', id, "projectId", "labelClassId" FROM "Image" WHERE id = ANY(${imageIds}::text[])
     UNION ALL SELECT 'class', id, "projectId", NULL FROM "LabelClass" WHERE id = ANY(${classIds}::text[])`;
   const known = lookups.filter((r) => r.kind === "annotation");
   const images = lookups.filter((r) => r.kind === "image").map((r) => ({ id: r.key, projectId: r.a!, labelClassId: r.b }));
   const classes = lookups.filter((r) => r.kind === "class").map((r) => ({ id: r.key, projectId: r.a! }));
+  // A client id is its author's: another user's request with the same id is a different request.
   const knownById = new Map(known.map((k) => [k.key, { seq: Number(k.b ?? 0), annotationId: k.a!, duplicate: true }]));
   const firstInBatch = new Map<string, number>();
   batch.forEach((p, i) => {
-    const k = knownById.get(p.req.clientLabelId);
+    const k = knownById.get(requestKey(p));
     if (k) outcomes[i] = k;
-    else if (firstInBatch.has(p.req.clientLabelId)) outcomes[i] = undefined; // filled from the first below
-    else firstInBatch.set(p.req.clientLabelId, i);
+    else if (firstInBatch.has(requestKey(p))) outcomes[i] = undefined; // filled from the first below
+    else firstInBatch.set(requestKey(p), i);
   });
 
   const imageProject = new Map(images.map((i) => [i.id, i.projectId]));
   const classProject = new Map(classes.map((c) => [c.id, c.projectId]));
   const live: number[] = [];
   batch.forEach((p, i) => {
-    if (outcomes[i] !== undefined || firstInBatch.get(p.req.clientLabelId) !== i) return;
+    if (outcomes[i] !== undefined || firstInBatch.get(requestKey(p)) !== i) return;
     if (imageProject.get(p.req.imageId) !== p.who.projectId) outcomes[i] = new LabellingError("not_found", "Image not found in this project.");
     else if (p.req.classId !== null && classProject.get(p.req.classId) !== p.who.projectId) outcomes[i] = new LabellingError("not_found", "That class does not exist in this project.");
     else live.push(i);
@@ -110,16 +114,37 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
   const events: ProjectEvent[] = [];
   if (live.length > 0) {
     await db.$transaction(async (tx) => {
+      // Every writer of votes holds its project's row lock while it writes (reserveSeqs), so everything this batch
+      // reads is read after taking those locks: a bulk label, an undo or another instance's batch that committed
+      // while this one waited is seen. The rows are locked in one order, so two batches cannot deadlock.
+      const projectIds = [...new Set(live.map((i) => batch[i]!.who.projectId))].sort();
+      await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ANY(${projectIds}::text[]) ORDER BY id FOR UPDATE`;
+      // A resend whose original committed while this batch waited: answered with the original, like any retry.
+      const liveKeys = live.map((i) => batch[i]!.req.clientLabelId);
+      const late = await tx.$queryRaw<{ key: string; id: string; seq: string | null }[]>`
+        SELECT "authorId" || '/' || "clientLabelId" AS key, id::text AS id, seq::text AS seq FROM "Annotation" WHERE "clientLabelId" = ANY(${liveKeys}::text[])`;
+      const lateByKey = new Map(late.map((r) => [r.key, { seq: Number(r.seq ?? 0), annotationId: r.id, duplicate: true }]));
+      for (let k = live.length - 1; k >= 0; k--) {
+        const stored = lateByKey.get(requestKey(batch[live[k]!]!));
+        if (stored) {
+          outcomes[live[k]!] = stored;
+          live.splice(k, 1);
+        }
+      }
+      if (live.length === 0) return;
       const liveImages = [...new Set(live.map((i) => batch[i]!.req.imageId))];
-      // Everyone's current votes on the touched images: the state the batch is applied to, in order.
-      const current = await tx.vote.findMany({ where: { imageId: { in: liveImages } }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true } });
+      // Everyone's current votes on the touched images, and their labels: the state the batch is applied to, in order.
+      const [current, labelled] = await Promise.all([
+        tx.vote.findMany({ where: { imageId: { in: liveImages } }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true } }),
+        tx.image.findMany({ where: { id: { in: liveImages } }, select: { id: true, labelClassId: true } }),
+      ]);
       const votes = new Map<string, Map<string, VoteLike>>();
       for (const v of current) {
         const m = votes.get(v.imageId) ?? new Map();
         m.set(v.userId, v);
         votes.set(v.imageId, m);
       }
-      const resolvedBefore = new Map(images.map((i) => [i.id, i.labelClassId]));
+      const resolvedBefore = new Map(labelled.map((i) => [i.id, i.labelClassId]));
 
       // Sequence numbers, per project, in arrival order.
       const perProject = new Map<string, number[]>();
@@ -227,7 +252,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
   // Repeats inside the batch get the first request's outcome, marked duplicate.
   batch.forEach((p, i) => {
     if (outcomes[i] !== undefined) return;
-    const first = outcomes[firstInBatch.get(p.req.clientLabelId)!];
+    const first = outcomes[firstInBatch.get(requestKey(p))!];
     outcomes[i] = first instanceof Error || first === undefined ? (first ?? new Error("lost")) : { ...first, duplicate: true };
   });
   return { outcomes: outcomes as Outcome[], events };

@@ -138,9 +138,10 @@ export async function setLabels(
   const unique = [...new Set(imageIds)];
   return db.$transaction(async (tx) => {
     // A retried request (same client id, e.g. resent after a dropped connection) is applied once: its annotations
-    // carry `<clientLabelId>#<n>`, so the first one tells whether it already happened. A retry racing the original
-    // collides on the unique clientLabelId and fails as a whole; the next retry then finds it.
+    // carry `<clientLabelId>#<n>`, so the first one tells whether it already happened. The project's row is locked
+    // before looking, so a retry racing its original (through another instance) waits for it and then finds it.
     if (clientLabelId) {
+      await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${who.projectId} FOR UPDATE`;
       const stored = await tx.annotation.findMany({ where: { clientLabelId: { startsWith: `${clientLabelId}#` }, authorId: who.actor.id }, select: { seq: true } });
       if (stored.length > 0) return { events: [], duplicate: true, seq: Math.max(...stored.map((a) => Number(a.seq))), count: stored.length };
     }
