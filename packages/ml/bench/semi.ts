@@ -235,16 +235,28 @@ if (phase === "knn") {
   const rows = async (name: string, x: tf.Tensor4D) => {
     if (name === "pixels") return pixelRows(x);
     const e = createEncoder(encCfg);
-    if (name !== "random") loadWeights(`${cache}/${name}`, e);
+    const [base, mode] = name.split("@");
+    if (base !== "random") loadWeights(`${cache}/${base}`, e);
+    if (mode === "train") {
+      // Batch statistics instead of the moving averages (a check on the latter).
+      const parts: tf.Tensor2D[] = [];
+      for (let i = 0; i < x.shape[0]; i += 250) parts.push(tf.tidy(() => e.apply(tf.slice(x, [i, 0, 0, 0], [Math.min(250, x.shape[0] - i), -1, -1, -1]), { training: true }) as tf.Tensor2D));
+      return tf.concat(parts) as tf.Tensor2D;
+    }
     return encoderFeatures(e, tensorImageSource(x));
   };
   for (const name of ["pixels", "random", ...str("encs", "enc").split(",")]) {
-    const [a, b] = [await rows(name, trainX), await rows(name, Xt)];
-    const accs = [];
-    for (const k of [1, 5]) {
-      const pred = await knnPredict(a, labels, b, { k, numClasses: 10, metric: name === "pixels" ? "euclidean" : "cosine" });
-      accs.push(((100 * pred.filter((p, i) => p === Yt[i]).length) / nTest).toFixed(1));
+    const [a0, b0] = [await rows(name, trainX), await rows(name, Xt)];
+    for (const centred of [false, true]) {
+      // Centred: the reference rows' mean subtracted from both sides before cosine similarity.
+      const mean = tf.mean(a0, 0);
+      const [a, b] = centred ? [tf.sub(a0, mean) as tf.Tensor2D, tf.sub(b0, mean) as tf.Tensor2D] : [a0, b0];
+      const accs = [];
+      for (const k of [1, 5]) {
+        const pred = await knnPredict(a, labels, b, { k, numClasses: 10, metric: name === "pixels" && !centred ? "euclidean" : "cosine" });
+        accs.push(((100 * pred.filter((p, i) => p === Yt[i]).length) / nTest).toFixed(1));
+      }
+      log(`knn ${name}${centred ? " centred" : ""}: 1-NN ${accs[0]}%, 5-NN ${accs[1]}%`);
     }
-    log(`knn ${name}: 1-NN ${accs[0]}%, 5-NN ${accs[1]}%`);
   }
 }
