@@ -52,6 +52,16 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   expect(csv[0]).toBe("filename,label,annotator,source,labelled_at");
   expect(csv).toHaveLength(61);
   expect(csv.filter((l) => /,shirt,ada@example\.com,import,/.test(l))).toHaveLength(15);
+  // The account page, from the name in the top bar: a new password, and this browser listed as the current session.
+  await page.getByTestId("current-user").click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("session").filter({ hasText: "This browser" })).toBeVisible();
+  await page.getByLabel("Current password").fill("correct horse battery");
+  await page.getByLabel("New password", { exact: true }).fill("an even better horse");
+  await page.getByLabel("New password again").fill("an even better horse");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("password-changed")).toBeVisible();
+
   // Every page above ran under the server's content security policy without the browser refusing anything.
   expect(cspViolations()).toEqual([]);
 });

@@ -167,6 +167,40 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     await expect(connect(t.baseUrl, garbled.cookie)).rejects.toThrow(/unauthenticated/);
   });
 
+  it("lists a person's sessions, changes the password (ending the others), ends one session, or all", async () => {
+    await TestUser.signUp(t.baseUrl, "mover@example.com");
+    const signIn = async (password = "correct horse battery") => {
+      const u = new TestUser(t.baseUrl);
+      await u.trpc.auth.signIn.mutate({ email: "mover@example.com", password });
+      return u;
+    };
+    const [laptop, phone] = [await signIn(), await signIn()];
+    const seen = await laptop.trpc.auth.sessions.query();
+    expect(seen.filter((x) => x.current)).toHaveLength(1);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(await trpcErrorCode(laptop.trpc.auth.changePassword.mutate({ currentPassword: "wrong password", newPassword: "a new long password" }))).toBe("UNAUTHORIZED");
+    expect(await trpcErrorCode(laptop.trpc.auth.changePassword.mutate({ currentPassword: "correct horse battery", newPassword: "short" }))).toBe("BAD_REQUEST");
+    const changed = await laptop.trpc.auth.changePassword.mutate({ currentPassword: "correct horse battery", newPassword: "a new long password" });
+    expect(changed.otherSessionsEnded).toBeGreaterThanOrEqual(2); // the phone and the sign-up's session
+    expect(await phone.trpc.auth.me.query()).toBeNull();
+    expect((await laptop.trpc.auth.me.query())?.email).toBe("mover@example.com");
+    expect(await trpcErrorCode(signIn())).toBe("UNAUTHORIZED");
+
+    const tablet = await signIn("a new long password");
+    const tabletSession = (await tablet.trpc.auth.sessions.query()).find((x) => x.current)!;
+    // Someone else's session cannot be ended by id.
+    expect(await trpcErrorCode(owner.trpc.auth.endSession.mutate({ sessionId: tabletSession.id }))).toBe("NOT_FOUND");
+    await laptop.trpc.auth.endSession.mutate({ sessionId: tabletSession.id });
+    expect(await tablet.trpc.auth.me.query()).toBeNull();
+    expect((await laptop.trpc.auth.sessions.query()).map((x) => x.current)).toEqual([true]);
+
+    const again = await signIn("a new long password");
+    expect((await laptop.trpc.auth.signOutEverywhere.mutate()).ended).toBe(2);
+    expect(await laptop.trpc.auth.me.query()).toBeNull();
+    expect(await again.trpc.auth.me.query()).toBeNull();
+    expect(await trpcErrorCode(anonymous.trpc.auth.sessions.query())).toBe("UNAUTHORIZED");
+  });
+
   it("lets the owner rename the project and set its labelling options", async () => {
     const updated = await owner.trpc.projects.update.mutate({ projectId, name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });
     expect(updated).toMatchObject({ name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });

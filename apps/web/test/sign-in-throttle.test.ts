@@ -53,4 +53,16 @@ describe.each(testDatabaseKinds)("sign-in throttle on %s", (kind) => {
     await endWindows();
     expect(await signIn("bystander@example.com", password)).toBe("OK");
   });
+  it("limits the accounts one address may create per window", async () => {
+    await endWindows();
+    const limit = SIGN_IN_LIMITS.signUpsPerAddress.attempts;
+    for (let i = 0; i < limit; i += 10) {
+      const codes = await Promise.all(Array.from({ length: Math.min(10, limit - i) }, (_, j) => trpcErrorCode(TestUser.signUp(t.baseUrl, `mass${i + j}@example.com`))));
+      expect(new Set(codes)).toEqual(new Set(["OK"]));
+    }
+    expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "one-too-many@example.com"))).toBe("TOO_MANY_REQUESTS");
+    expect(await t.db.prisma.user.count({ where: { email: "one-too-many@example.com" } })).toBe(0);
+    await endWindows();
+    expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "one-too-many@example.com"))).toBe("OK");
+  });
 });

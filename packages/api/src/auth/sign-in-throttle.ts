@@ -15,6 +15,8 @@ export const SIGN_IN_LIMITS = {
   perAccount: { attempts: 10, windowSeconds: 15 * 60 },
   /** Failed attempts per client address within the window. */
   perAddress: { failures: 100, windowSeconds: 60 * 60 },
+  /** New accounts per client address within the window (sign-up is open: one machine cannot mint thousands). */
+  signUpsPerAddress: { attempts: 100, windowSeconds: 60 * 60 },
 };
 
 export interface SignInThrottle {
@@ -22,6 +24,8 @@ export interface SignInThrottle {
   attempt(email: string, address: string | null): Promise<void>;
   failed(address: string | null): Promise<void>;
   succeeded(email: string): Promise<void>;
+  /** Counts a sign-up from `address`; throws TOO_MANY_REQUESTS when the address has made too many. */
+  signUp(address: string | null): Promise<void>;
 }
 
 const throttles = new WeakMap<PrismaClient, SignInThrottle>();
@@ -48,7 +52,25 @@ function createThrottle(db: PrismaClient): SignInThrottle {
     points: SIGN_IN_LIMITS.perAddress.failures,
     duration: SIGN_IN_LIMITS.perAddress.windowSeconds,
   });
+  const signUps = new RateLimiterPrisma({
+    ...store,
+    keyPrefix: "signup",
+    points: SIGN_IN_LIMITS.signUpsPerAddress.attempts,
+    duration: SIGN_IN_LIMITS.signUpsPerAddress.windowSeconds,
+  });
   return {
+    async signUp(address) {
+      if (!address) return;
+      try {
+        await signUps.consume(address);
+      } catch (e) {
+        if (e instanceof RateLimiterRes) {
+          const minutes = Math.max(1, Math.ceil(e.msBeforeNext / 60_000));
+          throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `Too many new accounts from this address. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.` });
+        }
+        throw e;
+      }
+    },
     async attempt(email, address) {
       if (address) {
         const spent = await perAddress.get(address);

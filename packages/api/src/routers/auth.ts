@@ -1,9 +1,11 @@
-// Sign up, sign in, sign out, and who am I.
+// Sign up, sign in, sign out, who am I; the caller's sessions and password.
+import type { PrismaClient } from "@fewlabel/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "../auth/password";
 import { createSession, deleteSession } from "../auth/sessions";
 import { signInThrottle } from "../auth/sign-in-throttle";
+import type { Broadcaster } from "../broadcast";
 import { authedProcedure, publicProcedure, router } from "../trpc";
 
 const email = z
@@ -22,6 +24,7 @@ export const authRouter = router({
   signUp: publicProcedure
     .input(z.object({ email, name: z.string().trim().min(1, "Enter your name.").max(100), password }))
     .mutation(async ({ ctx, input }) => {
+      await signInThrottle(ctx.db).signUp(ctx.clientAddress);
       const passwordHash = await hashPassword(input.password);
       const user = await ctx.db.$transaction(async (tx) => {
         // Serialise sign-ups so that exactly one account (the first) becomes the instance admin.
@@ -64,4 +67,53 @@ export const authRouter = router({
     ctx.setSessionCookie(null);
     return { ok: true };
   }),
+
+  /** The caller's signed-in sessions (browsers, devices), newest use first. */
+  sessions: authedProcedure.query(async ({ ctx }) => {
+    const rows = await ctx.db.session.findMany({
+      where: { userId: ctx.user.id, expiresAt: { gt: new Date() } },
+      orderBy: { lastSeenAt: "desc" },
+      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true },
+    });
+    // The id is the token's hash: it names a session but cannot be used as one.
+    return rows.map((r) => ({ ...r, current: r.id === ctx.session.sessionId }));
+  }),
+
+  /** Ends one of the caller's sessions (its open tabs go offline at once); ending the current one signs out here. */
+  endSession: authedProcedure.input(z.object({ sessionId: z.string().regex(/^[0-9a-f]{64}$/) })).mutation(async ({ ctx, input }) => {
+    const { count } = await ctx.db.session.deleteMany({ where: { id: input.sessionId, userId: ctx.user.id } });
+    if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "No such session." });
+    ctx.broadcaster?.endSession?.(input.sessionId);
+    if (input.sessionId === ctx.session.sessionId) ctx.setSessionCookie(null);
+    return { ok: true };
+  }),
+
+  /** Signs the caller out on every browser and device, this one included. */
+  signOutEverywhere: authedProcedure.mutation(async ({ ctx }) => {
+    const ended = await endSessions(ctx, { userId: ctx.user.id });
+    ctx.setSessionCookie(null);
+    return { ended };
+  }),
+
+  /** A new password; every other session ends (someone who knew the old one is signed out). */
+  changePassword: authedProcedure.input(z.object({ currentPassword: z.string().max(200), newPassword: password })).mutation(async ({ ctx, input }) => {
+    const throttle = signInThrottle(ctx.db);
+    await throttle.attempt(ctx.user.email, ctx.clientAddress);
+    const user = await ctx.db.user.findUniqueOrThrow({ where: { id: ctx.user.id }, select: { passwordHash: true } });
+    if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+      await throttle.failed(ctx.clientAddress);
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "The current password is not right." });
+    }
+    await throttle.succeeded(ctx.user.email);
+    await ctx.db.user.update({ where: { id: ctx.user.id }, data: { passwordHash: await hashPassword(input.newPassword) } });
+    return { otherSessionsEnded: await endSessions(ctx, { userId: ctx.user.id, id: { not: ctx.session.sessionId } }) };
+  }),
 });
+
+/** Deletes sessions and closes their live connections; returns how many ended. */
+async function endSessions(ctx: { db: PrismaClient; broadcaster?: Broadcaster }, where: { userId: string; id?: { not: string } }) {
+  const ended = await ctx.db.session.findMany({ where, select: { id: true } });
+  await ctx.db.session.deleteMany({ where: { id: { in: ended.map((s) => s.id) } } });
+  for (const s of ended) ctx.broadcaster?.endSession?.(s.id);
+  return ended.length;
+}

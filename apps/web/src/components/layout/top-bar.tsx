@@ -1,6 +1,7 @@
 "use client";
-// The app's top bar: home link, who is signed in, sign out.
+// The app's top bar: home link, who is signed in (a link to their account), sign out.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { disconnectRealtime } from "~/lib/realtime/connection";
 import { useMe } from "~/lib/use-me";
@@ -30,10 +31,10 @@ export function TopBar() {
         <Logo />
         {user && (
           <div className="flex items-center gap-3">
-            <div className="hidden text-right leading-tight sm:block" data-testid="current-user">
+            <Link href="/account" className="hidden rounded-md px-1 text-right leading-tight hover:bg-slate-50 sm:block" data-testid="current-user" title="Your account: password and sessions">
               <div className="text-sm font-medium text-slate-900">{user.name}</div>
               <div className="text-xs text-slate-500">{user.email}</div>
-            </div>
+            </Link>
             <span className="grid size-8 place-items-center rounded-full bg-indigo-100 text-sm font-semibold text-indigo-700" aria-hidden="true">
               {user.name.slice(0, 1).toUpperCase()}
             </span>
