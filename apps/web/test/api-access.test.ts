@@ -1,4 +1,5 @@
 // Authorization from the outside, over real HTTP: who can reach what. Runs on PGlite and on the local PostgreSQL.
+import { SIGN_IN_LIMITS } from "@fewlabel/api";
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { png } from "./fixtures";
@@ -199,6 +200,54 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     expect(await laptop.trpc.auth.me.query()).toBeNull();
     expect(await again.trpc.auth.me.query()).toBeNull();
     expect(await trpcErrorCode(anonymous.trpc.auth.sessions.query())).toBe("UNAUTHORIZED");
+  });
+
+  it("lets the instance admin, and only the admin, choose who may sign up, disable an account and lift a sign-in lock", async () => {
+    expect(await trpcErrorCode(outsider.trpc.admin.users.query())).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(outsider.trpc.admin.setSignUpPolicy.mutate({ signUpPolicy: "closed" }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(anonymous.trpc.admin.settings.query())).toBe("UNAUTHORIZED");
+    expect(await owner.trpc.admin.settings.query()).toEqual({ signUpPolicy: "open" });
+    try {
+      await owner.trpc.admin.setSignUpPolicy.mutate({ signUpPolicy: "closed" });
+      expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "late@example.com"))).toBe("FORBIDDEN");
+      await owner.trpc.admin.setSignUpPolicy.mutate({ signUpPolicy: "invite-only" });
+      expect(await trpcErrorCode(TestUser.signUp(t.baseUrl, "late@example.com"))).toBe("FORBIDDEN");
+      const invite = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR", maxUses: 1 });
+      const late = new TestUser(t.baseUrl);
+      expect(await trpcErrorCode(late.trpc.auth.signUp.mutate({ email: "late@example.com", name: "Late", password: "correct horse battery", inviteToken: "not-a-token" }))).toBe("NOT_FOUND");
+      await late.trpc.auth.signUp.mutate({ email: "late@example.com", name: "Late", password: "correct horse battery", inviteToken: invite.token });
+      await late.trpc.invites.accept.mutate({ token: invite.token });
+      expect((await late.trpc.projects.get.query({ projectId })).role).toBe("ANNOTATOR");
+      await owner.trpc.members.remove.mutate({ projectId, userId: (await late.trpc.auth.me.query())!.id });
+    } finally {
+      await owner.trpc.admin.setSignUpPolicy.mutate({ signUpPolicy: "open" });
+    }
+
+    // Disabling ends the account's sessions and open sockets at once; it cannot sign in until enabled again.
+    const target = await TestUser.signUp(t.baseUrl, "target@example.com");
+    const targetId = (await target.trpc.auth.me.query())!.id;
+    const { connect } = await import("./realtime-harness");
+    const live = await connect(t.baseUrl, target.cookie);
+    const closed = new Promise<string>((resolve) => live.once("disconnect", (reason) => resolve(reason)));
+    expect(await trpcErrorCode(owner.trpc.admin.setDisabled.mutate({ userId: (await owner.trpc.auth.me.query())!.id, disabled: true }))).toBe("BAD_REQUEST");
+    expect(await owner.trpc.admin.setDisabled.mutate({ userId: targetId, disabled: true })).toMatchObject({ sessionsEnded: 1 });
+    expect(await closed).toBe("io server disconnect");
+    expect(await target.trpc.auth.me.query()).toBeNull();
+    const retry = new TestUser(t.baseUrl);
+    expect(await trpcErrorCode(retry.trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("FORBIDDEN");
+    expect((await owner.trpc.admin.users.query()).find((u) => u.id === targetId)?.disabledAt).not.toBeNull();
+    await owner.trpc.admin.setDisabled.mutate({ userId: targetId, disabled: false });
+    await retry.trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" });
+    expect((await retry.trpc.auth.me.query())?.email).toBe("target@example.com");
+
+    // Someone else's wrong guesses locked the account; the admin lifts the lock.
+    const guesser = new TestUser(t.baseUrl);
+    for (let i = 0; i < SIGN_IN_LIMITS.perAccount.attempts; i++) await trpcErrorCode(guesser.trpc.auth.signIn.mutate({ email: "target@example.com", password: "a wrong guess" }));
+    expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("TOO_MANY_REQUESTS");
+    expect((await owner.trpc.admin.users.query()).find((u) => u.id === targetId)).toMatchObject({ signInLocked: true });
+    await owner.trpc.admin.liftSignInLock.mutate({ userId: targetId });
+    expect((await owner.trpc.admin.users.query()).find((u) => u.id === targetId)).toMatchObject({ signInLocked: false });
+    expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("OK");
   });
 
   it("lets the owner rename the project and set its labelling options", async () => {

@@ -1,4 +1,5 @@
 // The api's one router: a small router per resource.
+import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { classesRouter } from "./routers/classes";
 import { experimentsRouter } from "./routers/experiments";
@@ -16,6 +17,7 @@ import { router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
+  admin: adminRouter,
   projects: projectsRouter,
   classes: classesRouter,
   members: membersRouter,

@@ -33,9 +33,14 @@ export async function resolveSession(db: PrismaClient, token: string | undefined
   const id = hashToken(token);
   const session = await db.session.findUnique({
     where: { id },
-    include: { user: { select: { id: true, email: true, name: true, isAdmin: true } } },
+    include: { user: { select: { id: true, email: true, name: true, isAdmin: true, disabledAt: true } } },
   });
   if (!session) return null;
+  // A disabled account's sessions were ended when it was disabled; one that slipped through ends here.
+  if (session.user.disabledAt) {
+    await db.session.deleteMany({ where: { id } });
+    return null;
+  }
   const now = Date.now();
   if (session.expiresAt.getTime() <= now) {
     await db.session.deleteMany({ where: { id } });
@@ -47,7 +52,8 @@ export async function resolveSession(db: PrismaClient, token: string | undefined
       data: { lastSeenAt: new Date(now), expiresAt: new Date(now + SESSION_DAYS * 86400_000) },
     });
   }
-  return { sessionId: id, user: session.user };
+  const { disabledAt: _, ...user } = session.user;
+  return { sessionId: id, user };
 }
 
 export async function deleteSession(db: PrismaClient, sessionId: string): Promise<void> {

@@ -6,7 +6,9 @@ import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "..
 import { createSession, deleteSession } from "../auth/sessions";
 import { signInThrottle } from "../auth/sign-in-throttle";
 import type { Broadcaster } from "../broadcast";
+import { signUpPolicy } from "../services/instance-settings";
 import { authedProcedure, publicProcedure, router } from "../trpc";
+import { usableInvite } from "./invites";
 
 const email = z
   .string()
@@ -22,9 +24,10 @@ export const authRouter = router({
   me: publicProcedure.query(({ ctx }) => ctx.session?.user ?? null),
 
   signUp: publicProcedure
-    .input(z.object({ email, name: z.string().trim().min(1, "Enter your name.").max(100), password }))
+    .input(z.object({ email, name: z.string().trim().min(1, "Enter your name.").max(100), password, inviteToken: z.string().max(200).optional() }))
     .mutation(async ({ ctx, input }) => {
       await signInThrottle(ctx.db).signUp(ctx.clientAddress);
+      await checkSignUpPolicy(ctx.db, input.inviteToken);
       const passwordHash = await hashPassword(input.password);
       const user = await ctx.db.$transaction(async (tx) => {
         // Serialise sign-ups so that exactly one account (the first) becomes the instance admin.
@@ -56,6 +59,7 @@ export const authRouter = router({
         throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong email or password." });
       }
       await throttle.succeeded(input.email);
+      if (user.disabledAt) throw new TRPCError({ code: "FORBIDDEN", message: "This account is disabled; ask the instance's administrator." });
       const session = await createSession(ctx.db, user.id);
       ctx.setSessionCookie(session.token, session.expiresAt);
       return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin };
@@ -110,8 +114,20 @@ export const authRouter = router({
   }),
 });
 
+/**
+ * The admin's sign-up policy. The first account is always allowed (it becomes the admin); "invite-only" takes a
+ * sign-up that carries a usable invite link (the person accepts it next), "closed" none.
+ */
+async function checkSignUpPolicy(db: PrismaClient, inviteToken: string | undefined) {
+  const policy = await signUpPolicy(db);
+  if (policy === "open" || (await db.user.count()) === 0) return;
+  if (policy === "closed") throw new TRPCError({ code: "FORBIDDEN", message: "Sign-up is closed on this instance; ask its administrator for an account." });
+  if (!inviteToken) throw new TRPCError({ code: "FORBIDDEN", message: "This instance takes new accounts by invite only: open your invite link first." });
+  await usableInvite(db, inviteToken);
+}
+
 /** Deletes sessions and closes their live connections; returns how many ended. */
-async function endSessions(ctx: { db: PrismaClient; broadcaster?: Broadcaster }, where: { userId: string; id?: { not: string } }) {
+export async function endSessions(ctx: { db: PrismaClient; broadcaster?: Broadcaster }, where: { userId: string; id?: { not: string } }) {
   const ended = await ctx.db.session.findMany({ where, select: { id: true } });
   await ctx.db.session.deleteMany({ where: { id: { in: ended.map((s) => s.id) } } });
   for (const s of ended) ctx.broadcaster?.endSession?.(s.id);

@@ -10,7 +10,7 @@ import { roleSchema } from "./members";
 
 const tokenInput = z.object({ token: z.string().min(20).max(100) });
 
-async function usableInvite(db: Prisma.TransactionClient, token: string) {
+export async function usableInvite(db: Prisma.TransactionClient, token: string) {
   const invite = await db.invite.findUnique({ where: { tokenHash: hashToken(token) }, include: { project: { select: { id: true, name: true } } } });
   const why =
     !invite ? "This invite link is not valid."

@@ -37,7 +37,8 @@ export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (mode === "signin") signIn.mutate({ email: form.email, password: form.password });
-    else signUp.mutate(form);
+    // On an invite-only instance the invite link being followed is what allows the new account.
+    else signUp.mutate({ ...form, inviteToken: next.match(/^\/invite\/([^/?#]+)/)?.[1] });
   };
   const errors = fieldErrors(mutation.error);
   const generalError = mutation.error && Object.keys(errors).length === 0 ? errorMessage(mutation.error) : undefined;

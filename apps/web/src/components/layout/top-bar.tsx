@@ -31,6 +31,11 @@ export function TopBar() {
         <Logo />
         {user && (
           <div className="flex items-center gap-3">
+            {user.isAdmin && (
+              <Link href="/admin" className="rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 hover:text-slate-900" data-testid="admin-link">
+                Administration
+              </Link>
+            )}
             <Link href="/account" className="hidden rounded-md px-1 text-right leading-tight hover:bg-slate-50 sm:block" data-testid="current-user" title="Your account: password and sessions">
               <div className="text-sm font-medium text-slate-900">{user.name}</div>
               <div className="text-xs text-slate-500">{user.email}</div>

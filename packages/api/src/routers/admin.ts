@@ -1,0 +1,59 @@
+// Instance administration, for the admin (the first account): who may sign up, the accounts, disabling one
+// (its sessions and open tabs end at once), lifting a sign-in lock.
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { SIGN_IN_LIMITS } from "../auth/sign-in-throttle";
+import { setSignUpPolicy, signUpPolicy, signUpPolicySchema } from "../services/instance-settings";
+import { authedProcedure, router } from "../trpc";
+import { endSessions } from "./auth";
+
+const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!ctx.user.isAdmin) throw new TRPCError({ code: "FORBIDDEN", message: "Only the instance's administrator can do this." });
+  return next();
+});
+
+/** The throttle's row for an account's sign-in attempts (rate-limiter-flexible's key: prefix, colon, key). */
+const accountKey = (email: string) => `account:${email}`;
+
+export const adminRouter = router({
+  settings: adminProcedure.query(async ({ ctx }) => ({ signUpPolicy: await signUpPolicy(ctx.db) })),
+
+  setSignUpPolicy: adminProcedure.input(z.object({ signUpPolicy: signUpPolicySchema })).mutation(async ({ ctx, input }) => {
+    await setSignUpPolicy(ctx.db, input.signUpPolicy);
+    return { signUpPolicy: input.signUpPolicy };
+  }),
+
+  users: adminProcedure.query(async ({ ctx }) => {
+    const users = await ctx.db.user.findMany({
+      orderBy: { createdAt: "asc" },
+      select: { id: true, email: true, name: true, isAdmin: true, createdAt: true, disabledAt: true, _count: { select: { memberships: true, sessions: true } } },
+    });
+    const locks = await ctx.db.signInAttempt.findMany({
+      where: { key: { in: users.map((u) => accountKey(u.email)) }, points: { gte: SIGN_IN_LIMITS.perAccount.attempts }, OR: [{ expire: null }, { expire: { gt: new Date() } }] },
+      select: { key: true, expire: true },
+    });
+    const lockedUntil = new Map(locks.map((l) => [l.key, l.expire]));
+    return users.map(({ _count, ...u }) => ({
+      ...u,
+      projects: _count.memberships,
+      sessions: _count.sessions,
+      signInLocked: lockedUntil.has(accountKey(u.email)),
+      signInLockedUntil: lockedUntil.get(accountKey(u.email)) ?? null,
+    }));
+  }),
+
+  setDisabled: adminProcedure.input(z.object({ userId: z.uuid(), disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
+    if (input.userId === ctx.user.id) throw new TRPCError({ code: "BAD_REQUEST", message: "You cannot disable your own account." });
+    const { count } = await ctx.db.user.updateMany({ where: { id: input.userId }, data: { disabledAt: input.disabled ? new Date() : null } });
+    if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
+    const sessionsEnded = input.disabled ? await endSessions(ctx, { userId: input.userId }) : 0;
+    return { ok: true, sessionsEnded };
+  }),
+
+  liftSignInLock: adminProcedure.input(z.object({ userId: z.uuid() })).mutation(async ({ ctx, input }) => {
+    const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { email: true } });
+    if (!user) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
+    await ctx.db.signInAttempt.deleteMany({ where: { key: accountKey(user.email) } });
+    return { ok: true };
+  }),
+});
