@@ -4,7 +4,7 @@
 import { expect, test } from "@playwright/test";
 import { cspViolations, newUser, ownerWithProject, teammateByInvite } from "./flows";
 
-test("the admin makes sign-up invite-only and disables an account, whose open label view goes offline at once", async ({ browser }) => {
+test("the admin makes sign-up invite-only, disables an account (its open label view goes offline at once) and gives it a one-time reset link", async ({ browser }) => {
   const admin = await newUser(browser);
   const projectUrl = await ownerWithProject(admin, { name: "Ada Admin", email: "ada-admin@example.com", project: "Admin's pets", classes: ["cat", "dog"], images: 6 });
   await expect(admin.getByTestId("admin-link"), "this spec must be the first to sign up on a fresh e2e server").toBeVisible();
@@ -41,6 +41,26 @@ test("the admin makes sign-up invite-only and disables an account, whose open la
     await mate.getByLabel(/password/i).fill("correct horse battery");
     await mate.getByRole("button", { name: /sign in/i }).click();
     await expect(mate.getByRole("alert").filter({ hasText: /disabled/i })).toBeVisible();
+
+    // Enabled again, she has forgotten her password: the admin's one-time link sets a new one, once.
+    await row.getByTestId("toggle-disabled").click();
+    await expect(row).not.toContainText("disabled");
+    await row.getByTestId("create-reset").click();
+    const resetUrl = await admin.getByTestId("reset-url").inputValue();
+    expect(resetUrl).toMatch(/\/reset\/[\w-]+$/);
+    await mate.goto(resetUrl);
+    await expect(mate.getByTestId("reset-form")).toContainText("lea@example.com");
+    await mate.getByLabel("New password", { exact: true }).fill("lea's brand new password");
+    await mate.getByLabel("New password again").fill("lea's brand new password");
+    await mate.getByRole("button", { name: "Set password" }).click();
+    await expect(mate.getByTestId("reset-done")).toBeVisible();
+    await mate.goto(resetUrl);
+    await expect(mate.getByTestId("reset-invalid")).toContainText(/already used/);
+    await mate.goto("/signin");
+    await mate.getByLabel(/email/i).fill("lea@example.com");
+    await mate.getByLabel(/password/i).fill("lea's brand new password");
+    await mate.getByRole("button", { name: /sign in/i }).click();
+    await expect(mate).toHaveURL(/\/$/);
   } finally {
     await admin.goto("/admin");
     await admin.getByTestId("sign-up-policy").getByLabel(/^open/i).click();

@@ -248,6 +248,19 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     await owner.trpc.admin.liftSignInLock.mutate({ userId: targetId });
     expect((await owner.trpc.admin.users.query()).find((u) => u.id === targetId)).toMatchObject({ signInLocked: false });
     expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("OK");
+
+    // A one-time reset link: it names the account, sets a password once, and ends every session.
+    expect(await trpcErrorCode(outsider.trpc.admin.createPasswordReset.mutate({ userId: targetId }))).toBe("FORBIDDEN");
+    const { path } = await owner.trpc.admin.createPasswordReset.mutate({ userId: targetId });
+    const token = path.split("/").pop()!;
+    expect(await anonymous.trpc.auth.resetInfo.query({ token })).toEqual({ email: "target@example.com" });
+    expect(await trpcErrorCode(anonymous.trpc.auth.resetPassword.mutate({ token, newPassword: "short" }))).toBe("BAD_REQUEST");
+    await anonymous.trpc.auth.resetPassword.mutate({ token, newPassword: "a reset long password" });
+    expect(await retry.trpc.auth.me.query()).toBeNull();
+    expect(await trpcErrorCode(anonymous.trpc.auth.resetPassword.mutate({ token, newPassword: "another long password" }))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(anonymous.trpc.auth.resetInfo.query({ token: "not-a-token" }))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("UNAUTHORIZED");
+    expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "a reset long password" }))).toBe("OK");
   });
 
   it("lets the owner rename the project and set its labelling options", async () => {

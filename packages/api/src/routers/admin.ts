@@ -4,6 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { SIGN_IN_LIMITS } from "../auth/sign-in-throttle";
 import { setSignUpPolicy, signUpPolicy, signUpPolicySchema } from "../services/instance-settings";
+import { hashToken, newToken } from "../auth/sessions";
 import { authedProcedure, router } from "../trpc";
 import { endSessions } from "./auth";
 
@@ -11,6 +12,8 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (!ctx.user.isAdmin) throw new TRPCError({ code: "FORBIDDEN", message: "Only the instance's administrator can do this." });
   return next();
 });
+
+const RESET_HOURS = 24;
 
 /** The throttle's row for an account's sign-in attempts (rate-limiter-flexible's key: prefix, colon, key). */
 const accountKey = (email: string) => `account:${email}`;
@@ -48,6 +51,15 @@ export const adminRouter = router({
     if (count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
     const sessionsEnded = input.disabled ? await endSessions(ctx, { userId: input.userId }) : 0;
     return { ok: true, sessionsEnded };
+  }),
+
+  /** A one-time link (valid a day) that lets the person set a new password; shown to the admin once. */
+  createPasswordReset: adminProcedure.input(z.object({ userId: z.uuid() })).mutation(async ({ ctx, input }) => {
+    if (!(await ctx.db.user.count({ where: { id: input.userId } }))) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
+    const token = newToken();
+    const expiresAt = new Date(Date.now() + RESET_HOURS * 3600_000);
+    await ctx.db.passwordReset.create({ data: { tokenHash: hashToken(token), userId: input.userId, expiresAt } });
+    return { path: `/reset/${token}`, expiresAt };
   }),
 
   liftSignInLock: adminProcedure.input(z.object({ userId: z.uuid() })).mutation(async ({ ctx, input }) => {

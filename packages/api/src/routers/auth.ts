@@ -3,7 +3,7 @@ import type { PrismaClient } from "@fewlabel/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { decoyHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "../auth/password";
-import { createSession, deleteSession } from "../auth/sessions";
+import { createSession, deleteSession, hashToken } from "../auth/sessions";
 import { signInThrottle } from "../auth/sign-in-throttle";
 import type { Broadcaster } from "../broadcast";
 import { signUpPolicy } from "../services/instance-settings";
@@ -72,6 +72,25 @@ export const authRouter = router({
     return { ok: true };
   }),
 
+  /** Whose password a reset link would set (the reset page shows it), or why the link no longer works. */
+  resetInfo: publicProcedure.input(z.object({ token: z.string().max(200) })).query(async ({ ctx, input }) => {
+    const reset = await usableReset(ctx.db, input.token);
+    return { email: reset.user.email };
+  }),
+
+  /** Sets a new password through a one-time link; every session of the account ends, and a sign-in lock lifts. */
+  resetPassword: publicProcedure.input(z.object({ token: z.string().max(200), newPassword: password })).mutation(async ({ ctx, input }) => {
+    const reset = await usableReset(ctx.db, input.token);
+    const passwordHash = await hashPassword(input.newPassword);
+    // Claimed once: of two uses racing, one finds it used.
+    const claimed = await ctx.db.passwordReset.updateMany({ where: { tokenHash: reset.tokenHash, usedAt: null }, data: { usedAt: new Date() } });
+    if (claimed.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "This reset link was already used." });
+    await ctx.db.user.update({ where: { id: reset.userId }, data: { passwordHash } });
+    await ctx.db.signInAttempt.deleteMany({ where: { key: `account:${reset.user.email}` } });
+    await endSessions(ctx, { userId: reset.userId });
+    return { email: reset.user.email };
+  }),
+
   /** The caller's signed-in sessions (browsers, devices), newest use first. */
   sessions: authedProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db.session.findMany({
@@ -113,6 +132,13 @@ export const authRouter = router({
     return { otherSessionsEnded: await endSessions(ctx, { userId: ctx.user.id, id: { not: ctx.session.sessionId } }) };
   }),
 });
+
+async function usableReset(db: PrismaClient, token: string) {
+  const reset = await db.passwordReset.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: { select: { email: true } } } });
+  const why = !reset ? "This reset link is not valid." : reset.usedAt ? "This reset link was already used." : reset.expiresAt.getTime() < Date.now() ? "This reset link has expired." : undefined;
+  if (why || !reset) throw new TRPCError({ code: "NOT_FOUND", message: `${why ?? "This reset link is not valid."} Ask the administrator for a new one.` });
+  return reset;
+}
 
 /**
  * The admin's sign-up policy. The first account is always allowed (it becomes the admin); "invite-only" takes a

@@ -2,10 +2,12 @@
 // Every account: its projects and sessions, whether it is disabled or locked out of signing in; disable or enable
 // it (disabling ends its sessions and open tabs at once) and lift a sign-in lock.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/card";
+import { CopyField } from "~/components/ui/copy-field";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { errorMessage } from "~/lib/errors";
 import { formatDate } from "~/lib/format";
@@ -20,6 +22,8 @@ export function UserTable() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.users.queryKey() });
   const setDisabled = useMutation(trpc.admin.setDisabled.mutationOptions({ onSuccess: refresh }));
   const lift = useMutation(trpc.admin.liftSignInLock.mutationOptions({ onSuccess: refresh }));
+  const [resetFor, setResetFor] = useState<{ email: string; url: string } | null>(null);
+  const reset = useMutation(trpc.admin.createPasswordReset.mutationOptions());
   return (
     <Card title="Accounts" description={users.data ? `${users.data.length} on this instance.` : undefined}>
       {users.isPending ? (
@@ -55,6 +59,15 @@ export function UserTable() {
                     {u.signInLocked && <Badge className="bg-amber-50 text-amber-700 ring-amber-200">sign-in locked</Badge>}
                   </td>
                   <td className="space-x-1 py-2 text-right whitespace-nowrap">
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => reset.mutate({ userId: u.id }, { onSuccess: (r) => setResetFor({ email: u.email, url: `${window.location.origin}${r.path}` }) })}
+                      loading={reset.isPending && reset.variables?.userId === u.id}
+                      data-testid="create-reset"
+                    >
+                      Reset password
+                    </Button>
                     {u.signInLocked && (
                       <Button size="sm" variant="ghost" onClick={() => lift.mutate({ userId: u.id })} loading={lift.isPending && lift.variables?.userId === u.id}>
                         Lift lock
@@ -78,7 +91,15 @@ export function UserTable() {
           </table>
         </div>
       )}
-      {(setDisabled.isError || lift.isError) && <Alert>{errorMessage(setDisabled.error ?? lift.error)}</Alert>}
+      {resetFor && (
+        <div className="mt-4 space-y-2 rounded-md bg-slate-50 p-3 ring-1 ring-slate-200" data-testid="reset-link">
+          <p className="text-sm text-slate-700">
+            A one-time link for <span className="font-medium">{resetFor.email}</span> to set a new password, valid for a day. Send it to them; it is not shown again.
+          </p>
+          <CopyField value={resetFor.url} testId="reset-url" label="Password reset link" />
+        </div>
+      )}
+      {(setDisabled.isError || lift.isError || reset.isError) && <Alert>{errorMessage(setDisabled.error ?? lift.error ?? reset.error)}</Alert>}
     </Card>
   );
 }
