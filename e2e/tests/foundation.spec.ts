@@ -62,6 +62,18 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("password-changed")).toBeVisible();
 
+  // The policy is enforced, and the watch above would see it: markup injected into a page cannot run script.
+  const probe = await page.context().newPage();
+  const refused: string[] = [];
+  probe.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+  });
+  await probe.goto("/account");
+  await probe.evaluate(() => document.body.insertAdjacentHTML("beforeend", '<img src="/no-such-image.png" onerror="window.__injected = 1">'));
+  await expect.poll(() => refused.length).toBeGreaterThan(0);
+  expect(await probe.evaluate(() => (window as unknown as { __injected?: number }).__injected)).toBeUndefined();
+  await probe.close();
+
   // Every page above ran under the server's content security policy without the browser refusing anything.
   expect(cspViolations()).toEqual([]);
 });

@@ -148,7 +148,13 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     const res = await anonymous.fetch("/api/trpc/auth.me");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
-    expect(res.headers.get("content-security-policy")).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    // Scripts run only with this response's nonce (no 'unsafe-inline'), and the nonce is new every time.
+    const scripts = csp.split(";").find((d) => d.trim().startsWith("script-src"))!;
+    expect(scripts).toMatch(/'nonce-[A-Za-z0-9+/=]{16,}' 'strict-dynamic'/);
+    expect(scripts).not.toContain("unsafe-inline");
+    expect((await anonymous.fetch("/api/trpc/auth.me")).headers.get("content-security-policy")).not.toBe(csp);
     expect(res.headers.get("permissions-policy")).toContain("camera=()");
     expect(res.headers.get("strict-transport-security")).toBeNull(); // plain http here
     const proxied = await anonymous.fetch("/api/trpc/auth.me", { headers: { "x-forwarded-proto": "https" } });

@@ -3,6 +3,10 @@ import type { ReactNode } from "react";
 import { ApiProvider } from "~/lib/trpc";
 import "./globals.css";
 
+// Every page is rendered per request: its scripts carry the request's CSP nonce (see server/create-server.ts), which a
+// page prerendered at build time could not.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = { title: "fewlabel", description: "Label together while a model learns from every image." };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

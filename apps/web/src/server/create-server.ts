@@ -1,6 +1,7 @@
 // The one Node HTTP server of a fewlabel web instance: /api/* goes to the api package, /socket.io/ to the realtime
 // layer, everything else to Next.js (when given). Tests start it without Next to exercise the api and the sockets
 // from the outside, over real HTTP and real socket.io.
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Broadcaster, createApiHttpHandler, sweepUploadLeftovers } from "@fewlabel/api";
@@ -110,8 +111,11 @@ function limitRequestTime(req: http.IncomingMessage, res: http.ServerResponse) {
 }
 
 /**
- * Headers for every answer. The content security policy allows Next.js's inline bootstrap scripts and styles (it
- * emits them without nonces) but nothing from other origins: no foreign scripts, frames, form targets or plugins.
+ * Headers for every answer. The content security policy runs only scripts that carry this response's nonce, and
+ * what they load ('strict-dynamic'): Next.js reads the nonce from the request's own content-security-policy header
+ * (set here before the page handler sees it) and puts it on every script it renders, so an injected script runs
+ * nowhere. Styles stay 'unsafe-inline' (React style attributes cannot carry a nonce); nothing is loaded from other
+ * origins: no foreign scripts, frames, form targets or plugins.
  */
 function setSecurityHeaders(req: http.IncomingMessage, res: http.ServerResponse) {
   const dev = process.env.NODE_ENV !== "production";
@@ -119,22 +123,22 @@ function setSecurityHeaders(req: http.IncomingMessage, res: http.ServerResponse)
   res.setHeader("referrer-policy", "same-origin");
   res.setHeader("x-content-type-options", "nosniff");
   res.setHeader("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
-  res.setHeader(
-    "content-security-policy",
-    [
-      "default-src 'self'",
-      `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ""}`,
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data: blob:",
-      "font-src 'self' data:",
-      "connect-src 'self' ws: wss:",
-      "worker-src 'self' blob:",
-      "object-src 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-  );
+  const nonce = randomBytes(18).toString("base64");
+  const csp = [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  res.setHeader("content-security-policy", csp);
+  req.headers["content-security-policy"] = csp;
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
   if (secure) res.setHeader("strict-transport-security", "max-age=31536000");
 }
