@@ -116,13 +116,19 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     const up = await owner.uploadFiles(uploadId, [{ path: "labels.csv", data: Buffer.from("filename,label\n1.png,a\n2.png,a\n3.png,b\n4.png,b\n") }, ...pngs.map((data, i) => ({ path: `${i + 1}.png`, data }))]);
     expect(up.body).toMatchObject({ accepted: 4, labelled: 4 });
     const second = await start(owner);
-    const refused = await owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 1 }).catch((e: Error) => e);
-    expect(refused).toBeInstanceOf(Error);
-    expect(await trpcErrorCode(Promise.reject(refused))).toBe("TOO_MANY_REQUESTS");
-    expect((refused as Error).message).toMatch(/already runs an experiment/);
+    // It runs once the cancelled one's process has gone.
+    await until("the second experiment to run", async () => (await owner.trpc.experiments.list.query({ projectId }))[0]!, (e) => e.id === second.id && e.status === "RUNNING", 60_000);
+    // One experiment at a time on this server (and per person): another project's run waits in the queue, and
+    // starts by itself when the place frees up.
+    const queued = await owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 1 });
+    expect(queued.status).toBe("QUEUED");
+    expect((await owner.trpc.experiments.list.query({ projectId: otherId }))[0]).toMatchObject({ id: queued.id, status: "QUEUED", queuePosition: 1 });
+    expect(await trpcErrorCode(owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 2 }))).toBe("CONFLICT");
+    await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: second.id });
+    await until("the queued experiment to start", async () => (await owner.trpc.experiments.list.query({ projectId: otherId }))[0]!, (e) => e.status === "RUNNING", 60_000);
+    await owner.trpc.experiments.cancel.mutate({ projectId: otherId, experimentId: queued.id });
     const list = await owner.trpc.experiments.list.query({ projectId });
     expect(list.find((e) => e.id === first.id)!.status).toBe("CANCELLED");
-    await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: second.id });
     expect((await owner.trpc.experiments.list.query({ projectId })).filter((e) => e.status === "RUNNING")).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ const asTrpc = (err: unknown): never => {
 };
 
 export const experimentsRouter = router({
-  list: projectProcedure("viewProject").query(({ ctx }) => listExperiments(ctx.db, ctx.access.projectId)),
+  list: projectProcedure("viewProject").query(({ ctx }) => listExperiments(ctx, ctx.access.projectId)),
 
   start: projectProcedure("manageProject")
     .input(

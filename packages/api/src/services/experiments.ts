@@ -1,6 +1,7 @@
 // Label-efficiency experiments on a project's own images (the protocol of @fewlabel/experiments), run in a child
-// process so training never blocks the web server's event loop. One RUNNING experiment per project, enforced in the
-// database (advisory lock + check), so it holds across several web instances. Progress goes to the Experiment row
+// process so training never blocks the web server's event loop. One experiment running or queued per project,
+// enforced in the database (advisory lock + check), so it holds across several web instances; runs beyond the
+// server's and the author's limits wait in a queue. Progress goes to the Experiment row
 // (at most once a second, plus a heartbeat): the page polls it. Polling rather than project events because progress
 // ticks are transient: they do not belong in the project's durable, replayed change log, and a poll after a reload
 // or on another instance reads the same row.
@@ -69,13 +70,14 @@ interface Running {
 }
 
 /**
- * Experiments one server runs at once, over all projects: each is a child process of up to hours of CPU on the web
- * host, and anyone can make projects (FEWLABEL_MAX_EXPERIMENTS, default 1).
+ * Experiments run at once: on one server, over all projects (each is a child process of up to hours of CPU on the
+ * web host, and anyone can make projects), and per author. More wait in a queue. FEWLABEL_MAX_EXPERIMENTS (default 1)
+ * and FEWLABEL_MAX_EXPERIMENTS_PER_USER (default 1).
  */
-export const experimentLimits = { perServer: Math.max(1, Number(process.env.FEWLABEL_MAX_EXPERIMENTS) || 1) };
-
-/** Starts between the limit check and their row (a transaction's time). */
-let starting = 0;
+export const experimentLimits = {
+  perServer: Math.max(1, Number(process.env.FEWLABEL_MAX_EXPERIMENTS) || 1),
+  perUser: Math.max(1, Number(process.env.FEWLABEL_MAX_EXPERIMENTS_PER_USER) || 1),
+};
 
 /** The experiments this process runs, per database (one web server has one). */
 const runners = new WeakMap<PrismaClient, Map<string, Running>>();
@@ -85,10 +87,13 @@ const runningIn = (db: PrismaClient) => {
   return m;
 };
 
-/** Marks RUNNING experiments of the project that no live process drives any more as failed. */
-export async function reapOrphans(db: PrismaClient | Prisma.TransactionClient, local: Map<string, Running>, projectId: string): Promise<void> {
-  const stale = await db.experiment.findMany({ where: { projectId, status: "RUNNING", updatedAt: { lt: new Date(Date.now() - ORPHANED_AFTER_MS) } }, select: { id: true } });
-  const orphans = stale.filter((e) => local.get(projectId)?.experimentId !== e.id).map((e) => e.id);
+/** Marks RUNNING experiments of the project (every project: null) that no live process drives any more as failed. */
+export async function reapOrphans(db: PrismaClient | Prisma.TransactionClient, local: Map<string, Running>, projectId: string | null): Promise<void> {
+  const stale = await db.experiment.findMany({
+    where: { ...(projectId ? { projectId } : {}), status: "RUNNING", updatedAt: { lt: new Date(Date.now() - ORPHANED_AFTER_MS) } },
+    select: { id: true, projectId: true },
+  });
+  const orphans = stale.filter((e) => local.get(e.projectId)?.experimentId !== e.id).map((e) => e.id);
   if (orphans.length > 0) {
     await db.experiment.updateMany({
       where: { id: { in: orphans }, status: "RUNNING" },
@@ -97,14 +102,21 @@ export async function reapOrphans(db: PrismaClient | Prisma.TransactionClient, l
   }
 }
 
-export async function listExperiments(db: PrismaClient, projectId: string) {
+export async function listExperiments(services: { db: PrismaClient; store: ImageStore }, projectId: string) {
+  const { db } = services;
   await reapOrphans(db, runningIn(db), projectId);
-  return db.experiment.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, take: 20, include: { createdBy: { select: { name: true } } } });
+  // Queued runs wait for a free place; a server that restarted starts them from here too.
+  void schedule(services).catch((err: unknown) => console.error("fewlabel: experiment queue", err));
+  const [rows, queue] = await Promise.all([
+    db.experiment.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, take: 20, include: { createdBy: { select: { name: true } } } }),
+    db.experiment.findMany({ where: { status: "QUEUED" }, orderBy: { createdAt: "asc" }, select: { id: true } }),
+  ]);
+  const position = new Map(queue.map((q, i) => [q.id, i + 1]));
+  return rows.map((r) => ({ ...r, queuePosition: position.get(r.id) ?? null }));
 }
 
-export async function startExperiment(services: { db: PrismaClient; store: ImageStore }, projectId: string, userId: string, input: StartExperimentInput) {
-  const { db, store } = services;
-  const local = runningIn(db);
+/** The project's classes and images as an experiment reads them, or why it cannot run on them. */
+async function projectInputs(db: PrismaClient, projectId: string) {
   const [classes, images] = await Promise.all([
     db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
     db.image.findMany({ where: { projectId }, orderBy: { createdAt: "asc" }, select: { contentHash: true, labelClassId: true } }),
@@ -115,46 +127,102 @@ export async function startExperiment(services: { db: PrismaClient; store: Image
   if ([...perClass.values()].filter((n) => n >= 2).length < 2) {
     throw new ExperimentError("BAD_REQUEST", "An experiment needs labelled images of at least two classes, two or more of each: label some images first.");
   }
-  const config = { ...budgetConfig(input.budget, input.seed, `project:${projectId}`), labelFractions: [...new Set(input.labelFractions)].sort((a, b) => b - a) };
-  const progress: ExperimentProgress = { phase: "preparing", current: null, tasks: planTasks(config).map((t) => ({ ...t, step: 0, done: false })) };
+  return { classes, images, classIndex };
+}
 
-  // Counted and reserved in one synchronous step, so that starts racing in other projects cannot both pass. This
-  // project's own run is left to the per-project rule below (a clearer answer: wait for it or cancel it).
-  const busy = [...local.entries()].filter(([p, r]) => p !== projectId && !r.cancelled).length + starting;
-  if (busy >= experimentLimits.perServer) {
-    throw new ExperimentError("TOO_MANY_REQUESTS", `This server already runs ${busy === 1 ? "an experiment" : `${busy} experiments`} (in this or another project); start yours when it has finished.`);
-  }
-  starting++;
+type StoredConfig = ReturnType<typeof budgetConfig> & { labelFractions: number[]; testFraction: number };
+
+/**
+ * Queues an experiment; it starts at once when this server runs fewer than `perServer` experiments and its author
+ * fewer than `perUser`, otherwise when a place frees up (the list shows its place in the queue). One experiment
+ * running or queued per project.
+ */
+export async function startExperiment(services: { db: PrismaClient; store: ImageStore }, projectId: string, userId: string, input: StartExperimentInput) {
+  const { db } = services;
+  await projectInputs(db, projectId); // refused now, with the reason, rather than when its turn comes
+  const config: StoredConfig = {
+    ...budgetConfig(input.budget, input.seed, `project:${projectId}`),
+    labelFractions: [...new Set(input.labelFractions)].sort((a, b) => b - a),
+    testFraction: input.testFraction,
+  };
+  const progress: ExperimentProgress = { phase: "preparing", current: null, tasks: planTasks(config).map((t) => ({ ...t, step: 0, done: false })) };
   const experiment = await db.$transaction(async (tx) => {
     // Serialises starts per project (across server instances too): check-then-insert cannot race.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`experiment:${projectId}`}))`;
-    await reapOrphans(tx, local, projectId);
-    if (await tx.experiment.findFirst({ where: { projectId, status: "RUNNING" }, select: { id: true } })) {
-      throw new ExperimentError("CONFLICT", "An experiment is already running in this project: wait for it or cancel it.");
+    await reapOrphans(tx, runningIn(db), projectId);
+    if (await tx.experiment.findFirst({ where: { projectId, status: { in: ["RUNNING", "QUEUED"] } }, select: { id: true } })) {
+      throw new ExperimentError("CONFLICT", "An experiment is already running or queued in this project: wait for it or cancel it.");
     }
-    return tx.experiment.create({ data: { projectId, createdById: userId, config: config as unknown as Prisma.InputJsonValue, progress: progress as unknown as Prisma.InputJsonValue } });
-  }).finally(() => starting--);
-  const running: Running = { experimentId: experiment.id, child: null, cancelled: false };
+    return tx.experiment.create({ data: { projectId, createdById: userId, status: "QUEUED", config: config as unknown as Prisma.InputJsonValue, progress: progress as unknown as Prisma.InputJsonValue } });
+  });
+  await schedule(services);
+  return db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
+}
+
+let scheduling: Promise<void> = Promise.resolve();
+
+/** Starts queued experiments, oldest first, while this server and their authors have places left. */
+function schedule(services: { db: PrismaClient; store: ImageStore }): Promise<void> {
+  const run = scheduling.then(() => startQueued(services));
+  scheduling = run.catch(() => undefined);
+  return run;
+}
+
+async function startQueued(services: { db: PrismaClient; store: ImageStore }) {
+  const { db } = services;
+  const local = runningIn(db);
+  // A run whose server died must not hold its author's place.
+  await reapOrphans(db, local, null);
+  for (;;) {
+    if ([...local.values()].filter((r) => !r.cancelled).length >= experimentLimits.perServer) return;
+    const queued = await db.experiment.findMany({ where: { status: "QUEUED" }, orderBy: { createdAt: "asc" }, take: 100, select: { id: true, projectId: true, createdById: true, config: true, progress: true } });
+    if (queued.length === 0) return;
+    const running = await db.experiment.groupBy({ by: ["createdById"], where: { status: "RUNNING", createdById: { in: [...new Set(queued.map((q) => q.createdById))] } }, _count: true });
+    const byUser = new Map(running.map((r) => [r.createdById, r._count]));
+    const next = queued.find((q) => (byUser.get(q.createdById) ?? 0) < experimentLimits.perUser && !local.has(q.projectId));
+    if (!next) return;
+    // Claimed once, whichever instance gets there first.
+    const claimed = await db.experiment.updateMany({ where: { id: next.id, status: "QUEUED" }, data: { status: "RUNNING" } });
+    if (claimed.count === 0) continue;
+    await launch(services, next.id, next.projectId, next.config as unknown as StoredConfig, next.progress as unknown as ExperimentProgress);
+  }
+}
+
+async function launch(services: { db: PrismaClient; store: ImageStore }, id: string, projectId: string, config: StoredConfig, progress: ExperimentProgress) {
+  const { db, store } = services;
+  const local = runningIn(db);
+  const running: Running = { experimentId: id, child: null, cancelled: false };
   local.set(projectId, running);
+  const done = () => {
+    if (local.get(projectId) === running) local.delete(projectId);
+    void schedule(services).catch((err: unknown) => console.error("fewlabel: experiment queue", err));
+  };
+  let inputs: Awaited<ReturnType<typeof projectInputs>>;
+  try {
+    inputs = await projectInputs(db, projectId);
+  } catch (err) {
+    // The labels changed while it waited.
+    await db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", error: (err as Error).message, finishedAt: new Date() } });
+    done();
+    return;
+  }
+  const { classes, images, classIndex } = inputs;
   void runInChild(db, store, projectId, running, {
     config,
     classes: classes.map((c) => c.name),
     labels: images.map((im) => (im.labelClassId ? classIndex.get(im.labelClassId)! : -1)),
-    testFraction: input.testFraction,
+    testFraction: config.testFraction ?? 0.2,
     outDir: "",
-  }, images.map((im) => im.contentHash), progress).finally(() => {
-    if (local.get(projectId) === running) local.delete(projectId);
-  });
-  return experiment;
+  }, images.map((im) => im.contentHash), progress).finally(done);
 }
 
 export async function cancelExperiment(db: PrismaClient, projectId: string, experimentId: string) {
   const running = runningIn(db).get(projectId);
   const updated = await db.experiment.updateMany({
-    where: { id: experimentId, projectId, status: "RUNNING" },
+    where: { id: experimentId, projectId, status: { in: ["RUNNING", "QUEUED"] } },
     data: { status: "CANCELLED", finishedAt: new Date(), error: null },
   });
-  if (updated.count === 0) throw new ExperimentError("NOT_FOUND", "No running experiment with this id in this project.");
+  if (updated.count === 0) throw new ExperimentError("NOT_FOUND", "No running or queued experiment with this id in this project.");
   if (running?.experimentId === experimentId) {
     running.cancelled = true;
     running.child?.kill("SIGTERM");

@@ -17,10 +17,11 @@ type Experiment = RouterOutputs["experiments"]["list"][number];
 interface TaskProgress { id: string; label: string; steps: number; step: number; done: boolean; testAccuracy?: number; bestBaseline?: { name: string; testAccuracy: number }; seconds?: number }
 interface Progress { phase?: "preparing" | "training" | "finished"; tasks?: TaskProgress[]; current?: string | null; loss?: number; imagesPerSecond?: number; trainImages?: number; testImages?: number; skippedImages?: number }
 
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th"}`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const range = (i: Interval) => `${(i.low * 100).toFixed(1)}–${(i.high * 100).toFixed(1)}`;
 const fraction = (f: number) => `${+(f * 100).toPrecision(3)}%`;
-const statusTone = { RUNNING: "text-indigo-700 bg-indigo-50", SUCCEEDED: "text-emerald-700 bg-emerald-50", FAILED: "text-rose-700 bg-rose-50", CANCELLED: "text-slate-600 bg-slate-100" } as const;
+const statusTone = { QUEUED: "text-amber-700 bg-amber-50", RUNNING: "text-indigo-700 bg-indigo-50", SUCCEEDED: "text-emerald-700 bg-emerald-50", FAILED: "text-rose-700 bg-rose-50", CANCELLED: "text-slate-600 bg-slate-100" } as const;
 
 export function ExperimentView({ experiment, projectId, projectName, canCancel }: { experiment: Experiment; projectId: string; projectName: string; canCancel: boolean }) {
   const trpc = useTRPC();
@@ -31,14 +32,14 @@ export function ExperimentView({ experiment, projectId, projectName, canCancel }
   const progress = experiment.progress as Progress;
   const config = experiment.config as { budget: string; seed: number; labelFractions: number[] };
   const results = experiment.results as ExperimentResults | null;
-  const running = experiment.status === "RUNNING";
+  const running = experiment.status === "RUNNING" || experiment.status === "QUEUED";
   return (
     <Card
       title={
         <span className="flex items-center gap-2">
           Experiment of {formatDate(experiment.createdAt)}
           <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${statusTone[experiment.status]}`} data-testid="experiment-status">
-            {experiment.status.toLowerCase()}
+            {experiment.status === "QUEUED" && experiment.queuePosition ? `queued, ${ordinal(experiment.queuePosition)} in line` : experiment.status.toLowerCase()}
           </span>
         </span>
       }
@@ -54,6 +55,11 @@ export function ExperimentView({ experiment, projectId, projectName, canCancel }
       <div className="space-y-4" data-testid="experiment">
         {cancel.isError && <Alert>{errorMessage(cancel.error)}</Alert>}
         {experiment.status === "FAILED" && <Alert>The experiment failed: {experiment.error}</Alert>}
+        {experiment.status === "QUEUED" && (
+          <Alert tone="info">
+            Waiting for a free place: this server runs a limited number of experiments at once, and each person one at a time. It starts by itself.
+          </Alert>
+        )}
         {progress.trainImages !== undefined && (
           <p className="text-sm text-slate-600">
             {progress.trainImages} training images (labelled and unlabelled), {progress.testImages} held-out test images

@@ -22,14 +22,14 @@ export default function ExperimentsPage() {
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
   const experiments = useQuery({
     ...trpc.experiments.list.queryOptions({ projectId }),
-    refetchInterval: (q) => (q.state.data?.some((e) => e.status === "RUNNING") ? 1000 : false),
+    refetchInterval: (q) => (q.state.data?.some((e) => e.status === "RUNNING") ? 1000 : q.state.data?.some((e) => e.status === "QUEUED") ? 3000 : false),
   });
   useDocumentTitle(project.data?.name && `Experiments: ${project.data.name}`);
   if (project.isPending) return <LoadingPanel label="Loading project…" />;
   if (project.isError) return <ProjectLoadError error={project.error} />;
   const p = project.data;
   const owner = canManage(p.role);
-  const running = experiments.data?.some((e) => e.status === "RUNNING") ?? false;
+  const running = experiments.data?.some((e) => e.status === "RUNNING" || e.status === "QUEUED") ?? false;
   return (
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="experiments-page">
       <div>
@@ -44,7 +44,7 @@ export default function ExperimentsPage() {
         </p>
       </div>
       {owner ? (
-        <Card title="New experiment" description={running ? "One experiment runs at a time in a project." : undefined}>
+        <Card title="New experiment" description={running ? "One experiment runs or waits at a time in a project." : undefined}>
           <ExperimentForm projectId={projectId} disabled={running} />
         </Card>
       ) : (

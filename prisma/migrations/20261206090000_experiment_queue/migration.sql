@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "ExperimentStatus" ADD VALUE 'QUEUED' BEFORE 'RUNNING';
