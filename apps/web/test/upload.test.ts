@@ -173,6 +173,23 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
       socket.destroy();
       await expect.poll(() => fs.readdirSync(tmp), { timeout: 5_000 }).toEqual([]);
 
+      // A loose image is spooled to disk as it arrives too (memory holds a chunk, not the file), and is gone after a cut.
+      const loose = net.connect(Number(port), "127.0.0.1");
+      await new Promise<void>((resolve) => loose.once("connect", () => resolve()));
+      loose.write(
+        `POST /api/uploads/${uploadId}/files HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncookie: ${owner.cookie}\r\n` +
+          `content-type: multipart/form-data; boundary=${boundary}\r\ncontent-length: ${40 * 2 ** 20}\r\n\r\n` +
+          head.replace("big.zip", "big.png").replace("application/zip", "image/png"),
+      );
+      for (let i = 0; i < 4; i++) await new Promise((resolve) => loose.write(chunk, resolve));
+      await new Promise((r) => setTimeout(r, 300));
+      const [spoolDir] = fs.readdirSync(tmp);
+      const spooled = fs.readdirSync(path.join(tmp, spoolDir!)).map((f) => fs.statSync(path.join(tmp, spoolDir!, f)).size);
+      expect(spooled).toHaveLength(1);
+      expect(spooled[0]).toBeGreaterThan(2 * 2 ** 20);
+      loose.destroy();
+      await expect.poll(() => fs.readdirSync(tmp), { timeout: 5_000 }).toEqual([]);
+
       const res = await owner.fetch(`/api/uploads/${uploadId}/files`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=x" }, body: "not multipart" });
       expect(res.status).toBe(400);
       expect(fs.readdirSync(tmp)).toEqual([]);

@@ -1,6 +1,6 @@
 // POST /api/uploads/:uploadId/files: the files of one upload request as multipart/form-data (the browser sends an
-// upload as several such requests). Loose files are held in memory up to a per-request budget, archives are spooled
-// to a temporary file. The response is NDJSON: progress lines while images are processed, then the summary, so the
+// upload as several such requests). Every file is spooled to a temporary folder as it arrives (loose files up to a
+// per-request budget); ingest reads them back one at a time. The response is NDJSON: progress lines while images are processed, then the summary, so the
 // UI's progress bar keeps moving after the bytes have arrived.
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -18,7 +18,7 @@ import { closeAfterAnswer, sendError } from "./respond";
 import { stripControlCharacters } from "../text";
 
 export const uploadLimits = {
-  /** Loose (non-archive) bytes held in memory per request; the browser client sends far less per request. */
+  /** Loose (non-archive) bytes per request; the browser client sends far less per request. */
   looseBytesPerRequest: 256 * 1024 * 1024,
   looseFileBytes: 50 * 1024 * 1024,
   archiveBytes: 4 * 1024 * 1024 * 1024,
@@ -121,7 +121,9 @@ function receive(req: IncomingMessage, spoolDir: () => string): Promise<Received
         );
         return;
       }
-      const chunks: Buffer[] = [];
+      // Loose files are spooled to disk like archives: memory holds a chunk, not a request's worth of images.
+      const spool = path.join(spoolDir(), `${pending.length}.part`);
+      const sink = fs.createWriteStream(spool);
       let size = 0;
       let refused: string | undefined;
       stream.on("data", (c: Buffer) => {
@@ -135,19 +137,27 @@ function receive(req: IncomingMessage, spoolDir: () => string): Promise<Received
         if (refused) return;
         if (size > uploadLimits.looseFileBytes) refused = `The file is larger than ${uploadLimits.looseFileBytes / 2 ** 20} MB.`;
         else if (looseBytes + size > uploadLimits.looseBytesPerRequest) refused = "Too much data in one request; send fewer files at a time.";
-        else chunks.push(c);
+        else if (!sink.write(c)) {
+          stream.pause();
+          sink.once("drain", () => stream.resume());
+        }
       });
       track(
         new Promise<void>((done, failPart) => {
           stream.on("error", failPart);
-          stream.on("end", () => {
-            if (refused) out.rejected.push({ path: name, code: "too_large_bytes", message: refused });
-            else {
-              looseBytes += size;
-              out.files.push({ path: name, bytes: Buffer.concat(chunks) });
-            }
-            done();
-          });
+          sink.on("error", failPart);
+          stream.on("end", () =>
+            sink.end(() => {
+              if (refused) {
+                out.rejected.push({ path: name, code: "too_large_bytes", message: refused });
+                fs.rm(spool, { force: true }, () => undefined);
+              } else {
+                looseBytes += size;
+                out.files.push({ path: name, spooledFile: spool });
+              }
+              done();
+            }),
+          );
         }),
       );
     });

@@ -3,6 +3,7 @@
 // and why. The UI's upload route and `npm run bench:ingest` both come through `ingestFiles`.
 import { stripControlCharacters } from "../text";
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import type { LabelSource, Prisma, PrismaClient, Role } from "@fewlabel/db";
 import {
   ArchiveError,
@@ -22,7 +23,8 @@ import { insertAnnotations, insertImages, type NewImageRow } from "./bulk-insert
 import { palette } from "../routers/classes";
 
 /** One file as it arrived: a loose image or CSV in memory, or an archive spooled to disk. */
-export type IncomingFile = { path: string; bytes: Buffer } | { path: string; archiveFile: string };
+/** A file of an upload: in memory, or spooled to disk as it arrived (read back when its turn comes), or a zip archive. */
+export type IncomingFile = { path: string; bytes: Buffer } | { path: string; spooledFile: string } | { path: string; archiveFile: string };
 
 export interface Rejection {
   path: string;
@@ -147,10 +149,10 @@ async function* expandFiles(files: AsyncIterable<IncomingFile>, summary: IngestS
       } catch (err) {
         summary.rejected.push({ path: file.path, code: err instanceof ArchiveError ? err.code : "corrupt_archive", message: (err as Error).message });
       }
-    } else if (/\.csv$/i.test(file.path)) {
-      csv.merge(file.bytes, file.path, summary);
     } else {
-      yield { path: file.path, bytes: file.bytes, label: labelFromFolderPath(file.path) };
+      const bytes = "spooledFile" in file ? await fs.promises.readFile(file.spooledFile) : file.bytes;
+      if (/\.csv$/i.test(file.path)) csv.merge(bytes, file.path, summary);
+      else yield { path: file.path, bytes, label: labelFromFolderPath(file.path) };
     }
   }
 }
