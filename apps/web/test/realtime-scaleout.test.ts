@@ -23,7 +23,8 @@ async function redisUp(): Promise<boolean> {
 }
 
 describe("two web instances behind Redis", async () => {
-  const available = await redisUp();
+  // Under CI a missing Redis fails the test instead of skipping it.
+  const available = (await redisUp()) || !!process.env.CI;
   let a: TestServer;
   let b: TestServer;
   const sockets: LiveSocket[] = [];

@@ -31,7 +31,7 @@ describe("parseIdx (all element types)", () => {
     expect(() => parseIdx(idx(0x08, [5], [1, 2], 1))).toThrow(/truncated/);
   });
 
-  it.skipIf(!fashionMnistAvailable())("loads the first images of Fashion-MNIST from the Debian package", () => {
+  it.skipIf(!fashionMnistAvailable() && !process.env.CI)("loads the first images of Fashion-MNIST from the Debian package", () => {
     const d = loadFashionMnist("test", { limit: 100 });
     expect(d.count).toBe(100);
     expect([d.height, d.width]).toEqual([28, 28]);
