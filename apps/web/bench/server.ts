@@ -30,7 +30,8 @@ async function real() {
   const config = resolveDatabaseConfig({ ...process.env, FEWLABEL_DATA_DIR: dir });
   // BENCH_PGLITE_IN_PROCESS=1: PGlite on the server's main thread, as before PGliteThread, for comparison.
   const db = config.kind === "pglite" && process.env.BENCH_PGLITE_IN_PROCESS === "1" ? await openPglite(config.dataDir, { thread: false }) : await openDatabase(config);
-  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")) });
+  // REDIS_URL: socket.io rooms shared with other instances on the same database (bench:soak runs two).
+  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(path.join(dir, "images")), redisUrl: process.env.REDIS_URL || undefined });
   const { port } = await web.listen(0, "127.0.0.1");
   const where = db.kind !== "pglite" ? "" : process.env.BENCH_PGLITE_IN_PROCESS === "1" ? " (on the main thread)" : " (on a worker thread)";
   console.log(`READY ${port} ${db.describe}${where}`);

@@ -9,6 +9,8 @@ export interface BenchServer {
   port: number;
   describe: string;
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL: no shutdown, as a crash) and resolves when it is gone. */
+  crash(): Promise<void>;
 }
 
 /** BENCH_PROFILE=<dir> writes a CPU profile of the server process there. */
@@ -28,6 +30,11 @@ export function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Ben
             new Promise((r) => {
               child.once("exit", () => r());
               child.kill("SIGTERM");
+            }),
+          crash: () =>
+            new Promise((r) => {
+              child.once("exit", () => r());
+              child.kill("SIGKILL");
             }),
         });
       }

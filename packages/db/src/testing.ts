@@ -31,3 +31,23 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database
     },
   };
 }
+
+/** A new, empty database on the local PostgreSQL for a process other than this one (benchmarks); drop() removes it. */
+export async function createThrowawayDatabase(prefix = "fewlabel_bench"): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: adminUrl() });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
