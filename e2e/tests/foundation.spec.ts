@@ -62,6 +62,11 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByTestId("password-changed")).toBeVisible();
 
+  // A sign-in link crafted to send people elsewhere after signing in (a tab before the second slash: browsers read
+  // "/\t/evil.example" as "//evil.example") lands on the app's home page instead.
+  await page.goto("/signin?next=%2F%09%2Fevil.example%2Fphish");
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+
   // The policy is enforced, and the watch above would see it: markup injected into a page cannot run script.
   const probe = await page.context().newPage();
   const refused: string[] = [];

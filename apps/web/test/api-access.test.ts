@@ -269,6 +269,38 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     expect(await trpcErrorCode(new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "target@example.com", password: "a reset long password" }))).toBe("OK");
   });
 
+  it("closes a request whose body never finishes, and the connection of a body refused before it was read", async () => {
+    const { requestLimits } = await import("../src/server/create-server");
+    const net = await import("node:net");
+    const { port } = new URL(t.baseUrl);
+    const halfSent = async (head: string) => {
+      const socket = net.connect(Number(port), "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      let answer = "";
+      socket.on("data", (d) => (answer += d.toString()));
+      const closed = new Promise<number>((resolve) => {
+        const started = Date.now();
+        socket.once("close", () => resolve(Date.now() - started));
+      });
+      socket.write(head);
+      return { closed, answer: () => answer };
+    };
+    const saved = requestLimits.requestMs;
+    requestLimits.requestMs = 500;
+    try {
+      // A tRPC call that promises 1,000 bytes and sends 10: cut off with 408 once the request's time is up.
+      const slow = await halfSent("POST /api/trpc/projects.create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"json\":{\"");
+      expect(await slow.closed).toBeLessThan(5_000);
+      expect(slow.answer()).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      requestLimits.requestMs = saved;
+    }
+    // An unauthenticated upload that declares 1 GB: answered 401 and the connection closed, not drained.
+    const refused = await halfSent(`POST /api/uploads/${uploadId}/files HTTP/1.1\r\nhost: x\r\ncontent-type: multipart/form-data; boundary=b\r\ncontent-length: ${2 ** 30}\r\n\r\n--b\r\n`);
+    expect(await refused.closed).toBeLessThan(5_000);
+    expect(refused.answer()).toMatch(/^HTTP\/1\.1 401/);
+  });
+
   it("lets the owner rename the project and set its labelling options", async () => {
     const updated = await owner.trpc.projects.update.mutate({ projectId, name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });
     expect(updated).toMatchObject({ name: "Secret 2", annotatorsPerImage: 2, leaseSeconds: 300 });
