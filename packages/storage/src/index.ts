@@ -1,7 +1,7 @@
 // Public API of @fewlabel/storage: image store, decoding, archive reading, labels, export.
 export { sha256Hex } from "./hash";
 export { assertValidKey, InvalidKeyError, originalKey, thumbnailKey, trainingKey } from "./keys";
-export { ImageNotFoundError, type ImageStore } from "./image-store";
+export { ImageNotFoundError, type ImageStore, SizeLimitError } from "./image-store";
 export { LocalImageStore, type LocalImageStoreOptions } from "./local-image-store";
 export { sniffImageFormat, type ImageFormat } from "./sniff-image-format";
 export { ImageRejectedError, type ImageRejectionCode } from "./image-rejected-error";

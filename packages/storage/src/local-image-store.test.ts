@@ -10,6 +10,7 @@ import {
   LocalImageStore,
   originalKey,
   sha256Hex,
+  SizeLimitError,
   thumbnailKey,
   trainingKey,
 } from "./index";
@@ -108,5 +109,23 @@ describe("LocalImageStore", () => {
     await expect(store.put(key, Buffer.alloc(size))).rejects.toThrow();
     const leftovers = (await readdir(path.join(root, "originals", "aa", "bb"))).filter((n) => n.startsWith("."));
     expect(leftovers).toEqual([]);
+  });
+});
+
+describe("LocalImageStore.putStream", () => {
+  async function* chunks(n: number, size: number) {
+    for (let i = 0; i < n; i++) yield new Uint8Array(size).fill(i + 1);
+  }
+
+  it("writes a stream as it comes, and refuses one past the limit without touching the stored value", async () => {
+    const store = new LocalImageStore(root);
+    expect(await store.putStream("checkpoints/p/pretrain", chunks(4, 1000), 10_000)).toBe(4000);
+    const stored = await store.get("checkpoints/p/pretrain");
+    expect(stored.length).toBe(4000);
+    expect(stored[3999]).toBe(4);
+    await expect(store.putStream("checkpoints/p/pretrain", chunks(20, 1000), 10_000)).rejects.toBeInstanceOf(SizeLimitError);
+    expect(Buffer.compare(await store.get("checkpoints/p/pretrain"), stored)).toBe(0);
+    // No temporary file is left beside it.
+    expect(await readdir(path.join(root, "checkpoints", "p"))).toEqual(["pretrain"]);
   });
 });

@@ -5,7 +5,7 @@ import { createReadStream as fsCreateReadStream, renameSync, rmSync, writeFileSy
 import { mkdir, readFile, rename, rm, stat, open } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough, type Readable } from "node:stream";
-import { ImageNotFoundError, type ImageStore } from "./image-store";
+import { ImageNotFoundError, type ImageStore, SizeLimitError } from "./image-store";
 import { assertValidKey } from "./keys";
 
 export interface LocalImageStoreOptions {
@@ -76,6 +76,31 @@ export class LocalImageStore implements ImageStore {
       await rm(tempPath, { force: true });
       // A folder removed behind our back: forget it so the next put recreates it.
       this.knownDirs.delete(dir);
+      throw error;
+    }
+  }
+
+  async putStream(key: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number> {
+    const filePath = this.pathOf(key);
+    const dir = path.dirname(filePath);
+    await mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+    const tempPath = path.join(dir, `${TEMP_PREFIX}${path.basename(filePath)}-${randomBytes(6).toString("hex")}`);
+    const handle = await open(tempPath, "wx");
+    let written = 0;
+    try {
+      for await (const chunk of source) {
+        written += chunk.length;
+        if (written > maxBytes) throw new SizeLimitError(maxBytes);
+        await handle.write(chunk);
+      }
+      if (this.fsync) await handle.sync();
+      await handle.close();
+      await rename(tempPath, filePath);
+      return written;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(tempPath, { force: true });
       throw error;
     }
   }

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { ImageNotFoundError, writeZip } from "@fewlabel/storage";
+import { ImageNotFoundError, SizeLimitError, writeZip } from "@fewlabel/storage";
 import { requireProjectAccess, requireTrainerAccess } from "../access";
 import type { ResolvedSession } from "../auth/sessions";
 import type { TrainerIdentity } from "../auth/trainer-tokens";
@@ -24,10 +24,10 @@ const mib = (key: string, fallback: number) => {
 };
 
 /**
- * Trainer bodies are held in memory until stored. One is at most a checkpoint or a model's files (a ResNet-18's
- * weights and Adam moments are ~135 MB); all of them together, from every project's trainer, stay within
- * `bufferedBytes`, beyond which a trainer is told to retry (503), so that tokens and leases anyone can make cannot
- * fill the server's memory.
+ * Trainer uploads: a checkpoint (a ResNet-18's weights and Adam moments are ~135 MB) streams into the store as it
+ * arrives; a model's files are held in memory until published, all of them together, from every project's trainer,
+ * within `bufferedBytes`, beyond which a trainer is told to retry (503), so that tokens and leases anyone can make
+ * cannot fill the server's memory.
  */
 export const trainerLimits = {
   checkpointBytes: mib("FEWLABEL_TRAINER_UPLOAD_MB", 256),
@@ -67,22 +67,8 @@ async function requireLeaseHolder(services: ApiServices, req: IncomingMessage, p
   }
 }
 
-async function readBody(req: IncomingMessage, limit: number, budget: BufferBudget): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"]);
-  if (declared > limit) throw new HttpError(413, `Body larger than ${limit} bytes.`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `Body larger than ${limit} bytes.`);
-    budget.take((chunk as Buffer).length);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, projectId: string, slot: string) {
-  const budget = new BufferBudget();
   try {
     if (!UUID.test(projectId)) throw new HttpError(404, "Project not found.");
     await requireTrainerAccess(services.db, caller.trainer, projectId);
@@ -90,14 +76,18 @@ export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse
     const key = checkpointKey(projectId, slot);
     if (req.method === "PUT") {
       await requireLeaseHolder(services, req, projectId);
-      const bytes = await readBody(req, trainerLimits.checkpointBytes, budget);
-      await services.store.put(key, bytes);
+      const declared = Number(req.headers["content-length"]);
+      if (declared > trainerLimits.checkpointBytes) throw new HttpError(413, `Body larger than ${trainerLimits.checkpointBytes} bytes.`);
+      // Streamed into the store as it arrives (never whole in memory); the old checkpoint stays until it is complete.
+      const byteSize = await services.store.putStream(key, req, trainerLimits.checkpointBytes).catch((err: unknown) => {
+        throw err instanceof SizeLimitError ? new HttpError(413, `Body larger than ${trainerLimits.checkpointBytes} bytes.`) : err;
+      });
       await services.db.trainingCheckpoint.upsert({
         where: { projectId_slot: { projectId, slot } },
-        create: { projectId, slot, storeKey: key, byteSize: bytes.length },
-        update: { storeKey: key, byteSize: bytes.length },
+        create: { projectId, slot, storeKey: key, byteSize },
+        update: { storeKey: key, byteSize },
       });
-      sendJson(res, 200, { ok: true, byteSize: bytes.length });
+      sendJson(res, 200, { ok: true, byteSize });
     } else if (req.method === "DELETE") {
       await requireLeaseHolder(services, req, projectId);
       await services.db.trainingCheckpoint.deleteMany({ where: { projectId, slot } });
@@ -106,14 +96,13 @@ export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse
     } else {
       const row = await services.db.trainingCheckpoint.findUnique({ where: { projectId_slot: { projectId, slot } } });
       if (!row) throw new HttpError(404, "No such checkpoint.");
-      const bytes = await services.store.get(row.storeKey);
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.length, "cache-control": "no-store" });
-      res.end(bytes);
+      if (!(await services.store.has(row.storeKey))) throw new ImageNotFoundError(row.storeKey);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": row.byteSize, "cache-control": "no-store" });
+      await pipeline(services.store.createReadStream(row.storeKey), res);
     }
   } catch (err) {
     sendError(res, err instanceof ImageNotFoundError ? new HttpError(404, "The checkpoint's file is missing from the store.") : err);
   } finally {
-    budget.release();
     if (!req.complete) closeAfterAnswer(req, res);
   }
 }
