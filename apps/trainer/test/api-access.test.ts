@@ -2,6 +2,8 @@
 // revoked, none; people by role), the lease, checkpoints, model publishing and downloads, and the review rules for
 // pseudo-labels (a model never overwrites a human label; a rejected suggestion does not come back from the same
 // model version; accepting goes through the label history and undo).
+import fs from "node:fs";
+import path from "node:path";
 import { trainerLimits, undoLast } from "@fewlabel/api";
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,27 +114,31 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect((await trainer.trpc.state.query({ projectId })).checkpoints).toMatchObject([{ slot: "pretrain", byteSize: 100_000 }]);
   });
 
-  it("streams checkpoints into the store within a size limit, and caps the model files held in memory across trainers", async () => {
+  it("streams checkpoints and model files into the store within a size limit, and keeps nothing of a refused one", async () => {
     const limits = { ...trainerLimits };
     const blob = new Uint8Array(100_000).fill(3);
     const auth = { authorization: `Bearer ${token}`, "x-fewlabel-lease": leaseId };
     const put = (slot: string, body: Uint8Array) => fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", headers: auth, body });
     const before = await trainer.getCheckpoint(projectId, "pretrain");
+    const versionsBefore = (await owner.trpc.models.list.query({ projectId })).length;
     try {
       trainerLimits.checkpointBytes = 50_000;
       expect((await put("pretrain", blob)).status).toBe(413);
-      trainerLimits.checkpointBytes = limits.checkpointBytes;
-      // A model's files wait in memory until published: beyond the budget shared by every trainer, retry later.
-      trainerLimits.bufferedBytes = 50_000;
+      // A model whose files together pass the limit: refused, and neither a version nor a file is left.
+      trainerLimits.modelBytes = 150_000;
       const form = new FormData();
       form.append("meta", JSON.stringify({ stage: "PRETRAIN", classIds: [] }));
       form.append("file", new Blob([blob]), "teacher/model.json");
-      const busy = await fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/models`, { method: "POST", headers: auth, body: form });
-      expect(busy.status).toBe(503);
-      expect(((await busy.json()) as { error: string }).error).toMatch(/retry/);
+      form.append("file", new Blob([blob]), "teacher/weights.bin");
+      const big = await fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/models`, { method: "POST", headers: auth, body: form });
+      expect(big.status).toBe(413);
     } finally {
       Object.assign(trainerLimits, limits);
     }
+    expect((await owner.trpc.models.list.query({ projectId })).length).toBe(versionsBefore);
+    const modelsDir = path.join(t.storeDir, "models", projectId);
+    const stored = () => (fs.existsSync(modelsDir) ? fs.readdirSync(modelsDir, { recursive: true }).map(String).filter((f) => /\.(json|bin)$/.test(f)) : []);
+    expect(stored()).toEqual([]); // no published version yet in this project, and nothing of the refused one
     // The refused checkpoint left the stored one as it was.
     expect(Buffer.compare((await trainer.getCheckpoint(projectId, "pretrain"))!, before!)).toBe(0);
     expect((await trainer.trpc.state.query({ projectId })).checkpoints.map((c) => c.slot)).toEqual(["pretrain"]);

@@ -15,6 +15,8 @@ export interface TestServer {
   web: FewlabelServer;
   close(): Promise<void>;
   db: Awaited<ReturnType<typeof openTestDatabase>>;
+  /** The image store's folder (what the server wrote, for tests that check nothing was left). */
+  storeDir: string;
 }
 
 /** A server on a fresh database, or on `shared` (another instance's database, for multi-instance tests). */
@@ -27,6 +29,7 @@ export async function startTestServer(kind: TestDatabaseKind, opts: { redisUrl?:
     baseUrl: `http://127.0.0.1:${address.port}`,
     web,
     db,
+    storeDir,
     async close() {
       await web.close();
       if (!opts.shared) await db.close();

@@ -5,16 +5,17 @@
 //   GET  /api/models/:versionId/:kind/:file                             one file (members, or the project's trainer)
 //   GET  /api/models/:versionId/:kind.zip                               model.json + weights + metadata as a zip
 // Writes need the project's live trainer lease in the `x-fewlabel-lease` header.
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { ImageNotFoundError, SizeLimitError, writeZip } from "@fewlabel/storage";
+import { type ImageStore, ImageNotFoundError, SizeLimitError, writeZip } from "@fewlabel/storage";
 import { requireProjectAccess, requireTrainerAccess } from "../access";
 import type { ResolvedSession } from "../auth/sessions";
 import type { TrainerIdentity } from "../auth/trainer-tokens";
 import type { ApiServices } from "../context";
 import { HttpError } from "../errors";
-import { type ModelFile, type ModelKind, MODEL_FILE_NAME, modelFileKey, modelKinds, publishMeta, publishModelVersion } from "../services/model-versions";
+import { type ModelKind, MODEL_FILE_NAME, modelFileKey, modelKinds, publishMeta, publishModelVersion, type StoredModelFile } from "../services/model-versions";
 import { holdsTrainerLease } from "../services/trainer-lease";
 import { closeAfterAnswer, sendError, sendJson } from "./respond";
 
@@ -24,31 +25,14 @@ const mib = (key: string, fallback: number) => {
 };
 
 /**
- * Trainer uploads: a checkpoint (a ResNet-18's weights and Adam moments are ~135 MB) streams into the store as it
- * arrives; a model's files are held in memory until published, all of them together, from every project's trainer,
- * within `bufferedBytes`, beyond which a trainer is told to retry (503), so that tokens and leases anyone can make
- * cannot fill the server's memory.
+ * Trainer uploads, a checkpoint (a ResNet-18's weights and Adam moments are ~135 MB) or a model's files, stream into
+ * the store as they arrive: none is ever whole in the server's memory, so the tokens and leases anyone can make cannot
+ * fill it. Beyond these sizes an upload is refused (413) and nothing of it is kept.
  */
 export const trainerLimits = {
   checkpointBytes: mib("FEWLABEL_TRAINER_UPLOAD_MB", 256),
   modelBytes: mib("FEWLABEL_TRAINER_UPLOAD_MB", 256),
-  bufferedBytes: mib("FEWLABEL_TRAINER_BUFFER_MB", 512),
 };
-
-/** The bytes of trainer bodies held right now; each request gives back what it took when it ends. */
-let bufferedBytes = 0;
-class BufferBudget {
-  private held = 0;
-  take(n: number) {
-    if (bufferedBytes + n > trainerLimits.bufferedBytes) throw new HttpError(503, "The server is holding as many trainer uploads as it may; retry shortly.");
-    bufferedBytes += n;
-    this.held += n;
-  }
-  release() {
-    bufferedBytes -= this.held;
-    this.held = 0;
-  }
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLOT = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -107,7 +91,12 @@ export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse
   }
 }
 
-function receiveModel(req: IncomingMessage, budget: BufferBudget): Promise<{ meta: unknown; files: ModelFile[] }> {
+/**
+ * Reads a model's multipart body: the `meta` field, and each file streamed into the store under the new version's id
+ * as it arrives (all of them together within `modelBytes`). Stores nothing it does not name in the answer: the
+ * caller removes the written files if anything fails.
+ */
+function receiveModel(req: IncomingMessage, store: ImageStore, projectId: string, versionId: string, written: StoredModelFile[]): Promise<{ meta: unknown }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -119,7 +108,7 @@ function receiveModel(req: IncomingMessage, budget: BufferBudget): Promise<{ met
     let meta: unknown;
     let total = 0;
     let failed: Error | undefined;
-    const files: ModelFile[] = [];
+    const pending: Promise<void>[] = [];
     bb.on("field", (name, value) => {
       if (name !== "meta") return;
       try {
@@ -130,53 +119,62 @@ function receiveModel(req: IncomingMessage, budget: BufferBudget): Promise<{ met
     });
     bb.on("file", (_field, stream, info) => {
       const [kind, name, ...rest] = (info.filename ?? "").split("/");
-      if (rest.length || !modelKinds.includes(kind as ModelKind) || !name || !MODEL_FILE_NAME.test(name)) {
+      if (failed || rest.length || !modelKinds.includes(kind as ModelKind) || !name || !MODEL_FILE_NAME.test(name)) {
         failed ??= new HttpError(400, `Model files are named "<teacher|student|encoder>/<file>", got ${JSON.stringify(info.filename)}.`);
         stream.resume();
         return;
       }
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => {
-        total += c.length;
-        if (failed) return;
-        if (total > trainerLimits.modelBytes) failed = new HttpError(413, "Model files too large.");
-        else {
-          try {
-            budget.take(c.length);
-            chunks.push(c);
-          } catch (err) {
-            failed = err as HttpError;
-          }
+      const file = { kind: kind as ModelKind, name };
+      // Read to its end even past the limit (stopping a part's stream midway stalls the multipart parser); what is
+      // past the limit is not written, and the file fails once its part is over.
+      const counted = (async function* () {
+        let over = false;
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          if (total > trainerLimits.modelBytes) over = true;
+          if (!over) yield chunk;
         }
-      });
-      stream.on("end", () => files.push({ kind: kind as ModelKind, name, bytes: Buffer.concat(chunks) }));
+        if (over) throw new SizeLimitError(trainerLimits.modelBytes);
+      })();
+      const p = store.putStream(modelFileKey(projectId, versionId, file.kind, file.name), counted, trainerLimits.modelBytes).then(
+        () => void written.push(file),
+        (err: unknown) => {
+          failed ??= err instanceof SizeLimitError ? new HttpError(413, "Model files too large.") : (err as Error);
+          stream.resume();
+        },
+      );
+      pending.push(p);
     });
     bb.on("error", (e) => reject(new HttpError(400, `Malformed multipart body: ${(e as Error).message}`)));
-    bb.on("close", () => (failed ? reject(failed) : resolve({ meta, files })));
+    bb.on("close", () => void Promise.all(pending).then(() => (failed ? reject(failed) : resolve({ meta }))));
     req.pipe(bb);
   });
 }
 
 export async function handlePublishModel(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, projectId: string) {
-  const budget = new BufferBudget();
+  const versionId = randomUUID();
+  const written: StoredModelFile[] = [];
+  let published = false;
   try {
     if (!UUID.test(projectId)) throw new HttpError(404, "Project not found.");
     const trainer = await requireTrainerAccess(services.db, caller.trainer, projectId);
     await requireLeaseHolder(services, req, projectId);
-    const { meta: raw, files } = await receiveModel(req, budget);
+    const { meta: raw } = await receiveModel(req, services.store, projectId, versionId, written);
     const parsed = publishMeta.safeParse(raw);
     if (!parsed.success) throw new HttpError(400, `Bad model metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const meta = parsed.data;
     const classes = await services.db.labelClass.count({ where: { projectId, id: { in: meta.classIds } } });
     if (classes !== new Set(meta.classIds).size) throw new HttpError(400, "classIds name classes that are not in this project.");
     if (meta.parentId && (await services.db.modelVersion.count({ where: { id: meta.parentId, projectId } })) === 0) throw new HttpError(400, "parentId is not a model version of this project.");
-    const out = await publishModelVersion(services, projectId, { id: trainer.tokenId, name: trainer.name }, meta, files);
+    const out = await publishModelVersion(services, projectId, { id: trainer.tokenId, name: trainer.name }, meta, versionId, written);
+    published = true;
     services.broadcaster?.publish(out.events);
     sendJson(res, 200, { id: out.id, version: out.version });
   } catch (err) {
     sendError(res, err);
   } finally {
-    budget.release();
+    // A refused or failed publish leaves no files behind.
+    if (!published) await Promise.all(written.map((f) => services.store.delete(modelFileKey(projectId, versionId, f.kind, f.name)).catch(() => undefined)));
     if (!req.complete) closeAfterAnswer(req, res);
   }
 }

@@ -66,27 +66,28 @@ export const publishMeta = z.object({
 });
 export type PublishMeta = z.infer<typeof publishMeta>;
 
-export interface ModelFile {
+/** A model file already written to the store under `modelFileKey(projectId, versionId, kind, name)`. */
+export interface StoredModelFile {
   kind: ModelKind;
   name: string;
-  bytes: Buffer;
 }
 
-/** Stores the files, then numbers and records the version and announces it. */
+/**
+ * Publishes a version whose files the caller has streamed into the store under `versionId` (the route does, as they
+ * arrive, so no model is ever whole in memory); numbering and the event happen in one transaction.
+ */
 export async function publishModelVersion(
   services: { db: PrismaClient; store: ImageStore },
   projectId: string,
   actor: Actor,
   meta: PublishMeta,
-  files: ModelFile[],
+  versionId: string,
+  files: StoredModelFile[],
 ): Promise<{ id: string; version: number; events: ProjectEvent[] }> {
-  const { db, store } = services;
-  const id = randomUUID();
+  const { db } = services;
+  const id = versionId;
   const byKind: Partial<Record<ModelKind, string[]>> = {};
-  for (const f of files) {
-    await store.put(modelFileKey(projectId, id, f.kind, f.name), f.bytes);
-    (byKind[f.kind] ??= []).push(f.name);
-  }
+  for (const f of files) (byKind[f.kind] ??= []).push(f.name);
   return db.$transaction(async (tx) => {
     // Versions are numbered under the project row's lock (the same lock the event sequence takes).
     await tx.$executeRaw`SELECT 1 FROM "Project" WHERE id = ${projectId} FOR UPDATE`;
