@@ -242,6 +242,7 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     const retry = new TestUser(t.baseUrl);
     expect(await trpcErrorCode(retry.trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" }))).toBe("FORBIDDEN");
     expect((await owner.trpc.admin.users.query()).find((u) => u.id === targetId)?.disabledAt).not.toBeNull();
+    expect((await owner.trpc.admin.users.query()).find((u) => u.email === "annotator@example.com")?.projects).toEqual([{ id: projectId, name: "Secret", role: "ANNOTATOR" }]);
     await owner.trpc.admin.setDisabled.mutate({ userId: targetId, disabled: false });
     await retry.trpc.auth.signIn.mutate({ email: "target@example.com", password: "correct horse battery" });
     expect((await retry.trpc.auth.me.query())?.email).toBe("target@example.com");

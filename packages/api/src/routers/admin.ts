@@ -29,16 +29,25 @@ export const adminRouter = router({
   users: adminProcedure.query(async ({ ctx }) => {
     const users = await ctx.db.user.findMany({
       orderBy: { createdAt: "asc" },
-      select: { id: true, email: true, name: true, isAdmin: true, createdAt: true, disabledAt: true, _count: { select: { memberships: true, sessions: true } } },
+      select: {
+        id: true,
+        email: true,
+        name: true,
+        isAdmin: true,
+        createdAt: true,
+        disabledAt: true,
+        memberships: { select: { role: true, project: { select: { id: true, name: true } } }, orderBy: { createdAt: "asc" } },
+        _count: { select: { sessions: true } },
+      },
     });
     const locks = await ctx.db.signInAttempt.findMany({
       where: { key: { in: users.map((u) => accountKey(u.email)) }, points: { gte: SIGN_IN_LIMITS.perAccount.attempts }, OR: [{ expire: null }, { expire: { gt: new Date() } }] },
       select: { key: true, expire: true },
     });
     const lockedUntil = new Map(locks.map((l) => [l.key, l.expire]));
-    return users.map(({ _count, ...u }) => ({
+    return users.map(({ _count, memberships, ...u }) => ({
       ...u,
-      projects: _count.memberships,
+      projects: memberships.map((m) => ({ id: m.project.id, name: m.project.name, role: m.role })),
       sessions: _count.sessions,
       signInLocked: lockedUntil.has(accountKey(u.email)),
       signInLockedUntil: lockedUntil.get(accountKey(u.email)) ?? null,

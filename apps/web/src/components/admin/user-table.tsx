@@ -51,7 +51,19 @@ export function UserTable() {
                     <div className="text-xs text-slate-500">{u.email}</div>
                   </td>
                   <td className="py-2 pr-4 text-slate-600">{formatDate(u.createdAt)}</td>
-                  <td className="py-2 pr-4 text-slate-600">{u.projects}</td>
+                  <td className="max-w-xs py-2 pr-4 text-slate-600" data-testid="admin-user-projects">
+                    {u.projects.length === 0 ? (
+                      <span className="text-slate-400">none</span>
+                    ) : (
+                      <span title={u.projects.map((p) => `${p.name} (${p.role.toLowerCase()})`).join(", ")}>
+                        {u.projects
+                          .slice(0, 3)
+                          .map((p) => p.name)
+                          .join(", ")}
+                        {u.projects.length > 3 && ` and ${u.projects.length - 3} more`}
+                      </span>
+                    )}
+                  </td>
                   <td className="py-2 pr-4 text-slate-600">{u.sessions}</td>
                   <td className="space-x-1 py-2 pr-4">
                     {u.isAdmin && <Badge className="bg-indigo-50 text-indigo-700 ring-indigo-200">admin</Badge>}
