@@ -15,6 +15,7 @@ import path from "node:path";
 import { resolveLabel } from "@fewlabel/api";
 import { openDatabase, resolveDatabaseConfig } from "@fewlabel/db";
 import { createThrowawayDatabase } from "@fewlabel/db/testing";
+import { mulberry32 } from "@fewlabel/ml/random";
 import sharp from "sharp";
 import { TestUser } from "../test/harness";
 import { call, connect, type LiveSocket } from "../test/realtime-harness";
@@ -24,18 +25,6 @@ const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 12);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const IMAGES = Number(process.env.SOAK_IMAGES ?? 60);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Seeded, so a run can be repeated. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Sends with an answer deadline; no answer (a dropped socket, a killed instance) is a resend with the same payload. */
 async function withResends<T extends Record<string, unknown>>(send: () => Promise<T>, tries = 4): Promise<{ reply: T | null; tries: number }> {

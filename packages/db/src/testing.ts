@@ -12,22 +12,13 @@ const adminUrl = () => process.env.TEST_DATABASE_URL ?? "postgresql://postgres@1
 
 export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database> {
   if (kind === "pglite") return openPglite(undefined);
-  const name = `fewlabel_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  const db = await openPostgres(url.toString());
+  const throwaway = await createThrowawayDatabase("fewlabel_test");
+  const db = await openPostgres(throwaway.url);
   return {
     ...db,
     async close() {
       await db.close();
-      const a = new pg.Client({ connectionString: adminUrl() });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
+      await throwaway.drop();
     },
   };
 }

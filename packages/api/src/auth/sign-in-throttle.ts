@@ -19,10 +19,14 @@ export const SIGN_IN_LIMITS = {
   signUpsPerAddress: { attempts: 100, windowSeconds: 60 * 60 },
 };
 
+/** The row of an account's sign-in attempts (rate-limiter-flexible's key: prefix, colon, key), for the admin's view. */
+export const accountThrottleKey = (email: string) => `account:${email}`;
+
 export interface SignInThrottle {
   /** Counts an attempt at `email` from `address`; throws TOO_MANY_REQUESTS when either limit is spent. */
   attempt(email: string, address: string | null): Promise<void>;
   failed(address: string | null): Promise<void>;
+  /** Clears an account's count (a successful sign-in, a password reset, an admin lifting the lock). */
   succeeded(email: string): Promise<void>;
   /** Counts a sign-up from `address`; throws TOO_MANY_REQUESTS when the address has made too many. */
   signUp(address: string | null): Promise<void>;

@@ -2,7 +2,7 @@
 // (its sessions and open tabs end at once), lifting a sign-in lock.
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { SIGN_IN_LIMITS } from "../auth/sign-in-throttle";
+import { accountThrottleKey, SIGN_IN_LIMITS, signInThrottle } from "../auth/sign-in-throttle";
 import { setSignUpPolicy, signUpPolicy, signUpPolicySchema } from "../services/instance-settings";
 import { hashToken, newToken } from "../auth/sessions";
 import { authedProcedure, router } from "../trpc";
@@ -15,8 +15,6 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 
 const RESET_HOURS = 24;
 
-/** The throttle's row for an account's sign-in attempts (rate-limiter-flexible's key: prefix, colon, key). */
-const accountKey = (email: string) => `account:${email}`;
 
 export const adminRouter = router({
   settings: adminProcedure.query(async ({ ctx }) => ({ signUpPolicy: await signUpPolicy(ctx.db) })),
@@ -41,7 +39,7 @@ export const adminRouter = router({
       },
     });
     const locks = await ctx.db.signInAttempt.findMany({
-      where: { key: { in: users.map((u) => accountKey(u.email)) }, points: { gte: SIGN_IN_LIMITS.perAccount.attempts }, OR: [{ expire: null }, { expire: { gt: new Date() } }] },
+      where: { key: { in: users.map((u) => accountThrottleKey(u.email)) }, points: { gte: SIGN_IN_LIMITS.perAccount.attempts }, OR: [{ expire: null }, { expire: { gt: new Date() } }] },
       select: { key: true, expire: true },
     });
     const lockedUntil = new Map(locks.map((l) => [l.key, l.expire]));
@@ -49,8 +47,8 @@ export const adminRouter = router({
       ...u,
       projects: memberships.map((m) => ({ id: m.project.id, name: m.project.name, role: m.role })),
       sessions: _count.sessions,
-      signInLocked: lockedUntil.has(accountKey(u.email)),
-      signInLockedUntil: lockedUntil.get(accountKey(u.email)) ?? null,
+      signInLocked: lockedUntil.has(accountThrottleKey(u.email)),
+      signInLockedUntil: lockedUntil.get(accountThrottleKey(u.email)) ?? null,
     }));
   }),
 
@@ -74,7 +72,7 @@ export const adminRouter = router({
   liftSignInLock: adminProcedure.input(z.object({ userId: z.uuid() })).mutation(async ({ ctx, input }) => {
     const user = await ctx.db.user.findUnique({ where: { id: input.userId }, select: { email: true } });
     if (!user) throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
-    await ctx.db.signInAttempt.deleteMany({ where: { key: accountKey(user.email) } });
+    await signInThrottle(ctx.db).succeeded(user.email);
     return { ok: true };
   }),
 });

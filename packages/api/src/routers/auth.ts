@@ -86,7 +86,7 @@ export const authRouter = router({
     const claimed = await ctx.db.passwordReset.updateMany({ where: { tokenHash: reset.tokenHash, usedAt: null }, data: { usedAt: new Date() } });
     if (claimed.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "This reset link was already used." });
     await ctx.db.user.update({ where: { id: reset.userId }, data: { passwordHash } });
-    await ctx.db.signInAttempt.deleteMany({ where: { key: `account:${reset.user.email}` } });
+    await signInThrottle(ctx.db).succeeded(reset.user.email);
     await endSessions(ctx, { userId: reset.userId });
     return { email: reset.user.email };
   }),
