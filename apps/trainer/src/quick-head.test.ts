@@ -4,7 +4,7 @@ import { fashionMnistAvailable, FASHION_MNIST_DIR, loadFashionMnist } from "@few
 import { selectBackend, tf } from "@fewlabel/ml";
 import { mulberry32 } from "@fewlabel/ml/random";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fitQuickHead, knnProbabilities, stratifiedFolds } from "./quick-head";
+import { chooseQuickHead, fitQuickHead, knnProbabilities, stratifiedFolds } from "./quick-head";
 
 // Under CI the dataset must be there: a missing one fails (loadFashionMnist throws) instead of skipping.
 const available = fashionMnistAvailable() || !!process.env.CI;
@@ -62,6 +62,32 @@ describe("the quick head", () => {
     expect(Math.max(...b.candidates.filter((c) => c.name.startsWith("knn")).map((c) => c.cvAccuracy))).toBeLessThan(0.8);
     b.dispose();
     tf.dispose([xor.features, noisy.features]);
+  });
+
+  it("takes the feature rows that cross-validate better (embeddings or pixels), ties to the first, and refits only those", async () => {
+    // The same 3 classes of rows twice: once as separable clusters, once as noise that carries no class.
+    const signal = made(3, 12, 4, 3, (c, r) => [c === 0 ? 2 : 0, c === 1 ? 2 : 0, c === 2 ? 2 : 0, 0].map((v) => v + 0.3 * gauss(r)));
+    const noise = made(3, 12, 4, 4, (_c, r) => Array.from({ length: 4 }, () => gauss(r)));
+    const labels = signal.labels;
+    const a = await chooseQuickHead([{ features: "encoder", rows: noise.features }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    expect(a.features).toBe("pixels");
+    expect(a.cvAccuracy).toBeGreaterThan(0.9);
+    // Every candidate of both sets is listed, by set; the encoder's are near chance here.
+    expect(a.candidates.map((c) => c.name)).toEqual(expect.arrayContaining(["encoder:knn-1", "encoder:linear", "pixels:knn-1", "pixels:linear"]));
+    expect(Math.max(...a.candidates.filter((c) => c.name.startsWith("encoder:")).map((c) => c.cvAccuracy))).toBeLessThan(0.7);
+    const b = await chooseQuickHead([{ features: "encoder", rows: signal.features }, { features: "pixels", rows: noise.features }], labels, { numClasses: 3, seed: 1 });
+    expect(b.features).toBe("encoder");
+    // Equal sets: the first (the encoder's) is kept.
+    const c = await chooseQuickHead([{ features: "encoder", rows: signal.features }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    expect(c.features).toBe("encoder");
+    // A kept choice reads only its own rows: the other set may be anything, even of another width.
+    const odd = tf.zeros([labels.length, 7]) as tf.Tensor2D;
+    const kept = await chooseQuickHead([{ features: "encoder", rows: odd }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1, choice: a });
+    expect(kept).toMatchObject({ features: "pixels", method: a.method, k: a.k });
+    const p = await kept.probabilities(signal.features);
+    expect(argmax(p, 3).filter((v, i) => v === labels[i]).length / labels.length).toBeGreaterThan(0.9);
+    [a, b, c, kept].forEach((h) => h.dispose());
+    tf.dispose([signal.features, noise.features, odd]);
   });
 
   it.skipIf(!available)("labels Fashion-MNIST far above chance from 20 labels a class, the same way every time", { timeout: 60_000 }, async () => {

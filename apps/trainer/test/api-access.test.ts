@@ -118,7 +118,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const limits = { ...trainerLimits };
     const blob = new Uint8Array(100_000).fill(3);
     const auth = { authorization: `Bearer ${token}`, "x-fewlabel-lease": leaseId };
-    const put = (slot: string, body: Uint8Array) => fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", headers: auth, body });
+    const put = (slot: string, body: Uint8Array<ArrayBuffer>) => fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/checkpoints/${slot}`, { method: "PUT", headers: auth, body });
     const before = await trainer.getCheckpoint(projectId, "pretrain");
     const versionsBefore = (await owner.trpc.models.list.query({ projectId })).length;
     try {

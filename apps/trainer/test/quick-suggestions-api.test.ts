@@ -11,7 +11,7 @@ import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../we
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 type Added = Extract<ProjectEvent, { type: "pseudoLabels.added" }>;
-const source: SuggestionSource = { kind: "quick", head: "knn", k: 5, trainLabels: 12, cvAccuracy: 0.75, cvLabels: 12, heldOutAccuracy: null };
+const source: SuggestionSource = { kind: "quick", features: "encoder", head: "knn", k: 5, trainLabels: 12, cvAccuracy: 0.75, cvLabels: 12, heldOutAccuracy: null };
 
 describe.each(testDatabaseKinds)("quick suggestions through the api on %s", (kind) => {
   let t: TestServer;

@@ -118,7 +118,7 @@ describe.skipIf(!available)("quick suggestions", () => {
     const firstMs = performance.now() - t0;
     for (const e of added(mark)) {
       expect(e.data.modelVersionId).toBe(encoder!.id);
-      expect(e.data.source).toMatchObject({ kind: "quick", head: expect.stringMatching(/^(knn|linear)$/), cvAccuracy: expect.any(Number) });
+      expect(e.data.source).toMatchObject({ kind: "quick", features: expect.stringMatching(/^(encoder|pixels)$/), head: expect.stringMatching(/^(knn|linear)$/), cvAccuracy: expect.any(Number) });
       expect(e.data.source!.trainLabels).toBeGreaterThanOrEqual(10);
     }
     const first = await queue();
@@ -126,8 +126,10 @@ describe.skipIf(!available)("quick suggestions", () => {
     expect(first.items.every((s) => s.modelVersionId === encoder!.id && s.modelVersion.stage === "PRETRAIN")).toBe(true);
     // No fine-tune happened: the PRETRAIN version is still the only one.
     expect((await owner.trpc.models.list.query({ projectId })).map((m) => m.stage)).toEqual(["PRETRAIN"]);
-    // Four very different kinds of clothing, an encoder of 20 steps, 16 training labels: chance is 25%.
-    expect(first.accuracy).toBeGreaterThan(0.5);
+    // Four very different kinds of clothing, 16 training labels: chance is 25%. An encoder of 20 steps embeds them
+    // worse than their pixels (its kNN read 42-71% here), so the head takes the pixels where they cross-validate
+    // better: 89-93% in three runs.
+    expect(first.accuracy).toBeGreaterThan(0.75);
     // The same labels again: nothing to refresh, the fine-tune runs next (it is paused straight away here).
     expect((await trainer.plan()).action).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
 

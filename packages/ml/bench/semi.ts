@@ -260,3 +260,28 @@ if (phase === "knn") {
     }
   }
 }
+
+// ens-<w>-<epochs>: an ensemble teacher, w x the saved fine-tuned teacher's probabilities + (1 - w) x logistic
+// regression on raw pixels (the baseline, same labels), scored, then distilled (clean targets) into a copy of the
+// teacher's network.
+if (phase === "variants") {
+  const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("ens"))) {
+    const t1 = Date.now();
+    const [, wS, ep] = v.split("-");
+    const w = Number(wS);
+    const base = str("teacher", "teacher");
+    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+    const pixelC: Classifier = { logits: (x) => tf.tidy(() => probe.logits(pixelRows(x))), trainableVariables: [] };
+    const ens: Classifier = { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t.c.logits(x, training)), w), tf.mul(tf.softmax(pixelC.logits(x, false)), 1 - w)))) as tf.Tensor2D, trainableVariables: [] };
+    log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%, pixel LR ${accuracy(pixelC).toFixed(1)}%, ensemble ${accuracy(ens).toFixed(1)}%`);
+    if (Number(ep ?? 0) > 0) {
+      await distil({ teacher: ens, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep), nTrain), batchSize, learningRate: 1e-3,
+        groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
+      log(`${v}: student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    }
+  }
+}

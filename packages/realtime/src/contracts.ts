@@ -57,11 +57,14 @@ export type PseudoLabelSummary = z.infer<typeof pseudoLabelSummary>;
 
 /**
  * Where suggestions came from when not from the version's own classifier: a quick head (kNN or a linear probe) on the
- * embeddings of a pretrained encoder version, trained on the labels of the moment (issue 12, item 6). The UI says
- * "quick suggestion (kNN on embeddings)"; a suggestion of a PRETRAIN version is always one.
+ * embeddings of a pretrained encoder version or on the images' downsampled pixels, whichever cross-validated better,
+ * trained on the labels of the moment (issue 12, item 6). They are attributed to the encoder version whose refresh
+ * produced them; a suggestion of a PRETRAIN version is always one.
  */
 export const suggestionSource = z.object({
   kind: z.literal("quick"),
+  /** The feature rows the head reads (older trainers send none: embeddings). */
+  features: z.enum(["encoder", "pixels"]).default("encoder"),
   head: z.enum(["knn", "linear"]),
   /** Neighbours that vote (kNN). */
   k: z.number().int().positive().nullable(),

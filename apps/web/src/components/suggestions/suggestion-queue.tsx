@@ -296,9 +296,13 @@ function Row({
           </span>
           {s.modelVersion.stage === "PRETRAIN" ? (
             // A pretrained encoder has no classifier: its suggestions come from the trainer's quick head (kNN or a
-            // linear probe on the embeddings, refreshed within seconds of new labels), until a teacher's replace them.
-            <span className="text-xs text-slate-400" title="kNN or a linear probe on the pretrained encoder's embeddings, refreshed within seconds of new labels; a fine-tuned model's suggestions replace it">
-              quick suggestion (v{s.modelVersion.version} embeddings)
+            // linear probe on its embeddings or on the pixels, refreshed within seconds of new labels), until a
+            // teacher's replace them.
+            <span
+              className="text-xs text-slate-400"
+              title="kNN or a linear probe on the pretrained encoder's embeddings or on the images' pixels (whichever cross-validates better on your labels), refreshed within seconds of new labels; a fine-tuned model's suggestions replace it"
+            >
+              quick suggestion (with v{s.modelVersion.version})
             </span>
           ) : (
             <span className="text-xs text-slate-400">model v{s.modelVersion.version}</span>
