@@ -2,7 +2,7 @@
 // linear evaluation, and with few labels often as good as fine-tuning the whole network, at a fraction of the cost).
 // It is trained on standardised features and then folded into one plain dense layer (kernel diag(1/std) W, bias
 // b - (mean/std) W), so the teacher it makes is encoder -> dense, exported and served like any fine-tuned teacher.
-import { createClassifierHead, encoderFeatures, tensorImageSource, tf, type tfl, trainLinearProbe } from "@fewlabel/ml";
+import { createClassifierHead, encoderFeatures, foldStandardisation, tensorImageSource, tf, type tfl, trainLinearProbe } from "@fewlabel/ml";
 
 export interface LinearHeadOptions {
   encoder: tfl.LayersModel;
@@ -31,13 +31,9 @@ export async function trainLinearHead(o: LinearHeadOptions): Promise<tfl.LayersM
       seed: o.seed,
     });
     const head = createClassifierHead({ inputDim: dim, numClasses: o.numClasses, hiddenDim: 0, seed: o.seed });
-    const [kernel, bias] = tf.tidy(() => {
-      const { kernel: w, bias: b, mean, scale } = probe.weights;
-      const folded = tf.mul(w, tf.reshape(scale, [dim, 1]));
-      return [folded, tf.sub(b, tf.squeeze(tf.matMul(tf.reshape(tf.mul(mean, scale), [1, dim]), w)))];
-    });
-    head.getLayer("cls_logits").setWeights([kernel!, bias!]);
-    tf.dispose([kernel!, bias!]);
+    const { kernel, bias } = foldStandardisation(probe);
+    head.getLayer("cls_logits").setWeights([kernel, bias]);
+    tf.dispose([kernel, bias]);
     probe.dispose();
     return head;
   } finally {

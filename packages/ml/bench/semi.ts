@@ -268,7 +268,7 @@ if (phase === "variants") {
   const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
   for (const v of str("variants", "").split(",").filter((s) => s.startsWith("ens"))) {
     const t1 = Date.now();
-    const [, wS, ep] = v.split("-");
+    const [, wS, ep, mode] = v.split("-");
     const w = Number(wS);
     const base = str("teacher", "teacher");
     const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
@@ -276,7 +276,8 @@ if (phase === "variants") {
     const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
     const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
     const pixelC: Classifier = { logits: (x) => tf.tidy(() => probe.logits(pixelRows(x))), trainableVariables: [] };
-    const ens: Classifier = { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t.c.logits(x, training)), w), tf.mul(tf.softmax(pixelC.logits(x, false)), 1 - w)))) as tf.Tensor2D, trainableVariables: [] };
+    // "poe": the weighted sum of the two models' logits (a product of experts, expressible as layers) instead.
+    const ens: Classifier = mode === "poe" ? { logits: (x, training) => tf.tidy(() => tf.add(tf.mul(t.c.logits(x, training), w), tf.mul(pixelC.logits(x, false), 1 - w))) as tf.Tensor2D, trainableVariables: [] } : { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t.c.logits(x, training)), w), tf.mul(tf.softmax(pixelC.logits(x, false)), 1 - w)))) as tf.Tensor2D, trainableVariables: [] };
     log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%, pixel LR ${accuracy(pixelC).toFixed(1)}%, ensemble ${accuracy(ens).toFixed(1)}%`);
     if (Number(ep ?? 0) > 0) {
       await distil({ teacher: ens, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep), nTrain), batchSize, learningRate: 1e-3,

@@ -3,4 +3,4 @@ export { BASELINE_NAMES, bestBaseline, computeBaselines, pixelLinearPredict, sco
 export { encoderFeatures, pixelRows } from "./features.js";
 export { wilsonInterval, type Interval } from "./interval.js";
 export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";
-export { predictRows, trainLinearProbe, type LinearProbe, type LinearProbeOptions } from "./linearProbe.js";
+export { foldStandardisation, predictRows, trainLinearProbe, type LinearProbe, type LinearProbeOptions } from "./linearProbe.js";

@@ -85,6 +85,21 @@ export async function trainLinearProbe(o: LinearProbeOptions): Promise<LinearPro
   };
 }
 
+/**
+ * The probe as one plain dense layer on raw (unstandardised) rows: kernel diag(1/std) W, bias b - (mean/std) W. Exact
+ * algebra, so a model can carry a probe as a standard Dense layer (exported and loaded by stock TensorFlow.js).
+ */
+export function foldStandardisation(probe: LinearProbe): { kernel: tf.Tensor2D; bias: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const { kernel: w, bias: b, mean, scale } = probe.weights;
+    const dim = w.shape[0];
+    return {
+      kernel: tf.mul(w, tf.reshape(scale, [dim, 1])) as tf.Tensor2D,
+      bias: tf.sub(b, tf.squeeze(tf.matMul(tf.reshape(tf.mul(mean, scale), [1, dim]), w))) as tf.Tensor1D,
+    };
+  });
+}
+
 /** Predicted class of every row, in blocks. */
 export async function predictRows(logits: (f: tf.Tensor2D) => tf.Tensor2D, features: tf.Tensor2D, block = 1024): Promise<Int32Array> {
   const out = new Int32Array(features.shape[0]);

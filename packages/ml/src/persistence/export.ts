@@ -9,6 +9,8 @@ import { tf, tfl } from "../tf.js";
 import { encoderGraph, type EncoderConfig } from "../models/resnet.js";
 import { classifierHeadGraph, copyWeightsByLayerName, type ClassifierHeadConfig } from "../models/heads.js";
 import { preprocessingFor, type Preprocessing } from "../preprocess/preprocess.js";
+
+type SymbolicTensor = ReturnType<typeof tfl.input>;
 import { PREPROCESS_MODULE_FILE, preprocessModuleSource } from "../preprocess/preprocessModule.js";
 
 export interface ModelMetadata {
@@ -50,18 +52,52 @@ export function makeMetadata(
   };
 }
 
-/** One flat LayersModel: encoder + classifier head, weights copied from the trained parts by layer name. */
+/**
+ * A linear classifier on the raw input pixels (logistic regression folded into one dense layer, see
+ * foldStandardisation) whose logits are added to the network's: a product of the two experts, p ~ p_net^w p_pix^(1-w).
+ * Made of standard layers (flatten, dense, add), so the teacher stays one plain LayersModel.
+ */
+export interface PixelExpert {
+  /** [inputSize * inputSize * channels, classes] and [classes], on the model's input in [0, 1]. */
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D;
+  /** The network's share w of the summed logits; the pixels' is 1 - w. */
+  weight: number;
+}
+
+/**
+ * One flat LayersModel: encoder + classifier head, weights copied from the trained parts by layer name; with a
+ * `pixelExpert`, its logits (layer `pixel_logits`) are added to the network's scaled by the weights.
+ */
 export function assembleTeacher(
   encoderConfig: EncoderConfig,
   headConfig: ClassifierHeadConfig,
   trained: { encoder: tfl.LayersModel; classifierHead: tfl.LayersModel },
   names: { encoderPrefix?: string; headPrefix?: string; classifierName?: string } = {},
+  pixelExpert?: PixelExpert,
 ): tfl.LayersModel {
   const x = tfl.input({ shape: [encoderConfig.inputSize, encoderConfig.inputSize, encoderConfig.channels], name: "image" });
   const h = encoderGraph(x, encoderConfig, names.encoderPrefix ?? "enc");
-  const logits = classifierHeadGraph(h, headConfig, names.headPrefix ?? "proj", names.classifierName ?? "cls");
-  const flat = tfl.model({ inputs: x, outputs: logits, name: "teacher" });
+  const clsName = names.classifierName ?? "cls";
+  const logits = classifierHeadGraph(h, headConfig, names.headPrefix ?? "proj", clsName);
+  let output = logits;
+  if (pixelExpert) {
+    const pixels = tfl.layers.flatten({ name: "pixel_flatten" }).apply(x) as SymbolicTensor;
+    const pixelLogits = tfl.layers.dense({ name: "pixel_logits", units: headConfig.numClasses }).apply(pixels) as SymbolicTensor;
+    output = tfl.layers.add({ name: "experts_logits" }).apply([logits, pixelLogits]) as SymbolicTensor;
+  }
+  const flat = tfl.model({ inputs: x, outputs: output, name: "teacher" });
   const copied = new Set([...copyWeightsByLayerName(trained.encoder, flat), ...copyWeightsByLayerName(trained.classifierHead, flat)]);
+  if (pixelExpert) {
+    const w = pixelExpert.weight;
+    const cls = flat.getLayer(`${clsName}_logits`);
+    const scaled = tf.tidy(() => cls.getWeights().map((t) => tf.mul(t, w)));
+    cls.setWeights(scaled);
+    const pixel = tf.tidy(() => [tf.mul(pixelExpert.kernel, 1 - w), tf.mul(pixelExpert.bias, 1 - w)]);
+    flat.getLayer("pixel_logits").setWeights(pixel);
+    tf.dispose([...scaled, ...pixel]);
+    copied.add("pixel_logits");
+  }
   const missing = flat.layers.filter((l) => l.weights.length > 0 && !copied.has(l.name)).map((l) => l.name);
   if (missing.length) throw new Error(`assembleTeacher: no trained weights for ${missing.join(", ")}`);
   return flat;

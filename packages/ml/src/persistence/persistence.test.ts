@@ -79,7 +79,10 @@ describe("export", () => {
     const head = createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3 }, "proj", "cls");
     // Non-trivial batch-norm statistics, so a wrongly exported moving mean/variance would show.
     for (const m of [encoder, head]) for (const l of m.layers) if (l.getClassName() === "BatchNormalization") l.setWeights(l.getWeights().map((w) => tf.add(tf.abs(tf.randomNormal(w.shape, 0, 1, "float32", 4)), 0.5)));
-    const teacher = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head });
+    const plain = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head });
+    // The exported teacher carries a pixel expert (the product's default): logits w * network + (1 - w) * pixels.
+    const pixelKernel = tf.randomNormal([28 * 28, 3], 0, 0.1, "float32", 6) as tf.Tensor2D, pixelBias = tf.tensor1d([0.3, -0.2, 0.1]);
+    const teacher = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head }, {}, { kernel: pixelKernel, bias: pixelBias, weight: 0.25 });
     const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8] });
     const classes = ["a", "b", "c"];
     await exportModel(join(dir, "export", "teacher"), teacher, makeMetadata("teacher", classes, 28, 1, { backend: "cpu" }));
@@ -88,9 +91,13 @@ describe("export", () => {
     const n = 3;
     const data = Array.from(randomArray(n * 28 * 28, mulberry32(2)), (v) => Math.abs(v));
     const x = tf.tensor4d(data, [n, 28, 28, 1]);
-    // The assembled flat teacher computes what encoder -> head computes.
+    // The assembled flat teacher computes what encoder -> head computes; with the pixel expert, the weighted sum.
     const composed = head.predict(encoder.predict(x) as tf.Tensor) as tf.Tensor;
-    expect(Array.from((teacher.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(composed.dataSync()));
+    expect(Array.from((plain.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(composed.dataSync()));
+    const experts = tf.add(tf.mul(composed, 0.25), tf.mul(tf.add(tf.matMul(tf.reshape(x, [n, -1]), pixelKernel), pixelBias), 0.75));
+    const got = (teacher.predict(x) as tf.Tensor).dataSync(), want = experts.dataSync();
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-5);
+    expect(teacher.getLayer("pixel_logits")).toBeDefined();
 
     const root = join(dir, "export");
     server = createServer(async (req, res) => {
