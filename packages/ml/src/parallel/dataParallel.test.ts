@@ -275,7 +275,11 @@ describe("DataParallelTrainer.stepSupervised", () => {
 });
 
 describe("distil on worker threads", () => {
-  it.each(["clean", "augmented"] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (teacher labels %s images)", { timeout: 120_000 }, async (teacherView) => {
+  it.each([
+    ["clean", "a small CNN"],
+    ["augmented", "a small CNN"],
+    ["clean", "the teacher's network with a pixel expert"],
+  ] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (teacher labels %s images, student %s)", { timeout: 120_000 }, async (teacherView, studentKind) => {
     const { createClassifierHead } = await import("../models/heads.js");
     const { createStudent } = await import("../models/student.js");
     const { distil } = await import("../stages/distil.js");
@@ -295,7 +299,16 @@ describe("distil on worker threads", () => {
     const fixed = tf.tensor4d(pixels, [12, 28, 28, 1]);
     const images = { count: 12, get: () => tf.clone(fixed) };
     const run = async (workers: number) => {
-      const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 });
+      const { assembleTeacher } = await import("../persistence/export.js");
+      const enc = { inputSize: 28, channels: 1 as const, widths: [4, 8], blocks: [1, 1], seed: 24 };
+      const student =
+        studentKind === "a small CNN"
+          ? createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 })
+          : assembleTeacher(enc, { inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 }, { encoder: createEncoder(enc), classifierHead: createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 }) }, {}, {
+              kernel: tf.randomNormal([28 * 28, 3], 0, 0.05, "float32", 26) as import("../tf.js").tf.Tensor2D,
+              bias: tf.zeros([3]) as import("../tf.js").tf.Tensor1D,
+              weight: 0.5,
+            });
       const out = await distil({
         teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
         groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers, teacherView,
