@@ -286,3 +286,27 @@ if (phase === "variants") {
     }
   }
 }
+
+// prod-<epochs>: as the product does it: the saved fine-tuned teacher assembled into one model with a pixel expert
+// (pixel logistic regression's logits added, half and half), then distilled (clean targets, worker threads) into a
+// copy of that whole model, pixel layer included.
+if (phase === "variants") {
+  const { trainLinearProbe, foldStandardisation } = await import("../src/eval/index.js");
+  const { assembleTeacher } = await import("../src/persistence/export.js");
+  const { modelClassifier } = await import("../src/stages/common.js");
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("prod"))) {
+    const t1 = Date.now();
+    const ep = Number(v.split("-")[1] ?? 15);
+    const base = str("teacher", "teacher");
+    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+    const expert = { ...foldStandardisation(probe), weight: 0.5 };
+    const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
+    const teacher = modelClassifier(build()), student = build();
+    log(`${v}: teacher with pixel expert ${accuracy(teacher).toFixed(1)}%`);
+    await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: steps(ep, nTrain), batchSize, learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
+    log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+  }
+}
