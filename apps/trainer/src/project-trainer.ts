@@ -36,7 +36,7 @@ import { splitLabels } from "./holdout";
 import { ImageCache } from "./images";
 import { trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
-import { expertsLogits, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert } from "./pixel-expert";
+import { expertsLogits, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
 import { type Metrics, predict } from "./metrics";
 import { maxPretrainRuns, stageSteps } from "./budget";
@@ -437,6 +437,7 @@ export class ProjectTrainer {
       } else {
         registerFastBatchNorm(); // the loaded copy trains: give its batch norm the fast training path
         student = await teacherCopy();
+        zeroPixelExpert(student);
       }
       const optimizer = createOptimizer("adam", this.cfg.learningRate);
       const extra = { teacherVersionId, spec };

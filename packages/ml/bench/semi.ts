@@ -296,7 +296,8 @@ if (phase === "variants") {
   const { modelClassifier } = await import("../src/stages/common.js");
   for (const v of str("variants", "").split(",").filter((s) => s.startsWith("prod"))) {
     const t1 = Date.now();
-    const ep = Number(v.split("-")[1] ?? 15);
+    const [, epS, studentMode] = v.split("-");
+    const ep = Number(epS ?? 15);
     const base = str("teacher", "teacher");
     const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
     const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
@@ -304,6 +305,8 @@ if (phase === "variants") {
     const expert = { ...foldStandardisation(probe), weight: 0.5 };
     const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
     const teacher = modelClassifier(build()), student = build();
+    // "zero": the student's pixel layer starts at zero (it learns from every image's soft targets, not the labels').
+    if (studentMode === "zero") student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
     log(`${v}: teacher with pixel expert ${accuracy(teacher).toFixed(1)}%`);
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: steps(ep, nTrain), batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });

@@ -1,0 +1,42 @@
+import { createClassifierHead, createEncoder, pixelLinearPredict, selectBackend, tf } from "@fewlabel/ml";
+import { assembleTeacher } from "@fewlabel/ml/node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { expertsLogits, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
+
+beforeAll(async () => {
+  await selectBackend({ order: ["wasm"] });
+});
+
+describe("the pixel expert", () => {
+  it("is the pixel logistic regression baseline as a dense layer, adds to the network's logits in the assembled teacher, and zeroes for a student", async () => {
+    // Three classes told apart by which third of the image is bright.
+    const n = 30, size = 28;
+    const labels = Array.from({ length: n }, (_, i) => i % 3);
+    const pixels = new Float32Array(n * size * size);
+    labels.forEach((c, i) => {
+      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) pixels[i * size * size + y * size + x] = (Math.floor((x * 3) / size) === c ? 0.8 : 0.1) + 0.1 * Math.sin(i * 7 + x * 3 + y);
+    });
+    const images = tf.tensor4d(pixels, [n, size, size, 1]);
+    const expert = await trainPixelExpert(images, labels, 3, 1);
+    // It predicts what the baseline predicts on the same labels (same regression, folded).
+    const pixelLogits = tf.tidy(() => tf.add(tf.matMul(tf.reshape(images, [n, -1]), expert.kernel), expert.bias));
+    const predicted = Array.from(tf.argMax(pixelLogits, 1).dataSync());
+    expect(predicted).toEqual(Array.from(await pixelLinearPredict({ images, labels: Int32Array.from(labels) }, images, 3)));
+    expect(predicted).toEqual(labels);
+
+    const enc = { inputSize: size, channels: 1 as const, widths: [4], blocks: [1], seed: 2 };
+    const encoder = createEncoder(enc), head = createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 });
+    const plain = assembleTeacher(enc, { inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 }, { encoder, classifierHead: head });
+    const teacher = assembleTeacher(enc, { inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 }, { encoder, classifierHead: head }, {}, { ...expert, weight: 0.5 });
+    const network = plain.predict(images) as tf.Tensor2D;
+    const want = expertsLogits(network, images, expert, 0.5);
+    expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, want))).dataSync()[0]).toBeLessThan(1e-4);
+
+    // A student starts from the teacher with its pixel layer at zero: half the network's logits, nothing from pixels.
+    expect(zeroPixelExpert(teacher)).toBe(true);
+    expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, tf.mul(network, 0.5)))).dataSync()[0]).toBeLessThan(1e-4);
+    expect(zeroPixelExpert(plain)).toBe(false);
+    tf.dispose([images, expert.kernel, expert.bias, pixelLogits, network, want]);
+    [encoder, head, plain, teacher].forEach((m) => m.dispose());
+  });
+});
