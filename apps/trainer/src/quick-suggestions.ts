@@ -7,8 +7,9 @@
 //     colour: on Fashion-MNIST with 300 labels, pixel kNN and logistic regression at 20x20 are within 0.3 points of
 //     28x28; 100,000 images take 160 MB);
 //   - a refresh fits the quick head (quick-head.ts: kNN or a linear probe, on the embeddings or on the pixels, chosen
-//     by cross-validation, chosen again when the labels grew by 10%) on the training labels (held-out labels stay held out: they score it) and posts
-//     class probabilities for every unlabelled image, only those that changed, through postPseudoLabels `refresh`;
+//     by cross-validation, chosen again when the labels grew by 10%) on the training labels (held-out labels stay
+//     held out: they score it) and posts class probabilities for every unlabelled image, only those that changed,
+//     through postPseudoLabels `refresh`;
 //   - the suggestions are attributed to the encoder's PRETRAIN version, whose own metrics are the same method (kNN on
 //     its embeddings, scored on held-out labels), and the event names the head (`source`), so people see a quick
 //     suggestion for what it is; a serving teacher that scores better keeps its pending suggestions.

@@ -119,10 +119,11 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     expect(m.confusion.flat().reduce((s, v) => s + v, 0)).toBe(m.heldOut);
     expect(m.perClass.map((p) => p.classId).sort()).toEqual([...classIdOf.values()].sort());
     // Three few-label heads scored on the same held-out labels; the chosen one is the best of them (the network with
-    // its pixel expert on ties with the network alone).
+    // its pixel expert also within 2 points of the network alone).
     const heads = new Map(m.head!.candidates.map((c) => [c.name, c.accuracy]));
     expect([...heads.keys()].sort()).toEqual(["fine-tuned", "fine-tuned + pixel logistic regression", "linear on frozen features"]);
-    expect(heads.get(m.head!.chosen)).toBe(Math.max(...heads.values()));
+    expect(heads.get(m.head!.chosen)).toBeGreaterThanOrEqual(Math.max(...heads.values()) - 0.02 - 1e-9);
+    if (m.head!.chosen === "fine-tuned") expect(heads.get("fine-tuned")! - heads.get("fine-tuned + pixel logistic regression")!).toBeGreaterThan(0.02);
     expect(m.accuracy).toBe(heads.get(m.head!.chosen));
 
     // Stage 3: every unlabelled image gets a suggestion (live to the reviewer's connection), then a student.
