@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { assessVersions, pickServingVersion, type ServingCandidate } from "./serving-model";
+import { assessVersions, pickServingVersion, SERVING_TIE_MARGIN, type ServingCandidate, tieMargin } from "./serving-model";
 
-const at = (version: number, stage: string, accuracy: number | null, baselines?: { name: string; accuracy: number }[]): ServingCandidate => ({
+const at = (version: number, stage: string, accuracy: number | null, baselines?: { name: string; accuracy: number }[], heldOut?: number): ServingCandidate => ({
   id: `v${version}`,
   version,
   stage,
-  metrics: accuracy === null ? null : { accuracy, ...(baselines ? { baselines } : {}) },
+  metrics: accuracy === null ? null : { accuracy, ...(baselines ? { baselines } : {}), ...(heldOut ? { heldOut } : {}) },
 });
 
 describe("pickServingVersion", () => {
@@ -30,6 +30,23 @@ describe("pickServingVersion", () => {
     expect(assessVersions(drop).byId.get("v7")?.regression).toMatchObject({ version: 2 });
     // The margin is measured from the best, so a chain of small drops cannot walk away from it.
     expect(pickServingVersion([at(2, "FINETUNE", 0.8), at(3, "FINETUNE", 0.785), at(4, "FINETUNE", 0.77)], "teacher")?.version).toBe(3);
+  });
+
+  it("widens the tie to one standard error of the difference when held-out counts are known, so noise does not block a newer version", () => {
+    // bench:loop run 6: 51 of 61 against 48 of 61 held-out labels; on 2,000 unseen images the newer one was better.
+    const run6 = [at(5, "FINETUNE", 51 / 61, undefined, 61), at(8, "FINETUNE", 48 / 61, undefined, 61)];
+    expect(tieMargin(run6[0]!.metrics, run6[1]!.metrics)).toBeGreaterThan(0.06);
+    expect(pickServingVersion(run6, "teacher")?.version).toBe(8);
+    // The same accuracies on 600 held-out labels each are a real drop: the older keeps serving, the newer is flagged.
+    const measured = [at(5, "FINETUNE", 0.836, undefined, 600), at(8, "FINETUNE", 0.787, undefined, 600)];
+    expect(tieMargin(measured[0]!.metrics, measured[1]!.metrics)).toBeLessThan(0.03);
+    expect(pickServingVersion(measured, "teacher")?.version).toBe(5);
+    expect(assessVersions(measured).byId.get("v8")?.regression).toMatchObject({ version: 5 });
+    // A collapse is flagged even on few labels; and the margin never falls below the fixed one.
+    expect(pickServingVersion([at(5, "FINETUNE", 0.8, undefined, 61), at(8, "FINETUNE", 0.45, undefined, 61)], "teacher")?.version).toBe(5);
+    expect(tieMargin({ accuracy: 0.9, heldOut: 100_000 }, { accuracy: 0.9, heldOut: 100_000 })).toBe(SERVING_TIE_MARGIN);
+    // 5 of 5 is not certainty: smoothed, it still has a spread.
+    expect(tieMargin({ accuracy: 1, heldOut: 5 }, { accuracy: 1, heldOut: 5 })).toBeGreaterThan(0.1);
   });
 
   it("counts versions without metrics only while none of their kind has metrics, then the newest", () => {
