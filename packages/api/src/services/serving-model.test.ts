@@ -37,6 +37,11 @@ describe("pickServingVersion", () => {
     const run6 = [at(5, "FINETUNE", 51 / 61, undefined, 61), at(8, "FINETUNE", 48 / 61, undefined, 61)];
     expect(tieMargin(run6[0]!.metrics, run6[1]!.metrics)).toBeGreaterThan(0.06);
     expect(pickServingVersion(run6, "teacher")?.version).toBe(8);
+    // It serves and says it reads below v5 within the noise; v5 is no regression (it is older).
+    const run6Assessed = assessVersions(run6).byId;
+    expect(run6Assessed.get("v8")).toMatchObject({ serving: "teacher", regression: null, withinNoiseOf: { id: "v5", version: 5, accuracy: 51 / 61, margin: expect.any(Number) } });
+    expect(run6Assessed.get("v8")!.withinNoiseOf!.margin).toBeGreaterThan(0.06);
+    expect(run6Assessed.get("v5")).toMatchObject({ serving: null, regression: null, withinNoiseOf: null });
     // The same accuracies on 600 held-out labels each are a real drop: the older keeps serving, the newer is flagged.
     const measured = [at(5, "FINETUNE", 0.836, undefined, 600), at(8, "FINETUNE", 0.787, undefined, 600)];
     expect(tieMargin(measured[0]!.metrics, measured[1]!.metrics)).toBeLessThan(0.03);

@@ -29,10 +29,9 @@ export function pickServingVersion<V extends ServingCandidate>(versions: readonl
   // The best measured version (ties to the newer); then the newest version whose accuracy is tied with it: within
   // the tie margin of the best, measured from the best, so a chain of small drops cannot walk away from it.
   const accuracy = (v: V) => v.metrics?.accuracy ?? 0;
-  let top: V | null = null;
-  for (const v of pool) if (top === null || accuracy(v) > accuracy(top) || (accuracy(v) === accuracy(top) && v.version > top.version)) top = v;
+  const top = measured.length > 0 ? bestMeasured(measured) : null;
   let best: V | null = null;
-  for (const v of pool) if (accuracy(v) >= accuracy(top!) - tieMargin(v.metrics, top!.metrics) - 1e-9 && (best === null || v.version > best.version)) best = v;
+  for (const v of pool) if ((top === null || accuracy(v) >= accuracy(top) - tieMargin(v.metrics, top.metrics) - 1e-9) && (best === null || v.version > best.version)) best = v;
   return best;
 }
 
@@ -75,6 +74,11 @@ export interface VersionAssessment {
   beatsBaselines: boolean | null;
   /** A newer version of a serving kind measured below the serving one, and so not served: the one it lost to. */
   regression: { id: string; version: number; accuracy: number } | null;
+  /**
+   * A serving version that reads below an older one of its kind, served because the difference is within the noise
+   * of their held-out labels (tieMargin): that version, its accuracy and the margin.
+   */
+  withinNoiseOf: { id: string; version: number; accuracy: number; margin: number } | null;
 }
 
 /** The serving versions and, for every version, how it compares with the baselines and with what serves. */
@@ -90,14 +94,31 @@ export function assessVersions<V extends ServingCandidate>(versions: readonly V[
       server && server.id !== v.id && v.version > server.version && v.metrics && server.metrics && v.metrics.accuracy < server.metrics.accuracy
         ? { id: server.id, version: server.version, accuracy: server.metrics.accuracy }
         : null;
+    // The serving version and the best of its kind, when that is not the one serving.
+    const better = server?.id === v.id && role ? bestMeasured(versions.filter((o) => o.stage === v.stage)) : null;
+    const withinNoiseOf =
+      better && better.id !== v.id && v.metrics && better.metrics && better.metrics.accuracy > v.metrics.accuracy
+        ? { id: better.id, version: better.version, accuracy: better.metrics.accuracy, margin: tieMargin(v.metrics, better.metrics) }
+        : null;
     byId.set(v.id, {
       serving: server?.id === v.id ? role : null,
+      withinNoiseOf,
       bestBaseline,
       beatsBaselines: v.metrics && bestBaseline ? v.metrics.accuracy > bestBaseline.accuracy : null,
       regression,
     });
   }
   return { serving, byId };
+}
+
+/** The measured version with the best accuracy, ties to the newer. */
+function bestMeasured<V extends ServingCandidate>(versions: readonly V[]): V | null {
+  let top: V | null = null;
+  for (const v of versions) {
+    if (!v.metrics) continue;
+    if (top === null || v.metrics.accuracy > top.metrics!.accuracy || (v.metrics.accuracy === top.metrics!.accuracy && v.version > top.version)) top = v;
+  }
+  return top;
 }
 
 function bestOf(baselines: readonly { name: string; accuracy: number }[]): { name: string; accuracy: number } | null {

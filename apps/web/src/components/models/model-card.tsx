@@ -68,6 +68,14 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
               </span>
             </Alert>
           )}
+          {v.withinNoiseOf && (
+            <Alert tone="info">
+              <span data-testid="within-noise-note">
+                <strong>Serving, though v{v.withinNoiseOf.version} read higher</strong> ({pct(v.withinNoiseOf.accuracy)}): the difference is within
+                the noise of the held-out labels (one standard error, {(v.withinNoiseOf.margin * 100).toFixed(1)} points), so the newer version serves.
+              </span>
+            </Alert>
+          )}
           {m && v.bestBaseline && v.beatsBaselines === false && (
             <Alert tone="warning">
               <span data-testid="baseline-warning">
