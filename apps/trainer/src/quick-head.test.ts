@@ -4,7 +4,7 @@ import { fashionMnistAvailable, FASHION_MNIST_DIR, loadFashionMnist } from "@few
 import { selectBackend, tf } from "@fewlabel/ml";
 import { mulberry32 } from "@fewlabel/ml/random";
 import { beforeAll, describe, expect, it } from "vitest";
-import { chooseQuickHead, fitQuickHead, knnProbabilities, stratifiedFolds } from "./quick-head";
+import { chooseQuickHead, cvStandardError, fitQuickHead, knnProbabilities, stratifiedFolds } from "./quick-head";
 
 // Under CI the dataset must be there: a missing one fails (loadFashionMnist throws) instead of skipping.
 const available = fashionMnistAvailable() || !!process.env.CI;
@@ -64,25 +64,29 @@ describe("the quick head", () => {
     tf.dispose([xor.features, noisy.features]);
   });
 
-  it("takes the feature rows that cross-validate better (embeddings or pixels), ties to the first, and refits only those", async () => {
+  it("keeps the first feature rows (pixels) unless a later set (embeddings) cross-validates better beyond the noise, and refits only the kept set", async () => {
     // The same 3 classes of rows twice: once as separable clusters, once as noise that carries no class.
     const signal = made(3, 12, 4, 3, (c, r) => [c === 0 ? 2 : 0, c === 1 ? 2 : 0, c === 2 ? 2 : 0, 0].map((v) => v + 0.3 * gauss(r)));
     const noise = made(3, 12, 4, 4, (_c, r) => Array.from({ length: 4 }, () => gauss(r)));
     const labels = signal.labels;
-    const a = await chooseQuickHead([{ features: "encoder", rows: noise.features }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    const a = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: noise.features }], labels, { numClasses: 3, seed: 1 });
     expect(a.features).toBe("pixels");
     expect(a.cvAccuracy).toBeGreaterThan(0.9);
     // Every candidate of both sets is listed, by set; the encoder's are near chance here.
     expect(a.candidates.map((c) => c.name)).toEqual(expect.arrayContaining(["encoder:knn-1", "encoder:linear", "pixels:knn-1", "pixels:linear"]));
     expect(Math.max(...a.candidates.filter((c) => c.name.startsWith("encoder:")).map((c) => c.cvAccuracy))).toBeLessThan(0.7);
-    const b = await chooseQuickHead([{ features: "encoder", rows: signal.features }, { features: "pixels", rows: noise.features }], labels, { numClasses: 3, seed: 1 });
+    // Embeddings far better than the pixels replace them.
+    const b = await chooseQuickHead([{ features: "pixels", rows: noise.features }, { features: "encoder", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
     expect(b.features).toBe("encoder");
-    // Equal sets: the first (the encoder's) is kept.
-    const c = await chooseQuickHead([{ features: "encoder", rows: signal.features }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
-    expect(c.features).toBe("encoder");
+    // Equal sets: the first is kept.
+    const c = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    expect(c.features).toBe("pixels");
+    // The noise a later set must beat: one label in 16 is within it, a tenth of a thousand is not.
+    expect(cvStandardError(14 / 16, 15 / 16, 16)).toBeGreaterThan(1 / 16);
+    expect(cvStandardError(0.85, 0.95, 1000)).toBeLessThan(0.02);
     // A kept choice reads only its own rows: the other set may be anything, even of another width.
     const odd = tf.zeros([labels.length, 7]) as tf.Tensor2D;
-    const kept = await chooseQuickHead([{ features: "encoder", rows: odd }, { features: "pixels", rows: signal.features }], labels, { numClasses: 3, seed: 1, choice: a });
+    const kept = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: odd }], labels, { numClasses: 3, seed: 1, choice: a });
     expect(kept).toMatchObject({ features: "pixels", method: a.method, k: a.k });
     const p = await kept.probabilities(signal.features);
     expect(argmax(p, 3).filter((v, i) => v === labels[i]).length / labels.length).toBeGreaterThan(0.9);

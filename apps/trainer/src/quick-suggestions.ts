@@ -148,7 +148,8 @@ export class QuickSuggestions {
     const rows = (ids: string[], features: QuickFeatures) =>
       tf.tidy(() => tf.gather(features === "encoder" ? emb.features : emb.pixels, tf.tensor1d(ids.map((id) => emb.row.get(id)!), "int32")) as tf.Tensor2D);
     const trainIds = train.map((i) => i.id);
-    const sets = (["encoder", "pixels"] as const).map((features) => ({ features, rows: rows(trainIds, features) }));
+    // Pixels first: the baseline, which the embeddings must beat by more than the noise of the labels to be used.
+    const sets = (["pixels", "encoder"] as const).map((features) => ({ features, rows: rows(trainIds, features) }));
     const kept = this.choice?.encoderVersionId === version.id && Math.abs(train.length - this.choice.cvLabels) < Math.max(5, RECHOOSE_FRACTION * this.choice.cvLabels) ? this.choice : undefined;
     const head = await chooseQuickHead(sets, trainLabels, { numClasses: classIds.length, seed: this.cfg.seed, choice: kept }).finally(() => sets.forEach((s) => s.rows.dispose()));
     this.choice = { features: head.features, method: head.method, k: head.k, cvAccuracy: head.cvAccuracy, cvLabels: head.cvLabels, candidates: head.candidates, encoderVersionId: version.id };
