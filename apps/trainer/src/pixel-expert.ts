@@ -10,6 +10,7 @@
 // from a regression fitted to the labels alone: students of 78.7% and 61.6% (inherited: 79.4% and 57.0%; the network
 // without a pixel layer: 78.1% and 61.6%; the network distilled from itself alone: 77.0% and 52.9%).
 // The fine-tune stage keeps the pair unless the network alone scores clearly better on held-out labels.
+import { SERVING_TIE_MARGIN } from "@fewlabel/api/serving-model";
 import { foldStandardisation, pixelRows, tf, type tfl, trainLinearProbe } from "@fewlabel/ml";
 
 /**
@@ -23,9 +24,9 @@ export const PIXEL_EXPERT_WEIGHT = 0.6;
 /**
  * The network alone replaces the pair only when it scores better on held-out labels by more than this: a few dozen
  * held-out labels carry a confidence interval of +-10 points, and the pair's gain, measured on 2,000 unseen images,
- * is systematic. The serving rule's tie margin too.
+ * is systematic. The serving rule's fixed tie margin.
  */
-export const PIXEL_EXPERT_MARGIN = 0.02;
+export const PIXEL_EXPERT_MARGIN = SERVING_TIE_MARGIN;
 
 export interface PixelExpertWeights {
   /** [inputSize * inputSize * channels, classes] on the model's input in [0, 1]. */

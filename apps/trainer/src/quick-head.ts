@@ -13,6 +13,7 @@
 // model is held to, so the pixels are the default and the embeddings replace them only when they cross-validate
 // better by more than one standard error of the difference: with 16 labels a 20-step encoder's kNN read 15 of 16 in
 // cross-validation and 57% on the images it then labelled.
+import { accuracyDifferenceError } from "@fewlabel/api/serving-model";
 import { argmaxRows, knnNeighbours, knnVotes, tf } from "@fewlabel/ml";
 
 export const QUICK_HEAD_KS = [1, 3, 5, 10, 20] as const;
@@ -246,11 +247,7 @@ export async function chooseQuickHead(
   return { ...best, candidates, probabilities: best.probabilities, dispose: best.dispose };
 }
 
-/** One standard error of the difference of two cross-validated accuracies on the same n rows (smoothed proportions). */
+/** One standard error of the difference of two cross-validated accuracies on the same n rows (the serving rule's). */
 export function cvStandardError(a: number, b: number, n: number): number {
-  const variance = (acc: number) => {
-    const p = (acc * n + 1) / (n + 2);
-    return (p * (1 - p)) / Math.max(1, n);
-  };
-  return Math.sqrt(variance(a) + variance(b));
+  return accuracyDifferenceError({ accuracy: a, count: n }, { accuracy: b, count: n });
 }

@@ -54,11 +54,19 @@ export const SERVING_TIE_MARGIN = 0.02;
  */
 export function tieMargin(a: { accuracy: number; heldOut?: number } | null, b: { accuracy: number; heldOut?: number } | null): number {
   if (!a?.heldOut || !b?.heldOut) return SERVING_TIE_MARGIN;
-  const variance = (m: { accuracy: number; heldOut?: number }) => {
-    const p = (m.accuracy * m.heldOut! + 1) / (m.heldOut! + 2);
-    return (p * (1 - p)) / m.heldOut!;
+  return Math.max(SERVING_TIE_MARGIN, accuracyDifferenceError({ accuracy: a.accuracy, count: a.heldOut }, { accuracy: b.accuracy, count: b.heldOut }));
+}
+
+/**
+ * One standard error of the difference of two accuracies, each a binomial proportion on its own count of labels,
+ * smoothed as (correct + 1) / (count + 2) so that 5 of 5 is not certainty.
+ */
+export function accuracyDifferenceError(a: { accuracy: number; count: number }, b: { accuracy: number; count: number }): number {
+  const variance = ({ accuracy, count }: { accuracy: number; count: number }) => {
+    const p = (accuracy * count + 1) / (count + 2);
+    return (p * (1 - p)) / Math.max(1, count);
   };
-  return Math.max(SERVING_TIE_MARGIN, Math.sqrt(variance(a) + variance(b)));
+  return Math.sqrt(variance(a) + variance(b));
 }
 
 export function servingVersions<V extends ServingCandidate>(versions: readonly V[]): { teacher: V | null; student: V | null } {
