@@ -77,6 +77,19 @@ describe.skipIf(!available)("quick suggestions", () => {
     }
   }
 
+  /**
+   * The quick refreshes the trainer logged from log line `since` on: the labels each trained on and how many
+   * suggestions it posted. A refresh posts only suggestions whose class changed or whose confidence moved by 0.02 or
+   * more, so one can post none (a kNN head of a few neighbours on four well-separated kinds of clothing often votes
+   * unanimously before and after), and then no event is sent.
+   */
+  function refreshesSince(since: number) {
+    return logs.slice(since).flatMap((line) => {
+      const m = /^quick suggestions \(labels changed\): .*trained on (\d+)[,)].*: (\d+) posted of (\d+) unlabelled/.exec(line);
+      return m ? [{ trainLabels: Number(m[1]), posted: Number(m[2]), unlabelled: Number(m[3]) }] : [];
+    });
+  }
+
   /** The pending suggestion of every unlabelled image, with how many of them name the true class. */
   async function queue() {
     const q = await member.trpc.pseudoLabels.list.query({ projectId, limit: 500 });
@@ -133,33 +146,46 @@ describe.skipIf(!available)("quick suggestions", () => {
     // The same labels again: nothing to refresh, the fine-tune runs next (it is paused straight away here).
     expect((await trainer.plan()).action).toMatchObject({ kind: "finetune", reason: "first fine-tune" });
 
-    // 20 more labels: the suggestions change in place (same ids, new class or confidence), none for labelled images.
+    // 20 more labels: a refresh on more labels; the suggestions that change do so in place (same ids, new class or
+    // confidence), the others stay as they were, and none is left for a labelled image.
     await interval();
     mark = live.length;
+    let logMark = logs.length;
     t0 = performance.now();
     await label(5, 10);
     expect(await next()).toMatchObject({ kind: "quickSuggestions", reason: "labels changed" });
-    await waitFor(() => added(mark).length > 0);
+    const [secondRefresh] = refreshesSince(logMark);
+    expect(secondRefresh).toMatchObject({ unlabelled: 80 });
+    expect(secondRefresh!.trainLabels).toBeGreaterThan(added(0)[0]!.data.source!.trainLabels);
+    await waitFor(() => added(mark).reduce((n, e) => n + e.data.items.length, 0) === secondRefresh!.posted);
     const secondMs = performance.now() - t0;
     const second = await queue();
     expect(second.total).toBe(80);
     const refreshed = added(mark).flatMap((e) => e.data.items);
-    expect(refreshed.length).toBeGreaterThan(0);
     for (const s of refreshed) {
       const before = first.byImage.get(s.imageId)!;
       expect(s.id).toBe(before.id);
       expect(second.byImage.get(s.imageId)).toMatchObject({ id: s.id, classId: s.classId, confidence: s.confidence });
       expect(s.classId !== before.classId || s.confidence !== before.confidence).toBe(true);
     }
-    expect(added(mark).every((e) => e.data.source!.trainLabels > added(0)[0]!.data.source!.trainLabels)).toBe(true);
+    const changed = new Set(refreshed.map((s) => s.imageId));
+    for (const s of second.items.filter((x) => !changed.has(x.imageId))) {
+      expect(s).toMatchObject({ id: first.byImage.get(s.imageId)!.id, classId: first.byImage.get(s.imageId)!.classId, confidence: first.byImage.get(s.imageId)!.confidence });
+    }
+    expect(added(mark).every((e) => e.data.source!.trainLabels === secondRefresh!.trainLabels)).toBe(true);
 
     // While a (long) fine-tune runs, 8 more labels: fresh suggestions arrive between its steps, before it ends.
     const running = trainer.runNext(lease, shutdown.signal);
     await waitFor(() => live.some((e) => e.type === "training.progress" && e.data.stage === "finetune" && e.data.status === "RUNNING"), 30_000);
     mark = live.length;
+    logMark = logs.length;
     t0 = performance.now();
     await label(10, 12);
-    await waitFor(() => added(mark).length > 0, 20_000);
+    await waitFor(() => refreshesSince(logMark).length > 0, 20_000);
+    const [duringRefresh] = refreshesSince(logMark);
+    expect(duringRefresh).toMatchObject({ unlabelled: 72 });
+    expect(duringRefresh!.trainLabels).toBeGreaterThan(secondRefresh!.trainLabels);
+    await waitFor(() => added(mark).reduce((n, e) => n + e.data.items.length, 0) === duringRefresh!.posted);
     const duringMs = performance.now() - t0;
     expect(added(mark).every((e) => e.data.modelVersionId === encoder!.id)).toBe(true);
     expect(live.some((e) => e.type === "training.progress" && e.data.stage === "finetune" && e.data.status === "DONE")).toBe(false);
