@@ -35,6 +35,11 @@ export interface TrainerConfig {
   maxPretrainEpochs: number;
   finetuneEpochs: number;
   distilEpochs: number;
+  /**
+   * Stage 3 self-trains (distil's `selfTraining`: FixMatch's loss on pseudo-labels this confident, relabelled by the
+   * student every epoch) instead of distilling the teacher's soft labels on every image; 0 turns it off.
+   */
+  selfTrainingThreshold: number;
   pretrainSteps: number | null;
   pretrainExtendSteps: number | null;
   /** Pretrain again when the project has this fraction more images than at the last pretraining. */
@@ -109,6 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     maxPretrainEpochs: num(env, "FEWLABEL_MAX_PRETRAIN_EPOCHS", 150),
     finetuneEpochs: num(env, "FEWLABEL_FINETUNE_EPOCHS", 50),
     distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 15),
+    selfTrainingThreshold: num(env, "FEWLABEL_SELF_TRAINING_THRESHOLD", 0.95),
     pretrainSteps: steps("FEWLABEL_PRETRAIN_STEPS"),
     pretrainExtendSteps: steps("FEWLABEL_PRETRAIN_EXTEND_STEPS"),
     pretrainGrowth: num(env, "FEWLABEL_PRETRAIN_GROWTH", 0.25),

@@ -16,6 +16,7 @@ import {
   defaultAugmentConfig,
   fineTuneAugmentConfig,
   distil,
+  type SelfTrainingOptions,
   type EncoderConfig,
   encoderClassifier,
   encoderFeatureDim,
@@ -451,17 +452,30 @@ export class ProjectTrainer {
       const images = this.cache.tensor(all, spec.channels);
       try {
         const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
+        const batchSize = Math.min(this.cfg.batchSize, all.length);
+        const selfTraining: SelfTrainingOptions | undefined =
+          this.cfg.selfTrainingThreshold > 0
+            ? {
+                threshold: this.cfg.selfTrainingThreshold,
+                refreshEvery: Math.ceil(all.length / batchSize),
+                labelledPerStep: Math.max(1, Math.floor(batchSize / 2)),
+                onRound: (round, confident, unlabelledCount) => this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`),
+              }
+            : undefined;
         const out = await runStage(ctx, { stage: "distil", totalSteps, startStep, checkpoint: { slot: "distil", models: { student }, optimizer, extra } }, (hooks) =>
           distil({
             teacher,
             student: modelClassifier(student),
             images: tensorImageSource(images),
             steps: totalSteps,
-            batchSize: Math.min(this.cfg.batchSize, all.length),
+            batchSize,
             learningRate: this.cfg.learningRate,
             optimizerInstance: optimizer,
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
-            augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }),
+            // Self-training's pseudo-labelled images need FixMatch's strong views (here pretraining's policy) to teach
+            // anything beyond what the labeller already says of the clean image.
+            augment: selfTraining ? defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }),
+            selfTraining,
             seed: this.cfg.seed + 2000,
             workers: this.workers,
             ...hooks,

@@ -20,6 +20,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     maxPretrainEpochs: 1,
     finetuneEpochs: 1,
     distilEpochs: 1,
+    selfTrainingThreshold: 0.95, // the default
     pretrainSteps: 20,
     pretrainExtendSteps: 5,
     pretrainGrowth: 0.25,
@@ -62,6 +63,7 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_MAX_PRETRAIN_EPOCHS: String(c.maxPretrainEpochs),
     FEWLABEL_FINETUNE_EPOCHS: String(c.finetuneEpochs),
     FEWLABEL_DISTIL_EPOCHS: String(c.distilEpochs),
+    FEWLABEL_SELF_TRAINING_THRESHOLD: String(c.selfTrainingThreshold),
     ...steps("FEWLABEL_PRETRAIN_STEPS", c.pretrainSteps),
     ...steps("FEWLABEL_PRETRAIN_EXTEND_STEPS", c.pretrainExtendSteps),
     FEWLABEL_PRETRAIN_GROWTH: String(c.pretrainGrowth),

@@ -313,3 +313,32 @@ if (phase === "variants") {
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
   }
 }
+
+// st-<epochs>-<threshold>[-net]: the product's stage 3 with self-training (distil's `selfTraining`): the saved
+// fine-tuned teacher paired with a pixel expert as the product assembles it (`-net`: the network alone), distilled
+// into a copy of itself (pixel layer from zero) on confident pseudo-labels, refreshed by the student every epoch of
+// the unlabelled images, 32 labelled + 64 pseudo-labelled images a step, worker threads.
+if (phase === "variants") {
+  const { trainLinearProbe, foldStandardisation } = await import("../src/eval/index.js");
+  const { assembleTeacher } = await import("../src/persistence/export.js");
+  const { modelClassifier } = await import("../src/stages/common.js");
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("st-"))) {
+    const t1 = Date.now();
+    const [, epS, thrS, mode] = v.split("-");
+    const base = str("teacher", "teacher");
+    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+    const expert = mode === "net" ? undefined : { ...foldStandardisation(probe), weight: 0.6 };
+    const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
+    const teacher = modelClassifier(build()), student = build();
+    if (expert) student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
+    log(`${v}: teacher ${accuracy(teacher).toFixed(1)}%`);
+    const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
+    await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels }, augment: str("st-aug", "strong") === "strong" ? strongAug : ftAug, seed: 5, workers,
+      selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
+        onRound: (round, confident) => { if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`); } } });
+    log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+  }
+}

@@ -34,7 +34,7 @@ export {
 export { pretrainContrastive, inputShapeOf, type PretrainOptions, type StageResult } from "./stages/pretrain.js";
 export { fineTune, type FineTuneOptions } from "./stages/fineTune.js";
 export { pseudoLabel, type PseudoLabels, type PseudoLabelOptions } from "./stages/pseudoLabel.js";
-export { distil, type DistilOptions } from "./stages/distil.js";
+export { distil, type DistilOptions, type SelfTrainingOptions } from "./stages/distil.js";
 export { mulberry32 } from "./util/random.js";
 export {
   preprocessPixels,

@@ -279,7 +279,9 @@ describe("distil on worker threads", () => {
     ["clean", "a small CNN"],
     ["augmented", "a small CNN"],
     ["clean", "the teacher's network with a pixel expert"],
-  ] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (teacher labels %s images, student %s)", { timeout: 120_000 }, async (teacherView, studentKind) => {
+    // Round 1 (step 2) is labelled by the student, whose weights are in the workers: stale ones give other targets.
+    ["self-training", "the teacher's network with a pixel expert"],
+  ] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (%s, student %s)", { timeout: 120_000 }, async (teacherView, studentKind) => {
     const { createClassifierHead } = await import("../models/heads.js");
     const { createStudent } = await import("../models/student.js");
     const { distil } = await import("../stages/distil.js");
@@ -309,10 +311,18 @@ describe("distil on worker threads", () => {
               bias: tf.zeros([3]) as import("../tf.js").tf.Tensor1D,
               weight: 0.5,
             });
-      const out = await distil({
-        teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
-        groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers, teacherView,
-      });
+      const out =
+        teacherView === "self-training"
+          ? // 4 labelled + 8 pseudo-labelled rows a step (threshold 0: every unlabelled image), relabelled at step 2.
+            await distil({
+              teacher, student: modelClassifier(student), images, steps: 3, batchSize: 8, augment: null, learningRate: 1e-2,
+              groundTruth: { indices: [0, 4, 7, 9], labels: [2, 0, 1, 1] }, workers,
+              selfTraining: { threshold: 0, refreshEvery: 2, labelledPerStep: 4 },
+            })
+          : await distil({
+              teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
+              groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers, teacherView,
+            });
       const slots = await out.optimizer.getWeights();
       return { losses: out.losses, weights: student.getWeights().flatMap((w) => Array.from(w.dataSync())), slots: slots.length };
     };

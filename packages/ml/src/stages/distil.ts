@@ -50,6 +50,43 @@ export interface DistilOptions extends StageRunOptions {
    * runs per shard; the workers' optimizer state is copied into the returned optimizer and into checkpoints.
    */
   workers?: number;
+  /**
+   * Self-training on confident pseudo-labels instead of the teacher's soft labels on every image (below). Needs no
+   * `teacherView` (targets come from the images as stored) and ignores `temperature` and `groundTruth.weight`.
+   */
+  selfTraining?: SelfTrainingOptions;
+}
+
+/**
+ * FixMatch's loss (Sohn et al. 2020) with Noisy Student's rounds (Xie et al. 2020): every step takes
+ * `labelledPerStep` labelled images (their ground truth) and `batchSize` unlabelled ones whose pseudo-label is
+ * confident, both augmented, and minimises CE(labelled) + weight * CE(pseudo-labelled), each a mean over its rows.
+ * Pseudo-labels are the argmax on the image as stored, kept where its probability is at least `threshold`; the first
+ * round's come from the teacher, and every `refreshEvery` steps the student labels again (its own better guesses
+ * widen the confident set). FixMatch labels a weak view at every step instead; a table per round costs one forward
+ * pass over the images per round rather than one per step. Measured offline on Fashion-MNIST (300 labels, 3,000
+ * images, a 77.2% teacher from a 15-epoch encoder, packages/ml/bench/semi.ts `fix-*`): 80.3% after 10 rounds where
+ * distilling soft labels into a copy of the teacher gave 77.0%.
+ */
+export interface SelfTrainingOptions {
+  /** A pseudo-label counts when its class probability is at least this (FixMatch: 0.95). */
+  threshold: number;
+  /** Steps between two labellings of the images (a round; one pass over the unlabelled images suits). */
+  refreshEvery: number;
+  /** Labelled images per step, beside `batchSize` pseudo-labelled ones (FixMatch's mu = batchSize / this). */
+  labelledPerStep: number;
+  /** Weight of the pseudo-labelled term (FixMatch's lambda, default 1). */
+  weight?: number;
+  /** Called after each labelling with its round and how many unlabelled images were confident. */
+  onRound?: (round: number, confident: number, unlabelled: number) => void;
+}
+
+/** A round's pseudo-labels: the unlabelled images whose label is confident, and each image's argmax. */
+export interface PseudoLabels {
+  round: number;
+  confident: Int32Array;
+  argmax: Int32Array;
+  classes: number;
 }
 
 export async function distil(o: DistilOptions): Promise<StageResult> {
@@ -65,31 +102,56 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
   const seed = o.seed ?? 3;
   const student = o.student.models, teacher = o.teacher.models;
   const parallel = (o.workers ?? 1) > 1;
-  const table = (o.teacherView ?? "clean") === "clean" ? await teacherTable(o.teacher, o.images, tau) : null;
-  if (parallel && !(student && (teacher || table))) throw new Error("distil: workers need a student (and, labelling augmented views, a teacher) whose models can be replicated");
-  const imagesPerStep = Math.min(o.batchSize, o.images.count);
+  const st = o.selfTraining;
+  const table = !st && (o.teacherView ?? "clean") === "clean" ? await teacherTable(o.teacher, o.images, tau) : null;
+  if (parallel && !(student && (teacher || table || st))) throw new Error("distil: workers need a student (and, labelling augmented views, a teacher) whose models can be replicated");
+  const imagesPerStep = st ? Math.min(o.batchSize + st.labelledPerStep, o.images.count) : Math.min(o.batchSize, o.images.count);
   const replicas = parallel
     ? {
         workers: o.workers!,
         encoder: student!.encoder,
         head: student!.head,
         // With clean targets computed here, the replicas need no teacher.
-        ...(table ? {} : { teacher: teacher! }),
+        ...(table || st ? {} : { teacher: teacher! }),
         optimizer: optName,
         learningRate: baseLr,
         maxViews: imagesPerStep,
       }
     : null;
-  return runStage(o, { stage: "distil", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+  let pseudo: PseudoLabels | null = null;
+  const gtIndices = Int32Array.from(gt.keys());
+  return runStage(o, { stage: "distil", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, async (k, dp) => {
     const r = stepRandom(seed, k);
     setLearningRate(optimizer, lr(k));
+    if (st) {
+      const round = Math.floor(k / Math.max(1, st.refreshEvery));
+      if (pseudo?.round !== round) {
+        // The student labels from round 1 on; on replicas its weights live in the workers until synced.
+        if (round > 0 && dp) await dp.syncTo();
+        pseudo = await pseudoLabelRound(round > 0 ? o.student : o.teacher, o.images, gt, st.threshold, o.batchSize, round);
+        st.onRound?.(round, pseudo.confident.length, o.images.count - gt.size);
+      }
+      const { batch, targets } = selfTrainingBatch(pseudo, gtIndices, gt, st, o.batchSize, r);
+      if (dp) {
+        const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
+        return dp.stepDistil(data, shape, lr(k), { temperature: 1, targets });
+      }
+      const cost = tf.tidy(() => {
+        const x = augmentedBatch(o.images, batch, cfg, r);
+        const target = tf.tensor2d(targets, [batch.length, pseudo!.classes]);
+        return optimizer.minimize(() => softmaxCrossEntropy(o.student.logits(x, true), target), true, o.student.trainableVariables)!;
+      });
+      const value = (await cost.data())[0]!;
+      cost.dispose();
+      return value;
+    }
     const batch = sampleBatch(o.images.count, o.batchSize, r);
     if (dp) {
       const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
       const groundTruth = a > 0 ? { labels: Int32Array.from(batch, (i) => gt.get(i) ?? 0), has: Float32Array.from(batch, (i) => (gt.has(i) ? 1 : 0)), weight: a } : undefined;
       return dp.stepDistil(data, shape, lr(k), { temperature: tau, groundTruth, targets: table ? table.rows(batch) : undefined });
     }
-    return tf.tidy(() => {
+    const cost = tf.tidy(() => {
       const x = augmentedBatch(o.images, batch, cfg, r);
       const target = table ? tf.tensor2d(table.rows(batch), [batch.length, table.classes]) : (tf.softmax(tf.div(o.teacher.logits(x, false), tau)) as tf.Tensor2D);
       // Ground-truth rows: one-hot labels and a 0/1 mask of which rows have one.
@@ -113,7 +175,59 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
       );
       return cost!;
     });
+    const value = (await cost.data())[0]!;
+    cost.dispose();
+    return value;
   });
+}
+
+/**
+ * Labels every image as stored with `labeller`; keeps the unlabelled ones whose top probability reaches `threshold`,
+ * or, where fewer than `minimum` do (a teacher of many classes, or one trained briefly, is rarely that sure), the
+ * `minimum` most confident ones, so that a round never learns from the labels alone.
+ */
+export async function pseudoLabelRound(labeller: Classifier, images: ImageSource, gt: Map<number, number>, threshold: number, minimum: number, round: number): Promise<PseudoLabels> {
+  const t = await teacherTable(labeller, images, 1);
+  const argmax = new Int32Array(images.count);
+  const top = new Float32Array(images.count);
+  for (let i = 0; i < images.count; i++) {
+    const p = t.rows([i]);
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
+    argmax[i] = best;
+    top[i] = p[best]!;
+  }
+  const unlabelled = Array.from({ length: images.count }, (_, i) => i).filter((i) => !gt.has(i));
+  let confident = unlabelled.filter((i) => top[i]! >= threshold);
+  if (confident.length < minimum) confident = unlabelled.sort((a, b) => top[b]! - top[a]! || a - b).slice(0, minimum).sort((a, b) => a - b);
+  return { round, confident: Int32Array.from(confident), argmax, classes: t.classes };
+}
+
+/**
+ * One self-training step's images (labelled first, then confident pseudo-labelled) and their targets: one-hot rows
+ * scaled so that the batch-mean cross-entropy `distil` minimises equals FixMatch's CE(labelled) + weight *
+ * CE(pseudo-labelled), each a mean over its own rows (a target row scaled by w weighs its row's loss by w).
+ */
+export function selfTrainingBatch(
+  pseudo: PseudoLabels,
+  gtIndices: Int32Array,
+  gt: Map<number, number>,
+  st: SelfTrainingOptions,
+  batchSize: number,
+  r: () => number,
+): { batch: Int32Array; targets: Float32Array } {
+  const labelled = gtIndices.length ? sampleBatch(0, st.labelledPerStep, r, gtIndices) : new Int32Array(0);
+  const unlabelled = pseudo.confident.length ? sampleBatch(0, batchSize, r, pseudo.confident) : new Int32Array(0);
+  // Interleaved, so that every shard of a data-parallel step (its own batch-norm statistics) holds both kinds in
+  // the batch's proportion, as FixMatch interleaves across GPUs.
+  const rows = interleave(labelled.length, unlabelled.length);
+  const batch = Int32Array.from(rows, ([kind, j]) => (kind === 0 ? labelled[j]! : unlabelled[j]!));
+  const k = pseudo.classes;
+  const targets = new Float32Array(batch.length * k);
+  const wl = batch.length / Math.max(1, labelled.length);
+  const wu = ((st.weight ?? 1) * batch.length) / Math.max(1, unlabelled.length);
+  rows.forEach(([kind, j], row) => (targets[row * k + (kind === 0 ? gt.get(labelled[j]!)! : pseudo.argmax[unlabelled[j]!]!)] = kind === 0 ? wl : wu));
+  return { batch, targets };
 }
 
 /** The teacher's softened distribution on every image as stored, computed once in blocks; rows by image index. */
@@ -137,4 +251,12 @@ async function teacherTable(teacher: Classifier, images: ImageSource, tau: numbe
       return out;
     },
   };
+}
+
+/** Rows of two lists merged evenly ([list, index] pairs): every prefix holds both in about their overall proportion. */
+export function interleave(a: number, b: number): Array<[0 | 1, number]> {
+  const n = a + b;
+  let i = 0, j = 0;
+  // Row r is from the first list when the count of first-list rows due by r + 1 rows (floor((r + 1) a / n)) grows.
+  return Array.from({ length: n }, (_, r): [0 | 1, number] => (Math.floor(((r + 1) * a) / n) > Math.floor((r * a) / n) ? [0, i++] : [1, j++]));
 }
