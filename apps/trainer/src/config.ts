@@ -113,7 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     pretrainExtendEpochs: num(env, "FEWLABEL_PRETRAIN_EXTEND_EPOCHS", 20),
     maxPretrainEpochs: num(env, "FEWLABEL_MAX_PRETRAIN_EPOCHS", 150),
     finetuneEpochs: num(env, "FEWLABEL_FINETUNE_EPOCHS", 50),
-    distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 15),
+    distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 10),
     selfTrainingThreshold: num(env, "FEWLABEL_SELF_TRAINING_THRESHOLD", 0.95),
     pretrainSteps: steps("FEWLABEL_PRETRAIN_STEPS"),
     pretrainExtendSteps: steps("FEWLABEL_PRETRAIN_EXTEND_STEPS"),
