@@ -65,8 +65,9 @@ export interface DistilOptions extends StageRunOptions {
  * round's come from the teacher, and every `refreshEvery` steps the student labels again (its own better guesses
  * widen the confident set). FixMatch labels a weak view at every step instead; a table per round costs one forward
  * pass over the images per round rather than one per step. Measured offline on Fashion-MNIST (300 labels, 3,000
- * images, a 77.2% teacher from a 15-epoch encoder, packages/ml/bench/semi.ts `fix-*`): 80.3% after 10 rounds where
- * distilling soft labels into a copy of the teacher gave 77.0%.
+ * images, packages/ml/bench/semi.ts): from a 77.2% network, 77.8-80.3% after 10 rounds (four runs, one or two
+ * threads) where soft-label distillation gave 77.0%; from the product's teacher (the network with a pixel expert,
+ * 79.8%) 79.5% and 79.7% where distillation gave 78.7%, and 81.5% against 80.8% from a 60-epoch encoder's.
  */
 export interface SelfTrainingOptions {
   /** A pseudo-label counts when its class probability is at least this (FixMatch: 0.95). */
