@@ -6,6 +6,8 @@
 // which `teacherView: "augmented"` keeps.
 // With `workers` > 1 (wasm in Node), each worker thread holds the teacher and a student replica and takes a shard
 // of every batch (DataParallelTrainer.stepDistil); batches and augmentations are the same as on one thread.
+// `selfTraining` swaps the soft labels for confident hard pseudo-labels relabelled by the student every round
+// (FixMatch's loss with Noisy Student's rounds; see SelfTrainingOptions): the product's stage 3 by default.
 import { tf } from "../tf.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
@@ -205,7 +207,7 @@ export async function pseudoLabelRound(labeller: Classifier, images: ImageSource
 }
 
 /**
- * One self-training step's images (labelled first, then confident pseudo-labelled) and their targets: one-hot rows
+ * One self-training step's images (labelled and confidently pseudo-labelled, interleaved) and their targets: one-hot rows
  * scaled so that the batch-mean cross-entropy `distil` minimises equals FixMatch's CE(labelled) + weight *
  * CE(pseudo-labelled), each a mean over its own rows (a target row scaled by w weighs its row's loss by w).
  */
