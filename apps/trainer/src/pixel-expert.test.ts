@@ -1,7 +1,7 @@
 import { createClassifierHead, createEncoder, pixelLinearPredict, selectBackend, tf } from "@fewlabel/ml";
 import { assembleTeacher } from "@fewlabel/ml/node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expertsLogits, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
+import { expertsLogits, keepPixelExpert, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 
 beforeAll(async () => {
   await selectBackend({ order: ["wasm"] });
@@ -38,5 +38,21 @@ describe("the pixel expert", () => {
     expect(zeroPixelExpert(plain)).toBe(false);
     tf.dispose([images, expert.kernel, expert.bias, pixelLogits, network, want]);
     [encoder, head, plain, teacher].forEach((m) => m.dispose());
+  });
+});
+
+describe("keepPixelExpert", () => {
+  it("keeps the pair unless the network alone is better by more than the held-out labels' noise", () => {
+    // 64 held-out labels: one standard error of the difference is about 8 points. 3 labels (4.7 points) and 5
+    // (7.8) more are noise; 7 (10.9) are not.
+    expect(keepPixelExpert({ accuracy: 46 / 64, heldOut: 64 }, { accuracy: 43 / 64, heldOut: 64 })).toBe(true);
+    expect(keepPixelExpert({ accuracy: 48 / 64, heldOut: 64 }, { accuracy: 43 / 64, heldOut: 64 })).toBe(true);
+    expect(keepPixelExpert({ accuracy: 50 / 64, heldOut: 64 }, { accuracy: 43 / 64, heldOut: 64 })).toBe(false);
+    // 2,000 held-out labels: the 2-point floor decides.
+    expect(keepPixelExpert({ accuracy: 0.8, heldOut: 2000 }, { accuracy: 0.785, heldOut: 2000 })).toBe(true);
+    expect(keepPixelExpert({ accuracy: 0.8, heldOut: 2000 }, { accuracy: 0.775, heldOut: 2000 })).toBe(false);
+    // Nothing scored: the pair; only the network scored: the network.
+    expect(keepPixelExpert(null, null)).toBe(true);
+    expect(keepPixelExpert({ accuracy: 0.5, heldOut: 30 }, null)).toBe(false);
   });
 });

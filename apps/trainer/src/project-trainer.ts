@@ -37,7 +37,7 @@ import { splitLabels } from "./holdout";
 import { ImageCache } from "./images";
 import { trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
-import { expertsLogits, PIXEL_EXPERT_MARGIN, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
+import { expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
 import { type Metrics, predict } from "./metrics";
 import { maxPretrainRuns, stageSteps } from "./budget";
@@ -305,12 +305,12 @@ export class ProjectTrainer {
       );
       const fineTunedMetrics = await this.scorer.classifier(sets, (x) => teacher.logits(x, false));
       // The fine-tuned network with a pixel expert beside it (pixel-expert.ts): kept unless the network alone scores
-      // better on held-out labels by more than PIXEL_EXPERT_MARGIN, and where there are too few of them to score
+      // better on held-out labels by more than their noise (keepPixelExpert), and where there are too few of them to score
       // anything (measured better offline at 30 and at 300 labels, by more than held-out noise would show).
       pixelExpert = await trainPixelExpert(images, train.labels, classIds.length, this.cfg.seed + 260);
       const expert = pixelExpert;
       const expertsMetrics = await this.scorer.classifier(sets, (x) => tf.tidy(() => expertsLogits(teacher.logits(x, false), x, expert)));
-      const withPixels = fineTunedMetrics === null || (expertsMetrics !== null && expertsMetrics.accuracy >= fineTunedMetrics.accuracy - PIXEL_EXPERT_MARGIN - 1e-9);
+      const withPixels = keepPixelExpert(fineTunedMetrics, expertsMetrics);
       const network = withPixels ? expertsMetrics : fineTunedMetrics;
       const linearWins = linearMetrics !== null && network !== null && linearMetrics.accuracy > network.accuracy;
       const candidates = [
