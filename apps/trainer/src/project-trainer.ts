@@ -453,13 +453,18 @@ export class ProjectTrainer {
       try {
         const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
         const batchSize = Math.min(this.cfg.batchSize, all.length);
+        // Set by the stage's callback (an object, so that the narrowing of a `let` to null does not hide it).
+        const lastRound: { round?: number; confident?: number; unlabelled?: number } = {};
         const selfTraining: SelfTrainingOptions | undefined =
           this.cfg.selfTrainingThreshold > 0
             ? {
                 threshold: this.cfg.selfTrainingThreshold,
                 refreshEvery: Math.ceil(all.length / batchSize),
                 labelledPerStep: Math.max(1, Math.floor(batchSize / 2)),
-                onRound: (round, confident, unlabelledCount) => this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`),
+                onRound: (round, confident, unlabelledCount) => {
+                  Object.assign(lastRound, { round: round + 1, confident, unlabelled: unlabelledCount });
+                  this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`);
+                },
               }
             : undefined;
         const out = await runStage(ctx, { stage: "distil", totalSteps, startStep, checkpoint: { slot: "distil", models: { student }, optimizer, extra } }, (hooks) =>
@@ -489,7 +494,7 @@ export class ProjectTrainer {
           metrics.teacherAgreement = s.filter((v, i) => v === t[i]).length / s.length;
         }
         const losses = out.result.losses;
-        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights", ...this.heldOutProvenance(heldOut) };
+        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights", method: selfTraining ? `self-training on pseudo-labels at least ${Math.round(selfTraining.threshold * 100)}% sure, relabelled by the student every epoch` : "the teacher's soft labels", ...(lastRound.round ? { pseudoLabelled: `${lastRound.confident} of ${lastRound.unlabelled} unlabelled images in round ${lastRound.round}` } : {}), ...this.heldOutProvenance(heldOut) };
         await exportModel(path.join(exportDir, "student"), student, this.metadata("student", state, classIds, spec, provenance, metrics));
         const files = [...(await readExport(exportDir)), ...teacherFiles];
         const published = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {

@@ -138,6 +138,8 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     expect(correct / queue.total).toBeGreaterThan(0.4); // chance: 0.25
     const [studentVersion] = await models();
     expect(studentVersion).toMatchObject({ version: 3, stage: "DISTIL", parentId: teacherVersion!.id, files: { student: expect.arrayContaining(["model.json", "preprocess.js"]), teacher: expect.arrayContaining(["model.json", "preprocess.js"]) } });
+    // Self-trained (the default): pseudo-labels relabelled by the student, the last round's count on the card.
+    expect(studentVersion!.provenance).toMatchObject({ method: expect.stringContaining("self-training"), pseudoLabelled: expect.stringMatching(/^\d+ of \d+ unlabelled images in round \d+$/) });
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
     expect(await next()).toMatchObject({ kind: "wait", reason: "up to date" });
 
