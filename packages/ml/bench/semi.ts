@@ -287,26 +287,40 @@ if (phase === "variants") {
   }
 }
 
-// prod-<epochs>: as the product does it: the saved fine-tuned teacher assembled into one model with a pixel expert
-// (pixel logistic regression's logits added, half and half), then distilled (clean targets, worker threads) into a
-// copy of that whole model, pixel layer included.
-if (phase === "variants") {
+/**
+ * The saved fine-tuned teacher as the product assembles it (`assembleTeacher`), with a pixel expert of weight
+ * `weight` on the network (logistic regression on the labelled images' pixels; null: the network alone), and a
+ * student that is a copy of it, its pixel layer at zero when `zeroStudentPixels`.
+ */
+async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolean) {
   const { trainLinearProbe, foldStandardisation } = await import("../src/eval/index.js");
   const { assembleTeacher } = await import("../src/persistence/export.js");
+  const { modelClassifier } = await import("../src/stages/common.js");
+  const base = str("teacher", "teacher");
+  const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+  let expert;
+  if (weight !== null) {
+    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+    expert = { ...foldStandardisation(probe), weight };
+  }
+  const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
+  const teacher = modelClassifier(build()), student = build();
+  if (expert && zeroStudentPixels) student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
+  return { teacher, student };
+}
+
+// prod-<epochs>: as the product did it before self-training: the saved fine-tuned teacher assembled into one model
+// with a pixel expert (pixel logistic regression's logits added, half and half), then distilled (clean targets,
+// worker threads) into a copy of that whole model, pixel layer included.
+if (phase === "variants") {
   const { modelClassifier } = await import("../src/stages/common.js");
   for (const v of str("variants", "").split(",").filter((s) => s.startsWith("prod"))) {
     const t1 = Date.now();
     const [, epS, studentMode] = v.split("-");
     const ep = Number(epS ?? 15);
-    const base = str("teacher", "teacher");
-    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
-    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
-    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
-    const expert = { ...foldStandardisation(probe), weight: 0.5 };
-    const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
-    const teacher = modelClassifier(build()), student = build();
     // "zero": the student's pixel layer starts at zero (it learns from every image's soft targets, not the labels').
-    if (studentMode === "zero") student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
+    const { teacher, student } = await savedTeacherPair(0.5, studentMode === "zero");
     log(`${v}: teacher with pixel expert ${accuracy(teacher).toFixed(1)}%`);
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: steps(ep, nTrain), batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
@@ -319,20 +333,11 @@ if (phase === "variants") {
 // into a copy of itself (pixel layer from zero) on confident pseudo-labels, refreshed by the student every epoch of
 // the unlabelled images, 32 labelled + 64 pseudo-labelled images a step, worker threads.
 if (phase === "variants") {
-  const { trainLinearProbe, foldStandardisation } = await import("../src/eval/index.js");
-  const { assembleTeacher } = await import("../src/persistence/export.js");
   const { modelClassifier } = await import("../src/stages/common.js");
   for (const v of str("variants", "").split(",").filter((s) => s.startsWith("st-"))) {
     const t1 = Date.now();
     const [, epS, thrS, mode] = v.split("-");
-    const base = str("teacher", "teacher");
-    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
-    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
-    const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
-    const expert = mode === "net" ? undefined : { ...foldStandardisation(probe), weight: 0.6 };
-    const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
-    const teacher = modelClassifier(build()), student = build();
-    if (expert) student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
+    const { teacher, student } = await savedTeacherPair(mode === "net" ? null : 0.6, true);
     log(`${v}: teacher ${accuracy(teacher).toFixed(1)}%`);
     const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,

@@ -161,7 +161,7 @@ export async function runStage(
   o: StageRunOptions,
   loop: StageLoop,
   replicas: DataParallelOptions | null,
-  step: (k: number, dp: DataParallelTrainer | undefined) => tf.Scalar | Promise<number>,
+  step: (k: number, dp: DataParallelTrainer | undefined) => StepLoss,
 ): Promise<StageResult> {
   const { optimizer } = loop;
   // A dynamic import: worker threads are Node only, and browser bundles of the stages must not pull them in.
@@ -206,6 +206,9 @@ export async function runStage(
   }
 }
 
+/** What a training step returns: its loss, as a scalar tensor (read by the loop) or a number, or a promise of either. */
+export type StepLoss = tf.Scalar | number | Promise<tf.Scalar | number>;
+
 export interface LoopOptions {
   stage: Progress["stage"];
   totalSteps: number;
@@ -222,21 +225,22 @@ export interface LoopOptions {
 }
 
 /**
- * Runs `step(k)` for k in [startStep, totalSteps); the step returns its loss as a scalar tensor, read here
- * asynchronously (the webgpu backend cannot read synchronously in Node). Yields to the event loop between steps.
+ * Runs `step(k)` for k in [startStep, totalSteps); the step returns its loss (or a promise of it, for a step that
+ * awaits something first) as a scalar tensor, read here asynchronously (the webgpu backend cannot read synchronously
+ * in Node), or as a number. Yields to the event loop between steps.
  */
-export async function runSteps(o: LoopOptions, step: (k: number) => tf.Scalar | Promise<number>): Promise<number[]> {
+export async function runSteps(o: LoopOptions, step: (k: number) => StepLoss): Promise<number[]> {
   const losses: number[] = [];
   let windowStart = performance.now();
   let windowImages = 0;
   for (let k = o.startStep ?? 0; k < o.totalSteps; k++) {
     if (o.signal?.aborted) throw new StageAborted(o.stage, k);
-    const out = step(k);
+    const out = await step(k);
     let loss: number;
     if (out instanceof tf.Tensor) {
       loss = (await out.data())[0]!;
       out.dispose();
-    } else loss = await out;
+    } else loss = out;
     losses.push(loss);
     windowImages += o.imagesPerStep;
     const every = o.progressEvery ?? 1;

@@ -9,6 +9,7 @@
 // `selfTraining` swaps the soft labels for confident hard pseudo-labels relabelled by the student every round
 // (FixMatch's loss with Noisy Student's rounds; see SelfTrainingOptions): the product's stage 3 by default.
 import { tf } from "../tf.js";
+import { argmaxRows } from "../eval/knn.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
 import {
@@ -139,14 +140,11 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
         const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
         return dp.stepDistil(data, shape, lr(k), { temperature: 1, targets });
       }
-      const cost = tf.tidy(() => {
+      return tf.tidy(() => {
         const x = augmentedBatch(o.images, batch, cfg, r);
         const target = tf.tensor2d(targets, [batch.length, pseudo!.classes]);
         return optimizer.minimize(() => softmaxCrossEntropy(o.student.logits(x, true), target), true, o.student.trainableVariables)!;
       });
-      const value = (await cost.data())[0]!;
-      cost.dispose();
-      return value;
     }
     const batch = sampleBatch(o.images.count, o.batchSize, r);
     if (dp) {
@@ -154,7 +152,7 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
       const groundTruth = a > 0 ? { labels: Int32Array.from(batch, (i) => gt.get(i) ?? 0), has: Float32Array.from(batch, (i) => (gt.has(i) ? 1 : 0)), weight: a } : undefined;
       return dp.stepDistil(data, shape, lr(k), { temperature: tau, groundTruth, targets: table ? table.rows(batch) : undefined });
     }
-    const cost = tf.tidy(() => {
+    return tf.tidy(() => {
       const x = augmentedBatch(o.images, batch, cfg, r);
       const target = table ? tf.tensor2d(table.rows(batch), [batch.length, table.classes]) : (tf.softmax(tf.div(o.teacher.logits(x, false), tau)) as tf.Tensor2D);
       // Ground-truth rows: one-hot labels and a 0/1 mask of which rows have one.
@@ -178,9 +176,6 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
       );
       return cost!;
     });
-    const value = (await cost.data())[0]!;
-    cost.dispose();
-    return value;
   });
 }
 
@@ -191,15 +186,9 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
  */
 export async function pseudoLabelRound(labeller: Classifier, images: ImageSource, gt: Map<number, number>, threshold: number, minimum: number, round: number): Promise<PseudoLabels> {
   const t = await teacherTable(labeller, images, 1);
-  const argmax = new Int32Array(images.count);
-  const top = new Float32Array(images.count);
-  for (let i = 0; i < images.count; i++) {
-    const p = t.rows([i]);
-    let best = 0;
-    for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
-    argmax[i] = best;
-    top[i] = p[best]!;
-  }
+  const all = t.rows(Array.from({ length: images.count }, (_, i) => i));
+  const argmax = argmaxRows(all, t.classes);
+  const top = Float32Array.from(argmax, (c, i) => all[i * t.classes + c]!);
   const unlabelled = Array.from({ length: images.count }, (_, i) => i).filter((i) => !gt.has(i));
   let confident = unlabelled.filter((i) => top[i]! >= threshold);
   if (confident.length < minimum) confident = unlabelled.sort((a, b) => top[b]! - top[a]! || a - b).slice(0, minimum).sort((a, b) => a - b);
