@@ -228,7 +228,7 @@ export class ProjectTrainer {
   /** Labelled images split into training and held-out sets, as class indices in `classIds`' order. */
   private async labelledSets(state: ProjectState, classIds: string[]) {
     const index = new Map(classIds.map((c, i) => [c, i]));
-    const { train, heldOut } = splitLabels(state.images.filter((i) => i.labelClassId && index.has(i.labelClassId)), this.cfg.minLabelsForHoldout);
+    const { train, heldOut } = splitLabels(state.images.filter((i) => i.labelClassId && index.has(i.labelClassId)), this.cfg.minLabelsForHoldout, this.cfg.minHeldOut);
     await this.cache.load([...train, ...heldOut].map((i) => i.id));
     const pick = (list: typeof train) => {
       const ok = list.filter((i) => this.cache.has(i.id));
@@ -297,7 +297,7 @@ export class ProjectTrainer {
           batchSize: Math.min(this.cfg.batchSize, train.ids.length),
           learningRate: this.cfg.learningRate,
           optimizerInstance: optimizer,
-          augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }),
+          augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }, spec.inputSize),
           seed: this.cfg.seed + 1000 + action.run,
           workers: this.workers,
           ...hooks,
@@ -479,7 +479,7 @@ export class ProjectTrainer {
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
             // Self-training's pseudo-labelled images need FixMatch's strong views (here pretraining's policy) to teach
             // anything beyond what the labeller already says of the clean image.
-            augment: selfTraining ? defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }),
+            augment: selfTraining ? defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }, spec.inputSize),
             selfTraining,
             seed: this.cfg.seed + 2000,
             workers: this.workers,

@@ -139,7 +139,7 @@ export class QuickSuggestions {
     const classIds = version.classIds;
     const index = new Map(classIds.map((c, i) => [c, i]));
     const labelled = state.images.filter((i) => i.labelClassId !== null && index.has(i.labelClassId) && emb.row.has(i.id));
-    const { train, heldOut } = splitLabels(labelled, this.cfg.minLabelsForHoldout);
+    const { train, heldOut } = splitLabels(labelled, this.cfg.minLabelsForHoldout, this.cfg.minHeldOut);
     const unlabelled = state.images.filter((i) => i.labelClassId === null && emb.row.has(i.id)).map((i) => i.id);
     const trainLabels = train.map((i) => index.get(i.labelClassId!)!);
     if (new Set(trainLabels).size < 2) return done({ posted: 0, unlabelled: unlabelled.length, head: null, note: "waiting for training labels in two classes" });

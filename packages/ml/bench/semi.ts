@@ -298,7 +298,7 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
   const { modelClassifier } = await import("../src/stages/common.js");
   const base = str("teacher", "teacher");
   const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
-  let expert;
+  let expert: (ReturnType<typeof foldStandardisation> & { weight: number }) | undefined;
   if (weight !== null) {
     const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
     const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
@@ -345,5 +345,92 @@ if (phase === "variants") {
       selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
         onRound: (round, confident) => { if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`); } } });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+  }
+}
+
+// tv-<minCrop>-<flip 0|1>-<epochs>-<lr>[-ema<decay>]: the teacher's fine-tune on one thread with a chosen crop scale
+// and flips, optionally scoring an exponential moving average of the weights (mean teacher); saved as `tv-…` for
+// st-* (--teacher=…).
+if (phase === "variants") {
+  const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
+  const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
+  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("tv-"))) {
+    const t1 = Date.now();
+    const [, minS, flipS, epS, lrS, emaS] = v.split("-");
+    const aug: AugmentConfig = { crop: { scale: [Number(minS), 1], ratio: [3 / 4, 4 / 3] }, flip: flipS === "1", colorJitter: null, grayscale: 0, blur: null };
+    const t = teacherFrom(str("enc", "enc") === "none" ? null : str("enc", "enc"));
+    const total = steps(Number(epS), labelled.length), lr0 = Number(lrS ?? 1e-3);
+    const opt = createOptimizer("adam", lr0, 0);
+    const vars = t.c.trainableVariables;
+    const decay = emaS ? Number(emaS.replace("ema", "")) : 0;
+    const shadow = decay ? vars.map((w) => tf.variable(w.clone(), false)) : [];
+    for (let k = 0; k < total; k++) {
+      const r = stepRandom(3, k);
+      setLearningRate(opt, warmupCosine(k, total, lr0, 0));
+      const b = sampleBatch(0, batchSize, r, labelled);
+      const gt = new Map(labelled.map((i, j) => [i, labels[j]!]));
+      tf.tidy(() => {
+        const x = augmentedBatch(tensorImageSource(X), b, aug, r);
+        const y = tf.tensor1d(Int32Array.from(b, (i) => gt.get(i)!), "int32");
+        opt.minimize(() => softmaxCrossEntropy(t.c.logits(x, true), y), false, vars);
+        if (decay) shadow.forEach((s, i) => s.assign(tf.add(tf.mul(s, decay), tf.mul(vars[i]!, 1 - decay))));
+      });
+    }
+    const raw = accuracy(t.c);
+    let emaAcc = NaN;
+    if (decay) { const keep = vars.map((w) => tf.keep(w.clone())); vars.forEach((w, i) => w.assign(shadow[i]!)); emaAcc = accuracy(t.c); if (!args.has("save-ema")) vars.forEach((w, i) => w.assign(keep[i]!)); }
+    log(`${v}: ${raw.toFixed(1)}%${decay ? `, EMA ${emaAcc.toFixed(1)}%` : ""} (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    saveWeights(`${cache}/${v}-enc`, t.encoder); saveWeights(`${cache}/${v}-head`, t.head);
+  }
+}
+
+// lp: how well pseudo-labels on the unlabelled training images can be made (transductive accuracy): the saved
+// teacher (--teacher=…) alone, with the pixel expert, and label propagation over a kNN graph of its encoder's
+// features (Zhou et al. 2004's label spreading), alone and mixed with the teacher's probabilities.
+if (phase === "lp") {
+  const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
+  const base = str("teacher", "teacher");
+  const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+  const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
+  const unl = Array.from({ length: nTrain }, (_, i) => i).filter((i) => !gt.has(i));
+  const accOn = (p: number[][]) => (100 * unl.filter((i) => p[i]!.indexOf(Math.max(...p[i]!)) === Y[i]).length) / unl.length;
+  const pT = predictAll(t.c, X).arraySync() as number[][];
+  const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+  const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+  const lT = tf.tidy(() => { const parts = []; for (let s = 0; s < nTrain; s += 500) parts.push(t.c.logits(tf.slice(X, [s, 0, 0, 0], [Math.min(500, nTrain - s), -1, -1, -1]) as tf.Tensor4D, false)); return tf.concat(parts); });
+  const lP = tf.tidy(() => probe.logits(pixelRows(X)));
+  const pPair = tf.tidy(() => tf.softmax(tf.add(lT, tf.mul(lP, 0.6)))).arraySync() as number[][];
+  log(`unlabelled ${unl.length}: teacher ${accOn(pT).toFixed(1)}%, pair ${accOn(pPair).toFixed(1)}%`);
+  const feats: Record<string, tf.Tensor2D> = {
+    encoder: await encoderFeatures(t.encoder, tensorImageSource(X)),
+    pixels: pixelRows(X),
+  };
+  for (const [name, f0] of Object.entries(feats)) {
+    const f = tf.tidy(() => { const c = tf.sub(f0, tf.mean(f0, 0)); return tf.div(c, tf.add(tf.norm(c, 2, 1, true), 1e-8)) as tf.Tensor2D; });
+    for (const k of [10, 20]) {
+      const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(f, f, false, true), k + 1));
+      const vals = values.arraySync() as number[][], idx = indices.arraySync() as number[][];
+      // Symmetric sparse W (neighbours excluding self), weights exp((sim-1)/σ) with σ = 0.1 (cosine); S = D^-1/2 W D^-1/2.
+      const W = new Map<number, number>();
+      const key = (i: number, j: number) => i * nTrain + j;
+      for (let i = 0; i < nTrain; i++) for (let m = 1; m <= k; m++) { const j = idx[i]![m]!; const w = Math.exp((vals[i]![m]! - 1) / 0.1); W.set(key(i, j), Math.max(W.get(key(i, j)) ?? 0, w)); W.set(key(j, i), Math.max(W.get(key(j, i)) ?? 0, w)); }
+      const deg = new Float64Array(nTrain);
+      const edges: [number, number, number][] = [];
+      for (const [kk, w] of W) { const i = Math.floor(kk / nTrain), j = kk % nTrain; deg[i] = deg[i]! + w; edges.push([i, j, w]); }
+      for (const e of edges) e[2] = e[2] / Math.sqrt(deg[e[0]]! * deg[e[1]]!);
+      for (const alpha of [0.9, 0.99]) {
+        const Y0 = Array.from({ length: nTrain }, (_, i) => { const row = new Float64Array(10); if (gt.has(i)) row[gt.get(i)!] = 1; return row; });
+        let F = Y0.map((r) => Float64Array.from(r));
+        for (let it = 0; it < 40; it++) {
+          const G = Y0.map((r) => Float64Array.from(r, (v) => (1 - alpha) * v));
+          for (const [i, j, w] of edges) { const fi = G[i]!, fj = F[j]!; for (let c = 0; c < 10; c++) fi[c] = fi[c]! + alpha * w * fj[c]!; }
+          F = G;
+        }
+        // Row-normalised LP scores, and their mean with the pair's probabilities.
+        const norm = F.map((r) => { const s = r.reduce((x, y) => x + y, 0) || 1; return Array.from(r, (v) => v / s); });
+        const mix = norm.map((r, i) => r.map((v, c) => 0.5 * v + 0.5 * pPair[i]![c]!));
+        log(`lp ${name} k=${k} alpha=${alpha}: ${accOn(norm).toFixed(1)}%, mixed with the pair ${accOn(mix).toFixed(1)}%`);
+      }
+    }
   }
 }

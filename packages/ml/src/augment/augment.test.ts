@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
-import { augment, defaultAugmentConfig, type AugmentConfig } from "./augment.js";
+import { augment, defaultAugmentConfig, fineTuneAugmentConfig, type AugmentConfig } from "./augment.js";
 import { mulberry32 } from "../util/random.js";
 
 beforeAll(async () => {
@@ -69,5 +69,11 @@ describe("augment", () => {
     }
     expect(flips).toBeGreaterThan(0);
     expect(flips).toBeLessThan(8);
+  });
+
+  it("fine-tunes small inputs on crops that only shift them, larger ones on wider crops", () => {
+    expect(fineTuneAugmentConfig({}, 28).crop!.scale).toEqual([0.8, 1]);
+    expect(fineTuneAugmentConfig({ mirrorSafe: false }, 32)).toMatchObject({ crop: { scale: [0.8, 1] }, flip: false, colorJitter: null });
+    expect(fineTuneAugmentConfig({}, 96).crop!.scale).toEqual([0.5, 1]);
   });
 });

@@ -58,9 +58,16 @@ export function defaultAugmentConfig(inputSize: number, channels: 1 | 3, strengt
   };
 }
 
-/** Light augmentation for supervised fine-tuning and distillation: crop, and flip where mirrors keep their meaning. */
-export function fineTuneAugmentConfig(traits: DataTraits = {}): AugmentConfig {
-  return { crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] }, flip: traits.mirrorSafe ?? true, colorJitter: null, grayscale: 0, blur: null };
+/**
+ * Light augmentation for supervised fine-tuning and distillation: crop, and flip where mirrors keep their meaning.
+ * Crops keep at least 80% of a small input (32 px and below; half of a larger one): CIFAR-style fine-tuning only
+ * shifts the image by a few pixels, and on Fashion-MNIST with 300 labels (packages/ml/bench/semi.ts, one 15-epoch
+ * encoder) teachers fine-tuned with crops of at least 25%, 50% and 80% read 76.5%, 77.8% and 78.3% on one label draw,
+ * with 50%, 65%, 80% and 90% 75.2%, 75.7%, 76.1% and 76.0% on another.
+ */
+export function fineTuneAugmentConfig(traits: DataTraits = {}, inputSize = 32): AugmentConfig {
+  const minScale = inputSize <= 32 ? 0.8 : 0.5;
+  return { crop: { scale: [minScale, 1], ratio: [3 / 4, 4 / 3] }, flip: traits.mirrorSafe ?? true, colorJitter: null, grayscale: 0, blur: null };
 }
 
 export type Random = () => number;

@@ -10,5 +10,6 @@ describe("accuracy formatting", () => {
     expect(baselineName("pixel-linear")).toBe("pixel logistic regression");
     expect(baselineName("something-new")).toBe("something-new");
     expect(formatShortfall({ heldOut: 1, minHeldOut: 20 })).toBe("No accuracy yet: 1 held-out label of 20 needed");
+    expect(formatShortfall({ heldOut: 0, minHeldOut: 20 })).toBe("No accuracy yet: every label trains until a fifth of them, held out for scoring, makes 20");
   });
 });

@@ -21,7 +21,11 @@ export function formatAccuracy(m: { accuracy: number; heldOut: number; interval?
   return `${pct(m.accuracy)} (${range}n=${m.heldOut})`;
 }
 
-/** "No accuracy yet: 4 held-out labels of 20 needed" (the trainer measures nothing below its minimum). */
+/**
+ * "No accuracy yet: 4 held-out labels of 20 needed" (the trainer measures nothing below its minimum). With none held
+ * out the trainer is training on every label, because a fifth of them would not yet make the minimum (holdout.ts).
+ */
 export function formatShortfall(s: { heldOut: number; minHeldOut: number }): string {
+  if (s.heldOut === 0) return `No accuracy yet: every label trains until a fifth of them, held out for scoring, makes ${s.minHeldOut}`;
   return `No accuracy yet: ${s.heldOut} held-out ${s.heldOut === 1 ? "label" : "labels"} of ${s.minHeldOut} needed`;
 }
