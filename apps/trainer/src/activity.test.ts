@@ -2,7 +2,7 @@
 // decision reported once, not on every poll.
 import type { TrainerActivity } from "@fewlabel/realtime";
 import { describe, expect, it } from "vitest";
-import { ActivityReporter, activityIsNews, activityOf } from "./activity";
+import { ActivityReporter, activityIsNews, activityOf, selfTrainingActivity } from "./activity";
 import { decideNext, type ModelSummary, type ProjectStateSummary } from "./reconcile";
 
 const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25, uploadSettleSeconds: 10 };
@@ -109,5 +109,26 @@ describe("ActivityReporter", () => {
     expect(await reporter.report("p", "L", upToDate, now + 5_000)).toBe(true);
     expect(await reporter.report("p", "L", upToDate, now + 10_000)).toBe(false);
     expect(sent).toHaveLength(1);
+  });
+
+  it("says stage 3's self-training rounds as they come, a round at most every refresh interval", async () => {
+    const { api, sent } = sink();
+    const reporter = new ActivityReporter(api);
+    await reporter.report("p", "L", { kind: "stage3", teacherVersionId: "t" }, now);
+    const round = (n: number, confident: number) => selfTrainingActivity({ round: n, rounds: 10, confident, unlabelled: 2700, threshold: 0.95 });
+    expect(round(1, 1496)).toEqual({
+      kind: "stage3",
+      reason: "the serving teacher has no student yet; self-training, round 1 of 10: the teacher is at least 95% sure of 1,496 of 2,700 unlabelled images",
+    });
+    await reporter.say("p", "L", round(1, 1496), now + 1_000);
+    await reporter.say("p", "L", round(2, 1221), now + 15_000); // the student speaks: other wording
+    await reporter.say("p", "L", round(3, 1500), now + 30_000); // same wording 15 s later: not yet
+    await reporter.say("p", "L", round(4, 1728), now + 45_000);
+    expect(sent.map((s) => s.activity.reason.replace(/^.*round /, "round "))).toEqual([
+      "the serving teacher has no student yet",
+      "round 1 of 10: the teacher is at least 95% sure of 1,496 of 2,700 unlabelled images",
+      "round 2 of 10: the student is at least 95% sure of 1,221 of 2,700 unlabelled images",
+      "round 4 of 10: the student is at least 95% sure of 1,728 of 2,700 unlabelled images",
+    ]);
   });
 });

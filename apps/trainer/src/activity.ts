@@ -89,7 +89,11 @@ export class ActivityReporter {
    * is not remembered, so the next decision tries again; it never fails the work it describes.
    */
   async report(projectId: string, leaseId: string, action: Action, now = Date.now()): Promise<boolean> {
-    const activity = activityOf(action);
+    return this.say(projectId, leaseId, activityOf(action), now);
+  }
+
+  /** Reports an activity worded by the work itself (a stage's progress, selfTrainingActivity) if it is news. */
+  async say(projectId: string, leaseId: string, activity: TrainerActivity, now = Date.now()): Promise<boolean> {
     if (!activityIsNews(this.last.get(projectId), leaseId, activity, now)) return false;
     try {
       await this.api.reportActivity.mutate({ projectId, leaseId, activity });
@@ -103,4 +107,17 @@ export class ActivityReporter {
     this.last.set(projectId, { leaseId, activity, at: now });
     return true;
   }
+}
+
+/**
+ * Stage 3's word while it self-trains (one report per round at most, see activityIsNews): the decision's reason, then
+ * the round and how many unlabelled images its pseudo-labeller (the teacher in round 1, the student after) was sure of.
+ */
+export function selfTrainingActivity(r: { round: number; rounds: number; confident: number; unlabelled: number; threshold: number }): TrainerActivity {
+  const by = r.round === 1 ? "the teacher" : "the student";
+  const base = activityOf({ kind: "stage3", teacherVersionId: "" }).reason;
+  return {
+    kind: "stage3",
+    reason: `${base}; self-training, round ${r.round} of ${r.rounds}: ${by} is at least ${Math.round(r.threshold * 100)}% sure of ${r.confident.toLocaleString("en-US")} of ${r.unlabelled.toLocaleString("en-US")} unlabelled images`,
+  };
 }

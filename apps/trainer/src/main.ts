@@ -105,6 +105,7 @@ async function main() {
           trainer = new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`));
           // Work is announced before it starts (a stage runs for minutes); waits are announced below.
           trainer.onDecision = (action, held) => activity.report(p.id, held.leaseId, action);
+          trainer.onActivity = (said, held) => activity.say(p.id, held.leaseId, said);
           trainers.set(p.id, trainer);
         }
         try {

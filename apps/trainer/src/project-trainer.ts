@@ -30,6 +30,8 @@ import {
   tfl,
 } from "@fewlabel/ml";
 import { assembleTeacher, exportModel, makeMetadata, type ModelMetadata, PREPROCESS_MODULE_FILE, preprocessModuleSource } from "@fewlabel/ml/node";
+import type { TrainerActivity } from "@fewlabel/realtime";
+import { selfTrainingActivity } from "./activity";
 import type { TrainerApi } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
@@ -71,6 +73,8 @@ export class ProjectTrainer {
   private readonly quick: QuickSuggestions;
   /** Hears each decision to work before the work starts (main.ts tells people what the trainer does and why). */
   onDecision?: (action: Action, lease: LeaseKeeper) => Promise<unknown>;
+  /** Hears what a running stage has to say about its progress beyond steps (stage 3's self-training rounds). */
+  onActivity?: (activity: TrainerActivity, lease: LeaseKeeper) => Promise<unknown>;
 
   constructor(
     private readonly api: TrainerApi,
@@ -455,14 +459,18 @@ export class ProjectTrainer {
         const batchSize = Math.min(this.cfg.batchSize, all.length);
         // Set by the stage's callback (an object, so that the narrowing of a `let` to null does not hide it).
         const lastRound: { round?: number; confident?: number; unlabelled?: number } = {};
+        // Pseudo-labels are renewed once per epoch of every image; the stage's rounds follow from its steps.
+        const refreshEvery = Math.ceil(all.length / batchSize);
+        const rounds = Math.ceil(totalSteps / refreshEvery);
         const selfTraining: SelfTrainingOptions | undefined =
           this.cfg.selfTrainingThreshold > 0
             ? {
                 threshold: this.cfg.selfTrainingThreshold,
-                refreshEvery: Math.ceil(all.length / batchSize),
+                refreshEvery,
                 labelledPerStep: Math.max(1, Math.floor(batchSize / 2)),
                 onRound: (round, confident, unlabelledCount) => {
                   Object.assign(lastRound, { round: round + 1, confident, unlabelled: unlabelledCount });
+                  void this.onActivity?.(selfTrainingActivity({ round: round + 1, rounds, confident, unlabelled: unlabelledCount, threshold: this.cfg.selfTrainingThreshold }), ctx.lease);
                   this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`);
                 },
               }
