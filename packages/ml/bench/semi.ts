@@ -112,6 +112,17 @@ async function train(c: Classifier, idx: number[], lab: number[], epochs: number
   await fineTune({ classifier: c, images: tensorImageSource(X), labelled: { indices: idx, labels: lab }, steps: steps(epochs, idx.length), batchSize: Math.min(batchSize, idx.length), learningRate: lr, augment: aug, seed: 3 });
 }
 const ftAug = fineTuneAugmentConfig({ mirrorSafe });
+/** Self-training's augmentation by name: strong (pretraining's policy), ft (fine-tuning's), cutout (+ FixMatch's cutout), strong8 (80% crops). */
+const stAug = (name: string): AugmentConfig =>
+  ({
+    strong: strongAug,
+    ft: ftAug,
+    cutout: { ...strongAug, cutout: { p: 1, size: 0.5 } },
+    "cutout-ft": { ...ftAug, cutout: { p: 1, size: 0.5 } },
+    strong8: { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] } },
+    "strong8-cutout": { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] }, cutout: { p: 1, size: 0.5 } },
+  } as Record<string, AugmentConfig>)[name] ??
+  (() => { throw new Error(`unknown --st-aug ${name}`); })();
 const strongAug: AugmentConfig = { ...defaultAugmentConfig(size, 1, 0.5, { mirrorSafe }), crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] } };
 
 /** Self-training with clean-image teacher targets (Noisy Student): soft targets precomputed, student on augmented views. */
@@ -341,7 +352,7 @@ if (phase === "variants") {
     log(`${v}: teacher ${accuracy(teacher).toFixed(1)}%`);
     const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,
-      groundTruth: { indices: labelled, labels }, augment: str("st-aug", "strong") === "strong" ? strongAug : ftAug, seed: 5, workers,
+      groundTruth: { indices: labelled, labels }, augment: stAug(str("st-aug", "strong")), seed: 5, workers,
       selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
         onRound: (round, confident) => { if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`); } } });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);

@@ -76,4 +76,27 @@ describe("augment", () => {
     expect(fineTuneAugmentConfig({ mirrorSafe: false }, 32)).toMatchObject({ crop: { scale: [0.8, 1] }, flip: false, colorJitter: null });
     expect(fineTuneAugmentConfig({}, 96).crop!.scale).toEqual([0.5, 1]);
   });
+
+  it("cutout paints one gray square per chosen image and leaves the rest as they were", () => {
+    const x = images(16, 28, 1);
+    const cfg: AugmentConfig = { crop: null, flip: false, colorJitter: null, grayscale: 0, blur: null, cutout: { p: 0.5, size: 0.5 } };
+    const out = augment(x, cfg, 9);
+    const a = x.arraySync() as number[][][][], b = out.arraySync() as number[][][][];
+    let cut = 0;
+    for (let i = 0; i < 16; i++) {
+      const changed: [number, number][] = [];
+      for (let y = 0; y < 28; y++) for (let z = 0; z < 28; z++) if (Math.abs(a[i]![y]![z]![0]! - b[i]![y]![z]![0]!) > 1e-6) changed.push([y, z]);
+      for (const [y, z] of changed) expect(b[i]![y]![z]![0]).toBeCloseTo(0.5, 5);
+      if (changed.length === 0) continue;
+      cut++;
+      // One square (clipped at the edges): every changed pixel lies in the box they span, at most half the side.
+      const ys = changed.map((p) => p[0]), zs = changed.map((p) => p[1]);
+      const height = Math.max(...ys) - Math.min(...ys) + 1, width = Math.max(...zs) - Math.min(...zs) + 1;
+      expect(Math.max(height, width)).toBeLessThanOrEqual(14);
+    }
+    expect(cut).toBeGreaterThan(2);
+    expect(cut).toBeLessThan(14);
+    // Without cutout the same seed gives the input back: the other ops draw nothing from the generator for it.
+    expect(tf.max(tf.abs(tf.sub(augment(x, { ...cfg, cutout: null }, 9), x))).dataSync()[0]).toBeLessThan(1e-5);
+  });
 });

@@ -17,6 +17,11 @@ export interface AugmentConfig {
   grayscale: number;
   /** Gaussian blur with probability p and sigma drawn from the range; kernel ~10% of the image side. */
   blur: { p: number; sigma: [number, number] } | null;
+  /**
+   * Cutout (DeVries & Taylor 2017), part of FixMatch's strong augmentation: with probability p, a square of side up to
+   * `size` x the image side, anywhere (clipped at the edges), is painted mid-gray. Absent: none.
+   */
+  cutout?: { p: number; size: number } | null;
 }
 
 /** What the data says about augmentations, when it has been asked (see ./mirror.ts). */
@@ -198,6 +203,27 @@ export function augment(images: tf.Tensor4D, config: AugmentConfig, seed: number
       const sigmas = Array.from({ length: n }, () => (r() < b.p ? uniform(r, b.sigma[0], b.sigma[1]) : 0));
       if (sigmas.some((s) => s > 0)) x = blur(x as tf.Tensor4D, sigmas);
     }
+    const cut = config.cutout;
+    if (cut) {
+      const keep = cutoutMask(n, h, w, cut, r);
+      if (keep) x = tf.add(tf.mul(x, keep), tf.mul(tf.sub(1, keep), 0.5));
+    }
     return tf.clipByValue(x, 0, 1) as tf.Tensor4D;
   });
+}
+
+/** Cutout's mask [n, h, w, 1]: 0 inside each image's square, 1 elsewhere; null when no image drew one. */
+function cutoutMask(n: number, h: number, w: number, cut: { p: number; size: number }, r: Random): tf.Tensor4D | null {
+  const mask = new Float32Array(n * h * w).fill(1);
+  let any = false;
+  for (let i = 0; i < n; i++) {
+    if (r() >= cut.p) continue;
+    const side = uniform(r, 0, cut.size);
+    const cy = r() * h, cx = r() * w;
+    const y1 = Math.max(0, Math.round(cy - (side * h) / 2)), y2 = Math.min(h, Math.round(cy + (side * h) / 2));
+    const x1 = Math.max(0, Math.round(cx - (side * w) / 2)), x2 = Math.min(w, Math.round(cx + (side * w) / 2));
+    for (let y = y1; y < y2; y++) mask.fill(0, i * h * w + y * w + x1, i * h * w + y * w + x2);
+    any ||= y2 > y1 && x2 > x1;
+  }
+  return any ? tf.tensor4d(mask, [n, h, w, 1]) : null;
 }
