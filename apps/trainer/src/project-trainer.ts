@@ -15,6 +15,7 @@ import {
   registerFastBatchNorm,
   defaultAugmentConfig,
   fineTuneAugmentConfig,
+  selfTrainingAugmentConfig,
   distil,
   type SelfTrainingOptions,
   type EncoderConfig,
@@ -485,9 +486,9 @@ export class ProjectTrainer {
             learningRate: this.cfg.learningRate,
             optimizerInstance: optimizer,
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
-            // Self-training's pseudo-labelled images need FixMatch's strong views (here pretraining's policy) to teach
-            // anything beyond what the labeller already says of the clean image.
-            augment: selfTraining ? defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }, spec.inputSize),
+            // Self-training's pseudo-labelled images need strong views (FixMatch) to teach anything beyond what the
+            // labeller already says of the clean image: colour jitter on fine-tuning's crops (selfTrainingAugmentConfig).
+            augment: selfTraining ? selfTrainingAugmentConfig(spec.inputSize, spec.channels, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }, spec.inputSize),
             selfTraining,
             seed: this.cfg.seed + 2000,
             workers: this.workers,
