@@ -7,6 +7,7 @@ import { selectBackend, tf, tfl } from "@fewlabel/ml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
 import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
+import { ActivityReporter } from "../src/activity";
 import { createTrainerApi } from "../src/api-client";
 import type { TrainerConfig } from "../src/config";
 import { LeaseKeeper } from "../src/lease";
@@ -65,6 +66,9 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     cfg = tinyConfig(t.baseUrl, token, { quickRefreshSeconds: 0 });
     const api = createTrainerApi(t.baseUrl, token);
     trainer = new ProjectTrainer(api, cfg, projectId, "wasm", (m) => logs.push(m));
+    // What main.ts wires up: a stage's own word (stage 3's self-training rounds) goes to the Training page.
+    const reporter = new ActivityReporter(api.trpc);
+    trainer.onActivity = (activity, held) => reporter.say(projectId, held.leaseId, activity);
     lease = (await LeaseKeeper.claim(api, projectId, cfg.name, cfg.leaseSeconds, (m) => logs.push(m)))!;
     reviewerSocket = await connect(t.baseUrl, reviewer.cookie);
     expect(await call(reviewerSocket, "project:join", { projectId })).toMatchObject({ ok: true });
@@ -141,6 +145,8 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     // Self-trained (the default): pseudo-labels relabelled by the student, the last round's count on the card.
     expect(studentVersion!.provenance).toMatchObject({ method: expect.stringContaining("self-training"), pseudoLabelled: expect.stringMatching(/^\d+ of \d+ unlabelled images in round \d+$/) });
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
+    // The Training page heard the first round as it came (later ones at most every 30 s).
+    await waitFor(() => live.some((e) => e.type === "training.activity" && e.data.kind === "stage3" && /self-training, round 1 of \d+: the teacher is at least 95% sure of \d+ of 72 unlabelled images$/.test(e.data.reason)));
     expect(await next()).toMatchObject({ kind: "wait", reason: "up to date" });
 
     // Review: accept the five most confident, reject the least confident, bulk-accept what is left above 0.9.
