@@ -1,5 +1,7 @@
 // Which human labels are held out for metrics. The split depends only on the image id (a hash), so it is stable as
-// labels arrive and across trainer restarts, and the same image is never trained on in one run and scored in the next.
+// labels arrive and across trainer restarts: once held out, an image is never trained on by a later version. (Before
+// the held-out share reaches its minimum every label trains, and the versions of that time report no accuracy; the
+// versions scored later start from the label-free encoder, so none of them has seen the labels it is scored on.)
 import { createHash } from "node:crypto";
 
 export const HOLDOUT_EVERY = 5;
