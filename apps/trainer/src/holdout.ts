@@ -1,5 +1,5 @@
 // Which human labels are held out for metrics. The split depends only on the image id (a hash), so it is stable as
-// labels arrive and across trainer restarts: once held out, an image is never trained on by a later version. (Before
+// labels arrive and across trainer restarts: while labels only grow, an image once held out never trains again. (Before
 // the held-out share reaches its minimum every label trains, and the versions of that time report no accuracy; the
 // versions scored later start from the label-free encoder, so none of them has seen the labels it is scored on.)
 import { createHash } from "node:crypto";
