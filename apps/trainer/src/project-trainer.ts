@@ -15,7 +15,6 @@ import {
   registerFastBatchNorm,
   defaultAugmentConfig,
   fineTuneAugmentConfig,
-  selfTrainingAugmentConfig,
   distil,
   type SelfTrainingOptions,
   type EncoderConfig,
@@ -486,9 +485,11 @@ export class ProjectTrainer {
             learningRate: this.cfg.learningRate,
             optimizerInstance: optimizer,
             groundTruth: gt.length ? { indices: gt.map((p) => p[0]), labels: gt.map((p) => p[1]), weight: 0.5 } : undefined,
-            // Self-training's pseudo-labelled images need strong views (FixMatch) to teach anything beyond what the
-            // labeller already says of the clean image: colour jitter on fine-tuning's crops (selfTrainingAugmentConfig).
-            augment: selfTraining ? selfTrainingAugmentConfig(spec.inputSize, spec.channels, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }, spec.inputSize),
+            // Self-training's pseudo-labelled images need FixMatch's strong views (here pretraining's policy) to teach
+            // anything beyond what the labeller already says of the clean image. (Pretraining's jitter on fine-tuning's
+            // 80% crops won offline by 1.1-1.5 points, but its students in bench:loop run 12 fell to or below their
+            // teachers, where these rose above theirs in runs 10 and 11: not taken until measured again.)
+            augment: selfTraining ? defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }) : fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe }, spec.inputSize),
             selfTraining,
             seed: this.cfg.seed + 2000,
             workers: this.workers,

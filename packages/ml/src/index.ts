@@ -15,7 +15,7 @@ export {
 } from "./models/heads.js";
 export { createStudent, type StudentConfig } from "./models/student.js";
 export { batchNormalization, batchNormTrain, registerFastBatchNorm } from "./models/batchNorm.js";
-export { augment, defaultAugmentConfig, fineTuneAugmentConfig, minCropScale, selfTrainingAugmentConfig, type AugmentConfig, type DataTraits } from "./augment/augment.js";
+export { augment, defaultAugmentConfig, fineTuneAugmentConfig, minCropScale, type AugmentConfig, type DataTraits } from "./augment/augment.js";
 export { checkMirrorInvariance, MIRROR_RATIO_THRESHOLD, type MirrorCheck } from "./augment/mirror.js";
 export { ntXentLoss, l2Normalize } from "./losses/ntXent.js";
 export { LarsOptimizer, warmupCosine, createOptimizer, setLearningRate, type OptimizerName } from "./optim/lars.js";

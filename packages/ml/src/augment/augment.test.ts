@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
-import { augment, defaultAugmentConfig, fineTuneAugmentConfig, selfTrainingAugmentConfig, type AugmentConfig } from "./augment.js";
+import { augment, defaultAugmentConfig, fineTuneAugmentConfig, type AugmentConfig } from "./augment.js";
 import { mulberry32 } from "../util/random.js";
 
 beforeAll(async () => {
@@ -75,10 +75,6 @@ describe("augment", () => {
     expect(fineTuneAugmentConfig({}, 28).crop!.scale).toEqual([0.8, 1]);
     expect(fineTuneAugmentConfig({ mirrorSafe: false }, 32)).toMatchObject({ crop: { scale: [0.8, 1] }, flip: false, colorJitter: null });
     expect(fineTuneAugmentConfig({}, 96).crop!.scale).toEqual([0.5, 1]);
-    // Self-training: pretraining's colour jitter on fine-tuning's crops.
-    const st = selfTrainingAugmentConfig(28, 1, { mirrorSafe: false });
-    expect(st).toMatchObject({ crop: { scale: [0.8, 1] }, flip: false, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0 } });
-    expect(selfTrainingAugmentConfig(96, 3).crop!.scale).toEqual([0.5, 1]);
   });
 
   it("cutout paints one gray square per chosen image and leaves the rest as they were", () => {

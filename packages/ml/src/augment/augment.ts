@@ -75,17 +75,6 @@ export function fineTuneAugmentConfig(traits: DataTraits = {}, inputSize = 32): 
   return { crop: { scale: [minScale, 1], ratio: [3 / 4, 4 / 3] }, flip: traits.mirrorSafe ?? true, colorJitter: null, grayscale: 0, blur: null };
 }
 
-/**
- * Self-training's views (stage 3 with pseudo-labels): pretraining's colour jitter, which FixMatch's strong views need
- * to teach anything beyond what the labeller already says of the clean image, on fine-tuning's crops. Pretraining's
- * wider crops cost the student: on Fashion-MNIST (packages/ml/bench/semi.ts, st-10-0.95) students of 79.5% with 50%
- * crops against 81.0% with 80% ones (teacher 79.8%), and 76.7% against 77.8% on another label draw (teacher 77.8%);
- * FixMatch's cutout on top lost again (79.0%).
- */
-export function selfTrainingAugmentConfig(inputSize: number, channels: 1 | 3, traits: DataTraits = {}): AugmentConfig {
-  return { ...defaultAugmentConfig(inputSize, channels, 0.5, traits), crop: fineTuneAugmentConfig(traits, inputSize).crop };
-}
-
 export type Random = () => number;
 const uniform = (r: Random, lo: number, hi: number) => lo + (hi - lo) * r();
 
