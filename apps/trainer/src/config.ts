@@ -2,6 +2,7 @@
 // roughly 25-50 images/s on one core, see packages/ml/README.md); a GPU machine can raise sizes and steps. Tests use
 // a tiny encoder and a few steps so the whole loop runs in seconds.
 import os from "node:os";
+import { SELF_TRAINING_MIN_LABELS_PER_CLASS } from "./self-training-rule";
 
 export interface TrainerConfig {
   /** Base URL of the fewlabel web server. */
@@ -40,6 +41,8 @@ export interface TrainerConfig {
    * student every epoch) instead of distilling the teacher's soft labels on every image; 0 turns it off.
    */
   selfTrainingThreshold: number;
+  /** ...and only from this many training labels a class on average (self-training-rule.ts); fewer: soft labels. */
+  selfTrainingMinLabelsPerClass: number;
   pretrainSteps: number | null;
   pretrainExtendSteps: number | null;
   /** Pretrain again when the project has this fraction more images than at the last pretraining. */
@@ -115,6 +118,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     finetuneEpochs: num(env, "FEWLABEL_FINETUNE_EPOCHS", 50),
     distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 10),
     selfTrainingThreshold: num(env, "FEWLABEL_SELF_TRAINING_THRESHOLD", 0.95),
+    selfTrainingMinLabelsPerClass: num(env, "FEWLABEL_SELF_TRAINING_MIN_LABELS_PER_CLASS", SELF_TRAINING_MIN_LABELS_PER_CLASS),
     pretrainSteps: steps("FEWLABEL_PRETRAIN_STEPS"),
     pretrainExtendSteps: steps("FEWLABEL_PRETRAIN_EXTEND_STEPS"),
     pretrainGrowth: num(env, "FEWLABEL_PRETRAIN_GROWTH", 0.25),

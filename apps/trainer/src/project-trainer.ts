@@ -46,6 +46,7 @@ import { maxPretrainRuns, stageSteps } from "./budget";
 import { type Action, decideNext, type ReconcileConfig } from "./reconcile";
 import { QuickSuggestions } from "./quick-suggestions";
 import { runStage, type StageRunContext } from "./stage-run";
+import { selfTrainingApplies } from "./self-training-rule";
 
 /** The head name of a fine-tuned teacher with the pixel expert beside it (pixel-expert.ts). */
 const FINE_TUNED_WITH_PIXELS = "fine-tuned + pixel logistic regression";
@@ -463,7 +464,7 @@ export class ProjectTrainer {
         const refreshEvery = Math.ceil(all.length / batchSize);
         const rounds = Math.ceil(totalSteps / refreshEvery);
         const selfTraining: SelfTrainingOptions | undefined =
-          this.cfg.selfTrainingThreshold > 0
+          selfTrainingApplies({ threshold: this.cfg.selfTrainingThreshold, trainLabels: train.ids.length, classes: classIds.length, minLabelsPerClass: this.cfg.selfTrainingMinLabelsPerClass })
             ? {
                 threshold: this.cfg.selfTrainingThreshold,
                 refreshEvery,

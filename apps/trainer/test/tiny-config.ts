@@ -21,6 +21,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     finetuneEpochs: 1,
     distilEpochs: 1,
     selfTrainingThreshold: 0.95, // the default
+    selfTrainingMinLabelsPerClass: 1, // the tests' few labels a class still self-train (the default is 10)
     pretrainSteps: 20,
     pretrainExtendSteps: 5,
     pretrainGrowth: 0.25,
@@ -64,6 +65,7 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_FINETUNE_EPOCHS: String(c.finetuneEpochs),
     FEWLABEL_DISTIL_EPOCHS: String(c.distilEpochs),
     FEWLABEL_SELF_TRAINING_THRESHOLD: String(c.selfTrainingThreshold),
+    FEWLABEL_SELF_TRAINING_MIN_LABELS_PER_CLASS: String(c.selfTrainingMinLabelsPerClass),
     ...steps("FEWLABEL_PRETRAIN_STEPS", c.pretrainSteps),
     ...steps("FEWLABEL_PRETRAIN_EXTEND_STEPS", c.pretrainExtendSteps),
     FEWLABEL_PRETRAIN_GROWTH: String(c.pretrainGrowth),
