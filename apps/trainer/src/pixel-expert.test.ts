@@ -1,7 +1,7 @@
 import { createClassifierHead, createEncoder, pixelLinearPredict, selectBackend, tf } from "@fewlabel/ml";
 import { assembleTeacher } from "@fewlabel/ml/node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expertsLogits, keepPixelExpert, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
+import { addTeacherPixels, expertsLogits, keepPixelExpert, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 
 beforeAll(async () => {
   await selectBackend({ order: ["wasm"] });
@@ -33,11 +33,27 @@ describe("the pixel expert", () => {
     expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, want))).dataSync()[0]).toBeLessThan(1e-4);
 
     // A student starts from the teacher with its pixel layer at zero: half the network's logits, nothing from pixels.
+    const pair = assembleTeacher(enc, { inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 }, { encoder, classifierHead: head }, {}, { ...expert, weight: 0.5 });
     expect(zeroPixelExpert(teacher)).toBe(true);
     expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, tf.mul(network, 0.5)))).dataSync()[0]).toBeLessThan(1e-4);
     expect(zeroPixelExpert(plain)).toBe(false);
-    tf.dispose([images, expert.kernel, expert.bias, pixelLogits, network, want]);
-    [encoder, head, plain, teacher].forEach((m) => m.dispose());
+
+    // After self-training the teacher's pixel expert is added to whatever the student's own pixel layer learnt: here
+    // nothing (zero), so the student is the pair again; the weights before come back to take it back.
+    const before = addTeacherPixels(teacher, pair);
+    expect(before).not.toBeNull();
+    expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, want))).dataSync()[0]).toBeLessThan(1e-4);
+    // Added, not copied: a second time doubles the pixels' share.
+    tf.dispose(addTeacherPixels(teacher, pair)!);
+    const doubled = tf.tidy(() => tf.add(want, tf.mul(pixelLogits, 0.5)));
+    expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, doubled))).dataSync()[0]).toBeLessThan(1e-3);
+    teacher.getLayer("pixel_logits").setWeights(before!);
+    expect(tf.max(tf.abs(tf.sub(teacher.predict(images) as tf.Tensor2D, tf.mul(network, 0.5)))).dataSync()[0]).toBeLessThan(1e-4);
+    // Without a pixel layer on either side there is nothing to add.
+    expect(addTeacherPixels(plain, pair)).toBeNull();
+    expect(addTeacherPixels(pair, plain)).toBeNull();
+    tf.dispose([images, expert.kernel, expert.bias, pixelLogits, network, want, doubled, ...before!]);
+    [encoder, head, plain, teacher, pair].forEach((m) => m.dispose());
   });
 });
 

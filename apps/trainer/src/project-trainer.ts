@@ -39,7 +39,7 @@ import { splitLabels } from "./holdout";
 import { ImageCache } from "./images";
 import { trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
-import { expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
+import { addTeacherPixels, expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
 import { type Metrics, predict } from "./metrics";
 import { maxPretrainRuns, stageSteps } from "./budget";
@@ -50,6 +50,8 @@ import { selfTrainingApplies } from "./self-training-rule";
 
 /** The head name of a fine-tuned teacher with the pixel expert beside it (pixel-expert.ts). */
 const FINE_TUNED_WITH_PIXELS = "fine-tuned + pixel logistic regression";
+/** The same for a self-trained student with the teacher's pixel expert added (addTeacherPixels). */
+const STUDENT_WITH_PIXELS = "self-trained + pixel logistic regression";
 
 type ProjectState = Awaited<ReturnType<TrainerApi["trpc"]["state"]["query"]>>;
 
@@ -497,15 +499,34 @@ export class ProjectTrainer {
             ...hooks,
           }),
         );
-        const metrics = await this.scorer.classifier(this.scoringSets(train, heldOut, spec, classIds), (x) => student.apply(x, { training: false }) as tf.Tensor2D);
+        const sets = this.scoringSets(train, heldOut, spec, classIds);
+        const studentLogits = (x: tf.Tensor4D) => student.apply(x, { training: false }) as tf.Tensor2D;
+        const aloneMetrics = await this.scorer.classifier(sets, studentLogits);
+        // A self-trained student votes with the teacher's pixel expert again (addTeacherPixels), unless it alone scores
+        // clearly better on held-out labels; a soft-label student has learnt the pair's pixel share already.
+        let metrics = aloneMetrics;
+        let withPixels = false;
+        const before = selfTraining ? addTeacherPixels(student, teacherModel) : null;
+        if (before) {
+          const pairMetrics = await this.scorer.classifier(sets, studentLogits);
+          withPixels = keepPixelExpert(aloneMetrics, pairMetrics);
+          if (!withPixels) student.getLayer("pixel_logits").setWeights(before);
+          else metrics = pairMetrics;
+          const candidates = [
+            ...(aloneMetrics ? [{ name: "self-trained", accuracy: aloneMetrics.accuracy }] : []),
+            ...(pairMetrics ? [{ name: STUDENT_WITH_PIXELS, accuracy: pairMetrics.accuracy }] : []),
+          ];
+          if (metrics && candidates.length) metrics = { ...metrics, head: { chosen: withPixels ? STUDENT_WITH_PIXELS : "self-trained", candidates } };
+          tf.dispose(before);
+        }
         if (metrics && heldOut.ids.length) {
           const x = this.cache.tensor(heldOut.ids, spec.channels);
-          const [s, t] = await Promise.all([predict((v) => student.apply(v, { training: false }) as tf.Tensor2D, x), predict((v) => teacher.logits(v, false), x)]);
+          const [s, t] = await Promise.all([predict(studentLogits, x), predict((v) => teacher.logits(v, false), x)]);
           x.dispose();
           metrics.teacherAgreement = s.filter((v, i) => v === t[i]).length / s.length;
         }
         const losses = out.result.losses;
-        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights", method: selfTraining ? `self-training on pseudo-labels at least ${Math.round(selfTraining.threshold * 100)}% sure, relabelled by the student every epoch` : "the teacher's soft labels", ...(lastRound.round ? { pseudoLabelled: `${lastRound.confident} of ${lastRound.unlabelled} unlabelled images in round ${lastRound.round}` } : {}), ...this.heldOutProvenance(heldOut) };
+        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights", method: selfTraining ? `self-training on pseudo-labels at least ${Math.round(selfTraining.threshold * 100)}% sure, relabelled by the student every epoch` : "the teacher's soft labels", pixels: withPixels ? "the teacher's pixel expert added" : "its own", ...(lastRound.round ? { pseudoLabelled: `${lastRound.confident} of ${lastRound.unlabelled} unlabelled images in round ${lastRound.round}` } : {}), ...this.heldOutProvenance(heldOut) };
         await exportModel(path.join(exportDir, "student"), student, this.metadata("student", state, classIds, spec, provenance, metrics));
         const files = [...(await readExport(exportDir)), ...teacherFiles];
         const published = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
@@ -519,7 +540,7 @@ export class ProjectTrainer {
         }, files);
         await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "distil", { stage: "distil", nextStep: totalSteps, extra: { ...extra, done: true } }, { student });
         await out.finish({ accuracy: metrics?.accuracy ?? null });
-        this.log(`distil: published version ${published.version}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
+        this.log(`distil: published version ${published.version}${withPixels ? " (with the teacher's pixel expert)" : ""}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
       } finally {
         images.dispose();
         student.dispose();

@@ -145,6 +145,13 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     // Self-trained (the default): pseudo-labels relabelled by the student, the last round's count on the card.
     expect(studentVersion!.provenance).toMatchObject({ method: expect.stringContaining("self-training"), pseudoLabelled: expect.stringMatching(/^\d+ of \d+ unlabelled images in round \d+$/) });
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
+    // A teacher with a pixel expert passes it on: the student is scored alone and with it, and the card says which serves.
+    const sm = studentVersion!.metrics!;
+    if (m.head!.chosen === "fine-tuned + pixel logistic regression") {
+      expect(sm.head!.candidates.map((c) => c.name).sort()).toEqual(["self-trained", "self-trained + pixel logistic regression"]);
+      expect(sm.accuracy).toBe(sm.head!.candidates.find((c) => c.name === sm.head!.chosen)!.accuracy);
+      expect(studentVersion!.provenance).toMatchObject({ pixels: sm.head!.chosen === "self-trained" ? "its own" : "the teacher's pixel expert added" });
+    } else expect(sm.head).toBeUndefined();
     // The Training page heard the first round as it came (later ones at most every 30 s). What the student counts as
     // unlabelled: every image without a training label, the held-out ones included.
     await waitFor(() => live.some((e) => e.type === "training.activity" && e.data.kind === "stage3" && /self-training, round 1 of \d+: the teacher is at least 95% sure of \d+ of \d+ unlabelled images$/.test(e.data.reason)));

@@ -23,7 +23,7 @@ const str = (k: string, d: string) => args.get(k) ?? d;
 const cache = str("cache", "/tmp/semi");
 const nTrain = num("train", 3000), nTest = num("test", 2000), perClass = num("per-class", 30);
 const workers = num("workers", 2), batchSize = num("batch", 64), seed = num("seed", 7);
-const size = 32;
+const size = num("size", 32);
 fs.mkdirSync(cache, { recursive: true });
 const t0 = Date.now();
 const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${s}`);
@@ -318,7 +318,7 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
   const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
   const teacher = modelClassifier(build()), student = build();
   if (expert && zeroStudentPixels) student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
-  return { teacher, student };
+  return { teacher, student, build };
 }
 
 // prod-<epochs>: as the product did it before self-training: the saved fine-tuned teacher assembled into one model
@@ -336,6 +336,7 @@ if (phase === "variants") {
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: steps(ep, nTrain), batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    if (args.has("save")) saveWeights(`${cache}/${str("save", "")}`, student);
   }
 }
 
@@ -348,14 +349,26 @@ if (phase === "variants") {
   for (const v of str("variants", "").split(",").filter((s) => s.startsWith("st-"))) {
     const t1 = Date.now();
     const [, epS, thrS, mode] = v.split("-");
-    const { teacher, student } = await savedTeacherPair(mode === "net" ? null : 0.6, true);
-    log(`${v}: teacher ${accuracy(teacher).toFixed(1)}%`);
+    const { teacher: t0, student, build } = await savedTeacherPair(mode === "net" ? null : 0.6, true);
+    // --prev=<saved student>: round 0's pseudo-labels from the mean of the teacher's and that student's probabilities.
+    let teacher = t0;
+    if (args.has("prev")) {
+      const prev = build();
+      loadWeights(`${cache}/${str("prev", "")}`, prev);
+      const p = modelClassifier(prev);
+      log(`${v}: previous student ${accuracy(p).toFixed(1)}%`);
+      teacher = { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t0.logits(x, training)), 0.5), tf.mul(tf.softmax(p.logits(x, training)), 0.5)))) as tf.Tensor2D, trainableVariables: [] };
+    }
+    // --student-init=<saved student>: the student starts from that student's weights instead of the teacher's.
+    if (args.has("student-init")) loadWeights(`${cache}/${str("student-init", "")}`, student);
+    log(`${v}: teacher ${accuracy(t0).toFixed(1)}%${teacher !== t0 ? `, with the previous student ${accuracy(teacher).toFixed(1)}%` : ""}`);
     const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels }, augment: stAug(str("st-aug", "strong")), seed: 5, workers,
       selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
         onRound: (round, confident) => { if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`); } } });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    if (args.has("save")) saveWeights(`${cache}/${str("save", "")}`, student);
   }
 }
 
@@ -443,5 +456,22 @@ if (phase === "lp") {
         log(`lp ${name} k=${k} alpha=${alpha}: ${accOn(norm).toFixed(1)}%, mixed with the pair ${accOn(mix).toFixed(1)}%`);
       }
     }
+  }
+}
+
+// spair: a saved student (--student=…, built like the st-* students from --teacher=…) with pixel logistic regression's
+// logits added at weights 0 / 0.2 / 0.4 / 0.6 (the teacher's pixel expert, applied to the student as well).
+if (phase === "spair") {
+  const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
+  const { modelClassifier } = await import("../src/stages/common.js");
+  const { build } = await savedTeacherPair(0.6, true);
+  const s = build();
+  loadWeights(`${cache}/${str("student", "")}`, s);
+  const sc = modelClassifier(s);
+  const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+  const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
+  for (const c of [0, 0.2, 0.4, 0.6, 1]) {
+    const pair: Classifier = { logits: (x, training) => tf.tidy(() => tf.add(sc.logits(x, training), tf.mul(probe.logits(pixelRows(x)), c))) as tf.Tensor2D, trainableVariables: [] };
+    log(`spair ${str("student", "")} + ${c} x pixel LR: ${accuracy(pair).toFixed(1)}%`);
   }
 }
