@@ -17,6 +17,7 @@ import {
   fineTuneAugmentConfig,
   distil,
   type SelfTrainingOptions,
+  type Classifier,
   type EncoderConfig,
   encoderClassifier,
   encoderFeatureDim,
@@ -36,7 +37,7 @@ import type { TrainerApi } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
-import { ImageCache } from "./images";
+import { ImageCache, type SkippedImage } from "./images";
 import { trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
 import { addTeacherPixels, expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
@@ -402,33 +403,7 @@ export class ProjectTrainer {
       // Pseudo-labels for every unlabelled image (the server keeps one per model version and image, skips the rest).
       const unlabelled = state.images.filter((i) => i.labelClassId === null).map((i) => i.id);
       const { usable: toLabel, skipped } = await this.load(unlabelled);
-      if (toLabel.length > 0) {
-        const x = this.cache.tensor(toLabel, spec.channels);
-        try {
-          const batches = Math.ceil(toLabel.length / 256);
-          const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
-            pseudoLabel({ classifier: teacher, images: tensorImageSource(x), batchSize: 256, onProgress: hooks.onProgress }),
-          );
-          const k = out.result.numClasses;
-          let stored = 0;
-          for (let start = 0; start < toLabel.length; start += PSEUDO_LABEL_BATCH) {
-            const items = toLabel.slice(start, start + PSEUDO_LABEL_BATCH).map((imageId, j) => {
-              const i = start + j;
-              return {
-                imageId,
-                classId: classIds[out.result.labels[i]!]!,
-                confidence: clamp01(out.result.confidence[i]!),
-                probabilities: Array.from(out.result.probabilities.subarray(i * k, (i + 1) * k), (p) => Math.round(clamp01(p) * 1e4) / 1e4),
-              };
-            });
-            stored += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: ctx.lease.leaseId, modelVersionId: teacherVersionId, items })).stored;
-          }
-          await out.finish();
-          this.log(`pseudolabel: ${stored} new suggestion(s) for ${toLabel.length} unlabelled image(s)`);
-        } finally {
-          x.dispose();
-        }
-      }
+      if (toLabel.length > 0) await this.suggest(ctx, "teacher", teacherVersionId, teacher, toLabel, spec.channels, classIds, skipped);
 
       // Distillation over all images, the teacher's soft labels plus the training labels as ground truth.
       const { usable: all } = await this.load(state.images.map((i) => i.id));
@@ -540,6 +515,13 @@ export class ProjectTrainer {
         }, files);
         await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "distil", { stage: "distil", nextStep: totalSteps, extra: { ...extra, done: true } }, { student });
         await out.finish({ accuracy: metrics?.accuracy ?? null });
+        // The suggestions come from the best model: a student that serves and scores at least as well as its teacher
+        // on the held-out labels labels the unlabelled images in its teacher's place (the server lets the newest model
+        // speak for an image). Unmeasured, the teacher keeps them.
+        const serving = (await this.api.trpc.summary.query({ projectId: this.projectId })).serving;
+        const teacherAccuracy = version.accuracy ?? null;
+        const speaks = serving?.studentId === published.id && metrics !== null && teacherAccuracy !== null && metrics.accuracy >= teacherAccuracy;
+        if (speaks && toLabel.length > 0) await this.suggest(ctx, "student", published.id, modelClassifier(student), toLabel, spec.channels, classIds, []);
         this.log(`distil: published version ${published.version}${withPixels ? " (with the teacher's pixel expert)" : ""}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
       } finally {
         images.dispose();
@@ -549,6 +531,35 @@ export class ProjectTrainer {
     } finally {
       teacherModel.dispose();
       await rm(exportDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Labels `ids` with `classifier` and posts the suggestions under `versionId` (the server keeps one per version and image). */
+  private async suggest(ctx: StageRunContext, who: "teacher" | "student", versionId: string, classifier: Classifier, ids: string[], channels: 1 | 3, classIds: string[], skipped: SkippedImage[]) {
+    const x = this.cache.tensor(ids, channels);
+    try {
+      const batches = Math.ceil(ids.length / 256);
+      const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
+        pseudoLabel({ classifier, images: tensorImageSource(x), batchSize: 256, onProgress: hooks.onProgress }),
+      );
+      const k = out.result.numClasses;
+      let stored = 0;
+      for (let start = 0; start < ids.length; start += PSEUDO_LABEL_BATCH) {
+        const items = ids.slice(start, start + PSEUDO_LABEL_BATCH).map((imageId, j) => {
+          const i = start + j;
+          return {
+            imageId,
+            classId: classIds[out.result.labels[i]!]!,
+            confidence: clamp01(out.result.confidence[i]!),
+            probabilities: Array.from(out.result.probabilities.subarray(i * k, (i + 1) * k), (p) => Math.round(clamp01(p) * 1e4) / 1e4),
+          };
+        });
+        stored += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: ctx.lease.leaseId, modelVersionId: versionId, items })).stored;
+      }
+      await out.finish();
+      this.log(`pseudolabel: ${stored} new suggestion(s) for ${ids.length} unlabelled image(s) from the ${who}`);
+    } finally {
+      x.dispose();
     }
   }
 

@@ -12,7 +12,7 @@
 //     through postPseudoLabels `refresh`;
 //   - the suggestions are attributed to the encoder's PRETRAIN version, whose own metrics are the same method (kNN on
 //     its embeddings, scored on held-out labels), and the event names the head (`source`), so people see a quick
-//     suggestion for what it is; a serving teacher that scores better keeps its pending suggestions.
+//     suggestion for what it is; a serving teacher or student that scores better keeps its pending suggestions.
 // When a refresh is due is decided by quick-refresh-rule.ts: by the reconciler between stages, and here between the
 // steps of a heavy stage, so labels given during a long pretraining get suggestions within seconds too.
 import { createEncoder, encoderFeatures, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
@@ -81,7 +81,7 @@ export class QuickSuggestions {
   private embeddings: Embeddings | null = null;
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
-  /** What was posted per image under `postedKey` (encoder version, serving teacher, whether it is kept). */
+  /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
   private posted = new Map<string, { classId: string; confidence: number }>();
   private postedKey = "";
   private lastCheck = 0;
@@ -162,11 +162,11 @@ export class QuickSuggestions {
       }
       const source: SuggestionSource = { kind: "quick", features: head.features, head: head.method, k: head.k, trainLabels: train.length, cvAccuracy: head.cvAccuracy, cvLabels: head.cvLabels, heldOutAccuracy };
 
-      // A serving teacher that scores better keeps its pending suggestions (the server skips those images).
-      const teacherId = state.serving?.teacherId ?? null;
-      const teacher = teacherId ? state.models.find((m) => m.id === teacherId) : undefined;
-      const keep = keepTeacherSuggestions(teacher, heldOutAccuracy);
-      const key = JSON.stringify([version.id, teacherId, keep]);
+      // A serving teacher or student that scores better keeps its pending suggestions (the server skips those images).
+      const keepPendingOf = [state.serving?.teacherId, state.serving?.studentId].filter(
+        (id): id is string => !!id && keepTeacherSuggestions(state.models.find((m) => m.id === id), heldOutAccuracy),
+      );
+      const key = JSON.stringify([version.id, keepPendingOf]);
       if (key !== this.postedKey) {
         this.posted.clear();
         this.postedKey = key;
@@ -186,7 +186,7 @@ export class QuickSuggestions {
       for (let start = 0; start < items.length; start += POST_BATCH) {
         const batch = items.slice(start, start + POST_BATCH);
         posted += (
-          await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: batch, refresh: true, keepPendingOf: keep && teacherId ? [teacherId] : [], source })
+          await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: batch, refresh: true, keepPendingOf, source })
         ).stored;
         for (const i of batch) this.posted.set(i.imageId, { classId: i.classId, confidence: i.confidence });
       }

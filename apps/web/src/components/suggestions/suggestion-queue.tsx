@@ -305,7 +305,7 @@ function Row({
               quick suggestion (with v{s.modelVersion.version})
             </span>
           ) : (
-            <span className="text-xs text-slate-400">model v{s.modelVersion.version}</span>
+            <span className="text-xs text-slate-400">{s.modelVersion.stage === "DISTIL" ? "student" : "teacher"} v{s.modelVersion.version}</span>
           )}
         </div>
         <div className="h-1.5 w-48 max-w-full overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
