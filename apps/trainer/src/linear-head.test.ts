@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { createEncoder, encoderFeatures, predictRows, selectBackend, tensorImageSource, tf, trainLinearProbe } from "@fewlabel/ml";
-import { trainLinearHead } from "./linear-head";
+import { preferLinearHead, trainLinearHead } from "./linear-head";
 
 beforeAll(async () => {
   await selectBackend({ order: ["wasm"] });
@@ -23,5 +23,21 @@ describe("trainLinearHead", () => {
     probe.dispose();
     head.dispose();
     encoder.dispose();
+  });
+});
+
+describe("preferLinearHead", () => {
+  it("replaces the fine-tuned network only when the linear head is better by more than the held-out labels' noise", () => {
+    // 64 held-out labels: one standard error of the difference is about 7 points (bench run 16: a linear head read 53
+    // of 64, was kept over the pair by a plain comparison, and scored 4.7 points below the pair before it on unseen images).
+    expect(preferLinearHead({ accuracy: 53 / 64, heldOut: 64 }, { accuracy: 52 / 64, heldOut: 64 })).toBe(false);
+    expect(preferLinearHead({ accuracy: 56 / 64, heldOut: 64 }, { accuracy: 52 / 64, heldOut: 64 })).toBe(false);
+    expect(preferLinearHead({ accuracy: 60 / 64, heldOut: 64 }, { accuracy: 52 / 64, heldOut: 64 })).toBe(true);
+    // Thousands of held-out labels: the 2-point floor decides.
+    expect(preferLinearHead({ accuracy: 0.83, heldOut: 2000 }, { accuracy: 0.8, heldOut: 2000 })).toBe(true);
+    expect(preferLinearHead({ accuracy: 0.815, heldOut: 2000 }, { accuracy: 0.8, heldOut: 2000 })).toBe(false);
+    // Nothing to compare: the fine-tuned network.
+    expect(preferLinearHead(null, { accuracy: 0.5, heldOut: 30 })).toBe(false);
+    expect(preferLinearHead({ accuracy: 0.9, heldOut: 30 }, null)).toBe(false);
   });
 });

@@ -38,7 +38,7 @@ import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoin
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { ImageCache, type SkippedImage } from "./images";
-import { trainLinearHead } from "./linear-head";
+import { preferLinearHead, trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
 import { addTeacherPixels, expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
 import { type LabelledIds, type ScoringSets, VersionScorer } from "./evaluation";
@@ -320,7 +320,7 @@ export class ProjectTrainer {
       const expertsMetrics = await this.scorer.classifier(sets, (x) => tf.tidy(() => expertsLogits(teacher.logits(x, false), x, expert)));
       const withPixels = keepPixelExpert(fineTunedMetrics, expertsMetrics);
       const network = withPixels ? expertsMetrics : fineTunedMetrics;
-      const linearWins = linearMetrics !== null && network !== null && linearMetrics.accuracy > network.accuracy;
+      const linearWins = preferLinearHead(linearMetrics, network);
       const candidates = [
         ...(fineTunedMetrics ? [{ name: "fine-tuned", accuracy: fineTunedMetrics.accuracy }] : []),
         ...(expertsMetrics ? [{ name: FINE_TUNED_WITH_PIXELS, accuracy: expertsMetrics.accuracy }] : []),
