@@ -2,7 +2,7 @@
 // linear evaluation, and with few labels often as good as fine-tuning the whole network, at a fraction of the cost).
 // It is trained on standardised features and then folded into one plain dense layer (kernel diag(1/std) W, bias
 // b - (mean/std) W), so the teacher it makes is encoder -> dense, exported and served like any fine-tuned teacher.
-import { tieMargin } from "@fewlabel/api/serving-model";
+import { clearlyBetter } from "@fewlabel/api/serving-model";
 import { createClassifierHead, encoderFeatures, foldStandardisation, tensorImageSource, tf, type tfl, trainLinearProbe } from "@fewlabel/ml";
 import type { HeldOutScore } from "./pixel-expert";
 
@@ -53,5 +53,5 @@ export async function trainLinearHead(o: LinearHeadOptions): Promise<tfl.LayersM
  */
 export function preferLinearHead(linear: HeldOutScore | null, network: HeldOutScore | null): boolean {
   if (linear === null || network === null) return false;
-  return linear.accuracy > network.accuracy + tieMargin(linear, network) + 1e-9;
+  return clearlyBetter(linear, network);
 }

@@ -10,7 +10,7 @@
 // from a regression fitted to the labels alone: students of 78.7% and 61.6% (inherited: 79.4% and 57.0%; the network
 // without a pixel layer: 78.1% and 61.6%; the network distilled from itself alone: 77.0% and 52.9%).
 // The fine-tune stage keeps the pair unless the network alone scores clearly better on held-out labels.
-import { tieMargin } from "@fewlabel/api/serving-model";
+import { clearlyBetter } from "@fewlabel/api/serving-model";
 import { foldStandardisation, pixelRows, tf, type tfl, trainLinearProbe } from "@fewlabel/ml";
 
 /**
@@ -32,7 +32,7 @@ export const PIXEL_EXPERT_WEIGHT = 0.6;
 export function keepPixelExpert(network: HeldOutScore | null, pair: HeldOutScore | null): boolean {
   if (network === null) return true;
   if (pair === null) return false;
-  return pair.accuracy >= network.accuracy - tieMargin(network, pair) - 1e-9;
+  return !clearlyBetter(network, pair);
 }
 
 /** An accuracy on held-out labels and how many there were. */

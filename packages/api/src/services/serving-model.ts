@@ -28,10 +28,9 @@ export function pickServingVersion<V extends ServingCandidate>(versions: readonl
   if (pool.length === 0) return null;
   // The best measured version (ties to the newer); then the newest version whose accuracy is tied with it: within
   // the tie margin of the best, measured from the best, so a chain of small drops cannot walk away from it.
-  const accuracy = (v: V) => v.metrics?.accuracy ?? 0;
   const top = measured.length > 0 ? bestMeasured(measured) : null;
   let best: V | null = null;
-  for (const v of pool) if ((top === null || accuracy(v) >= accuracy(top) - tieMargin(v.metrics, top.metrics) - 1e-9) && (best === null || v.version > best.version)) best = v;
+  for (const v of pool) if ((top === null || !clearlyBetter(top.metrics!, v.metrics!)) && (best === null || v.version > best.version)) best = v;
   return best;
 }
 
@@ -55,6 +54,14 @@ export const SERVING_TIE_MARGIN = 0.02;
 export function tieMargin(a: { accuracy: number; heldOut?: number } | null, b: { accuracy: number; heldOut?: number } | null): number {
   if (!a?.heldOut || !b?.heldOut) return SERVING_TIE_MARGIN;
   return Math.max(SERVING_TIE_MARGIN, accuracyDifferenceError({ accuracy: a.accuracy, count: a.heldOut }, { accuracy: b.accuracy, count: b.heldOut }));
+}
+
+/**
+ * Whether `a` scores better than `b` by more than their tie margin: the one rule by which a model replaces another on
+ * held-out labels (the serving version, the teacher's pixel expert, the linear head).
+ */
+export function clearlyBetter(a: { accuracy: number; heldOut?: number }, b: { accuracy: number; heldOut?: number }): boolean {
+  return a.accuracy > b.accuracy + tieMargin(a, b) + 1e-9;
 }
 
 /**
