@@ -93,7 +93,7 @@ if (phase === "pretrain") {
   if (args.has("init")) { loadWeights(`${cache}/${str("init", "")}`, encoder); loadWeights(`${cache}/${str("init", "")}-proj`, proj); }
   const aug = defaultAugmentConfig(size, 1, num("strength", 0.5), { mirrorSafe });
   if (args.has("min-crop")) aug.crop!.scale[0] = num("min-crop", 0.5);
-  await pretrainContrastive({ encoder, projectionHead: proj, images: tensorImageSource(X), steps: steps(epochs, nTrain), batchSize, optimizer: "adam", learningRate: 1e-3, augment: aug, seed: 1, workers, temperature: num("temperature", 0.2),
+  await pretrainContrastive({ encoder, projectionHead: proj, images: tensorImageSource(X), steps: steps(epochs, nTrain), batchSize, optimizer: "adam", learningRate: num("lr", 1e-3), augment: aug, seed: 1, workers, temperature: num("temperature", 0.2),
     onProgress: (p) => { if (p.step % 100 === 0) log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s`); }, progressEvery: 100 });
   saveWeights(`${cache}/${str("name", "enc")}`, encoder);
   saveWeights(`${cache}/${str("name", "enc")}-proj`, proj);
@@ -363,11 +363,23 @@ if (phase === "variants") {
     if (args.has("student-init")) loadWeights(`${cache}/${str("student-init", "")}`, student);
     log(`${v}: teacher ${accuracy(t0).toFixed(1)}%${teacher !== t0 ? `, with the previous student ${accuracy(teacher).toFixed(1)}%` : ""}`);
     const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
+    const swa = num("swa", 0);
+    const snapshots: tf.Tensor[][] = [];
     await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,
       groundTruth: { indices: labelled, labels }, augment: stAug(str("st-aug", "strong")), seed: 5, workers,
       selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
-        onRound: (round, confident) => { if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`); } } });
+        onRound: (round, confident) => {
+          if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`);
+          // --swa=K: keep the student's weights at the start of the last K rounds (synced from the workers by then).
+          if (swa && round > Number(epS) - swa) snapshots.push(student.getWeights().map((w) => tf.keep(w.clone())));
+        } } });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    if (swa) {
+      const last = student.getWeights();
+      const all = [...snapshots, last];
+      student.setWeights(last.map((_, j) => tf.tidy(() => tf.div(tf.addN(all.map((ws) => ws[j]!)), all.length))));
+      log(`${v}: SWA of the last ${all.length} rounds' weights ${accuracy(modelClassifier(student)).toFixed(1)}%`);
+    }
     if (args.has("save")) saveWeights(`${cache}/${str("save", "")}`, student);
   }
 }
@@ -474,4 +486,14 @@ if (phase === "spair") {
     const pair: Classifier = { logits: (x, training) => tf.tidy(() => tf.add(sc.logits(x, training), tf.mul(probe.logits(pixelRows(x)), c))) as tf.Tensor2D, trainableVariables: [] };
     log(`spair ${str("student", "")} + ${c} x pixel LR: ${accuracy(pair).toFixed(1)}%`);
   }
+}
+
+// ens2: the mean of saved students' probabilities (--students=a,b,…, built like st-* students from --teacher=…), and
+// with the teacher pair's.
+if (phase === "ens2") {
+  const { modelClassifier } = await import("../src/stages/common.js");
+  const { teacher, build } = await savedTeacherPair(0.6, true);
+  const members: Classifier[] = str("students", "").split(",").map((n) => { const m = build(); loadWeights(`${cache}/${n}`, m); return modelClassifier(m); });
+  const mean = (cs: Classifier[]): Classifier => ({ logits: (x, t) => tf.tidy(() => tf.log(tf.div(tf.addN(cs.map((c) => tf.softmax(c.logits(x, t)))), cs.length))) as tf.Tensor2D, trainableVariables: [] });
+  log(`teacher ${accuracy(teacher).toFixed(1)}%, students ${members.map((m) => accuracy(m).toFixed(1)).join(", ")}; mean of students ${accuracy(mean(members)).toFixed(1)}%, with the teacher ${accuracy(mean([...members, teacher])).toFixed(1)}%`);
 }
