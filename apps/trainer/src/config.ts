@@ -2,6 +2,7 @@
 // roughly 25-50 images/s on one core, see packages/ml/README.md); a GPU machine can raise sizes and steps. Tests use
 // a tiny encoder and a few steps so the whole loop runs in seconds.
 import os from "node:os";
+import { validateEncoderConfig } from "@fewlabel/ml";
 import { SELF_TRAINING_MIN_LABELS_PER_CLASS } from "./self-training-rule";
 
 export interface TrainerConfig {
@@ -101,7 +102,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
   const token = env.FEWLABEL_TRAINER_TOKEN;
   if (!url || !token) throw new Error("Set FEWLABEL_URL (the fewlabel server) and FEWLABEL_TRAINER_TOKEN (a trainer token from the project's training settings).");
   const steps = (key: string) => (env[key] ? num(env, key, 0) : null);
-  return {
+  return checked({
     url,
     token,
     name: env.FEWLABEL_TRAINER_NAME || `trainer on ${process.env.HOSTNAME ?? "localhost"} (pid ${process.pid})`,
@@ -139,5 +140,27 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     // Every core by default: the trainer runs at a lower priority than the web server (main.ts), so labelling
     // requests take a core back from it at once, and an idle machine trains at full speed.
     workers: num(env, "FEWLABEL_TRAINER_WORKERS", Math.max(1, Math.min(8, os.availableParallelism()))),
+  });
+}
+
+/**
+ * Settings that no model could be built from are refused at start, before any image is downloaded (an input size
+ * the encoder does not take used to fail only once every image of a project had been fetched and decoded).
+ */
+function checked(c: TrainerConfig): TrainerConfig {
+  const integer = (key: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new Error(`${key} must be a whole number of at least ${min}, got ${v}`);
   };
+  integer("FEWLABEL_INPUT_SIZE", c.inputSize, 1);
+  integer("FEWLABEL_BATCH_SIZE", c.batchSize, 2);
+  integer("FEWLABEL_PROJECTION_DIM", c.projectionDim, 1);
+  integer("FEWLABEL_DOWNLOAD_CONCURRENCY", c.downloadConcurrency, 1);
+  if (!(c.learningRate > 0)) throw new Error(`FEWLABEL_LEARNING_RATE must be above 0, got ${c.learningRate}`);
+  if (c.selfTrainingThreshold > 1) throw new Error(`FEWLABEL_SELF_TRAINING_THRESHOLD is a probability (0 turns self-training off), got ${c.selfTrainingThreshold}`);
+  try {
+    validateEncoderConfig({ inputSize: c.inputSize, channels: 1, widths: c.encoderWidths, blocks: c.encoderBlocks });
+  } catch (err) {
+    throw new Error(`FEWLABEL_INPUT_SIZE / FEWLABEL_ENCODER_WIDTHS / FEWLABEL_ENCODER_BLOCKS: ${(err as Error).message}`);
+  }
+  return c;
 }

@@ -3,8 +3,10 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { preprocessingFor, preprocessPixels } from "@fewlabel/ml";
-import type { TrainerApi } from "./api-client";
-import { decodeForTraining, ImageCache } from "./images";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createTrainerApi, TrainerHttpError, type TrainerApi } from "./api-client";
+import { decodeForTraining, downloadMayRecover, ImageCache } from "./images";
 
 const gray = (v: number) => sharp(Buffer.alloc(40 * 30, v), { raw: { width: 40, height: 30, channels: 1 } }).toColourspace("b-w").png().toBuffer();
 const rgb = () => sharp(Buffer.alloc(20 * 20 * 3, 200), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
@@ -35,10 +37,11 @@ describe("training images", () => {
   it("skips images that fail to download or decode, and builds tensors of the rest", async () => {
     const good = await gray(255);
     const truncated = good.subarray(0, good.length - 20);
-    const bytes: Record<string, Buffer | Error> = { a: good, b: truncated, c: Buffer.from("not an image"), d: new Error("404 image not found"), e: await rgb() };
+    const bytes: Record<string, Buffer | Error> = { a: good, b: truncated, c: Buffer.from("not an image"), d: new TrainerHttpError(404, "GET /api/images/d/training: 404 image not found"), e: await rgb() };
     // The HTTP side is not under test here: a TrainerApi whose image download answers from the table above.
-    const api = { trainingImage: async (id: string) => { const b = bytes[id]!; if (b instanceof Error) throw b; return b; } } as unknown as TrainerApi;
-    const cache = new ImageCache(api, 28, 2);
+    const calls = new Map<string, number>();
+    const api = { trainingImage: async (id: string) => { calls.set(id, (calls.get(id) ?? 0) + 1); const b = bytes[id]!; if (b instanceof Error) throw b; return b; } } as unknown as TrainerApi;
+    const cache = new ImageCache(api, 28, 2, { attempts: 3, backoffMs: 1, retryAfterMs: 0 });
     const skipped = await cache.load(Object.keys(bytes));
     expect(skipped.map((s) => s.imageId).sort()).toEqual(["b", "c", "d"]);
     expect(skipped.find((s) => s.imageId === "d")!.reason).toContain("404");
@@ -50,7 +53,49 @@ describe("training images", () => {
     expect(values[0]).toBeCloseTo(1, 5);
     expect(values[28 * 28]).toBeCloseTo(200 / 255, 2);
     t.dispose();
-    // Asking again does not download again, and still reports the failures.
-    expect((await cache.load(["a", "b"])).map((s) => s.imageId)).toEqual(["b"]);
+    // Asking again does not download again, and still reports the failures; a 404 or bytes that do not decode are
+    // not fetched again, even with no pause between tries.
+    expect((await cache.load(["a", "b", "d"])).map((s) => s.imageId)).toEqual(["b", "d"]);
+    expect(Object.fromEntries(calls)).toEqual({ a: 1, b: 1, c: 1, d: 1, e: 1 });
+  });
+
+  it("tries a download again while the failure may pass: at once with back-off, and at a later load", async () => {
+    expect([downloadMayRecover(new TrainerHttpError(500, "")), downloadMayRecover(new TrainerHttpError(429, "")), downloadMayRecover(new TypeError("fetch failed"))]).toEqual([true, true, true]);
+    expect([downloadMayRecover(new TrainerHttpError(404, "")), downloadMayRecover(new TrainerHttpError(403, ""))]).toEqual([false, false]);
+    // A real HTTP server behind the trainer's own client: "flaky" drops the connection, then answers 500, then the
+    // image; "down" fails every time until it is repaired; "gone" is a 404.
+    const png = await gray(128);
+    const served = new Map<string, number>();
+    let downRepaired = false;
+    const server = http.createServer((req, res) => {
+      const id = /^\/api\/images\/([^/]+)\/training$/.exec(req.url ?? "")?.[1] ?? "";
+      const n = (served.get(id) ?? 0) + 1;
+      served.set(id, n);
+      expect(req.headers.authorization).toBe("Bearer flt_test");
+      if (id === "flaky" && n === 1) return req.socket.destroy();
+      if ((id === "flaky" && n === 2) || (id === "down" && !downRepaired)) return res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "storage unavailable" }));
+      if (id === "gone") return res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "image not found" }));
+      res.writeHead(200, { "content-type": "image/png" }).end(png);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const api = createTrainerApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "flt_test");
+      const cache = new ImageCache(api, 28, 2, { attempts: 3, backoffMs: 5, retryAfterMs: 200 });
+      const skipped = await cache.load(["flaky", "down", "gone"]);
+      expect(cache.has("flaky")).toBe(true);
+      expect(skipped.map((s) => s.imageId).sort()).toEqual(["down", "gone"]);
+      expect(skipped.find((s) => s.imageId === "down")!.reason).toContain("storage unavailable");
+      expect(Object.fromEntries(served)).toEqual({ flaky: 3, down: 3, gone: 1 });
+      // Before the pause has passed nothing is fetched again; after it, the transient failure is, the 404 is not.
+      downRepaired = true;
+      expect((await cache.load(["flaky", "down", "gone"])).map((s) => s.imageId).sort()).toEqual(["down", "gone"]);
+      expect(served.get("down")).toBe(3);
+      await new Promise((r) => setTimeout(r, 250));
+      expect((await cache.load(["flaky", "down", "gone"])).map((s) => s.imageId)).toEqual(["gone"]);
+      expect(cache.has("down")).toBe(true);
+      expect(Object.fromEntries(served)).toEqual({ flaky: 3, down: 4, gone: 1 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -2,10 +2,12 @@
 // training), decoded to raw pixels at their stored size with sharp, then turned into the model's input by the one
 // preprocessing of @fewlabel/ml (resizeToInput: the code the browser demo runs and every export ships as
 // preprocess.js), kept in memory as float32. An image that fails to download or decode is skipped and remembered with
-// its reason, so the stage can report it instead of failing.
+// its reason, so the stage can report it instead of failing. A download that failed for a reason that may pass (the
+// network, a server error) is tried again with back-off at once, and again by a later stage after a pause; one the
+// server refused (404, 403) or that does not decode is not fetched again.
 import sharp from "sharp";
 import { convertChannels, type Pixels, PREPROCESSING_VERSION, resizeToInput, tf } from "@fewlabel/ml";
-import type { TrainerApi } from "./api-client";
+import { TrainerHttpError, type TrainerApi } from "./api-client";
 
 export interface DecodedPixels {
   /**
@@ -21,34 +23,80 @@ export interface SkippedImage {
   reason: string;
 }
 
+/** How downloads are retried: attempts per load, the first back-off (doubled each time), and the pause before a later load tries again. */
+export interface DownloadRetry {
+  attempts: number;
+  backoffMs: number;
+  retryAfterMs: number;
+}
+const DEFAULT_RETRY: DownloadRetry = { attempts: 4, backoffMs: 500, retryAfterMs: 60_000 };
+
+/**
+ * Whether a failed download may succeed if tried again: network errors, timeouts, rate limits and server errors may;
+ * an answer that says the image is not there or not ours (4xx) will not.
+ */
+export function downloadMayRecover(err: unknown): boolean {
+  if (err instanceof TrainerHttpError) return err.status >= 500 || err.status === 408 || err.status === 429;
+  return true;
+}
+
+interface Failure {
+  reason: string;
+  /** Worth trying again (a transient download failure) after `at` + retryAfterMs. */
+  transient: boolean;
+  at: number;
+}
+
 export class ImageCache {
   private readonly decoded = new Map<string, DecodedPixels>();
-  private readonly failed = new Map<string, string>();
+  private readonly failed = new Map<string, Failure>();
 
   constructor(
     private readonly api: TrainerApi,
     private readonly inputSize: number,
     private readonly concurrency: number,
+    private readonly retry: DownloadRetry = DEFAULT_RETRY,
   ) {}
 
   /** Downloads and decodes what is not cached yet; returns the images that failed (now or before). */
   async load(imageIds: string[], onProgress?: (done: number, total: number) => void): Promise<SkippedImage[]> {
-    const todo = imageIds.filter((id) => !this.decoded.has(id) && !this.failed.has(id));
+    const now = Date.now();
+    const todo = imageIds.filter((id) => {
+      if (this.decoded.has(id)) return false;
+      const f = this.failed.get(id);
+      return !f || (f.transient && now - f.at >= this.retry.retryAfterMs);
+    });
     let next = 0;
     let done = 0;
     const worker = async () => {
       while (next < todo.length) {
         const id = todo[next++]!;
+        let bytes: Buffer | null = null;
         try {
-          this.decoded.set(id, await decodeForTraining(await this.api.trainingImage(id), this.inputSize));
+          bytes = await this.download(id);
+          this.decoded.set(id, await decodeForTraining(bytes, this.inputSize));
+          this.failed.delete(id);
         } catch (err) {
-          this.failed.set(id, err instanceof Error ? err.message.slice(0, 300) : String(err));
+          // Bytes that arrived and do not decode will not decode next time either.
+          this.failed.set(id, { reason: err instanceof Error ? err.message.slice(0, 300) : String(err), transient: bytes === null && downloadMayRecover(err), at: Date.now() });
         }
         onProgress?.(++done, todo.length);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.concurrency) }, worker));
-    return imageIds.filter((id) => this.failed.has(id)).map((id) => ({ imageId: id, reason: this.failed.get(id)! }));
+    return imageIds.filter((id) => this.failed.has(id)).map((id) => ({ imageId: id, reason: this.failed.get(id)!.reason }));
+  }
+
+  /** One image's bytes, tried up to `attempts` times with doubling back-off while the failure may pass. */
+  private async download(id: string): Promise<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.api.trainingImage(id);
+      } catch (err) {
+        if (attempt >= this.retry.attempts || !downloadMayRecover(err)) throw err;
+        await new Promise((r) => setTimeout(r, this.retry.backoffMs * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   has(id: string): boolean {
