@@ -99,6 +99,12 @@ export class ImageCache {
     }
   }
 
+  /** Forgets every decoded image and failure (the project is no longer trained here). */
+  clear(): void {
+    this.decoded.clear();
+    this.failed.clear();
+  }
+
   has(id: string): boolean {
     return this.decoded.has(id);
   }

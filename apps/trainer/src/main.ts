@@ -89,6 +89,22 @@ async function main() {
     let worked = false;
     try {
       const { projects } = await api.trpc.projects.query();
+      // A project that is gone (deleted, or no longer this token's) or whose lease another trainer took is no longer
+      // kept in memory here: its decoded images and embeddings are freed, so a trainer's memory follows the projects
+      // it works on rather than every project it has ever seen.
+      const listed = new Set(projects.map((p) => p.id));
+      const forget = (id: string, why: string) => {
+        trainers.get(id)?.dispose();
+        if (trainers.delete(id)) log(`project ${id}: ${why}; its images and embeddings are no longer kept here`);
+        lastWait.delete(id);
+      };
+      for (const id of trainers.keys()) {
+        if (listed.has(id)) continue;
+        forget(id, "no longer listed (deleted, or not this token's)");
+        restUntil.delete(id);
+        await leases.get(id)?.release().catch(() => {});
+        leases.delete(id);
+      }
       for (const p of projects) {
         if (shutdown.signal.aborted) break;
         if ((restUntil.get(p.id) ?? 0) > Date.now()) continue;
@@ -98,7 +114,11 @@ async function main() {
           lease = undefined;
         }
         lease ??= (await LeaseKeeper.claim(api, p.id, cfg.name, cfg.leaseSeconds, log)) ?? undefined;
-        if (!lease) continue;
+        if (!lease) {
+          // Another trainer holds it now (ours lapsed or was taken over): it has the images; we need not.
+          forget(p.id, "another trainer holds its lease");
+          continue;
+        }
         leases.set(p.id, lease);
         let trainer = trainers.get(p.id);
         if (!trainer) {

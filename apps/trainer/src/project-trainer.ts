@@ -92,6 +92,15 @@ export class ProjectTrainer {
     this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
 
+  /**
+   * Frees what the trainer keeps of the project in memory (decoded images, embeddings) when it no longer works on it;
+   * checkpoints and versions live on the server, so a later trainer for the project starts from them.
+   */
+  dispose(): void {
+    this.quick.dispose();
+    this.cache.clear();
+  }
+
   /** What the reconciler would do next, from the project's summary now (no image list: cheap to poll). */
   async plan(): Promise<{ paused: boolean; action: Action }> {
     const summary = await this.api.trpc.summary.query({ projectId: this.projectId });
