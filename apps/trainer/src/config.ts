@@ -2,6 +2,7 @@
 // roughly 25-50 images/s on one core, see packages/ml/README.md); a GPU machine can raise sizes and steps. Tests use
 // a tiny encoder and a few steps so the whole loop runs in seconds.
 import os from "node:os";
+import path from "node:path";
 import { validateEncoderConfig } from "@fewlabel/ml";
 import { SELF_TRAINING_MIN_LABELS_PER_CLASS } from "./self-training-rule";
 
@@ -71,6 +72,11 @@ export interface TrainerConfig {
   pollIntervalMs: number;
   /** Parallel image downloads. */
   downloadConcurrency: number;
+  /**
+   * Where downloaded training copies are kept across restarts (DiskImageCache), and its bound in bytes; null: not
+   * kept (every start downloads every image).
+   */
+  imageCache: { dir: string; maxBytes: number } | null;
   /** The project lease lapses this long after the trainer's last renewal (e.g. after kill -9). */
   leaseSeconds: number;
   seed: number;
@@ -135,6 +141,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
+    imageCache: num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048) > 0
+      ? {
+          dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"),
+          maxBytes: num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048) * 1024 * 1024,
+        }
+      : null,
     leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
     seed: num(env, "FEWLABEL_TRAINER_SEED", 1),
     // Every core by default: the trainer runs at a lower priority than the web server (main.ts), so labelling

@@ -8,6 +8,7 @@
 import sharp from "sharp";
 import { convertChannels, type Pixels, PREPROCESSING_VERSION, resizeToInput, tf } from "@fewlabel/ml";
 import { TrainerHttpError, type TrainerApi } from "./api-client";
+import { DiskImageCache } from "./disk-cache";
 
 export interface DecodedPixels {
   /**
@@ -50,13 +51,28 @@ interface Failure {
 export class ImageCache {
   private readonly decoded = new Map<string, DecodedPixels>();
   private readonly failed = new Map<string, Failure>();
+  /** Each image's key in the disk cache, from the project's state (`describe`). */
+  private readonly diskKeys = new Map<string, string>();
 
   constructor(
     private readonly api: TrainerApi,
     private readonly inputSize: number,
     private readonly concurrency: number,
     private readonly retry: DownloadRetry = DEFAULT_RETRY,
+    /** Training copies kept across restarts (null: every start downloads them). */
+    private readonly disk: DiskImageCache | null = null,
+    /** Who serves the copies (the server's URL): part of every disk key, so two servers never share an entry. */
+    private readonly origin = "",
   ) {}
+
+  /**
+   * Tells the cache which copy each image has (the project's state: the format of the server's training copies and
+   * each original's content hash), so that copies on disk can stand in for downloads.
+   */
+  describe(trainingCopy: string, images: ReadonlyArray<{ id: string; contentHash: string }>): void {
+    if (!this.disk) return;
+    for (const i of images) this.diskKeys.set(i.id, DiskImageCache.key(this.origin, trainingCopy, i.contentHash));
+  }
 
   /** Downloads and decodes what is not cached yet; returns the images that failed (now or before). */
   async load(imageIds: string[], onProgress?: (done: number, total: number) => void): Promise<SkippedImage[]> {
@@ -73,9 +89,23 @@ export class ImageCache {
         const id = todo[next++]!;
         let bytes: Buffer | null = null;
         try {
+          const key = this.diskKeys.get(id);
+          const kept = key && (await this.disk!.read(key));
+          if (kept) {
+            try {
+              this.decoded.set(id, await decodeForTraining(kept, this.inputSize));
+              this.failed.delete(id);
+              onProgress?.(++done, todo.length);
+              continue;
+            } catch {
+              // Checked bytes that do not decode (a copy from older code?): dropped, and downloaded again below.
+              await this.disk!.remove(key);
+            }
+          }
           bytes = await this.download(id);
           this.decoded.set(id, await decodeForTraining(bytes, this.inputSize));
           this.failed.delete(id);
+          if (key) await this.disk!.write(key, bytes).catch(() => {});
         } catch (err) {
           // Bytes that arrived and do not decode will not decode next time either.
           this.failed.set(id, { reason: err instanceof Error ? err.message.slice(0, 300) : String(err), transient: bytes === null && downloadMayRecover(err), at: Date.now() });
@@ -103,6 +133,7 @@ export class ImageCache {
   clear(): void {
     this.decoded.clear();
     this.failed.clear();
+    this.diskKeys.clear();
   }
 
   has(id: string): boolean {

@@ -37,6 +37,7 @@ import type { TrainerApi } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
+import { DiskImageCache } from "./disk-cache";
 import { ImageCache, type SkippedImage } from "./images";
 import { preferLinearHead, trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
@@ -87,7 +88,8 @@ export class ProjectTrainer {
     private readonly backend: string,
     private readonly log: (m: string) => void,
   ) {
-    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency);
+    const disk = cfg.imageCache ? new DiskImageCache(cfg.imageCache.dir, cfg.imageCache.maxBytes) : null;
+    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency, undefined, disk, cfg.url);
     this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
     this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
@@ -115,6 +117,7 @@ export class ProjectTrainer {
     // The full state (every image and its label) for the stage; the decision is taken again on it, so the stage
     // works on exactly what it was decided on.
     const state = await this.api.trpc.state.query({ projectId: this.projectId });
+    this.cache.describe(state.trainingCopy, state.images);
     const decided = decideNext(state, this.reconcileConfig, Date.now(), this.quick.memory);
     if (decided.kind === "wait") return decided;
     this.log(`next: ${decided.kind}${"reason" in decided ? ` (${decided.reason})` : ""}`);

@@ -119,6 +119,7 @@ export class QuickSuggestions {
 
   /** Refreshes the pending suggestions from the embeddings of `action`'s encoder version and the labels in `state`. */
   async refresh(lease: LeaseKeeper, state: ProjectState, action: QuickSuggestionsAction): Promise<QuickRefreshReport> {
+    this.cache.describe(state.trainingCopy, state.images);
     const t0 = performance.now();
     const labelState = labelStateOf(state);
     const done = (r: Omit<QuickRefreshReport, "ms">): QuickRefreshReport => {

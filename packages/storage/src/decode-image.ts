@@ -31,6 +31,13 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   thumbnailMaxSide: 256,
 });
 
+/**
+ * Names how the server's training copies are made (format, size limit, code version). A trainer may keep the copies
+ * it downloaded under (the original's content hash, this name): the same original makes the same copy. Change the
+ * version when the code that makes training copies changes what it makes.
+ */
+export const TRAINING_COPY_FORMAT = `png-max${DEFAULT_DECODE_LIMITS.trainingMaxSide}-v1`;
+
 export interface DecodedImage {
   /** sha256Hex of `bytes`: the content address. */
   hash: string;

@@ -12,6 +12,7 @@ import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, reco
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
 import { suggestionSource, trainerActivity, trainingStage } from "@fewlabel/realtime";
+import { TRAINING_COPY_FORMAT } from "@fewlabel/storage";
 
 const leaseInput = z.object({ leaseId: z.uuid() });
 /** How long the lease lasts without a renewal; a trainer renews every third of it. */
@@ -69,9 +70,11 @@ export const trainerRouter = router({
   state: trainerProcedure.query(async ({ ctx, input }) => {
     const [summary, images] = await Promise.all([
       projectSummary(ctx.db, input.projectId),
-      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true } }),
+      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true } }),
     ]);
-    return { ...summary, images };
+    // The training copy of an image follows from its content and TRAINING_COPY_FORMAT: a trainer may keep copies
+    // across restarts under both instead of downloading every image again.
+    return { ...summary, trainingCopy: TRAINING_COPY_FORMAT, images };
   }),
 
   /** Starts (or resumes, with startStep > 0) a run of one stage; an owners' request for a fine-tune holds until one finishes. */
