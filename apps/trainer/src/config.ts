@@ -73,6 +73,11 @@ export interface TrainerConfig {
   /** Parallel image downloads. */
   downloadConcurrency: number;
   /**
+   * A project's pretraining runs at least this long before it gives way to another project whose work is due (an
+   * idle project's further pretraining gives way at once); main.ts.
+   */
+  turnSeconds: number;
+  /**
    * Where downloaded training copies are kept across restarts (DiskImageCache), and its bound in bytes; null: not
    * kept (every start downloads every image).
    */
@@ -141,6 +146,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
+    turnSeconds: num(env, "FEWLABEL_TURN_SECONDS", 120),
     imageCache: num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048) > 0
       ? {
           dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"),

@@ -63,7 +63,7 @@ describe("DiskImageCache", () => {
     const key = DiskImageCache.key(base, "png-max128-v1", "hash-b");
     const file = path.join(dir, key.slice(0, 2), key);
     const stored = await fs.readFile(file);
-    stored[stored.length - 5] ^= 0xff;
+    stored[stored.length - 5] = stored[stored.length - 5]! ^ 0xff;
     await fs.writeFile(file, stored);
     const third = fresh();
     expect(await third.load(["a", "b", "c"])).toEqual([]);

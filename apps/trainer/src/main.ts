@@ -11,6 +11,7 @@ import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
 import { LeaseKeeper } from "./lease";
 import { ProjectTrainer } from "./project-trainer";
+import { isDueWork, isIdleWork } from "./reconcile";
 import { StageInterrupted } from "./stage-run";
 
 const log = (m: string) => console.log(`[trainer] ${m}`);
@@ -30,6 +31,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** Stop signals this soon after the first are copies of it (see the handler in main). */
 const REPEATED_SIGNAL_GRACE_MS = 3000;
+/** How often a running pretraining looks at whether another project's work is due (one summary query a project). */
+const TURN_CHECK_MS = 2000;
 
 /**
  * A forced exit still hands the leases back (briefly: a stuck server must not hold the exit up), so the next trainer
@@ -85,6 +88,37 @@ async function main() {
   /** Tells people what the trainer does for each project and why, when that changes (the training page shows it). */
   const activity = new ActivityReporter(api.trpc, log);
 
+  /**
+   * Fair turns across projects: while one project's pretraining runs (the long stage: minutes to hours), the others'
+   * summaries are looked at every few seconds; once the run has had FEWLABEL_TURN_SECONDS (at once, when it is only
+   * an idle project's further pretraining) and another project has work due (a fine-tune after new labels, quick
+   * suggestions, stage 3, a first pretraining), the run stops at its next step with a checkpoint and the loop goes
+   * on to the others; the project continues from that step at its next turn.
+   */
+  const watchTurn = (current: string, turn: AbortController): NodeJS.Timeout => {
+    const started = Date.now();
+    let checking = false;
+    return setInterval(() => {
+      if (checking || turn.signal.aborted) return;
+      const running = trainers.get(current)?.running;
+      if (!running || running.kind !== "pretrain") return;
+      if (!isIdleWork(running) && Date.now() - started < cfg.turnSeconds * 1000) return;
+      checking = true;
+      void (async () => {
+        for (const [id, other] of trainers) {
+          const held = leases.get(id);
+          if (id === current || !held || held.isLost || (restUntil.get(id) ?? 0) > Date.now()) continue;
+          const { action } = await other.plan().catch(() => ({ action: { kind: "wait" as const, reason: "" } }));
+          if (isDueWork(action)) {
+            log(`project ${current}: pretraining gives way to project ${id} (${action.kind} due)`);
+            turn.abort();
+            return;
+          }
+        }
+      })().finally(() => (checking = false));
+    }, TURN_CHECK_MS);
+  };
+
   while (!shutdown.signal.aborted) {
     let worked = false;
     try {
@@ -128,8 +162,10 @@ async function main() {
           trainer.onActivity = (said, held) => activity.say(p.id, held.leaseId, said);
           trainers.set(p.id, trainer);
         }
+        const turn = new AbortController();
+        const watcher = watchTurn(p.id, turn);
         try {
-          const action = await trainer.runNext(lease, shutdown.signal);
+          const action = await trainer.runNext(lease, shutdown.signal, turn.signal);
           if (action.kind === "wait") {
             await activity.report(p.id, lease.leaseId, action);
             if (lastWait.get(p.id) !== action.reason) log(`${p.name}: ${action.reason}`);
@@ -141,6 +177,10 @@ async function main() {
         } catch (err) {
           if (err instanceof StageInterrupted) {
             worked = err.why !== "paused";
+            lastWait.delete(p.id);
+            if (err.why === "another project's turn") {
+              await activity.report(p.id, lease.leaseId, { kind: "wait", reason: "waiting for its turn: the trainer serves another project whose work is due, then continues here" });
+            }
             continue;
           }
           log(`${p.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -150,6 +190,8 @@ async function main() {
           restUntil.set(p.id, Date.now() + 6 * cfg.pollIntervalMs);
           // Not "Now: fine-tuning" for the time it rests: the page shows the error, and that it will try again.
           await activity.report(p.id, lease.leaseId, { kind: "wait", reason: `waiting to try again after an error (in ${Math.round((6 * cfg.pollIntervalMs) / 1000)} s)` });
+        } finally {
+          clearInterval(watcher);
         }
       }
     } catch (err) {

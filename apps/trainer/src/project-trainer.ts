@@ -76,6 +76,8 @@ export class ProjectTrainer {
   private readonly scorer: VersionScorer;
   /** Suggestions from the encoder's embeddings within seconds of new labels (quick-suggestions.ts). */
   private readonly quick: QuickSuggestions;
+  /** The work running now (null between actions): main.ts gives other projects a turn during a long pretraining. */
+  running: Action | null = null;
   /** Hears each decision to work before the work starts (main.ts tells people what the trainer does and why). */
   onDecision?: (action: Action, lease: LeaseKeeper) => Promise<unknown>;
   /** Hears what a running stage has to say about its progress beyond steps (stage 3's self-training rounds). */
@@ -110,7 +112,7 @@ export class ProjectTrainer {
   }
 
   /** Decides and runs the next action; returns it ("wait" when there was nothing to do). */
-  async runNext(lease: LeaseKeeper, shutdown: AbortSignal): Promise<Action> {
+  async runNext(lease: LeaseKeeper, shutdown: AbortSignal, turn?: AbortSignal): Promise<Action> {
     const { paused, action } = await this.plan();
     lease.paused = paused;
     if (action.kind === "wait") return action;
@@ -132,14 +134,21 @@ export class ProjectTrainer {
       projectId: this.projectId,
       backend: this.backend,
       shutdown,
+      // Only pretraining, the long stage, gives way to other projects; a fine-tune or stage 3 takes minutes.
+      turn: decided.kind === "pretrain" ? turn : undefined,
       progressIntervalMs: this.cfg.progressIntervalMs,
       checkpointEvery: this.cfg.checkpointEvery,
       log: this.log,
       betweenSteps: () => this.quick.betweenSteps(lease),
     };
-    if (decided.kind === "pretrain") await this.pretrain(ctx, state, decided);
-    else if (decided.kind === "finetune") await this.fineTune(ctx, state, decided);
-    else await this.stage3(ctx, state, decided.teacherVersionId);
+    this.running = decided;
+    try {
+      if (decided.kind === "pretrain") await this.pretrain(ctx, state, decided);
+      else if (decided.kind === "finetune") await this.fineTune(ctx, state, decided);
+      else await this.stage3(ctx, state, decided.teacherVersionId);
+    } finally {
+      this.running = null;
+    }
     return decided;
   }
 

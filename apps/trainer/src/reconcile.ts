@@ -51,6 +51,14 @@ export type ReconcileConfig = Pick<TrainerConfig, "minImages" | "minLabels" | "p
     maxPretrainRuns?: number;
   };
 
+const IDLE_PRETRAIN_REASON = "nothing else is due: the encoder keeps learning from the images";
+
+/** Work done only because nothing else was due (pretraining an idle project further): any other work comes first. */
+export const isIdleWork = (a: Action): boolean => a.kind === "pretrain" && a.reason === IDLE_PRETRAIN_REASON;
+
+/** Work another project may wait for while this one's long pretraining runs (main.ts gives it a turn). */
+export const isDueWork = (a: Action): boolean => a.kind !== "wait" && !isIdleWork(a);
+
 export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = Date.now(), quick?: QuickRefreshMemory): Action {
   if (s.control.paused) return { kind: "wait", reason: "paused by an owner" };
   if ((s.counts.uploadsInProgress ?? 0) > 0) return { kind: "wait", reason: "waiting for the upload in progress to finish" };
@@ -82,7 +90,7 @@ export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = D
   const teacher = servingId ? s.models.find((m) => m.id === servingId && m.stage === "FINETUNE") : undefined;
   if (teacher && !s.models.some((m) => m.stage === "DISTIL" && m.parentId === teacher.id)) return { kind: "stage3", teacherVersionId: teacher.id };
   if (pretrains.length < (cfg.maxPretrainRuns ?? 0)) {
-    return { kind: "pretrain", run: pretrains.length, extend: true, reason: "nothing else is due: the encoder keeps learning from the images" };
+    return { kind: "pretrain", run: pretrains.length, extend: true, reason: IDLE_PRETRAIN_REASON };
   }
   if (!enoughLabels) return { kind: "wait", reason: `waiting for labels (${s.counts.labelled} of ${cfg.minLabels}, in at least 2 classes)` };
   return { kind: "wait", reason: "up to date" };

@@ -12,7 +12,7 @@ export type Stage = "pretrain" | "finetune" | "pseudolabel" | "distil";
 
 /** Thrown when a run stopped on purpose (paused, stopping, lease lost): not a failure. */
 export class StageInterrupted extends Error {
-  constructor(readonly why: "paused" | "stopping" | "lease lost") {
+  constructor(readonly why: "paused" | "stopping" | "lease lost" | "another project's turn") {
     super(`stage interrupted: ${why}`);
     this.name = "StageInterrupted";
   }
@@ -25,6 +25,11 @@ export interface StageRunContext {
   backend: string;
   /** Aborted when the process is asked to stop. */
   shutdown: AbortSignal;
+  /**
+   * Aborted when another project's work is due and this run has had its turn (main.ts): the run stops at its next
+   * step with a checkpoint, as for a pause, and goes on from there at the project's next turn.
+   */
+  turn?: AbortSignal;
   progressIntervalMs: number;
   checkpointEvery: number;
   log(message: string): void;
@@ -71,8 +76,10 @@ export async function runStage<T>(
   const stopWith = (why: StageInterrupted["why"]) => !stop.signal.aborted && stop.abort(why);
   const onShutdown = () => stopWith("stopping");
   const onLost = () => stopWith("lease lost");
+  const onTurn = () => stopWith("another project's turn");
   ctx.shutdown.addEventListener("abort", onShutdown);
   lease.signal.addEventListener("abort", onLost);
+  ctx.turn?.addEventListener("abort", onTurn);
   if (ctx.shutdown.aborted) onShutdown();
 
   let lastStep = o.startStep;
@@ -120,6 +127,7 @@ export async function runStage<T>(
   const cleanup = () => {
     ctx.shutdown.removeEventListener("abort", onShutdown);
     lease.signal.removeEventListener("abort", onLost);
+    ctx.turn?.removeEventListener("abort", onTurn);
   };
   try {
     const result = await body(hooks);
@@ -147,7 +155,12 @@ export async function runStage<T>(
         }
         const step = stoppedAt ?? lastStep;
         // People see why a run nobody paused stopped, and that it goes on from here.
-        const note = why === "stopping" ? `The trainer was stopped at step ${step}; training continues from here when a trainer takes the project again.` : null;
+        const note =
+          why === "stopping"
+            ? `The trainer was stopped at step ${step}; training continues from here when a trainer takes the project again.`
+            : why === "another project's turn"
+              ? `Paused at step ${step} while the trainer serves another project whose work is due; continues from here at this project's next turn.`
+              : null;
         await report({ step, status: "PAUSED", error: note }).catch(() => {});
       }
       ctx.log(`${o.stage}: ${why} at step ${lastStep}`);

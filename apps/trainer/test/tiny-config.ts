@@ -28,6 +28,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     finetuneSteps: 40,
     distilSteps: 40,
     minImages: 32,
+    turnSeconds: 120, // the default
     imageCache: null, // tests download every image (a test of the disk cache asks for one)
     minLabels: 10,
     minLabelsForHoldout: 10,
@@ -84,6 +85,7 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_LEASE_SECONDS: String(c.leaseSeconds),
     FEWLABEL_TRAINER_SEED: String(c.seed),
     FEWLABEL_TRAINER_WORKERS: String(c.workers),
+    FEWLABEL_TURN_SECONDS: String(c.turnSeconds),
     ...(c.imageCache ? { FEWLABEL_TRAINER_CACHE_DIR: c.imageCache.dir, FEWLABEL_TRAINER_CACHE_MB: String(c.imageCache.maxBytes / (1024 * 1024)) } : { FEWLABEL_TRAINER_CACHE_MB: "0" }),
   };
 }
