@@ -14,7 +14,7 @@ import type { Prisma, PrismaClient } from "@fewlabel/db";
 import { budgetConfig, type BudgetName } from "@fewlabel/experiments/budgets";
 import { planTasks } from "@fewlabel/experiments/plan";
 import { bestBaseline } from "@fewlabel/experiments/report";
-import { encodeImageRecords, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
+import { imageRecord, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
 import { trainingKey, type ImageStore } from "@fewlabel/storage";
 
 export interface StartExperimentInput {
@@ -254,14 +254,23 @@ async function runInChild(db: PrismaClient, store: ImageStore, projectId: string
   const fail = (message: string) =>
     db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", error: message.slice(0, 4000), finishedAt: new Date(), progress: progress as unknown as Prisma.InputJsonValue } });
   try {
-    // The training copies (small normalised PNGs) in image order, for the child to decode.
-    const pngs: Buffer[] = [];
-    for (const hash of hashes) {
-      if (running.cancelled) return;
-      pngs.push(await store.get(trainingKey(hash)));
+    // The training copies in image order, for the child to decode: streamed to images.bin one at a time, so the
+    // server never holds a project's images at once and its event loop never waits on a large synchronous write.
+    const file = fs.createWriteStream(path.join(dir, "images.bin"));
+    const closed = new Promise<void>((resolve, reject) => file.on("close", resolve).on("error", reject));
+    try {
+      for (const hash of hashes) {
+        if (running.cancelled) break;
+        for (const part of imageRecord(await store.get(trainingKey(hash)))) {
+          if (!file.write(part)) await new Promise<void>((resolve, reject) => file.once("drain", resolve).once("error", reject));
+        }
+      }
+    } finally {
+      file.end();
     }
-    fs.writeFileSync(path.join(dir, "images.bin"), encodeImageRecords(pngs));
-    fs.writeFileSync(path.join(dir, "job.json"), JSON.stringify(job));
+    await closed;
+    if (running.cancelled) return;
+    await fs.promises.writeFile(path.join(dir, "job.json"), JSON.stringify(job));
     if (running.cancelled) return;
     const child = fork(workerPath, [dir], { execArgv: ["--import", tsxLoader], stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...process.env } });
     running.child = child;

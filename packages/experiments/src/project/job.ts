@@ -22,15 +22,13 @@ export type WorkerMessage =
   | { type: "done"; results: ExperimentResults }
   | { type: "error"; message: string };
 
-export function encodeImageRecords(images: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const png of images) {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(png.length);
-    parts.push(length, png);
-  }
-  return Buffer.concat(parts);
+/** One record of images.bin: the image's length, then its bytes. */
+export function imageRecord(png: Buffer): Buffer[] {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(png.length);
+  return [length, png];
 }
+
 
 export function decodeImageRecords(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
