@@ -51,6 +51,8 @@ interface Failure {
 export class ImageCache {
   private readonly decoded = new Map<string, DecodedPixels>();
   private readonly failed = new Map<string, Failure>();
+  /** Where the images of the last `load` came from (the trainer's log says so). */
+  lastLoad = { fromDisk: 0, downloaded: 0 };
   /** Each image's key in the disk cache, from the project's state (`describe`). */
   private readonly diskKeys = new Map<string, string>();
 
@@ -84,6 +86,8 @@ export class ImageCache {
     });
     let next = 0;
     let done = 0;
+    const counts = { fromDisk: 0, downloaded: 0 };
+    this.lastLoad = counts;
     const worker = async () => {
       while (next < todo.length) {
         const id = todo[next++]!;
@@ -95,6 +99,7 @@ export class ImageCache {
             try {
               this.decoded.set(id, await decodeForTraining(kept, this.inputSize));
               this.failed.delete(id);
+              counts.fromDisk++;
               onProgress?.(++done, todo.length);
               continue;
             } catch {
@@ -103,6 +108,7 @@ export class ImageCache {
             }
           }
           bytes = await this.download(id);
+          counts.downloaded++;
           this.decoded.set(id, await decodeForTraining(bytes, this.inputSize));
           this.failed.delete(id);
           if (key) await this.disk!.write(key, bytes).catch(() => {});

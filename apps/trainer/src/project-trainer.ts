@@ -179,6 +179,8 @@ export class ProjectTrainer {
   /** Loads images, reporting the ones that fail; returns the usable ids. */
   private async load(ids: string[]) {
     const skipped = await this.cache.load(ids);
+    const { fromDisk, downloaded } = this.cache.lastLoad;
+    if (fromDisk + downloaded > 0) this.log(`images: ${downloaded} downloaded, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}`);
     return { usable: ids.filter((id) => this.cache.has(id)), skipped };
   }
 
