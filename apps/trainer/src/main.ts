@@ -31,8 +31,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** Stop signals this soon after the first are copies of it (see the handler in main). */
 const REPEATED_SIGNAL_GRACE_MS = 3000;
-/** How often a running pretraining looks at whether another project's work is due (one summary query a project). */
-const TURN_CHECK_MS = 2000;
+/** How often a running pretraining looks at whether another project's work is due (one summary query a held project). */
+const TURN_CHECK_MS = 5000;
 
 /**
  * A forced exit still hands the leases back (briefly: a stuck server must not hold the exit up), so the next trainer
