@@ -113,6 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
   const token = env.FEWLABEL_TRAINER_TOKEN;
   if (!url || !token) throw new Error("Set FEWLABEL_URL (the fewlabel server) and FEWLABEL_TRAINER_TOKEN (a trainer token from the project's training settings).");
   const steps = (key: string) => (env[key] ? num(env, key, 0) : null);
+  const cacheMb = num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048);
   return checked({
     url,
     token,
@@ -147,11 +148,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
     turnSeconds: num(env, "FEWLABEL_TURN_SECONDS", 120),
-    imageCache: num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048) > 0
-      ? {
-          dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"),
-          maxBytes: num(env, "FEWLABEL_TRAINER_CACHE_MB", 2048) * 1024 * 1024,
-        }
+    imageCache: cacheMb > 0
+      ? { dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"), maxBytes: cacheMb * 1024 * 1024 }
       : null,
     leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
     seed: num(env, "FEWLABEL_TRAINER_SEED", 1),

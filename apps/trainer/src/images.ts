@@ -55,6 +55,7 @@ export class ImageCache {
   lastLoad = { fromDisk: 0, downloaded: 0 };
   /** Each image's key in the disk cache, from the project's state (`describe`). */
   private readonly diskKeys = new Map<string, string>();
+  private describedFormat = "";
 
   constructor(
     private readonly api: TrainerApi,
@@ -73,7 +74,10 @@ export class ImageCache {
    */
   describe(trainingCopy: string, images: ReadonlyArray<{ id: string; contentHash: string }>): void {
     if (!this.disk) return;
-    for (const i of images) this.diskKeys.set(i.id, DiskImageCache.key(this.origin, trainingCopy, i.contentHash));
+    // Called with every state the trainer fetches: an image's key only changes with the server's copy format.
+    if (trainingCopy !== this.describedFormat) this.diskKeys.clear();
+    this.describedFormat = trainingCopy;
+    for (const i of images) if (!this.diskKeys.has(i.id)) this.diskKeys.set(i.id, DiskImageCache.key(this.origin, trainingCopy, i.contentHash));
   }
 
   /** Downloads and decodes what is not cached yet; returns the images that failed (now or before). */

@@ -258,6 +258,8 @@ async function runInChild(db: PrismaClient, store: ImageStore, projectId: string
     // server never holds a project's images at once and its event loop never waits on a large synchronous write.
     const file = fs.createWriteStream(path.join(dir, "images.bin"));
     const closed = new Promise<void>((resolve, reject) => file.on("close", resolve).on("error", reject));
+    // Awaited below; if reading an image throws first, a later stream error must not surface as an unhandled rejection.
+    closed.catch(() => {});
     try {
       for (const hash of hashes) {
         if (running.cancelled) break;
