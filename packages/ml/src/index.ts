@@ -39,11 +39,14 @@ export { mulberry32 } from "./util/random.js";
 export {
   preprocessPixels,
   resizeToInput,
+  cropPixels,
   convertChannels,
   preprocessingFor,
   preprocessingOf,
   PREPROCESSING_VERSION,
+  type PreprocessingVersion,
   type Preprocessing,
   type Pixels,
 } from "./preprocess/preprocess.js";
+export { pixelImageSource, type PixelSourceOptions } from "./preprocess/pixelSource.js";
 export * from "./eval/index.js";

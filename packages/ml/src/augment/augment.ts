@@ -78,19 +78,26 @@ export function fineTuneAugmentConfig(traits: DataTraits = {}, inputSize = 32): 
 export type Random = () => number;
 const uniform = (r: Random, lo: number, hi: number) => lo + (hi - lo) * r();
 
-/** Crop boxes [y1, x1, y2, x2] (normalised) for a batch, flips folded in as reversed x. */
-function cropBoxes(n: number, c: AugmentConfig, r: Random): Float32Array {
+/**
+ * Crop boxes [y1, x1, y2, x2] (fractions of each image's height and width) for a batch, flips folded in as reversed
+ * x. `aspects` (width / height of each image; default all square) makes the crop's area and aspect ratio hold in
+ * pixels on each image's own shape, as torchvision's RandomResizedCrop; without a crop, the box is the image's
+ * centred square (what evaluation sees). The generator is drawn the same way whatever the aspects.
+ */
+export function drawCropBoxes(n: number, c: AugmentConfig, r: Random, aspects?: ArrayLike<number>): Float32Array {
   const boxes = new Float32Array(n * 4);
   for (let i = 0; i < n; i++) {
-    let h = 1, w = 1;
+    const aspect = aspects ? aspects[i]! : 1;
+    let h = Math.min(1, aspect), w = Math.min(1, 1 / aspect);
     if (c.crop) {
       const area = uniform(r, c.crop.scale[0], c.crop.scale[1]);
       const logRatio = uniform(r, Math.log(c.crop.ratio[0]), Math.log(c.crop.ratio[1]));
       const ratio = Math.exp(logRatio);
-      w = Math.min(1, Math.sqrt(area * ratio));
-      h = Math.min(1, Math.sqrt(area / ratio));
+      w = Math.min(1, Math.sqrt((area * ratio) / aspect));
+      h = Math.min(1, Math.sqrt((area * aspect) / ratio));
     }
-    const y1 = uniform(r, 0, 1 - h), x1 = uniform(r, 0, 1 - w);
+    const y1 = c.crop ? uniform(r, 0, 1 - h) : (r(), (1 - h) / 2);
+    const x1 = c.crop ? uniform(r, 0, 1 - w) : (r(), (1 - w) / 2);
     const flip = c.flip && r() < 0.5;
     boxes.set(flip ? [y1, x1 + w, y1 + h, x1] : [y1, x1, y1 + h, x1 + w], i * 4);
   }
@@ -171,10 +178,23 @@ function blur(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
  */
 export function augment(images: tf.Tensor4D, config: AugmentConfig, seed: number | Random): tf.Tensor4D {
   const r = typeof seed === "number" ? mulberry32(seed) : seed;
-  const [n, h, w, c] = images.shape;
+  const [n, h, w] = images.shape;
   return tf.tidy(() => {
-    const boxes = cropBoxes(n, config, r);
-    let x = tf.image.cropAndResize(images, tf.tensor2d(boxes, [n, 4]), tf.range(0, n, 1, "int32") as tf.Tensor1D, [h, w], "bilinear");
+    const boxes = drawCropBoxes(n, config, r);
+    const crops = tf.image.cropAndResize(images, tf.tensor2d(boxes, [n, 4]), tf.range(0, n, 1, "int32") as tf.Tensor1D, [h, w], "bilinear");
+    return augmentCrops(crops, config, r);
+  });
+}
+
+/**
+ * Everything after the crop (colour jitter, grayscale, blur, cutout) on crops already taken, drawing from the
+ * generator where `augment` goes on after drawing the boxes: crops taken elsewhere (an image source that crops each
+ * image on its own pixels) and the generator's next draws give what `augment` would give.
+ */
+export function augmentCrops(crops: tf.Tensor4D, config: AugmentConfig, r: Random): tf.Tensor4D {
+  const [n, h, w, c] = crops.shape;
+  return tf.tidy(() => {
+    let x = crops;
     const j = config.colorJitter;
     if (j) {
       const on = Array.from({ length: n }, () => r() < j.p);

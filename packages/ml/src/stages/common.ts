@@ -2,7 +2,7 @@
 // progress reporting, cancellation and checkpoint hooks.
 import { tf, tfl } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
-import { augment, type AugmentConfig } from "../augment/augment.js";
+import { augment, augmentCrops, type AugmentConfig, drawCropBoxes } from "../augment/augment.js";
 import type { DataParallelOptions, DataParallelTrainer } from "../parallel/dataParallel.js";
 
 /** Progress of a stage, for the UI. `imagesPerSecond` counts every image the network saw (both views). */
@@ -37,7 +37,16 @@ export interface StageResult {
 /** A set of images addressable by index; `get` returns NHWC float32 in [0, 1]. */
 export interface ImageSource {
   readonly count: number;
+  /** The images as the model is given them outside training (its input size, the centred view). */
   get(indices: ArrayLike<number>): tf.Tensor4D;
+  /**
+   * Where a source keeps images larger than, or shaped unlike, the input: each image's width / height, and training
+   * crops taken on its own pixels (boxes as drawCropBoxes makes them). Without these, crops are cut from `get`.
+   */
+  readonly crops?: {
+    aspects(indices: ArrayLike<number>): ArrayLike<number>;
+    take(indices: ArrayLike<number>, boxes: Float32Array): tf.Tensor4D;
+  };
 }
 
 /** An in-memory image source over a [N, H, W, C] tensor (kept, not copied). */
@@ -112,9 +121,17 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D | 
  */
 export function augmentedBatch(images: ImageSource, batch: ArrayLike<number>, cfg: AugmentConfig | null, r: () => number, views: 1 | 2 = 1): tf.Tensor4D {
   return tf.tidy(() => {
-    const x = images.get(batch);
-    if (!cfg) return x;
-    return views === 1 ? augment(x, cfg, r) : (tf.concat([augment(x, cfg, r), augment(x, cfg, r)], 0) as tf.Tensor4D);
+    if (!cfg) return images.get(batch);
+    const crops = images.crops;
+    let view: () => tf.Tensor4D;
+    if (crops) {
+      const aspects = crops.aspects(batch);
+      view = () => augmentCrops(crops.take(batch, drawCropBoxes(batch.length, cfg, r, aspects)), cfg, r);
+    } else {
+      const x = images.get(batch);
+      view = () => augment(x, cfg, r);
+    }
+    return views === 1 ? view() : (tf.concat([view(), view()], 0) as tf.Tensor4D);
   });
 }
 
