@@ -13,7 +13,8 @@ describe("readConfig", () => {
   });
 
   it("refuses an input size or encoder shape the encoder does not take, naming the setting", () => {
-    expect(() => readConfig({ ...base, FEWLABEL_INPUT_SIZE: "224" })).toThrow(/FEWLABEL_INPUT_SIZE.*224.*28\.\.96/);
+    expect(readConfig({ ...base, FEWLABEL_INPUT_SIZE: "224" }).inputSize).toBe(224);
+    expect(() => readConfig({ ...base, FEWLABEL_INPUT_SIZE: "256" })).toThrow(/FEWLABEL_INPUT_SIZE.*256.*from 28 to 224/);
     expect(() => readConfig({ ...base, FEWLABEL_INPUT_SIZE: "31.5" })).toThrow(/FEWLABEL_INPUT_SIZE must be a whole number/);
     expect(() => readConfig({ ...base, FEWLABEL_ENCODER_WIDTHS: "16,32", FEWLABEL_ENCODER_BLOCKS: "1" })).toThrow(/FEWLABEL_ENCODER_BLOCKS.*same/);
   });

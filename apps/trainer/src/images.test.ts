@@ -6,32 +6,44 @@ import { preprocessingFor, preprocessPixels } from "@fewlabel/ml";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTrainerApi, TrainerHttpError, type TrainerApi } from "./api-client";
-import { decodeForTraining, downloadMayRecover, ImageCache } from "./images";
+import { decodeWorkingCopy, downloadMayRecover, ImageCache, workingSide } from "./images";
 
 const gray = (v: number) => sharp(Buffer.alloc(40 * 30, v), { raw: { width: 40, height: 30, channels: 1 } }).toColourspace("b-w").png().toBuffer();
 const rgb = () => sharp(Buffer.alloc(20 * 20 * 3, 200), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
 
 describe("training images", () => {
-  it("resizes to the input size and keeps grayscale as one channel", async () => {
-    const g = await decodeForTraining(await gray(77), 28);
-    expect(g.channels).toBe(1);
-    expect(g.pixels.length).toBe(28 * 28);
-    expect(g.pixels[0]).toBe(Math.fround(77 / 255));
-    const c = await decodeForTraining(await rgb(), 28);
-    expect(c.channels).toBe(3);
-    expect(c.pixels.length).toBe(28 * 28 * 3);
+  it("keeps each training copy as 8-bit pixels on its own aspect ratio, grayscale as one channel", async () => {
+    const g = await decodeWorkingCopy(await gray(77), 42);
+    expect(g).toMatchObject({ channels: 1, width: 40, height: 30 });
+    expect(g.data.length).toBe(40 * 30);
+    expect(g.data[0]).toBe(77);
+    const c = await decodeWorkingCopy(await rgb(), 42);
+    expect(c).toMatchObject({ channels: 3, width: 20, height: 20 });
+    // Larger than the working side: shrunk to it on the shorter side, aspect ratio kept.
+    const big = await decodeWorkingCopy(await gray(10), 15);
+    expect(big).toMatchObject({ width: 20, height: 15 });
+    // A panorama's longer side is held to 3x the working side.
+    const wide = await decodeWorkingCopy(await sharp(Buffer.alloc(400 * 20, 5), { raw: { width: 400, height: 20, channels: 1 } }).png().toBuffer(), 10);
+    expect(wide).toMatchObject({ width: 30, height: 2 });
+    expect(workingSide(32)).toBe(48);
   });
 
-  it("runs the models' preprocessing on the decoded pixels at their stored size", async () => {
+  it("gives the models' preprocessing of the decoded pixels at their stored size (what preprocess.js computes from the file)", async () => {
     const w = 45, h = 30;
     const raw = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256));
     const png = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-    expect((await decodeForTraining(png, 16)).pixels).toEqual(preprocessPixels({ data: raw, width: w, height: h, channels: 3 }, preprocessingFor(16, 3)));
+    const api = { trainingImage: async () => png } as unknown as TrainerApi;
+    const cache = new ImageCache(api, 20, 1); // working side 30: the 45 x 30 copy is kept as it is
+    expect(await cache.load(["p"])).toEqual([]);
+    const t = cache.tensor(["p"], 3);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(preprocessPixels({ data: raw, width: w, height: h, channels: 3 }, preprocessingFor(20, 3))));
+    t.dispose();
+    expect(cache.bytes).toBe(w * h * 3);
     // Gray + alpha stays gray and is flattened onto white (sharp's "b-w" alone would drop the alpha unflattened).
     const ga = await sharp(Buffer.from([0, 0, 0, 255, 0, 0, 0, 255]), { raw: { width: 2, height: 2, channels: 2 } }).toColourspace("b-w").png().toBuffer();
-    const d = await decodeForTraining(ga, 2);
-    expect(d.channels).toBe(1);
-    expect(Array.from(d.pixels)).toEqual([1, 0, 1, 0]);
+    const d = await decodeWorkingCopy(ga, 2);
+    expect(d.channels).toBe(2);
+    expect(Array.from(preprocessPixels(d, preprocessingFor(2, 1)))).toEqual([1, 0, 1, 0]);
   });
 
   it("skips images that fail to download or decode, and builds tensors of the rest", async () => {

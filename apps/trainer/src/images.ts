@@ -1,22 +1,31 @@
 // The project's training images on the trainer: downloaded once over HTTP (the normalised PNG the server keeps for
-// training), decoded to raw pixels at their stored size with sharp, then turned into the model's input by the one
-// preprocessing of @fewlabel/ml (resizeToInput: the code the browser demo runs and every export ships as
-// preprocess.js), kept in memory as float32. An image that fails to download or decode is skipped and remembered with
-// its reason, so the stage can report it instead of failing. A download that failed for a reason that may pass (the
-// network, a server error) is tried again with back-off at once, and again by a later stage after a pause; one the
-// server refused (404, 403) or that does not decode is not fetched again.
+// training), decoded with sharp and kept in memory as 8-bit working copies on their own aspect ratio, shrunk only
+// where they are much larger than the model's input (see workingSide). Batches are made from them when a stage asks
+// (pixelImageSource of @fewlabel/ml): the evaluation view through the model's preprocessing (the code the browser
+// demo runs and every export ships as preprocess.js), training crops as windows of each image's own pixels. So memory
+// holds bytes (a 28 px gray image: 784 bytes, not 4 KB of float32 at 32 px) and no stage builds a float tensor of
+// the whole project. An image that fails to download or decode is skipped and remembered with its reason, so the
+// stage can report it instead of failing. A download that failed for a reason that may pass (the network, a server
+// error) is tried again with back-off at once, and again by a later stage after a pause; one the server refused
+// (404, 403) or that does not decode is not fetched again.
 import sharp from "sharp";
-import { convertChannels, type Pixels, PREPROCESSING_VERSION, resizeToInput, tf } from "@fewlabel/ml";
+import { type ImageSource, type Pixels, pixelImageSource, tf } from "@fewlabel/ml";
 import { TrainerHttpError, type TrainerApi } from "./api-client";
 import { DiskImageCache } from "./disk-cache";
 
-export interface DecodedPixels {
-  /**
-   * inputSize x inputSize x channels, row-major, in [0, 1]: the model's input in the image's own channels. Float32
-   * (4x the bytes of 8-bit pixels) because the resized values are not integers and must reach the model unchanged.
-   */
-  pixels: Float32Array;
-  channels: 1 | 3;
+/** A decoded training copy: 8-bit, row-major, 1 (gray), 2 (gray + alpha), 3 (sRGB) or 4 (sRGBA) channels. */
+export interface WorkingCopy extends Pixels {
+  data: Uint8Array;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/**
+ * The shorter side working copies keep for an input size: half as much again as the input, so that a zoomed-in
+ * training crop (SimCLR's random-resized crop keeps down to 8-50% of the area) still has pixels of its own to
+ * resample instead of enlarging a few. An image is never enlarged here; its longer side is held to 3x this.
+ */
+export function workingSide(inputSize: number): number {
+  return Math.ceil(inputSize * 1.5);
 }
 
 export interface SkippedImage {
@@ -49,7 +58,7 @@ interface Failure {
 }
 
 export class ImageCache {
-  private readonly decoded = new Map<string, DecodedPixels>();
+  private readonly decoded = new Map<string, WorkingCopy>();
   private readonly failed = new Map<string, Failure>();
   /** Where the images of the last `load` came from (the trainer's log says so). */
   lastLoad = { fromDisk: 0, downloaded: 0 };
@@ -101,7 +110,7 @@ export class ImageCache {
           const kept = key && (await this.disk!.read(key));
           if (kept) {
             try {
-              this.decoded.set(id, await decodeForTraining(kept, this.inputSize));
+              this.decoded.set(id, await decodeWorkingCopy(kept, workingSide(this.inputSize)));
               this.failed.delete(id);
               counts.fromDisk++;
               onProgress?.(++done, todo.length);
@@ -113,7 +122,7 @@ export class ImageCache {
           }
           bytes = await this.download(id);
           counts.downloaded++;
-          this.decoded.set(id, await decodeForTraining(bytes, this.inputSize));
+          this.decoded.set(id, await decodeWorkingCopy(bytes, workingSide(this.inputSize)));
           this.failed.delete(id);
           if (key) await this.disk!.write(key, bytes).catch(() => {});
         } catch (err) {
@@ -152,28 +161,43 @@ export class ImageCache {
 
   /** Grayscale when every image is; otherwise RGB (grayscale images are replicated). */
   channelsFor(imageIds: string[]): 1 | 3 {
-    return imageIds.every((id) => this.decoded.get(id)?.channels !== 3) ? 1 : 3;
+    return imageIds.every((id) => (this.decoded.get(id)?.channels ?? 1) <= 2) ? 1 : 3;
   }
 
-  /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (decoded) images: the models' input. */
-  tensor(imageIds: string[], channels: 1 | 3): tf.Tensor4D {
-    const per = this.inputSize * this.inputSize * channels;
-    const out = new Float32Array(imageIds.length * per);
-    imageIds.forEach((id, n) => {
+  /** Bytes held by the working copies (what the trainer's memory holds for this project's images). */
+  get bytes(): number {
+    let total = 0;
+    for (const p of this.decoded.values()) total += p.data.byteLength;
+    return total;
+  }
+
+  /**
+   * The given (loaded) images as the models' input: batches made on demand, evaluation views and training crops
+   * (see pixelImageSource). The source holds the copies it was made with, so a later `clear` does not pull them away
+   * from a stage that is running.
+   */
+  source(imageIds: string[], channels: 1 | 3): ImageSource {
+    const copies = imageIds.map((id) => {
       const img = this.decoded.get(id);
       if (!img) throw new Error(`image ${id} is not loaded`);
-      out.set(convertChannels(img.pixels, img.channels, channels), n * per);
+      return img;
     });
-    return tf.tensor4d(out, [imageIds.length, this.inputSize, this.inputSize, channels]);
+    return pixelImageSource(copies, { inputSize: this.inputSize, channels });
+  }
+
+  /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (loaded) images, as the models see them outside training. */
+  tensor(imageIds: string[], channels: 1 | 3): tf.Tensor4D {
+    return this.source(imageIds, channels).get(imageIds.map((_, i) => i));
   }
 }
 
 /**
- * Decodes a training copy to raw 8-bit pixels at its stored size (sRGB, or gray when the file is gray; alpha kept,
- * the preprocessing flattens it) and preprocesses them to the square model input, as metadata.json's
- * `preprocessing` says.
+ * Decodes a training copy to raw 8-bit pixels (sRGB, or gray when the file is gray; alpha kept, the preprocessing
+ * flattens it), shrunk so that its shorter side is at most `side` and its longer side at most 3 x `side` (aspect
+ * ratio kept). A copy that needs no shrinking is its file's pixels exactly, so the model's input made from it is the
+ * one preprocess.js makes from the same file.
  */
-export async function decodeForTraining(bytes: Buffer, size: number): Promise<DecodedPixels> {
+export async function decodeWorkingCopy(bytes: Buffer, side: number): Promise<WorkingCopy> {
   const image = sharp(bytes, { failOn: "error" });
   const meta = await image.metadata();
   // One channel (or one plus alpha) is grayscale; everything else becomes sRGB.
@@ -181,16 +205,20 @@ export async function decodeForTraining(bytes: Buffer, size: number): Promise<De
   // sharp's "b-w" drops an alpha channel (without flattening it), so gray + alpha is decoded as RGBA (R = G = B) and
   // brought back to gray + alpha here.
   const grayAlpha = gray && meta.hasAlpha;
+  const w = meta.width ?? 0, h = meta.height ?? 0;
+  const factor = Math.min(1, side / Math.min(w, h), (3 * side) / Math.max(w, h));
+  if (factor < 1) image.resize(Math.max(1, Math.round(w * factor)), Math.max(1, Math.round(h * factor)), { fit: "fill" });
   const { data, info } = await image.toColourspace(gray && !grayAlpha ? "b-w" : "srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-  let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels };
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (grayAlpha && info.channels === 4) {
     const ga = new Uint8Array(info.width * info.height * 2);
     for (let i = 0; i < ga.length / 2; i++) {
-      ga[2 * i] = data[4 * i]!;
-      ga[2 * i + 1] = data[4 * i + 3]!;
+      ga[2 * i] = pixels[4 * i]!;
+      ga[2 * i + 1] = pixels[4 * i + 3]!;
     }
-    pixels = { data: ga, width: info.width, height: info.height, channels: 2 };
+    return { data: ga, width: info.width, height: info.height, channels: 2 };
   }
-  const out = resizeToInput(pixels, { version: PREPROCESSING_VERSION, height: size, width: size });
-  return { pixels: out.data, channels: out.channels };
+  if (info.channels < 1 || info.channels > 4) throw new Error(`a training copy decoded to ${info.channels} channels`);
+  // A copy of the bytes: sharp's output buffer may be a slice of a larger pooled allocation that would stay alive.
+  return { data: pixels.slice(), width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 };
 }

@@ -26,7 +26,6 @@ import {
   preprocessingOf,
   pretrainContrastive,
   pseudoLabel,
-  tensorImageSource,
   tf,
   tfl,
 } from "@fewlabel/ml";
@@ -191,7 +190,7 @@ export class ProjectTrainer {
     if (usable.length < 2) throw new Error("fewer than two readable images");
     const previous = await peekCheckpoint<{ spec: ModelSpec; run: number; done: boolean }>(this.api, this.projectId, "pretrain");
     const channels = previous?.info.extra?.spec.channels ?? this.cache.channelsFor(usable);
-    const images = this.cache.tensor(usable, channels);
+    const images = this.cache.source(usable, channels);
     // Flips as augmentation only where mirrored images still look like the data (digits, text and oriented objects
     // do not); decided once per encoder, so every extension and every stage after it augments the same way.
     const mirror = previous?.info.extra?.spec.mirrorSafe === undefined ? await checkMirrorInvariance(images) : null;
@@ -223,7 +222,7 @@ export class ProjectTrainer {
         pretrainContrastive({
           encoder,
           projectionHead,
-          images: tensorImageSource(images),
+          images,
           steps: totalSteps,
           batchSize,
           optimizer: "adam",
@@ -249,7 +248,6 @@ export class ProjectTrainer {
       await out.finish({ accuracy: metrics?.accuracy ?? null });
       this.log(`pretrain: published version ${version.version}${metrics ? `, kNN accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
     } finally {
-      images.dispose();
       encoder.dispose();
       projectionHead.dispose();
       optimizer.dispose();
@@ -298,6 +296,7 @@ export class ProjectTrainer {
     const classifierHead = createClassifierHead(headConfig);
     copyWeightsByLayerName(projectionHead, classifierHead);
     const images = this.cache.tensor(train.ids, spec.channels);
+    const source = this.cache.source(train.ids, spec.channels);
     const sets = this.scoringSets(train, heldOut, spec, classIds);
     // The other few-label head (SimCLR's linear evaluation): a linear classifier on the frozen pretrained features,
     // trained in seconds before fine-tuning (or a resumed fine-tune's checkpoint) changes the encoder; the one that
@@ -322,7 +321,7 @@ export class ProjectTrainer {
       const out = await runStage(ctx, { stage: "finetune", totalSteps, startStep, checkpoint: { slot: "finetune", models: { encoder, classifierHead }, optimizer, extra } }, (hooks) =>
         fineTune({
           classifier: teacher,
-          images: tensorImageSource(images),
+          images: source,
           labelled: { indices: train.ids.map((_, i) => i), labels: train.labels },
           steps: totalSteps,
           batchSize: Math.min(this.cfg.batchSize, train.ids.length),
@@ -454,7 +453,7 @@ export class ProjectTrainer {
         startStep = previous.info.nextStep;
       }
       const totalSteps = stageSteps({ epochs: this.cfg.distilEpochs, steps: this.cfg.distilSteps }, all.length, this.cfg.batchSize);
-      const images = this.cache.tensor(all, spec.channels);
+      const images = this.cache.source(all, spec.channels);
       try {
         const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
         const batchSize = Math.min(this.cfg.batchSize, all.length);
@@ -480,7 +479,7 @@ export class ProjectTrainer {
           distil({
             teacher,
             student: modelClassifier(student),
-            images: tensorImageSource(images),
+            images,
             steps: totalSteps,
             batchSize,
             learningRate: this.cfg.learningRate,
@@ -547,7 +546,6 @@ export class ProjectTrainer {
         if (speaks && toLabel.length > 0) await this.suggest(ctx, "student", published.id, modelClassifier(student), toLabel, spec.channels, classIds, []);
         this.log(`distil: published version ${published.version}${withPixels ? " (with the teacher's pixel expert)" : ""}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
       } finally {
-        images.dispose();
         student.dispose();
         optimizer.dispose();
       }
@@ -559,31 +557,27 @@ export class ProjectTrainer {
 
   /** Labels `ids` with `classifier` and posts the suggestions under `versionId` (the server keeps one per version and image). */
   private async suggest(ctx: StageRunContext, who: "teacher" | "student", versionId: string, classifier: Classifier, ids: string[], channels: 1 | 3, classIds: string[], skipped: SkippedImage[]) {
-    const x = this.cache.tensor(ids, channels);
-    try {
-      const batches = Math.ceil(ids.length / 256);
-      const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
-        pseudoLabel({ classifier, images: tensorImageSource(x), batchSize: 256, onProgress: hooks.onProgress }),
-      );
-      const k = out.result.numClasses;
-      let stored = 0;
-      for (let start = 0; start < ids.length; start += PSEUDO_LABEL_BATCH) {
-        const items = ids.slice(start, start + PSEUDO_LABEL_BATCH).map((imageId, j) => {
-          const i = start + j;
-          return {
-            imageId,
-            classId: classIds[out.result.labels[i]!]!,
-            confidence: clamp01(out.result.confidence[i]!),
-            probabilities: Array.from(out.result.probabilities.subarray(i * k, (i + 1) * k), (p) => Math.round(clamp01(p) * 1e4) / 1e4),
-          };
-        });
-        stored += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: ctx.lease.leaseId, modelVersionId: versionId, items })).stored;
-      }
-      await out.finish();
-      this.log(`pseudolabel: ${stored} new suggestion(s) for ${ids.length} unlabelled image(s) from the ${who}`);
-    } finally {
-      x.dispose();
+    const images = this.cache.source(ids, channels);
+    const batches = Math.ceil(ids.length / 256);
+    const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
+      pseudoLabel({ classifier, images, batchSize: 256, onProgress: hooks.onProgress }),
+    );
+    const k = out.result.numClasses;
+    let stored = 0;
+    for (let start = 0; start < ids.length; start += PSEUDO_LABEL_BATCH) {
+      const items = ids.slice(start, start + PSEUDO_LABEL_BATCH).map((imageId, j) => {
+        const i = start + j;
+        return {
+          imageId,
+          classId: classIds[out.result.labels[i]!]!,
+          confidence: clamp01(out.result.confidence[i]!),
+          probabilities: Array.from(out.result.probabilities.subarray(i * k, (i + 1) * k), (p) => Math.round(clamp01(p) * 1e4) / 1e4),
+        };
+      });
+      stored += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: ctx.lease.leaseId, modelVersionId: versionId, items })).stored;
     }
+    await out.finish();
+    this.log(`pseudolabel: ${stored} new suggestion(s) for ${ids.length} unlabelled image(s) from the ${who}`);
   }
 
   /** The published teacher, loaded with stock tf.loadLayersModel from its files on the server. */

@@ -1,8 +1,10 @@
 // One preprocessing: an exported model used with stock TensorFlow.js and the preprocess.js shipped beside it (in a
 // separate plain Node process that decodes the PNGs itself, stock-tfjs-child.mjs) predicts what the trainer
-// predicts on the same files (its ImageCache -> decodeForTraining -> the model in the trainer's process). Fashion-MNIST
+// predicts on the same files (its ImageCache -> decodeWorkingCopy -> the model in the trainer's process). Fashion-MNIST
 // test images as PNGs plus non-square RGB PNGs made with sharp, into a gray 28 px model (Fashion-MNIST unresized, RGB
-// to luma, down- and upscaled) and an RGB 32 px model (gray replicated and upscaled).
+// to luma, down- and upscaled) and an RGB 32 px model (gray replicated and upscaled). Inputs are the same bit for bit
+// where the trainer keeps a file's pixels as they are; a file much larger than the input (128 x 96 here) is kept
+// shrunk to 1.5x the input (workingSide), and its input then differs a little (two resamplings instead of one).
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -113,15 +115,29 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
       let maxDiff = 0, minGap = Infinity, bilinearInputsDiffer = 0, bilinearMaxDiff = 0;
       stock.forEach((r, i) => {
         const theirs = new Float32Array(Buffer.from(r.input, "base64").buffer.slice(0));
-        expect(Array.from(theirs), testIds[i]).toEqual(Array.from(inputs.subarray(i * per, (i + 1) * per)));
+        const mine = inputs.subarray(i * per, (i + 1) * per);
         const ours = trainer[i]!;
+        const d = Math.max(...r.bilinear.map((p, k) => Math.abs(p - ours[k]!)));
+        bilinearMaxDiff = Math.max(bilinearMaxDiff, d);
+        if (d > 1e-4) bilinearInputsDiffer++;
+        if (testIds[i] === SHRUNK) {
+          // Two resamplings (to the working copy, then to the input) instead of one: close, not equal.
+          let max = 0, total = 0;
+          for (let k = 0; k < per; k++) {
+            const e = Math.abs(theirs[k]! - mine[k]!);
+            max = Math.max(max, e);
+            total += e;
+          }
+          expect(max, testIds[i]).toBeGreaterThan(0);
+          expect(max, testIds[i]).toBeLessThan(0.06);
+          expect(total / per, testIds[i]).toBeLessThan(2 / 255);
+          return;
+        }
+        expect(Array.from(theirs), testIds[i]).toEqual(Array.from(mine));
         expect(argmax(r.probabilities), testIds[i]).toBe(argmax(ours));
         for (let k = 0; k < ours.length; k++) maxDiff = Math.max(maxDiff, Math.abs(r.probabilities[k]! - ours[k]!));
         const sorted = [...ours].sort((a, b) => b - a);
         minGap = Math.min(minGap, sorted[0]! - sorted[1]!);
-        const d = Math.max(...r.bilinear.map((p, k) => Math.abs(p - ours[k]!)));
-        bilinearMaxDiff = Math.max(bilinearMaxDiff, d);
-        if (d > 1e-4) bilinearInputsDiffer++;
       });
       console.log(
         `parity ${size}px x${channels}: ${stock.length} images, max |p_stock - p_trainer| ${maxDiff.toExponential(2)}, smallest top-2 gap ${minGap.toFixed(4)}; ` +
@@ -135,4 +151,6 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
   }
 });
 
+/** The one test file larger than 1.5x both inputs: its working copy is shrunk. */
+const SHRUNK = "rgb-128x96.png";
 const argmax = (v: number[]) => v.reduce((best, p, i) => (p > v[best]! ? i : best), 0);

@@ -7,6 +7,7 @@
 // mirrors are as typical as originals.
 import { tf } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
+import type { ImageSource } from "../stages/common.js";
 
 export interface MirrorCheck {
   /** Median over the sample of nn-distance(mirror) / nn-distance(original). */
@@ -26,9 +27,12 @@ export const MIRROR_RATIO_THRESHOLD = 1.15;
 
 const THUMB = 16;
 
-/** Decides from the images themselves (NHWC in [0, 1]) whether horizontal flips preserve meaning. */
-export async function checkMirrorInvariance(images: tf.Tensor4D, o: { sample?: number; reference?: number; seed?: number } = {}): Promise<MirrorCheck> {
-  const n = images.shape[0];
+/**
+ * Decides from the images themselves (NHWC in [0, 1], or a source of them, read only for the images it compares)
+ * whether horizontal flips preserve meaning.
+ */
+export async function checkMirrorInvariance(images: tf.Tensor4D | ImageSource, o: { sample?: number; reference?: number; seed?: number } = {}): Promise<MirrorCheck> {
+  const n = images instanceof tf.Tensor ? images.shape[0] : images.count;
   if (n < 3) return { ratio: 1, mirrorSafe: true, sampled: 0 };
   const r = mulberry32(o.seed ?? 1);
   const pick = (k: number) => {
@@ -43,7 +47,7 @@ export async function checkMirrorInvariance(images: tf.Tensor4D, o: { sample?: n
   const queryIdx = refIdx.slice(0, Math.min(o.sample ?? 200, refIdx.length));
   const [refRows, queryRows, mirrorRows] = tf.tidy(() => {
     const thumbs = (idx: number[]) => {
-      const x = tf.gather(images, idx) as tf.Tensor4D;
+      const x = images instanceof tf.Tensor ? (tf.gather(images, idx) as tf.Tensor4D) : images.get(idx);
       const gray = x.shape[3] === 1 ? x : (tf.mean(x, 3, true) as tf.Tensor4D);
       return tf.image.resizeBilinear(gray, [THUMB, THUMB], true);
     };

@@ -6,7 +6,7 @@ import { batchNormalization } from "./batchNorm.js";
 type SymbolicTensor = ReturnType<typeof tfl.input>;
 
 export interface EncoderConfig {
-  /** Square input side, 28 to 96 pixels. */
+  /** Square input side, 28 to 224 pixels. */
   inputSize: number;
   /** 1 (grayscale) or 3 (RGB). */
   channels: 1 | 3;
@@ -29,7 +29,7 @@ export function resnet18Config(inputSize: number, channels: 1 | 3, width = 16): 
 }
 
 export function validateEncoderConfig(c: EncoderConfig): void {
-  if (!(c.inputSize >= 28 && c.inputSize <= 96)) throw new Error(`inputSize ${c.inputSize}: expected 28..96`);
+  if (!(Number.isInteger(c.inputSize) && c.inputSize >= 28 && c.inputSize <= 224)) throw new Error(`inputSize ${c.inputSize}: expected a whole number of pixels from 28 to 224`);
   if (c.channels !== 1 && c.channels !== 3) throw new Error(`channels ${c.channels}: expected 1 or 3`);
   if (c.widths.length === 0 || c.widths.length !== c.blocks.length) throw new Error("widths and blocks must have the same, non-zero length");
 }
