@@ -20,10 +20,13 @@ export interface TestServer {
 }
 
 /** A server on a fresh database, or on `shared` (another instance's database, for multi-instance tests). */
-export async function startTestServer(kind: TestDatabaseKind, opts: { redisUrl?: string; shared?: TestServer } = {}): Promise<TestServer> {
+export async function startTestServer(
+  kind: TestDatabaseKind,
+  opts: { redisUrl?: string; shared?: TestServer; trainingCopySide?: number; /** Use (and keep) this image store folder. */ storeDir?: string } = {},
+): Promise<TestServer> {
   const db = opts.shared?.db ?? (await openTestDatabase(kind));
-  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
-  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir), redisUrl: opts.redisUrl });
+  const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
+  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide });
   const address = await web.listen(0, "127.0.0.1");
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,
@@ -33,7 +36,7 @@ export async function startTestServer(kind: TestDatabaseKind, opts: { redisUrl?:
     async close() {
       await web.close();
       if (!opts.shared) await db.close();
-      fs.rmSync(storeDir, { recursive: true, force: true });
+      if (!opts.storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
     },
   };
 }

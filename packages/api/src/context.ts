@@ -1,7 +1,7 @@
 // What every api call sees: the database, the image store, and who is calling (resolved from the session cookie by
 // the HTTP layer before any procedure runs).
 import type { PrismaClient } from "@fewlabel/db";
-import type { ImageStore } from "@fewlabel/storage";
+import { type ImageStore, trainingCopySide } from "@fewlabel/storage";
 import type { ResolvedSession } from "./auth/sessions";
 import type { TrainerIdentity } from "./auth/trainer-tokens";
 import type { Broadcaster } from "./broadcast";
@@ -11,6 +11,13 @@ export interface ApiServices {
   store: ImageStore;
   /** Announces project changes live (socket.io rooms in the web server). */
   broadcaster?: Broadcaster;
+  /** Longest side of the training copies served to trainers (default: FEWLABEL_TRAINING_COPY_SIZE, else 256). */
+  trainingCopySide?: number;
+}
+
+/** The training copy size these services serve. */
+export function trainingCopySideOf(services: Pick<ApiServices, "trainingCopySide">): number {
+  return services.trainingCopySide ?? trainingCopySide();
 }
 
 export interface ApiContext extends ApiServices {

@@ -4,6 +4,7 @@ export type { ApiContext, ApiServices } from "./context";
 export { type ApiHttpHandler, createApiHttpHandler } from "./http/handler";
 export { trainerLimits } from "./http/trainer-routes";
 export { sweepUploadLeftovers, uploadLimits } from "./http/upload-route";
+export { backfillTrainingCopies, type BackfillResult } from "./services/training-copies";
 export { ingestFiles, type IncomingFile, type IngestSummary } from "./services/ingest";
 export { permissions, roleAtLeast } from "./roles";
 export { SESSION_COOKIE, createSession, deleteSession, resolveSession, readCookie } from "./auth/sessions";

@@ -78,7 +78,7 @@ describe("decodeImage: formats", () => {
       expect([thumb.format, thumb.width, thumb.height]).toEqual(["webp", 256, 171]);
       const training = await sharp(decoded.training).metadata();
       expect([training.format, training.width, training.height, training.channels, training.space]).toEqual([
-        "png", 128, 85, 3, "srgb",
+        "png", 256, 171, 3, "srgb",
       ]);
     });
   }
@@ -131,7 +131,7 @@ describe("decodeImage: training copy", () => {
     const decoded = await decodeImage(bytes);
     expect(decoded.grayscale).toBe(true);
     const training = await sharp(decoded.training).metadata();
-    expect([training.width, training.channels, training.space]).toEqual([128, 1, "b-w"]);
+    expect([training.width, training.channels, training.space]).toEqual([256, 1, "b-w"]);
   });
 
   it("grayscale with alpha stays 1 channel after flattening", async () => {
@@ -143,8 +143,9 @@ describe("decodeImage: training copy", () => {
 
   it("applies EXIF orientation to the reported size and both outputs", async () => {
     const rotated = await gradient(300, 100).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-    const decoded = await decodeImage(rotated);
+    const decoded = await decodeImage(rotated, { trainingMaxSide: 128 });
     expect([decoded.width, decoded.height]).toEqual([100, 300]);
+    expect(decoded.trainingSide).toBe(128);
     const training = await sharp(decoded.training).metadata();
     expect([training.width, training.height]).toEqual([43, 128]);
     const thumb = await sharp(decoded.thumbnail).metadata();

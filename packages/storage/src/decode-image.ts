@@ -12,6 +12,7 @@ import { sha256Hex } from "./hash";
 import { ImageRejectedError } from "./image-rejected-error";
 import { canDecode, configureSharp, sharp } from "./sharp-setup";
 import { sniffImageFormat, type ImageFormat } from "./sniff-image-format";
+import { DEFAULT_TRAINING_COPY_SIDE } from "./training-copy-side";
 
 export interface DecodeLimits {
   /** Largest accepted upload, in bytes. */
@@ -27,16 +28,9 @@ export interface DecodeLimits {
 export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxPixels: 50_000_000,
-  trainingMaxSide: 128,
+  trainingMaxSide: DEFAULT_TRAINING_COPY_SIDE,
   thumbnailMaxSide: 256,
 });
-
-/**
- * Names how the server's training copies are made (format, size limit, code version). A trainer may keep the copies
- * it downloaded under (the original's content hash, this name): the same original makes the same copy. Change the
- * version when the code that makes training copies changes what it makes.
- */
-export const TRAINING_COPY_FORMAT = `png-max${DEFAULT_DECODE_LIMITS.trainingMaxSide}-v1`;
 
 export interface DecodedImage {
   /** sha256Hex of `bytes`: the content address. */
@@ -51,6 +45,8 @@ export interface DecodedImage {
   thumbnail: Buffer;
   /** PNG, EXIF-rotated, flattened onto white, sRGB (or 8-bit grayscale if the source is), fits trainingMaxSide. */
   training: Buffer;
+  /** The trainingMaxSide it was made under (part of its store key). */
+  trainingSide: number;
   /** Whether the training copy has one channel. */
   grayscale: boolean;
 }
@@ -119,7 +115,7 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
     ? await encodeFromOriginal(bytes, options, isTrainingReady(metadata, format, trainingMaxSide))
     : await encodeViaShrunkCopy(bytes, options);
 
-  return { hash: sha256Hex(bytes), format, width, height, bytes, thumbnail, training, grayscale };
+  return { hash: sha256Hex(bytes), format, width, height, bytes, thumbnail, training, trainingSide: trainingMaxSide, grayscale };
 }
 
 interface Size {

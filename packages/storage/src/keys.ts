@@ -5,6 +5,8 @@
 // about 4,000 files per million images. (Two levels, 65,536 folders, cost a folder creation per image during the
 // first tens of thousands of uploads, which dominated ingest of small images.)
 
+import { LEGACY_TRAINING_COPY_SIDE } from "./training-copy-side";
+
 export class InvalidKeyError extends Error {
   override readonly name = "InvalidKeyError";
   constructor(readonly key: string, reason: string) {
@@ -42,7 +44,11 @@ export function thumbnailKey(hash: string): string {
   return shardedKey("thumbnails", hash, ".webp");
 }
 
-/** Normalised PNG the trainer reads (auto-rotated, no alpha, sRGB or grayscale, small). */
-export function trainingKey(hash: string): string {
-  return shardedKey("training", hash, ".png");
+/**
+ * Normalised PNG the trainer reads (auto-rotated, no alpha, sRGB or grayscale), at most `side` pixels on its longer
+ * side: one folder per size, the 128 px copies where they were before sizes were a setting.
+ */
+export function trainingKey(hash: string, side: number): string {
+  if (!Number.isInteger(side) || side < 1) throw new InvalidKeyError(String(side), "not a training copy size");
+  return shardedKey(side === LEGACY_TRAINING_COPY_SIDE ? "training" : `training-${side}`, hash, ".png");
 }

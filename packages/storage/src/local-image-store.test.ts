@@ -35,7 +35,9 @@ describe("keys", () => {
     expect(hash).toBe("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
     expect(originalKey(hash)).toBe(`originals/2c/${hash}`);
     expect(thumbnailKey(hash)).toBe(`thumbnails/2c/${hash}.webp`);
-    expect(trainingKey(hash)).toBe(`training/2c/${hash}.png`);
+    expect(trainingKey(hash, 128)).toBe(`training/2c/${hash}.png`);
+    expect(trainingKey(hash, 256)).toBe(`training-256/2c/${hash}.png`);
+    expect(() => trainingKey(hash, 0)).toThrow(InvalidKeyError);
   });
 
   it("refuses anything that is not a sha256 hex digest", () => {

@@ -24,12 +24,15 @@ export async function storeDecodedImage(store: ImageStore, image: DecodedImage):
   const keys = {
     originalKey: originalKey(image.hash),
     thumbnailKey: thumbnailKey(image.hash),
-    trainingKey: trainingKey(image.hash),
+    trainingKey: trainingKey(image.hash, image.trainingSide),
   };
   const isNew = !(await store.has(keys.originalKey));
   if (isNew) {
     await Promise.all([store.put(keys.thumbnailKey, image.thumbnail), store.put(keys.trainingKey, image.training)]);
     await store.put(keys.originalKey, image.bytes);
+  } else if (!(await store.has(keys.trainingKey))) {
+    // Stored before under another training copy size: this one is made already, so keep it.
+    await store.put(keys.trainingKey, image.training);
   }
   const { hash, format, width, height, grayscale } = image;
   return { hash, format, width, height, grayscale, byteSize: image.bytes.length, ...keys, isNew };

@@ -4,10 +4,10 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Broadcaster, createApiHttpHandler, sweepUploadLeftovers } from "@fewlabel/api";
+import { backfillTrainingCopies, type Broadcaster, createApiHttpHandler, sweepUploadLeftovers } from "@fewlabel/api";
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
-import type { ImageStore } from "@fewlabel/storage";
+import { type ImageStore, trainingCopySide } from "@fewlabel/storage";
 import { attachRealtime, type Realtime } from "./realtime";
 
 export type PageHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -19,6 +19,8 @@ export interface FewlabelServerOptions {
   pages?: PageHandler;
   /** Redis for socket.io rooms shared by several web instances. */
   redisUrl?: string;
+  /** Longest side of the training copies (default: FEWLABEL_TRAINING_COPY_SIZE, else 256). */
+  trainingCopySide?: number;
 }
 
 export interface FewlabelServer {
@@ -37,7 +39,9 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
     leaveProject: (projectId: string, userId: string) => realtime?.leaveProject?.(projectId, userId),
     endSession: (sessionId: string) => realtime?.endSession?.(sessionId),
   };
-  const api = createApiHttpHandler({ db: options.db, store: options.store, broadcaster });
+  // Read (and checked) once: a bad FEWLABEL_TRAINING_COPY_SIZE stops the server here, naming the setting.
+  const copySide = options.trainingCopySide ?? trainingCopySide();
+  const api = createApiHttpHandler({ db: options.db, store: options.store, broadcaster, trainingCopySide: copySide });
   // Archives spooled by a server that crashed mid-upload; an upload in progress elsewhere is younger than this.
   const swept = sweepUploadLeftovers(UPLOAD_REQUEST_MS);
   if (swept) console.log(`fewlabel: removed ${swept} upload spool folder(s) left by an earlier run`);
@@ -65,6 +69,15 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
   server.headersTimeout = 30_000;
   realtime = await attachRealtime(server, { db: options.db, redisUrl: options.redisUrl });
   const live = realtime;
+  // Copies of images uploaded under another training copy size, made in the background (see backfillTrainingCopies).
+  const stopBackfill = new AbortController();
+  const backfill = backfillTrainingCopies({ db: options.db, store: options.store, trainingCopySide: copySide }, { signal: stopBackfill.signal })
+    .then((r) => {
+      if (r.made || r.failed) console.log(`fewlabel: training copies at ${copySide} px: ${r.made} made for images stored under another size${r.failed ? `, ${r.failed} could not be made` : ""}`);
+    })
+    .catch((err: unknown) => {
+      if (!stopBackfill.signal.aborted) console.error(`fewlabel: making training copies stopped: ${err instanceof Error ? err.message : String(err)}`);
+    });
   return {
     server,
     realtime: live,
@@ -74,6 +87,8 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       }),
     async close() {
+      stopBackfill.abort();
+      await backfill;
       server.closeAllConnections();
       // Closes the socket.io server and the HTTP server under it.
       await live.close();

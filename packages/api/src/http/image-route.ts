@@ -1,17 +1,18 @@
 // GET /api/images/:imageId/(thumbnail|original|training): image bytes, for project members only, and for the trainer
 // of the image's project (bearer token).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ImageNotFoundError, originalKey, thumbnailKey, trainingKey } from "@fewlabel/storage";
+import { getTrainingCopy, ImageNotFoundError, originalKey, thumbnailKey } from "@fewlabel/storage";
 import { requireProjectAccess, requireSignedIn, requireTrainerAccess } from "../access";
-import type { ApiServices } from "../context";
+import { type ApiServices, trainingCopySideOf } from "../context";
 import { HttpError } from "../errors";
 import { sendError } from "./respond";
 import type { Caller } from "./trainer-routes";
 
+// A training copy's name carries its size: a trainer or browser cache never takes a copy of one size for another.
 const variants = {
-  thumbnail: { key: thumbnailKey, type: () => "image/webp" },
-  training: { key: trainingKey, type: () => "image/png" },
-  original: { key: originalKey, type: (format: string) => `image/${format}` },
+  thumbnail: { tag: () => "thumbnail", get: (s: ApiServices, hash: string) => s.store.get(thumbnailKey(hash)), type: () => "image/webp" },
+  training: { tag: (s: ApiServices) => `training-${trainingCopySideOf(s)}`, get: (s: ApiServices, hash: string) => getTrainingCopy(s.store, hash, trainingCopySideOf(s)), type: () => "image/png" },
+  original: { tag: () => "original", get: (s: ApiServices, hash: string) => s.store.get(originalKey(hash)), type: (format: string) => `image/${format}` },
 } as const;
 
 export async function handleImage(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, imageId: string, variant: string) {
@@ -25,7 +26,7 @@ export async function handleImage(req: IncomingMessage, res: ServerResponse, ser
     if (!image) throw new HttpError(404, "Image not found.");
     if (caller.trainer) await requireTrainerAccess(services.db, caller.trainer, image.projectId);
     else await requireProjectAccess(services.db, caller.session, image.projectId, "viewProject");
-    const etag = `"${variant}-${image.contentHash}"`;
+    const etag = `"${v.tag(services)}-${image.contentHash}"`;
     const headers = {
       "content-type": v.type(image.format),
       // Content-addressed, so it never changes; private because access depends on the session.
@@ -39,7 +40,7 @@ export async function handleImage(req: IncomingMessage, res: ServerResponse, ser
       res.end();
       return;
     }
-    const bytes = await services.store.get(v.key(image.contentHash));
+    const bytes = await v.get(services, image.contentHash);
     res.writeHead(200, { ...headers, "content-length": bytes.length });
     res.end(req.method === "HEAD" ? undefined : bytes);
   } catch (err) {

@@ -12,7 +12,8 @@ import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, reco
 import { claimTrainerLease, holdsTrainerLease, releaseTrainerLease, renewTrainerLease, TRAINER_LEASE_SECONDS } from "../services/trainer-lease";
 import { publicProcedure, router, trainerProcedure } from "../trpc";
 import { suggestionSource, trainerActivity, trainingStage } from "@fewlabel/realtime";
-import { TRAINING_COPY_FORMAT } from "@fewlabel/storage";
+import { trainingCopyFormat } from "@fewlabel/storage";
+import { trainingCopySideOf } from "../context";
 
 const leaseInput = z.object({ leaseId: z.uuid() });
 /** How long the lease lasts without a renewal; a trainer renews every third of it. */
@@ -72,9 +73,9 @@ export const trainerRouter = router({
       projectSummary(ctx.db, input.projectId),
       ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true } }),
     ]);
-    // The training copy of an image follows from its content and TRAINING_COPY_FORMAT: a trainer may keep copies
-    // across restarts under both instead of downloading every image again.
-    return { ...summary, trainingCopy: TRAINING_COPY_FORMAT, images };
+    // The training copy of an image follows from its content and the copies' format (size included): a trainer may
+    // keep copies across restarts under both instead of downloading every image again.
+    return { ...summary, trainingCopy: trainingCopyFormat(trainingCopySideOf(ctx)), images };
   }),
 
   /** Starts (or resumes, with startStep > 0) a run of one stage; an owners' request for a fine-tune holds until one finishes. */

@@ -15,7 +15,8 @@ import { budgetConfig, type BudgetName } from "@fewlabel/experiments/budgets";
 import { planTasks } from "@fewlabel/experiments/plan";
 import { bestBaseline } from "@fewlabel/experiments/report";
 import { imageRecord, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
-import { trainingKey, type ImageStore } from "@fewlabel/storage";
+import { getTrainingCopy, type ImageStore } from "@fewlabel/storage";
+import { trainingCopySideOf } from "../context";
 
 export interface StartExperimentInput {
   budget: BudgetName;
@@ -102,7 +103,7 @@ export async function reapOrphans(db: PrismaClient | Prisma.TransactionClient, l
   }
 }
 
-export async function listExperiments(services: { db: PrismaClient; store: ImageStore }, projectId: string) {
+export async function listExperiments(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, projectId: string) {
   const { db } = services;
   await reapOrphans(db, runningIn(db), projectId);
   // Queued runs wait for a free place; a server that restarted starts them from here too.
@@ -137,7 +138,7 @@ type StoredConfig = ReturnType<typeof budgetConfig> & { labelFractions: number[]
  * fewer than `perUser`, otherwise when a place frees up (the list shows its place in the queue). One experiment
  * running or queued per project.
  */
-export async function startExperiment(services: { db: PrismaClient; store: ImageStore }, projectId: string, userId: string, input: StartExperimentInput) {
+export async function startExperiment(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, projectId: string, userId: string, input: StartExperimentInput) {
   const { db } = services;
   await projectInputs(db, projectId); // refused now, with the reason, rather than when its turn comes
   const config: StoredConfig = {
@@ -162,13 +163,13 @@ export async function startExperiment(services: { db: PrismaClient; store: Image
 let scheduling: Promise<void> = Promise.resolve();
 
 /** Starts queued experiments, oldest first, while this server and their authors have places left. */
-function schedule(services: { db: PrismaClient; store: ImageStore }): Promise<void> {
+function schedule(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }): Promise<void> {
   const run = scheduling.then(() => startQueued(services));
   scheduling = run.catch(() => undefined);
   return run;
 }
 
-async function startQueued(services: { db: PrismaClient; store: ImageStore }) {
+async function startQueued(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }) {
   const { db } = services;
   const local = runningIn(db);
   // A run whose server died must not hold its author's place.
@@ -188,7 +189,7 @@ async function startQueued(services: { db: PrismaClient; store: ImageStore }) {
   }
 }
 
-async function launch(services: { db: PrismaClient; store: ImageStore }, id: string, projectId: string, config: StoredConfig, progress: ExperimentProgress) {
+async function launch(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, id: string, projectId: string, config: StoredConfig, progress: ExperimentProgress) {
   const { db, store } = services;
   const local = runningIn(db);
   const running: Running = { experimentId: id, child: null, cancelled: false };
@@ -207,7 +208,7 @@ async function launch(services: { db: PrismaClient; store: ImageStore }, id: str
     return;
   }
   const { classes, images, classIndex } = inputs;
-  void runInChild(db, store, projectId, running, {
+  void runInChild(db, store, trainingCopySideOf(services), projectId, running, {
     config,
     classes: classes.map((c) => c.name),
     labels: images.map((im) => (im.labelClassId ? classIndex.get(im.labelClassId)! : -1)),
@@ -231,7 +232,7 @@ export async function cancelExperiment(db: PrismaClient, projectId: string, expe
   return { ok: true };
 }
 
-async function runInChild(db: PrismaClient, store: ImageStore, projectId: string, running: Running, job: ProjectExperimentJob, hashes: string[], progress: ExperimentProgress) {
+async function runInChild(db: PrismaClient, store: ImageStore, copySide: number, projectId: string, running: Running, job: ProjectExperimentJob, hashes: string[], progress: ExperimentProgress) {
   const id = running.experimentId;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fewlabel-experiment-${id}-`));
   job.outDir = path.join(dir, "results");
@@ -263,7 +264,7 @@ async function runInChild(db: PrismaClient, store: ImageStore, projectId: string
     try {
       for (const hash of hashes) {
         if (running.cancelled) break;
-        for (const part of imageRecord(await store.get(trainingKey(hash)))) {
+        for (const part of imageRecord(await getTrainingCopy(store, hash, copySide))) {
           if (!file.write(part)) await new Promise<void>((resolve, reject) => file.once("drain", resolve).once("error", reject));
         }
       }

@@ -18,6 +18,7 @@ import {
   readZipArchive,
   storeDecodedImage,
 } from "@fewlabel/storage";
+import { trainingCopySideOf } from "../context";
 import { roleAtLeast } from "../roles";
 import { insertAnnotations, insertImages, type NewImageRow } from "./bulk-insert";
 import { palette } from "../routers/classes";
@@ -162,12 +163,13 @@ async function* expandFiles(files: AsyncIterable<IncomingFile>, summary: IngestS
  * listed in the summary with its reason, and every good file goes in.
  */
 export async function ingestFiles(
-  services: { db: PrismaClient; store: ImageStore },
+  services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number },
   target: IngestTarget,
   files: AsyncIterable<IncomingFile>,
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
   const { db, store } = services;
+  const copySide = trainingCopySideOf(services);
   const summary: IngestSummary = { accepted: 0, duplicates: 0, labelled: 0, rejected: [], warnings: [] };
   const upload = await db.upload.findUniqueOrThrow({ where: { id: target.uploadId }, select: { csvLabels: true } });
   const csv = new CsvLabels({ ...(upload.csvLabels as Record<string, string>) });
@@ -191,7 +193,7 @@ export async function ingestFiles(
 
   const decoded = mapConcurrent(expandFiles(files, summary, csv), options.concurrency ?? 4, async (c): Promise<Decoded> => {
     try {
-      const image = await decodeImage(c.bytes);
+      const image = await decodeImage(c.bytes, { trainingMaxSide: copySide });
       await storeDecodedImage(store, image);
       return { ok: true, path: c.path, label: c.label, image };
     } catch (err) {
