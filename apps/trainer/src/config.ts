@@ -82,6 +82,11 @@ export interface TrainerConfig {
    * kept (every start downloads every image).
    */
   imageCache: { dir: string; maxBytes: number } | null;
+  /**
+   * Decoded working copies: bytes all projects may hold in memory together (FEWLABEL_TRAINER_MEMORY_MB), the rest in a
+   * file per project in `dir` (FEWLABEL_TRAINER_WORK_DIR), read back per batch.
+   */
+  workingCopies: { memoryBytes: number; dir: string };
   /** The project lease lapses this long after the trainer's last renewal (e.g. after kill -9). */
   leaseSeconds: number;
   seed: number;
@@ -151,6 +156,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     imageCache: cacheMb > 0
       ? { dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"), maxBytes: cacheMb * 1024 * 1024 }
       : null,
+    workingCopies: {
+      memoryBytes: Math.floor(num(env, "FEWLABEL_TRAINER_MEMORY_MB", 1024) * 1024 * 1024),
+      dir: env.FEWLABEL_TRAINER_WORK_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-working"),
+    },
     leaseSeconds: num(env, "FEWLABEL_LEASE_SECONDS", 30),
     seed: num(env, "FEWLABEL_TRAINER_SEED", 1),
     // Every core by default: the trainer runs at a lower priority than the web server (main.ts), so labelling

@@ -38,7 +38,7 @@ describe("training images", () => {
     const t = cache.tensor(["p"], 3);
     expect(Array.from(t.dataSync())).toEqual(Array.from(preprocessPixels({ data: raw, width: w, height: h, channels: 3 }, preprocessingFor(20, 3))));
     t.dispose();
-    expect(cache.bytes).toBe(w * h * 3);
+    expect(cache.bytes).toEqual({ memory: w * h * 3, disk: 0 });
     // Gray + alpha stays gray and is flattened onto white (sharp's "b-w" alone would drop the alpha unflattened).
     const ga = await sharp(Buffer.from([0, 0, 0, 255, 0, 0, 0, 255]), { raw: { width: 2, height: 2, channels: 2 } }).toColourspace("b-w").png().toBuffer();
     const d = await decodeWorkingCopy(ga, 2);

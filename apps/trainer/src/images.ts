@@ -1,6 +1,7 @@
 // The project's training images on the trainer: downloaded once over HTTP (the normalised PNG the server keeps for
-// training), decoded with sharp and kept in memory as 8-bit working copies on their own aspect ratio, shrunk only
-// where they are much larger than the model's input (see workingSide). Batches are made from them when a stage asks
+// training), decoded with sharp and kept as 8-bit working copies on their own aspect ratio, shrunk only where they
+// are much larger than the model's input (see workingSide), in memory up to the trainer's budget and past it in a
+// file on its disk (WorkingCopies). Batches are made from them when a stage asks
 // (pixelImageSource of @fewlabel/ml): the evaluation view through the model's preprocessing (the code the browser
 // demo runs and every export ships as preprocess.js), training crops as windows of each image's own pixels. So memory
 // holds bytes (a 28 px gray image: 784 bytes, not 4 KB of float32 at 32 px) and no stage builds a float tensor of
@@ -8,10 +9,12 @@
 // stage can report it instead of failing. A download that failed for a reason that may pass (the network, a server
 // error) is tried again with back-off at once, and again by a later stage after a pause; one the server refused
 // (404, 403) or that does not decode is not fetched again.
+import os from "node:os";
 import sharp from "sharp";
 import { type ImageSource, type Pixels, pixelImageSource, tf } from "@fewlabel/ml";
 import { TrainerHttpError, type TrainerApi } from "./api-client";
 import { DiskImageCache } from "./disk-cache";
+import { MemoryBudget, WorkingCopies } from "./working-copies";
 
 /** A decoded training copy: 8-bit, row-major, 1 (gray), 2 (gray + alpha), 3 (sRGB) or 4 (sRGBA) channels. */
 export interface WorkingCopy extends Pixels {
@@ -58,7 +61,6 @@ interface Failure {
 }
 
 export class ImageCache {
-  private readonly decoded = new Map<string, WorkingCopy>();
   private readonly failed = new Map<string, Failure>();
   /** Where the images of the last `load` came from (the trainer's log says so). */
   lastLoad = { fromDisk: 0, downloaded: 0 };
@@ -75,6 +77,8 @@ export class ImageCache {
     private readonly disk: DiskImageCache | null = null,
     /** Who serves the copies (the server's URL): part of every disk key, so two servers never share an entry. */
     private readonly origin = "",
+    /** Where the working copies are held (default: all in memory). */
+    private readonly decoded: WorkingCopies = new WorkingCopies(new MemoryBudget(Infinity), os.tmpdir()),
   ) {}
 
   /**
@@ -161,28 +165,30 @@ export class ImageCache {
 
   /** Grayscale when every image is; otherwise RGB (grayscale images are replicated). */
   channelsFor(imageIds: string[]): 1 | 3 {
-    return imageIds.every((id) => (this.decoded.get(id)?.channels ?? 1) <= 2) ? 1 : 3;
+    return imageIds.every((id) => (this.decoded.channels(id) ?? 1) <= 2) ? 1 : 3;
   }
 
-  /** Bytes held by the working copies (what the trainer's memory holds for this project's images). */
-  get bytes(): number {
-    let total = 0;
-    for (const p of this.decoded.values()) total += p.data.byteLength;
-    return total;
+  /** Bytes of working copies held in memory and in the spill file on disk. */
+  get bytes(): { memory: number; disk: number } {
+    return this.decoded.bytes;
   }
 
   /**
    * The given (loaded) images as the models' input: batches made on demand, evaluation views and training crops
-   * (see pixelImageSource). The source holds the copies it was made with, so a later `clear` does not pull them away
-   * from a stage that is running.
+   * (see pixelImageSource), each image read when a batch needs it.
    */
   source(imageIds: string[], channels: 1 | 3): ImageSource {
-    const copies = imageIds.map((id) => {
-      const img = this.decoded.get(id);
-      if (!img) throw new Error(`image ${id} is not loaded`);
-      return img;
-    });
-    return pixelImageSource(copies, { inputSize: this.inputSize, channels });
+    for (const id of imageIds) if (!this.decoded.has(id)) throw new Error(`image ${id} is not loaded`);
+    const images = {
+      length: imageIds.length,
+      at: (i: number) => {
+        const img = this.decoded.get(imageIds[i]!);
+        // Only when the project was let go of (its images freed) while a stage still ran.
+        if (!img) throw new Error(`image ${imageIds[i]} is no longer held by this trainer`);
+        return img;
+      },
+    };
+    return pixelImageSource(images, { inputSize: this.inputSize, channels });
   }
 
   /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (loaded) images, as the models see them outside training. */

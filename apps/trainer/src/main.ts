@@ -10,6 +10,7 @@ import { ActivityReporter } from "./activity";
 import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
 import { LeaseKeeper } from "./lease";
+import { MemoryBudget } from "./working-copies";
 import { ProjectTrainer } from "./project-trainer";
 import { isDueWork, isIdleWork } from "./reconcile";
 import { StageInterrupted } from "./stage-run";
@@ -82,6 +83,8 @@ async function main() {
   }
 
   const trainers = new Map<string, ProjectTrainer>();
+  /** Memory for decoded images, shared by every project held here; past it images are read from a file per project. */
+  const memory = new MemoryBudget(cfg.workingCopies.memoryBytes);
   /** After a failure a project rests a while, so a persistent error does not spin. */
   const restUntil = new Map<string, number>();
   const lastWait = new Map<string, string>();
@@ -156,7 +159,7 @@ async function main() {
         leases.set(p.id, lease);
         let trainer = trainers.get(p.id);
         if (!trainer) {
-          trainer = new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`));
+          trainer = new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`), memory);
           // Work is announced before it starts (a stage runs for minutes); waits are announced below.
           trainer.onDecision = (action, held) => activity.report(p.id, held.leaseId, action);
           trainer.onActivity = (said, held) => activity.say(p.id, held.leaseId, said);

@@ -37,6 +37,7 @@ import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoin
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { DiskImageCache } from "./disk-cache";
+import { MemoryBudget, WorkingCopies } from "./working-copies";
 import { ImageCache, type SkippedImage } from "./images";
 import { preferLinearHead, trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
@@ -88,9 +89,11 @@ export class ProjectTrainer {
     private readonly projectId: string,
     private readonly backend: string,
     private readonly log: (m: string) => void,
+    /** The memory for working copies this project shares with the trainer's others (default: its own, of the configured size). */
+    budget = new MemoryBudget(cfg.workingCopies.memoryBytes),
   ) {
     const disk = cfg.imageCache ? new DiskImageCache(cfg.imageCache.dir, cfg.imageCache.maxBytes) : null;
-    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency, undefined, disk, cfg.url);
+    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency, undefined, disk, cfg.url, new WorkingCopies(budget, cfg.workingCopies.dir));
     this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
     this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
@@ -179,7 +182,11 @@ export class ProjectTrainer {
   private async load(ids: string[]) {
     const skipped = await this.cache.load(ids);
     const { fromDisk, downloaded } = this.cache.lastLoad;
-    if (fromDisk + downloaded > 0) this.log(`images: ${downloaded} downloaded, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}`);
+    if (fromDisk + downloaded > 0) {
+      const held = this.cache.bytes;
+      const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+      this.log(`images: ${downloaded} downloaded, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
+    }
     return { usable: ids.filter((id) => this.cache.has(id)), skipped };
   }
 

@@ -1,5 +1,7 @@
 // A trainer configuration small enough for tests to run the whole loop in seconds on 2 cores: a two-stage encoder of
 // width 8/16 at 28 px, a handful of steps per stage, frequent checkpoints and progress reports.
+import os from "node:os";
+import path from "node:path";
 import type { TrainerConfig } from "../src/config";
 
 export function tinyConfig(url: string, token: string, overrides: Partial<TrainerConfig> = {}): TrainerConfig {
@@ -30,6 +32,9 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     minImages: 32,
     turnSeconds: 120, // the default
     imageCache: null, // tests download every image (a test of the disk cache asks for one)
+    // 16 KB of decoded images in memory (twenty 28 px ones), the rest read back from the spill file: every loop test
+    // runs the path a project larger than the trainer's memory takes.
+    workingCopies: { memoryBytes: 16 * 1024, dir: path.join(os.tmpdir(), "fewlabel-test-working") },
     minLabels: 10,
     minLabelsForHoldout: 10,
     minHeldOut: 2,
@@ -86,6 +91,8 @@ export function tinyEnv(c: TrainerConfig): Record<string, string> {
     FEWLABEL_TRAINER_SEED: String(c.seed),
     FEWLABEL_TRAINER_WORKERS: String(c.workers),
     FEWLABEL_TURN_SECONDS: String(c.turnSeconds),
+    FEWLABEL_TRAINER_MEMORY_MB: String(c.workingCopies.memoryBytes / (1024 * 1024)),
+    FEWLABEL_TRAINER_WORK_DIR: c.workingCopies.dir,
     ...(c.imageCache ? { FEWLABEL_TRAINER_CACHE_DIR: c.imageCache.dir, FEWLABEL_TRAINER_CACHE_MB: String(c.imageCache.maxBytes / (1024 * 1024)) } : { FEWLABEL_TRAINER_CACHE_MB: "0" }),
   };
 }
