@@ -4,6 +4,7 @@
 import os from "node:os";
 import path from "node:path";
 import { validateEncoderConfig } from "@fewlabel/ml";
+import { CPU_INPUT_SIZE } from "./input-size";
 import { SELF_TRAINING_MIN_LABELS_PER_CLASS } from "./self-training-rule";
 
 export interface TrainerConfig {
@@ -12,8 +13,11 @@ export interface TrainerConfig {
   token: string;
   /** Shown to people as the lease holder ("gpu-box-1 (pid 123)"). */
   name: string;
-  /** Square model input in pixels (training copies are resized to it). */
-  inputSize: number;
+  /**
+   * Square model input in pixels (FEWLABEL_INPUT_SIZE); null: chosen per project at its first pretraining from the
+   * images and the backend (input-size.ts).
+   */
+  inputSize: number | null;
   /** Encoder stage widths and blocks per stage (ResNet basic blocks). */
   encoderWidths: number[];
   encoderBlocks: number[];
@@ -123,7 +127,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     url,
     token,
     name: env.FEWLABEL_TRAINER_NAME || `trainer on ${process.env.HOSTNAME ?? "localhost"} (pid ${process.pid})`,
-    inputSize: num(env, "FEWLABEL_INPUT_SIZE", 32),
+    inputSize: env.FEWLABEL_INPUT_SIZE ? num(env, "FEWLABEL_INPUT_SIZE", 0) : null,
     encoderWidths: list(env, "FEWLABEL_ENCODER_WIDTHS", [16, 32, 64, 128]),
     encoderBlocks: list(env, "FEWLABEL_ENCODER_BLOCKS", [1, 1, 1, 1]),
     projectionDim: num(env, "FEWLABEL_PROJECTION_DIM", 64),
@@ -176,14 +180,14 @@ function checked(c: TrainerConfig): TrainerConfig {
   const integer = (key: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new Error(`${key} must be a whole number of at least ${min}, got ${v}`);
   };
-  integer("FEWLABEL_INPUT_SIZE", c.inputSize, 1);
+  if (c.inputSize !== null) integer("FEWLABEL_INPUT_SIZE", c.inputSize, 1);
   integer("FEWLABEL_BATCH_SIZE", c.batchSize, 2);
   integer("FEWLABEL_PROJECTION_DIM", c.projectionDim, 1);
   integer("FEWLABEL_DOWNLOAD_CONCURRENCY", c.downloadConcurrency, 1);
   if (!(c.learningRate > 0)) throw new Error(`FEWLABEL_LEARNING_RATE must be above 0, got ${c.learningRate}`);
   if (c.selfTrainingThreshold > 1) throw new Error(`FEWLABEL_SELF_TRAINING_THRESHOLD is a probability (0 turns self-training off), got ${c.selfTrainingThreshold}`);
   try {
-    validateEncoderConfig({ inputSize: c.inputSize, channels: 1, widths: c.encoderWidths, blocks: c.encoderBlocks });
+    validateEncoderConfig({ inputSize: c.inputSize ?? CPU_INPUT_SIZE, channels: 1, widths: c.encoderWidths, blocks: c.encoderBlocks });
   } catch (err) {
     throw new Error(`FEWLABEL_INPUT_SIZE / FEWLABEL_ENCODER_WIDTHS / FEWLABEL_ENCODER_BLOCKS: ${(err as Error).message}`);
   }

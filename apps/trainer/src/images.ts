@@ -70,7 +70,7 @@ export class ImageCache {
 
   constructor(
     private readonly api: TrainerApi,
-    private readonly inputSize: number,
+    private inputSize: number,
     private readonly concurrency: number,
     private readonly retry: DownloadRetry = DEFAULT_RETRY,
     /** Training copies kept across restarts (null: every start downloads them). */
@@ -80,6 +80,21 @@ export class ImageCache {
     /** Where the working copies are held (default: all in memory). */
     private readonly decoded: WorkingCopies = new WorkingCopies(new MemoryBudget(Infinity), os.tmpdir()),
   ) {}
+
+  /** The model input the images are made for (a project's encoder decides it). */
+  get input(): number {
+    return this.inputSize;
+  }
+
+  /**
+   * Makes the images for another model input. Working copies kept for the old size serve a new one of the same
+   * working side; otherwise they are dropped and decoded again (from the disk cache when it has them).
+   */
+  useInputSize(size: number): void {
+    if (size === this.inputSize) return;
+    if (workingSide(size) !== workingSide(this.inputSize)) this.decoded.clear();
+    this.inputSize = size;
+  }
 
   /**
    * Tells the cache which copy each image has (the project's state: the format of the server's training copies and
@@ -177,7 +192,7 @@ export class ImageCache {
    * The given (loaded) images as the models' input: batches made on demand, evaluation views and training crops
    * (see pixelImageSource), each image read when a batch needs it.
    */
-  source(imageIds: string[], channels: 1 | 3): ImageSource {
+  source(imageIds: string[], channels: 1 | 3, inputSize = this.inputSize): ImageSource {
     for (const id of imageIds) if (!this.decoded.has(id)) throw new Error(`image ${id} is not loaded`);
     const images = {
       length: imageIds.length,
@@ -188,12 +203,12 @@ export class ImageCache {
         return img;
       },
     };
-    return pixelImageSource(images, { inputSize: this.inputSize, channels });
+    return pixelImageSource(images, { inputSize, channels });
   }
 
   /** An in-memory [N, size, size, channels] float tensor in [0, 1] of the given (loaded) images, as the models see them outside training. */
-  tensor(imageIds: string[], channels: 1 | 3): tf.Tensor4D {
-    return this.source(imageIds, channels).get(imageIds.map((_, i) => i));
+  tensor(imageIds: string[], channels: 1 | 3, inputSize = this.inputSize): tf.Tensor4D {
+    return this.source(imageIds, channels, inputSize).get(imageIds.map((_, i) => i));
   }
 }
 

@@ -160,6 +160,7 @@ async function main() {
         let trainer = trainers.get(p.id);
         if (!trainer) {
           trainer = new ProjectTrainer(api, cfg, p.id, backendName, (m) => log(`${p.name}: ${m}`), memory);
+          trainer.accelerator = backend.accelerator;
           // Work is announced before it starts (a stage runs for minutes); waits are announced below.
           trainer.onDecision = (action, held) => activity.report(p.id, held.leaseId, action);
           trainer.onActivity = (said, held) => activity.say(p.id, held.leaseId, said);

@@ -39,6 +39,7 @@ import { splitLabels } from "./holdout";
 import { DiskImageCache } from "./disk-cache";
 import { MemoryBudget, WorkingCopies } from "./working-copies";
 import { ImageCache, type SkippedImage } from "./images";
+import { chooseInputSize, CPU_INPUT_SIZE } from "./input-size";
 import { preferLinearHead, trainLinearHead } from "./linear-head";
 import type { LeaseKeeper } from "./lease";
 import { addTeacherPixels, expertsLogits, keepPixelExpert, PIXEL_EXPERT_WEIGHT, type PixelExpertWeights, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
@@ -76,6 +77,8 @@ export class ProjectTrainer {
   private readonly scorer: VersionScorer;
   /** Suggestions from the encoder's embeddings within seconds of new labels (quick-suggestions.ts). */
   private readonly quick: QuickSuggestions;
+  /** Where the backend computes (main.ts says): decides the input size of a new encoder when none is set. */
+  accelerator: "gpu" | "cpu" = "cpu";
   /** The work running now (null between actions): main.ts gives other projects a turn during a long pretraining. */
   running: Action | null = null;
   /** Hears each decision to work before the work starts (main.ts tells people what the trainer does and why). */
@@ -93,7 +96,7 @@ export class ProjectTrainer {
     budget = new MemoryBudget(cfg.workingCopies.memoryBytes),
   ) {
     const disk = cfg.imageCache ? new DiskImageCache(cfg.imageCache.dir, cfg.imageCache.maxBytes) : null;
-    this.cache = new ImageCache(api, cfg.inputSize, cfg.downloadConcurrency, undefined, disk, cfg.url, new WorkingCopies(budget, cfg.workingCopies.dir));
+    this.cache = new ImageCache(api, cfg.inputSize ?? CPU_INPUT_SIZE, cfg.downloadConcurrency, undefined, disk, cfg.url, new WorkingCopies(budget, cfg.workingCopies.dir));
     this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
     this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
@@ -193,9 +196,16 @@ export class ProjectTrainer {
   // ---- stage 1 ----
   private async pretrain(ctx: StageRunContext, state: ProjectState, action: Extract<Action, { kind: "pretrain" }>) {
     const ids = state.images.map((i) => i.id);
+    const previous = await peekCheckpoint<{ spec: ModelSpec; run: number; done: boolean }>(this.api, this.projectId, "pretrain");
+    // The input size: as set, else the encoder's so far, else chosen from the images and the hardware. Known before
+    // the images load, since their working copies are kept for it.
+    const chosen = this.cfg.inputSize ?? previous?.info.extra?.spec.inputSize ?? null;
+    const choice = chosen === null ? chooseInputSize({ accelerator: this.accelerator, images: state.images }) : null;
+    if (choice) this.log(`pretrain: input ${choice.why}`);
+    const inputSize = chosen ?? choice!.size;
+    this.cache.useInputSize(inputSize);
     const { usable, skipped } = await this.load(ids);
     if (usable.length < 2) throw new Error("fewer than two readable images");
-    const previous = await peekCheckpoint<{ spec: ModelSpec; run: number; done: boolean }>(this.api, this.projectId, "pretrain");
     const channels = previous?.info.extra?.spec.channels ?? this.cache.channelsFor(usable);
     const images = this.cache.source(usable, channels);
     // Flips as augmentation only where mirrored images still look like the data (digits, text and oriented objects
@@ -203,7 +213,7 @@ export class ProjectTrainer {
     const mirror = previous?.info.extra?.spec.mirrorSafe === undefined ? await checkMirrorInvariance(images) : null;
     if (mirror) this.log(`pretrain: mirrored images ${mirror.mirrorSafe ? "look like the data: flips on" : "do not look like the data: flips off"} (ratio ${mirror.ratio.toFixed(2)})`);
     const spec: ModelSpec = {
-      inputSize: this.cfg.inputSize,
+      inputSize,
       channels,
       widths: this.cfg.encoderWidths,
       blocks: this.cfg.encoderBlocks,
@@ -294,6 +304,7 @@ export class ProjectTrainer {
     const pretrained = await peekCheckpoint<{ spec: ModelSpec; done: boolean }>(this.api, this.projectId, "pretrain");
     if (!pretrained?.info.extra?.done) throw new Error("no finished pretraining checkpoint to fine-tune from");
     const spec = pretrained.info.extra.spec;
+    this.cache.useInputSize(spec.inputSize);
     const classIds = state.classes.map((c) => c.id);
     const { train, heldOut } = await this.labelledSets(state, classIds);
     if (train.ids.length === 0) throw new Error("no readable labelled images to fine-tune on");
@@ -425,7 +436,7 @@ export class ProjectTrainer {
       projectionDim: this.cfg.projectionDim,
       mirrorSafe: teacherSpec?.mirrorSafe ?? false,
     };
-    if (spec.inputSize !== this.cfg.inputSize) throw new Error(`the teacher takes ${spec.inputSize} px inputs; this trainer is configured for ${this.cfg.inputSize}`);
+    this.cache.useInputSize(spec.inputSize);
     const teacher = modelClassifier(teacherModel);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-student-"));
     try {

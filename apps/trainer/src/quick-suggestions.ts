@@ -39,6 +39,8 @@ interface Embeddings {
   encoderVersionId: string;
   encoder: tfl.LayersModel;
   channels: 1 | 3;
+  /** The encoder's input size. */
+  inputSize: number;
   /** Image id -> row of `features` and `pixels`. */
   row: Map<string, number>;
   features: tf.Tensor2D;
@@ -206,7 +208,7 @@ export class QuickSuggestions {
     const run = state.models.filter((m) => m.stage === "PRETRAIN").findIndex((m) => m.id === encoderVersionId);
     const slot = await peekCheckpoint<PretrainCheckpointExtra>(this.api, this.projectId, "pretrain");
     const extra = slot?.info.extra;
-    if (!slot || !extra?.done || extra.run !== run || extra.spec.inputSize !== this.cfg.inputSize) {
+    if (!slot || !extra?.done || extra.run !== run) {
       this.unavailable = encoderVersionId;
       return null;
     }
@@ -223,6 +225,7 @@ export class QuickSuggestions {
       encoderVersionId,
       encoder,
       channels: extra.spec.channels,
+      inputSize: extra.spec.inputSize,
       row: new Map(),
       features: tf.zeros([0, encoder.outputs[0]!.shape[1] as number]) as tf.Tensor2D,
       pixels: tf.zeros([0, side * side * extra.spec.channels]) as tf.Tensor2D,
@@ -239,7 +242,8 @@ export class QuickSuggestions {
     const ready = todo.filter((id) => this.cache.has(id));
     for (let start = 0; start < ready.length; start += EMBED_CHUNK) {
       const chunk = ready.slice(start, start + EMBED_CHUNK);
-      const images = this.cache.tensor(chunk, emb.channels);
+      // At the encoder's own input size, whatever the stage running now makes the images for.
+      const images = this.cache.tensor(chunk, emb.channels, emb.inputSize);
       const pixels = tf.tidy(() => tf.reshape(tf.image.resizeBilinear(images, [emb.pixelSide, emb.pixelSide], true), [chunk.length, -1]) as tf.Tensor2D);
       const f = await encoderFeatures(emb.encoder, tensorImageSource(images)).finally(() => images.dispose());
       const [features, allPixels] = [tf.concat([emb.features, f], 0) as tf.Tensor2D, tf.concat([emb.pixels, pixels], 0) as tf.Tensor2D];

@@ -1,5 +1,6 @@
 // Real photos at a useful resolution (issue 14), end to end through the product: colour photos of 256-640 px with
-// random aspect ratios are uploaded (a few labelled by class folders), the trainer learns at 96 px from 8-bit working
+// random aspect ratios are uploaded (a few labelled by class folders), the trainer chooses 96 px inputs for them (as
+// on a GPU) and learns from 8-bit working
 // copies on their own aspect ratio (crops cut from their pixels, most read back from its spill file: the test budget
 // holds 16 KB in memory), fine-tunes, suggests, distils; then the student, downloaded as a member would, runs in a
 // plain Node process with stock TensorFlow.js and its shipped preprocess.js (the code the browser demo runs) on
@@ -74,7 +75,7 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     // A small encoder and short stages (about a minute on 2 cores); the student learns the teacher's soft labels,
     // steadier than self-training on so few images.
     const cfg = tinyConfig(t.baseUrl, token, {
-      inputSize: SIZE,
+      inputSize: null, // chosen by the trainer from the images and the hardware
       encoderWidths: [16, 32],
       quickRefreshSeconds: 0,
       uploadSettleSeconds: 0,
@@ -86,6 +87,9 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     });
     const api = createTrainerApi(t.baseUrl, token);
     const trainer = new ProjectTrainer(api, cfg, projectId, "wasm", (m) => logs.push(m));
+    // What a GPU trainer chooses (the steps themselves run on wasm here): photos whose shorter side is 150-640 px get
+    // 96 px inputs; on a CPU the same project gets 32 px (input-size.test.ts).
+    trainer.accelerator = "gpu";
     lease = (await LeaseKeeper.claim(api, projectId, cfg.name, cfg.leaseSeconds, (m) => logs.push(m)))!;
     const next = async () => {
       const action = await trainer.runNext(lease, new AbortController().signal);
@@ -94,6 +98,7 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     };
     await new Promise((r) => setTimeout(r, 300));
     expect(await next()).toMatchObject({ kind: "pretrain" });
+    expect(logs).toContainEqual(expect.stringMatching(/^pretrain: input 96 px on a GPU, the largest of 32, 64, 96 px the images fill \(median \d+ px on their shorter side\)$/));
     // The trainer read 256 px training copies and kept 144 px working copies (1.5x the input), mostly on its disk.
     expect(logs.some((l) => /^images: 120 downloaded, 0 from the disk cache; decoded, [\d.]+ MB in memory and [\d.]+ MB read back from disk$/.test(l))).toBe(true);
     expect(await next()).toMatchObject({ kind: "finetune" });

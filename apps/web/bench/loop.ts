@@ -18,6 +18,7 @@ import { BASELINE_NAMES, type BaselineName, type BaselineResult, bestBaseline, c
 import { mapConcurrentToArray, writeZip } from "@fewlabel/storage";
 import sharp from "sharp";
 import { readConfig } from "../../trainer/src/config";
+import { CPU_INPUT_SIZE } from "../../trainer/src/input-size";
 import { TestUser } from "../test/harness";
 import { accuracyAt, classFolderName, type ScoredModel, type TimelineEntry, zipLayout } from "./loop/plan";
 import { ensureBuild, repoRoot, spawnGroup, startProduct } from "./loop/product";
@@ -150,7 +151,8 @@ async function baselines(train: GrayImageSet, labelled: number[], test: GrayImag
   // initial weights (its default seed). Only its result is taken from this call; the pixel baselines are the ones
   // on raw pixels above.
   {
-    const size = defaults.inputSize;
+    // What the trainer picks on a CPU when FEWLABEL_INPUT_SIZE is not set (the bench trains on wasm).
+    const size = defaults.inputSize ?? CPU_INPUT_SIZE;
     const encoder = createEncoder({ inputSize: size, channels: 1, widths: defaults.encoderWidths, blocks: defaults.encoderBlocks, seed: defaults.seed });
     const a = inputTensor(train, labelled, size), b = inputTensor(test, testIdx, size);
     try {

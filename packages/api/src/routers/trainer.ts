@@ -71,7 +71,7 @@ export const trainerRouter = router({
   state: trainerProcedure.query(async ({ ctx, input }) => {
     const [summary, images] = await Promise.all([
       projectSummary(ctx.db, input.projectId),
-      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true } }),
+      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true, width: true, height: true } }),
     ]);
     // The training copy of an image follows from its content and the copies' format (size included): a trainer may
     // keep copies across restarts under both instead of downloading every image again.

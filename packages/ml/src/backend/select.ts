@@ -17,6 +17,8 @@ export interface BackendReport {
   detail: string;
   /** Backends tried before this one, with why each was passed over. */
   skipped: { name: BackendName; reason: string }[];
+  /** Whether the work runs on a GPU (webgpu on a hardware adapter, tfjs-node-gpu) or on the CPU. */
+  accelerator: "gpu" | "cpu";
 }
 
 export interface SelectBackendOptions {
@@ -52,7 +54,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   for (const name of order) {
     try {
       const detail = await initBackend(name, { allowSoftware });
-      const report: BackendReport = { name, detail, skipped };
+      const gpu = (name === "webgpu" && !detail.includes("(software)")) || (name === "tensorflow" && detail.includes("tfjs-node-gpu"));
+      const report: BackendReport = { name, detail, skipped, accelerator: gpu ? "gpu" : "cpu" };
       if (options.log) {
         const why = skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
         console.error(`[fewlabel/ml] backend ${name} (${detail})${why ? `; skipped ${why}` : ""}`);
