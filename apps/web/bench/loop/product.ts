@@ -87,6 +87,8 @@ export async function ensureBuild(log: (line: string) => void): Promise<void> {
 
 export interface RunningProduct {
   url: string;
+  /** The web server's process id (its local trainer is a child of it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -136,5 +138,5 @@ export async function startProduct(o: { dataDir: string; logFile: string; echo: 
     await stop();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}`, stop };
+  return { url: `http://127.0.0.1:${port}`, pid: server.pid!, stop };
 }
