@@ -236,6 +236,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`bench:scale: failed: ${err instanceof Error ? err.stack : String(err)}`);
+  const cause = err instanceof Error && err.cause ? ` (cause: ${err.cause instanceof Error ? err.cause.stack : String(err.cause)})` : "";
+  console.error(`bench:scale: failed: ${err instanceof Error ? err.stack : String(err)}${cause}`);
   process.exit(1);
 });

@@ -15,7 +15,7 @@ import { budgetConfig, type BudgetName } from "@fewlabel/experiments/budgets";
 import { planTasks } from "@fewlabel/experiments/plan";
 import { bestBaseline } from "@fewlabel/experiments/report";
 import { imageRecord, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
-import { getTrainingCopy, type ImageStore } from "@fewlabel/storage";
+import { getTrainingCopy, type ImageStore, LocalImageStore } from "@fewlabel/storage";
 import { trainingCopySideOf } from "../context";
 
 export interface StartExperimentInput {
@@ -232,6 +232,28 @@ export async function cancelExperiment(db: PrismaClient, projectId: string, expe
   return { ok: true };
 }
 
+/**
+ * For a store the child cannot open itself: the training copies in image order, streamed to images.bin one at a
+ * time, so the server never holds a project's images at once and its event loop never waits on a large write.
+ */
+async function streamImages(store: ImageStore, copySide: number, hashes: string[], dir: string, running: Running): Promise<void> {
+  const file = fs.createWriteStream(path.join(dir, "images.bin"));
+  const closed = new Promise<void>((resolve, reject) => file.on("close", resolve).on("error", reject));
+  // Awaited below; if reading an image throws first, a later stream error must not surface as an unhandled rejection.
+  closed.catch(() => {});
+  try {
+    for (const hash of hashes) {
+      if (running.cancelled) break;
+      for (const part of imageRecord(await getTrainingCopy(store, hash, copySide))) {
+        if (!file.write(part)) await new Promise<void>((resolve, reject) => file.once("drain", resolve).once("error", reject));
+      }
+    }
+  } finally {
+    file.end();
+  }
+  await closed;
+}
+
 async function runInChild(db: PrismaClient, store: ImageStore, copySide: number, projectId: string, running: Running, job: ProjectExperimentJob, hashes: string[], progress: ExperimentProgress) {
   const id = running.experimentId;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fewlabel-experiment-${id}-`));
@@ -255,23 +277,10 @@ async function runInChild(db: PrismaClient, store: ImageStore, copySide: number,
   const fail = (message: string) =>
     db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", error: message.slice(0, 4000), finishedAt: new Date(), progress: progress as unknown as Prisma.InputJsonValue } });
   try {
-    // The training copies in image order, for the child to decode: streamed to images.bin one at a time, so the
-    // server never holds a project's images at once and its event loop never waits on a large synchronous write.
-    const file = fs.createWriteStream(path.join(dir, "images.bin"));
-    const closed = new Promise<void>((resolve, reject) => file.on("close", resolve).on("error", reject));
-    // Awaited below; if reading an image throws first, a later stream error must not surface as an unhandled rejection.
-    closed.catch(() => {});
-    try {
-      for (const hash of hashes) {
-        if (running.cancelled) break;
-        for (const part of imageRecord(await getTrainingCopy(store, hash, copySide))) {
-          if (!file.write(part)) await new Promise<void>((resolve, reject) => file.once("drain", resolve).once("error", reject));
-        }
-      }
-    } finally {
-      file.end();
-    }
-    await closed;
+    if (store instanceof LocalImageStore) {
+      // The child reads the training copies from the store itself: the web server only starts, lists and cancels.
+      job.store = { rootDir: store.rootDir, trainingCopySide: copySide, hashes };
+    } else await streamImages(store, copySide, hashes, dir, running);
     if (running.cancelled) return;
     await fs.promises.writeFile(path.join(dir, "job.json"), JSON.stringify(job));
     if (running.cancelled) return;

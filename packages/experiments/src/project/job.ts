@@ -1,6 +1,8 @@
 // What the web server hands the experiment child process (pure data; no TensorFlow.js here, the server imports it):
-// job.json beside images.bin, a sequence of [u32 big-endian length][PNG bytes] records, one per image, in the
-// order of `labels`. Messages come back over the child's IPC channel.
+// job.json, and where the images are: on a local image store the child reads the training copies itself (`store`:
+// the store's folder, the copies' size and each image's content hash, in the order of `labels`), so the web server
+// never reads a project's images for an experiment; otherwise images.bin beside job.json, a sequence of
+// [u32 big-endian length][PNG bytes] records, one per image. Messages come back over the child's IPC channel.
 import type { ExperimentConfig } from "../config";
 import type { ExperimentEvent, ExperimentResults } from "../report/types";
 
@@ -14,6 +16,8 @@ export interface ProjectExperimentJob {
   testFraction: number;
   /** Where to write results.md, accuracy.svg, config.json, results.json. */
   outDir: string;
+  /** The images in a local image store, read by the child (absent: images.bin holds them). */
+  store?: { rootDir: string; trainingCopySide: number; hashes: string[] };
 }
 
 export type WorkerMessage =
