@@ -13,7 +13,7 @@
 // Every trainer setting is the product's default except FEWLABEL_INPUT_SIZE (the case's size) and the trainer's
 // cache folders (inside the bench's work folder). Each case runs the trainer anew on the project's data folder; the
 // training copies it downloaded before come from its disk cache.
-//   npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 120] [--out DIR] [--keep]
+//   npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 100] [--out DIR] [--keep]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "10000,100000" },
     inputs: { type: "string", default: "32,96" },
-    seconds: { type: "string", default: "120" },
+    seconds: { type: "string", default: "100" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
   },
@@ -36,7 +36,7 @@ const sizes = args.sizes!.split(",").map(Number);
 const inputs = args.inputs!.split(",").map(Number);
 const seconds = Number(args.seconds);
 if (sizes.some((n) => !(n >= 100)) || inputs.some((n) => !(n >= 28 && n <= 224)) || !(seconds >= 10)) {
-  console.error("usage: npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 120] [--out DIR] [--keep]");
+  console.error("usage: npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 100] [--out DIR] [--keep]");
   process.exit(2);
 }
 
@@ -95,6 +95,17 @@ function memoryOf(pid: number): { peakMB: number; rssMB: number } | null {
   }
 }
 
+/** CPU seconds a process has used (user + system, all its threads), or null when it is gone. */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 a second on Linux)
+  } catch {
+    return null;
+  }
+}
+
 /** The local trainer: the child of the web server running apps/trainer/src/main.ts. */
 function trainerPid(serverPid: number): number | null {
   for (const entry of fs.readdirSync("/proc")) {
@@ -121,6 +132,8 @@ interface CaseResult {
   secondsToFirstStep: number | null;
   /** The trainer's working copies: in memory and spilled to its disk (from its log). */
   workingCopies: string | null;
+  /** CPU the web server used while the pretraining's speed was read (percent of one core): it shares the cores. */
+  webCpuPercent: number | null;
 }
 
 const median = (v: number[]) => {
@@ -182,6 +195,7 @@ async function main() {
 
         // Pretraining: wait for its first step, then sample its speed for `seconds`.
         let firstStep: number | null = null;
+        let webCpu: { at: number; seconds: number | null } | null = null;
         const speeds: number[] = [];
         const deadline = Date.now() + 40 * 60_000;
         while (Date.now() < deadline) {
@@ -190,17 +204,23 @@ async function main() {
           if (c?.stage === "pretrain" && c.status === "RUNNING" && c.step > 0) {
             firstStep ??= Date.now();
             // The first 20 s settle (workers start, first batches): not counted.
-            if (Date.now() - firstStep > 20_000 && c.imagesPerSecond) speeds.push(c.imagesPerSecond);
+            if (Date.now() - firstStep > 20_000) {
+              webCpu ??= { at: Date.now(), seconds: cpuSecondsOf(product.pid) };
+              if (c.imagesPerSecond) speeds.push(c.imagesPerSecond);
+            }
             if (Date.now() - firstStep > seconds * 1000) break;
           } else if (status.trainerError) {
             throw new Error(`trainer error: ${status.trainerError.message}`);
           }
-          await sleep(2000);
+          // Every 5 s: the bench's own status queries cost the web server (and so the trainer beside it) little.
+          await sleep(5000);
         }
         if (firstStep === null) throw new Error("the pretraining did not start within 40 minutes");
         const trainer = trainerPid(product.pid);
         const t = trainer === null ? null : memoryOf(trainer);
         const w = memoryOf(product.pid);
+        const cpuNow = cpuSecondsOf(product.pid);
+        const webCpuPercent = webCpu?.seconds != null && cpuNow !== null ? Math.round(((cpuNow - webCpu.seconds) / ((Date.now() - webCpu.at) / 1000)) * 100) : null;
         const held = fs.readFileSync(logFile, "utf8").match(/images: .*decoded, ([^\n]+)/g)?.pop()?.replace(/^.*decoded, /, "") ?? null;
         const result: CaseResult = {
           images: n,
@@ -210,9 +230,10 @@ async function main() {
           trainImagesPerSecond: speeds.length ? Math.round(median(speeds)!) : null,
           secondsToFirstStep: Math.round((firstStep - caseStart) / 1000),
           workingCopies: held,
+          webCpuPercent,
         };
         results.push(result);
-        log(`${tag}: trainer peak ${result.peakRssMB} MB (now ${t?.rssMB} MB), web peak ${result.webPeakRssMB} MB, pretraining ${result.trainImagesPerSecond} img/s (median of ${speeds.length} readings), first step after ${result.secondsToFirstStep} s; working copies ${held ?? "?"}`);
+        log(`${tag}: trainer peak ${result.peakRssMB} MB (now ${t?.rssMB} MB), web peak ${result.webPeakRssMB} MB, pretraining ${result.trainImagesPerSecond} img/s (median of ${speeds.length} readings), first step after ${result.secondsToFirstStep} s; working copies ${held ?? "?"}; web server CPU ${webCpuPercent ?? "?"}% of a core meanwhile`);
         console.log(JSON.stringify(result));
       } finally {
         await product.stop();
