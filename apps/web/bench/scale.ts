@@ -176,11 +176,14 @@ async function main() {
         let projectId: string;
         if (!uploaded) {
           ({ id: projectId } = await user.trpc.projects.create.mutate({ name: `bench:scale ${n}`, classes: [{ name: "a" }, { name: "b" }] }));
+          // Every zip is made before the upload starts: made between two requests, a zip takes seconds, and the
+          // server closes a connection idle for 5 s (Node's keepAliveTimeout) just as the next request reuses it
+          // (EPIPE in the middle of the upload).
+          const zips: { from: number; to: number; zip: Buffer }[] = [];
+          for (let from = 0; from < n; from += ZIP_FILES) zips.push({ from, to: Math.min(n, from + ZIP_FILES), zip: await zipOf(bases, from, Math.min(n, from + ZIP_FILES)) });
           const { uploadId } = await user.trpc.uploads.start.mutate({ projectId });
           const t0 = Date.now();
-          for (let from = 0; from < n; from += ZIP_FILES) {
-            const to = Math.min(n, from + ZIP_FILES);
-            const zip = await zipOf(bases, from, to);
+          for (const { from, to, zip } of zips) {
             const sent = await user.uploadFiles(uploadId, [{ path: `part-${from}.zip`, data: zip }]);
             const body = sent.body as { type?: string; accepted?: number };
             if (sent.status !== 200 || body.type !== "done" || body.accepted !== to - from) throw new Error(`upload of images ${from}-${to} failed: ${JSON.stringify(sent.body).slice(0, 300)}`);
