@@ -176,11 +176,14 @@ async function main() {
         let projectId: string;
         if (!uploaded) {
           ({ id: projectId } = await user.trpc.projects.create.mutate({ name: `bench:scale ${n}`, classes: [{ name: "a" }, { name: "b" }] }));
-          // Every zip is made before the upload starts: made between two requests, a zip takes seconds, and the
-          // server closes a connection idle for 5 s (Node's keepAliveTimeout) just as the next request reuses it
-          // (EPIPE in the middle of the upload).
+          // Every zip is made before the upload starts: made between two requests, a zip keeps this process busy for
+          // seconds, past the server's 5 s keep-alive timeout, and the next request went out on the connection the
+          // server had closed meanwhile (EPIPE in the middle of the upload).
           const zips: { from: number; to: number; zip: Buffer }[] = [];
           for (let from = 0; from < n; from += ZIP_FILES) zips.push({ from, to: Math.min(n, from + ZIP_FILES), zip: await zipOf(bases, from, Math.min(n, from + ZIP_FILES)) });
+          // Making them keeps this process busy for seconds: let it see the server's close of the idle connection
+          // before the next request would reuse it.
+          await sleep(500);
           const { uploadId } = await user.trpc.uploads.start.mutate({ projectId });
           const t0 = Date.now();
           for (const { from, to, zip } of zips) {
