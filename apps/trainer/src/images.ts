@@ -81,11 +81,6 @@ export class ImageCache {
     private readonly decoded: WorkingCopies = new WorkingCopies(new MemoryBudget(Infinity), os.tmpdir()),
   ) {}
 
-  /** The model input the images are made for (a project's encoder decides it). */
-  get input(): number {
-    return this.inputSize;
-  }
-
   /**
    * Makes the images for another model input. Working copies kept for the old size serve a new one of the same
    * working side; otherwise they are dropped and decoded again (from the disk cache when it has them).
@@ -194,14 +189,14 @@ export class ImageCache {
    */
   source(imageIds: string[], channels: 1 | 3, inputSize = this.inputSize): ImageSource {
     for (const id of imageIds) if (!this.decoded.has(id)) throw new Error(`image ${id} is not loaded`);
+    // Only when the project was let go of (its images freed) while a stage still ran.
+    const gone = (i: number): never => {
+      throw new Error(`image ${imageIds[i]} is no longer held by this trainer`);
+    };
     const images = {
       length: imageIds.length,
-      at: (i: number) => {
-        const img = this.decoded.get(imageIds[i]!);
-        // Only when the project was let go of (its images freed) while a stage still ran.
-        if (!img) throw new Error(`image ${imageIds[i]} is no longer held by this trainer`);
-        return img;
-      },
+      at: (i: number) => this.decoded.get(imageIds[i]!) ?? gone(i),
+      aspect: (i: number) => this.decoded.aspect(imageIds[i]!) ?? gone(i),
     };
     return pixelImageSource(images, { inputSize, channels });
   }

@@ -313,8 +313,8 @@ export class ProjectTrainer {
     const headConfig = { inputDim: dim, hiddenDim: dim, numClasses: classIds.length, seed: this.cfg.seed + 200 };
     const classifierHead = createClassifierHead(headConfig);
     copyWeightsByLayerName(projectionHead, classifierHead);
-    const images = this.cache.tensor(train.ids, spec.channels);
     const source = this.cache.source(train.ids, spec.channels);
+    const images = source.get(train.ids.map((_, i) => i));
     const sets = this.scoringSets(train, heldOut, spec, classIds);
     // The other few-label head (SimCLR's linear evaluation): a linear classifier on the frozen pretrained features,
     // trained in seconds before fine-tuning (or a resumed fine-tune's checkpoint) changes the encoder; the one that

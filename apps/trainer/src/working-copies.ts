@@ -54,6 +54,12 @@ export class WorkingCopies {
     return this.memory.get(id)?.channels ?? this.disk.get(id)?.channels;
   }
 
+  /** Width / height of a held image (without reading it from disk). */
+  aspect(id: string): number | undefined {
+    const c = this.memory.get(id) ?? this.disk.get(id);
+    return c && c.width / c.height;
+  }
+
   set(id: string, copy: WorkingCopy): void {
     this.delete(id);
     const n = copy.data.byteLength;

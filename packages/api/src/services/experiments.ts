@@ -16,7 +16,10 @@ import { planTasks } from "@fewlabel/experiments/plan";
 import { bestBaseline } from "@fewlabel/experiments/report";
 import { imageRecord, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
 import { getTrainingCopy, type ImageStore, LocalImageStore } from "@fewlabel/storage";
-import { trainingCopySideOf } from "../context";
+import { type ApiServices, trainingCopySideOf } from "../context";
+
+/** What experiments need of the api's services: the database, and the store and size of the training copies. */
+type ExperimentServices = Pick<ApiServices, "db" | "store" | "trainingCopySide">;
 
 export interface StartExperimentInput {
   budget: BudgetName;
@@ -103,7 +106,7 @@ export async function reapOrphans(db: PrismaClient | Prisma.TransactionClient, l
   }
 }
 
-export async function listExperiments(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, projectId: string) {
+export async function listExperiments(services: ExperimentServices, projectId: string) {
   const { db } = services;
   await reapOrphans(db, runningIn(db), projectId);
   // Queued runs wait for a free place; a server that restarted starts them from here too.
@@ -138,7 +141,7 @@ type StoredConfig = ReturnType<typeof budgetConfig> & { labelFractions: number[]
  * fewer than `perUser`, otherwise when a place frees up (the list shows its place in the queue). One experiment
  * running or queued per project.
  */
-export async function startExperiment(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, projectId: string, userId: string, input: StartExperimentInput) {
+export async function startExperiment(services: ExperimentServices, projectId: string, userId: string, input: StartExperimentInput) {
   const { db } = services;
   await projectInputs(db, projectId); // refused now, with the reason, rather than when its turn comes
   const config: StoredConfig = {
@@ -163,13 +166,13 @@ export async function startExperiment(services: { db: PrismaClient; store: Image
 let scheduling: Promise<void> = Promise.resolve();
 
 /** Starts queued experiments, oldest first, while this server and their authors have places left. */
-function schedule(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }): Promise<void> {
+function schedule(services: ExperimentServices): Promise<void> {
   const run = scheduling.then(() => startQueued(services));
   scheduling = run.catch(() => undefined);
   return run;
 }
 
-async function startQueued(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }) {
+async function startQueued(services: ExperimentServices) {
   const { db } = services;
   const local = runningIn(db);
   // A run whose server died must not hold its author's place.
@@ -189,7 +192,7 @@ async function startQueued(services: { db: PrismaClient; store: ImageStore; trai
   }
 }
 
-async function launch(services: { db: PrismaClient; store: ImageStore; trainingCopySide?: number }, id: string, projectId: string, config: StoredConfig, progress: ExperimentProgress) {
+async function launch(services: ExperimentServices, id: string, projectId: string, config: StoredConfig, progress: ExperimentProgress) {
   const { db, store } = services;
   const local = runningIn(db);
   const running: Running = { experimentId: id, child: null, cancelled: false };

@@ -15,8 +15,11 @@ export interface PixelSourceOptions {
   version?: PreprocessingVersion;
 }
 
-/** `images`: an array, or anything that finds an image by position (`at`, as arrays have). */
-export function pixelImageSource(images: { readonly length: number; at(i: number): Pixels | undefined }, o: PixelSourceOptions): ImageSource {
+/**
+ * `images`: an array, or anything that finds an image by position (`at`, as arrays have), and may tell an image's
+ * width / height without reading its pixels (`aspect`: a source that reads images from disk saves a read a step).
+ */
+export function pixelImageSource(images: { readonly length: number; at(i: number): Pixels | undefined; aspect?(i: number): number }, o: PixelSourceOptions): ImageSource {
   const image = (i: number): Pixels => {
     const p = images.at(i);
     if (!p) throw new Error(`image ${i} of ${images.length} is not there`);
@@ -38,6 +41,7 @@ export function pixelImageSource(images: { readonly length: number; at(i: number
     get: (indices) => batch(indices, (p) => resizeToInput(p, { version, height: size, width: size })),
     crops: {
       aspects: (indices) => Float64Array.from(indices, (i) => {
+        if (images.aspect) return images.aspect(i);
         const p = image(i);
         return p.width / p.height;
       }),
