@@ -50,9 +50,21 @@ export function createTrainerApi(baseUrl: string, token: string) {
 
   return {
     trpc: trpc.trainer,
-    /** The normalised PNG of an image (auto-rotated, ≤ 128 px). */
+    /** The normalised PNG of an image (auto-rotated, at most the server's training-copy size on its longer side). */
     async trainingImage(imageId: string): Promise<Buffer> {
       return Buffer.from(await (await request(`/api/images/${imageId}/training`)).arrayBuffer());
+    },
+    /**
+     * Many training copies in one request (at most TRAINING_IMAGES_BATCH ids), each yielded as its frame arrives, in
+     * the order asked: the PNG, or why there is none. Throws when the answer breaks off (the rest may be asked again).
+     */
+    async *trainingImages(projectId: string, imageIds: string[]): AsyncGenerator<TrainingImageFrame> {
+      const res = await request(`/api/trainer/projects/${projectId}/training-images`, {
+        method: "POST",
+        body: JSON.stringify({ ids: imageIds }),
+        headers: { "content-type": "application/json" },
+      });
+      yield* readFrames(res, imageIds);
     },
     /** A checkpoint blob, or null when the slot is empty. */
     async getCheckpoint(projectId: string, slot: string): Promise<Buffer | null> {
@@ -80,6 +92,32 @@ export function createTrainerApi(baseUrl: string, token: string) {
       return Buffer.from(await (await request(`/api/models/${versionId}/${kind}/${file}`)).arrayBuffer());
     },
   };
+}
+
+/** One image of a `trainingImages` answer. */
+export type TrainingImageFrame = { imageId: string; bytes: Buffer } | { imageId: string; bytes: null; missing: "not found" | "file missing"; reason: string };
+
+/** Frames as packages/api's training-images route writes them: status byte, 4-byte big-endian length, payload. */
+async function* readFrames(res: Response, imageIds: string[]): AsyncGenerator<TrainingImageFrame> {
+  if (!res.body) throw new Error("the training-images answer has no body");
+  let buffered = Buffer.alloc(0);
+  let index = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : Buffer.from(chunk);
+    while (buffered.length >= 5) {
+      const length = buffered.readUInt32BE(1);
+      if (buffered.length < 5 + length) break;
+      const status = buffered[0]!;
+      const payload = Buffer.from(buffered.subarray(5, 5 + length));
+      buffered = buffered.subarray(5 + length);
+      const imageId = imageIds[index++];
+      if (imageId === undefined) throw new Error("the training-images answer has more frames than ids asked");
+      if (status === 0) yield { imageId, bytes: payload };
+      else if (status === 1 || status === 2) yield { imageId, bytes: null, missing: status === 1 ? "not found" : "file missing", reason: payload.toString("utf8") };
+      else throw new Error(`the training-images answer has a frame of unknown kind ${status}`);
+    }
+  }
+  if (index < imageIds.length || buffered.length) throw new Error(`the training-images answer broke off after ${index} of ${imageIds.length} images`);
 }
 
 /** The tRPC error code of a failed call ("CONFLICT", "UNAUTHORIZED"...), or undefined for other errors. */

@@ -41,7 +41,7 @@ describe("DiskImageCache", () => {
 
   const images = [{ id: "a", contentHash: "hash-a" }, { id: "b", contentHash: "hash-b" }, { id: "c", contentHash: "hash-c" }];
   const fresh = (origin = base) => {
-    const cache = new ImageCache(createTrainerApi(base, "flt_test"), 28, 2, undefined, new DiskImageCache(dir, 1 << 20), origin);
+    const cache = new ImageCache(createTrainerApi(base, "flt_test"), { inputSize: 28, concurrency: 2, disk: new DiskImageCache(dir, 1 << 20), origin });
     cache.describe("png-max128-v1", images);
     return cache;
   };
@@ -57,7 +57,7 @@ describe("DiskImageCache", () => {
     const second = fresh();
     expect(await second.load(["a", "b", "c"])).toEqual([]);
     expect(Object.fromEntries(served)).toEqual({ a: 1, b: 1, c: 1 });
-    expect(second.lastLoad).toEqual({ fromDisk: 3, downloaded: 0 });
+    expect(second.lastLoad).toEqual({ fromDisk: 3, downloaded: 0, requests: 0 });
     expect(await pixelsOf(second)).toEqual(expected);
 
     // A file altered on disk fails its check: dropped and downloaded again, the same pixels as before.
@@ -69,7 +69,7 @@ describe("DiskImageCache", () => {
     const third = fresh();
     expect(await third.load(["a", "b", "c"])).toEqual([]);
     expect(Object.fromEntries(served)).toEqual({ a: 1, b: 2, c: 1 });
-    expect(third.lastLoad).toEqual({ fromDisk: 2, downloaded: 1 });
+    expect(third.lastLoad).toEqual({ fromDisk: 2, downloaded: 1, requests: 1 });
     expect(await pixelsOf(third)).toEqual(expected);
 
     // Another server's images under the same content hashes are its own: downloaded, not taken from this one's.

@@ -33,7 +33,7 @@ describe("training images", () => {
     const raw = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256));
     const png = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
     const api = { trainingImage: async () => png } as unknown as TrainerApi;
-    const cache = new ImageCache(api, 20, 1); // working side 30: the 45 x 30 copy is kept as it is
+    const cache = new ImageCache(api, { inputSize: 20, concurrency: 1 }); // working side 30: the 45 x 30 copy is kept as it is
     expect(await cache.load(["p"])).toEqual([]);
     const t = cache.tensor(["p"], 3);
     expect(Array.from(t.dataSync())).toEqual(Array.from(preprocessPixels({ data: raw, width: w, height: h, channels: 3 }, preprocessingFor(20, 3))));
@@ -53,7 +53,7 @@ describe("training images", () => {
     // The HTTP side is not under test here: a TrainerApi whose image download answers from the table above.
     const calls = new Map<string, number>();
     const api = { trainingImage: async (id: string) => { calls.set(id, (calls.get(id) ?? 0) + 1); const b = bytes[id]!; if (b instanceof Error) throw b; return b; } } as unknown as TrainerApi;
-    const cache = new ImageCache(api, 28, 2, { attempts: 3, backoffMs: 1, retryAfterMs: 0 });
+    const cache = new ImageCache(api, { inputSize: 28, concurrency: 2, retry: { attempts: 3, backoffMs: 1, retryAfterMs: 0 } });
     const skipped = await cache.load(Object.keys(bytes));
     expect(skipped.map((s) => s.imageId).sort()).toEqual(["b", "c", "d"]);
     expect(skipped.find((s) => s.imageId === "d")!.reason).toContain("404");
@@ -92,7 +92,7 @@ describe("training images", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const api = createTrainerApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "flt_test");
-      const cache = new ImageCache(api, 28, 2, { attempts: 3, backoffMs: 5, retryAfterMs: 200 });
+      const cache = new ImageCache(api, { inputSize: 28, concurrency: 2, retry: { attempts: 3, backoffMs: 5, retryAfterMs: 200 } });
       const skipped = await cache.load(["flaky", "down", "gone"]);
       expect(cache.has("flaky")).toBe(true);
       expect(skipped.map((s) => s.imageId).sort()).toEqual(["down", "gone"]);
@@ -106,6 +106,66 @@ describe("training images", () => {
       expect((await cache.load(["flaky", "down", "gone"])).map((s) => s.imageId)).toEqual(["gone"]);
       expect(cache.has("down")).toBe(true);
       expect(Object.fromEntries(served)).toEqual({ flaky: 3, down: 4, gone: 1 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("downloads a project's images in batches, asks again for what a broken-off answer did not bring, and falls back to one request an image", async () => {
+    // A server speaking the training-images route's framing (packages/api's test covers the real one): the first
+    // answer breaks off after two images; "gone" is not an image of the project; "bad" does not decode.
+    const png = await gray(90);
+    const frame = (status: number, payload: Buffer) => {
+      const head = Buffer.alloc(5);
+      head[0] = status;
+      head.writeUInt32BE(payload.length, 1);
+      return Buffer.concat([head, payload]);
+    };
+    const asked: string[][] = [];
+    let single = 0;
+    let hasRoute = true;
+    const server = http.createServer(async (req, res) => {
+      if (req.method === "GET") {
+        single++;
+        return res.writeHead(200, { "content-type": "image/png" }).end(png);
+      }
+      if (!hasRoute) return res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "No such API route." }));
+      let body = "";
+      for await (const c of req) body += c;
+      const ids = (JSON.parse(body) as { ids: string[] }).ids;
+      asked.push(ids);
+      expect(req.url).toBe("/api/trainer/projects/p1/training-images");
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      for (const [k, id] of ids.entries()) {
+        if (asked.length === 1 && k === 2) {
+          // Half a frame, then the connection drops (once what was written is out: destroy discards unsent bytes).
+          return res.write(frame(0, png).subarray(0, 9), () => setTimeout(() => res.socket?.destroy(), 50));
+        }
+        res.write(id === "gone" ? frame(1, Buffer.from("Image not found in this project.")) : frame(0, id === "bad" ? Buffer.from("not a png") : png));
+      }
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const api = createTrainerApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "flt_test");
+      const ids = ["a", "b", "gone", "c", "bad", "d"];
+      const cache = new ImageCache(api, { inputSize: 28, concurrency: 2, retry: { attempts: 3, backoffMs: 1, retryAfterMs: 0 }, projectId: "p1" });
+      const skipped = await cache.load(ids);
+      expect(skipped.map((s) => [s.imageId, s.reason])).toEqual([["gone", "not found: Image not found in this project."], ["bad", expect.any(String)]]);
+      expect(["a", "b", "c", "d"].every((id) => cache.has(id))).toBe(true);
+      // One group of six, broken off after two; the rest asked again, and nothing fetched one by one.
+      expect(asked).toEqual([ids, ["gone", "c", "bad", "d"]]);
+      expect(cache.lastLoad).toEqual({ fromDisk: 0, downloaded: 5, requests: 2 });
+      expect(single).toBe(0);
+      // Neither a refused id nor bytes that did not decode are asked for again.
+      expect((await cache.load(ids)).map((s) => s.imageId)).toEqual(["gone", "bad"]);
+      expect(asked.length).toBe(2);
+
+      // A server without the route (an older one): the same load, one request an image.
+      hasRoute = false;
+      const older = new ImageCache(api, { inputSize: 28, concurrency: 2, projectId: "p1" });
+      expect(await older.load(["x", "y", "z"])).toEqual([]);
+      expect(single).toBe(3);
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -60,26 +60,58 @@ interface Failure {
   at: number;
 }
 
+export interface ImageCacheOptions {
+  /** The model's input side (the working copies are kept for it; `useInputSize` changes it). */
+  inputSize: number;
+  /** Downloads (or batches of them) and decodes in flight at once. */
+  concurrency: number;
+  retry?: DownloadRetry;
+  /** Training copies kept across restarts (none: every start downloads them). */
+  disk?: DiskImageCache | null;
+  /** Who serves the copies (the server's URL): part of every disk key, so two servers never share an entry. */
+  origin?: string;
+  /** Where the working copies are held (default: all in memory). */
+  decoded?: WorkingCopies;
+  /**
+   * The project the images belong to: downloads then go TRAINING_IMAGE_BATCH at a time through the server's
+   * training-images route (one request, one access check for the lot); without it, one request an image.
+   */
+  projectId?: string;
+}
+
+/** Images asked of the server in one request (its route takes up to 256). */
+export const TRAINING_IMAGE_BATCH = 64;
+
 export class ImageCache {
   private readonly failed = new Map<string, Failure>();
   /** Where the images of the last `load` came from (the trainer's log says so). */
-  lastLoad = { fromDisk: 0, downloaded: 0 };
+  lastLoad = { fromDisk: 0, downloaded: 0, requests: 0 };
   /** Each image's key in the disk cache, from the project's state (`describe`). */
   private readonly diskKeys = new Map<string, string>();
   private describedFormat = "";
+  private inputSize: number;
+  private readonly concurrency: number;
+  private readonly retry: DownloadRetry;
+  private readonly disk: DiskImageCache | null;
+  private readonly origin: string;
+  private readonly decoded: WorkingCopies;
+  private readonly projectId: string;
+  /** Whether to ask for batches: cleared when the server has no such route (an older server). */
+  private batches: boolean;
 
   constructor(
     private readonly api: TrainerApi,
-    private inputSize: number,
-    private readonly concurrency: number,
-    private readonly retry: DownloadRetry = DEFAULT_RETRY,
-    /** Training copies kept across restarts (null: every start downloads them). */
-    private readonly disk: DiskImageCache | null = null,
-    /** Who serves the copies (the server's URL): part of every disk key, so two servers never share an entry. */
-    private readonly origin = "",
-    /** Where the working copies are held (default: all in memory). */
-    private readonly decoded: WorkingCopies = new WorkingCopies(new MemoryBudget(Infinity), os.tmpdir()),
-  ) {}
+    o: ImageCacheOptions,
+  ) {
+    this.inputSize = o.inputSize;
+    this.concurrency = Math.max(1, o.concurrency);
+    this.retry = o.retry ?? DEFAULT_RETRY;
+    this.disk = o.disk ?? null;
+    this.origin = o.origin ?? "";
+    this.decoded = o.decoded ?? new WorkingCopies(new MemoryBudget(Infinity), os.tmpdir());
+    this.batches = o.projectId !== undefined;
+    this.projectId = o.projectId ?? "";
+  }
 
   /**
    * Makes the images for another model input. Working copies kept for the old size serve a new one of the same
@@ -103,7 +135,11 @@ export class ImageCache {
     for (const i of images) if (!this.diskKeys.has(i.id)) this.diskKeys.set(i.id, DiskImageCache.key(this.origin, trainingCopy, i.contentHash));
   }
 
-  /** Downloads and decodes what is not cached yet; returns the images that failed (now or before). */
+  /**
+   * Reads from the disk cache, downloads and decodes what is not held yet; returns the images that failed (now or
+   * before). Work goes in groups (a batch's worth of ids), `concurrency` groups at once: each group decodes what the
+   * disk cache has and downloads the rest in one request, decoding each image as it arrives.
+   */
   async load(imageIds: string[], onProgress?: (done: number, total: number) => void): Promise<SkippedImage[]> {
     const now = Date.now();
     const todo = imageIds.filter((id) => {
@@ -111,43 +147,105 @@ export class ImageCache {
       const f = this.failed.get(id);
       return !f || (f.transient && now - f.at >= this.retry.retryAfterMs);
     });
-    let next = 0;
     let done = 0;
-    const counts = { fromDisk: 0, downloaded: 0 };
+    const counts = { fromDisk: 0, downloaded: 0, requests: 0 };
     this.lastLoad = counts;
-    const worker = async () => {
-      while (next < todo.length) {
-        const id = todo[next++]!;
-        let bytes: Buffer | null = null;
-        try {
-          const key = this.diskKeys.get(id);
-          const kept = key && (await this.disk!.read(key));
-          if (kept) {
-            try {
-              this.decoded.set(id, await decodeWorkingCopy(kept, workingSide(this.inputSize)));
-              this.failed.delete(id);
-              counts.fromDisk++;
-              onProgress?.(++done, todo.length);
-              continue;
-            } catch {
-              // Checked bytes that do not decode (a copy from older code?): dropped, and downloaded again below.
-              await this.disk!.remove(key);
-            }
+    const finished = (id: string, failure?: Omit<Failure, "at">) => {
+      if (failure) this.failed.set(id, { ...failure, at: Date.now() });
+      else this.failed.delete(id);
+      onProgress?.(++done, todo.length);
+    };
+    const reasonOf = (err: unknown) => (err instanceof Error ? err.message.slice(0, 300) : String(err));
+    /** Decodes downloaded bytes and keeps them on disk; bytes that do not decode will not decode next time either. */
+    const take = async (id: string, bytes: Buffer) => {
+      counts.downloaded++;
+      try {
+        this.decoded.set(id, await decodeWorkingCopy(bytes, workingSide(this.inputSize)));
+      } catch (err) {
+        return finished(id, { reason: reasonOf(err), transient: false });
+      }
+      const key = this.diskKeys.get(id);
+      if (key) await this.disk!.write(key, bytes).catch(() => {});
+      finished(id);
+    };
+    const group = async (ids: string[]) => {
+      const missing: string[] = [];
+      for (const id of ids) {
+        const key = this.diskKeys.get(id);
+        const kept = key && (await this.disk!.read(key).catch(() => null));
+        if (kept) {
+          try {
+            this.decoded.set(id, await decodeWorkingCopy(kept, workingSide(this.inputSize)));
+            counts.fromDisk++;
+            finished(id);
+            continue;
+          } catch {
+            // Checked bytes that do not decode (a copy from older code?): dropped, and downloaded again.
+            await this.disk!.remove(key);
           }
-          bytes = await this.download(id);
-          counts.downloaded++;
-          this.decoded.set(id, await decodeWorkingCopy(bytes, workingSide(this.inputSize)));
-          this.failed.delete(id);
-          if (key) await this.disk!.write(key, bytes).catch(() => {});
-        } catch (err) {
-          // Bytes that arrived and do not decode will not decode next time either.
-          this.failed.set(id, { reason: err instanceof Error ? err.message.slice(0, 300) : String(err), transient: bytes === null && downloadMayRecover(err), at: Date.now() });
         }
-        onProgress?.(++done, todo.length);
+        missing.push(id);
+      }
+      if (missing.length === 0) return;
+      if (this.batches && (await this.downloadBatch(missing, take, finished, counts))) return;
+      for (const id of missing) {
+        let bytes: Buffer;
+        try {
+          counts.requests++;
+          bytes = await this.download(id);
+        } catch (err) {
+          finished(id, { reason: reasonOf(err), transient: downloadMayRecover(err) });
+          continue;
+        }
+        await take(id, bytes);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.concurrency) }, worker));
+    const groups: string[][] = [];
+    for (let i = 0; i < todo.length; i += TRAINING_IMAGE_BATCH) groups.push(todo.slice(i, i + TRAINING_IMAGE_BATCH));
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) await group(groups[next++]!);
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, worker));
     return imageIds.filter((id) => this.failed.has(id)).map((id) => ({ imageId: id, reason: this.failed.get(id)!.reason }));
+  }
+
+  /**
+   * Downloads `ids` through the training-images route, handing each image to `take` as it arrives; an answer that
+   * breaks off or fails in a way that may pass is asked again for what had not arrived, with back-off, up to
+   * `attempts` requests. False when the server has no such route (then nothing was taken: download one by one).
+   */
+  private async downloadBatch(
+    ids: string[],
+    take: (id: string, bytes: Buffer) => Promise<void>,
+    finished: (id: string, failure?: Omit<Failure, "at">) => void,
+    counts: { requests: number },
+  ): Promise<boolean> {
+    let rest = ids;
+    for (let attempt = 1; ; attempt++) {
+      const arrived = new Set<string>();
+      try {
+        counts.requests++;
+        for await (const frame of this.api.trainingImages(this.projectId, rest)) {
+          arrived.add(frame.imageId);
+          if (frame.bytes) await take(frame.imageId, frame.bytes);
+          else finished(frame.imageId, { reason: `${frame.missing}: ${frame.reason}`, transient: false });
+        }
+        return true;
+      } catch (err) {
+        if (arrived.size === 0 && err instanceof TrainerHttpError && err.status === 404 && /No such API route/.test(err.message)) {
+          this.batches = false;
+          return false;
+        }
+        rest = rest.filter((id) => !arrived.has(id));
+        if (attempt >= this.retry.attempts || !downloadMayRecover(err)) {
+          const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);
+          for (const id of rest) finished(id, { reason, transient: downloadMayRecover(err) });
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, this.retry.backoffMs * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   /** One image's bytes, tried up to `attempts` times with doubling back-off while the failure may pass. */

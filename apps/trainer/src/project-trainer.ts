@@ -96,7 +96,14 @@ export class ProjectTrainer {
     budget = new MemoryBudget(cfg.workingCopies.memoryBytes),
   ) {
     const disk = cfg.imageCache ? new DiskImageCache(cfg.imageCache.dir, cfg.imageCache.maxBytes) : null;
-    this.cache = new ImageCache(api, cfg.inputSize ?? CPU_INPUT_SIZE, cfg.downloadConcurrency, undefined, disk, cfg.url, new WorkingCopies(budget, cfg.workingCopies.dir));
+    this.cache = new ImageCache(api, {
+      inputSize: cfg.inputSize ?? CPU_INPUT_SIZE,
+      concurrency: cfg.downloadConcurrency,
+      disk,
+      origin: cfg.url,
+      decoded: new WorkingCopies(budget, cfg.workingCopies.dir),
+      projectId,
+    });
     this.scorer = new VersionScorer((ids, channels) => this.cache.tensor(ids, channels), cfg.minHeldOut);
     this.quick = new QuickSuggestions(api, cfg, projectId, this.cache, log);
   }
@@ -184,11 +191,11 @@ export class ProjectTrainer {
   /** Loads images, reporting the ones that fail; returns the usable ids. */
   private async load(ids: string[]) {
     const skipped = await this.cache.load(ids);
-    const { fromDisk, downloaded } = this.cache.lastLoad;
+    const { fromDisk, downloaded, requests } = this.cache.lastLoad;
     if (fromDisk + downloaded > 0) {
       const held = this.cache.bytes;
       const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
-      this.log(`images: ${downloaded} downloaded, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
+      this.log(`images: ${downloaded} downloaded (${requests} request${requests === 1 ? "" : "s"}), ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
     }
     return { usable: ids.filter((id) => this.cache.has(id)), skipped };
   }

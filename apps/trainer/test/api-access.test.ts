@@ -85,6 +85,38 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect(bytes.subarray(1, 4).toString()).toBe("PNG");
   });
 
+  it("sends many training copies in one answer, only of the token's project", async () => {
+    const all = async (api: TrainerApi, project: string, ids: string[]) => {
+      const frames = [];
+      for await (const f of api.trainingImages(project, ids)) frames.push(f);
+      return frames;
+    };
+    // In the order asked, each the bytes the single-image route gives; an id that is no image of this project
+    // (another project's, made up, not an id at all) answers as not found without failing the rest.
+    const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId: otherProjectId });
+    await owner.uploadFiles(uploadId, [{ path: "other.png", data: await png(9) }]);
+    const foreign = (await owner.trpc.images.list.query({ projectId: otherProjectId })).items[0]!.id;
+    const asked = [imageIds[2]!, foreign, imageIds[0]!, "00000000-0000-4000-8000-000000000000", "../../etc/passwd", imageIds[2]!];
+    const frames = await all(trainer, projectId, asked);
+    expect(frames.map((f) => [f.imageId, f.bytes ? "png" : (f as { missing: string }).missing])).toEqual([
+      [imageIds[2], "png"], [foreign, "not found"], [imageIds[0], "png"], ["00000000-0000-4000-8000-000000000000", "not found"], ["../../etc/passwd", "not found"], [imageIds[2], "png"],
+    ]);
+    expect(frames[2]!.bytes!.equals(await trainer.trainingImage(imageIds[0]!))).toBe(true);
+    // Another project's token, no token, a person's session: refused outright.
+    expect(await errorOf(all(otherTrainer, projectId, [imageIds[0]!]))).toBe("404");
+    expect(await errorOf(all(anonymousTrainer, projectId, [imageIds[0]!]))).toBe("401");
+    const asPerson = await fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, { method: "POST", headers: { cookie: owner.cookie, "content-type": "application/json" }, body: JSON.stringify({ ids: [imageIds[0]] }) });
+    expect(asPerson.status).toBe(401);
+    // Malformed asks: a clear 400, nothing else.
+    const post = (body: string) => fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+    for (const body of ["{", "[]", JSON.stringify({ ids: [] }), JSON.stringify({ ids: Array(257).fill(imageIds[0]) }), JSON.stringify({ ids: [1] }), JSON.stringify({ ids: [imageIds[0]], more: 1 })]) {
+      const res = await post(body);
+      expect([body.slice(0, 20), res.status]).toEqual([body.slice(0, 20), 400]);
+      expect(((await res.json()) as { error: string }).error).toMatch(/ids|JSON/);
+    }
+    expect((await post("x".repeat(70_000))).status).toBe(413);
+  });
+
   it("gives the lease to one trainer at a time and refuses writes without it", async () => {
     const first = await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-a" });
     expect(first.ok).toBe(true);

@@ -86,7 +86,7 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
 
   for (const [size, channels] of [[28, 1], [32, 3]] as const) {
     it(`${size} px, ${channels === 1 ? "gray" : "RGB"}: same inputs bit for bit, same argmax, probabilities within 1e-4`, async () => {
-      const cache = new ImageCache(api, size, 2);
+      const cache = new ImageCache(api, { inputSize: size, concurrency: 2 });
       expect(await cache.load([...trainIds, ...testIds])).toEqual([]);
 
       // A small student, trained briefly so that its predictions are confident enough to mean something.

@@ -11,6 +11,7 @@ import { handleExport } from "./export-route";
 import { handleImage } from "./image-route";
 import { handleCheckpoint, handleModelFile, handlePublishModel } from "./trainer-routes";
 import { sendJson } from "./respond";
+import { handleTrainingImages } from "./training-images-route";
 import { handleUploadFiles } from "./upload-route";
 
 /** The most calls one batched tRPC request may carry (the web client's httpBatchLink uses the same). */
@@ -86,6 +87,8 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
       await handleExport(req, res, services, session, m[1]!, url);
     } else if ((m = url.pathname.match(/^\/api\/trainer\/projects\/([^/]+)\/checkpoints\/([^/]+)$/)) && ["GET", "PUT", "DELETE"].includes(req.method ?? "")) {
       await handleCheckpoint(req, res, services, { session, trainer }, m[1]!, m[2]!);
+    } else if (req.method === "POST" && (m = url.pathname.match(/^\/api\/trainer\/projects\/([^/]+)\/training-images$/))) {
+      await handleTrainingImages(req, res, services, { session, trainer }, m[1]!);
     } else if (req.method === "POST" && (m = url.pathname.match(/^\/api\/trainer\/projects\/([^/]+)\/models$/))) {
       await handlePublishModel(req, res, services, { session, trainer }, m[1]!);
     } else if ((req.method === "GET" || req.method === "HEAD") && (m = url.pathname.match(/^\/api\/models\/([^/]+)\/([a-z]+)\.zip$/))) {

@@ -30,3 +30,20 @@ export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse) {
   if (res.writableFinished) close();
   else res.once("finish", close);
 }
+
+/** A request's JSON body, refused (413) past `maxBytes` and (400) when it is not JSON. */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  if (Number(req.headers["content-length"]) > maxBytes) throw new HttpError(413, `Body larger than ${maxBytes} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpError(413, `Body larger than ${maxBytes} bytes.`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new HttpError(400, "The body is not valid JSON.");
+  }
+}
