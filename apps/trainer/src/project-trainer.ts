@@ -255,6 +255,7 @@ export class ProjectTrainer {
           augment: defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }),
           seed: this.cfg.seed + action.run,
           workers: this.workers,
+          prefetch: true,
           ...hooks,
         }),
       );
@@ -355,6 +356,7 @@ export class ProjectTrainer {
           augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }, spec.inputSize),
           seed: this.cfg.seed + 1000 + action.run,
           workers: this.workers,
+          prefetch: true,
           ...hooks,
         }),
       );

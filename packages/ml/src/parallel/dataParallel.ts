@@ -9,12 +9,11 @@
 //     teacher's forward pass is most of a distillation step (a ResNet teaching a much smaller student), so it has to
 //     be split too; the main thread only augments and sums.
 import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import { tf, tfl } from "../tf.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import type { OptimizerName } from "../optim/lars.js";
 import type { OptimizerSlot } from "./replicaWorker.js";
+import { workerEntry } from "./workerEntry.js";
 
 type Msg = { type: string; rows?: number; grads?: Float32Array; loss?: number; weights?: Float32Array[]; slots?: OptimizerSlot[] };
 
@@ -57,13 +56,7 @@ export class DataParallelTrainer {
     for (let i = 0; i < o.workers; i++) {
       const control = new SharedArrayBuffer(4);
       dp.flags.push(new Int32Array(control));
-      // Running from TypeScript sources (tsx, vitest): the worker needs tsx's loader too.
-      const url = new URL(`./replicaWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
-      const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
-      const entry = url.pathname.endsWith(".ts")
-        ? new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`)}`)
-        : url;
-      const w = new Worker(entry, {
+      const w = new Worker(workerEntry(import.meta.url, "replicaWorker"), {
         workerData: {
           encoder: o.encoder.toJSON(null, false),
           head: o.head?.toJSON(null, false) ?? null,

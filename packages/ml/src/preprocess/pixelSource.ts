@@ -47,5 +47,6 @@ export function pixelImageSource(images: { readonly length: number; at(i: number
       }),
       take: (indices, boxes) => batch(indices, (p, k) => cropPixels(p, boxes.subarray(4 * k, 4 * k + 4), size, size)),
     },
+    pixels: { take: (indices) => Array.from(indices, (i) => image(i)), options: { inputSize: size, channels: o.channels, version } },
   };
 }

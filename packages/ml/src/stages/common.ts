@@ -1,9 +1,11 @@
 // Pieces shared by the training stages: where images come from, what a classifier is, the step loop with
 // progress reporting, cancellation and checkpoint hooks.
 import { tf, tfl } from "../tf.js";
-import { mulberry32 } from "../util/random.js";
+import { mulberry32, type SeededRandom } from "../util/random.js";
 import { augment, augmentCrops, type AugmentConfig, drawCropBoxes } from "../augment/augment.js";
 import type { DataParallelOptions, DataParallelTrainer } from "../parallel/dataParallel.js";
+import type { Pixels } from "../preprocess/preprocess.js";
+import type { PixelSourceOptions } from "../preprocess/pixelSource.js";
 
 /** Progress of a stage, for the UI. `imagesPerSecond` counts every image the network saw (both views). */
 export interface Progress {
@@ -47,6 +49,14 @@ export interface ImageSource {
     aspects(indices: ArrayLike<number>): ArrayLike<number>;
     take(indices: ArrayLike<number>, boxes: Float32Array): tf.Tensor4D;
   };
+  /**
+   * A source of 8-bit images (pixelImageSource): the images themselves and how they become the model's input, so that
+   * another thread can make batches of them (../parallel/batchPrefetcher.ts).
+   */
+  readonly pixels?: {
+    take(indices: ArrayLike<number>): Pixels[];
+    options: PixelSourceOptions;
+  };
 }
 
 /** An in-memory image source over a [N, H, W, C] tensor (kept, not copied). */
@@ -87,7 +97,7 @@ export function modelClassifier(model: tfl.LayersModel): Classifier {
 }
 
 /** Per-step generator: step k's batch and augmentation depend only on (seed, k), so a resumed run repeats them. */
-export function stepRandom(seed: number, step: number): () => number {
+export function stepRandom(seed: number, step: number): SeededRandom {
   return mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0);
 }
 
@@ -133,6 +143,53 @@ export function augmentedBatch(images: ImageSource, batch: ArrayLike<number>, cf
     }
     return views === 1 ? view() : (tf.concat([view(), view()], 0) as tf.Tensor4D);
   });
+}
+
+/**
+ * Where a stage's augmented batches come from: made on this thread when asked, or ahead of time on a worker thread
+ * (`prefetch`, Node: ../parallel/batchPrefetcher.ts; only for sources of 8-bit images, others stay here). Either way
+ * step k's batch is the same: its images and augmentations come from `plan(k)`'s generator.
+ */
+export interface StageBatches {
+  /** Step k's batch as plain data (what replicas take). */
+  data(k: number): Promise<{ data: Float32Array; shape: [number, number, number, number] }>;
+  /** Step k's batch as a tensor on this thread. */
+  tensor(k: number): Promise<tf.Tensor4D>;
+  dispose(): Promise<void>;
+}
+
+export async function stageBatches(o: {
+  images: ImageSource;
+  cfg: AugmentConfig | null;
+  views: 1 | 2;
+  plan: (step: number) => { batch: ArrayLike<number>; r: SeededRandom };
+  totalSteps: number;
+  prefetch?: boolean;
+}): Promise<StageBatches> {
+  // A dynamic import, as for the replicas: browser bundles of the stages must not pull worker threads in.
+  const ahead = o.prefetch && o.images.pixels ? await (await import("../parallel/batchPrefetcher.js")).BatchPrefetcher.create(o) : null;
+  if (ahead) {
+    return {
+      data: (k) => ahead.get(k),
+      tensor: async (k) => {
+        const { data, shape } = await ahead.get(k);
+        return tf.tensor4d(data, shape);
+      },
+      dispose: () => ahead.dispose(),
+    };
+  }
+  return {
+    data: async (k) => {
+      const { batch, r } = o.plan(k);
+      return augmentedBatchData(o.images, batch, o.cfg, r, o.views);
+    },
+    // No read-back: a GPU backend keeps the batch where it trains (and webgpu cannot read synchronously in Node).
+    tensor: async (k) => {
+      const { batch, r } = o.plan(k);
+      return augmentedBatch(o.images, batch, o.cfg, r, o.views);
+    },
+    dispose: async () => {},
+  };
 }
 
 /** `augmentedBatch` read out to plain memory, as worker replicas take it. */

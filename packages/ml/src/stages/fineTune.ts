@@ -5,11 +5,10 @@ import { tf } from "../tf.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
 import {
-  augmentedBatch,
-  augmentedBatchData,
   runStage,
   sampleBatch,
   softmaxCrossEntropy,
+  stageBatches,
   stepRandom,
   type Classifier,
   type ImageSource,
@@ -36,6 +35,8 @@ export interface FineTuneOptions extends StageRunOptions {
    * reaches checkpoints and the returned optimizer, as in pretraining.
    */
   workers?: number;
+  /** Node: make each step's batch ahead of time on a worker thread (see stageBatches); the same batches either way. */
+  prefetch?: boolean;
 }
 
 export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
@@ -63,19 +64,27 @@ export async function fineTune(o: FineTuneOptions): Promise<StageResult> {
           maxViews: imagesPerStep,
         }
       : null;
-  return runStage(o, { stage: "finetune", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+  const plan = (k: number) => {
     const r = stepRandom(seed, k);
-    setLearningRate(optimizer, lr(k));
-    const batch = sampleBatch(o.images.count, o.batchSize, r, indices);
-    const y = Int32Array.from(batch, (i) => labelOf.get(i)!);
-    if (dp) {
-      const { data, shape } = augmentedBatchData(o.images, batch, cfg, r);
-      return dp.stepSupervised(data, shape, y, lr(k));
-    }
-    return tf.tidy(() => {
-      const x = augmentedBatch(o.images, batch, cfg, r);
-      const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), tf.tensor1d(y, "int32")), true, o.classifier.trainableVariables);
-      return cost!;
+    return { batch: sampleBatch(o.images.count, o.batchSize, r, indices), r };
+  };
+  const batches = await stageBatches({ images: o.images, cfg, views: 1, plan, totalSteps: o.steps, prefetch: o.prefetch });
+  try {
+    return await runStage(o, { stage: "finetune", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, async (k, dp) => {
+      setLearningRate(optimizer, lr(k));
+      const y = Int32Array.from(plan(k).batch, (i) => labelOf.get(i)!);
+      if (dp) {
+        const { data, shape } = await batches.data(k);
+        return dp.stepSupervised(data, shape, y, lr(k));
+      }
+      const x = await batches.tensor(k);
+      return tf.tidy(() => {
+        const cost = optimizer.minimize(() => softmaxCrossEntropy(o.classifier.logits(x, true), tf.tensor1d(y, "int32")), true, o.classifier.trainableVariables);
+        x.dispose();
+        return cost!;
+      });
     });
-  });
+  } finally {
+    await batches.dispose();
+  }
 }

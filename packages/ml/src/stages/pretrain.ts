@@ -5,7 +5,7 @@ import { tf, tfl } from "../tf.js";
 import { defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { augmentedBatch, augmentedBatchData, runStage, sampleBatch, stepRandom, variablesOf, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
+import { runStage, sampleBatch, stageBatches, stepRandom, variablesOf, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
 
 export interface PretrainOptions extends StageRunOptions {
   encoder: tfl.LayersModel;
@@ -33,6 +33,8 @@ export interface PretrainOptions extends StageRunOptions {
    * resumed from a checkpoint with the same worker count continues exactly.
    */
   workers?: number;
+  /** Node: make each step's batch ahead of time on a worker thread (see stageBatches); the same batches either way. */
+  prefetch?: boolean;
 }
 
 export type { StageResult };
@@ -68,28 +70,36 @@ export async function pretrainContrastive(o: PretrainOptions): Promise<StageResu
           maxViews: imagesPerStep,
         }
       : null;
-  return runStage(o, { stage: "pretrain", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, (k, dp) => {
+  const plan = (k: number) => {
     const r = stepRandom(seed, k);
-    const batch = sampleBatch(o.images.count, o.batchSize, r);
-    if (dp) {
-      const { data, shape } = augmentedBatchData(o.images, batch, cfg, r, 2);
-      return dp.step(data, shape, lr(k));
-    }
-    setLearningRate(optimizer, lr(k));
-    return tf.tidy(() => {
-      const views = augmentedBatch(o.images, batch, cfg, r, 2);
-      const n = batch.length;
-      const cost = optimizer.minimize(
-        () => {
-          const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
-          const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
-          const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
-          return ntXentLoss(z1, z2, o.temperature ?? 0.2);
-        },
-        true,
-        vars,
-      );
-      return cost!;
+    return { batch: sampleBatch(o.images.count, o.batchSize, r), r };
+  };
+  const batches = await stageBatches({ images: o.images, cfg, views: 2, plan, totalSteps: o.steps, prefetch: o.prefetch });
+  try {
+    return await runStage(o, { stage: "pretrain", totalSteps: o.steps, imagesPerStep, learningRate: lr, optimizer }, replicas, async (k, dp) => {
+      if (dp) {
+        const { data, shape } = await batches.data(k);
+        return dp.step(data, shape, lr(k));
+      }
+      setLearningRate(optimizer, lr(k));
+      const views = await batches.tensor(k);
+      return tf.tidy(() => {
+        const n = views.shape[0] / 2;
+        const cost = optimizer.minimize(
+          () => {
+            const h = o.encoder.apply(views, { training: true }) as tf.Tensor;
+            const z = o.projectionHead.apply(h, { training: true }) as tf.Tensor2D;
+            const [z1, z2] = tf.split(z, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+            return ntXentLoss(z1, z2, o.temperature ?? 0.2);
+          },
+          true,
+          vars,
+        );
+        views.dispose();
+        return cost!;
+      });
     });
-  });
+  } finally {
+    await batches.dispose();
+  }
 }
