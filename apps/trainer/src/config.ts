@@ -100,6 +100,11 @@ export interface TrainerConfig {
    * whenever it needs one.
    */
   workers: number;
+  /**
+   * Worker threads making training batches ahead of the step (null: chosen, see ProjectTrainer.batchWorkers):
+   * FEWLABEL_BATCH_WORKERS, 0 for none (batches made on the main thread between steps).
+   */
+  batchWorkers: number | null;
 }
 
 const num = (env: NodeJS.ProcessEnv, key: string, fallback: number): number => {
@@ -172,6 +177,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     // Every core by default: the trainer runs at a lower priority than the web server (main.ts), so labelling
     // requests take a core back from it at once, and an idle machine trains at full speed.
     workers: num(env, "FEWLABEL_TRAINER_WORKERS", Math.max(1, Math.min(8, os.availableParallelism()))),
+    batchWorkers: env.FEWLABEL_BATCH_WORKERS ? num(env, "FEWLABEL_BATCH_WORKERS", 0) : null,
   });
 }
 

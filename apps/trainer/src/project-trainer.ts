@@ -173,6 +173,20 @@ export class ProjectTrainer {
     return this.backend.split(" ")[0] === "wasm" ? this.cfg.workers : 1;
   }
 
+  /**
+   * Worker threads that make training batches ahead of the step (packages/ml's BatchPrefetcher). On a GPU the step is
+   * fast and a batch (8-bit crops resampled, jitter, blur) costs a core most of a second at 96 px: every core but the
+   * one driving the GPU makes them. On the CPU, where the replicas already use every core, one worker from 64 px up
+   * (apps/trainer/bench/data-path.ts, 2 cores, 96 px: 87 img/s with batches made between steps, 128 with one worker);
+   * none at 32 px, where a batch is a small share of the step and the extra thread only competes with the replicas
+   * (the same bench: within its noise either way).
+   */
+  private batchWorkers(inputSize: number): number {
+    if (this.cfg.batchWorkers !== null) return this.cfg.batchWorkers;
+    if (this.accelerator === "gpu") return Math.max(1, Math.min(8, os.availableParallelism() - 1));
+    return inputSize >= 64 ? 1 : 0;
+  }
+
   private get reconcileConfig(): ReconcileConfig {
     return { ...this.cfg, maxPretrainRuns: maxPretrainRuns(this.cfg) };
   }
@@ -195,7 +209,7 @@ export class ProjectTrainer {
     if (fromDisk + downloaded > 0) {
       const held = this.cache.bytes;
       const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
-      this.log(`images: ${downloaded} downloaded (${requests} request${requests === 1 ? "" : "s"}), ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
+      this.log(`images: ${downloaded} downloaded${downloaded ? ` in ${requests} request${requests === 1 ? "" : "s"}` : ""}, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
     }
     return { usable: ids.filter((id) => this.cache.has(id)), skipped };
   }
@@ -255,7 +269,7 @@ export class ProjectTrainer {
           augment: defaultAugmentConfig(spec.inputSize, spec.channels, 0.5, { mirrorSafe: spec.mirrorSafe }),
           seed: this.cfg.seed + action.run,
           workers: this.workers,
-          prefetch: true,
+          prefetch: this.batchWorkers(spec.inputSize),
           ...hooks,
         }),
       );
@@ -356,7 +370,7 @@ export class ProjectTrainer {
           augment: fineTuneAugmentConfig({ mirrorSafe: spec.mirrorSafe ?? false }, spec.inputSize),
           seed: this.cfg.seed + 1000 + action.run,
           workers: this.workers,
-          prefetch: true,
+          prefetch: this.batchWorkers(spec.inputSize),
           ...hooks,
         }),
       );

@@ -32,7 +32,7 @@ describe("the trainer's disk cache through the server", () => {
       ...tinyEnv(tinyConfig(t.baseUrl, token, { minImages: 8, uploadSettleSeconds: 0, pollIntervalMs: 200, pretrainSteps: 3, imageCache: { dir, maxBytes: 64 * 1024 * 1024 } })),
       FEWLABEL_TF_BACKEND: "wasm",
     });
-    await until("the first project's images downloaded", () => trainers.output(trainer).includes("First: images: 40 downloaded, 0 from the disk cache"));
+    await until("the first project's images downloaded", () => trainers.output(trainer).includes("First: images: 40 downloaded in 1 request, 0 from the disk cache"));
     const second = await createTrainerProject(t, { images: 40, name: "Second", ownerEmail: "second@example.com" });
     await until("the second project's images read from disk", () => trainers.output(trainer).includes("Second: images: 0 downloaded, 40 from the disk cache"));
     await until("the second project pretrained", async () => (await second.owner.trpc.models.list.query({ projectId: second.projectId })).some((m) => m.stage === "PRETRAIN"));

@@ -100,7 +100,7 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     expect(await next()).toMatchObject({ kind: "pretrain" });
     expect(logs).toContainEqual(expect.stringMatching(/^pretrain: input 96 px on a GPU, the largest of 32, 64, 96 px the images fill \(median \d+ px on their shorter side\)$/));
     // The trainer read 256 px training copies and kept 144 px working copies (1.5x the input), mostly on its disk.
-    expect(logs.some((l) => /^images: 120 downloaded, 0 from the disk cache; decoded, [\d.]+ MB in memory and [\d.]+ MB read back from disk$/.test(l))).toBe(true);
+    expect(logs.some((l) => /^images: 120 downloaded in 2 requests, 0 from the disk cache; decoded, [\d.]+ MB in memory and [\d.]+ MB read back from disk$/.test(l))).toBe(true);
     expect(await next()).toMatchObject({ kind: "finetune" });
     expect(await next()).toMatchObject({ kind: "stage3" });
     const versions = await owner.trpc.models.list.query({ projectId });

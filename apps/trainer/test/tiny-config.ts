@@ -32,6 +32,9 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     minImages: 32,
     turnSeconds: 120, // the default
     imageCache: null, // tests download every image (a test of the disk cache asks for one)
+    // Batches made ahead on a worker thread, as a GPU trainer or one at 64 px and more makes them: every loop test
+    // runs that path (the product's default at 28 px makes them between steps).
+    batchWorkers: 1,
     // 16 KB of decoded images in memory (twenty 28 px ones), the rest read back from the spill file: every loop test
     // runs the path a project larger than the trainer's memory takes.
     workingCopies: { memoryBytes: 16 * 1024, dir: path.join(os.tmpdir(), "fewlabel-test-working") },

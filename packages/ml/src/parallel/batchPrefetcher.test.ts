@@ -38,7 +38,8 @@ describe("BatchPrefetcher", () => {
         return { batch: sampleBatch(40, 12, r), r };
       };
       const here = await stageBatches({ images: source, cfg: c.cfg, views: c.views, plan, totalSteps: 10 });
-      const ahead = await stageBatches({ images: source, cfg: c.cfg, views: c.views, plan, totalSteps: 10, prefetch: true });
+      // One worker, or two taking turns.
+      const ahead = await stageBatches({ images: source, cfg: c.cfg, views: c.views, plan, totalSteps: 10, prefetch: i === 0 ? 2 : true });
       try {
         // In order, then a jump (a resumed run starts past its first steps).
         for (const k of [0, 1, 2, 6, 9]) {

@@ -43,8 +43,13 @@ export interface PrefetchOptions {
   views: 1 | 2;
   plan: (step: number) => BatchPlan;
   totalSteps: number;
-  /** Batches made ahead of the one asked for (default 2). */
+  /** Batches made ahead of the one asked for (default: two a worker). */
   ahead?: number;
+  /**
+   * Worker threads making batches (default 1), step k on worker k mod n: one keeps up with a CPU's training step, a
+   * GPU's step at 96 px and more outruns it (a 128-view batch with blur takes the better part of a second).
+   */
+  workers?: number;
 }
 
 export class BatchPrefetcher {
@@ -52,40 +57,52 @@ export class BatchPrefetcher {
   private failure: Error | null = null;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly workers: Worker[],
     private readonly o: PrefetchOptions,
     private readonly pixels: NonNullable<ImageSource["pixels"]>,
   ) {
-    worker.on("message", (m: BatchReply) => {
-      if (m.type === "ready") return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if (m.type === "batch") p.resolve({ data: m.data, shape: m.shape });
-      else p.reject(new Error(`making the batch of step ${m.id} failed: ${m.message}`));
-    });
     const fail = (e: Error) => {
       this.failure = e;
       for (const p of this.pending.values()) p.reject(e);
     };
-    worker.on("error", (e) => fail(new Error(`the batch worker failed: ${e.message}`)));
-    worker.on("exit", (code) => fail(new Error(`the batch worker exited (code ${code})`)));
+    for (const worker of workers) {
+      worker.on("message", (m: BatchReply) => {
+        if (m.type === "ready") return;
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        if (m.type === "batch") p.resolve({ data: m.data, shape: m.shape });
+        else p.reject(new Error(`making the batch of step ${m.id} failed: ${m.message}`));
+      });
+      worker.on("error", (e) => fail(new Error(`a batch worker failed: ${e.message}`)));
+      worker.on("exit", (code) => fail(new Error(`a batch worker exited (code ${code})`)));
+    }
   }
 
   /** A prefetcher for a source of 8-bit images (null for any other source: its batches are made on this thread). */
   static async create(o: PrefetchOptions): Promise<BatchPrefetcher | null> {
     if (!o.images.pixels) return null;
-    const worker = new Worker(workerEntry(import.meta.url, "batchWorker"));
-    await new Promise<void>((resolve, reject) => {
-      worker.once("message", (m: BatchReply) => (m.type === "ready" ? resolve() : reject(new Error(`the batch worker said ${m.type} first`))));
-      worker.once("error", reject);
-    });
-    return new BatchPrefetcher(worker, o, o.images.pixels);
+    const workers = Array.from({ length: Math.max(1, o.workers ?? 1) }, () => new Worker(workerEntry(import.meta.url, "batchWorker")));
+    try {
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<void>((resolve, reject) => {
+              worker.once("message", (m: BatchReply) => (m.type === "ready" ? resolve() : reject(new Error(`a batch worker said ${m.type} first`))));
+              worker.once("error", reject);
+            }),
+        ),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    return new BatchPrefetcher(workers, o, o.images.pixels);
   }
 
   /** Step k's batch; asks for the next ones too, so they are made while this one trains. */
   async get(k: number): Promise<BatchData> {
     for (const step of this.pending.keys()) if (step < k) this.pending.delete(step); // a jump ahead (none in a run)
-    const last = Math.min(this.o.totalSteps - 1, k + (this.o.ahead ?? 2));
+    const last = Math.min(this.o.totalSteps - 1, k + (this.o.ahead ?? 2 * this.workers.length));
     for (let j = k; j <= last; j++) if (!this.pending.has(j)) this.request(j);
     const p = this.pending.get(k)!;
     try {
@@ -106,14 +123,14 @@ export class BatchPrefetcher {
       // Copies the worker owns: the source's own buffers (its in-memory working copies) stay where they are.
       const images = this.pixels.take(plan.batch).map((p) => ({ data: ArrayBuffer.isView(p.data) ? (p.data as Uint8Array).slice() : Uint8Array.from(p.data), width: p.width, height: p.height, channels: p.channels }));
       const request: BatchRequest = { id: k, images, options: this.pixels.options, cfg: this.o.cfg, views: this.o.views, rState: plan.r.state };
-      this.worker.postMessage(request, images.map((i) => i.data.buffer as ArrayBuffer));
+      this.workers[k % this.workers.length]!.postMessage(request, images.map((i) => i.data.buffer as ArrayBuffer));
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
   async dispose(): Promise<void> {
-    this.worker.removeAllListeners("exit");
-    await this.worker.terminate();
+    for (const w of this.workers) w.removeAllListeners("exit");
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -164,10 +164,12 @@ export async function stageBatches(o: {
   views: 1 | 2;
   plan: (step: number) => { batch: ArrayLike<number>; r: SeededRandom };
   totalSteps: number;
-  prefetch?: boolean;
+  /** Make batches ahead on worker threads: true for one, or how many. */
+  prefetch?: boolean | number;
 }): Promise<StageBatches> {
   // A dynamic import, as for the replicas: browser bundles of the stages must not pull worker threads in.
-  const ahead = o.prefetch && o.images.pixels ? await (await import("../parallel/batchPrefetcher.js")).BatchPrefetcher.create(o) : null;
+  const workers = o.prefetch === true ? 1 : o.prefetch || 0;
+  const ahead = workers > 0 && o.images.pixels ? await (await import("../parallel/batchPrefetcher.js")).BatchPrefetcher.create({ ...o, workers }) : null;
   if (ahead) {
     return {
       data: (k) => ahead.get(k),

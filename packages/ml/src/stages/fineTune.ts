@@ -35,8 +35,8 @@ export interface FineTuneOptions extends StageRunOptions {
    * reaches checkpoints and the returned optimizer, as in pretraining.
    */
   workers?: number;
-  /** Node: make each step's batch ahead of time on a worker thread (see stageBatches); the same batches either way. */
-  prefetch?: boolean;
+  /** Node: make each step's batch ahead of time on worker threads (true: one; or how many; see stageBatches); the same batches either way. */
+  prefetch?: boolean | number;
 }
 
 export async function fineTune(o: FineTuneOptions): Promise<StageResult> {

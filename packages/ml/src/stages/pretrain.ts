@@ -33,8 +33,8 @@ export interface PretrainOptions extends StageRunOptions {
    * resumed from a checkpoint with the same worker count continues exactly.
    */
   workers?: number;
-  /** Node: make each step's batch ahead of time on a worker thread (see stageBatches); the same batches either way. */
-  prefetch?: boolean;
+  /** Node: make each step's batch ahead of time on worker threads (true: one; or how many; see stageBatches); the same batches either way. */
+  prefetch?: boolean | number;
 }
 
 export type { StageResult };
