@@ -1,6 +1,6 @@
 // Steps several specs share: a new person in their own browser context, signing up, an owner's project with classes
 // and uploaded images, a teammate joining through an invite link.
-import { grayPng } from "@fewlabel/storage/testing";
+import { grayPng, rgbPng } from "@fewlabel/storage/testing";
 import { type Browser, expect, type Page } from "@playwright/test";
 
 const violations: string[] = [];
@@ -30,9 +30,9 @@ export async function signUp(page: Page, name: string, email: string) {
 
 /**
  * Signs the owner up, creates a project with these classes (hotkeys 1, 2, … in order) and uploads `images` small gray
- * PNGs (`pet-00.png`, …; two patterns by parity). Returns the project's URL.
+ * PNGs (`pet-00.png`, …; two patterns by parity), or colour ones of 36 x 24 (`colour`). Returns the project's URL.
  */
-export async function ownerWithProject(owner: Page, o: { name: string; email: string; project: string; classes: string[]; images: number }): Promise<string> {
+export async function ownerWithProject(owner: Page, o: { name: string; email: string; project: string; classes: string[]; images: number; colour?: boolean }): Promise<string> {
   await owner.goto("/");
   await signUp(owner, o.name, o.email);
   await expect(owner).toHaveURL(/\/$/);
@@ -45,7 +45,7 @@ export async function ownerWithProject(owner: Page, o: { name: string; email: st
   await owner.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);
   const projectUrl = owner.url();
-  const files = Array.from({ length: o.images }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: grayPng(i + 1, 24) }));
+  const files = Array.from({ length: o.images }, (_, i) => ({ name: `pet-${String(i).padStart(2, "0")}.png`, mimeType: "image/png", buffer: o.colour ? rgbPng(i + 1, 36, 24) : grayPng(i + 1, 24) }));
   await owner.getByTestId("upload-input").setInputFiles(files);
   await expect(owner.getByTestId("upload-result")).toContainText(new RegExp(String(o.images)), { timeout: 30_000 });
   return projectUrl;

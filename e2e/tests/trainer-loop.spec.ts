@@ -2,11 +2,15 @@
 // (apps/trainer, a tiny model so each stage takes seconds) trains the project over HTTP. The owner labels a few
 // images; the trainer's pseudo-labels reach a teammate's open suggestions page without a reload; the teammate
 // accepts, corrects and rejects them with the keyboard, downloads the distilled student and runs it in the browser
-// with TensorFlow.js on an uploaded image.
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+// with TensorFlow.js on an uploaded image. The images are colour and not square, so the student is an RGB model with
+// preprocessing version 2 (the centred window), and the browser's prediction is checked against stock TensorFlow.js
+// in Node on the same file (apps/trainer/test/stock-tfjs-child.mjs): one preprocessing, wherever the model runs.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { grayPng } from "@fewlabel/storage/testing";
+import { promisify } from "node:util";
+import { rgbPng } from "@fewlabel/storage/testing";
 import { expect, test } from "@playwright/test";
 import { cspViolations, newUser, ownerWithProject, teammateByInvite } from "./flows";
 
@@ -63,9 +67,9 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
   const trainerLog: string[] = [];
   let trainer: ChildProcess | undefined;
   try {
-    // The owner: a project with two classes and 16 images (two patterns, so the classes can be told apart).
+    // The owner: a project with two classes and 16 colour images of 36 x 24.
     const owner = await newUser(browser);
-    const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-t-${run}@example.com`, project: "Trained pets", classes: ["cat", "dog"], images: 16 });
+    const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-t-${run}@example.com`, project: "Trained pets", classes: ["cat", "dog"], images: 16, colour: true });
 
     // A teammate joins through an invite link.
     const mate = await teammateByInvite(owner, browser, projectUrl, "Tom Teammate", `tom-t-${run}@example.com`);
@@ -158,13 +162,39 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     expect(demo).toMatch(/\/models\/demo\?version=[0-9a-f-]{36}$/);
     await mate.goto(`${demo}&backend=cpu`);
     await expect(mate.getByTestId("student-demo")).toHaveAttribute("data-backend", "cpu", { timeout: 30_000 });
-    await mate.getByTestId("demo-input").setInputFiles({ name: "new-pet.png", mimeType: "image/png", buffer: grayPng(3, 24) });
+    // A wide colour photo: Chromium decodes it, the model's preprocessing takes its centred window.
+    const photo = rgbPng(23, 50, 30);
+    await mate.getByTestId("demo-input").setInputFiles({ name: "new-pet.png", mimeType: "image/png", buffer: photo });
     const predictions = mate.getByTestId("demo-prediction");
     await expect(predictions).toHaveCount(2);
-    const probs = await predictions.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-probability"))));
-    expect(probs[0]! + probs[1]!).toBeCloseTo(1, 4);
-    expect(probs[0]).toBeGreaterThanOrEqual(probs[1]!);
+    const shown = await predictions.evaluateAll((els) => els.map((e) => [e.getAttribute("data-class-name")!, Number(e.getAttribute("data-probability"))] as const));
+    expect(shown[0]![1] + shown[1]![1]).toBeCloseTo(1, 4);
+    expect(shown[0]![1]).toBeGreaterThanOrEqual(shown[1]![1]);
     await expect(mate.getByTestId("demo-latency")).toContainText("ms");
+
+    // The same file through stock TensorFlow.js in Node, from the student's files as a member downloads them.
+    const versionId = demo!.split("version=")[1]!;
+    const meta = (await (await mate.request.get(`/api/models/${versionId}/student/metadata.json`)).json()) as { classes: string[]; channels: number; preprocessing: { version: number; resize: { fit: string } } };
+    expect(meta).toMatchObject({ channels: 3, preprocessing: { version: 2, resize: { fit: "centre-crop" } } });
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-e2e-student-"));
+    try {
+      const files = ["model.json", "metadata.json", "preprocess.js"];
+      const manifest = JSON.parse((await (await mate.request.get(`/api/models/${versionId}/student/model.json`)).text())) as { weightsManifest: { paths: string[] }[] };
+      files.push(...manifest.weightsManifest.flatMap((m) => m.paths));
+      for (const name of files) {
+        const res = await mate.request.get(`/api/models/${versionId}/student/${name}`);
+        expect(res.status(), name).toBe(200);
+        await writeFile(path.join(dir, name), await res.body());
+      }
+      await writeFile(path.join(dir, "photo.png"), photo);
+      const child = path.join(repoRoot, "apps/trainer/test/stock-tfjs-child.mjs");
+      const { stdout } = await promisify(execFile)(process.execPath, [child, dir, path.join(dir, "photo.png")], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+      const [stock] = JSON.parse(stdout) as { probabilities: number[] }[];
+      const expected = Object.fromEntries(meta.classes.map((name, k) => [name, stock!.probabilities[k]!]));
+      for (const [name, p] of shown) expect(Math.abs(p - expected[name]!), `${name}: browser ${p}, stock tfjs ${expected[name]}`).toBeLessThan(1e-4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     // The training, review, models and demo pages (TensorFlow.js included) ran under the content security policy.
     expect(cspViolations()).toEqual([]);
   } catch (err) {

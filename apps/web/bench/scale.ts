@@ -13,7 +13,9 @@
 // Every trainer setting is the product's default except FEWLABEL_INPUT_SIZE (the case's size) and the trainer's
 // cache folders (inside the bench's work folder). Each case runs the trainer anew on the project's data folder; the
 // training copies it downloaded before come from its disk cache.
-//   npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 100] [--out DIR] [--keep]
+//   npm run bench:scale -- [--sizes 10000,100000] [--inputs 32,96] [--seconds 100] [--out DIR] [--keep] [--reuse]
+// --reuse (with --out): projects uploaded by an earlier run with --keep into the same folder are used again instead of
+// uploaded (the trainer's disk cache of them is emptied first, so every case still downloads its images).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "100" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
+    reuse: { type: "boolean", default: false },
   },
 });
 const sizes = args.sizes!.split(",").map(Number);
@@ -154,7 +157,9 @@ async function main() {
   for (const n of sizes) {
     const dataDir = path.join(work, `data-${n}`);
     fs.mkdirSync(dataDir, { recursive: true });
-    let uploaded = false;
+    let uploaded = args.reuse === true && fs.existsSync(path.join(dataDir, "pglite"));
+    if (uploaded) log(`${n} images: reusing the project uploaded into ${dataDir} before`);
+    fs.rmSync(path.join(work, `trainer-cache-${n}`), { recursive: true, force: true });
     for (const inputSize of inputs) {
       const tag = `${n} images, ${inputSize} px`;
       const logFile = path.join(work, `product-${n}-${inputSize}.log`);
@@ -245,7 +250,7 @@ async function main() {
         await product.stop();
       }
     }
-    if (!args.keep) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!args.keep && !args.reuse) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
   // The target: each input size at the largest count against the same size at the smallest.

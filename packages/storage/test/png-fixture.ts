@@ -30,6 +30,23 @@ export function grayPng(seed: number, size = 32): Buffer {
   return pngFrom(size, size, 0, rows);
 }
 
+/**
+ * A small colour PNG of `width` x `height` whose pixels depend on `seed` (each channel its own gradient), for tests
+ * of colour images on their own aspect ratio.
+ */
+export function rgbPng(seed: number, width: number, height: number): Buffer {
+  const stride = 1 + width * 3;
+  const rows = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const at = y * stride + 1 + x * 3;
+      rows[at] = (x * 9 + seed * 41) % 256;
+      rows[at + 1] = (y * 11 + seed * 17) % 256;
+      rows[at + 2] = ((x + y) * seed * 3 + 60) % 256;
+    }
+  return pngFrom(width, height, 2, rows);
+}
+
 /** A valid-looking RGB PNG whose header declares `width` x `height` pixels but carries almost no data. */
 export function pngDeclaring(width: number, height: number): Buffer {
   return pngFrom(width, height, 2, Buffer.alloc(1024));

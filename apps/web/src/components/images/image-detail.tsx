@@ -16,6 +16,7 @@ import { Button } from "../ui/button";
 import { Modal } from "../ui/modal";
 import { Spinner } from "../ui/spinner";
 import { LabelHistory } from "./label-history";
+import { handleViewKey, useImageView, ZoomStage } from "./zoom-stage";
 
 const labelSources = { HUMAN: "a person", IMPORT: "import (folder or CSV)", MODEL_REVIEWED: "model suggestion, reviewed" } as const;
 /** Formats browsers draw themselves; others (TIFF) are shown through their normalised training copy. */
@@ -58,19 +59,23 @@ export function ImageDetail({
     [projectId, imageId],
   );
 
+  const imageView = useImageView(imageId ?? null);
   useEffect(() => {
+    const reserved = new Set([...classesById.values()].map((c) => c.hotkey).filter((k): k is string => !!k));
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "ArrowLeft" && index > 0) onIndex(index - 1);
-      if (e.key === "ArrowRight" && index < total - 1) onIndex(index + 1);
-      const c = !ignoreKey(e) && e.key.length === 1 ? classForKey([...classesById.values()], e.key) : undefined;
+      if (ignoreKey(e)) return;
+      const c = e.key.length === 1 ? classForKey([...classesById.values()], e.key) : undefined;
       if (c) {
         e.preventDefault();
         vote(c.id);
-      }
+      } else if (handleViewKey(e, imageView, reserved)) {
+        // zoom, pan or reset of the open image
+      } else if (e.key === "ArrowLeft" && index > 0) onIndex(index - 1);
+      else if (e.key === "ArrowRight" && index < total - 1) onIndex(index + 1);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [index, total, onIndex, classesById, vote]);
+  }, [index, total, onIndex, classesById, vote, imageView]);
 
   const data = image.data;
   const label = data?.labelClassId ? (classesById.get(data.labelClassId) ?? data.labelClass ?? undefined) : undefined;
@@ -97,7 +102,13 @@ export function ImageDetail({
       </div>
       <div className="grid md:grid-cols-[1fr_18rem]">
         <div className="flex min-h-[50vh] items-center justify-center bg-slate-900">
-          {item ? <LargeImage key={item.id} imageId={item.id} format={data?.format} small={(item.width ?? 0) <= 128} alt={item.filename} /> : <Spinner className="size-6 text-slate-400" />}
+          {item ? (
+            <ZoomStage view={imageView} testId="detail-zoom-stage">
+              <LargeImage key={item.id} imageId={item.id} format={data?.format} small={(item.width ?? 0) <= 128} alt={item.filename} />
+            </ZoomStage>
+          ) : (
+            <Spinner className="size-6 text-slate-400" />
+          )}
         </div>
         <aside className="space-y-4 p-5 text-sm">
           {image.error && <Alert>{errorMessage(image.error)}</Alert>}

@@ -17,6 +17,7 @@ import { useTRPC, useTRPCClient } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
 import { PresenceAvatars } from "../live/presence-avatars";
 import { buttonClass } from "../ui/button";
+import { handleViewKey, useImageView, ZoomStage } from "../images/zoom-stage";
 import { Spinner } from "../ui/spinner";
 import { useToast } from "../ui/toast";
 import { Kbd, type Shortcut, ShortcutHelp } from "./shortcut-help";
@@ -32,6 +33,7 @@ export function LabelView({ project }: { project: Project }) {
   const classes = project.classes;
   const classesById = useMemo(() => new Map(classes.map((c) => [c.id, c])), [classes]);
   const shownImage = session.shown?.image ?? null;
+  const imageView = useImageView(shownImage?.id ?? null);
   useViewing(projectId, shownImage?.id ?? null);
   useEffect(() => setLeaseSeconds(projectId, project.leaseSeconds), [projectId, project.leaseSeconds]);
   // With overlap (several annotators per image), a teammate may be on the same image right now.
@@ -70,12 +72,15 @@ export function LabelView({ project }: { project: Project }) {
   );
 
   // Class hotkeys come first: a project may give a class the key "s" or "u"; → and the buttons still skip.
-  const reserved = useMemo(() => new Set(classes.map((c) => c.hotkey).filter(Boolean)), [classes]);
+  const reserved = useMemo(() => new Set(classes.map((c) => c.hotkey).filter((k): k is string => !!k)), [classes]);
   const shortcuts: Shortcut[] = [
     { keys: reserved.has("s") ? ["→"] : ["s", "→"], what: "Skip (or next, when looking back)" },
     { keys: ["←"], what: "Previous image I labelled" },
     { keys: reserved.has("u") ? [] : ["u"], what: "Mark the label as unsure" },
     { keys: ["Enter"], what: "Confirm the model's suggestion" },
+    { keys: ["+", "−"], what: "Zoom in / out (also the mouse wheel, a pinch, or a double-click)" },
+    { keys: reserved.has("0") ? [] : ["0"], what: "Whole image again: reset zoom, pan, brightness and contrast" },
+    { keys: ["Shift+←↑→↓"], what: "Pan the zoomed image (or drag it)" },
     { keys: ["Ctrl+Z", "Backspace"], what: "Undo my last label" },
     { keys: ["?"], what: "Show or hide this help" },
   ].filter((s) => s.keys.length > 0);
@@ -104,6 +109,8 @@ export function LabelView({ project }: { project: Project }) {
       if (c && e.key.length === 1) {
         e.preventDefault();
         label(c.id);
+      } else if (handleViewKey(e, imageView, reserved)) {
+        // zoom, pan or reset of the image on screen
       } else if (e.key === "s" || e.key === "ArrowRight") {
         e.preventDefault();
         skip();
@@ -120,7 +127,7 @@ export function LabelView({ project }: { project: Project }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [classes, label, skip, previous, toggleUnsure, undo, help, confirm]);
+  }, [classes, label, skip, previous, toggleUnsure, undo, help, confirm, imageView, reserved]);
 
   const labelled = stats.data?.labelled ?? 0;
   const pct = percent(labelled, stats.data?.total ?? 0);
@@ -171,7 +178,9 @@ export function LabelView({ project }: { project: Project }) {
       <div className="grid min-h-0 flex-1 grid-rows-[1fr_auto] lg:grid-cols-[1fr_20rem] lg:grid-rows-1">
         <section className="relative flex min-h-0 items-center justify-center p-4">
           {session.shown ? (
-            <Stage image={session.shown.image} />
+            <ZoomStage view={imageView}>
+              <Stage image={session.shown.image} />
+            </ZoomStage>
           ) : state.kind === "empty" ? (
             <div className="max-w-md text-center" data-testid="label-done">
               <h2 className="text-xl font-semibold text-white">All images are labelled 🎉</h2>

@@ -1,17 +1,16 @@
 "use client";
-// Top of a project page: name, my role, counts (which filter the grid when clicked), exports and settings.
-import { useQuery } from "@tanstack/react-query";
+// Top of a project page: name, my role, counts (which filter the grid when clicked), exports, and the tab row to the
+// project's other pages.
 import Link from "next/link";
 import type { ImageFilter, Project } from "~/lib/api-types";
 import { formatCount, percent } from "~/lib/format";
-import { canReview } from "~/lib/roles";
-import { useTRPC } from "~/lib/trpc";
 import { LiveIndicator } from "../live/live-indicator";
 import { PresenceAvatars } from "../live/presence-avatars";
 import { RoleBadge } from "../ui/badge";
 import { buttonClass } from "../ui/button";
 import { ClassChips } from "../images/class-chips";
 import { ExportButtons } from "./export-buttons";
+import { ProjectTabs } from "./project-tabs";
 
 interface Stats {
   total: number;
@@ -35,8 +34,6 @@ export function ProjectHeader({
   describeImage?: (imageId: string) => string | undefined;
 }) {
   const counts = new Map(stats?.perClass.map((c) => [c.classId, c.count]));
-  // How many model suggestions await review (kept current by the live events).
-  const pending = useQuery(useTRPC().pseudoLabels.list.queryOptions({ projectId: project.id, limit: 1 })).data?.total;
   const pct = percent(stats?.labelled ?? 0, stats?.total ?? 0);
   const status = filter.classId ? null : (filter.status ?? "all");
   const stat = (key: "all" | "labelled" | "unlabelled", label: string, value: number | undefined) => (
@@ -71,34 +68,9 @@ export function ProjectHeader({
         <div className="flex flex-wrap items-center gap-2">
           <PresenceAvatars projectId={project.id} describe={describeImage} />
           <LiveIndicator projectId={project.id} />
+          <ExportButtons projectId={project.id} />
           <Link href={`/projects/${project.id}/label`} className={buttonClass("primary", "sm")} data-testid="start-labelling">
             Label images
-          </Link>
-          {canReview(project.role) && (
-            <Link href={`/projects/${project.id}/review`} className={buttonClass("secondary", "sm")} data-testid="open-review">
-              Review
-            </Link>
-          )}
-          <Link href={`/projects/${project.id}/suggestions`} className={buttonClass("secondary", "sm")} data-testid="open-suggestions">
-            Suggestions
-            {pending ? (
-              <span className="rounded-full bg-indigo-600 px-1.5 text-[10px] leading-4 font-semibold text-white tabular-nums" data-testid="pending-suggestions">
-                {formatCount(pending)}
-              </span>
-            ) : null}
-          </Link>
-          <Link href={`/projects/${project.id}/training`} className={buttonClass("secondary", "sm")} data-testid="open-training">
-            Training
-          </Link>
-          <Link href={`/projects/${project.id}/models`} className={buttonClass("secondary", "sm")} data-testid="open-models">
-            Models
-          </Link>
-          <Link href={`/projects/${project.id}/experiments`} className={buttonClass("secondary", "sm")} data-testid="open-experiments">
-            Experiments
-          </Link>
-          <ExportButtons projectId={project.id} />
-          <Link href={`/projects/${project.id}/settings`} className={buttonClass("secondary", "sm")} data-testid="project-settings">
-            Settings
           </Link>
         </div>
       </div>
@@ -121,6 +93,7 @@ export function ProjectHeader({
           <ClassChips classes={project.classes} counts={counts} activeClassId={filter.classId ?? null} onSelect={(classId) => onFilter({ ...filter, classId, status: classId ? "labelled" : "all" })} />
         </div>
       </div>
+      <ProjectTabs project={project} />
     </div>
   );
 }

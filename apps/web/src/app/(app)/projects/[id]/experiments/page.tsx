@@ -5,10 +5,9 @@ import { useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ExperimentForm } from "~/components/experiments/experiment-form";
 import { ExperimentView } from "~/components/experiments/experiment-view";
-import { ProjectBreadcrumb } from "~/components/projects/project-breadcrumb";
+import { SubpageHeader } from "~/components/projects/subpage-header";
 import { ProjectLoadError } from "~/components/projects/project-load-error";
 import { Alert } from "~/components/ui/alert";
-import { RoleBadge } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { errorMessage } from "~/lib/errors";
@@ -33,12 +32,8 @@ export default function ExperimentsPage() {
   return (
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="experiments-page">
       <div>
-        <ProjectBreadcrumb project={p} />
-        <div className="flex items-center gap-2">
-          <h1 className="text-2xl font-semibold tracking-tight">Label efficiency</h1>
-          <RoleBadge role={p.role} />
-        </div>
-        <p className="mt-1 max-w-3xl text-sm text-slate-500">
+        <SubpageHeader project={p} title="Label efficiency" />
+        <p className="mt-3 max-w-3xl text-sm text-slate-500">
           How good is the model with a few of this project&apos;s labels, next to all of them? Supervised training against the SimCLR v2 pipeline, scored
           on labelled images held out from training.
         </p>

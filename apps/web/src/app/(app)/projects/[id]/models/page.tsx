@@ -34,11 +34,7 @@ export default function ModelsPage() {
   const p = project.data;
   return (
     <main className="mx-auto max-w-5xl space-y-5 px-4 py-8 sm:px-6" data-testid="models-page">
-      <SubpageHeader project={p} title="Models">
-        <Link href={`/projects/${p.id}/training`} className={buttonClass("secondary", "sm")}>
-          Training
-        </Link>
-      </SubpageHeader>
+      <SubpageHeader project={p} title="Models" />
       {models.isPending ? (
         <LoadingPanel label="Loading models…" />
       ) : models.isError ? (

@@ -2,18 +2,15 @@
 // /projects/[id]/review: the disagreements reviewers (and owners) settle by voting.
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
-import { LiveIndicator } from "~/components/live/live-indicator";
-import { PresenceAvatars } from "~/components/live/presence-avatars";
 import { DisagreementList } from "~/components/review/disagreement-list";
 import { Alert } from "~/components/ui/alert";
-import { RoleBadge } from "~/components/ui/badge";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { useProjectLive } from "~/lib/realtime/use-project-live";
 import { canReview } from "~/lib/roles";
 import { useTRPC } from "~/lib/trpc";
 import { useDocumentTitle } from "~/lib/use-document-title";
 import { ProjectLoadError } from "~/components/projects/project-load-error";
-import { ProjectBreadcrumb } from "~/components/projects/project-breadcrumb";
+import { SubpageHeader } from "~/components/projects/subpage-header";
 
 export default function ReviewPage() {
   const { id: projectId } = useParams<{ id: string }>();
@@ -27,19 +24,7 @@ export default function ReviewPage() {
   const p = project.data;
   return (
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="review-page">
-      <div className="flex flex-wrap items-end justify-between gap-3">
-        <div>
-          <ProjectBreadcrumb project={p} />
-          <div className="flex items-center gap-2">
-            <h1 className="text-2xl font-semibold tracking-tight">Review disagreements</h1>
-            <RoleBadge role={p.role} />
-          </div>
-        </div>
-        <div className="flex items-center gap-2">
-          <PresenceAvatars projectId={p.id} />
-          <LiveIndicator projectId={p.id} />
-        </div>
-      </div>
+      <SubpageHeader project={p} title="Review disagreements" />
       {canReview(p.role) ? (
         <DisagreementList projectId={p.id} classes={p.classes} />
       ) : (

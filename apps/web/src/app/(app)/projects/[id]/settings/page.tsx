@@ -9,12 +9,11 @@ import { LabellingSettingsForm } from "~/components/settings/labelling-settings-
 import { MembersPanel } from "~/components/settings/members-panel";
 import { ProjectDetailsForm } from "~/components/settings/project-details-form";
 import { Alert } from "~/components/ui/alert";
-import { RoleBadge } from "~/components/ui/badge";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { errorMessage } from "~/lib/errors";
 import { canManage } from "~/lib/roles";
 import { useTRPC } from "~/lib/trpc";
-import { ProjectBreadcrumb } from "~/components/projects/project-breadcrumb";
+import { SubpageHeader } from "~/components/projects/subpage-header";
 
 export default function SettingsPage() {
   const { id: projectId } = useParams<{ id: string }>();
@@ -32,12 +31,8 @@ export default function SettingsPage() {
   return (
     <main className="mx-auto max-w-3xl space-y-6 px-4 py-8 sm:px-6">
       <div>
-        <ProjectBreadcrumb project={p} />
-        <div className="flex items-center gap-2">
-          <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
-          <RoleBadge role={p.role} />
-        </div>
-        {!owner && <p className="mt-1 text-sm text-slate-500">You can see these settings; only owners can change them.</p>}
+        <SubpageHeader project={p} title="Settings" />
+        {!owner && <p className="mt-3 text-sm text-slate-500">You can see these settings; only owners can change them.</p>}
       </div>
       <ProjectDetailsForm key={`${p.name}\n${p.description}`} project={p} editable={owner} />
       <LabellingSettingsForm project={p} editable={owner} />

@@ -1,12 +1,10 @@
 "use client";
 // /projects/[id]/suggestions: the model's suggestions for unlabelled images, reviewed by the team.
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
 import { ProjectLoadError } from "~/components/projects/project-load-error";
 import { SubpageHeader } from "~/components/projects/subpage-header";
 import { SuggestionQueue } from "~/components/suggestions/suggestion-queue";
-import { buttonClass } from "~/components/ui/button";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { useProjectLive } from "~/lib/realtime/use-project-live";
 import { useTRPC } from "~/lib/trpc";
@@ -24,11 +22,7 @@ export default function SuggestionsPage() {
   const p = project.data;
   return (
     <main className="mx-auto max-w-5xl space-y-5 px-4 py-8 sm:px-6" data-testid="suggestions-page">
-      <SubpageHeader project={p} title="Model suggestions">
-        <Link href={`/projects/${p.id}/training`} className={buttonClass("secondary", "sm")}>
-          Training
-        </Link>
-      </SubpageHeader>
+      <SubpageHeader project={p} title="Model suggestions" />
       <SuggestionQueue projectId={p.id} classes={p.classes} role={p.role} />
     </main>
   );
