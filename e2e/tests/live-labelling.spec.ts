@@ -78,13 +78,15 @@ test("two users label one project at the same time and see each other's work liv
   await expect(owner.getByTestId("toast")).toContainText("Labelled 2 images as dog");
   await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "2");
 
-  // The annotator's progress follows the owner's bulk label live.
+  // The annotator's progress and "to go" follow the owner's bulk label live.
   await expect(annotator.getByTestId("label-progress-text")).toContainText("3 / 12 labelled");
+  await expect(annotator.getByTestId("label-remaining")).toHaveAttribute("data-remaining", "9");
 
   // Undo from the toast takes the bulk label back, on both screens.
   await owner.getByTestId("toast-action").click();
   await expect(classCount(owner, "dog")).toHaveAttribute("data-count", "0");
   await expect(annotator.getByTestId("label-progress-text")).toContainText("1 / 12 labelled");
+  await expect(annotator.getByTestId("label-remaining")).toHaveAttribute("data-remaining", "11");
 
   // A grid in a second tab of the annotator, whose connection can be cut as a real network drop would: while `cut` is
   // set, socket.io's HTTP polling and the API are refused, an API answer still in flight is lost, and the WebSockets

@@ -15,8 +15,11 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
   let imageId: string;
   let uploadId: string;
 
+  let freshInstall: unknown;
+
   beforeAll(async () => {
     t = await startTestServer(kind);
+    freshInstall = await new TestUser(t.baseUrl).trpc.auth.signUpInfo.query();
     owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
     annotator = await TestUser.signUp(t.baseUrl, "annotator@example.com");
@@ -33,6 +36,9 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
   afterAll(() => t?.close());
 
   it("makes the first account the instance admin, and only that one", async () => {
+    // The sign-up page says so to the first visitor only.
+    expect(freshInstall).toEqual({ firstAccount: true });
+    expect(await anonymous.trpc.auth.signUpInfo.query()).toEqual({ firstAccount: false });
     expect(await owner.trpc.auth.me.query()).toMatchObject({ email: "owner@example.com", isAdmin: true });
     expect(await outsider.trpc.auth.me.query()).toMatchObject({ isAdmin: false });
     expect(await anonymous.trpc.auth.me.query()).toBeNull();

@@ -23,6 +23,9 @@ const password = z
 export const authRouter = router({
   me: publicProcedure.query(({ ctx }) => ctx.session?.user ?? null),
 
+  /** What the sign-up page says: only the install's first account (which administers it) is told so. */
+  signUpInfo: publicProcedure.query(async ({ ctx }) => ({ firstAccount: (await ctx.db.user.findFirst({ select: { id: true } })) === null })),
+
   signUp: publicProcedure
     .input(z.object({ email, name: z.string().trim().min(1, "Enter your name.").max(100), password, inviteToken: z.string().max(200).optional() }))
     .mutation(async ({ ctx, input }) => {

@@ -48,11 +48,18 @@ export const imagesRouter = router({
     }),
 
   stats: projectProcedure("viewProject").query(async ({ ctx }) => {
-    const rows = await ctx.db.image.groupBy({ by: ["labelClassId"], where: { projectId: ctx.access.projectId }, _count: { _all: true } });
+    const projectId = ctx.access.projectId;
+    const [rows, project] = await Promise.all([
+      ctx.db.image.groupBy({ by: ["labelClassId"], where: { projectId }, _count: { _all: true } }),
+      ctx.db.project.findUniqueOrThrow({ where: { id: projectId }, select: { annotatorsPerImage: true } }),
+    ]);
     const perClass = rows.filter((r) => r.labelClassId !== null).map((r) => ({ classId: r.labelClassId!, count: r._count._all }));
     const total = rows.reduce((s, r) => s + r._count._all, 0);
     const unlabelled = rows.find((r) => r.labelClassId === null)?._count._all ?? 0;
-    return { total, labelled: total - unlabelled, unlabelled, perClass };
+    // Images that still need a person's vote (fewer than the project's annotators per image), as the work queue counts
+    // them: the labelling view's "to go", kept live with the rest of these figures.
+    const toGo = await ctx.db.image.count({ where: { projectId, voteCount: { lt: project.annotatorsPerImage }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] } });
+    return { total, labelled: total - unlabelled, unlabelled, perClass, toGo };
   }),
 
   get: projectProcedure("viewProject")

@@ -6,13 +6,14 @@ import { useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { errorMessage } from "~/lib/errors";
+import { inputClass } from "~/components/ui/field";
 import { useTRPC } from "~/lib/trpc";
 
 const FRACTIONS = [0.5, 0.25, 0.1, 0.05, 0.01];
-const BUDGETS = [
-  { value: "tiny", label: "Smoke test (about a minute)" },
-  { value: "quick", label: "Quick (about 10 minutes on 2 CPU cores)" },
-  { value: "full", label: "Full (hours on a CPU)" },
+export const BUDGETS = [
+  { value: "tiny", label: "Smoke test (about a minute)", name: "smoke test" },
+  { value: "quick", label: "Quick (about 10 minutes on 2 CPU cores)", name: "quick" },
+  { value: "full", label: "Full (hours on a CPU)", name: "full" },
 ] as const;
 
 export function ExperimentForm({ projectId, disabled }: { projectId: string; disabled: boolean }) {
@@ -40,7 +41,7 @@ export function ExperimentForm({ projectId, disabled }: { projectId: string; dis
       <div className="grid gap-4 sm:grid-cols-2">
         <label className="block text-sm">
           <span className="font-medium text-slate-700">Budget</span>
-          <select className="mt-1 block w-full rounded-md border-slate-300 text-sm" value={budget} onChange={(e) => setBudget(e.target.value as typeof budget)} data-testid="experiment-budget">
+          <select className={inputClass(false, "mt-1")} value={budget} onChange={(e) => setBudget(e.target.value as typeof budget)} data-testid="experiment-budget">
             {BUDGETS.map((b) => (
               <option key={b.value} value={b.value}>
                 {b.label}
@@ -61,11 +62,11 @@ export function ExperimentForm({ projectId, disabled }: { projectId: string; dis
         </fieldset>
         <label className="block text-sm">
           <span className="font-medium text-slate-700">Seed</span>
-          <input className="mt-1 block w-full rounded-md border-slate-300 text-sm" inputMode="numeric" value={seed} onChange={(e) => setSeed(e.target.value)} />
+          <input className={inputClass(false, "mt-1")} inputMode="numeric" value={seed} onChange={(e) => setSeed(e.target.value)} />
         </label>
         <label className="block text-sm">
           <span className="font-medium text-slate-700">Labelled images held out for testing (%)</span>
-          <input className="mt-1 block w-full rounded-md border-slate-300 text-sm" inputMode="numeric" value={testPercent} onChange={(e) => setTestPercent(e.target.value)} />
+          <input className={inputClass(false, "mt-1")} inputMode="numeric" value={testPercent} onChange={(e) => setTestPercent(e.target.value)} />
         </label>
       </div>
       <p className="text-xs text-slate-500">

@@ -2,6 +2,7 @@
 // One experiment: while it runs, a progress bar per task (the running one marked) and a cancel button for owners;
 // when done, the results table with every arm beside the best baseline at its label fraction (flagged where the arm
 // does not beat it), the baselines themselves, and the accuracy plot (the same writers as the CLI's results folder).
+import { BUDGETS } from "./experiment-form";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { accuracyPlotSvg, baselineLabel, bestBaseline, compareWithBaselines, type ExperimentResults, type Interval } from "@fewlabel/experiments/report";
 import { Alert } from "~/components/ui/alert";
@@ -43,7 +44,7 @@ export function ExperimentView({ experiment, projectId, projectName, canCancel }
           </span>
         </span>
       }
-      description={`budget ${config.budget}, labels ${config.labelFractions.map(fraction).join(" and ")}, seed ${config.seed}, started by ${experiment.createdBy.name}`}
+      description={`${BUDGETS.find((b) => b.value === config.budget)?.name ?? config.budget} budget, labels ${config.labelFractions.map(fraction).join(" and ")}, seed ${config.seed}, started by ${experiment.createdBy.name}`}
       actions={
         running && canCancel ? (
           <Button size="sm" variant="dangerGhost" loading={cancel.isPending} onClick={() => cancel.mutate({ projectId, experimentId: experiment.id })} data-testid="cancel-experiment">
@@ -103,6 +104,8 @@ function ExperimentResultsView({ results }: { results: ExperimentResults }) {
   const svg = accuracyPlotSvg(results);
   const baselines = results.baselines ?? [];
   const baselineNames = [...new Set(baselines.flatMap((b) => b.scores.map((s) => s.name)))];
+  // Every training label (the fully supervised arm's): a small fraction of a small project rounds up to a label a class.
+  const allLabels = results.arms.find((a) => a.labelFraction === 1)?.labelsUsed;
   return (
     <div className="space-y-4">
       <div className="overflow-x-auto">
@@ -122,8 +125,9 @@ function ExperimentResultsView({ results }: { results: ExperimentResults }) {
             {compareWithBaselines(results).map(({ arm: a, interval, best, beats }) => (
               <tr key={a.name} className="border-t border-slate-100" data-beats-baseline={beats === null ? undefined : String(beats)}>
                 <td className="py-1 pr-4 font-medium">{a.name}</td>
-                <td className="py-1 pr-4">
-                  {a.labelsUsed} ({fraction(a.labelFraction)})
+                <td className="py-1 pr-4" data-testid="arm-labels">
+                  {a.labelsUsed} ({fraction(a.labelFraction)}
+                  {allLabels && a.labelsUsed > Math.round(allLabels * a.labelFraction) ? `, ${fraction(a.labelsUsed / allLabels)} in fact: every class keeps at least one label` : ""})
                 </td>
                 <td className="py-1 pr-4">
                   {pct(a.testAccuracy)} <span className="text-xs text-slate-500">({range(interval)})</span>

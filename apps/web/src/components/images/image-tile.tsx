@@ -70,11 +70,25 @@ export const ImageTile = memo(function ImageTile({
             unlabelled
           </span>
         )}
-        <span className="min-w-0 truncate text-slate-400">{image.filename.split("/").pop()}</span>
+        <FileName name={image.filename.split("/").pop()!} />
       </div>
     </button>
   );
 });
+
+/**
+ * A file name cut in the middle when it does not fit: names in a batch share their start ("IMG_2024_06_…") and differ
+ * at the end (the number, the extension), so the end stays whole.
+ */
+function FileName({ name }: { name: string }) {
+  const keep = Math.min(name.length, 10);
+  return (
+    <span className="flex min-w-0 text-slate-400" data-testid="tile-filename">
+      <span className="truncate">{name.slice(0, name.length - keep)}</span>
+      <span className="shrink-0 whitespace-pre">{name.slice(name.length - keep)}</span>
+    </span>
+  );
+}
 
 export function TileSkeleton({ size }: { size: number }) {
   return (

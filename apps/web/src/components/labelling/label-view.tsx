@@ -130,6 +130,8 @@ export function LabelView({ project }: { project: Project }) {
   }, [classes, label, skip, previous, toggleUnsure, undo, help, confirm, imageView, reserved]);
 
   const labelled = stats.data?.labelled ?? 0;
+  // Live with the project's counts (a teammate's label lowers it too); the work queue's own count until they load.
+  const toGo = stats.data?.toGo ?? session.remaining;
   const pct = percent(labelled, stats.data?.total ?? 0);
   const entry = session.shown?.entry ?? null;
   const entryClass = entry?.classId ? classesById.get(entry.classId) : undefined;
@@ -160,9 +162,9 @@ export function LabelView({ project }: { project: Project }) {
           <span className="text-xs text-slate-300 tabular-nums" data-testid="label-progress-text">
             {formatCount(labelled)} / {formatCount(stats.data?.total ?? 0)} labelled
           </span>
-          {session.remaining !== null && (
-            <span className="text-xs text-slate-400 tabular-nums" data-testid="label-remaining" data-remaining={session.remaining}>
-              · {formatCount(session.remaining)} to go
+          {toGo !== null && (
+            <span className="text-xs text-slate-400 tabular-nums" data-testid="label-remaining" data-remaining={toGo}>
+              · {formatCount(toGo)} to go
             </span>
           )}
         </div>

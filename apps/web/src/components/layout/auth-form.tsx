@@ -1,6 +1,6 @@
 "use client";
 // The sign-in and sign-up form: one component, since the two differ only by the name field and the mutation.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
@@ -18,6 +18,7 @@ export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
   const router = useRouter();
   const next = safeNext(useSearchParams().get("next"));
   const me = useMe();
+  const firstAccount = useQuery({ ...trpc.auth.signUpInfo.queryOptions(), enabled: mode === "signup" }).data?.firstAccount ?? false;
   const [form, setForm] = useState({ name: "", email: "", password: "" });
 
   // Another account's cached data must not leak into this session: drop everything, then go on.
@@ -50,7 +51,7 @@ export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
       <div>
         <h1 className="text-xl font-semibold text-slate-900">{mode === "signin" ? "Sign in" : "Create your account"}</h1>
         <p className="mt-1 text-sm text-slate-500">
-          {mode === "signin" ? "Welcome back." : "The first account on a new install administers it."}
+          {mode === "signin" ? "Welcome back." : firstAccount ? "This is the first account on this install: it will administer it (who may sign up, the accounts)." : "Label images together with your team."}
           {next.startsWith("/invite/") && " Then you can accept your invite."}
         </p>
       </div>

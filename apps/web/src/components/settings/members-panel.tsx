@@ -32,21 +32,31 @@ export function MembersPanel({ projectId, editable }: { projectId: string; edita
     }),
   );
   const error = setRole.error ?? remove.error ?? leave.error;
+  // The last owner cannot leave (the server refuses it too): a project always has someone who can manage it.
+  const owners = members.data?.filter((m) => m.role === "OWNER") ?? [];
+  const soleOwner = owners.length === 1 && owners[0]!.userId === me?.id;
 
   return (
     <Card
       title="Members"
       description={editable ? "Who works on this project, and what they may do." : "Only owners can change roles."}
       actions={
-        <Button
-          size="sm"
-          variant="secondary"
-          loading={leave.isPending}
-          data-testid="leave-project"
-          onClick={() => window.confirm("Leave this project? You will need a new invite to come back.") && leave.mutate({ projectId })}
-        >
-          Leave project
-        </Button>
+        soleOwner ? (
+          <span className="text-xs text-slate-500" data-testid="sole-owner-note">
+            You are the only owner: make someone else an owner before you leave.
+          </span>
+        ) : (
+          <Button
+            size="sm"
+            variant="secondary"
+            loading={leave.isPending}
+            disabled={!members.data}
+            data-testid="leave-project"
+            onClick={() => window.confirm("Leave this project? You will need a new invite to come back.") && leave.mutate({ projectId })}
+          >
+            Leave project
+          </Button>
+        )
       }
     >
       {error && (

@@ -54,7 +54,8 @@ function UploadProgress({ tally }: { tally: UploadTally }) {
           <span>Processing</span>
           <span className="tabular-nums" data-testid="upload-processed">
             {formatCount(tally.processed)}
-            {tally.expected !== undefined ? ` / ${formatCount(tally.expected)}` : ""} images
+            {/* Files, not images: the count takes in every entry the server reads, a stray text file or a corrupt image too. */}
+            {tally.expected !== undefined ? ` / ${formatCount(tally.expected)}` : ""} files
             {processedPct !== undefined ? ` · ${percent(tally.processed, tally.expected ?? 0)}%` : ""}
           </span>
         </div>

@@ -12,14 +12,14 @@ function change(imageId: string, from: string | null, to: string | null): LabelC
 }
 const labelEvent = (seq: number, data: LabelChange): ProjectEvent => ({ type: "label", seq, projectId: img(99), at: "2025-01-01T00:00:00.000Z", actor: { id: user, name: "Ada" }, data });
 
-const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 2 }, { classId: B, count: 1 }] };
+const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 2 }, { classId: B, count: 1 }], toGo: 7 };
 
 describe("statsAfter", () => {
-  it("moves a newly labelled image out of unlabelled into its class", () => {
-    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({ total: 10, labelled: 4, unlabelled: 6, perClass: [{ classId: A, count: 3 }, { classId: B, count: 1 }] });
+  it("moves a newly labelled image out of unlabelled into its class, and off the images to go", () => {
+    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({ total: 10, labelled: 4, unlabelled: 6, perClass: [{ classId: A, count: 3 }, { classId: B, count: 1 }], toGo: 6 });
   });
   it("moves a relabelled image between classes and drops emptied classes", () => {
-    expect(statsAfter(stats, [change(img(1), B, A)])).toEqual({ total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 3 }] });
+    expect(statsAfter(stats, [change(img(1), B, A)])).toEqual({ total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 3 }], toGo: 7 });
   });
   it("applies a chain of changes on one image in order (label, undo)", () => {
     expect(statsAfter(stats, [change(img(1), null, A), change(img(1), A, null)])).toEqual(stats);

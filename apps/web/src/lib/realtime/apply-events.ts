@@ -80,6 +80,9 @@ export function statsAfter(stats: ImageStats, changes: readonly LabelChange[]): 
     ...stats,
     labelled,
     unlabelled: stats.total - labelled,
+    // An image that gets its label no longer needs a vote, one that loses it needs one again: exact with one annotator
+    // per image (the default); with more, a first vote that leaves an image unresolved is counted at the next refetch.
+    toGo: Math.max(0, stats.toGo - (labelled - stats.labelled)),
     perClass: [...perClass].filter(([, count]) => count > 0).map(([classId, count]) => ({ classId, count })),
   };
 }
