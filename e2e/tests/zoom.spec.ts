@@ -88,3 +88,33 @@ test("zoom, pan, brightness and contrast in the labelling view and the image det
   await owner.keyboard.press("ArrowRight");
   await expect(detail).toHaveAttribute("data-scale", "1.000");
 });
+
+test("every project page has the project's tab row, the current page marked, and it reaches every other page", async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  const run = Date.now().toString(36);
+  const owner = await newUser(browser);
+  const projectUrl = await ownerWithProject(owner, { name: "Tara Tabs", email: `tara-${run}@example.com`, project: "Tabbed", classes: ["cat", "dog"], images: 2 });
+  const pages: [string, string][] = [
+    ["open-training", "/training"],
+    ["open-suggestions", "/suggestions"],
+    ["open-models", "/models"],
+    ["open-review", "/review"],
+    ["open-experiments", "/experiments"],
+    ["project-settings", "/settings"],
+    ["tab-images", ""],
+  ];
+  // From each page to the next through the tab row (by keyboard on the way back to the images), the tab of the page
+  // shown marked as current and no other.
+  for (const [tab, suffix] of pages) {
+    await owner.getByTestId("project-tabs").getByTestId(tab).click();
+    await expect(owner).toHaveURL(`${projectUrl}${suffix}`);
+    const current = owner.getByTestId("project-tabs").locator('[aria-current="page"]');
+    await expect(current).toHaveCount(1);
+    await expect(current).toHaveAttribute("data-testid", tab);
+    if (tab === "open-training") await owner.screenshot({ path: testInfo.outputPath("training-page-tabs.png") });
+  }
+  // The tabs are links in the tab order: Tab reaches them, Enter follows one.
+  await owner.getByTestId("project-tabs").getByTestId("open-models").focus();
+  await owner.keyboard.press("Enter");
+  await expect(owner).toHaveURL(`${projectUrl}/models`);
+});

@@ -5,7 +5,15 @@ import type { LabelClass } from "./api-types";
 /** True when the key press is typing (inputs, selects, editable text) or part of a browser/OS shortcut. */
 export function ignoreKey(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
-  if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return true;
+  if (t && (t.isContentEditable || ["TEXTAREA", "SELECT"].includes(t.tagName))) return true;
+  if (t?.tagName === "INPUT") {
+    const type = (t as HTMLInputElement).type;
+    // A checkbox or a slider in focus (the image view's toolbar) does not type: shortcuts still work, except the keys
+    // a slider moves with.
+    if (type === "range") {
+      if (/^(Arrow|Page|Home$|End$)/.test(e.key)) return true;
+    } else if (type !== "checkbox" && type !== "radio") return true;
+  }
   return e.altKey || e.metaKey || e.ctrlKey;
 }
 

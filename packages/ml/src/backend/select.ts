@@ -138,10 +138,56 @@ function describeAdapter(a: AdapterLike): { text: string; software: boolean } {
 
 let webgpuAdapterText = "";
 
+/**
+ * Whether Dawn finds a hardware adapter, asked in a child process whose output is dropped (Node only). Null when the
+ * child could not tell (no Node, or the probe itself failed to run): the caller then asks in-process as before.
+ */
+async function probeWebGPUQuietly(): Promise<{ found: boolean; why: string } | null> {
+  const node = (globalThis as { process?: { versions?: { node?: string }; execPath?: string } }).process;
+  if (!node?.versions?.node || !node.execPath) return null;
+  const { createRequire } = await import("node:module");
+  const { pathToFileURL } = await import("node:url");
+  const { execFile } = await import("node:child_process");
+  let entry: string;
+  try {
+    entry = pathToFileURL(createRequire(import.meta.url).resolve("webgpu")).href;
+  } catch {
+    return { found: false, why: "the webgpu package is not installed" };
+  }
+  const script = `
+    process.env.EGL_PLATFORM ??= "surfaceless";
+    const m = await import(${JSON.stringify(entry)});
+    const w = m.create ? m : m.default;
+    Object.assign(globalThis, w.globals);
+    const a = await w.create([]).requestAdapter({ powerPreference: "high-performance" }).catch(() => null);
+    process.stdout.write(JSON.stringify(a ? { info: { ...(a.info ?? {}) }, isFallbackAdapter: a.isFallbackAdapter === true } : null));
+    process.exit(0);`;
+  const out = await new Promise<string | null>((resolve) => {
+    execFile(node.execPath!, ["--input-type=module", "-e", script], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout) => resolve(err ? null : String(stdout)));
+  });
+  if (out === null) return null;
+  try {
+    const adapter = JSON.parse(out.trim().split("\n").pop() ?? "null") as { info: Record<string, unknown>; isFallbackAdapter: boolean } | null;
+    if (!adapter) return { found: false, why: "no adapter" };
+    const d = describeAdapter({ ...adapter, features: new Set() });
+    return d.software ? { found: false, why: `software adapter ${d.text} (slower than wasm; set FEWLABEL_TF_BACKEND=webgpu to use it)` } : { found: true, why: d.text };
+  } catch {
+    return null;
+  }
+}
+
 async function initWebGPU(allowSoftware: boolean): Promise<string> {
   const g = globalThis as { navigator?: { gpu?: GPULike } };
   if (!g.navigator?.gpu) {
     if (!env().EGL_PLATFORM) (globalThis as { process?: { env: Record<string, string> } }).process!.env.EGL_PLATFORM = "surfaceless";
+    // On a machine without a GPU, creating Dawn's instance prints its Vulkan loader's complaints (with a build path
+    // from Dawn's CI) to the process's stderr, where a CPU-only user reads them on every start as if something were
+    // broken. So unless software adapters are wanted, a child process looks first and the trainer loads Dawn only
+    // when there is a hardware adapter to use; the backend chosen is then reported in one line as before.
+    if (!allowSoftware) {
+      const probed = await probeWebGPUQuietly();
+      if (probed !== null && !probed.found) throw new Error(`no usable WebGPU adapter (${probed.why})`);
+    }
     const webgpu = (await importOptional("webgpu")) as { create(o: string[]): GPULike; globals: object };
     Object.assign(globalThis, webgpu.globals);
     // Try the platform's native GPU API first (Vulkan on Linux); then, for software rendering only, Dawn's
