@@ -60,7 +60,7 @@ function startTrainer(url: string, token: string, log: string[]): ChildProcess {
   return child;
 }
 
-test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, and its student runs in the browser", async ({ browser, baseURL }) => {
+test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, and its student runs in the browser", async ({ browser, baseURL }, testInfo) => {
   // About a minute on 2 idle cores; the margin is for a machine shared with other work.
   test.setTimeout(150_000);
   const run = Date.now().toString(36);
@@ -145,6 +145,9 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     // The accepted suggestion is a label now: the grid shows it.
     await mate.goto(projectUrl);
     await expect(mate.getByTestId("count-labelled")).toContainText("8");
+    // The seven still pending show on their unlabelled tiles as the model's guess.
+    await expect(mate.getByTestId("tile-suggestion")).toHaveCount(7);
+    await mate.screenshot({ path: testInfo.outputPath("grid-suggestions.png") });
 
     // The distilled student: listed on the models page, downloaded as a zip.
     await mate.goto(`${projectUrl}/models`);
@@ -195,6 +198,13 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    // One of the project's own images, picked on the page, is classified the same way.
+    const before = await mate.getByTestId("demo-preview").getAttribute("src");
+    await expect(mate.getByTestId("demo-project-image")).toHaveCount(12);
+    await mate.getByTestId("demo-project-image").nth(3).click();
+    await expect(mate.getByTestId("demo-preview")).not.toHaveAttribute("src", before!);
+    await expect(predictions).toHaveCount(2);
+    await mate.screenshot({ path: testInfo.outputPath("demo-project-images.png") });
     // The training, review, models and demo pages (TensorFlow.js included) ran under the content security policy.
     expect(cspViolations()).toEqual([]);
   } catch (err) {

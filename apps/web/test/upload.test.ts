@@ -72,6 +72,10 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
 
     const list = await owner.trpc.images.list.query({ projectId });
     expect(list.items.map((i) => i.filename).sort()).toEqual(["good1.png", "good2.jpg", "ok/inside.png"]);
+    // The grid's orders: by name, and newest first (the reverse of upload order).
+    const sorted = async (sort: "oldest" | "newest" | "name") => (await owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", sort } })).items.map((i) => i.filename);
+    expect(await sorted("name")).toEqual(["good1.png", "good2.jpg", "ok/inside.png"]);
+    expect(await sorted("newest")).toEqual((await sorted("oldest")).reverse());
     const finished = await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
     expect(finished.accepted).toBe(3);
     expect((finished.rejected as unknown[]).length).toBe(done.rejected.length);

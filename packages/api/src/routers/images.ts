@@ -8,8 +8,16 @@ export const imageFilter = z.object({
   status: z.enum(["all", "labelled", "unlabelled"]).default("all"),
   classId: z.uuid().nullable().default(null),
   search: z.string().trim().max(200).default(""),
+  /** The grid's order: upload order (the work queue's), newest uploads first, or by file name. */
+  sort: z.enum(["oldest", "newest", "name"]).default("oldest"),
 });
 export type ImageFilter = z.infer<typeof imageFilter>;
+
+const orderOf: Record<ImageFilter["sort"], Prisma.ImageOrderByWithRelationInput[]> = {
+  oldest: [{ createdAt: "asc" }, { id: "asc" }],
+  newest: [{ createdAt: "desc" }, { id: "desc" }],
+  name: [{ filename: "asc" }, { id: "asc" }],
+};
 
 export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhereInput {
   return {
@@ -24,7 +32,7 @@ export const imagesRouter = router({
   list: projectProcedure("viewProject")
     .input(
       z.object({
-        filter: imageFilter.default({ status: "all", classId: null, search: "" }),
+        filter: imageFilter.default({ status: "all", classId: null, search: "", sort: "oldest" }),
         cursor: z.number().int().min(0).nullish(),
         limit: z.number().int().min(1).max(1000).default(300),
       }),
@@ -37,7 +45,7 @@ export const imagesRouter = router({
         ctx.db.image.count({ where }),
         ctx.db.image.findMany({
           where,
-          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          orderBy: orderOf[input.filter.sort],
           skip: offset,
           take: input.limit,
           select: { id: true, filename: true, width: true, height: true, labelClassId: true, labelSource: true, labelledAt: true },

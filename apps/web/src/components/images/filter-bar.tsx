@@ -69,6 +69,17 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
           </option>
         ))}
       </select>
+      <select
+        aria-label="Order"
+        data-testid="filter-sort"
+        value={filter.sort ?? "oldest"}
+        onChange={(e) => onChange({ ...filter, sort: e.target.value as NonNullable<ImageFilter["sort"]> })}
+        className={inputClass(false, "w-auto py-1.5 pr-8")}
+      >
+        <option value="oldest">Upload order</option>
+        <option value="newest">Newest first</option>
+        <option value="name">By file name</option>
+      </select>
       <input
         type="search"
         aria-label="Search filenames"
@@ -81,7 +92,7 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
       <div className="ml-auto flex items-center gap-2 text-sm text-slate-500">
         {matching !== undefined && <span data-testid="matching-count">{formatCount(matching)} {filtered ? "matching" : "images"}</span>}
         {filtered && (
-          <Button size="sm" variant="ghost" onClick={() => onChange(noFilter)}>
+          <Button size="sm" variant="ghost" onClick={() => onChange({ ...noFilter, sort: filter.sort })}>
             Clear filters
           </Button>
         )}

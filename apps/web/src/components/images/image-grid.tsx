@@ -2,12 +2,14 @@
 // The project's images as a virtualised grid: rows of as many thumbnails as the width allows, only the rows near
 // the viewport in the DOM, and only their pages fetched. Stays smooth with tens of thousands of images.
 import type { PresenceEntry } from "@fewlabel/realtime";
+import { keepPreviousData, skipToken, useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type MouseEvent, type ReactNode, type RefObject, useEffect, useImperativeHandle, useRef } from "react";
 import type { ImageFilter, ImageListItem, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
 import { useElementWidth } from "~/lib/use-element-width";
 import { useCachedImageAt, useImagePages, useImageTotal } from "~/lib/use-image-pages";
+import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
 import { LoadingPanel } from "../ui/spinner";
 import { ImageTile, TileSkeleton } from "./image-tile";
@@ -78,6 +80,20 @@ export function ImageGrid({
   // nothing to show says why. Cached pages catch up when the connection is back (live events or the next refetch).
   const error = first.data ? null : (first.error ?? pages.error);
   const cachedAt = useCachedImageAt(projectId, filter);
+  // The model's pending suggestion for each unlabelled tile in view (one query for the rows shown, refreshed by the
+  // live suggestion events), so the grid shows what the model thinks before anyone opens the suggestions.
+  const unlabelledInView: string[] = [];
+  for (let i = firstIndex; i <= lastIndex && unlabelledInView.length < 500; i++) {
+    const image = pages.itemAt(i);
+    if (image && !image.labelClassId) unlabelledInView.push(image.id);
+  }
+  const trpc = useTRPC();
+  const suggestions = useQuery({
+    ...trpc.pseudoLabels.forImages.queryOptions(unlabelledInView.length ? { projectId, imageIds: unlabelledInView } : skipToken),
+    placeholderData: keepPreviousData,
+    staleTime: 10_000,
+  });
+  const suggestionOf = new Map(suggestions.data?.map((s) => [s.imageId, s]));
 
   useImperativeHandle(handle, () => ({
     visibleIds: () => {
@@ -137,6 +153,7 @@ export function ImageGrid({
                     index={index}
                     selected={selected.has(image.id)}
                     viewers={viewersByImage.get(image.id)}
+                    suggestion={image.labelClassId ? undefined : suggestedOf(suggestionOf.get(image.id), classesById)}
                     onClick={onTileClick}
                   />
                 ) : (
@@ -149,4 +166,9 @@ export function ImageGrid({
       )}
     </div>
   );
+}
+
+function suggestedOf(s: { classId: string; confidence: number } | undefined, classesById: Map<string, LabelClass>) {
+  const c = s && classesById.get(s.classId);
+  return s && c ? { labelClass: c, confidence: s.confidence } : undefined;
 }

@@ -12,6 +12,7 @@ export const ImageTile = memo(function ImageTile({
   size,
   selected,
   viewers,
+  suggestion,
   onClick,
 }: {
   image: ImageListItem;
@@ -20,6 +21,8 @@ export const ImageTile = memo(function ImageTile({
   size: number;
   selected: boolean;
   viewers: PresenceEntry[] | undefined;
+  /** The model's pending suggestion for an unlabelled image. */
+  suggestion?: { labelClass: LabelClass; confidence: number } | undefined;
   onClick: (index: number, image: ImageListItem, e: MouseEvent) => void;
 }) {
   const watched = viewers && viewers.length > 0;
@@ -65,6 +68,14 @@ export const ImageTile = memo(function ImageTile({
               {labelClass.name}
             </span>
           </>
+        ) : suggestion ? (
+          <span className="flex shrink-0 items-center gap-1 text-slate-500 italic" data-testid="tile-suggestion" data-class-name={suggestion.labelClass.name} title={`The model suggests ${suggestion.labelClass.name} (${Math.round(suggestion.confidence * 100)}% sure); not labelled yet`}>
+            <span className="size-2 shrink-0 rounded-full border border-dashed" style={{ borderColor: suggestion.labelClass.color }} aria-hidden="true" />
+            <span data-testid="tile-label" className="sr-only">
+              unlabelled
+            </span>
+            {suggestion.labelClass.name}? {Math.round(suggestion.confidence * 100)}%
+          </span>
         ) : (
           <span className="shrink-0 text-slate-400 italic" data-testid="tile-label">
             unlabelled

@@ -6,6 +6,8 @@ import type * as tfjs from "@tensorflow/tfjs";
 import { type DragEvent, useCallback, useEffect, useRef, useState } from "react";
 import { toInputTensor, type StudentMetadata } from "~/lib/models/preprocess";
 import { type Prediction, softmax, topK } from "~/lib/models/top-k";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
 import { Button, buttonClass } from "../ui/button";
 import { Spinner } from "../ui/spinner";
@@ -41,7 +43,7 @@ async function classify(l: Loaded, source: CanvasImageSource & { width: number; 
 export const demoBackends = ["auto", "webgl", "cpu"] as const;
 export type DemoBackend = (typeof demoBackends)[number];
 
-export function StudentDemo({ modelJsonUrl, backend = "auto" }: { modelJsonUrl: string; backend?: DemoBackend }) {
+export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { modelJsonUrl: string; backend?: DemoBackend; projectId?: string }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [result, setResult] = useState<Result | null>(null);
@@ -156,11 +158,45 @@ export function StudentDemo({ modelJsonUrl, backend = "auto" }: { modelJsonUrl: 
             />
           </label>
           <Webcam loaded={loaded} onResult={setResult} onError={setError} />
+          {projectId && <ProjectPicker projectId={projectId} onPick={(f) => void run(f)} onError={setError} />}
         </div>
         <div>
           {error && <Alert>{error}</Alert>}
           {result ? <Predictions result={result} /> : <p className="text-sm text-slate-500">The student&apos;s top {TOP_K} classes appear here, computed in this browser.</p>}
         </div>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * A few of the project's own images to try the student on without leaving the page: the image's stored original
+ * (fetched as a member) goes through the same path as a chosen file.
+ */
+function ProjectPicker({ projectId, onPick, onError }: { projectId: string; onPick: (f: File) => void; onError: (m: string) => void }) {
+  const trpc = useTRPC();
+  const images = useQuery(trpc.images.list.queryOptions({ projectId, limit: 12 }));
+  const items = images.data?.items ?? [];
+  if (items.length === 0) return null;
+  const pick = async (id: string, filename: string) => {
+    try {
+      const res = await fetch(`/api/images/${id}/original`);
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      const blob = await res.blob();
+      onPick(new File([blob], filename.split("/").pop()!, { type: blob.type || "image/png" }));
+    } catch (err) {
+      onError(`Could not fetch ${filename}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return (
+    <div className="w-full border-t border-slate-100 pt-3" data-testid="demo-project-images">
+      <p className="mb-2 text-xs text-slate-500">Or one of this project&apos;s images:</p>
+      <div className="flex flex-wrap justify-center gap-1.5">
+        {items.map((i) => (
+          <button key={i.id} type="button" onClick={() => void pick(i.id, i.filename)} title={i.filename} className="size-12 overflow-hidden rounded ring-1 ring-slate-200 hover:ring-indigo-400 focus-visible:ring-2 focus-visible:ring-indigo-500" data-testid="demo-project-image">
+            <img src={`/api/images/${i.id}/thumbnail`} alt={i.filename} className="size-full object-cover" />
+          </button>
+        ))}
       </div>
     </div>
   );

@@ -83,7 +83,7 @@ function Demo() {
               Download the student (.zip)
             </a>
           </div>
-          <StudentDemo modelJsonUrl={chosen.downloads.student!.modelJson} backend={backend} />
+          <StudentDemo modelJsonUrl={chosen.downloads.student!.modelJson} backend={backend} projectId={p.id} />
         </>
       )}
     </main>
