@@ -139,8 +139,8 @@ function describeAdapter(a: AdapterLike): { text: string; software: boolean } {
 let webgpuAdapterText = "";
 
 /**
- * Whether Dawn finds a hardware adapter, asked in a child process whose output is dropped (Node only). Null when the
- * child could not tell (no Node, or the probe itself failed to run): the caller then asks in-process as before.
+ * Whether Dawn finds a hardware adapter, asked in a child process whose output is dropped (Node only). Null when it
+ * cannot be asked so (not Node) or the answer is unreadable: the caller then asks in-process as before.
  */
 async function probeWebGPUQuietly(): Promise<{ found: boolean; why: string } | null> {
   const node = (globalThis as { process?: { versions?: { node?: string }; execPath?: string } }).process;
@@ -162,12 +162,15 @@ async function probeWebGPUQuietly(): Promise<{ found: boolean; why: string } | n
     const a = await w.create([]).requestAdapter({ powerPreference: "high-performance" }).catch(() => null);
     process.stdout.write(JSON.stringify(a ? { info: { ...(a.info ?? {}) }, isFallbackAdapter: a.isFallbackAdapter === true } : null));
     process.exit(0);`;
-  const out = await new Promise<string | null>((resolve) => {
-    execFile(node.execPath!, ["--input-type=module", "-e", script], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout) => resolve(err ? null : String(stdout)));
+  const out = await new Promise<{ stdout: string } | { failed: string }>((resolve) => {
+    execFile(node.execPath!, ["--input-type=module", "-e", script], { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout) =>
+      resolve(err ? { failed: err.killed ? "the probe timed out" : `the probe exited (${err.code ?? err.signal ?? "error"})` } : { stdout: String(stdout) }),
+    );
   });
-  if (out === null) return null;
+  // A probe that crashed or hung would have taken the trainer down with it in-process: Dawn is not loaded then.
+  if ("failed" in out) return { found: false, why: out.failed };
   try {
-    const adapter = JSON.parse(out.trim().split("\n").pop() ?? "null") as { info: Record<string, unknown>; isFallbackAdapter: boolean } | null;
+    const adapter = JSON.parse(out.stdout.trim().split("\n").pop() ?? "null") as { info: Record<string, unknown>; isFallbackAdapter: boolean } | null;
     if (!adapter) return { found: false, why: "no adapter" };
     const d = describeAdapter({ ...adapter, features: new Set() });
     return d.software ? { found: false, why: `software adapter ${d.text} (slower than wasm; set FEWLABEL_TF_BACKEND=webgpu to use it)` } : { found: true, why: d.text };
