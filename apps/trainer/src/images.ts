@@ -53,6 +53,9 @@ export function downloadMayRecover(err: unknown): boolean {
   return true;
 }
 
+/** Why an image failed, as the run lists it. */
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message.slice(0, 300) : String(err));
+
 interface Failure {
   reason: string;
   /** Worth trying again (a transient download failure) after `at` + retryAfterMs. */
@@ -155,7 +158,6 @@ export class ImageCache {
       else this.failed.delete(id);
       onProgress?.(++done, todo.length);
     };
-    const reasonOf = (err: unknown) => (err instanceof Error ? err.message.slice(0, 300) : String(err));
     /** Decodes downloaded bytes and keeps them on disk; bytes that do not decode will not decode next time either. */
     const take = async (id: string, bytes: Buffer) => {
       counts.downloaded++;
@@ -239,8 +241,7 @@ export class ImageCache {
         }
         rest = rest.filter((id) => !arrived.has(id));
         if (attempt >= this.retry.attempts || !downloadMayRecover(err)) {
-          const reason = err instanceof Error ? err.message.slice(0, 300) : String(err);
-          for (const id of rest) finished(id, { reason, transient: downloadMayRecover(err) });
+          for (const id of rest) finished(id, { reason: reasonOf(err), transient: downloadMayRecover(err) });
           return true;
         }
         await new Promise((r) => setTimeout(r, this.retry.backoffMs * 2 ** (attempt - 1)));

@@ -17,6 +17,13 @@ export function ignoreKey(e: KeyboardEvent): boolean {
   return e.altKey || e.metaKey || e.ctrlKey;
 }
 
+/** The keys a project's classes use (which other shortcuts leave to them). */
+export function classHotkeys(classes: Iterable<Pick<LabelClass, "hotkey">>): Set<string> {
+  const keys = new Set<string>();
+  for (const c of classes) if (c.hotkey) keys.add(c.hotkey);
+  return keys;
+}
+
 /** The class whose hotkey (a digit or lower-case letter, from the class settings) is this key. */
 export function classForKey(classes: readonly LabelClass[], key: string): LabelClass | undefined {
   const k = key.toLowerCase();

@@ -2,6 +2,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Prisma } from "@fewlabel/db";
+import { needsVoteWhere } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
 
 export const imageFilter = z.object({
@@ -64,9 +65,8 @@ export const imagesRouter = router({
     const perClass = rows.filter((r) => r.labelClassId !== null).map((r) => ({ classId: r.labelClassId!, count: r._count._all }));
     const total = rows.reduce((s, r) => s + r._count._all, 0);
     const unlabelled = rows.find((r) => r.labelClassId === null)?._count._all ?? 0;
-    // Images that still need a person's vote (fewer than the project's annotators per image), as the work queue counts
-    // them: the labelling view's "to go", kept live with the rest of these figures.
-    const toGo = await ctx.db.image.count({ where: { projectId, voteCount: { lt: project.annotatorsPerImage }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] } });
+    // The labelling view's "to go", counted as the work queue counts it, kept live with the rest of these figures.
+    const toGo = await ctx.db.image.count({ where: needsVoteWhere(projectId, project.annotatorsPerImage) });
     return { total, labelled: total - unlabelled, unlabelled, perClass, toGo };
   }),
 

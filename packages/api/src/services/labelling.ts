@@ -194,6 +194,14 @@ function roomForAnnotator(me: string, k: number): Prisma.Sql {
 }
 
 /**
+ * Images that still need a person's vote: fewer votes than the project's annotators per image, and no label from an
+ * import or a model. The work queue hands out these, and counts them as what remains ("to go").
+ */
+export function needsVoteWhere(projectId: string, annotatorsPerImage: number): Prisma.ImageWhereInput {
+  return { projectId, voteCount: { lt: annotatorsPerImage }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] };
+}
+
+/**
  * Hands the annotator an image nobody else is working on: it still needs votes (fewer than the project's
  * annotators-per-image, counting others' live leases), carries no label from an import or a model, and this
  * annotator has neither voted on it nor skipped it. Claims in one project are serialised by an advisory lock, so
@@ -215,7 +223,7 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
         AND ${roomForAnnotator(me, k)}
       ORDER BY i."createdAt", i.id
       LIMIT 4`;
-    const remaining = await tx.image.count({ where: { projectId: who.projectId, voteCount: { lt: k }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] } });
+    const remaining = await tx.image.count({ where: needsVoteWhere(who.projectId, k) });
     const first = candidates[0];
     if (!first) return { image: null, leaseExpiresAt: null, prefetch: [], remaining };
     const expiresAt = new Date(Date.now() + project.leaseSeconds * 1000);

@@ -2,7 +2,7 @@
 // One image, large, with what is known about it; ← and → step through the current (filtered) list.
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
-import { classForKey, ignoreKey } from "~/lib/hotkeys";
+import { classForKey, classHotkeys, ignoreKey } from "~/lib/hotkeys";
 import { newClientId, sendLabel } from "~/lib/realtime/connection";
 import type { ImageFilter, LabelClass } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
@@ -61,7 +61,7 @@ export function ImageDetail({
 
   const imageView = useImageView(imageId ?? null);
   useEffect(() => {
-    const reserved = new Set([...classesById.values()].map((c) => c.hotkey).filter((k): k is string => !!k));
+    const reserved = classHotkeys(classesById.values());
     const onKey = (e: KeyboardEvent) => {
       if (ignoreKey(e)) return;
       const c = e.key.length === 1 ? classForKey([...classesById.values()], e.key) : undefined;

@@ -8,7 +8,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { LabelClass, Project } from "~/lib/api-types";
 import { formatCount, percent } from "~/lib/format";
-import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
+import { classForKey, classHotkeys, ignoreKey, isUndoKey } from "~/lib/hotkeys";
 import { imageUrl, useLabellingSession } from "~/lib/labelling/use-labelling-session";
 import { setLeaseSeconds } from "~/lib/realtime/connection";
 import { usePresence, useViewing } from "~/lib/realtime/use-project-live";
@@ -72,7 +72,7 @@ export function LabelView({ project }: { project: Project }) {
   );
 
   // Class hotkeys come first: a project may give a class the key "s" or "u"; → and the buttons still skip.
-  const reserved = useMemo(() => new Set(classes.map((c) => c.hotkey).filter((k): k is string => !!k)), [classes]);
+  const reserved = useMemo(() => classHotkeys(classes), [classes]);
   const shortcuts: Shortcut[] = [
     { keys: reserved.has("s") ? ["→"] : ["s", "→"], what: "Skip (or next, when looking back)" },
     { keys: ["←"], what: "Previous image I labelled" },

@@ -2,6 +2,7 @@
 // A project's class hotkeys win over the letter shortcuts (a class may have the key "a" or "x"); Enter, Delete and the
 // arrow keys always work.
 import type { LabelClass } from "../api-types";
+import { classHotkeys } from "../hotkeys";
 
 export type ReviewAction = { kind: "accept" } | { kind: "reject" } | { kind: "correct"; classId: string } | { kind: "move"; by: 1 | -1 } | { kind: "undo" };
 
@@ -14,7 +15,7 @@ export interface ReviewKeys {
 
 /** The keys of each action for these classes, for the on-screen legend and for `reviewActionFor`. */
 export function reviewKeys(classes: readonly Pick<LabelClass, "hotkey">[]): ReviewKeys {
-  const taken = new Set(classes.map((c) => c.hotkey).filter(Boolean));
+  const taken = classHotkeys(classes);
   const free = (k: string) => (taken.has(k) ? [] : [k]);
   return {
     accept: ["Enter", ...free("a")],
