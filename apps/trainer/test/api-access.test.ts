@@ -314,6 +314,75 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect(await owner.trpc.images.get.query({ projectId, imageId: imageIds[4]! })).toMatchObject({ labelClassId: classIds[1], labelSource: "HUMAN" });
   });
 
+  it("finds suggestions by class and confidence in the grid, reviews a gallery batch in one go and takes it back", async () => {
+    // Pending now: image 1 (class 1, 0.95) and image 2 (class 0, 0.9); the rest is labelled or rejected.
+    const pending = new Map((await annotator.trpc.pseudoLabels.list.query({ projectId })).items.map((q) => [q.imageId, q]));
+    expect([...pending.keys()].sort()).toEqual([imageIds[1], imageIds[2]].sort());
+    const perClass = await annotator.trpc.pseudoLabels.perClass.query({ projectId });
+    expect(new Map(perClass.map((r) => [r.classId, r.count]))).toEqual(new Map([[classIds[0], 1], [classIds[1], 1]]));
+    expect(await trpcErrorCode(outsider.trpc.pseudoLabels.perClass.query({ projectId }))).toBe("NOT_FOUND");
+
+    // The grid: filtered by suggested class, and ordered by the suggestion's confidence (the rest after, newest first).
+    const grid = (filter: Record<string, unknown>, cursor?: number, limit?: number) =>
+      annotator.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", ...filter }, cursor, limit });
+    expect((await grid({ suggestedClassId: classIds[1] })).items.map((i) => i.id)).toEqual([imageIds[1]]);
+    const least = await grid({ sort: "leastConfident" });
+    expect(least.total).toBe(5);
+    expect(least.items.slice(0, 2).map((i) => i.id)).toEqual([imageIds[2], imageIds[1]]);
+    expect(new Set(least.items.map((i) => i.id)).size).toBe(5);
+    expect((await grid({ sort: "mostConfident" })).items.slice(0, 2).map((i) => i.id)).toEqual([imageIds[1], imageIds[2]]);
+    // Pages of 2 cross from the suggested images into the rest without losing or repeating one.
+    const paged = [];
+    for (let cursor = 0; cursor < 5; cursor += 2) paged.push(...(await grid({ sort: "leastConfident" }, cursor, 2)).items.map((i) => i.id));
+    expect(paged).toEqual(least.items.map((i) => i.id));
+
+    const one = pending.get(imageIds[1]!)!.id;
+    const two = pending.get(imageIds[2]!)!.id;
+    const rejectedEarlier = (await t.db.prisma.pseudoLabel.findFirstOrThrow({ where: { imageId: imageIds[3]!, status: "REJECTED" } })).id;
+    // Outsiders, unknown classes and malformed batches change nothing.
+    expect(await trpcErrorCode(outsider.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [{ pseudoLabelId: one, action: "accept" }] }))).toBe("NOT_FOUND");
+    const foreignClass = (await owner.trpc.classes.list.query({ projectId: otherProjectId }))[0]!.id;
+    expect(await trpcErrorCode(annotator.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [{ pseudoLabelId: one, action: "accept" }, { pseudoLabelId: two, action: "correct", classId: foreignClass }] }))).toBe("NOT_FOUND");
+    expect(await trpcErrorCode(annotator.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [] }))).toBe("BAD_REQUEST");
+    expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).labelClassId).toBeNull();
+
+    // The batch: accept one, reject the marked one; a suggestion reviewed before is skipped, not an error. Another
+    // member sees it live.
+    const live = await connect(t.baseUrl, owner.cookie);
+    const events = collectEvents(live);
+    await call(live, "project:join", { projectId });
+    const batch = await annotator.trpc.pseudoLabels.reviewMany.mutate({
+      projectId,
+      reviews: [
+        { pseudoLabelId: one, action: "accept" },
+        { pseudoLabelId: two, action: "reject" },
+        { pseudoLabelId: rejectedEarlier, action: "accept" },
+      ],
+    });
+    expect(batch).toEqual({ accepted: [one], rejected: [two], corrected: [], skipped: 1 });
+    expect(await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).toMatchObject({ labelClassId: classIds[1], labelSource: "MODEL_REVIEWED" });
+    expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[2]! })).labelClassId).toBeNull();
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId })).total).toBe(0);
+    expect(await annotator.trpc.pseudoLabels.perClass.query({ projectId })).toEqual([]);
+    await waitFor(() => events.some((e) => e.type === "label" && e.data.imageId === imageIds[1]) && events.some((e) => e.type === "pseudoLabels.reviewed"));
+
+    // Only the reviewer's own batch can be taken back; theirs comes back whole: the label is gone (recorded as an undo
+    // in the history) and both suggestions are pending again.
+    expect(await reviewer.trpc.pseudoLabels.undoReviews.mutate({ projectId, pseudoLabelIds: [one, two] })).toEqual({ reopened: 0, skipped: 2 });
+    expect(await annotator.trpc.pseudoLabels.undoReviews.mutate({ projectId, pseudoLabelIds: [one, two] })).toEqual({ reopened: 2, skipped: 0 });
+    expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).labelClassId).toBeNull();
+    const history = await owner.trpc.images.history.query({ projectId, imageId: imageIds[1]! });
+    expect(history.slice(-2)).toMatchObject([
+      { source: "MODEL_REVIEWED", classId: classIds[1], undo: false },
+      { classId: null, previousClassId: classIds[1], undo: true },
+    ]);
+    expect((await annotator.trpc.pseudoLabels.list.query({ projectId })).items.map((q) => q.id).sort()).toEqual([one, two].sort());
+    // Taking it back twice does nothing more.
+    expect(await annotator.trpc.pseudoLabels.undoReviews.mutate({ projectId, pseudoLabelIds: [one, two] })).toEqual({ reopened: 0, skipped: 2 });
+    await waitFor(() => events.some((e) => e.type === "pseudoLabels.reviewed" && e.data.items.some((i) => i.status === "PENDING")));
+    live.close();
+  });
+
   it("bulk-accepts above a threshold for reviewers, after previewing how many", async () => {
     expect(await annotator.trpc.pseudoLabels.bulkAcceptPreview.query({ projectId, minConfidence: 0.85 })).toMatchObject({ count: 2 });
     expect(await trpcErrorCode(annotator.trpc.pseudoLabels.bulkAccept.mutate({ projectId, minConfidence: 0.85 }))).toBe("FORBIDDEN");

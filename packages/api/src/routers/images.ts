@@ -9,16 +9,48 @@ export const imageFilter = z.object({
   status: z.enum(["all", "labelled", "unlabelled"]).default("all"),
   classId: z.uuid().nullable().default(null),
   search: z.string().trim().max(200).default(""),
-  /** The grid's order: upload order (the work queue's), newest uploads first, or by file name. */
-  sort: z.enum(["oldest", "newest", "name"]).default("oldest"),
+  /** Unlabelled images whose pending model suggestion is this class. */
+  suggestedClassId: z.uuid().nullable().default(null),
+  /**
+   * The order: upload order (the work queue's, and the api's default), newest uploads first (the grid's default: what
+   * was just uploaded is what people look for), by file name, or by the pending suggestion's confidence (images
+   * without one after, newest first), least sure first to find the model's mistakes, most sure first to confirm the
+   * easy ones.
+   */
+  sort: z.enum(["oldest", "newest", "name", "leastConfident", "mostConfident"]).default("oldest"),
 });
 export type ImageFilter = z.infer<typeof imageFilter>;
 
-const orderOf: Record<ImageFilter["sort"], Prisma.ImageOrderByWithRelationInput[]> = {
+type ImageSort = Exclude<ImageFilter["sort"], "leastConfident" | "mostConfident">;
+const orderOf: Record<ImageSort, Prisma.ImageOrderByWithRelationInput[]> = {
   oldest: [{ createdAt: "asc" }, { id: "asc" }],
   newest: [{ createdAt: "desc" }, { id: "desc" }],
   name: [{ filename: "asc" }, { id: "asc" }],
 };
+const byConfidence = { leastConfident: "asc", mostConfident: "desc" } as const;
+
+const listSelect = { id: true, filename: true, width: true, height: true, labelClassId: true, labelSource: true, labelledAt: true } as const;
+
+/** A pending suggestion that the review queue would show: the image is unlabelled (at most one per image). */
+const pendingSuggestion: Prisma.PseudoLabelListRelationFilter = { some: { status: "PENDING" } };
+
+/**
+ * One page of the grid ordered by the pending suggestion's confidence: the images with one come first in that order
+ * (read through the suggestions, whose (projectId, status, confidence) index does the sorting), then the rest, newest
+ * first. Positions stay stable across pages, as with the other orders.
+ */
+async function pageByConfidence(db: Prisma.TransactionClient, projectId: string, where: Prisma.ImageWhereInput, order: "asc" | "desc", offset: number, limit: number) {
+  const suggested: Prisma.PseudoLabelWhereInput = { projectId, status: "PENDING", image: { AND: [where, { labelClassId: null }] } };
+  const rest: Prisma.ImageWhereInput = { AND: [where, { NOT: { labelClassId: null, pseudoLabels: pendingSuggestion } }] };
+  const first = await db.pseudoLabel.count({ where: suggested });
+  const head =
+    offset < first
+      ? (await db.pseudoLabel.findMany({ where: suggested, orderBy: [{ confidence: order }, { id: "asc" }], skip: offset, take: limit, select: { image: { select: listSelect } } })).map((p) => p.image)
+      : [];
+  const room = limit - head.length;
+  const tail = room > 0 ? await db.image.findMany({ where: rest, orderBy: orderOf.newest, skip: Math.max(0, offset - first), take: room, select: listSelect }) : [];
+  return [...head, ...tail];
+}
 
 export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhereInput {
   return {
@@ -26,6 +58,7 @@ export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhere
     ...(f.classId ? { labelClassId: f.classId } : f.status === "labelled" ? { labelClassId: { not: null } } : {}),
     ...(f.status === "unlabelled" ? { labelClassId: null } : {}),
     ...(f.search ? { filename: { contains: f.search, mode: "insensitive" as const } } : {}),
+    ...(f.suggestedClassId ? { labelClassId: null, pseudoLabels: { some: { status: "PENDING", classId: f.suggestedClassId } } } : {}),
   };
 }
 
@@ -33,7 +66,7 @@ export const imagesRouter = router({
   list: projectProcedure("viewProject")
     .input(
       z.object({
-        filter: imageFilter.default({ status: "all", classId: null, search: "", sort: "oldest" }),
+        filter: imageFilter.default({ status: "all", classId: null, search: "", suggestedClassId: null, sort: "oldest" }),
         cursor: z.number().int().min(0).nullish(),
         limit: z.number().int().min(1).max(1000).default(300),
       }),
@@ -42,15 +75,12 @@ export const imagesRouter = router({
       // Offset paging keyed by position: the grid knows the total and asks for the page under the viewport.
       const where = imageWhere(ctx.access.projectId, input.filter);
       const offset = input.cursor ?? 0;
+      const sort = input.filter.sort;
       const [total, items] = await Promise.all([
         ctx.db.image.count({ where }),
-        ctx.db.image.findMany({
-          where,
-          orderBy: orderOf[input.filter.sort],
-          skip: offset,
-          take: input.limit,
-          select: { id: true, filename: true, width: true, height: true, labelClassId: true, labelSource: true, labelledAt: true },
-        }),
+        sort === "leastConfident" || sort === "mostConfident"
+          ? pageByConfidence(ctx.db, ctx.access.projectId, where, byConfidence[sort], offset, input.limit)
+          : ctx.db.image.findMany({ where, orderBy: orderOf[sort], skip: offset, take: input.limit, select: listSelect }),
       ]);
       const next = offset + items.length;
       return { items, total, offset, nextCursor: next < total ? next : null };

@@ -1,8 +1,19 @@
 // The review queue of model suggestions: list (most or least confident first, filter by class and confidence), the
 // suggestion for given images (labelling view), accept / correct / reject one, and bulk accept above a threshold with
-// a preview of how many it would accept. Accepting goes through the normal label path (history, events, undo).
+// a preview of how many it would accept; a batch of explicit reviews (the gallery: mark the wrong ones, accept the rest)
+// and taking such a batch back. Accepting goes through the normal label path (history, events, undo).
 import { z } from "zod";
-import { bulkAcceptPseudoLabels, MAX_BULK_ACCEPT, pendingWhere, type Review, reviewPseudoLabel } from "../services/pseudo-labels";
+import {
+  bulkAcceptPseudoLabels,
+  MAX_BATCH_REVIEW,
+  MAX_BULK_ACCEPT,
+  pendingPerClass,
+  pendingWhere,
+  type Review,
+  reviewPseudoLabel,
+  reviewPseudoLabels,
+  undoPseudoLabelReviews,
+} from "../services/pseudo-labels";
 import type { ApiServices } from "../context";
 import { projectProcedure, router } from "../trpc";
 
@@ -68,6 +79,42 @@ export const pseudoLabelsRouter = router({
     .query(async ({ ctx, input }) => {
       const count = await ctx.db.pseudoLabel.count({ where: pendingWhere(ctx.access.projectId, input) });
       return { count, willAccept: Math.min(count, MAX_BULK_ACCEPT), max: MAX_BULK_ACCEPT };
+    }),
+
+  /** Pending suggestions per suggested class. */
+  perClass: projectProcedure("viewProject").query(({ ctx }) => pendingPerClass(ctx.db, ctx.access.projectId)),
+
+  /**
+   * Reviews the given suggestions, each as seen by the reviewer (accept, reject, or correct as another class), in one
+   * transaction. Needs only `reviewSuggestion`: every item is one the caller chose, unlike `bulkAccept`'s threshold.
+   */
+  reviewMany: projectProcedure("reviewSuggestion")
+    .input(
+      z.object({
+        reviews: z
+          .array(
+            z.discriminatedUnion("action", [
+              z.object({ pseudoLabelId: z.uuid(), action: z.enum(["accept", "reject"]) }),
+              z.object({ pseudoLabelId: z.uuid(), action: z.literal("correct"), classId: z.uuid() }),
+            ]),
+          )
+          .min(1)
+          .max(MAX_BATCH_REVIEW),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const out = await reviewPseudoLabels(ctx.db, labeller(ctx), input.reviews);
+      ctx.broadcaster?.publish(out.events);
+      return { accepted: out.accepted, rejected: out.rejected, corrected: out.corrected, skipped: out.skipped };
+    }),
+
+  /** Takes back the caller's own reviews of these suggestions (the gallery's Undo). */
+  undoReviews: projectProcedure("reviewSuggestion")
+    .input(z.object({ pseudoLabelIds: z.array(z.uuid()).min(1).max(MAX_BATCH_REVIEW) }))
+    .mutation(async ({ ctx, input }) => {
+      const out = await undoPseudoLabelReviews(ctx.db, labeller(ctx), input.pseudoLabelIds);
+      ctx.broadcaster?.publish(out.events);
+      return { reopened: out.reopened, skipped: out.skipped };
     }),
 
   bulkAccept: projectProcedure("bulkAcceptSuggestions")

@@ -190,3 +190,128 @@ export async function reopenReviewedSuggestions(tx: Prisma.TransactionClient, wh
   await tx.pseudoLabel.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { status: "PENDING", reviewedById: null, reviewedAt: null, correctedClassId: null } });
   return appendEvents(tx, who.projectId, who.actor, [reviewedEvent(rows.map((r) => ({ id: r.id, imageId, status: "PENDING" as const, classId: null })))]);
 }
+
+/** One suggestion's review in a batch (the Suggestions gallery: the wrong ones marked, the rest accepted). */
+export type BatchReview = { pseudoLabelId: string; action: "accept" | "reject" } | { pseudoLabelId: string; action: "correct"; classId: string };
+
+/** Most suggestions one batch review or undo applies (one transaction). */
+export const MAX_BATCH_REVIEW = 500;
+
+/**
+ * Reviews many suggestions at once, each as `reviewPseudoLabel` would, in one transaction. Suggestions that a teammate
+ * reviewed meanwhile, or whose image got a label, are skipped and counted (a gallery is looked at for a while; the
+ * rest of the batch still counts), not an error.
+ */
+export async function reviewPseudoLabels(
+  db: PrismaClient,
+  who: Labeller,
+  reviews: BatchReview[],
+): Promise<{ accepted: string[]; rejected: string[]; corrected: string[]; skipped: number; events: ProjectEvent[] }> {
+  const byId = new Map(reviews.map((r) => [r.pseudoLabelId, r]));
+  return db.$transaction(
+    async (tx) => {
+      const classIds = [...new Set(reviews.flatMap((r) => (r.action === "correct" ? [r.classId] : [])))];
+      if (classIds.length > 0 && (await tx.labelClass.count({ where: { id: { in: classIds }, projectId: who.projectId } })) !== classIds.length) {
+        throw new LabellingError("not_found", "That class does not exist in this project.");
+      }
+      const rows = await tx.pseudoLabel.findMany({
+        where: { id: { in: [...byId.keys()] }, ...pendingWhere(who.projectId, {}) },
+        select: { id: true, imageId: true, classId: true },
+      });
+      const now = new Date();
+      const decided = rows.map((p) => {
+        const r = byId.get(p.id)!;
+        return { ...p, action: r.action, classId: r.action === "correct" ? r.classId : p.classId };
+      });
+      const of = (a: BatchReview["action"]) => decided.filter((d) => d.action === a);
+      const [accepts, rejects, corrections] = [of("accept"), of("reject"), of("correct")];
+      const events: ProjectEvent[] = [];
+      // Accepting is the reviewer's vote with the model as co-author; a correction is plainly the reviewer's label.
+      if (accepts.length) events.push(...(await castNumberedVotes(tx, who, accepts.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })), null, "MODEL_REVIEWED")));
+      if (corrections.length) events.push(...(await castNumberedVotes(tx, who, corrections.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })), null, "HUMAN")));
+      const reviewed = { reviewedById: who.actor.id, reviewedAt: now };
+      if (accepts.length) await tx.pseudoLabel.updateMany({ where: { id: { in: accepts.map((d) => d.id) } }, data: { status: "ACCEPTED", ...reviewed } });
+      if (rejects.length) await tx.pseudoLabel.updateMany({ where: { id: { in: rejects.map((d) => d.id) } }, data: { status: "REJECTED", ...reviewed } });
+      for (const classId of new Set(corrections.map((d) => d.classId))) {
+        const ids = corrections.filter((d) => d.classId === classId).map((d) => d.id);
+        await tx.pseudoLabel.updateMany({ where: { id: { in: ids } }, data: { status: "CORRECTED", correctedClassId: classId, ...reviewed } });
+      }
+      const statusOf = { accept: "ACCEPTED", reject: "REJECTED", correct: "CORRECTED" } as const;
+      if (decided.length) {
+        const items = decided.map((d) => ({ id: d.id, imageId: d.imageId, status: statusOf[d.action], classId: d.action === "reject" ? null : d.classId }));
+        events.push(...(await appendEvents(tx, who.projectId, who.actor, [reviewedEvent(items)])));
+      }
+      const ids = (ds: typeof decided) => ds.map((d) => d.id);
+      return { accepted: ids(accepts), rejected: ids(rejects), corrected: ids(corrections), skipped: byId.size - decided.length, events };
+    },
+    { timeout: 120_000 },
+  );
+}
+
+/**
+ * Takes back the caller's reviews of these suggestions (the gallery's Undo): a rejected one is pending again; an
+ * accepted or corrected one has the caller's vote put back as it was before (recorded as an undo of that vote, so
+ * Ctrl+Z does not take it back twice) and is pending again where that leaves its image unlabelled. A review whose vote
+ * the caller has changed since, or another person's review, is left alone and counted as skipped.
+ */
+export async function undoPseudoLabelReviews(db: PrismaClient, who: Labeller, pseudoLabelIds: string[]): Promise<{ reopened: number; skipped: number; events: ProjectEvent[] }> {
+  const wanted = new Set(pseudoLabelIds);
+  return db.$transaction(
+    async (tx) => {
+      const rows = await tx.pseudoLabel.findMany({
+        where: { id: { in: [...wanted] }, projectId: who.projectId, reviewedById: who.actor.id, status: { in: ["ACCEPTED", "REJECTED", "CORRECTED"] } },
+        select: { id: true, imageId: true, status: true, classId: true, correctedClassId: true },
+      });
+      const voted = rows.filter((r) => r.status !== "REJECTED");
+      // The caller's latest vote on each of those images, and whether it was already taken back.
+      const latest = new Map<string, { id: bigint; classId: string | null; previousClassId: string | null }>();
+      for (const a of await tx.annotation.findMany({
+        where: { projectId: who.projectId, authorId: who.actor.id, imageId: { in: voted.map((r) => r.imageId) }, undoOf: null },
+        orderBy: { id: "desc" },
+        select: { id: true, imageId: true, classId: true, previousClassId: true },
+      })) {
+        if (!latest.has(a.imageId)) latest.set(a.imageId, a);
+      }
+      const undone = new Set(
+        (await tx.annotation.findMany({ where: { undoOf: { in: [...latest.values()].map((a) => a.id) } }, select: { undoOf: true } })).map((u) => u.undoOf!),
+      );
+      const revert = voted.flatMap((r) => {
+        const a = latest.get(r.imageId);
+        const gave = r.status === "ACCEPTED" ? r.classId : r.correctedClassId;
+        return a && a.classId === gave && !undone.has(a.id) ? [{ row: r, annotation: a }] : [];
+      });
+      const classIds = [...new Set(revert.flatMap((v) => (v.annotation.previousClassId ? [v.annotation.previousClassId] : [])))];
+      const existing = new Set((await tx.labelClass.findMany({ where: { id: { in: classIds }, projectId: who.projectId }, select: { id: true } })).map((c) => c.id));
+      const events: ProjectEvent[] = revert.length
+        ? await castNumberedVotes(
+            tx,
+            who,
+            revert.map(({ row, annotation: a }) => ({
+              imageId: row.imageId,
+              classId: a.previousClassId && existing.has(a.previousClassId) ? a.previousClassId : null,
+              unsure: false,
+              undoOf: a.id,
+            })),
+            null,
+          )
+        : [];
+      // Pending again: every rejected one, and the voted ones whose image the revert left unlabelled.
+      const unlabelled = new Set(
+        (await tx.image.findMany({ where: { id: { in: revert.map((v) => v.row.imageId) }, labelClassId: null }, select: { id: true } })).map((i) => i.id),
+      );
+      const reopen = [...rows.filter((r) => r.status === "REJECTED"), ...revert.map((v) => v.row).filter((r) => unlabelled.has(r.imageId))];
+      if (reopen.length) {
+        await tx.pseudoLabel.updateMany({ where: { id: { in: reopen.map((r) => r.id) } }, data: { status: "PENDING", reviewedById: null, reviewedAt: null, correctedClassId: null } });
+        events.push(...(await appendEvents(tx, who.projectId, who.actor, [reviewedEvent(reopen.map((r) => ({ id: r.id, imageId: r.imageId, status: "PENDING" as const, classId: null })))])));
+      }
+      return { reopened: reopen.length, skipped: wanted.size - reopen.length, events };
+    },
+    { timeout: 120_000 },
+  );
+}
+
+/** Pending suggestions per suggested class (the gallery's class chips). */
+export async function pendingPerClass(db: PrismaClient, projectId: string): Promise<{ classId: string; count: number }[]> {
+  const rows = await db.pseudoLabel.groupBy({ by: ["classId"], where: pendingWhere(projectId, {}), _count: { _all: true } });
+  return rows.map((r) => ({ classId: r.classId, count: r._count._all }));
+}

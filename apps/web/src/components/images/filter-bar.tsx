@@ -1,5 +1,5 @@
 "use client";
-// Narrowing the grid: labelled or not, one class, a filename search.
+// Narrowing the grid: labelled or not, one class, the model's suggested class, a filename search; and its order.
 import { useEffect, useRef, useState } from "react";
 import type { ImageFilter, LabelClass } from "~/lib/api-types";
 import { formatCount } from "~/lib/format";
@@ -12,7 +12,7 @@ const statuses = [
   { value: "unlabelled", label: "Unlabelled" },
 ] as const;
 
-export const noFilter: ImageFilter = { status: "all", classId: null, search: "" };
+export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, search: "", sort: "newest" };
 
 export function FilterBar({ filter, onChange, classes, matching }: { filter: ImageFilter; onChange: (f: ImageFilter) => void; classes: LabelClass[]; matching: number | undefined }) {
   const [search, setSearch] = useState(filter.search ?? "");
@@ -36,7 +36,7 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
   }, [filter.search]);
 
   const status = filter.classId ? "labelled" : (filter.status ?? "all");
-  const filtered = status !== "all" || !!filter.classId || !!filter.search;
+  const filtered = status !== "all" || !!filter.classId || !!filter.suggestedClassId || !!filter.search;
   return (
     <div className="flex flex-wrap items-center gap-3" data-testid="filter-bar">
       <div className="inline-flex rounded-md bg-slate-100 p-0.5" role="group" aria-label="Label status">
@@ -46,7 +46,7 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
             type="button"
             aria-pressed={status === s.value && !filter.classId}
             data-testid={`filter-${s.value}`}
-            onClick={() => onChange({ ...filter, status: s.value, classId: null })}
+            onClick={() => onChange({ ...filter, status: s.value, classId: null, suggestedClassId: s.value === "labelled" ? null : filter.suggestedClassId })}
             className={`rounded px-3 py-1 text-sm font-medium transition ${
               status === s.value && !filter.classId ? "bg-white text-slate-900 shadow-xs" : "text-slate-600 hover:text-slate-900"
             }`}
@@ -59,7 +59,7 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
         aria-label="Class"
         data-testid="filter-class"
         value={filter.classId ?? ""}
-        onChange={(e) => onChange({ ...filter, classId: e.target.value || null, status: e.target.value ? "labelled" : filter.status })}
+        onChange={(e) => onChange({ ...filter, classId: e.target.value || null, status: e.target.value ? "labelled" : filter.status, suggestedClassId: e.target.value ? null : filter.suggestedClassId })}
         className={inputClass(false, "w-auto py-1.5 pr-8")}
       >
         <option value="">Any class</option>
@@ -70,15 +70,32 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
         ))}
       </select>
       <select
+        aria-label="Suggested class"
+        title="Unlabelled images whose pending model suggestion is this class"
+        data-testid="filter-suggested"
+        value={filter.suggestedClassId ?? ""}
+        onChange={(e) => onChange({ ...filter, suggestedClassId: e.target.value || null, classId: e.target.value ? null : filter.classId, status: e.target.value && filter.status === "labelled" ? "all" : filter.status })}
+        className={inputClass(false, "w-auto py-1.5 pr-8")}
+      >
+        <option value="">Any suggestion</option>
+        {classes.map((c) => (
+          <option key={c.id} value={c.id}>
+            Suggested: {c.name}
+          </option>
+        ))}
+      </select>
+      <select
         aria-label="Order"
         data-testid="filter-sort"
-        value={filter.sort ?? "oldest"}
+        value={filter.sort ?? "newest"}
         onChange={(e) => onChange({ ...filter, sort: e.target.value as NonNullable<ImageFilter["sort"]> })}
         className={inputClass(false, "w-auto py-1.5 pr-8")}
       >
-        <option value="oldest">Upload order</option>
         <option value="newest">Newest first</option>
+        <option value="oldest">Upload order</option>
         <option value="name">By file name</option>
+        <option value="leastConfident">Least sure suggestion first</option>
+        <option value="mostConfident">Most sure suggestion first</option>
       </select>
       <input
         type="search"

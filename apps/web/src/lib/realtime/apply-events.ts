@@ -100,8 +100,13 @@ export function pageAfter(page: ImagePage, labels: ReadonlyMap<string, LabelUpda
 }
 
 /** A list filtered by label status or class gains and loses images when labels change (then it is refetched). */
-export function isLabelFiltered(filter: { status?: string; classId?: string | null } | undefined): boolean {
-  return (filter?.status !== undefined && filter.status !== "all") || !!filter?.classId;
+export function isLabelFiltered(filter: { status?: string; classId?: string | null; suggestedClassId?: string | null } | undefined): boolean {
+  return (filter?.status !== undefined && filter.status !== "all") || !!filter?.classId || !!filter?.suggestedClassId;
+}
+
+/** A grid whose membership or order follows the model's pending suggestions (refetched when they change). */
+export function isSuggestionOrdered(filter: { sort?: string; suggestedClassId?: string | null } | undefined): boolean {
+  return !!filter?.suggestedClassId || filter?.sort === "leastConfident" || filter?.sort === "mostConfident";
 }
 
 /**

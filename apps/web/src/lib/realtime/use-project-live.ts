@@ -7,7 +7,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
 import { useTRPC } from "../trpc";
-import { type ImagePage, type ImageStats, isLabelFiltered, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import { type ImagePage, type ImageStats, isLabelFiltered, isSuggestionOrdered, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
 
 type Trpc = ReturnType<typeof useTRPC>;
@@ -65,6 +65,11 @@ function invalidateSuggestions(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.pseudoLabels.list.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.pseudoLabels.forImages.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.pseudoLabels.bulkAcceptPreview.queryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.pseudoLabels.perClass.queryFilter({ projectId }));
+  void qc.invalidateQueries({
+    ...trpc.images.list.queryFilter({ projectId }),
+    predicate: (q) => isSuggestionOrdered((q.queryKey[1] as { input?: { filter?: ImageFilter } } | undefined)?.input?.filter),
+  });
 }
 
 interface Later {
