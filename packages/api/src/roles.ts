@@ -19,6 +19,8 @@ export const permissions = {
   manageProject: "OWNER",
   /** Accept, correct or reject one model suggestion (confirming is labelling). */
   reviewSuggestion: "ANNOTATOR",
+  /** Settle an image's label with a decision that wins over the votes' counts (review.decide, resolve-label.ts). */
+  decideLabel: "REVIEWER",
   /** Accept every suggestion above a confidence threshold at once. */
   bulkAcceptSuggestions: "REVIEWER",
   /** Start, pause and resume training; trainer tokens; training settings. */

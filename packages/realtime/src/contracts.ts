@@ -23,6 +23,8 @@ export const labelChange = z.object({
   disagreement: z.boolean(),
   annotationId: z.string(),
   undo: z.boolean(),
+  /** The author's vote is a reviewer's decision, which names the label whatever the counts (absent in older events). */
+  decision: z.boolean().optional(),
 });
 export type LabelChange = z.infer<typeof labelChange>;
 

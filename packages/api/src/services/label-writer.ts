@@ -2,7 +2,9 @@
 // spends its time on per-statement overhead, and on PGlite every transaction is serialised anyway. LabelWriter
 // queues incoming votes and applies everything waiting as one transaction of a fixed handful of bulk statements,
 // whatever the batch size; each caller still gets its own answer (its seq and annotation id, or its own error).
-// Votes are applied in arrival order, so the result is the same as applying them one by one.
+// Votes are applied in arrival order, so the result is the same as applying them one by one. These are plain votes:
+// a vote replaces its author's decision (review.decide, labelling.ts) like any earlier vote of theirs, and others'
+// decisions are read with the current votes, so the label is resolved by the same rule as every other write path.
 import type { PrismaClient } from "@fewlabel/db";
 import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { LabellingError, type Labeller } from "./labelling";
@@ -135,7 +137,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
       const liveImages = [...new Set(live.map((i) => batch[i]!.req.imageId))];
       // Everyone's current votes on the touched images, and their labels: the state the batch is applied to, in order.
       const [current, labelled] = await Promise.all([
-        tx.vote.findMany({ where: { imageId: { in: liveImages } }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true } }),
+        tx.vote.findMany({ where: { imageId: { in: liveImages } }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true, decision: true } }),
         tx.image.findMany({ where: { id: { in: liveImages } }, select: { id: true, labelClassId: true } }),
       ]);
       const votes = new Map<string, Map<string, VoteLike>>();
@@ -166,7 +168,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
         const m = votes.get(req.imageId) ?? new Map<string, VoteLike>();
         votes.set(req.imageId, m);
         const previousClassId = m.get(who.actor.id)?.classId ?? null;
-        m.set(who.actor.id, { userId: who.actor.id, classId: req.classId, unsure: req.unsure, seq });
+        m.set(who.actor.id, { userId: who.actor.id, classId: req.classId, unsure: req.unsure, seq, decision: false });
         const r = resolveLabel([...m.values()]);
         finalImage.set(req.imageId, r);
         changes.set(i, {
@@ -180,6 +182,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
           votes: r.voteCount,
           disagreement: r.disagreement,
           undo: false,
+          decision: false,
         });
         resolvedBefore.set(req.imageId, r.classId);
         annotationRows.push({
@@ -209,7 +212,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
       const voteRows: Record<string, unknown>[] = [];
       for (const [imageId, m] of votes) {
         for (const v of m.values()) {
-          if (touched.has(`${imageId}/${v.userId}`)) voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId), classId: v.classId, unsure: v.unsure, seq: Number(v.seq), updatedAt: nowText });
+          if (touched.has(`${imageId}/${v.userId}`)) voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId), classId: v.classId, unsure: v.unsure, decision: v.decision ?? false, seq: Number(v.seq), updatedAt: nowText });
         }
       }
       const imageRows = [...finalImage].map(([id, r]) => ({ id, classId: r.classId, decidedBy: r.decidedBy, votes: r.voteCount, disagreement: r.disagreement, at: r.classId ? nowText : null }));
@@ -225,11 +228,11 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
       // Votes, image labels, leases and the event log in one statement (data-modifying CTEs).
       await tx.$executeRaw`
         WITH votes AS (
-          INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "seq", "updatedAt")
-          SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.seq, x."updatedAt"::timestamp(3)
+          INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "decision", "seq", "updatedAt")
+          SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.decision, x.seq, x."updatedAt"::timestamp(3)
           FROM jsonb_to_recordset(${JSON.stringify(voteRows)}::jsonb) AS x(
-            "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, seq bigint, "updatedAt" text)
-          ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"
+            "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, decision boolean, seq bigint, "updatedAt" text)
+          ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, decision = EXCLUDED.decision, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"
           RETURNING 1
         ), labels AS (
           UPDATE "Image" AS i SET "labelClassId" = x."classId",

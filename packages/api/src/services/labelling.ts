@@ -1,4 +1,5 @@
-// Labelling: an annotator's vote on an image, bulk votes, undo, and the work queue (claimNextImage with leases).
+// Labelling: an annotator's vote on an image, bulk votes, a reviewer's decision, undo, and the work queue
+// (claimNextImage with leases).
 // Every change is one transaction that records the vote and its history, re-resolves the image's label
 // (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
 import { type LabelSource, Prisma, type PrismaClient } from "@fewlabel/db";
@@ -27,6 +28,8 @@ interface VoteInput {
   classId: string | null;
   unsure: boolean;
   clientLabelId?: string | null;
+  /** A reviewer's decision (decideLabel); anything else is a plain vote, which also replaces the author's decision. */
+  decision?: boolean;
 }
 
 async function assertClassInProject(tx: Prisma.TransactionClient, projectId: string, classId: string | null) {
@@ -54,10 +57,11 @@ async function castVotes(
   for (const [i, v] of votes.entries()) {
     const seq = BigInt(opts.firstSeq + i);
     const previousClassId = mine.get(v.imageId) ?? null;
+    const decision = v.decision ?? false;
     await tx.vote.upsert({
       where: { imageId_userId: { imageId: v.imageId, userId: who.actor.id } },
-      create: { imageId: v.imageId, userId: who.actor.id, projectId: who.projectId, classId: v.classId, unsure: v.unsure, seq, updatedAt: now },
-      update: { classId: v.classId, unsure: v.unsure, seq, updatedAt: now },
+      create: { imageId: v.imageId, userId: who.actor.id, projectId: who.projectId, classId: v.classId, unsure: v.unsure, decision, seq, updatedAt: now },
+      update: { classId: v.classId, unsure: v.unsure, decision, seq, updatedAt: now },
     });
     const annotation = await tx.annotation.create({
       data: {
@@ -71,11 +75,12 @@ async function castVotes(
         previousClassId,
         clientLabelId: v.clientLabelId ?? null,
         undoOf: opts.undoOf,
+        decision,
         createdAt: now,
       },
       select: { id: true },
     });
-    const all = await tx.vote.findMany({ where: { imageId: v.imageId }, select: { userId: true, classId: true, unsure: true, seq: true } });
+    const all = await tx.vote.findMany({ where: { imageId: v.imageId }, select: { userId: true, classId: true, unsure: true, seq: true, decision: true } });
     const r = resolveLabel(all);
     await tx.image.update({
       where: { id: v.imageId },
@@ -100,6 +105,7 @@ async function castVotes(
       votes: r.voteCount,
       disagreement: r.disagreement,
       annotationId: annotation.id.toString(),
+      decision,
       undo: opts.undoOf !== null,
     });
   }
@@ -152,9 +158,21 @@ export async function setLabels(
 }
 
 /**
- * Undoes the caller's latest change in the project: their vote on that image goes back to what it was before. Only
- * the caller's own vote changes, so a teammate's later label on the same image is never clobbered; the image's label
- * is re-resolved from everyone's votes.
+ * A reviewer's decision: their vote for `classId` on the image, flagged so that it names the image's label whatever
+ * the other votes say (resolve-label.ts). Written through the same vote path as every label, so the history, the
+ * events and undo treat it like any other change; undo puts the reviewer's vote back as a plain vote.
+ */
+export async function decideLabel(db: PrismaClient, who: Labeller, imageId: string, classId: string): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    await assertClassInProject(tx, who.projectId, classId);
+    return castNumberedVotes(tx, who, [{ imageId, classId, unsure: false, decision: true }], null);
+  });
+}
+
+/**
+ * Undoes the caller's latest change in the project: their vote on that image goes back to what it was before, as a
+ * plain vote (undoing a decision withdraws the decision). Only the caller's own vote changes, so a teammate's later
+ * label on the same image is never clobbered; the image's label is re-resolved from everyone's votes.
  */
 export async function undoLast(db: PrismaClient, who: Labeller): Promise<{ events: ProjectEvent[]; imageId: string; classId: string | null }> {
   return db.$transaction(async (tx) => {
