@@ -143,7 +143,7 @@ async function main() {
   const duplicated = acked.single.filter((a) => (byClientId.get(a.id) ?? 0) > 1).length + acked.bulk.filter((b) => (byClientId.get(b.id) ?? 0) > b.images).length;
   const [images, votes, events] = await Promise.all([
     db.prisma.image.findMany({ where: { projectId }, select: { id: true, labelClassId: true, voteCount: true, disagreement: true } }),
-    db.prisma.vote.findMany({ where: { projectId }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true } }),
+    db.prisma.vote.findMany({ where: { projectId }, select: { imageId: true, userId: true, classId: true, unsure: true, seq: true, decision: true } }),
     db.prisma.projectEvent.findMany({ where: { projectId }, select: { seq: true }, orderBy: { seq: "asc" } }),
   ]);
   const votesOf = new Map<string, typeof votes>();

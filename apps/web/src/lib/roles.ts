@@ -6,3 +6,4 @@ export { roleAtLeast };
 export const canUpload = (role: Role | undefined) => roleAtLeast(role, permissions.upload);
 export const canManage = (role: Role | undefined) => roleAtLeast(role, permissions.manageProject);
 export const canReview = (role: Role | undefined) => roleAtLeast(role, "REVIEWER");
+export const canDecide = (role: Role | undefined) => roleAtLeast(role, permissions.decideLabel);
