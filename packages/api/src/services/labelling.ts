@@ -30,6 +30,8 @@ interface VoteInput {
   clientLabelId?: string | null;
   /** A reviewer's decision (decideLabel); anything else is a plain vote, which also replaces the author's decision. */
   decision?: boolean;
+  /** The annotation this vote takes back, when it differs per vote (a batch of undos); else the call's `undoOf`. */
+  undoOf?: bigint | null;
 }
 
 async function assertClassInProject(tx: Prisma.TransactionClient, projectId: string, classId: string | null) {
@@ -74,7 +76,7 @@ async function castVotes(
         unsure: v.unsure,
         previousClassId,
         clientLabelId: v.clientLabelId ?? null,
-        undoOf: opts.undoOf,
+        undoOf: v.undoOf ?? opts.undoOf,
         decision,
         createdAt: now,
       },
@@ -106,7 +108,7 @@ async function castVotes(
       disagreement: r.disagreement,
       annotationId: annotation.id.toString(),
       decision,
-      undo: opts.undoOf !== null,
+      undo: (v.undoOf ?? opts.undoOf) !== null,
     });
   }
   // The annotator is done with these images: free their leases.

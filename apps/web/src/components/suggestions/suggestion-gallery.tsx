@@ -143,8 +143,9 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (ignoreKey(e) && !((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z")) return;
-      // Buttons take Space and Enter themselves.
-      if ((e.target as HTMLElement | null)?.tagName === "BUTTON" && (e.key === " " || e.key === "Enter")) return;
+      // Other buttons take Space and Enter themselves; on a tile they mark and apply (not the button's click).
+      const target = e.target as HTMLElement | null;
+      if (target?.tagName === "BUTTON" && target.dataset.testid !== "gallery-tile" && (e.key === " " || e.key === "Enter")) return;
       const a = galleryActionFor(e, classes, at, items.length, columns);
       if (!a) return;
       e.preventDefault();
@@ -165,144 +166,160 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
 
   const tileRefs = useRef(new Map<number, HTMLButtonElement>());
   useEffect(() => {
-    tileRefs.current.get(at)?.scrollIntoView({ block: "nearest" });
+    // Keyboard focus follows the focused tile once a tile has it (moving with the arrows), so Space marks what the
+    // ring shows; it is not taken from the toolbar's controls.
+    const tile = tileRefs.current.get(at);
+    tile?.scrollIntoView({ block: "nearest" });
+    if (tile && document.activeElement instanceof HTMLElement && document.activeElement.dataset.testid === "gallery-tile") tile.focus({ preventScroll: true });
   }, [at]);
 
   const keys = galleryKeys(classes);
   const total = Math.max(0, (list.data?.pages[0]?.total ?? 0) - (list.data?.pages.flatMap((p) => p.items).filter((s) => handled.has(s.id)).length ?? 0));
 
-  if (perClass.isPending) return <LoadingPanel label="Loading suggestions…" />;
-  if (perClass.isError) return <Alert>{errorMessage(perClass.error)}</Alert>;
-  if (withSuggestions.length === 0 && handled.size === 0) {
-    return <EmptyState title="Nothing to review">Suggestions appear here, grouped by the class the model suggests, once a model has labelled the project&apos;s unlabelled images.</EmptyState>;
-  }
+  // The outer box is always there: its width sets the columns, measured from the first render on.
   return (
-    <div className="space-y-4" data-testid="suggestion-gallery">
-      <div className="flex flex-wrap gap-1.5" role="tablist" aria-label="Suggested class">
-        {classes.map((c) => {
-          const n = counts.get(c.id) ?? 0;
-          const selected = c.id === classId;
-          return (
-            <button
-              key={c.id}
-              type="button"
-              role="tab"
-              aria-selected={selected}
-              disabled={n === 0 && !selected}
-              onClick={() => choose(c.id)}
-              data-testid="gallery-class"
-              data-class-name={c.name}
-              data-count={n}
-              className={`inline-flex items-center gap-1.5 rounded-full px-3 py-1 text-xs font-medium ring-1 ring-inset transition disabled:opacity-40 ${
-                selected ? "bg-slate-900 text-white ring-slate-900" : "bg-white text-slate-700 ring-slate-300 hover:bg-slate-50"
-              }`}
-            >
-              <ColorDot color={c.color} className="size-2" />
-              {c.name}
-              <span className={`tabular-nums ${selected ? "text-slate-300" : "text-slate-400"}`}>{formatCount(n)}</span>
-            </button>
-          );
-        })}
-      </div>
-
-      <div className="sticky top-0 z-10 flex flex-wrap items-center gap-3 rounded-lg bg-white/95 px-4 py-3 text-sm shadow-xs ring-1 ring-slate-200 backdrop-blur" data-testid="gallery-bar">
-        <span className="text-slate-700">
-          <span className="font-semibold">{current?.name ?? "…"}</span>{" "}
-          <span className="text-slate-500" data-testid="gallery-total" data-count={list.data ? total : ""}>
-            {list.data ? `${plural(total, "suggestion")}` : "…"}
-          </span>
-        </span>
-        <select value={order} onChange={(e) => (setOrder(e.target.value as "asc" | "desc"), setFocus(0))} className={inputClass(false, "w-auto py-1 pr-8")} aria-label="Order" data-testid="gallery-order">
-          <option value="asc">Least sure first</option>
-          <option value="desc">Most sure first</option>
-        </select>
-        <span className="text-slate-500" data-testid="gallery-marked" data-count={markedInBatch}>
-          {markedInBatch === 0 ? "Mark the wrong ones, then accept the rest." : `${plural(markedInBatch, "marked")} as wrong.`}
-        </span>
-        <label className="flex items-center gap-1.5 text-slate-500">
-          marked ones:
-          <select value={markedAs} onChange={(e) => setMarkedAs(e.target.value)} className={inputClass(false, "w-auto py-1 pr-8")} data-testid="gallery-marked-as">
-            <option value="reject">reject</option>
-            {classes
-              .filter((c) => c.id !== classId)
-              .map((c) => (
-                <option key={c.id} value={c.id}>
-                  label as {c.name}
-                </option>
-              ))}
-          </select>
-        </label>
-        <div className="ml-auto flex items-center gap-2">
-          {markedInBatch > 0 && (
-            <Button size="sm" variant="ghost" onClick={() => setMarked(new Set())}>
-              Clear marks
-            </Button>
-          )}
-          <Button size="sm" variant="primary" disabled={batch.length === 0} loading={apply.isPending} onClick={run} data-testid="gallery-apply">
-            {accepting > 0 ? `Accept ${formatCount(accepting)}` : "Accept none"}
-            {markedInBatch > 0 && `, ${markedAs === "reject" ? "reject" : "relabel"} ${formatCount(markedInBatch)}`}
-            <Kbd>Enter</Kbd>
-          </Button>
-        </div>
-      </div>
-
-      <p className="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-500">
-        <span className="inline-flex items-center gap-1">
-          click, {keys.mark.map((k) => <Kbd key={k}>{k}</Kbd>)} mark as wrong (Shift: a range)
-        </span>
-        <span className="inline-flex items-center gap-1">
-          <Kbd>←</Kbd>
-          <Kbd>→</Kbd>
-          <Kbd>↑</Kbd>
-          <Kbd>↓</Kbd> move
-        </span>
-        {keys.previousClass.length > 0 && (
-          <span className="inline-flex items-center gap-1">
-            <Kbd>[</Kbd>
-            <Kbd>]</Kbd> class
-          </span>
-        )}
-        <span className="inline-flex items-center gap-1">
-          <Kbd>Ctrl+Z</Kbd> undo the last batch
-        </span>
-        {items.length > maxBatch && <span>One batch applies to the first {formatCount(maxBatch)} shown.</span>}
-      </p>
-
-      <div ref={box}>
-        {list.isPending && classId !== null ? (
-          <LoadingPanel label="Loading suggestions…" />
-        ) : list.isError ? (
-          <Alert>{errorMessage(list.error)}</Alert>
-        ) : items.length === 0 ? (
-          <EmptyState title={`No ${current?.name ?? ""} suggestions left`}>Choose another class above; new suggestions appear here by themselves.</EmptyState>
-        ) : (
-          <ul className="grid justify-start" style={{ gridTemplateColumns: `repeat(${columns}, ${tilePx}px)`, gap: gapPx }} aria-label={`${current?.name ?? ""} suggestions`}>
-            {items.map((s, i) => (
-              <Tile
-                key={s.id}
-                ref={(el) => {
-                  if (el) tileRefs.current.set(i, el);
-                  else tileRefs.current.delete(i);
-                }}
-                suggestion={s}
-                marked={marked.has(s.id)}
-                focused={i === at}
-                onClick={(shift) => toggle(i, shift)}
-              />
-            ))}
-          </ul>
-        )}
-      </div>
-      {list.hasNextPage && (
-        <div className="flex justify-center">
-          <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage} data-testid="gallery-more">
-            Show {formatCount(pageSize)} more
-          </Button>
-        </div>
+    <div ref={box} data-testid="suggestion-gallery">
+      {perClass.isPending ? (
+        <LoadingPanel label="Loading suggestions…" />
+      ) : perClass.isError ? (
+        <Alert>{errorMessage(perClass.error)}</Alert>
+      ) : withSuggestions.length === 0 && handled.size === 0 ? (
+        <EmptyState title="Nothing to review">Suggestions appear here, grouped by the class the model suggests, once a model has labelled the project&apos;s unlabelled images.</EmptyState>
+      ) : (
+        body()
       )}
       {toast.element}
     </div>
   );
+
+  function body() {
+    return (
+      <div className="space-y-4">
+        <div className="flex flex-wrap gap-1.5" role="tablist" aria-label="Suggested class">
+          {classes.map((c) => {
+            const n = counts.get(c.id) ?? 0;
+            const selected = c.id === classId;
+            return (
+              <button
+                key={c.id}
+                type="button"
+                role="tab"
+                aria-selected={selected}
+                disabled={n === 0 && !selected}
+                onClick={() => choose(c.id)}
+                data-testid="gallery-class"
+                data-class-name={c.name}
+                data-count={n}
+                className={`inline-flex items-center gap-1.5 rounded-full px-3 py-1 text-xs font-medium ring-1 ring-inset transition disabled:opacity-40 ${
+                  selected ? "bg-slate-900 text-white ring-slate-900" : "bg-white text-slate-700 ring-slate-300 hover:bg-slate-50"
+                }`}
+              >
+                <ColorDot color={c.color} className="size-2" />
+                {c.name}
+                <span className={`tabular-nums ${selected ? "text-slate-300" : "text-slate-400"}`}>{formatCount(n)}</span>
+              </button>
+            );
+          })}
+        </div>
+
+        <div className="sticky top-0 z-10 flex flex-wrap items-center gap-3 rounded-lg bg-white/95 px-4 py-3 text-sm shadow-xs ring-1 ring-slate-200 backdrop-blur" data-testid="gallery-bar">
+          <span className="text-slate-700">
+            <span className="font-semibold">{current?.name ?? "…"}</span>{" "}
+            <span className="text-slate-500" data-testid="gallery-total" data-count={list.data ? total : ""}>
+              {list.data ? `${plural(total, "suggestion")}` : "…"}
+            </span>
+          </span>
+          <select value={order} onChange={(e) => (setOrder(e.target.value as "asc" | "desc"), setFocus(0))} className={inputClass(false, "w-auto py-1 pr-8")} aria-label="Order" data-testid="gallery-order">
+            <option value="asc">Least sure first</option>
+            <option value="desc">Most sure first</option>
+          </select>
+          <span className="text-slate-500" data-testid="gallery-marked" data-count={markedInBatch}>
+            {markedInBatch === 0 ? "Mark the wrong ones, then accept the rest." : `${formatCount(markedInBatch)} marked as wrong.`}
+          </span>
+          <label className="flex items-center gap-1.5 text-slate-500">
+            marked ones:
+            <select value={markedAs} onChange={(e) => setMarkedAs(e.target.value)} className={inputClass(false, "w-auto py-1 pr-8")} data-testid="gallery-marked-as">
+              <option value="reject">reject</option>
+              {classes
+                .filter((c) => c.id !== classId)
+                .map((c) => (
+                  <option key={c.id} value={c.id}>
+                    label as {c.name}
+                  </option>
+                ))}
+            </select>
+          </label>
+          <div className="ml-auto flex items-center gap-2">
+            {markedInBatch > 0 && (
+              <Button size="sm" variant="ghost" onClick={() => setMarked(new Set())}>
+                Clear marks
+              </Button>
+            )}
+            <Button size="sm" variant="primary" disabled={batch.length === 0} loading={apply.isPending} onClick={run} data-testid="gallery-apply">
+              {accepting > 0 ? `Accept ${formatCount(accepting)}` : "Accept none"}
+              {markedInBatch > 0 && `, ${markedAs === "reject" ? "reject" : "relabel"} ${formatCount(markedInBatch)}`}
+              <Kbd>Enter</Kbd>
+            </Button>
+          </div>
+        </div>
+
+        <p className="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-500">
+          <span className="inline-flex items-center gap-1">
+            click, {keys.mark.map((k) => <Kbd key={k}>{k}</Kbd>)} mark as wrong (Shift: a range)
+          </span>
+          <span className="inline-flex items-center gap-1">
+            <Kbd>←</Kbd>
+            <Kbd>→</Kbd>
+            <Kbd>↑</Kbd>
+            <Kbd>↓</Kbd> move
+          </span>
+          {keys.previousClass.length > 0 && (
+            <span className="inline-flex items-center gap-1">
+              <Kbd>[</Kbd>
+              <Kbd>]</Kbd> class
+            </span>
+          )}
+          <span className="inline-flex items-center gap-1">
+            <Kbd>Ctrl+Z</Kbd> undo the last batch
+          </span>
+          {items.length > maxBatch && <span>One batch applies to the first {formatCount(maxBatch)} shown.</span>}
+        </p>
+
+        <div>
+          {list.isPending && classId !== null ? (
+            <LoadingPanel label="Loading suggestions…" />
+          ) : list.isError ? (
+            <Alert>{errorMessage(list.error)}</Alert>
+          ) : items.length === 0 ? (
+            <EmptyState title={`No ${current?.name ?? ""} suggestions left`}>Choose another class above; new suggestions appear here by themselves.</EmptyState>
+          ) : (
+            <ul className="grid justify-start" style={{ gridTemplateColumns: `repeat(${columns}, ${tilePx}px)`, gap: gapPx }} aria-label={`${current?.name ?? ""} suggestions`}>
+              {items.map((s, i) => (
+                <Tile
+                  key={s.id}
+                  ref={(el) => {
+                    if (el) tileRefs.current.set(i, el);
+                    else tileRefs.current.delete(i);
+                  }}
+                  suggestion={s}
+                  marked={marked.has(s.id)}
+                  focused={i === at}
+                  onClick={(shift) => toggle(i, shift)}
+                />
+              ))}
+            </ul>
+          )}
+        </div>
+        {list.hasNextPage && (
+          <div className="flex justify-center">
+            <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage} data-testid="gallery-more">
+              Show {formatCount(pageSize)} more
+            </Button>
+          </div>
+        )}
+      </div>
+    );
+  }
 }
 
 function Tile({ ref, suggestion: s, marked, focused, onClick }: { ref: (el: HTMLButtonElement | null) => void; suggestion: Suggestion; marked: boolean; focused: boolean; onClick: (shift: boolean) => void }) {
@@ -313,7 +330,8 @@ function Tile({ ref, suggestion: s, marked, focused, onClick }: { ref: (el: HTML
       <button
         ref={ref}
         type="button"
-        onClick={(e) => onClick(e.shiftKey)}
+        // A click from the keyboard (detail 0) is the window's key handler's to deal with: Space marks, Enter applies.
+        onClick={(e) => e.detail !== 0 && onClick(e.shiftKey)}
         aria-pressed={marked}
         aria-label={`${s.image.filename}, ${pct}% sure${marked ? ", marked as wrong" : ""}`}
         title={`${s.image.filename} · ${pct}%`}
