@@ -69,10 +69,11 @@ test("two users label one project at the same time and see each other's work liv
   await annotator.keyboard.press("ArrowRight");
   await expect(shown).toHaveAttribute("data-image-id", third);
 
-  // Meanwhile the owner labels the last two tiles in bulk (Ctrl-click, Shift-click, hotkey 2).
+  // Meanwhile the owner labels the two newest images in bulk (the grid's first tiles, newest first; the work queue
+  // hands out the oldest): Ctrl-click, Shift-click, hotkey 2.
   const tiles = owner.getByTestId("image-tile");
-  await tiles.nth(10).click({ modifiers: ["Control"] });
-  await tiles.nth(11).click({ modifiers: ["Shift"] });
+  await tiles.nth(0).click({ modifiers: ["Control"] });
+  await tiles.nth(1).click({ modifiers: ["Shift"] });
   await expect(owner.getByTestId("selected-count")).toHaveAttribute("data-count", "2");
   await owner.keyboard.press("2");
   await expect(owner.getByTestId("toast")).toContainText("Labelled 2 images as dog");
@@ -121,17 +122,17 @@ test("two users label one project at the same time and see each other's work liv
   const missed = (await shown.getAttribute("data-image-id"))!;
   await annotator.keyboard.press("2");
   await expect(tile(owner, missed).getByTestId("tile-label")).toHaveText("dog");
-  await tiles.nth(9).click({ modifiers: ["Control"] });
+  await tiles.nth(2).click({ modifiers: ["Control"] });
   await owner.keyboard.press("1");
   await expect(classCount(owner, "cat")).toHaveAttribute("data-count", "3");
-  const ninth = (await tiles.nth(9).getAttribute("data-image-id"))!;
+  const ownersPick = (await tiles.nth(2).getAttribute("data-image-id"))!;
   await expect(tile(annotatorGrid, missed).getByTestId("tile-label")).toHaveText("unlabelled");
   cut = false;
   await expect(annotatorGrid.getByTestId("live-status")).toHaveAttribute("data-state", "live", { timeout: 15_000 });
   await expect(classCount(annotatorGrid, "cat")).toHaveAttribute("data-count", "3");
   await expect(classCount(annotatorGrid, "dog")).toHaveAttribute("data-count", "1");
   await expect(tile(annotatorGrid, missed).getByTestId("tile-label")).toHaveText("dog");
-  await expect(tile(annotatorGrid, ninth).getByTestId("tile-label")).toHaveText("cat");
+  await expect(tile(annotatorGrid, ownersPick).getByTestId("tile-label")).toHaveText("cat");
   await expect(annotatorGrid.getByTestId("count-labelled")).toContainText("4");
 
   for (const page of [owner, annotatorGrid]) expect(await page.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);

@@ -129,6 +129,8 @@ export const imagesRouter = router({
         unsure: r.unsure,
         source: r.source,
         undo: r.undoOf !== null,
+        /** A reviewer's decision (review.decide), which names the label whatever the votes' counts. */
+        decision: r.decision,
         createdAt: r.createdAt,
       }));
     }),

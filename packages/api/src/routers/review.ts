@@ -75,18 +75,6 @@ export const reviewRouter = router({
       };
     }),
 
-  /**
-   * Which of the image's history entries (images.history ids) were reviewers' decisions, for the history's marks.
-   * A query of its own because images.history is another resource's router; folding a `decision` field into it would
-   * make this one unnecessary.
-   */
-  decisionIds: projectProcedure("viewProject")
-    .input(z.object({ imageId: z.uuid() }))
-    .query(async ({ ctx, input }) => {
-      const rows = await ctx.db.annotation.findMany({ where: { projectId: ctx.access.projectId, imageId: input.imageId, decision: true }, select: { id: true } });
-      return rows.map((r) => r.id.toString());
-    }),
-
   /** A reviewer's decision: the image's label becomes `classId` whatever the votes' counts, until a reviewer decides again. */
   decide: projectProcedure("decideLabel")
     .input(z.object({ imageId: z.uuid(), classId: z.uuid() }))

@@ -25,7 +25,6 @@ function ClassName({ classId, classesById }: { classId: string | null; classesBy
 export function LabelHistory({ projectId, imageId, classesById }: { projectId: string; imageId: string; classesById: Map<string, LabelClass> }) {
   const trpc = useTRPC();
   const history = useQuery(trpc.images.history.queryOptions({ projectId, imageId }));
-  const decisions = new Set(useQuery(trpc.review.decisionIds.queryOptions({ projectId, imageId })).data);
   return (
     <div data-testid="label-history">
       <h3 className="text-xs font-medium tracking-wide text-slate-500 uppercase">History</h3>
@@ -38,12 +37,12 @@ export function LabelHistory({ projectId, imageId, classesById }: { projectId: s
       ) : (
         <ol className="mt-1.5 max-h-56 space-y-2 overflow-auto pr-1">
           {[...history.data].reverse().map((h) => (
-            <li key={h.id} className="text-xs leading-snug" data-testid="history-item" data-decision={decisions.has(h.id)}>
+            <li key={h.id} className="text-xs leading-snug" data-testid="history-item" data-decision={h.decision}>
               <div className="flex flex-wrap items-center gap-1">
                 <ClassName classId={h.previousClassId} classesById={classesById} />
                 <span className="text-slate-400">→</span>
                 <ClassName classId={h.classId} classesById={classesById} />
-                {decisions.has(h.id) && (
+                {h.decision && (
                   <span className="rounded bg-emerald-100 px-1 text-[10px] font-medium text-emerald-800" data-testid="history-decision" title="A reviewer's decision: it names the label whatever the votes' counts">
                     decision
                   </span>

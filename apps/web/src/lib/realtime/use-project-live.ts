@@ -42,7 +42,6 @@ function refetchProject(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId }));
-  void qc.invalidateQueries(trpc.review.decisionIds.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
   invalidateTraining(qc, trpc, projectId);
@@ -131,7 +130,6 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   const changedImage = (key: readonly unknown[]) => s.labels.has((key[1] as { input?: { imageId?: string } } | undefined)?.input?.imageId ?? "");
   void qc.invalidateQueries({ ...trpc.images.get.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
   void qc.invalidateQueries({ ...trpc.images.history.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
-  void qc.invalidateQueries({ ...trpc.review.decisionIds.queryFilter({ projectId }), predicate: (q) => changedImage(q.queryKey) });
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
   later.review();
 }
