@@ -169,9 +169,13 @@ export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { mod
   );
 }
 
+/** Formats a browser decodes itself; others (TIFF, for one) are tried through the server's PNG training copy. */
+const browserDecodes = /\.(png|jpe?g|webp|gif|avif|bmp)$/i;
+
 /**
  * A few of the project's own images to try the student on without leaving the page: the image's stored original
- * (fetched as a member) goes through the same path as a chosen file.
+ * (fetched as a member) goes through the same path as a chosen file; where the browser cannot decode the original
+ * (TIFF), the training copy, the PNG the trainer itself learns from.
  */
 function ProjectPicker({ projectId, onPick, onError }: { projectId: string; onPick: (f: File) => void; onError: (m: string) => void }) {
   const trpc = useTRPC();
@@ -180,10 +184,12 @@ function ProjectPicker({ projectId, onPick, onError }: { projectId: string; onPi
   if (items.length === 0) return null;
   const pick = async (id: string, filename: string) => {
     try {
-      const res = await fetch(`/api/images/${id}/original`);
+      const original = browserDecodes.test(filename);
+      const res = await fetch(`/api/images/${id}/${original ? "original" : "training"}`);
       if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
       const blob = await res.blob();
-      onPick(new File([blob], filename.split("/").pop()!, { type: blob.type || "image/png" }));
+      const name = filename.split("/").pop()!;
+      onPick(new File([blob], original ? name : `${name.replace(/\.[^.]*$/, "")}.png`, { type: blob.type || "image/png" }));
     } catch (err) {
       onError(`Could not fetch ${filename}: ${err instanceof Error ? err.message : String(err)}`);
     }
