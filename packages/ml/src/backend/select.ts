@@ -4,6 +4,7 @@
 // FEWLABEL_TF_BACKEND=<name>[,<name>...] overrides the order; naming webgpu there also admits software adapters
 // (Mesa llvmpipe / lavapipe), which auto-selection skips because wasm beats them on a CPU.
 import { tf } from "../tf.js";
+import { useWebGPUKernels } from "./webgpuTraining.js";
 import { registerWasmTrainingKernels } from "./wasmTraining.js";
 import { simdKernelsFor } from "./simdKernels.js";
 
@@ -230,5 +231,9 @@ async function initWebGPU(allowSoftware: boolean): Promise<string> {
   }
   await import("@tensorflow/tfjs-backend-webgpu");
   await activate("webgpu");
-  return `Dawn: ${webgpuAdapterText || "adapter from globalThis.navigator.gpu"}`;
+  // fewlabel's training kernels (tiled, split-K filter gradient; ./webgpuTraining.ts) unless the stock ones are asked
+  // for (FEWLABEL_WEBGPU_KERNELS=stock: to compare, or to rule the kernels out).
+  const kernels = env().FEWLABEL_WEBGPU_KERNELS === "stock" ? "stock" : "fewlabel";
+  useWebGPUKernels(kernels);
+  return `Dawn: ${webgpuAdapterText || "adapter from globalThis.navigator.gpu"}; ${kernels === "stock" ? "stock tfjs training kernels" : "fewlabel training kernels"}`;
 }

@@ -46,13 +46,15 @@ export function channelSum(t: tf.Tensor): tf.Tensor1D {
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
   const c = x.shape[x.rank - 1]!;
-  if (tf.getBackend() === "wasm" && c % 4 === 0 && x.dtype === "float32" && tf.getKernel(BATCH_NORM_FORWARD, "wasm")) {
+  const backend = tf.getBackend();
+  // The two-pass kernels: wasm's SIMD ones (channels in fours), webgpu's (../backend/webgpuTraining.ts).
+  if (((backend === "wasm" && c % 4 === 0) || backend === "webgpu") && x.dtype === "float32" && tf.getKernel(BATCH_NORM_FORWARD, backend)) {
     return batchNormTrainSimd(x, gamma, beta, epsilon);
   }
   return batchNormTrainComposed(x, gamma, beta, epsilon);
 }
 
-/** Same contract, each direction two SIMD passes over the tensor (../backend/simdKernels.ts). */
+/** Same contract, each direction two passes over the tensor (../backend/simdKernels.ts, ../backend/webgpuTraining.ts). */
 function batchNormTrainSimd(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
   const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {

@@ -1,0 +1,121 @@
+// fewlabel's webgpu training kernels (./webgpuTraining.ts) against the cpu backend: filter and input gradients of
+// convolutions on random shapes (stride 1 and 2, same and valid padding, 1x1 and 3x3 filters, batch 1 and more,
+// channel counts that fill no tile), and training batch norm's forward and backward. Without a GPU this runs on Mesa's
+// software adapter (Dawn's OpenGL ES backend), as webgpu.test.ts does; under CI=true a missing adapter fails the test.
+import { describe, expect, it } from "vitest";
+import { tf } from "../tf.js";
+import { selectBackend } from "./select.js";
+import { splitKChunks, useWebGPUKernels, webgpuKernelSet } from "./webgpuTraining.js";
+import { batchNormTrain } from "../models/batchNorm.js";
+import { mulberry32, randomArray } from "../util/random.js";
+
+interface Case {
+  batch: number;
+  size: [number, number];
+  cin: number;
+  cout: number;
+  filter: number;
+  stride: 1 | 2;
+  pad: "same" | "valid";
+}
+
+function cases(): Case[] {
+  const r = mulberry32(11);
+  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const out: Case[] = [
+    // The reference model's stem and a strided 1x1 shortcut, at small batch.
+    { batch: 2, size: [32, 32], cin: 3, cout: 16, filter: 3, stride: 1, pad: "same" },
+    { batch: 2, size: [16, 16], cin: 16, cout: 32, filter: 1, stride: 2, pad: "valid" },
+  ];
+  for (let i = 0; i < 10; i++) {
+    out.push({ batch: pick([1, 2, 3, 5]), size: [pick([5, 7, 8, 12]), pick([5, 6, 9, 12])], cin: pick([1, 3, 4, 17, 40]), cout: pick([1, 5, 16, 33]), filter: pick([1, 3]), stride: pick([1, 2] as const), pad: pick(["same", "valid"] as const) });
+  }
+  return out;
+}
+
+async function gradients(c: Case, xs: Float32Array, ws: Float32Array, dys: (shape: number[]) => Float32Array) {
+  const x = tf.tensor4d(xs, [c.batch, ...c.size, c.cin]);
+  const w = tf.tensor4d(ws, [c.filter, c.filter, c.cin, c.cout]);
+  const y = tf.conv2d(x, w, c.stride, c.pad);
+  const dy = tf.tensor4d(dys(y.shape), y.shape as [number, number, number, number]);
+  // conv2d's gradient runs the Conv2DBackpropInput and Conv2DBackpropFilter kernels.
+  const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad), dy)))([x, w]) as [tf.Tensor, tf.Tensor];
+  const out = { dw: await dw.data(), dx: await dx.data() };
+  tf.dispose([x, w, y, dy, dw, dx]);
+  return out;
+}
+
+function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 1e-6, err = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]!));
+    err = Math.max(err, Math.abs(got[i]! - want[i]!));
+  }
+  expect(got.length).toBe(want.length);
+  return err / scale;
+}
+
+describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu training kernels", () => {
+  it("split-K takes enough stretches to fill a GPU, each of at least 256 products", () => {
+    expect(splitKChunks(262_144, 27, 16)).toBe(512);
+    expect(splitKChunks(1_000, 27, 16)).toBe(4);
+    expect(splitKChunks(65_536, 1152, 128)).toBe(4);
+    expect(splitKChunks(100, 9, 9)).toBe(1);
+  });
+
+  it("give the cpu backend's convolution gradients and batch norm", { timeout: 300_000 }, async (ctx) => {
+    try {
+      await selectBackend({ order: ["webgpu"], allowSoftwareWebGPU: true });
+    } catch (e) {
+      if (process.env.CI === "true") throw e;
+      console.warn(`webgpu kernel test SKIPPED: ${(e as Error).message}`);
+      ctx.skip();
+    }
+    expect(webgpuKernelSet()).toBe("fewlabel");
+    const r = mulberry32(5);
+    for (const c of cases()) {
+      const xs = randomArray(c.batch * c.size[0] * c.size[1] * c.cin, r);
+      const ws = randomArray(c.filter * c.filter * c.cin * c.cout, r);
+      const dys = (shape: number[]) => randomArray(shape.reduce((a, b) => a * b, 1), mulberry32(9));
+      await tf.setBackend("cpu");
+      const want = await gradients(c, xs, ws, dys);
+      await tf.setBackend("webgpu");
+      const got = await gradients(c, xs, ws, dys);
+      const label = JSON.stringify(c);
+      expect(relError(got.dw, want.dw), `filter gradient ${label}`).toBeLessThan(1e-4);
+      expect(relError(got.dx, want.dx), `input gradient ${label}`).toBeLessThan(1e-4);
+    }
+
+    // Batch norm, forward and backward, against the composed version on the cpu backend.
+    for (const shape of [[2, 5, 7, 3], [4, 8, 8, 16], [3, 3, 3, 70]] as const) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xs = randomArray(n, r), dys = randomArray(n, r), gs = randomArray(shape[3], r), bs = randomArray(shape[3], r);
+      const run = async () => {
+        const x = tf.tensor4d(xs, [...shape]), g = tf.tensor1d(gs), b = tf.tensor1d(bs), dy = tf.tensor4d(dys, [...shape]);
+        let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
+        const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
+          const out = batchNormTrain(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-3);
+          stats = { mean: out.mean, variance: out.variance };
+          return tf.sum(tf.mul(out.y, dy));
+        })([x, g, b]);
+        const res = { y: await value.data(), grads: await Promise.all(grads.map((t) => t.data())), mean: await stats!.mean.data(), variance: await stats!.variance.data() };
+        tf.dispose([x, g, b, dy, value, ...grads, stats!.mean, stats!.variance]);
+        return res;
+      };
+      await tf.setBackend("cpu");
+      const want = await run();
+      await tf.setBackend("webgpu");
+      const got = await run();
+      expect(relError(got.mean, want.mean)).toBeLessThan(1e-4);
+      expect(relError(got.variance, want.variance)).toBeLessThan(1e-3);
+      expect(relError(got.y, want.y)).toBeLessThan(1e-3);
+      got.grads.forEach((g, i) => expect(relError(g, want.grads[i]!), `batch norm gradient ${i} of ${shape}`).toBeLessThan(1e-3));
+    }
+
+    // The stock kernels can be put back (the benchmark compares both in one process), and fewlabel's again.
+    useWebGPUKernels("stock");
+    expect(webgpuKernelSet()).toBe("stock");
+    useWebGPUKernels("fewlabel");
+    expect(webgpuKernelSet()).toBe("fewlabel");
+  });
+});
