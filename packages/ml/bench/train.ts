@@ -12,6 +12,7 @@ import { createEncoder, resnet18Config } from "../src/models/resnet.js";
 import { createProjectionHead } from "../src/models/heads.js";
 import { ntXentLoss } from "../src/losses/ntXent.js";
 import { variablesOf } from "../src/stages/common.js";
+import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -29,6 +30,10 @@ const requested = (args.get("backends") ?? process.env.BENCH_BACKENDS ?? "tensor
 
 interface Result {
   backend: string;
+  /** webgpu rows: whose training kernels ran (tfjs's stock ones or fewlabel's, src/backend/webgpuTraining.ts). */
+  kernels?: WebGPUKernelSet;
+  /** webgpu rows: the adapter, as Dawn names it. */
+  adapter?: string;
   detail: string;
   input: string;
   trainImagesPerSecond: number;
@@ -163,23 +168,31 @@ for (const name of requested) {
   }
   log(`${name.padEnd(10)} ${detail}`);
   const stock = name === "cpu";
+  // webgpu: the same model and step with tfjs's stock training kernels and with fewlabel's, one after the other.
+  const kernelSets: (WebGPUKernelSet | null)[] = name === "webgpu" ? ["stock", "fewlabel"] : [null];
   for (const input of inputs) {
-    try {
-      results.push(await benchOne(name, detail, input, stock ? cpuBatch : batch, stock ? 1 : steps, stock ? Math.max(cpuBatch * 2, 8) : forwardBatch));
-    } catch (e) {
-      skipped.push({ backend: name, reason: `${input.join("x")}: ${(e as Error).message.split("\n")[0]}` });
-      log(`${name} ${input.join("x")} failed: ${(e as Error).message}`);
+    for (const kernels of kernelSets) {
+      if (kernels) useWebGPUKernels(kernels);
+      try {
+        const r = await benchOne(kernels ? `${name}-${kernels}` : name, detail, input, stock ? cpuBatch : batch, stock ? 1 : steps, stock ? Math.max(cpuBatch * 2, 8) : forwardBatch);
+        results.push(kernels ? { ...r, backend: name, kernels, adapter: detail.replace(/^Dawn: /, "").replace(/; .*$/, "") } : r);
+      } catch (e) {
+        skipped.push({ backend: name, reason: `${input.join("x")}${kernels ? ` (${kernels} kernels)` : ""}: ${(e as Error).message.split("\n")[0]}` });
+        log(`${name} ${input.join("x")} failed: ${(e as Error).message}`);
+      }
     }
   }
+  if (name === "webgpu") useWebGPUKernels("fewlabel");
   if (name === "wasm" && workers > 1 && results.some((r) => r.backend === "wasm")) await benchWorkers();
 }
 
-const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input);
+const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input && !r.kernels);
 const wasm = at("wasm"), cpu = at("cpu");
 const summary = {
   model: "CIFAR ResNet-18 (widths 16/32/64/128, 3x3 stem, no max-pool) + 3-layer projection head 128-128-128, NT-Xent T=0.5, Adam",
-  results: results.map(({ backend, input, trainImagesPerSecond, forwardImagesPerSecond, batch, forwardBatch, detail }) => ({
+  results: results.map(({ backend, kernels, adapter, input, trainImagesPerSecond, forwardImagesPerSecond, batch, forwardBatch, detail }) => ({
     backend,
+    ...(kernels ? { kernels, adapter } : {}),
     input,
     trainImagesPerSecond,
     forwardImagesPerSecond,
@@ -190,6 +203,15 @@ const summary = {
   wasmOverCpu: wasm && cpu ? round(wasm.trainImagesPerSecond / cpu.trainImagesPerSecond) : null,
   wasmWorkersOverCpu: at(`wasm-${workers}workers`) && cpu ? round(at(`wasm-${workers}workers`)!.trainImagesPerSecond / cpu.trainImagesPerSecond) : null,
   wasmOverCpuForward: wasm && cpu ? round(wasm.forwardImagesPerSecond! / cpu.forwardImagesPerSecond!) : null,
+  // fewlabel's webgpu kernels over tfjs's stock ones, training step, per input (issue 16's figure on any adapter).
+  webgpuFewlabelOverStock: Object.fromEntries(
+    inputs.flatMap(([h, w, c]) => {
+      const input = `${h}x${w}x${c}`;
+      const row = (k: WebGPUKernelSet) => results.find((r) => r.backend === "webgpu" && r.kernels === k && r.input === input);
+      const [s, f] = [row("stock"), row("fewlabel")];
+      return s && f ? [[input, round(f.trainImagesPerSecond / s.trainImagesPerSecond)]] : [];
+    }),
+  ),
   skipped,
   note: "batch = image pairs per training step (2 x batch images counted); forwardBatch = images per inference call",
 };

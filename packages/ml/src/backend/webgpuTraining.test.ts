@@ -56,11 +56,14 @@ function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
 }
 
 describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu training kernels", () => {
-  it("split-K takes enough stretches to fill a GPU, each of at least 256 products", () => {
-    expect(splitKChunks(262_144, 27, 16)).toBe(512);
-    expect(splitKChunks(1_000, 27, 16)).toBe(4);
-    expect(splitKChunks(65_536, 1152, 128)).toBe(4);
-    expect(splitKChunks(100, 9, 9)).toBe(1);
+  it("split-K takes enough stretches to fill a GPU, each of at least 64 products", () => {
+    // The stem at batch 256: 7 x 4 blocks of dW, 262,144 products each: 2,341 stretches of 112.
+    expect(splitKChunks(262_144, 27, 16)).toBe(2341);
+    // Few products: stretches of 64 at least.
+    expect(splitKChunks(1_000, 27, 16)).toBe(16);
+    // A wide layer's many blocks need fewer stretches.
+    expect(splitKChunks(4_096, 1152, 128)).toBe(8);
+    expect(splitKChunks(50, 9, 9)).toBe(1);
   });
 
   it("give the cpu backend's convolution gradients and batch norm", { timeout: 300_000 }, async (ctx) => {

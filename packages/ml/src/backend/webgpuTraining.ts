@@ -1,15 +1,14 @@
 // Training kernels for the webgpu backend (issue 16). The stock tfjs-backend-webgpu 4.22 computes a convolution's
 // filter gradient with one invocation per filter weight, each looping serially over batch x height x width (the
-// stem's 432 weights each sum 262,144 products at batch 256), and its input gradient as a direct loop per input
-// element; both leave most of a GPU idle. Here both are matrix products tiled through workgroup memory:
-//   - filter gradient dW[m, n] = sum_k X~[m, k] dY[k, n], m = (r, s, ci), n = co, k = (b, oy, ox), X~ the input
-//     patch read on the fly (implicit im2col). k runs to batch x height x width, so it is split (split-K): every
-//     workgroup sums one 32 x 32 tile of dW over one stretch of k, and a second pass adds the stretches;
-//   - input gradient dX[m, n] = sum_k dY~[m, k] W[k, n], m = (b, y, x), n = ci, k = (r, s, co), dY~ the output
-//     gradient at the position that tap (r, s) reaches from (y, x), zero where the stride skips it (implicit GEMM);
-//   - training batch norm (the kernels ../models/batchNorm.ts runs on wasm): per-channel sums as a column reduction
-//     over blocks of rows, then one elementwise pass.
-// Each thread of a 8 x 8 workgroup accumulates a 4 x 4 block; the same training code runs on every backend.
+// stem's 432 weights each sum 262,144 products at batch 256), which leaves most of a GPU idle. Here:
+//   - the filter gradient dW[m, n] = sum_k X~[m, k] dY[k, n] (m = (r, s, ci), n = co, k = (b, oy, ox), X~ the input
+//     patch read on the fly) is split along k (split-K): every invocation sums a 4 x 4 block of dW over one stretch of
+//     k, and a second pass adds the stretches. No workgroup memory and no barriers: a version tiled through workgroup
+//     memory (32 x 32 tiles, 4 x 4 a thread) was 2.2x slower on Mesa's software adapter, the one adapter measured here;
+//   - training batch norm runs the two-pass kernels ../models/batchNorm.ts runs on wasm: per-channel sums as column
+//     sums over blocks of rows, then one elementwise pass, where the composed version takes ~15 passes.
+// The input gradient stays tfjs's (its vec4 kernel, 2 pixels x 4 channels an invocation): an implicit GEMM tiled through
+// workgroup memory was 3x slower than it on Mesa. Where the time goes: bench/webgpu-profile.ts, bench/webgpu-kernels.ts.
 // Every kernel is tested against the cpu backend (webgpuTraining.test.ts), on Mesa's software adapter where there is
 // no GPU.
 import { tf } from "../tf.js";
@@ -43,102 +42,94 @@ function borrow(backend: WebGPUBackendLike, info: tf.TensorInfo): tf.Tensor {
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-const T = 32; // tile edge (rows and columns of the output tile, and the k step)
-const tileSetup = `
-  const T = ${T};
-  var<workgroup> tileA : array<f32, ${T * T}>;
-  var<workgroup> tileB : array<f32, ${T * T}>;
-`;
-/** The 4 x 4 block product over one k step of the tiles (tileA[k * T + m], tileB[k * T + n]). */
-const tileProduct = `
-    for (var kk = 0; kk < T; kk = kk + 1) {
-      let a = vec4<f32>(tileA[kk * T + ty * 4], tileA[kk * T + ty * 4 + 1], tileA[kk * T + ty * 4 + 2], tileA[kk * T + ty * 4 + 3]);
-      let b = vec4<f32>(tileB[kk * T + tx * 4], tileB[kk * T + tx * 4 + 1], tileB[kk * T + tx * 4 + 2], tileB[kk * T + tx * 4 + 3]);
-      acc0 = acc0 + a.x * b;
-      acc1 = acc1 + a.y * b;
-      acc2 = acc2 + a.z * b;
-      acc3 = acc3 + a.w * b;
-    }`;
-/** Writes the 4 x 4 block at rows m0 + ty*4.., columns n0 + tx*4.. of an M x N matrix starting at `base`. */
-const writeBlock = (base: string) => `
-    var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-    for (var i = 0; i < 4; i = i + 1) {
-      let m = m0 + ty * 4 + i;
-      if (m >= M) { break; }
-      for (var j = 0; j < 4; j = j + 1) {
-        let n = n0 + tx * 4 + j;
-        if (n < N) { result[${base} + m * N + n] = accs[i][j]; }
-      }
-    }`;
-
-/** Pass 1 of the filter gradient: partial sums [chunks, M, N] over stretches of kChunk products. */
-class FilterGradSplitKProgram implements Program {
+/**
+ * Pass 1 of the filter gradient without workgroup memory: every invocation sums a 4 x 4 block of dW (4 consecutive rows
+ * m, 4 consecutive columns n) over its stretch of k, walking (b, oy, ox) by increments instead of dividing per product.
+ * No barriers, and 16 multiply-adds per 8 loads; the split of k gives the parallelism.
+ */
+class FilterGradBlockProgram implements Program {
   variableNames = ["x", "dy"];
   uniforms = "pads : vec2<i32>, strides : vec2<i32>, filterDims : vec2<i32>, kChunk : i32,";
-  workgroupSize: [number, number, number] = [8, 8, 1];
-  dispatchLayout = { x: [2], y: [1], z: [0] };
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout = { x: [1, 2], y: [0] };
   dispatch: [number, number, number];
-  shaderKey = "fewlabelConv2DDerFilterSplitK";
+  shaderKey = "fewlabelConv2DDerFilterBlock";
   constructor(public outputShape: number[]) {
     const [chunks, m, n] = outputShape as [number, number, number];
-    this.dispatch = [Math.ceil(n / T), Math.ceil(m / T), chunks];
+    this.dispatch = [Math.ceil((Math.ceil(m / 4) * Math.ceil(n / 4)) / 64), chunks, 1];
   }
   getUserCode(): string {
-    return `${tileSetup}
-  fn xPatch(m : i32, k : i32) -> f32 {
-    let cin = uniforms.xShape[3];
-    let ci = m % cin;
-    let rs = m / cin;
-    let s = rs % uniforms.filterDims.y;
-    let r = rs / uniforms.filterDims.y;
-    let ow = uniforms.dyShape[2];
-    let oh = uniforms.dyShape[1];
-    let ox = k % ow;
-    let t = k / ow;
-    let oy = t % oh;
-    let b = t / oh;
-    let iy = oy * uniforms.strides.x + r - uniforms.pads.x;
-    let ix = ox * uniforms.strides.y + s - uniforms.pads.y;
-    if (iy < 0 || iy >= uniforms.xShape[1] || ix < 0 || ix >= uniforms.xShape[2]) { return 0.0; }
-    return x[((b * uniforms.xShape[1] + iy) * uniforms.xShape[2] + ix) * cin + ci];
-  }
-  ${"fn main()"} {
-    let tx = i32(localId.x);
-    let ty = i32(localId.y);
-    let lid = i32(localIndex);
-    let n0 = i32(workgroupId.x) * T;
-    let m0 = i32(workgroupId.y) * T;
-    let chunk = i32(workgroupId.z);
+    return `
+  fn main() {
     let M = uniforms.outShape[1];
     let N = uniforms.outShape[2];
-    let K = uniforms.dyShape[0] * uniforms.dyShape[1] * uniforms.dyShape[2];
+    let nBlocks = (N + 3) / 4;
+    let idx = i32(globalId.x);
+    if (idx >= nBlocks * ((M + 3) / 4)) { return; }
+    let n0 = (idx % nBlocks) * 4;
+    let m0 = (idx / nBlocks) * 4;
+    let chunk = i32(globalId.y);
+    let H = uniforms.xShape[1];
+    let W = uniforms.xShape[2];
+    let cin = uniforms.xShape[3];
+    let oh = uniforms.dyShape[1];
+    let ow = uniforms.dyShape[2];
+    let K = uniforms.dyShape[0] * oh * ow;
     let kStart = chunk * uniforms.kChunk;
     let kEnd = min(K, kStart + uniforms.kChunk);
+    // The four rows' taps (r, s) and input channels; a row past M reads nothing.
+    var tr : vec4<i32>;
+    var ts : vec4<i32>;
+    var tc : vec4<i32>;
+    var live : vec4<bool>;
+    for (var i = 0; i < 4; i = i + 1) {
+      let m = m0 + i;
+      live[i] = m < M;
+      let mm = min(m, M - 1);
+      tc[i] = mm % cin;
+      let rs = mm / cin;
+      ts[i] = rs % uniforms.filterDims.y - uniforms.pads.y;
+      tr[i] = rs / uniforms.filterDims.y - uniforms.pads.x;
+    }
+    var nLive = vec4<bool>(n0 < N, n0 + 1 < N, n0 + 2 < N, n0 + 3 < N);
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
-    // A count of steps from uniforms alone (kChunk is a multiple of T): the barriers below need uniform control flow,
-    // and a bound from workgroupId would not count as uniform.
-    for (var step = 0; step < uniforms.kChunk / T; step = step + 1) {
-      let k0 = kStart + step * T;
-      for (var i = 0; i < ${(T * T) / 64}; i = i + 1) {
-        let e = lid + i * 64;
-        let kk = e / T;
-        let mn = e % T;
-        let k = k0 + kk;
-        var a = 0.0;
-        var b = 0.0;
-        if (k < kEnd) {
-          if (m0 + mn < M) { a = xPatch(m0 + mn, k); }
-          if (n0 + mn < N) { b = dy[k * N + n0 + mn]; }
-        }
-        tileA[e] = a;
-        tileB[e] = b;
+    var ox = kStart % ow;
+    var oy = (kStart / ow) % oh;
+    var b = kStart / (ow * oh);
+    for (var k = kStart; k < kEnd; k = k + 1) {
+      let d = k * N + n0;
+      let g = vec4<f32>(dy[d], select(0.0, dy[d + 1], nLive[1]), select(0.0, dy[d + 2], nLive[2]), select(0.0, dy[d + 3], nLive[3]));
+      let iy = vec4<i32>(oy * uniforms.strides.x) + tr;
+      let ix = vec4<i32>(ox * uniforms.strides.y) + ts;
+      let inside = live & (iy >= vec4<i32>(0)) & (iy < vec4<i32>(H)) & (ix >= vec4<i32>(0)) & (ix < vec4<i32>(W));
+      let at = ((vec4<i32>(b * H) + iy) * W + ix) * cin + tc;
+      var a : vec4<f32>;
+      for (var i = 0; i < 4; i = i + 1) {
+        a[i] = 0.0;
+        if (inside[i]) { a[i] = x[at[i]]; }
       }
-      workgroupBarrier();${tileProduct}
-      workgroupBarrier();
-    }${writeBlock("chunk * M * N")}
+      acc0 = acc0 + a.x * g;
+      acc1 = acc1 + a.y * g;
+      acc2 = acc2 + a.z * g;
+      acc3 = acc3 + a.w * g;
+      ox = ox + 1;
+      if (ox == ow) {
+        ox = 0;
+        oy = oy + 1;
+        if (oy == oh) { oy = 0; b = b + 1; }
+      }
+    }
+    var accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+    for (var i = 0; i < 4; i = i + 1) {
+      let m = m0 + i;
+      if (m >= M) { break; }
+      for (var j = 0; j < 4; j = j + 1) {
+        if (n0 + j < N) { result[(chunk * M + m) * N + n0 + j] = accs[i][j]; }
+      }
+    }
   }`;
   }
 }
@@ -166,80 +157,6 @@ class SumChunksProgram implements Program {
       }
       result[index] = s;
     }
-  }`;
-  }
-}
-
-/** The input gradient as an implicit matrix product: dX [B*H*W, Cin] = dY~ [B*H*W, R*S*Co] x W~ [R*S*Co, Cin]. */
-class InputGradMMProgram implements Program {
-  variableNames = ["dy", "w"];
-  uniforms = "pads : vec2<i32>, strides : vec2<i32>, filterDims : vec2<i32>,";
-  workgroupSize: [number, number, number] = [8, 8, 1];
-  dispatchLayout = { x: [3], y: [0, 1, 2] };
-  dispatch: [number, number, number];
-  shaderKey = "fewlabelConv2DDerInputMM";
-  constructor(public outputShape: number[]) {
-    const [b, h, w, c] = outputShape as [number, number, number, number];
-    const rows = Math.ceil((b * h * w) / T);
-    // Rows beyond the dispatch limit of one dimension go to z.
-    const limit = 65535;
-    this.dispatch = [Math.ceil(c / T), Math.min(rows, limit), Math.ceil(rows / limit)];
-  }
-  getUserCode(): string {
-    return `${tileSetup}
-  fn dyTap(m : i32, k : i32) -> f32 {
-    let co = uniforms.dyShape[3];
-    let c = k % co;
-    let rs = k / co;
-    let s = rs % uniforms.filterDims.y;
-    let r = rs / uniforms.filterDims.y;
-    let w = uniforms.outShape[2];
-    let h = uniforms.outShape[1];
-    let xx = m % w;
-    let t = m / w;
-    let yy = t % h;
-    let b = t / h;
-    let py = yy + uniforms.pads.x - r;
-    let px = xx + uniforms.pads.y - s;
-    if (py < 0 || px < 0) { return 0.0; }
-    let oy = py / uniforms.strides.x;
-    let ox = px / uniforms.strides.y;
-    if (oy * uniforms.strides.x != py || ox * uniforms.strides.y != px || oy >= uniforms.dyShape[1] || ox >= uniforms.dyShape[2]) { return 0.0; }
-    return dy[((b * uniforms.dyShape[1] + oy) * uniforms.dyShape[2] + ox) * co + c];
-  }
-  ${"fn main()"} {
-    let tx = i32(localId.x);
-    let ty = i32(localId.y);
-    let lid = i32(localIndex);
-    let n0 = i32(workgroupId.x) * T;
-    let m0 = (i32(workgroupId.z) * 65535 + i32(workgroupId.y)) * T;
-    let M = uniforms.outShape[0] * uniforms.outShape[1] * uniforms.outShape[2];
-    let N = uniforms.outShape[3];
-    let co = uniforms.dyShape[3];
-    let K = uniforms.filterDims.x * uniforms.filterDims.y * co;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
-    for (var k0 = 0; k0 < K; k0 = k0 + T) {
-      for (var i = 0; i < ${(T * T) / 64}; i = i + 1) {
-        let e = lid + i * 64;
-        // k fastest in both loads: consecutive output channels are neighbours in dy and in the filter.
-        let kk = e % T;
-        let mn = e / T;
-        let k = k0 + kk;
-        var a = 0.0;
-        var b = 0.0;
-        if (k < K) {
-          if (m0 + mn < M) { a = dyTap(m0 + mn, k); }
-          if (n0 + mn < N) { b = w[((k / co) * N + n0 + mn) * co + k % co]; }
-        }
-        tileA[kk * T + mn] = a;
-        tileB[kk * T + mn] = b;
-      }
-      workgroupBarrier();${tileProduct}
-      workgroupBarrier();
-    }${writeBlock("0")}
   }`;
   }
 }
@@ -330,39 +247,30 @@ function convInfo(xShape: readonly number[], filterShape: readonly number[], att
   );
 }
 
-/** How many stretches the filter gradient's k is split into: enough workgroups to fill a GPU, stretches of >= 256. */
-export function splitKChunks(k: number, m: number, n: number, targetWorkgroups = 512): number {
-  const tiles = Math.ceil(m / T) * Math.ceil(n / T);
-  return Math.max(1, Math.min(Math.ceil(targetWorkgroups / tiles), Math.ceil(k / 256)));
+/**
+ * How many stretches the filter gradient's k is split into: about 65,536 invocations (each a 4 x 4 block of dW over
+ * its stretch), enough to fill a large GPU, with stretches of at least 64 products.
+ */
+export function splitKChunks(k: number, m: number, n: number, targetInvocations = 65_536): number {
+  const blocks = Math.ceil(m / 4) * Math.ceil(n / 4);
+  return Math.max(1, Math.min(Math.ceil(targetInvocations / blocks), Math.ceil(k / 64)));
 }
 
 function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): tf.TensorInfo {
   const info = convInfo(x.shape, attrs.filterShape, attrs);
   const [r, s, ci, co] = attrs.filterShape;
   const m = r * s * ci, n = co, k = info.batchSize * info.outHeight * info.outWidth;
-  const chunks = splitKChunks(k, m, n);
-  const kChunk = Math.ceil(k / chunks / T) * T;
-  const used = Math.ceil(k / kChunk);
+  const kChunk = Math.ceil(k / splitKChunks(k, m, n));
   const uniforms: Uniform[] = [
     { type: "int32", data: [info.padInfo.top, info.padInfo.left] },
     { type: "int32", data: [info.strideHeight, info.strideWidth] },
     { type: "int32", data: [r, s] },
     { type: "int32", data: [kChunk] },
   ];
-  const partial = backend.runWebGPUProgram(new FilterGradSplitKProgram([used, m, n]), [x, dy], "float32", uniforms);
+  const partial = backend.runWebGPUProgram(new FilterGradBlockProgram([Math.ceil(k / kChunk), m, n]), [x, dy], "float32", uniforms);
   const out = backend.runWebGPUProgram(new SumChunksProgram([r, s, ci, co]), [partial], "float32");
   backend.disposeData(partial.dataId);
   return out;
-}
-
-function inputGradient(backend: WebGPUBackendLike, dy: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.Conv2DBackpropInputAttrs): tf.TensorInfo {
-  const info = convInfo(attrs.inputShape, filter.shape, attrs);
-  const uniforms: Uniform[] = [
-    { type: "int32", data: [info.padInfo.top, info.padInfo.left] },
-    { type: "int32", data: [info.strideHeight, info.strideWidth] },
-    { type: "int32", data: [info.filterHeight, info.filterWidth] },
-  ];
-  return backend.runWebGPUProgram(new InputGradMMProgram([...attrs.inputShape]), [dy, filter], "float32", uniforms);
 }
 
 /** Rows per block of the channel sums: blocks enough to fill a GPU, each summing at least 64 rows. */
@@ -426,7 +334,7 @@ function batchNormBackward(backend: WebGPUBackendLike, dy: tf.TensorInfo, x: tf.
 }
 
 export type WebGPUKernelSet = "stock" | "fewlabel";
-const KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput"] as const;
+const KERNELS = ["Conv2DBackpropFilter"] as const;
 const stock = new Map<string, tf.KernelFunc>();
 let current: WebGPUKernelSet | null = null;
 
@@ -453,11 +361,6 @@ export function useWebGPUKernels(set: WebGPUKernelSet = "fewlabel"): void {
     const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     if ((a.dataFormat && a.dataFormat !== "NHWC") || inputs.x!.dtype !== "float32") return stock.get("Conv2DBackpropFilter")!({ inputs, attrs, backend } as never);
     return filterGradient(backend as WebGPUBackendLike, inputs.x!, inputs.dy!, a);
-  }) as unknown as tf.KernelFunc);
-  reg("Conv2DBackpropInput", (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => {
-    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    if ((a.dataFormat && a.dataFormat !== "NHWC") || inputs.dy!.dtype !== "float32") return stock.get("Conv2DBackpropInput")!({ inputs, attrs, backend } as never);
-    return inputGradient(backend as WebGPUBackendLike, inputs.dy!, inputs.filter!, a);
   }) as unknown as tf.KernelFunc);
   reg(BATCH_NORM_FORWARD, (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) =>
     batchNormForward(backend as WebGPUBackendLike, inputs.x!, inputs.gamma!, inputs.beta!, (attrs as { epsilon: number }).epsilon)) as unknown as tf.KernelFunc);
