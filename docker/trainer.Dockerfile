@@ -14,9 +14,10 @@
 #     docker run --gpus all -e FEWLABEL_URL=... -e FEWLABEL_TRAINER_TOKEN=flt_... fewlabel-trainer-cuda
 #
 # The trainer logs the backend it chose at start ("backend webgpu (nvidia-h200, ...)"); FEWLABEL_TF_BACKEND forces
-# one. Model sizes and steps: FEWLABEL_* variables, see apps/trainer/README.md (a GPU can afford wider encoders and
-# more steps than the CPU defaults). Checkpoints live on the server, so the container keeps no state: kill it,
-# start it elsewhere, and it resumes.
+# one. The encoder, batch and input size follow the hardware the trainer finds (apps/trainer/src/model-sizing.ts: on a
+# GPU ResNet-18 of widths 32-256 at batch 256, 32-96 px by the images; on a CPU the small defaults), so the images set
+# only the epochs; FEWLABEL_* variables override any of it (apps/trainer/README.md). Checkpoints live on the server,
+# so the container keeps no state: kill it, start it elsewhere, and it resumes.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json turbo.json tsconfig.json prisma.config.ts ./
@@ -35,7 +36,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics FEWLABEL_TF_BACKEND=webgpu,wasm \
-    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
+    FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
 COPY --from=build /app /app
 USER node
 CMD ["node", "--import", "tsx", "apps/trainer/src/main.ts"]
@@ -51,7 +52,7 @@ COPY --from=build /app /app
 # Downloads libtensorflow at install time (needs the network while building; not a dependency of the repository).
 RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0
 ENV NODE_ENV=production FEWLABEL_TF_BACKEND=tensorflow,wasm \
-    FEWLABEL_INPUT_SIZE=32 FEWLABEL_BATCH_SIZE=256 FEWLABEL_ENCODER_BLOCKS=2,2,2,2 FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
+    FEWLABEL_PRETRAIN_EPOCHS=100 FEWLABEL_MAX_PRETRAIN_EPOCHS=800
 CMD ["node", "--import", "tsx", "apps/trainer/src/main.ts"]
 
 # Default target.

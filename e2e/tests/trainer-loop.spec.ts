@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { rgbPng } from "@fewlabel/storage/testing";
-import { expect, test } from "@playwright/test";
+import { chromium, expect, test } from "@playwright/test";
 import { cspViolations, newUser, ownerWithProject, teammateByInvite } from "./flows";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -100,6 +100,8 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     await expect(owner.getByTestId("trainer-state")).toHaveAttribute("data-online", "true", { timeout: 30_000 });
     await expect(owner.getByTestId("training-run")).toBeVisible({ timeout: 30_000 });
     await expect(owner.getByTestId("training-backend")).toContainText("wasm");
+    // The trainer sizes its model for the hardware and says so (here the CPU, with this spec's small settings).
+    await expect(owner.getByTestId("training-sizing")).toHaveText("CPU sizing: ResNet (1-1 blocks), widths 8-16, batch 16, input 28 px");
     // The trainer says what it does and why: pretraining (because the project has enough images), or, once that is
     // done, waiting for labels.
     await expect(owner.getByTestId("trainer-activity-text")).toHaveText(/^(Now: pretraining .*, because |Waiting: for labels)/);
@@ -195,6 +197,22 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
       const [stock] = JSON.parse(stdout) as { probabilities: number[] }[];
       const expected = Object.fromEntries(meta.classes.map((name, k) => [name, stock!.probabilities[k]!]));
       for (const [name, p] of inBrowser) expect(Math.abs(p - expected[name]!), `${name}: browser ${p}, stock tfjs ${expected[name]}`).toBeLessThan(1e-4);
+
+      // The same student on WebGPU, in a Chromium that offers an adapter (SwiftShader's, on this GPU-less machine),
+      // signed in as the teammate: the page says webgpu ran, and the probabilities are stock tfjs's.
+      const gpuBrowser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"] });
+      try {
+        const gpuPage = await (await gpuBrowser.newContext({ baseURL: baseURL!, storageState: await mate.context().storageState() })).newPage();
+        await gpuPage.goto(demo!);
+        await expect(gpuPage.getByTestId("student-demo")).toHaveAttribute("data-backend", "webgpu", { timeout: 60_000 });
+        await expect(gpuPage.getByTestId("student-demo")).toContainText("TensorFlow.js backend webgpu");
+        await gpuPage.getByTestId("demo-input").setInputFiles({ name: "new-pet.png", mimeType: "image/png", buffer: photo });
+        await expect(gpuPage.getByTestId("demo-prediction")).toHaveCount(2);
+        const onGpu = await gpuPage.getByTestId("demo-prediction").evaluateAll((els) => els.map((e) => [e.getAttribute("data-class-name")!, Number(e.getAttribute("data-probability"))] as const));
+        for (const [name, p] of onGpu) expect(Math.abs(p - expected[name]!), `${name}: webgpu ${p}, stock tfjs ${expected[name]}`).toBeLessThan(1e-3);
+      } finally {
+        await gpuBrowser.close();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

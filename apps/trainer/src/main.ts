@@ -6,6 +6,7 @@
 // again, seconds later, exits at once).
 import os from "node:os";
 import { selectBackend } from "@fewlabel/ml";
+import { sizeForHardware } from "./model-sizing";
 import { ActivityReporter } from "./activity";
 import { createTrainerApi } from "./api-client";
 import { readConfig } from "./config";
@@ -47,7 +48,7 @@ async function exitNow(leases: Map<string, LeaseKeeper>): Promise<never> {
 }
 
 async function main() {
-  const cfg = readConfig();
+  const envConfig = readConfig();
   // Below the web server's priority, before any worker thread exists (Linux threads inherit their creator's nice
   // value): the trainer may then use every core, and a labelling request still gets one at once.
   if (process.env.FEWLABEL_TRAINER_NICE !== "0") {
@@ -57,9 +58,12 @@ async function main() {
       // Not permitted here (some containers): run at normal priority.
     }
   }
-  const api = createTrainerApi(cfg.url, cfg.token);
+  const api = createTrainerApi(envConfig.url, envConfig.token);
   const backend = await selectBackend({ log: true });
-  const backendName = `${backend.name} (${backend.detail})`;
+  // The encoder and batch follow the hardware (model-sizing.ts); said in the log and with every run's backend.
+  const sizing = sizeForHardware(envConfig, backend.accelerator);
+  const cfg = sizing.config;
+  const backendName = `${backend.name} (${backend.detail}); ${sizing.summary}`;
   log(`${cfg.name}: backend ${backendName}; server ${cfg.url}`);
 
   const leases = new Map<string, LeaseKeeper>();

@@ -70,7 +70,7 @@ export async function runStage<T>(
 ): Promise<StageOutcome<T>> {
   const { api, lease, projectId } = ctx;
   const leaseId = lease.leaseId;
-  const { runId } = await api.trpc.startRun.mutate({ projectId, leaseId, stage: o.stage, totalSteps: o.totalSteps, startStep: o.startStep, backend: ctx.backend });
+  const { runId } = await api.trpc.startRun.mutate({ projectId, leaseId, stage: o.stage, totalSteps: o.totalSteps, startStep: o.startStep, backend: ctx.backend.slice(0, 500) });
   ctx.log(`${o.stage}: run ${runId} ${o.startStep > 0 ? `resumes at step ${o.startStep}` : "starts"} of ${o.totalSteps}`);
   const stop = new AbortController();
   const stopWith = (why: StageInterrupted["why"]) => !stop.signal.aborted && stop.abort(why);

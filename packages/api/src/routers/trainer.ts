@@ -80,7 +80,7 @@ export const trainerRouter = router({
 
   /** Starts (or resumes, with startStep > 0) a run of one stage; an owners' request for a fine-tune holds until one finishes. */
   startRun: leasedProcedure
-    .input(z.object({ stage: trainingStage, totalSteps: z.number().int().min(0), startStep: z.number().int().min(0).default(0), backend: z.string().max(200).default("") }))
+    .input(z.object({ stage: trainingStage, totalSteps: z.number().int().min(0), startStep: z.number().int().min(0).default(0), backend: z.string().max(500).default("") }))
     .mutation(async ({ ctx, input }) => {
       const { run, events } = await ctx.db.$transaction(async (tx) => {
         // Earlier runs end here: a paused one (its work carries over to this run through its checkpoint), and one left

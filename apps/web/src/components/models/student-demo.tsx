@@ -39,8 +39,11 @@ async function classify(l: Loaded, source: CanvasImageSource & { width: number; 
   return { predictions: topK(probabilities, l.meta.classes, TOP_K), latencyMs };
 }
 
-/** TensorFlow.js backends the demo offers; "auto" lets TensorFlow.js pick (WebGL where it works, else the CPU). */
-export const demoBackends = ["auto", "webgl", "cpu"] as const;
+/**
+ * TensorFlow.js backends the demo offers. "auto": WebGPU where the browser gives an adapter, else what TensorFlow.js
+ * picks (WebGL where it works, else the CPU); the page says which ran.
+ */
+export const demoBackends = ["auto", "webgpu", "webgl", "cpu"] as const;
 export type DemoBackend = (typeof demoBackends)[number];
 
 export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { modelJsonUrl: string; backend?: DemoBackend; projectId?: string }) {
@@ -61,8 +64,17 @@ export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { mod
       try {
         const t0 = performance.now();
         const tf = await import("@tensorflow/tfjs");
+        if (backend === "webgpu" || backend === "auto") {
+          // Registered only where asked for or possible, so other browsers never load its code.
+          const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+          const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+          if (adapter) {
+            await import("@tensorflow/tfjs-backend-webgpu");
+            if (!(await tf.setBackend("webgpu")) && backend === "webgpu") throw new Error("the webgpu backend did not start in this browser");
+          } else if (backend === "webgpu") throw new Error("this browser offers no WebGPU adapter");
+        }
         // A small student can be quicker on the CPU than through WebGL (no shader compilation, no upload).
-        if (backend !== "auto" && !(await tf.setBackend(backend))) throw new Error(`the ${backend} backend is not available in this browser`);
+        if (backend !== "auto" && backend !== "webgpu" && !(await tf.setBackend(backend))) throw new Error(`the ${backend} backend is not available in this browser`);
         await tf.ready();
         const metaUrl = modelJsonUrl.replace(/model\.json$/, "metadata.json");
         const [m, metaResponse] = await Promise.all([tf.loadLayersModel(modelJsonUrl), fetch(metaUrl)]);

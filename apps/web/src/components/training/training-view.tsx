@@ -240,8 +240,13 @@ function RunDetails({ run, now, updatedAt }: { run: Run; now: number; updatedAt:
         <Stat label="Loss" value={run.loss?.toFixed(4) ?? "–"} testId="training-loss" />
         <Stat label="Accuracy" value={run.accuracy === null ? "–" : `${(run.accuracy * 100).toFixed(1)}%`} />
         <Stat label="Images / s" value={run.imagesPerSecond === null ? "–" : run.imagesPerSecond.toFixed(1)} testId="training-speed" />
-        <Stat label="Backend" value={run.backend || "–"} testId="training-backend" />
+        <Stat label="Backend" value={engineOf(run.backend) || "–"} testId="training-backend" />
       </dl>
+      {sizingOf(run.backend) && (
+        <p className="text-xs text-slate-500" data-testid="training-sizing" title="The trainer sizes the encoder and batch for the hardware it runs on">
+          {sizingOf(run.backend)}
+        </p>
+      )}
       {run.error && <Alert tone={run.status === "FAILED" ? "error" : "warning"}>{run.error}</Alert>}
       {run.skippedImages > 0 && (
         <details className="text-xs text-slate-600">
@@ -270,6 +275,11 @@ function RunDetails({ run, now, updatedAt }: { run: Run; now: number; updatedAt:
     </div>
   );
 }
+
+// The trainer reports its backend as "<engine>; <CPU|GPU> sizing: …" (apps/trainer/src/model-sizing.ts).
+const sizingPart = /; ((?:CPU|GPU) sizing: .*)$/;
+const engineOf = (backend: string) => backend.replace(sizingPart, "");
+const sizingOf = (backend: string) => sizingPart.exec(backend)?.[1] ?? null;
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (

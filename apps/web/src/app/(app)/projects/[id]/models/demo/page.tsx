@@ -1,5 +1,5 @@
 "use client";
-// /projects/[id]/models/demo[?version=<model version id>][&backend=auto|webgl|cpu]: try a distilled student in the
+// /projects/[id]/models/demo[?version=<model version id>][&backend=auto|webgpu|webgl|cpu]: try a distilled student in the
 // browser (the newest one unless a version is named) on the TensorFlow.js backend of one's choice.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
