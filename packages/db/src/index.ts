@@ -7,4 +7,4 @@ export { applyMigrations, readMigrations } from "./migrate";
 export { Prisma, PrismaClient } from "./generated/prisma/client";
 export type * from "./generated/prisma/models";
 export type { UserModel as User, ProjectModel as Project, ImageModel as Image, LabelClassModel as LabelClass, MembershipModel as Membership, UploadModel as Upload } from "./generated/prisma/models";
-export { LabelSource, Role } from "./generated/prisma/enums";
+export { LabelSource, QueueOrder, Role } from "./generated/prisma/enums";

@@ -79,13 +79,15 @@ export const projectsRouter = router({
         description: z.string().max(2000).optional(),
         annotatorsPerImage: z.number().int().min(1).max(20).optional(),
         leaseSeconds: z.number().int().min(15).max(3600).optional(),
+        /** How the work queue chooses the next image (active learning: least confident or smallest margin first). */
+        queueOrder: z.enum(["OLDEST", "RANDOM", "LEAST_CONFIDENT", "MARGIN"]).optional(),
       }),
     )
     .mutation(({ ctx, input: { projectId: _, ...data } }) =>
       ctx.db.project.update({
         where: { id: ctx.access.projectId },
         data,
-        select: { id: true, name: true, description: true, annotatorsPerImage: true, leaseSeconds: true },
+        select: { id: true, name: true, description: true, annotatorsPerImage: true, leaseSeconds: true, queueOrder: true },
       }),
     ),
 

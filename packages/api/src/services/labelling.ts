@@ -2,7 +2,7 @@
 // (claimNextImage with leases).
 // Every change is one transaction that records the vote and its history, re-resolves the image's label
 // (resolve-label.ts) and appends a numbered event; the caller broadcasts the returned events.
-import { type LabelSource, Prisma, type PrismaClient } from "@fewlabel/db";
+import { type LabelSource, Prisma, type PrismaClient, type QueueOrder } from "@fewlabel/db";
 import type { ClaimResult, ImageRef, LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { type Actor, reserveSeqs, storeEvents } from "./project-events";
 import { reopenReviewedSuggestions } from "./pseudo-labels";
@@ -205,7 +205,7 @@ const imageRefSelect = { id: true, filename: true, width: true, height: true, la
  */
 async function lockWorkQueue(tx: Prisma.TransactionClient, projectId: string) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${projectId}))`;
-  return tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { annotatorsPerImage: true, leaseSeconds: true } });
+  return tx.project.findUniqueOrThrow({ where: { id: projectId }, select: { annotatorsPerImage: true, leaseSeconds: true, queueOrder: true } });
 }
 
 /** SQL on image `i`: its votes plus teammates' live leases leave room for `me` among its k annotators. */
@@ -232,17 +232,15 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
     const project = await lockWorkQueue(tx, who.projectId);
     const k = project.annotatorsPerImage;
     const me = who.actor.id;
-    const candidates = await tx.$queryRaw<{ id: string }[]>`
-      SELECT i.id FROM "Image" i
-      WHERE i."projectId" = ${who.projectId}
+    const claimable = Prisma.sql`
+        i."projectId" = ${who.projectId}
         AND i."voteCount" < ${k}
         AND (i."labelSource" IS NULL OR i."labelSource" = 'HUMAN')
         AND NOT (i.id = ANY(${skip}::text[]))
         AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me})
         AND NOT EXISTS (SELECT 1 FROM "Lease" l WHERE l."imageId" = i.id AND l."userId" = ${me} AND l."expiresAt" > now())
-        AND ${roomForAnnotator(me, k)}
-      ORDER BY i."createdAt", i.id
-      LIMIT 4`;
+        AND ${roomForAnnotator(me, k)}`;
+    const candidates = await claimCandidates(tx, who.projectId, project.queueOrder, claimable, 4);
     const remaining = await tx.image.count({ where: needsVoteWhere(who.projectId, k) });
     const first = candidates[0];
     if (!first) return { image: null, leaseExpiresAt: null, prefetch: [], remaining };
@@ -261,6 +259,26 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
       remaining,
     };
   });
+}
+
+/**
+ * The next `limit` claimable images in the project's work order (issue 17's active learning). LEAST_CONFIDENT and
+ * MARGIN read the model's pending suggestions through their (projectId, status, confidence | margin) index, least sure
+ * first, and fill up with the images that have none in upload order; RANDOM draws among all claimable images (so two
+ * annotators rarely wait on the same one); OLDEST is upload order.
+ */
+async function claimCandidates(tx: Prisma.TransactionClient, projectId: string, order: QueueOrder, claimable: Prisma.Sql, limit: number): Promise<{ id: string }[]> {
+  if (order === "RANDOM") return tx.$queryRaw<{ id: string }[]>`SELECT i.id FROM "Image" i WHERE ${claimable} ORDER BY random() LIMIT ${limit}`;
+  const oldest = (exclude: string[]) =>
+    tx.$queryRaw<{ id: string }[]>`SELECT i.id FROM "Image" i WHERE ${claimable} AND NOT (i.id = ANY(${exclude}::text[])) ORDER BY i."createdAt", i.id LIMIT ${limit - exclude.length}`;
+  if (order === "OLDEST") return oldest([]);
+  const key = order === "MARGIN" ? Prisma.sql`p.margin` : Prisma.sql`p.confidence`;
+  const uncertain = await tx.$queryRaw<{ id: string }[]>`
+      SELECT i.id FROM "PseudoLabel" p JOIN "Image" i ON i.id = p."imageId"
+      WHERE p."projectId" = ${projectId} AND p.status = 'PENDING' AND ${key} IS NOT NULL AND ${claimable}
+      ORDER BY ${key}, p.id
+      LIMIT ${limit}`;
+  return uncertain.length < limit ? [...uncertain, ...(await oldest(uncertain.map((u) => u.id)))] : uncertain;
 }
 
 /**

@@ -91,17 +91,27 @@ export async function postPseudoLabels(
     const select = { id: true, imageId: true, classId: true, confidence: true, modelVersionId: true } as const;
     const rows = fresh.length
       ? await tx.pseudoLabel.createManyAndReturn({
-          data: fresh.map((f) => ({ projectId, imageId: f.imageId, modelVersionId, classId: f.classId, confidence: f.confidence, probabilities: f.probabilities })),
+          data: fresh.map((f) => ({ projectId, imageId: f.imageId, modelVersionId, classId: f.classId, confidence: f.confidence, probabilities: f.probabilities, margin: marginOf(f.probabilities) })),
           select,
         })
       : [];
     for (const u of updates) {
       // A refreshed suggestion is new news: createdAt moves with it, as if it had just been made.
-      rows.push(await tx.pseudoLabel.update({ where: { id: u.id }, data: { classId: u.item.classId, confidence: u.item.confidence, probabilities: u.item.probabilities, createdAt: new Date() }, select }));
+      rows.push(await tx.pseudoLabel.update({ where: { id: u.id }, data: { classId: u.item.classId, confidence: u.item.confidence, probabilities: u.item.probabilities, margin: marginOf(u.item.probabilities), createdAt: new Date() }, select }));
     }
     const events = await appendEvents(tx, projectId, actor, [{ type: "pseudoLabels.added", data: { modelVersionId, items: rows, ...(options.source ? { source: options.source } : {}) } }]);
     return { stored: rows, skipped: items.length - rows.length, events };
   });
+}
+
+/** The top class probability minus the runner-up's: small where the model hesitates between two classes. */
+export function marginOf(probabilities: readonly number[]): number {
+  let first = 0, second = 0;
+  for (const p of probabilities) {
+    if (p > first) [first, second] = [p, first];
+    else if (p > second) second = p;
+  }
+  return first - second;
 }
 
 async function pendingSuggestion(tx: Prisma.TransactionClient, projectId: string, pseudoLabelId: string) {

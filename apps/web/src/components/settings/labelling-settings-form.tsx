@@ -1,6 +1,7 @@
 "use client";
-// How work is shared out (owners): how many annotators label each image (overlap for quality control), and how long
-// a claimed image stays with an annotator who has gone quiet before it goes back to the pool.
+// How work is shared out (owners): how many annotators label each image (overlap for quality control), how long
+// a claimed image stays with an annotator who has gone quiet before it goes back to the pool, and in which order the
+// work queue hands images out (upload order, random, or where the model is least sure: active learning).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { Project } from "~/lib/api-types";
@@ -9,13 +10,26 @@ import { useTRPC } from "~/lib/trpc";
 import { Alert } from "../ui/alert";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
-import { TextField } from "../ui/field";
+import { inputClass, TextField } from "../ui/field";
+
+type QueueOrder = Project["queueOrder"];
+const orders: { value: QueueOrder; label: string; hint: string }[] = [
+  { value: "OLDEST", label: "Upload order", hint: "Images are handed out oldest first." },
+  { value: "RANDOM", label: "Random", hint: "A random unlabelled image each time: labels spread evenly over the collection." },
+  {
+    value: "LEAST_CONFIDENT",
+    label: "Least confident first",
+    hint: "Where the model's pending suggestion is least sure (active learning): each label teaches it most. Images without a suggestion follow in upload order.",
+  },
+  { value: "MARGIN", label: "Smallest margin first", hint: "Where the model hesitates most between its two likeliest classes. Images without a suggestion follow in upload order." },
+];
 
 export function LabellingSettingsForm({ project, editable }: { project: Project; editable: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [perImage, setPerImage] = useState(String(project.annotatorsPerImage));
   const [leaseMinutes, setLeaseMinutes] = useState(String(+(project.leaseSeconds / 60).toFixed(2)));
+  const [order, setOrder] = useState<QueueOrder>(project.queueOrder);
   const update = useMutation(
     trpc.projects.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() }) }),
   );
@@ -24,11 +38,11 @@ export function LabellingSettingsForm({ project, editable }: { project: Project;
   const leaseSeconds = Math.round(Number(leaseMinutes) * 60);
   const perImageError = !Number.isInteger(perImageValue) || perImageValue < 1 || perImageValue > 20 ? "A whole number from 1 to 20." : errors.annotatorsPerImage;
   const leaseError = !Number.isFinite(leaseSeconds) || leaseSeconds < 15 || leaseSeconds > 3600 ? "Between 0.25 and 60 minutes." : errors.leaseSeconds;
-  const dirty = perImageValue !== project.annotatorsPerImage || leaseSeconds !== project.leaseSeconds;
+  const dirty = perImageValue !== project.annotatorsPerImage || leaseSeconds !== project.leaseSeconds || order !== project.queueOrder;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (perImageError || leaseError) return;
-    update.mutate({ projectId: project.id, annotatorsPerImage: perImageValue, leaseSeconds });
+    update.mutate({ projectId: project.id, annotatorsPerImage: perImageValue, leaseSeconds, queueOrder: order });
   };
   return (
     <Card title="Labelling" description="How images are shared out among annotators labelling at the same time.">
@@ -62,6 +76,17 @@ export function LabellingSettingsForm({ project, editable }: { project: Project;
             data-testid="lease-minutes"
           />
         </div>
+        <label className="block space-y-1">
+          <span className="block text-sm font-medium text-slate-700">Work order</span>
+          <select value={order} onChange={(e) => setOrder(e.target.value as QueueOrder)} disabled={!editable} className={inputClass(false, "w-64")} data-testid="queue-order">
+            {orders.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+          <span className="block text-xs text-slate-500">{orders.find((o) => o.value === order)?.hint}</span>
+        </label>
         {editable && (
           <div className="flex items-center justify-end gap-3">
             {update.isSuccess && !dirty && <span className="text-sm text-emerald-700">Saved.</span>}
