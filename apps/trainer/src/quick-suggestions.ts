@@ -17,7 +17,7 @@
 // steps of a heavy stage, so labels given during a long pretraining get suggestions within seconds too.
 import { createEncoder, encoderFeatures, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
 import type { SuggestionSource } from "@fewlabel/realtime";
-import type { TrainerApi } from "./api-client";
+import { type TrainerApi, trpcCode } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
@@ -81,6 +81,9 @@ const round4 = (v: number) => Math.round(Math.min(1, Math.max(0, Number.isFinite
 export class QuickSuggestions {
   readonly memory: QuickRefreshMemory;
   private embeddings: Embeddings | null = null;
+  /** Which embeddings of which encoder version the server has; whether it has the route at all (null: not known). */
+  private embeddingsPosted: { version: string; ids: Set<string> } = { version: "", ids: new Set() };
+  private embeddingsRoute: boolean | null = null;
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
   /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
@@ -137,6 +140,7 @@ export class QuickSuggestions {
     const emb = await this.embeddingsOf(state, version.id);
     if (!emb) return done({ posted: 0, unlabelled: 0, head: null, note: `the weights of encoder v${version.version} are not at hand (its checkpoint slot has moved on); quick suggestions wait for the next encoder` });
     await this.embedNew(emb, state.images.map((i) => i.id));
+    await this.postEmbeddings(lease, emb);
 
     // The version's class order: suggestions must match its classIds (classes added since are not in it).
     const classIds = version.classIds;
@@ -252,6 +256,37 @@ export class QuickSuggestions {
       emb.pixels = allPixels;
       for (const id of chunk) emb.row.set(id, emb.row.size);
     }
+  }
+
+  /**
+   * Sends the server the embeddings it does not have yet from this encoder version (issue 17: "more like this"), in
+   * posts of about 600 KB. A server without the route is asked once.
+   */
+  private async postEmbeddings(lease: LeaseKeeper, emb: Embeddings): Promise<void> {
+    if (this.embeddingsRoute === false) return;
+    if (this.embeddingsPosted.version !== emb.encoderVersionId) this.embeddingsPosted = { version: emb.encoderVersionId, ids: new Set() };
+    const posted = this.embeddingsPosted.ids;
+    const todo = [...emb.row.entries()].filter(([id]) => !posted.has(id));
+    if (todo.length === 0) return;
+    const dim = emb.features.shape[1];
+    const perPost = Math.max(1, Math.min(1000, Math.floor(600_000 / (dim * 6 + 64))));
+    const all = await emb.features.data();
+    for (let start = 0; start < todo.length; start += perPost) {
+      const batch = todo.slice(start, start + perPost);
+      const items = batch.map(([imageId, row]) => ({ imageId, vector: Buffer.from(Float32Array.from(all.subarray(row * dim, (row + 1) * dim)).buffer).toString("base64") }));
+      try {
+        await this.api.trpc.postEmbeddings.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: emb.encoderVersionId, items });
+      } catch (err) {
+        if (trpcCode(err) === "NOT_FOUND" && /procedure/i.test(String((err as Error).message))) {
+          this.embeddingsRoute = false;
+          this.log("the server keeps no embeddings (an older version): more-like-this stays off");
+          return;
+        }
+        throw err;
+      }
+      for (const [id] of batch) posted.add(id);
+    }
+    this.embeddingsRoute = true;
   }
 
   private disposeEmbeddings(): void {

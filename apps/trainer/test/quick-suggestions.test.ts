@@ -139,6 +139,11 @@ describe.skipIf(!available)("quick suggestions", () => {
     expect(first.items.every((s) => s.modelVersionId === encoder!.id && s.modelVersion.stage === "PRETRAIN")).toBe(true);
     // No fine-tune happened: the PRETRAIN version is still the only one.
     expect((await owner.trpc.models.list.query({ projectId })).map((m) => m.stage)).toEqual(["PRETRAIN"]);
+    // The same embeddings went to the server (issue 17): every image, from this encoder, so "more like this" answers.
+    expect(await t.db.prisma.imageEmbedding.count({ where: { projectId, modelVersionId: encoder!.id } })).toBe(120);
+    const alike = await owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", similarTo: first.items[0]!.imageId } });
+    expect(alike.total).toBe(119);
+    expect(alike.items.map((i) => alike.similarity![i.id]!)).toEqual([...alike.items.map((i) => alike.similarity![i.id]!)].sort((a, b) => b - a));
     // Four very different kinds of clothing, 16 training labels: chance is 25%. An encoder of 20 steps embeds them
     // worse than their pixels (its kNN read 42-71% here), so the head keeps the pixels unless the embeddings
     // cross-validate better beyond the noise of 16 labels: 89-93% in three runs.

@@ -1,7 +1,8 @@
 // Browsing a project's images: a cursor-paged list with filters (for the virtualised grid) and counts per class.
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import type { Prisma } from "@fewlabel/db";
+import type { Prisma, PrismaClient } from "@fewlabel/db";
+import { similarImages } from "../services/embeddings";
 import { needsVoteWhere } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
 
@@ -11,6 +12,11 @@ export const imageFilter = z.object({
   search: z.string().trim().max(200).default(""),
   /** Unlabelled images whose pending model suggestion is this class. */
   suggestedClassId: z.uuid().nullable().default(null),
+  /**
+   * "More like this": the images nearest to this one by the encoder's embeddings (at most SIMILAR_LIMIT, most similar
+   * first, the image itself excluded); the other filters narrow them, `sort` does not apply.
+   */
+  similarTo: z.uuid().nullable().default(null),
   /**
    * The order: upload order (the work queue's, and the api's default), newest uploads first (the grid's default: what
    * was just uploaded is what people look for), by file name, or by the pending suggestion's confidence (images
@@ -62,11 +68,47 @@ export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhere
   };
 }
 
+type ListItem = Prisma.ImageGetPayload<{ select: typeof listSelect }>;
+
+/** A page of the grid. */
+export interface ImagePage {
+  items: ListItem[];
+  total: number;
+  offset: number;
+  nextCursor: number | null;
+  /** "More like this": each listed image's cosine similarity to the chosen one. */
+  similarity?: Record<string, number> | null;
+  /** "More like this" for an image the trainer has not embedded yet. */
+  noEmbedding?: boolean;
+}
+
+/** How many neighbours "more like this" lists. */
+export const SIMILAR_LIMIT = 200;
+
+/** A page of an image's nearest neighbours that pass the other filters, in similarity order. */
+async function similarPage(db: PrismaClient, projectId: string, imageId: string, where: Prisma.ImageWhereInput, offset: number, limit: number): Promise<ImagePage> {
+  const near = await similarImages(db, projectId, imageId, SIMILAR_LIMIT);
+  if (!near) return { items: [], total: 0, offset, nextCursor: null, similarity: null, noEmbedding: true };
+  const passing = await db.image.findMany({ where: { AND: [where, { id: { in: near.map((n) => n.imageId) } }] }, select: listSelect });
+  const byId = new Map(passing.map((p) => [p.id, p]));
+  const ranked = near.filter((n) => byId.has(n.imageId));
+  const page = ranked.slice(offset, offset + limit);
+  const next = offset + page.length;
+  return {
+    items: page.map((n) => byId.get(n.imageId)!),
+    total: ranked.length,
+    offset,
+    nextCursor: next < ranked.length ? next : null,
+    similarity: Object.fromEntries(page.map((n) => [n.imageId, n.similarity])),
+    noEmbedding: false,
+  };
+}
+
 export const imagesRouter = router({
   list: projectProcedure("viewProject")
     .input(
       z.object({
-        filter: imageFilter.default({ status: "all", classId: null, search: "", suggestedClassId: null, sort: "oldest" }),
+        filter: imageFilter.default({ status: "all", classId: null, search: "", suggestedClassId: null, similarTo: null, sort: "oldest" }),
         cursor: z.number().int().min(0).nullish(),
         limit: z.number().int().min(1).max(1000).default(300),
       }),
@@ -76,6 +118,7 @@ export const imagesRouter = router({
       const where = imageWhere(ctx.access.projectId, input.filter);
       const offset = input.cursor ?? 0;
       const sort = input.filter.sort;
+      if (input.filter.similarTo) return similarPage(ctx.db, ctx.access.projectId, input.filter.similarTo, where, offset, input.limit);
       const [total, items] = await Promise.all([
         ctx.db.image.count({ where }),
         sort === "leastConfident" || sort === "mostConfident"
@@ -83,7 +126,7 @@ export const imagesRouter = router({
           : ctx.db.image.findMany({ where, orderBy: orderOf[sort], skip: offset, take: input.limit, select: listSelect }),
       ]);
       const next = offset + items.length;
-      return { items, total, offset, nextCursor: next < total ? next : null };
+      return { items, total, offset, nextCursor: next < total ? next : null } satisfies ImagePage as ImagePage;
     }),
 
   stats: projectProcedure("viewProject").query(async ({ ctx }) => {

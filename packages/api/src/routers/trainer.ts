@@ -6,6 +6,7 @@ import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
 import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
+import { MAX_EMBEDDINGS_PER_POST, postEmbeddings } from "../services/embeddings";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { servingVersions } from "../services/serving-model";
 import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordActivity, recordProgress, setTrainingControl, trainingControl } from "../services/training";
@@ -151,6 +152,11 @@ export const trainerRouter = router({
    * Quick suggestions (issue 12, item 6) use `refresh` (update this version's pending ones), `keepPendingOf` (leave
    * a better teacher's pending ones alone) and `source` (the head they came from, carried by the event).
    */
+  /** Embeddings of the project's images from one of its encoder versions (issue 17: "more like this"). */
+  postEmbeddings: leasedProcedure
+    .input(z.object({ modelVersionId: z.uuid(), items: z.array(z.object({ imageId: z.uuid(), vector: z.base64().max(4096 * 8) })).min(1).max(MAX_EMBEDDINGS_PER_POST) }))
+    .mutation(({ ctx, input }) => postEmbeddings(ctx.db, input.projectId, input.modelVersionId, input.items)),
+
   postPseudoLabels: leasedProcedure
     .input(
       z.object({

@@ -12,9 +12,22 @@ const statuses = [
   { value: "unlabelled", label: "Unlabelled" },
 ] as const;
 
-export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, search: "", sort: "newest" };
+export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, similarTo: null, search: "", sort: "newest" };
 
-export function FilterBar({ filter, onChange, classes, matching }: { filter: ImageFilter; onChange: (f: ImageFilter) => void; classes: LabelClass[]; matching: number | undefined }) {
+export function FilterBar({
+  filter,
+  onChange,
+  classes,
+  matching,
+  similarName,
+}: {
+  filter: ImageFilter;
+  onChange: (f: ImageFilter) => void;
+  classes: LabelClass[];
+  matching: number | undefined;
+  /** The file name of the image whose neighbours are shown (filter.similarTo). */
+  similarName?: string | null;
+}) {
   const [search, setSearch] = useState(filter.search ?? "");
   const sent = useRef(filter.search ?? "");
   // Typing refilters after a pause, not on every key.
@@ -36,9 +49,17 @@ export function FilterBar({ filter, onChange, classes, matching }: { filter: Ima
   }, [filter.search]);
 
   const status = filter.classId ? "labelled" : (filter.status ?? "all");
-  const filtered = status !== "all" || !!filter.classId || !!filter.suggestedClassId || !!filter.search;
+  const filtered = status !== "all" || !!filter.classId || !!filter.suggestedClassId || !!filter.similarTo || !!filter.search;
   return (
     <div className="flex flex-wrap items-center gap-3" data-testid="filter-bar">
+      {filter.similarTo && (
+        <span className="inline-flex items-center gap-1.5 rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-800 ring-1 ring-indigo-200" data-testid="similar-chip">
+          More like <span className="max-w-48 truncate font-mono text-xs" title={similarName ?? undefined}>{similarName ?? "this image"}</span>, most similar first
+          <button type="button" aria-label="Back to all images" className="ml-1 text-indigo-500 hover:text-indigo-700" onClick={() => onChange({ ...filter, similarTo: null })}>
+            ✕
+          </button>
+        </span>
+      )}
       <div className="inline-flex rounded-md bg-slate-100 p-0.5" role="group" aria-label="Label status">
         {statuses.map((s) => (
           <button

@@ -30,6 +30,7 @@ export function ImageDetail({
   classesById,
   onIndex,
   onClose,
+  onMoreLikeThis,
 }: {
   projectId: string;
   filter: ImageFilter;
@@ -38,6 +39,8 @@ export function ImageDetail({
   classesById: Map<string, LabelClass>;
   onIndex: (i: number) => void;
   onClose: () => void;
+  /** Shows the grid of this image's nearest neighbours by the encoder's embeddings. */
+  onMoreLikeThis?: (image: { id: string; filename: string }) => void;
 }) {
   const trpc = useTRPC();
   const item = useImagePages(projectId, filter, index, index).itemAt(index);
@@ -72,10 +75,11 @@ export function ImageDetail({
         // zoom, pan or reset of the open image
       } else if (e.key === "ArrowLeft" && index > 0) onIndex(index - 1);
       else if (e.key === "ArrowRight" && index < total - 1) onIndex(index + 1);
+      else if (e.key === "m" && !reserved.has("m") && onMoreLikeThis && item) onMoreLikeThis({ id: item.id, filename: item.filename });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [index, total, onIndex, classesById, vote, imageView]);
+  }, [index, total, onIndex, classesById, vote, imageView, onMoreLikeThis, item]);
 
   const data = image.data;
   const label = data?.labelClassId ? (classesById.get(data.labelClassId) ?? data.labelClass ?? undefined) : undefined;
@@ -95,6 +99,11 @@ export function ImageDetail({
           <Button size="sm" variant="ghost" disabled={index >= total - 1} onClick={() => onIndex(index + 1)} aria-label="Next image">
             →
           </Button>
+          {onMoreLikeThis && item && (
+            <Button size="sm" variant="secondary" onClick={() => onMoreLikeThis({ id: item.id, filename: item.filename })} title="Its nearest neighbours by the model's embeddings, in the grid (keyboard: m)" data-testid="more-like-this">
+              More like this
+            </Button>
+          )}
           <Button size="sm" variant="ghost" onClick={onClose} aria-label="Close">
             ✕
           </Button>

@@ -39,7 +39,10 @@ export default function ProjectPage() {
   const stats = useQuery(trpc.images.stats.queryOptions({ projectId }));
   const [filter, setFilter] = useState<ImageFilter>(noFilter);
   const [openIndex, setOpenIndex] = useState<number | null>(null);
-  const matching = useImageTotal(projectId, filter).data?.total;
+  const firstPage = useImageTotal(projectId, filter).data;
+  const matching = firstPage?.total;
+  /** The file name of the image whose neighbours the grid shows ("More like this"), for the filter bar. */
+  const [similarName, setSimilarName] = useState<string | null>(null);
   const upload = useUpload(projectId);
   const classesById = useMemo(() => new Map(project.data?.classes.map((c) => [c.id, c])), [project.data]);
   const selection = useSelection();
@@ -170,6 +173,10 @@ export default function ProjectPage() {
     ) : (
       <EmptyState title="No images yet">An owner or reviewer of this project can upload images; they will appear here.</EmptyState>
     )
+  ) : filter.similarTo && firstPage?.noEmbedding ? (
+    <EmptyState title="No embedding for this image yet" action={<button className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>Back to all images</button>}>
+      The trainer embeds every image with its pretrained encoder; &ldquo;more like this&rdquo; works once it has (a few minutes after the first pretraining, and for new uploads soon after they arrive).
+    </EmptyState>
   ) : (
     <EmptyState title="No images match these filters" action={<button className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>Clear filters</button>} />
   );
@@ -179,7 +186,7 @@ export default function ProjectPage() {
       <div className="shrink-0 space-y-4 border-b border-slate-200 px-4 pt-5 pb-4 sm:px-6">
         <ProjectHeader project={p} stats={stats.data} filter={filter} onFilter={onFilter} describeImage={describeImage} />
         {uploader && !projectEmpty && <UploadDropzone onFiles={upload.upload} disabled={upload.busy} />}
-        <FilterBar filter={filter} onChange={onFilter} classes={p.classes} matching={matching} />
+        <FilterBar filter={filter} onChange={onFilter} classes={p.classes} matching={matching} similarName={similarName} />
         {selection.selected.size > 0 ? (
           <SelectionBar count={selection.selected.size} classes={p.classes} busy={bulkBusy} onLabel={(id) => void labelSelected(id)} onSelectVisible={selectVisible} onClear={selection.clear} />
         ) : (
@@ -215,6 +222,11 @@ export default function ProjectPage() {
           classesById={classesById}
           onIndex={setOpenIndex}
           onClose={() => setOpenIndex(null)}
+          onMoreLikeThis={(image) => {
+            setSimilarName(image.filename);
+            setOpenIndex(null);
+            onFilter({ ...noFilter, sort: filter.sort, similarTo: image.id });
+          }}
         />
       )}
       <UploadPanel tally={upload.tally} error={upload.error} onCancel={upload.cancel} onDismiss={upload.dismiss} />

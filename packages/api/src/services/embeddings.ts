@@ -1,0 +1,120 @@
+// Image embeddings (issue 17): the trainer posts each image's embedding from an encoder version; "more like this"
+// finds an image's nearest neighbours among the project's images embedded by the same version.
+//
+// Storage is portable (float32 bytes in a column, PGlite and PostgreSQL alike; the PostgreSQL here has no pgvector).
+// Search is exact cosine similarity in the web server's memory: a project's vectors are read once per (version,
+// count, newest write) and kept as one normalised Float32Array, so a query is one pass of dot products (100,000
+// images of 128 dimensions: 12.8 million multiply-adds, tens of milliseconds; bench/embedding-search.ts).
+import type { PrismaClient } from "@fewlabel/db";
+import { LabellingError } from "./labelling";
+
+export interface PostedEmbedding {
+  imageId: string;
+  /** Float32 little-endian, base64. */
+  vector: string;
+}
+
+/** Most embeddings one post stores (and the route's limit). */
+export const MAX_EMBEDDINGS_PER_POST = 1000;
+
+export function encodeVector(v: ArrayLike<number>): string {
+  return Buffer.from(Float32Array.from(v).buffer).toString("base64");
+}
+
+function decodeVector(b64: string): Float32Array {
+  const bytes = Buffer.from(b64, "base64");
+  if (bytes.length % 4 !== 0) throw new LabellingError("bad_request", "An embedding must be float32 values (a multiple of 4 bytes).");
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+/**
+ * Stores embeddings of the project's images from one of its model versions, replacing each image's older one. Images
+ * that are not the project's are skipped; every vector must have the same length, finite values.
+ */
+export async function postEmbeddings(db: PrismaClient, projectId: string, modelVersionId: string, items: PostedEmbedding[]): Promise<{ stored: number; skipped: number }> {
+  const vectors = items.map((i) => decodeVector(i.vector));
+  const dim = vectors[0]?.length ?? 0;
+  if (dim === 0 || dim > 4096 || vectors.some((v) => v.length !== dim)) throw new LabellingError("bad_request", "Embeddings must all have the same length, 1 to 4,096 values.");
+  if (vectors.some((v) => v.some((x) => !Number.isFinite(x)))) throw new LabellingError("bad_request", "An embedding holds a value that is not a finite number.");
+  return db.$transaction(async (tx) => {
+    if (!(await tx.modelVersion.findFirst({ where: { id: modelVersionId, projectId }, select: { id: true } }))) throw new LabellingError("not_found", "Model version not found in this project.");
+    const ids = [...new Set(items.map((i) => i.imageId))];
+    const own = new Set((await tx.image.findMany({ where: { id: { in: ids }, projectId }, select: { id: true } })).map((i) => i.id));
+    const seen = new Set<string>();
+    const rows = items.flatMap((item, k) => {
+      if (!own.has(item.imageId) || seen.has(item.imageId)) return [];
+      seen.add(item.imageId);
+      const v = vectors[k]!;
+      return [{ imageId: item.imageId, projectId, modelVersionId, dim, vector: Uint8Array.from(Buffer.from(v.buffer, v.byteOffset, v.byteLength)), updatedAt: new Date() }];
+    });
+    await tx.imageEmbedding.deleteMany({ where: { imageId: { in: rows.map((r) => r.imageId) } } });
+    await tx.imageEmbedding.createMany({ data: rows });
+    return { stored: rows.length, skipped: items.length - rows.length };
+  });
+}
+
+interface ProjectIndex {
+  key: string;
+  ids: string[];
+  row: Map<string, number>;
+  dim: number;
+  /** ids.length x dim, each row of unit length (zero rows stay zero). */
+  unit: Float32Array;
+}
+const indexes = new Map<string, ProjectIndex>();
+
+/** The version most of the project's images are embedded by now (the newest encoder's, once it has caught up). */
+async function indexOf(db: PrismaClient, projectId: string, modelVersionId: string): Promise<ProjectIndex> {
+  const stats = await db.imageEmbedding.aggregate({ where: { projectId, modelVersionId }, _count: { _all: true }, _max: { updatedAt: true } });
+  const key = `${modelVersionId}:${stats._count._all}:${stats._max.updatedAt?.getTime() ?? 0}`;
+  const cached = indexes.get(projectId);
+  if (cached?.key === key) return cached;
+  const rows = await db.imageEmbedding.findMany({ where: { projectId, modelVersionId }, select: { imageId: true, dim: true, vector: true }, orderBy: { imageId: "asc" } });
+  const dim = rows[0]?.dim ?? 0;
+  const unit = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => {
+    const v = new Float32Array(Uint8Array.from(r.vector).buffer);
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += v[d]! * v[d]!;
+    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < dim; d++) unit[i * dim + d] = v[d]! * s;
+  });
+  const ids = rows.map((r) => r.imageId);
+  const index = { key, ids, row: new Map(ids.map((id, i) => [id, i])), dim, unit };
+  indexes.set(projectId, index);
+  return index;
+}
+
+/** The `k` nearest rows to row `q` by cosine similarity, most similar first (q itself excluded). */
+export function nearestRows(unit: Float32Array, dim: number, q: number, k: number): { row: number; similarity: number }[] {
+  const n = unit.length / dim;
+  let best: { row: number; similarity: number }[] = [];
+  let floor = -Infinity;
+  const order = (x: { row: number; similarity: number }, y: { row: number; similarity: number }) => y.similarity - x.similarity || x.row - y.row;
+  for (let r = 0; r < n; r++) {
+    if (r === q) continue;
+    let s = 0;
+    for (let d = 0, a = r * dim, b = q * dim; d < dim; d++) s += unit[a + d]! * unit[b + d]!;
+    if (s < floor) continue;
+    best.push({ row: r, similarity: s });
+    // Kept to k now and then (amortised), the floor rising as better ones come.
+    if (best.length >= 2 * k) {
+      best = best.sort(order).slice(0, k);
+      floor = best[k - 1]!.similarity;
+    }
+  }
+  return best.sort(order).slice(0, k);
+}
+
+/**
+ * The images most like `imageId` (its embedding's nearest neighbours among the project's images embedded by the same
+ * encoder version), most similar first; null when the image has no embedding yet.
+ */
+export async function similarImages(db: PrismaClient, projectId: string, imageId: string, k: number): Promise<{ imageId: string; similarity: number }[] | null> {
+  const own = await db.imageEmbedding.findFirst({ where: { imageId, projectId }, select: { modelVersionId: true } });
+  if (!own) return null;
+  const index = await indexOf(db, projectId, own.modelVersionId);
+  const q = index.row.get(imageId);
+  if (q === undefined) return null;
+  return nearestRows(index.unit, index.dim, q, k).map((r) => ({ imageId: index.ids[r.row]!, similarity: r.similarity }));
+}
