@@ -109,6 +109,8 @@ export function FilterBar({
         aria-label="Order"
         data-testid="filter-sort"
         value={filter.sort ?? "newest"}
+        disabled={!!filter.similarTo}
+        title={filter.similarTo ? "More like this lists the most similar first" : undefined}
         onChange={(e) => onChange({ ...filter, sort: e.target.value as NonNullable<ImageFilter["sort"]> })}
         className={inputClass(false, "w-auto py-1.5 pr-8")}
       >
