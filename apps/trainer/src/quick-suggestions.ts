@@ -21,6 +21,7 @@ import { type TrainerApi, trpcCode } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
+import { findLabelIssues, outOfFoldProbabilities } from "./label-issues";
 import type { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
 import { chooseQuickHead, type QuickFeatures, type QuickHeadChoice } from "./quick-head";
@@ -84,6 +85,7 @@ export class QuickSuggestions {
   /** Which embeddings of which encoder version the server has; whether it has the route at all (null: not known). */
   private embeddingsPosted: { version: string; ids: Set<string> } = { version: "", ids: new Set() };
   private embeddingsRoute: boolean | null = null;
+  private labelIssuesRoute: boolean | null = null;
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
   /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
@@ -150,10 +152,11 @@ export class QuickSuggestions {
     const unlabelled = state.images.filter((i) => i.labelClassId === null && emb.row.has(i.id)).map((i) => i.id);
     const trainLabels = train.map((i) => index.get(i.labelClassId!)!);
     if (new Set(trainLabels).size < 2) return done({ posted: 0, unlabelled: unlabelled.length, head: null, note: "waiting for training labels in two classes" });
-    if (unlabelled.length === 0) return done({ posted: 0, unlabelled: 0, head: null, note: "every image is labelled" });
-
     const rows = (ids: string[], features: QuickFeatures) =>
       tf.tidy(() => tf.gather(features === "encoder" ? emb.features : emb.pixels, tf.tensor1d(ids.map((id) => emb.row.get(id)!), "int32")) as tf.Tensor2D);
+    await this.postLabelIssues(lease, version.id, labelled, classIds, rows);
+    if (unlabelled.length === 0) return done({ posted: 0, unlabelled: 0, head: null, note: "every image is labelled" });
+
     const trainIds = train.map((i) => i.id);
     // Pixels first: the baseline, which the embeddings must beat by more than the noise of the labels to be used.
     const sets = (["pixels", "encoder"] as const).map((features) => ({ features, rows: rows(trainIds, features) }));
@@ -287,6 +290,39 @@ export class QuickSuggestions {
       for (const [id] of batch) posted.add(id);
     }
     this.embeddingsRoute = true;
+  }
+
+  /**
+   * Possible label errors (issue 17): confident learning on out-of-fold kNN probabilities of every human label
+   * (label-issues.ts), on the feature rows the quick head last chose for this encoder (its embeddings at first), sent
+   * as the project's current list. From 20 labels in two classes; a server without the route is asked once.
+   */
+  private async postLabelIssues(lease: LeaseKeeper, versionId: string, labelled: { id: string; labelClassId: string | null }[], classIds: string[], rows: (ids: string[], f: QuickFeatures) => tf.Tensor2D): Promise<void> {
+    if (this.labelIssuesRoute === false || labelled.length < 20) return;
+    const index = new Map(classIds.map((c, i) => [c, i]));
+    const labels = labelled.map((i) => index.get(i.labelClassId!)!);
+    const features: QuickFeatures = this.choice?.encoderVersionId === versionId ? this.choice.features : "encoder";
+    const k = this.choice?.encoderVersionId === versionId && this.choice.method === "knn" && this.choice.k ? this.choice.k : 10;
+    const x = rows(labelled.map((i) => i.id), features);
+    const probabilities = await outOfFoldProbabilities(x, labels, classIds.length, k).finally(() => x.dispose());
+    const items = findLabelIssues(probabilities, labels, classIds.length).map((f) => ({
+      imageId: labelled[f.row]!.id,
+      givenClassId: classIds[f.given]!,
+      suggestedClassId: classIds[f.suggested]!,
+      selfConfidence: round4(f.selfConfidence),
+      suggestedConfidence: round4(f.suggestedConfidence),
+    }));
+    try {
+      const r = await this.api.trpc.postLabelIssues.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: versionId, items });
+      if (r.open) this.log(`possible label errors: ${r.open} of ${labelled.length} labels for a second look (${features}, kNN k=${k}, out of fold)`);
+      this.labelIssuesRoute = true;
+    } catch (err) {
+      if (trpcCode(err) === "NOT_FOUND" && /procedure/i.test(String((err as Error).message))) {
+        this.labelIssuesRoute = false;
+        return;
+      }
+      throw err;
+    }
   }
 
   private disposeEmbeddings(): void {

@@ -2,6 +2,7 @@
 // decision settled ("decided"), each with every vote, the decision in force and the model's latest suggestion; and
 // the decision itself (review.decide).
 import { z } from "zod";
+import { resolveLabelIssue } from "../services/label-issues";
 import { decideLabel } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
 
@@ -80,6 +81,46 @@ export const reviewRouter = router({
     .input(z.object({ imageId: z.uuid(), classId: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
       const events = await decideLabel(ctx.db, { projectId: ctx.access.projectId, actor: { id: ctx.user.id, name: ctx.user.name } }, input.imageId, input.classId);
+      ctx.broadcaster?.publish(events);
+      return { seq: events[events.length - 1]?.seq ?? 0 };
+    }),
+
+  /**
+   * Possible label errors (issue 17): open issues whose image still has the label the model contradicted, least
+   * self-confident first, with the label's author.
+   */
+  labelIssues: projectProcedure("viewProject")
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }))
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db.labelIssue.findMany({
+        where: { projectId: ctx.access.projectId, status: "OPEN" },
+        orderBy: [{ selfConfidence: "asc" }, { id: "asc" }],
+        take: 500,
+        include: { image: { select: { filename: true, labelClassId: true, labelledById: true } }, modelVersion: { select: { version: true } } },
+      });
+      const current = rows.filter((r) => r.image.labelClassId === r.givenClassId);
+      const authors = new Map((await ctx.db.user.findMany({ where: { id: { in: current.flatMap((r) => (r.image.labelledById ? [r.image.labelledById] : [])) } }, select: { id: true, name: true } })).map((u) => [u.id, u.name]));
+      return {
+        total: current.length,
+        items: current.slice(0, input.limit).map((r) => ({
+          id: r.id,
+          imageId: r.imageId,
+          filename: r.image.filename,
+          givenClassId: r.givenClassId,
+          suggestedClassId: r.suggestedClassId,
+          selfConfidence: r.selfConfidence,
+          suggestedConfidence: r.suggestedConfidence,
+          labelledBy: r.image.labelledById ? (authors.get(r.image.labelledById) ?? "former member") : null,
+          modelVersion: r.modelVersion.version,
+        })),
+      };
+    }),
+
+  /** Settles a possible label error with a decision: keep the label (its class) or change it (another). */
+  resolveIssue: projectProcedure("decideLabel")
+    .input(z.object({ issueId: z.uuid(), classId: z.uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      const events = await resolveLabelIssue(ctx.db, { projectId: ctx.access.projectId, actor: { id: ctx.user.id, name: ctx.user.name } }, input.issueId, input.classId);
       ctx.broadcaster?.publish(events);
       return { seq: events[events.length - 1]?.seq ?? 0 };
     }),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
 import { MAX_EMBEDDINGS_PER_POST, postEmbeddings } from "../services/embeddings";
+import { MAX_LABEL_ISSUES, postLabelIssues } from "../services/label-issues";
 import { postPseudoLabels } from "../services/pseudo-labels";
 import { servingVersions } from "../services/serving-model";
 import { fineTuneThreshold, INTERRUPTED_RUN_NOTE, leaseChanged, progressOf, recordActivity, recordProgress, setTrainingControl, trainingControl } from "../services/training";
@@ -156,6 +157,18 @@ export const trainerRouter = router({
   postEmbeddings: leasedProcedure
     .input(z.object({ modelVersionId: z.uuid(), items: z.array(z.object({ imageId: z.uuid(), vector: z.base64().max(4096 * 8) })).min(1).max(MAX_EMBEDDINGS_PER_POST) }))
     .mutation(({ ctx, input }) => postEmbeddings(ctx.db, input.projectId, input.modelVersionId, input.items)),
+
+  /** The current list of possible label errors (issue 17): replaces the open ones; settled ones stay settled. */
+  postLabelIssues: leasedProcedure
+    .input(
+      z.object({
+        modelVersionId: z.uuid(),
+        items: z
+          .array(z.object({ imageId: z.uuid(), givenClassId: z.uuid(), suggestedClassId: z.uuid(), selfConfidence: z.number().min(0).max(1), suggestedConfidence: z.number().min(0).max(1) }))
+          .max(MAX_LABEL_ISSUES),
+      }),
+    )
+    .mutation(({ ctx, input }) => postLabelIssues(ctx.db, input.projectId, input.modelVersionId, input.items)),
 
   postPseudoLabels: leasedProcedure
     .input(

@@ -170,7 +170,10 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     ),
     // Pages whose fetch was in flight when labels arrived: fetched once more, soon, so no tile keeps a stale label.
     pages: debounce(() => void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId })), 300, 2_000),
-    review: debounce(() => void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId })), 800, 5_000),
+    review: debounce(() => {
+      void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
+      void qc.invalidateQueries(trpc.review.labelIssues.queryFilter({ projectId }));
+    }, 800, 5_000),
     training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
     // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.
     suggestions: debounce(() => invalidateSuggestions(qc, trpc, projectId), 300, 1_500),

@@ -1,8 +1,10 @@
 "use client";
-// /projects/[id]/review: the disagreements reviewers (and owners) settle, by a vote or by a decision.
+// /projects/[id]/review: the disagreements reviewers (and owners) settle, by a vote or by a decision, and the labels
+// the model confidently contradicts (possible label errors).
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { DisagreementList } from "~/components/review/disagreement-list";
+import { LabelIssueList } from "~/components/review/label-issue-list";
 import { Alert } from "~/components/ui/alert";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { useProjectLive } from "~/lib/realtime/use-project-live";
@@ -26,7 +28,10 @@ export default function ReviewPage() {
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="review-page">
       <SubpageHeader project={p} title="Review disagreements" />
       {canReview(p.role) ? (
-        <DisagreementList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
+        <>
+          <DisagreementList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
+          <LabelIssueList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
+        </>
       ) : (
         <Alert tone="info">Reviewing is for reviewers and owners of this project. Ask an owner to change your role.</Alert>
       )}
