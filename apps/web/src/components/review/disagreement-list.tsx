@@ -113,7 +113,7 @@ function ReviewQueue({ status, ...ctx }: RowContext & { status: Status }) {
         </h2>
       )}
       {items.length === 0 ? (
-        <EmptyState title="Nothing to review">When annotators give one image different classes, or mark a label as unsure, it shows up here.</EmptyState>
+        <EmptyState title="No disagreements to settle">When annotators give one image different classes, or mark a label as unsure, it shows up here.</EmptyState>
       ) : (
         <ul className="divide-y divide-slate-100 rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
           {items.map((item) => (
