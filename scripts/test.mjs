@@ -1,5 +1,5 @@
-// `npm test`: every test there is. Unit and integration tests (vitest: PGlite and the local PostgreSQL, real HTTP,
-// real files), then the end-to-end tests in Debian's Chromium against the built app.
+// `npm test`: every test there is. Type checks of every workspace, unit and integration tests (vitest: PGlite and the
+// local PostgreSQL, real HTTP, real files), then the end-to-end tests in Debian's Chromium against the built app.
 import { spawnSync } from "node:child_process";
 
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" };
@@ -10,7 +10,9 @@ const run = (cmd, args, extra = {}) => {
 };
 
 const skipE2e = process.argv.includes("--no-e2e");
-let failed = run("npx", ["--no-install", "vitest", "run"]);
+// Types first: every workspace under TypeScript's strict settings (tsc, no emit), the trainer and the e2e specs too.
+let failed = run("npx", ["--no-install", "turbo", "run", "typecheck", "--output-logs=errors-only", "--concurrency=2"]);
+failed ||= run("npx", ["--no-install", "vitest", "run"]);
 if (!skipE2e) {
   const build = run("npx", ["--no-install", "turbo", "run", "build", "--filter=@fewlabel/web", "--output-logs=errors-only"], { NODE_ENV: "production" });
   failed ||= build || run("npm", ["run", "-w", "e2e", "test"]);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openPglite } from "./client";
 import { DataDirectoryInUseError } from "./lock";
-import { readMigrations } from "./migrate";
+import { applyMigrations, readMigrations, type SqlRunner } from "./migrate";
 import { openTestDatabase, testDatabaseKinds } from "./testing";
 
 describe.each(testDatabaseKinds)("database on %s", (kind) => {
@@ -28,6 +28,26 @@ describe.each(testDatabaseKinds)("database on %s", (kind) => {
       expect(await db.prisma.labelClass.count()).toBe(1);
       const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
       expect(rows.map((r) => r.migration_name)).toEqual(readMigrations().map((m) => m.name));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("migrations", () => {
+  it("refuse a database whose applied migration was edited since, naming it", async () => {
+    const db = await openTestDatabase("pglite");
+    try {
+      const runner: SqlRunner = {
+        exec: async (sql) => void (await db.prisma.$executeRawUnsafe(sql)),
+        // Prisma cannot read pg_advisory_lock's void result back: run those for their effect.
+        query: async (sql, params = []) => (sql.includes("pg_advisory") ? (await db.prisma.$executeRawUnsafe(sql, ...params), []) : db.prisma.$queryRawUnsafe(sql, ...params)),
+      };
+      const migrations = readMigrations();
+      // As they are: nothing to do.
+      expect(await applyMigrations(runner, migrations)).toEqual([]);
+      const edited = migrations.map((m, i) => (i === 1 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: "0".repeat(64) } : m));
+      await expect(applyMigrations(runner, edited)).rejects.toThrow(new RegExp(`Migration ${migrations[1]!.name} changed after it was applied`));
     } finally {
       await db.close();
     }

@@ -49,7 +49,8 @@ const MIGRATION_LOCK_KEY = 72_107_305;
 
 /**
  * Brings the database to the latest migration. Each migration runs in its own transaction, so a failure leaves the
- * database at the previous migration. Returns the names applied now.
+ * database at the previous migration. Refuses a database that ran migrations this code does not have, or whose applied
+ * migrations were edited since (checksums compared). Returns the names applied now.
  */
 export async function applyMigrations(db: SqlRunner, migrations = readMigrations()): Promise<string[]> {
   await db.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -65,6 +66,14 @@ export async function applyMigrations(db: SqlRunner, migrations = readMigrations
       throw new Error(
         `The database has migrations this version of fewlabel does not know (${unknown.join(", ")}): ` +
           `it was used by a newer version. Refusing to start rather than risk the data.`,
+      );
+    }
+    // A migration edited after it ran here would leave this database unlike the schema the code expects, silently.
+    const edited = migrations.filter((m) => applied.has(m.name) && applied.get(m.name) !== m.checksum).map((m) => m.name);
+    if (edited.length > 0) {
+      throw new Error(
+        `Migration ${edited.join(", ")} changed after it was applied to this database (its checksum differs). ` +
+          `Restore the file from version control; a schema change goes in a new migration. Refusing to start.`,
       );
     }
     const ran: string[] = [];
