@@ -6,7 +6,7 @@
 // count, newest write) and kept as one normalised Float32Array, so a query is one pass of dot products (100,000
 // images of 128 dimensions: 12.8 million multiply-adds, tens of milliseconds; bench/embedding-search.ts).
 import type { PrismaClient } from "@fewlabel/db";
-import { LabellingError } from "./labelling";
+import { LabellingError } from "./votes";
 
 export interface PostedEmbedding {
   imageId: string;

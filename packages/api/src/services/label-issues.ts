@@ -4,7 +4,7 @@
 // decision; an issue kept is not raised again for the same label.
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
-import { castNumberedVotes, LabellingError, type Labeller } from "./labelling";
+import { castNumberedVotes, LabellingError, type Labeller } from "./votes";
 
 export interface PostedLabelIssue {
   imageId: string;

@@ -7,7 +7,7 @@
 // decisions are read with the current votes, so the label is resolved by the same rule as every other write path.
 import type { PrismaClient } from "@fewlabel/db";
 import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
-import { LabellingError, type Labeller } from "./labelling";
+import { LabellingError, type Labeller } from "./votes";
 import { eventRows, reserveSeqs } from "./project-events";
 import { resolveLabel, type VoteLike } from "./resolve-label";
 

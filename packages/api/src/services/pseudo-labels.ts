@@ -11,7 +11,7 @@
 //    the trainer keeps a better teacher's pending suggestions where they are.
 import type { Prisma, PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent, PseudoLabelSummary, SuggestionSource } from "@fewlabel/realtime";
-import { castNumberedVotes, LabellingError, type Labeller } from "./labelling";
+import { castNumberedVotes, LabellingError, type Labeller } from "./votes";
 import { type Actor, appendEvents } from "./project-events";
 
 export interface PostedPseudoLabel {
