@@ -62,6 +62,8 @@ interface ProjectIndex {
   unit: Float32Array;
 }
 const indexes = new Map<string, ProjectIndex>();
+/** Projects whose vectors stay in memory (100,000 images of 128 dimensions take 51 MB). */
+const MAX_CACHED_PROJECTS = 4;
 
 /** The version most of the project's images are embedded by now (the newest encoder's, once it has caught up). */
 async function indexOf(db: PrismaClient, projectId: string, modelVersionId: string): Promise<ProjectIndex> {
@@ -81,7 +83,10 @@ async function indexOf(db: PrismaClient, projectId: string, modelVersionId: stri
   });
   const ids = rows.map((r) => r.imageId);
   const index = { key, ids, row: new Map(ids.map((id, i) => [id, i])), dim, unit };
+  // The projects searched most recently stay (a Map iterates in insertion order: the first is the oldest).
+  indexes.delete(projectId);
   indexes.set(projectId, index);
+  while (indexes.size > MAX_CACHED_PROJECTS) indexes.delete(indexes.keys().next().value!);
   return index;
 }
 
