@@ -68,7 +68,7 @@ try {
     }
     await owner.trpc.projects.update.mutate({ projectId, queueOrder: order });
     const trainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId, name: "bench" })).token);
-    const lease = await trainer.trpc.claimLease.mutate({ projectId, holder: "bench:active" });
+    const lease = await trainer.trpc.claimLease.mutate({ projectId, holder: "bench:active", ttlSeconds: 600 });
     if (!lease.ok) throw new Error("no trainer lease");
     const version = await trainer.publishModel(projectId, lease.leaseId, { stage: "PRETRAIN", classIds, metrics: null, provenance: { bench: "active" }, imageCount: imageRow.size, labelledCount: 0 }, []);
     const socket = await connect(t.baseUrl, owner.cookie);
@@ -85,6 +85,8 @@ try {
         if (!r.ok) throw new Error(`label refused: ${JSON.stringify(r)}`);
         labelled.set(image.id, truth);
       }
+      // The lease lives as long as a trainer renews it.
+      await trainer.trpc.renewLease.mutate({ projectId, leaseId: lease.leaseId, ttlSeconds: 600 });
       // The quick head on the labels so far; its suggestions for the rest, posted as the trainer posts them.
       const ids = [...labelled.keys()];
       const x = tf.tidy(() => tf.gather(trainRows, tf.tensor1d(ids.map((id) => imageRow.get(id)!.row), "int32")) as tf.Tensor2D);
