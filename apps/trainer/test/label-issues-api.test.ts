@@ -77,7 +77,13 @@ describe.each(testDatabaseKinds)("possible label errors on %s", (kind) => {
 
   it("does not raise a kept label again, and replaces the open list with each post", async () => {
     expect(await post([issue(0, cat, dog), issue(2, cat, dog)])).toEqual({ open: 1, settled: 1 });
-    expect((await reviewer.trpc.review.labelIssues.query({ projectId })).items.map((i) => imageIds.indexOf(i.imageId))).toEqual([2]);
+    const [two] = (await reviewer.trpc.review.labelIssues.query({ projectId })).items;
+    expect(imageIds.indexOf(two!.imageId)).toBe(2);
+    // Raised again (new numbers, as after more labels): the same issue, so a reviewer looking at it can still answer.
+    expect(await post([issue(2, cat, dog, 0.02), issue(3, cat, dog, 0.3)])).toEqual({ open: 2, settled: 0 });
+    const again = (await reviewer.trpc.review.labelIssues.query({ projectId })).items;
+    expect(again.map((i) => imageIds.indexOf(i.imageId))).toEqual([2, 3]);
+    expect(again[0]).toMatchObject({ id: two!.id, selfConfidence: 0.02 });
     expect(await post([])).toEqual({ open: 0, settled: 0 });
     expect((await reviewer.trpc.review.labelIssues.query({ projectId })).total).toBe(0);
     // Without the lease, nothing is taken.

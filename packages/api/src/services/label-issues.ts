@@ -34,8 +34,20 @@ export async function postLabelIssues(db: PrismaClient, projectId: string, model
       ),
     );
     const fresh = current.filter((i) => !settled.has(`${i.imageId}:${i.givenClassId}`));
-    await tx.labelIssue.deleteMany({ where: { projectId, status: "OPEN" } });
-    await tx.labelIssue.createMany({ data: fresh.map((i) => ({ projectId, modelVersionId, ...i })) });
+    // An issue still raised keeps its id (a reviewer may be looking at it while the trainer posts again); its numbers
+    // are updated. Open issues not raised any more go; new ones are created.
+    const open = new Map(
+      (await tx.labelIssue.findMany({ where: { projectId, status: "OPEN" }, select: { id: true, imageId: true, givenClassId: true } })).map((o) => [`${o.imageId}:${o.givenClassId}`, o.id]),
+    );
+    const keep = new Set<string>();
+    for (const i of fresh) {
+      const id = open.get(`${i.imageId}:${i.givenClassId}`);
+      if (!id) continue;
+      keep.add(id);
+      await tx.labelIssue.update({ where: { id }, data: { modelVersionId, suggestedClassId: i.suggestedClassId, selfConfidence: i.selfConfidence, suggestedConfidence: i.suggestedConfidence } });
+    }
+    await tx.labelIssue.deleteMany({ where: { projectId, status: "OPEN", id: { notIn: [...keep] } } });
+    await tx.labelIssue.createMany({ data: fresh.filter((i) => !open.has(`${i.imageId}:${i.givenClassId}`)).map((i) => ({ projectId, modelVersionId, ...i })) });
     return { open: fresh.length, settled: current.length - fresh.length };
   });
 }
