@@ -15,6 +15,7 @@ export { SIGN_IN_LIMITS } from "./auth/sign-in-throttle";
 export { claimNextImage, holdImages, LabellingError, purgeExpiredLeases, releaseLeases, renewLeases, setLabels, undoLast } from "./services/labelling";
 export { LabelWriter } from "./services/label-writer";
 export { encodeVector, nearestRows } from "./services/embeddings";
+export { deleteProjectAndFiles, restoreMissingBlobs } from "./services/project-files";
 export { appendEvents, eventsSince } from "./services/project-events";
 export { resolveLabel } from "./services/resolve-label";
 export { type Permission } from "./roles";

@@ -7,7 +7,7 @@ export { sniffImageFormat, type ImageFormat } from "./sniff-image-format";
 export { ImageRejectedError, type ImageRejectionCode } from "./image-rejected-error";
 export { canDecode, configureSharp } from "./sharp-setup";
 export { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage, type DecodeLimits } from "./decode-image";
-export { DEFAULT_TRAINING_COPY_SIDE, trainingCopyFormat, trainingCopySide } from "./training-copy-side";
+export { DEFAULT_TRAINING_COPY_SIDE, LEGACY_TRAINING_COPY_SIDE, trainingCopyFormat, trainingCopySide } from "./training-copy-side";
 export { getTrainingCopy, hasTrainingCopy } from "./training-copy";
 export { mapConcurrent, mapConcurrentToArray } from "./map-concurrent";
 export { checkArchivePath, type ArchivePathCheck } from "./archive-path";

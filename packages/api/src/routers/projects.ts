@@ -1,5 +1,8 @@
 // Projects: the ones I belong to, create (I become owner), rename, delete.
 import { TRPCError } from "@trpc/server";
+import { DEFAULT_TRAINING_COPY_SIDE, LEGACY_TRAINING_COPY_SIDE } from "@fewlabel/storage";
+import { trainingCopySideOf } from "../context";
+import { deleteProjectAndFiles } from "../services/project-files";
 import { z } from "zod";
 import { authedProcedure, projectProcedure, router } from "../trpc";
 import { classFields, palette } from "./classes";
@@ -98,7 +101,9 @@ export const projectsRouter = router({
       if (project.name !== input.confirmName) {
         throw new TRPCError({ code: "BAD_REQUEST", message: "Type the project's name to confirm deletion." });
       }
-      await ctx.db.project.delete({ where: { id: project.id } });
+      // Its files go too: model files and checkpoints, and image files no other project shares (project-files.ts).
+      const sides = [...new Set([trainingCopySideOf(ctx), LEGACY_TRAINING_COPY_SIDE, DEFAULT_TRAINING_COPY_SIDE])];
+      await deleteProjectAndFiles(ctx.db, ctx.store, project.id, sides);
       return { ok: true };
     }),
 });

@@ -21,6 +21,7 @@ import {
 import { trainingCopySideOf } from "../context";
 import { roleAtLeast } from "../roles";
 import { insertAnnotations, insertImages, type NewImageRow } from "./bulk-insert";
+import { lockBlobsShared, restoreMissingBlobs } from "./project-files";
 import { palette } from "../routers/classes";
 
 /** One file as it arrived: a loose image or CSV in memory, or an archive spooled to disk. */
@@ -186,7 +187,7 @@ export async function ingestFiles(
     const pending = batch;
     batch = [];
     await inserting;
-    inserting = insertBatch(db, target, pending, classes, csv, summary);
+    inserting = insertBatch(db, store, target, pending, classes, csv, summary);
     // Handled when awaited (next flush or the end); this keeps a failure from counting as unhandled meanwhile.
     inserting.catch(() => {});
   };
@@ -230,6 +231,7 @@ export async function ingestFiles(
 
 async function insertBatch(
   db: PrismaClient,
+  store: ImageStore,
   target: IngestTarget,
   batch: Extract<Decoded, { ok: true }>[],
   classes: ClassResolver,
@@ -285,9 +287,12 @@ async function insertBatch(
     });
   }
 
+  let inserted = new Set<string>();
   await db.$transaction(async (tx) => {
+    // Rows land under the files' shared lock: a project deletion collecting the same content waits (project-files.ts).
+    await lockBlobsShared(tx);
     // ON CONFLICT DO NOTHING: a concurrent request may have inserted the same content a moment ago.
-    const inserted = await insertImages(tx, images);
+    inserted = await insertImages(tx, images);
     summary.accepted += inserted.size;
     summary.duplicates += images.length - inserted.size;
     const labelled = images.filter((i) => i.labelClassId && inserted.has(i.id));
@@ -297,6 +302,9 @@ async function insertBatch(
     );
     summary.labelled += labelled.length + (await applyLabels(tx, target, relabel, "IMPORT"));
   });
+  // A deletion that collected these files between their write and the rows' commit: write them again.
+  const byHash = new Map([...unique.values()].map((d) => [d.image.hash, d.image]));
+  await restoreMissingBlobs(store, images.filter((i) => inserted.has(i.id)).map((i) => byHash.get(i.contentHash)!));
 }
 
 /** Sets the current label of still-unlabelled images and records each change in the history. */
