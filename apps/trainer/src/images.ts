@@ -11,7 +11,7 @@
 // (404, 403) or that does not decode is not fetched again.
 import os from "node:os";
 import sharp from "sharp";
-import { type ImageSource, type Pixels, pixelImageSource, tf } from "@fewlabel/ml";
+import { type ImageSource, type Pixels, pixelImageSource, type tf } from "@fewlabel/ml";
 import { TrainerHttpError, type TrainerApi } from "./api-client";
 import { DiskImageCache } from "./disk-cache";
 import { MemoryBudget, WorkingCopies } from "./working-copies";

@@ -34,9 +34,9 @@ interface ChildResult {
 describe.skipIf(!available)("an exported model in stock TensorFlow.js + preprocess.js predicts what the trainer predicts", () => {
   let dir = "";
   let files: string[] = [];
-  let trainIds: string[] = [];
-  let trainLabels: number[] = [];
-  let testIds: string[] = [];
+  const trainIds: string[] = [];
+  const trainLabels: number[] = [];
+  const testIds: string[] = [];
   // The trainer reads training copies over HTTP; here its api answers from the PNG files written below.
   const api = { trainingImage: (id: string) => readFile(join(dir, id)) } as unknown as TrainerApi;
 

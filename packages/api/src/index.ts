@@ -18,4 +18,4 @@ export { encodeVector, nearestRows } from "./services/embeddings";
 export { deleteProjectAndFiles, restoreMissingBlobs } from "./services/project-files";
 export { appendEvents, eventsSince } from "./services/project-events";
 export { resolveLabel } from "./services/resolve-label";
-export { type Permission } from "./roles";
+export type { Permission } from "./roles";

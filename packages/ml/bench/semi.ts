@@ -4,7 +4,7 @@
 //   npx tsx packages/ml/bench/semi.ts --phase=variants --variants=teacher,scratch,selftrain --cache=/tmp/semi
 import fs from "node:fs";
 import { loadFashionMnist } from "@fewlabel/datasets";
-import { tf, tfl } from "../src/tf.js";
+import { tf, type tfl } from "../src/tf.js";
 import { selectBackend } from "../src/backend/select.js";
 import { createEncoder, encoderFeatureDim, type EncoderConfig } from "../src/models/resnet.js";
 import { createClassifierHead, createProjectionHead, copyWeightsByLayerName } from "../src/models/heads.js";

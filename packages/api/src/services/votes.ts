@@ -2,7 +2,7 @@
 // its history, the image's label re-resolved (resolve-label.ts) and numbered events appended; the caller broadcasts
 // them. Labelling (labelling.ts), reviews of suggestions (pseudo-labels.ts) and label checks (label-issues.ts) all write
 // through here, so none of them imports another for it.
-import { type LabelSource, Prisma } from "@fewlabel/db";
+import type { LabelSource, Prisma } from "@fewlabel/db";
 import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { type Actor, reserveSeqs, storeEvents } from "./project-events";
 import { resolveLabel } from "./resolve-label";

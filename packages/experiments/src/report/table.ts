@@ -11,8 +11,8 @@ const epochs = (e: number) => (e >= 10 ? e.toFixed(0) : e.toFixed(2));
 const labels = (n: number, f: number) => `${n.toLocaleString("en-US")} (${fraction(f)})`;
 
 function markdown(rows: string[][]): string {
-  const escape = (cell: string) => cell.replace(/\|/g, "\\|");
-  const line = (cells: string[]) => `| ${cells.map(escape).join(" | ")} |`;
+  const escapeCell = (cell: string) => cell.replace(/\|/g, "\\|");
+  const line = (cells: string[]) => `| ${cells.map(escapeCell).join(" | ")} |`;
   return [line(rows[0]!), `| ${rows[0]!.map(() => "---").join(" | ")} |`, ...rows.slice(1).map(line)].join("\n") + "\n";
 }
 

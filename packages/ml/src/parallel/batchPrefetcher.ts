@@ -117,7 +117,10 @@ export class BatchPrefetcher {
     const promise = new Promise<BatchData>((a, b) => ((resolve = a), (reject = b)));
     promise.catch(() => {}); // awaited by `get`; a batch asked ahead and never taken must not go unhandled
     this.pending.set(k, { promise, resolve, reject });
-    if (this.failure) return reject(this.failure);
+    if (this.failure) {
+      reject(this.failure);
+      return;
+    }
     try {
       const plan = this.o.plan(k);
       // Copies the worker owns: the source's own buffers (its in-memory working copies) stay where they are.

@@ -9,7 +9,7 @@
 //     teacher's forward pass is most of a distillation step (a ResNet teaching a much smaller student), so it has to
 //     be split too; the main thread only augments and sums.
 import { Worker } from "node:worker_threads";
-import { tf, tfl } from "../tf.js";
+import { tf, type tfl } from "../tf.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import type { OptimizerName } from "../optim/lars.js";
 import type { OptimizerSlot } from "./replicaWorker.js";

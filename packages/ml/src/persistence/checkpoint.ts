@@ -4,7 +4,7 @@
 // crash never leaves a half-written checkpoint. Node only.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { tf, tfl } from "../tf.js";
+import { tf, type tfl } from "../tf.js";
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 

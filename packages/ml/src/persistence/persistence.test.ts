@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tf, tfl } from "../tf.js";
+import { tf, type tfl } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
 import { createEncoder, type EncoderConfig } from "../models/resnet.js";
 import { createClassifierHead, createProjectionHead } from "../models/heads.js";

@@ -1,6 +1,6 @@
 // Pieces shared by the training stages: where images come from, what a classifier is, the step loop with
 // progress reporting, cancellation and checkpoint hooks.
-import { tf, tfl } from "../tf.js";
+import { tf, type tfl } from "../tf.js";
 import { mulberry32, type SeededRandom } from "../util/random.js";
 import { augment, augmentCrops, type AugmentConfig, drawCropBoxes } from "../augment/augment.js";
 import type { DataParallelOptions, DataParallelTrainer } from "../parallel/dataParallel.js";

@@ -1,7 +1,7 @@
 // Stage 1 of SimCLR v2: contrastive pretraining on unlabelled images. Each step draws a batch, makes two
 // augmented views of every image, runs both through encoder + projection head in one pass (so batch norm
 // sees all 2N views, like SimCLR's global BN on one device), and minimises NT-Xent.
-import { tf, tfl } from "../tf.js";
+import { tf, type tfl } from "../tf.js";
 import { defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
