@@ -9,12 +9,12 @@ export interface IdxArray {
 }
 
 const TYPES: Record<number, { size: number; read: (v: DataView, o: number) => number; make: (n: number) => IdxArray["data"] }> = {
-  8: { size: 1, read: (v, o) => v.getUint8(o), make: (n) => new Uint8Array(n) },
-  9: { size: 1, read: (v, o) => v.getInt8(o), make: (n) => new Int8Array(n) },
-  11: { size: 2, read: (v, o) => v.getInt16(o), make: (n) => new Int16Array(n) },
-  12: { size: 4, read: (v, o) => v.getInt32(o), make: (n) => new Int32Array(n) },
-  13: { size: 4, read: (v, o) => v.getFloat32(o), make: (n) => new Float32Array(n) },
-  14: { size: 8, read: (v, o) => v.getFloat64(o), make: (n) => new Float64Array(n) },
+  0x08: { size: 1, read: (v, o) => v.getUint8(o), make: (n) => new Uint8Array(n) },
+  0x09: { size: 1, read: (v, o) => v.getInt8(o), make: (n) => new Int8Array(n) },
+  0x0b: { size: 2, read: (v, o) => v.getInt16(o), make: (n) => new Int16Array(n) },
+  0x0c: { size: 4, read: (v, o) => v.getInt32(o), make: (n) => new Int32Array(n) },
+  0x0d: { size: 4, read: (v, o) => v.getFloat32(o), make: (n) => new Float32Array(n) },
+  0x0e: { size: 8, read: (v, o) => v.getFloat64(o), make: (n) => new Float64Array(n) },
 };
 
 /** Parses IDX bytes (gunzipped first if they start with the gzip magic). `limit` keeps the first items only. */
