@@ -2,6 +2,7 @@
 // and uploaded images, a teammate joining through an invite link.
 import { grayPng, rgbPng } from "@fewlabel/storage/testing";
 import { type Browser, expect, type Page } from "@playwright/test";
+import { createTrainerApi, type TrainerApi } from "../../apps/trainer/src/api-client";
 
 const violations: string[] = [];
 
@@ -62,4 +63,19 @@ export async function teammateByInvite(owner: Page, browser: Browser, projectUrl
   await mate.getByTestId("accept-invite").click();
   await expect(mate).toHaveURL(projectUrl);
   return mate;
+}
+
+/**
+ * A trainer driven from the test (no training): the owner creates a token on the project's Training page, and the
+ * test's trainer client takes the project's lease with it, to publish versions and post what a trainer posts.
+ */
+export async function seedTrainer(owner: Page, projectUrl: string, baseURL: string): Promise<{ api: TrainerApi; projectId: string; leaseId: string }> {
+  const projectId = projectUrl.split("/").pop()!;
+  await owner.goto(`${projectUrl}/training`);
+  await owner.getByTestId("token-name").fill("seed");
+  await owner.getByTestId("create-token").click();
+  const api = createTrainerApi(baseURL, await owner.getByTestId("token-value").inputValue());
+  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
+  if (!lease.ok) throw new Error("no trainer lease");
+  return { api, projectId, leaseId: lease.leaseId };
 }

@@ -2,39 +2,28 @@
 // training) publishes a model version and suggests classes for the project's unlabelled images. A teammate opens the
 // gallery of one suggested class, marks the wrong ones with the mouse and the keyboard, accepts the rest in one batch
 // and takes the batch back; the owner's grid filters by suggested class and orders by the suggestion's confidence.
-import { expect, type Page, test } from "@playwright/test";
-import { createTrainerApi } from "../../apps/trainer/src/api-client";
-import { newUser, ownerWithProject, teammateByInvite } from "./flows";
-
-async function trainerToken(owner: Page, projectUrl: string): Promise<string> {
-  await owner.goto(`${projectUrl}/training`);
-  await owner.getByTestId("token-name").fill("seed");
-  await owner.getByTestId("create-token").click();
-  return owner.getByTestId("token-value").inputValue();
-}
+import { expect, test } from "@playwright/test";
+import { newUser, ownerWithProject, seedTrainer, teammateByInvite } from "./flows";
 
 test("the suggestion gallery: mark the wrong ones, accept the rest, undo; the grid by suggested class and confidence", async ({ browser, baseURL }, testInfo) => {
   const run = Date.now().toString(36);
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Gina Owner", email: `gina-${run}@example.com`, project: "Gallery pets", classes: ["cat", "dog"], images: 12 });
-  const projectId = projectUrl.split("/").pop()!;
   const mate = await teammateByInvite(owner, browser, projectUrl, "Gus Teammate", `gus-${run}@example.com`);
 
   // A model version suggests cat for eight images (confidence 0.55 … 0.9) and dog for four.
-  const api = createTrainerApi(baseURL!, await trainerToken(owner, projectUrl));
-  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
-  if (!lease.ok) throw new Error("no lease");
+  const { api, projectId, leaseId } = await seedTrainer(owner, projectUrl, baseURL!);
   const state = await api.trpc.state.query({ projectId });
   const classIds = state.classes.map((c) => c.id);
   const [cat, dog] = [state.classes.find((c) => c.name === "cat")!.id, state.classes.find((c) => c.name === "dog")!.id];
   const meta = { stage: "FINETUNE", classIds, metrics: null, provenance: { backend: "wasm", steps: 1 }, imageCount: 12, labelledCount: 0 };
-  const version = await api.publishModel(projectId, lease.leaseId, meta, []);
+  const version = await api.publishModel(projectId, leaseId, meta, []);
   const items = state.images.map((img, i) => {
     const classId = i < 8 ? cat : dog;
     const confidence = i < 8 ? 0.55 + i * 0.05 : 0.7;
     return { imageId: img.id, classId, confidence, probabilities: classIds.map((c) => (c === classId ? confidence : 1 - confidence)) };
   });
-  await api.trpc.postPseudoLabels.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items });
+  await api.trpc.postPseudoLabels.mutate({ projectId, leaseId: leaseId, modelVersionId: version.id, items });
 
   // The gallery opens on the first class with suggestions, least sure first.
   await mate.goto(`${projectUrl}/suggestions`);

@@ -1,33 +1,26 @@
 // Possible label errors on the Review page (issue 17): a trainer (the real trainer api, driven from the test) flags
 // two labels the model contradicts; the owner changes one and keeps the other, and the grid follows.
 import { expect, test } from "@playwright/test";
-import { createTrainerApi } from "../../apps/trainer/src/api-client";
-import { newUser, ownerWithProject } from "./flows";
+import { newUser, ownerWithProject, seedTrainer } from "./flows";
 
 test("possible label errors: flagged labels listed for review, changed or kept by decision", async ({ browser, baseURL }, testInfo) => {
   const run = Date.now().toString(36);
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Rosa Owner", email: `rosa-${run}@example.com`, project: "Checked pets", classes: ["cat", "dog"], images: 6 });
-  const projectId = projectUrl.split("/").pop()!;
 
   // Every image labelled cat from the grid: select all on screen, key 1.
   await owner.getByTestId("select-visible").click();
   await owner.keyboard.press("1");
   await expect(owner.getByTestId("toast")).toContainText("Labelled 6 images as cat");
 
-  await owner.goto(`${projectUrl}/training`);
-  await owner.getByTestId("token-name").fill("seed");
-  await owner.getByTestId("create-token").click();
-  const api = createTrainerApi(baseURL!, await owner.getByTestId("token-value").inputValue());
-  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
-  if (!lease.ok) throw new Error("no lease");
+  const { api, projectId, leaseId } = await seedTrainer(owner, projectUrl, baseURL!);
   const state = await api.trpc.state.query({ projectId });
   const [cat, dog] = ["cat", "dog"].map((n) => state.classes.find((c) => c.name === n)!.id) as [string, string];
-  const encoder = await api.publishModel(projectId, lease.leaseId, { stage: "PRETRAIN", classIds: [cat, dog], metrics: null, provenance: {}, imageCount: 6, labelledCount: 6 }, []);
+  const encoder = await api.publishModel(projectId, leaseId, { stage: "PRETRAIN", classIds: [cat, dog], metrics: null, provenance: {}, imageCount: 6, labelledCount: 6 }, []);
   const [first, second] = [state.images[2]!.id, state.images[4]!.id];
   await api.trpc.postLabelIssues.mutate({
     projectId,
-    leaseId: lease.leaseId,
+    leaseId: leaseId,
     modelVersionId: encoder.id,
     items: [
       { imageId: first, givenClassId: cat, suggestedClassId: dog, selfConfidence: 0.08, suggestedConfidence: 0.9 },

@@ -2,8 +2,7 @@
 // over the versions with 95% intervals and the best baseline of each, the serving teacher and student marked, and a
 // newer teacher that came out clearly worse shown as a regression that does not serve.
 import { expect, test } from "@playwright/test";
-import { createTrainerApi } from "../../apps/trainer/src/api-client";
-import { newUser, ownerWithProject } from "./flows";
+import { newUser, ownerWithProject, seedTrainer } from "./flows";
 
 /** Metrics as the trainer reports them: `correct` of `heldOut` held-out labels, a Wilson interval, the baselines. */
 function metrics(classIds: string[], correct: number, heldOut: number, method: "classifier" | "knn" = "classifier") {
@@ -35,17 +34,11 @@ test("the models page charts held-out accuracy with intervals and baselines, mar
   const run = Date.now().toString(36);
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Mia Owner", email: `mia-${run}@example.com`, project: "Charted pets", classes: ["cat", "dog"], images: 4 });
-  const projectId = projectUrl.split("/").pop()!;
-  await owner.goto(`${projectUrl}/training`);
-  await owner.getByTestId("token-name").fill("seed");
-  await owner.getByTestId("create-token").click();
-  const api = createTrainerApi(baseURL!, await owner.getByTestId("token-value").inputValue());
-  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
-  if (!lease.ok) throw new Error("no lease");
+  const { api, projectId, leaseId } = await seedTrainer(owner, projectUrl, baseURL!);
   const classIds = (await api.trpc.summary.query({ projectId })).classes.map((c) => c.id);
   const files = (kind: string) => [{ path: `${kind}/model.json`, bytes: new TextEncoder().encode('{"format":"layers-model"}') }];
   const publish = (stage: "PRETRAIN" | "FINETUNE" | "DISTIL", m: ReturnType<typeof metrics>, parentId: string | null = null) =>
-    api.publishModel(projectId, lease.leaseId, { stage, classIds, metrics: m, provenance: { backend: "wasm" }, imageCount: 6000, labelledCount: 1500, parentId }, stage === "PRETRAIN" ? [] : files(stage === "DISTIL" ? "student" : "teacher"));
+    api.publishModel(projectId, leaseId, { stage, classIds, metrics: m, provenance: { backend: "wasm" }, imageCount: 6000, labelledCount: 1500, parentId }, stage === "PRETRAIN" ? [] : files(stage === "DISTIL" ? "student" : "teacher"));
 
   // An encoder (kNN), a teacher of 80% and its student of 82%, then a teacher of 70% on 300 held-out labels: clearly
   // worse than 80% (the held-out noise is about 3.5 points), so it is a regression and the 80% teacher keeps serving.

@@ -2,8 +2,7 @@
 // from an image's detail the grid shows its nearest neighbours, most similar first; they are selected and labelled in
 // bulk, the label is undone, and the chip goes back to all images.
 import { expect, test } from "@playwright/test";
-import { createTrainerApi } from "../../apps/trainer/src/api-client";
-import { newUser, ownerWithProject } from "./flows";
+import { newUser, ownerWithProject, seedTrainer } from "./flows";
 
 const encodeVector = (v: number[]) => Buffer.from(Float32Array.from(v).buffer).toString("base64");
 
@@ -11,18 +10,12 @@ test("more like this: an image's nearest neighbours in the grid, labelled in bul
   const run = Date.now().toString(36);
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Lena Owner", email: `lena-${run}@example.com`, project: "Alike pets", classes: ["cat", "dog"], images: 12 });
-  const projectId = projectUrl.split("/").pop()!;
-  await owner.goto(`${projectUrl}/training`);
-  await owner.getByTestId("token-name").fill("seed");
-  await owner.getByTestId("create-token").click();
-  const api = createTrainerApi(baseURL!, await owner.getByTestId("token-value").inputValue());
-  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
-  if (!lease.ok) throw new Error("no lease");
+  const { api, projectId, leaseId } = await seedTrainer(owner, projectUrl, baseURL!);
   const state = await api.trpc.state.query({ projectId });
-  const encoder = await api.publishModel(projectId, lease.leaseId, { stage: "PRETRAIN", classIds: state.classes.map((c) => c.id), metrics: null, provenance: {}, imageCount: 12, labelledCount: 0 }, []);
+  const encoder = await api.publishModel(projectId, leaseId, { stage: "PRETRAIN", classIds: state.classes.map((c) => c.id), metrics: null, provenance: {}, imageCount: 12, labelledCount: 0 }, []);
   // Image i points at angle i * 15 degrees: image 0's neighbours are 1, 2, 3, … in that order.
   const items = state.images.map((img, i) => ({ imageId: img.id, vector: encodeVector([Math.cos((i * Math.PI) / 12), Math.sin((i * Math.PI) / 12), 0.5]) }));
-  await api.trpc.postEmbeddings.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: encoder.id, items });
+  await api.trpc.postEmbeddings.mutate({ projectId, leaseId: leaseId, modelVersionId: encoder.id, items });
 
   // Open image 0 in the grid's detail view, then "More like this" (the m key).
   await owner.goto(projectUrl);

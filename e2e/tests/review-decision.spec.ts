@@ -3,30 +3,20 @@
 // with the keyboard: an annotator's grid, open in another browser, shows the decided class without a reload, the
 // card moves to "Decided" and the history marks the decision. A second decision is taken back from the toast.
 import { expect, type Page, test } from "@playwright/test";
-import { createTrainerApi } from "../../apps/trainer/src/api-client";
-import { newUser, ownerWithProject, teammateByInvite } from "./flows";
+import { newUser, ownerWithProject, seedTrainer, teammateByInvite } from "./flows";
 
 const tile = (page: Page, imageId: string) => page.locator(`[data-testid="image-tile"][data-image-id="${imageId}"]`);
 
-async function trainerToken(owner: Page, projectUrl: string): Promise<string> {
-  await owner.goto(`${projectUrl}/training`);
-  await owner.getByTestId("token-name").fill("seed");
-  await owner.getByTestId("create-token").click();
-  return owner.getByTestId("token-value").inputValue();
-}
-
 /** A model version (no training: published from the test through the trainer api) suggests cat for every image. */
-async function suggestCat(baseURL: string, token: string, projectId: string) {
-  const api = createTrainerApi(baseURL, token);
-  const lease = await api.trpc.claimLease.mutate({ projectId, holder: "e2e seed" });
-  if (!lease.ok) throw new Error("no lease");
+async function suggestCat(owner: Page, projectUrl: string, baseURL: string) {
+  const { api, projectId, leaseId } = await seedTrainer(owner, projectUrl, baseURL);
   const state = await api.trpc.state.query({ projectId });
   const classIds = state.classes.map((c) => c.id);
   const cat = state.classes.find((c) => c.name === "cat")!.id;
   const meta = { stage: "FINETUNE", classIds, metrics: null, provenance: { backend: "wasm", steps: 1 }, imageCount: state.images.length, labelledCount: 0 };
-  const version = await api.publishModel(projectId, lease.leaseId, meta, []);
+  const version = await api.publishModel(projectId, leaseId, meta, []);
   const items = state.images.map((img) => ({ imageId: img.id, classId: cat, confidence: 0.71, probabilities: classIds.map((c) => (c === cat ? 0.71 : 0.29)) }));
-  await api.trpc.postPseudoLabels.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items });
+  await api.trpc.postPseudoLabels.mutate({ projectId, leaseId: leaseId, modelVersionId: version.id, items });
 }
 
 /** Labels these tiles in the grid in one go (Ctrl-click each, then the class's hotkey). */
@@ -44,7 +34,7 @@ test("a reviewer settles a tie and another user's grid follows live", async ({ b
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-${run}@example.com`, project: "Tied pets", classes: ["cat", "dog"], images: 3 });
   const projectId = projectUrl.split("/").pop()!;
-  await suggestCat(baseURL!, await trainerToken(owner, projectUrl), projectId);
+  await suggestCat(owner, projectUrl, baseURL!);
   const ann = await teammateByInvite(owner, browser, projectUrl, "Ann Annotator", `ann-${run}@example.com`);
   const bob = await teammateByInvite(owner, browser, projectUrl, "Bob Annotator", `bob-${run}@example.com`);
 
