@@ -1,10 +1,9 @@
 // "More like this" (issue 17): a trainer (the real trainer api, driven from the test) posts every image's embedding;
 // from an image's detail the grid shows its nearest neighbours, most similar first; they are selected and labelled in
 // bulk, the label is undone, and the chip goes back to all images.
+import { encodeVector } from "@fewlabel/api/embedding-vector";
 import { expect, test } from "@playwright/test";
 import { newUser, ownerWithProject, seedTrainer } from "./flows";
-
-const encodeVector = (v: number[]) => Buffer.from(Float32Array.from(v).buffer).toString("base64");
 
 test("more like this: an image's nearest neighbours in the grid, labelled in bulk and undone", async ({ browser, baseURL }, testInfo) => {
   const run = Date.now().toString(36);

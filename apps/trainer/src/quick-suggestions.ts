@@ -15,6 +15,7 @@
 //     suggestion for what it is; a serving teacher or student that scores better keeps its pending suggestions.
 // When a refresh is due is decided by quick-refresh-rule.ts: by the reconciler between stages, and here between the
 // steps of a heavy stage, so labels given during a long pretraining get suggestions within seconds too.
+import { encodeVector } from "@fewlabel/api/embedding-vector";
 import { createEncoder, encoderFeatures, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
 import type { SuggestionSource } from "@fewlabel/realtime";
 import { type TrainerApi, trpcCode } from "./api-client";
@@ -276,7 +277,7 @@ export class QuickSuggestions {
     const all = await emb.features.data();
     for (let start = 0; start < todo.length; start += perPost) {
       const batch = todo.slice(start, start + perPost);
-      const items = batch.map(([imageId, row]) => ({ imageId, vector: Buffer.from(Float32Array.from(all.subarray(row * dim, (row + 1) * dim)).buffer).toString("base64") }));
+      const items = batch.map(([imageId, row]) => ({ imageId, vector: encodeVector(all.subarray(row * dim, (row + 1) * dim)) }));
       try {
         await this.api.trpc.postEmbeddings.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: emb.encoderVersionId, items });
       } catch (err) {

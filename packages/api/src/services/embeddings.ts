@@ -6,25 +6,22 @@
 // count, newest write) and kept as one normalised Float32Array, so a query is one pass of dot products (100,000
 // images of 128 dimensions: 12.8 million multiply-adds, tens of milliseconds; bench/embedding-search.ts).
 import type { PrismaClient } from "@fewlabel/db";
+import { decodeVector } from "../embedding-vector";
 import { LabellingError } from "./votes";
 
 export interface PostedEmbedding {
   imageId: string;
-  /** Float32 little-endian, base64. */
+  /** Float32 little-endian, base64 (../embedding-vector.ts). */
   vector: string;
 }
 
 /** Most embeddings one post stores (and the route's limit). */
 export const MAX_EMBEDDINGS_PER_POST = 1000;
 
-export function encodeVector(v: ArrayLike<number>): string {
-  return Buffer.from(Float32Array.from(v).buffer).toString("base64");
-}
-
-function decodeVector(b64: string): Float32Array {
-  const bytes = Buffer.from(b64, "base64");
-  if (bytes.length % 4 !== 0) throw new LabellingError("bad_request", "An embedding must be float32 values (a multiple of 4 bytes).");
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+function vectorOf(b64: string): Float32Array {
+  const v = decodeVector(b64);
+  if (!v) throw new LabellingError("bad_request", "An embedding must be float32 values (a multiple of 4 bytes).");
+  return v;
 }
 
 /**
@@ -32,7 +29,7 @@ function decodeVector(b64: string): Float32Array {
  * that are not the project's are skipped; every vector must have the same length, finite values.
  */
 export async function postEmbeddings(db: PrismaClient, projectId: string, modelVersionId: string, items: PostedEmbedding[]): Promise<{ stored: number; skipped: number }> {
-  const vectors = items.map((i) => decodeVector(i.vector));
+  const vectors = items.map((i) => vectorOf(i.vector));
   const dim = vectors[0]?.length ?? 0;
   if (dim === 0 || dim > 4096 || vectors.some((v) => v.length !== dim)) throw new LabellingError("bad_request", "Embeddings must all have the same length, 1 to 4,096 values.");
   if (vectors.some((v) => v.some((x) => !Number.isFinite(x)))) throw new LabellingError("bad_request", "An embedding holds a value that is not a finite number.");
