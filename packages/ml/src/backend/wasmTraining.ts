@@ -31,7 +31,8 @@ interface ConvInfoLike {
   padInfo: { top: number; bottom: number; left: number; right: number };
 }
 
-function convInfo(
+/** The convolution's geometry (NHWC, no dilation), as tfjs computes it; the webgpu kernels use it too. */
+export function convInfo(
   xShape: readonly number[],
   filterShape: readonly number[],
   strides: number | [number, number],

@@ -12,7 +12,7 @@
 // Every kernel is tested against the cpu backend (webgpuTraining.test.ts), on Mesa's software adapter where there is
 // no GPU.
 import { tf } from "../tf.js";
-import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD } from "./wasmTraining.js";
+import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
 
 /** The part of tfjs-backend-webgpu's program interface these kernels use (see its webgpu_program.d.ts). */
 interface Program {
@@ -234,19 +234,6 @@ class ChannelAffineProgram implements Program {
   }
 }
 
-function convInfo(xShape: readonly number[], filterShape: readonly number[], attrs: { strides: number | [number, number]; pad: unknown; dimRoundingMode?: "floor" | "round" | "ceil" }) {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad as "same",
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
-}
-
 /**
  * How many stretches the filter gradient's k is split into: about 65,536 invocations (each a 4 x 4 block of dW over
  * its stretch), enough to fill a large GPU, with stretches of at least 64 products.
@@ -257,7 +244,7 @@ export function splitKChunks(k: number, m: number, n: number, targetInvocations 
 }
 
 function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): tf.TensorInfo {
-  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  const info = convInfo(x.shape, attrs.filterShape, attrs.strides, attrs.pad as Parameters<typeof convInfo>[3], attrs.dimRoundingMode);
   const [r, s, ci, co] = attrs.filterShape;
   const m = r * s * ci, n = co, k = info.batchSize * info.outHeight * info.outWidth;
   const kChunk = Math.ceil(k / splitKChunks(k, m, n));
