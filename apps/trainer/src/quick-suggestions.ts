@@ -22,6 +22,7 @@ import { type TrainerApi, trpcCode } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
+import { type FittedMap, fitEmbeddingMap, placeOnMap } from "./embedding-map";
 import { findLabelIssues, outOfFoldProbabilities } from "./label-issues";
 import type { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
@@ -78,6 +79,11 @@ export function pixelSide(inputSize: number, channels: 1 | 3): number {
 /** A suggestion whose class is the same and whose confidence moved less than this is not posted again. */
 const CONFIDENCE_STEP = 0.02;
 
+/** Most images the embedding map lays out with UMAP; the rest are placed by their neighbours (embedding-map.ts). */
+const MAP_FIT_MAX = 3000;
+const MAP_POST = 5000;
+const clamp01 = (v: number) => Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0.5));
+
 const round4 = (v: number) => Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 1e4) / 1e4;
 
 export class QuickSuggestions {
@@ -87,6 +93,9 @@ export class QuickSuggestions {
   private embeddingsPosted: { version: string; ids: Set<string> } = { version: "", ids: new Set() };
   private embeddingsRoute: boolean | null = null;
   private labelIssuesRoute: boolean | null = null;
+  private mapRoute: boolean | null = null;
+  /** The embedding map of an encoder version: fitted on how many images, and which images the server has placed. */
+  private mapState: { version: string; map: FittedMap | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, fittedOn: 0, posted: new Set() };
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
   /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
@@ -144,6 +153,8 @@ export class QuickSuggestions {
     if (!emb) return done({ posted: 0, unlabelled: 0, head: null, note: `the weights of encoder v${version.version} are not at hand (its checkpoint slot has moved on); quick suggestions wait for the next encoder` });
     await this.embedNew(emb, state.images.map((i) => i.id));
     await this.postEmbeddings(lease, emb);
+    // The map comes before the suggestions (it needs no labels), and a failure of it must not hold them up.
+    await this.postMap(lease, emb).catch((err: unknown) => this.log(`embedding map: ${err instanceof Error ? err.message : String(err)}`));
 
     // The version's class order: suggestions must match its classIds (classes added since are not in it).
     const classIds = version.classIds;
@@ -291,6 +302,47 @@ export class QuickSuggestions {
       for (const [id] of batch) posted.add(id);
     }
     this.embeddingsRoute = true;
+  }
+
+  /**
+   * The embedding map (issue 17, item 4; embedding-map.ts): laid out once per encoder version, laid out again while
+   * the project is small and has doubled since (a map of the first 40 images is a poor frame for 3,000), otherwise new
+   * images are placed on it; only images whose embeddings the server has, since a point belongs to an embedding. A
+   * server without the route is asked once.
+   */
+  private async postMap(lease: LeaseKeeper, emb: Embeddings): Promise<void> {
+    if (this.mapRoute === false || this.embeddingsPosted.version !== emb.encoderVersionId) return;
+    if (this.mapState.version !== emb.encoderVersionId) this.mapState = { version: emb.encoderVersionId, map: null, fittedOn: 0, posted: new Set() };
+    const state = this.mapState;
+    const embedded = [...emb.row.entries()].filter(([id]) => this.embeddingsPosted.ids.has(id));
+    const refit = !state.map || (state.fittedOn < MAP_FIT_MAX && embedded.length >= 2 * state.fittedOn);
+    const todo = refit ? embedded : embedded.filter(([id]) => !state.posted.has(id));
+    if (todo.length === 0) return;
+    const dim = emb.features.shape[1];
+    const all = await emb.features.data();
+    const rows = new Float32Array(todo.length * dim);
+    todo.forEach(([, row], i) => rows.set(all.subarray(row * dim, (row + 1) * dim), i * dim));
+    const started = Date.now();
+    let xy: Float32Array;
+    if (refit) {
+      const fit = await fitEmbeddingMap(rows, dim, { fitMax: MAP_FIT_MAX, seed: this.cfg.seed });
+      [state.map, state.fittedOn, state.posted, xy] = [fit.map, todo.length, new Set(), fit.xy];
+      this.log(`embedding map: ${todo.length} images laid out (UMAP on ${Math.min(todo.length, MAP_FIT_MAX)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } else xy = await placeOnMap(state.map!, rows);
+    for (let start = 0; start < todo.length; start += MAP_POST) {
+      const points = todo.slice(start, start + MAP_POST).map(([imageId], j) => ({ imageId, x: clamp01(xy[2 * (start + j)]!), y: clamp01(xy[2 * (start + j) + 1]!) }));
+      try {
+        await this.api.trpc.postMapPoints.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: emb.encoderVersionId, points });
+      } catch (err) {
+        if (trpcCode(err) === "NOT_FOUND" && /procedure/i.test(String((err as Error).message))) {
+          this.mapRoute = false;
+          return;
+        }
+        throw err;
+      }
+      for (const p of points) state.posted.add(p.imageId);
+    }
+    this.mapRoute = true;
   }
 
   /**

@@ -2,7 +2,9 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Prisma, PrismaClient } from "@fewlabel/db";
+import { embeddingMap } from "../services/embedding-map";
 import { similarImages } from "../services/embeddings";
+import { MAX_SELECTION, saveSelection } from "../services/image-selections";
 import { needsVoteWhere } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
 
@@ -17,6 +19,8 @@ export const imageFilter = z.object({
    * first, the image itself excluded); the other filters narrow them, `sort` does not apply.
    */
   similarTo: z.uuid().nullable().default(null),
+  /** Only the images of a saved selection (images.saveSelection: a lasso on the embedding map). */
+  selectionId: z.uuid().nullable().default(null),
   /**
    * The order: upload order (the work queue's, and the api's default), newest uploads first (the grid's default: what
    * was just uploaded is what people look for), by file name, or by the pending suggestion's confidence (images
@@ -65,6 +69,8 @@ export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhere
     ...(f.status === "unlabelled" ? { labelClassId: null } : {}),
     ...(f.search ? { filename: { contains: f.search, mode: "insensitive" as const } } : {}),
     ...(f.suggestedClassId ? { labelClassId: null, pseudoLabels: { some: { status: "PENDING", classId: f.suggestedClassId } } } : {}),
+    // A selection id of another project matches nothing here: its images are not this project's.
+    ...(f.selectionId ? { selections: { some: { selectionId: f.selectionId } } } : {}),
   };
 }
 
@@ -108,7 +114,7 @@ export const imagesRouter = router({
   list: projectProcedure("viewProject")
     .input(
       z.object({
-        filter: imageFilter.default({ status: "all", classId: null, search: "", suggestedClassId: null, similarTo: null, sort: "oldest" }),
+        filter: imageFilter.default({ status: "all", classId: null, search: "", suggestedClassId: null, similarTo: null, selectionId: null, sort: "oldest" }),
         cursor: z.number().int().min(0).nullish(),
         limit: z.number().int().min(1).max(1000).default(300),
       }),
@@ -153,6 +159,14 @@ export const imagesRouter = router({
       if (!image) throw new TRPCError({ code: "NOT_FOUND", message: "Image not found." });
       return image;
     }),
+
+  /** The embedding map: every placed image's point, label, pending suggestion and its confidence. */
+  map: projectProcedure("viewProject").query(({ ctx }) => embeddingMap(ctx.db, ctx.access.projectId)),
+
+  /** Saves a set of the project's images (a lasso on the map) for the grid's `selectionId` filter. */
+  saveSelection: projectProcedure("viewProject")
+    .input(z.object({ imageIds: z.array(z.uuid()).min(1).max(MAX_SELECTION) }))
+    .mutation(({ ctx, input }) => saveSelection(ctx.db, ctx.access.projectId, ctx.user.id, input.imageIds)),
 
   /** Every change to one image's label: who, when, from what, to what. */
   history: projectProcedure("viewProject")

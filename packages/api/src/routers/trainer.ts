@@ -6,6 +6,7 @@ import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
 import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
+import { MAX_MAP_POINTS_PER_POST, postMapPoints } from "../services/embedding-map";
 import { MAX_EMBEDDINGS_PER_POST, postEmbeddings } from "../services/embeddings";
 import { MAX_LABEL_ISSUES, postLabelIssues } from "../services/label-issues";
 import { postPseudoLabels } from "../services/pseudo-labels";
@@ -157,6 +158,11 @@ export const trainerRouter = router({
   postEmbeddings: leasedProcedure
     .input(z.object({ modelVersionId: z.uuid(), items: z.array(z.object({ imageId: z.uuid(), vector: z.base64().max(4096 * 8) })).min(1).max(MAX_EMBEDDINGS_PER_POST) }))
     .mutation(({ ctx, input }) => postEmbeddings(ctx.db, input.projectId, input.modelVersionId, input.items)),
+
+  /** Places embedded images on the embedding map of the same encoder version (issue 17, item 4). */
+  postMapPoints: leasedProcedure
+    .input(z.object({ modelVersionId: z.uuid(), points: z.array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1) })).min(1).max(MAX_MAP_POINTS_PER_POST) }))
+    .mutation(({ ctx, input }) => postMapPoints(ctx.db, input.projectId, input.modelVersionId, input.points)),
 
   /** The current list of possible label errors (issue 17): replaces the open ones; settled ones stay settled. */
   postLabelIssues: leasedProcedure

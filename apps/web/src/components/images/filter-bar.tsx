@@ -12,7 +12,7 @@ const statuses = [
   { value: "unlabelled", label: "Unlabelled" },
 ] as const;
 
-export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, similarTo: null, search: "", sort: "newest" };
+export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, similarTo: null, selectionId: null, search: "", sort: "newest" };
 
 export function FilterBar({
   filter,
