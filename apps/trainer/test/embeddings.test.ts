@@ -1,6 +1,8 @@
 // Image embeddings and "more like this" (issue 17) from the outside, on PGlite and PostgreSQL: the trainer posts
 // embeddings with its lease, the grid lists an image's nearest neighbours in similarity order (other filters narrow
-// them), a newer encoder's embeddings replace the old ones, and malformed posts and outsiders are refused.
+// them), a newer encoder's embeddings replace the old ones, and malformed posts and outsiders are refused. The
+// embedding map: the trainer places embedded images, images.map reads them with labels and suggestions, and a saved
+// selection (a lasso) is what the grid shows.
 import { encodeVector, nearestRows } from "@fewlabel/api";
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,5 +125,49 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
     expect(await trpcErrorCode(grid({ similarTo: imageIds[0] }, outsider))).toBe("NOT_FOUND");
     // Nothing of the refused posts was kept: the newest embeddings still answer.
     expect((await grid({ similarTo: imageIds[7] })).items[0]!.id).toBe(imageIds[6]);
+  });
+
+  it("keeps the trainer's map points for the version's embedded images and reads them with labels and suggestions", async () => {
+    const versionId = (await t.db.prisma.modelVersion.findFirstOrThrow({ where: { projectId }, orderBy: { version: "desc" } })).id;
+    expect(await owner.trpc.images.map.query({ projectId })).toMatchObject({ modelVersionId: null, ids: [], missing: 8 });
+    const stray = "00000000-0000-4000-8000-000000000009";
+    const points = imageIds.slice(0, 6).map((imageId, i) => ({ imageId, x: i / 10, y: 1 - i / 10 }));
+    expect(await trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: [...points, { imageId: stray, x: 0.5, y: 0.5 }] })).toEqual({ stored: 6, skipped: 1 });
+    // A suggestion for image 3 (unlabelled) shows on its point with its confidence.
+    await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId: versionId, items: [{ imageId: imageIds[3]!, classId: classIds[1]!, confidence: 0.75, probabilities: [0.25, 0.75] }] });
+    const map = await owner.trpc.images.map.query({ projectId });
+    expect(map).toMatchObject({ modelVersionId: versionId, missing: 2, classIds });
+    const at = (i: number) => map.ids.indexOf(imageIds[i]!);
+    expect(map.ids).toHaveLength(6);
+    expect([map.xy[2 * at(4)], map.xy[2 * at(4) + 1]]).toEqual([0.4, 0.6]);
+    expect(map.label[at(2)]).toBe(0); // labelled "a" in the test above
+    expect(map.label[at(3)]).toBe(-1);
+    expect([map.suggestion[at(3)], map.confidence[at(3)]]).toEqual([1, 0.75]);
+    expect([map.suggestion[at(1)], map.confidence[at(1)]]).toEqual([-1, -1]);
+    // Out of range or another project's version: refused, nothing moved.
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 1.5, y: 0 }] })).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+    const otherVersion = "00000000-0000-4000-8000-00000000000a";
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: otherVersion, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId: otherVersion, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
+    expect((await owner.trpc.images.map.query({ projectId })).xy.slice(2 * at(0), 2 * at(0) + 2)).toEqual([0, 1]);
+    expect(await trpcErrorCode(outsider.trpc.images.map.query({ projectId }))).toBe("NOT_FOUND");
+  });
+
+  it("shows a saved selection in the grid, only the project's images of it", async () => {
+    const foreign = (await owner.trpc.images.list.query({ projectId: otherProjectId })).items[0]?.id ?? "00000000-0000-4000-8000-00000000000b";
+    const { selectionId, count } = await owner.trpc.images.saveSelection.mutate({ projectId, imageIds: [imageIds[1]!, imageIds[5]!, imageIds[6]!, foreign] });
+    expect(count).toBe(3);
+    const page = await grid({ selectionId, sort: "oldest" });
+    expect(page.total).toBe(3);
+    expect(page.items.map((i) => imageIds.indexOf(i.id)).sort()).toEqual([1, 5, 6]);
+    // Other filters narrow it (image 6 was labelled above).
+    expect((await grid({ selectionId, status: "unlabelled" })).items.map((i) => imageIds.indexOf(i.id)).sort()).toEqual([1, 5]);
+    // Someone else's project cannot read it through their own project, and an outsider cannot save into this one.
+    expect((await owner.trpc.images.list.query({ projectId: otherProjectId, filter: { selectionId } })).total).toBe(0);
+    expect(await trpcErrorCode(outsider.trpc.images.saveSelection.mutate({ projectId, imageIds: [imageIds[0]!] }))).toBe("NOT_FOUND");
+    // Each person keeps their newest ten.
+    for (let i = 0; i < 11; i++) await owner.trpc.images.saveSelection.mutate({ projectId, imageIds: [imageIds[i % 8]!] });
+    expect(await t.db.prisma.imageSelection.count({ where: { projectId } })).toBe(10);
+    expect((await grid({ selectionId })).total).toBe(0);
   });
 });
