@@ -20,6 +20,7 @@ export function FilterBar({
   classes,
   matching,
   similarName,
+  onSelectAll,
 }: {
   filter: ImageFilter;
   onChange: (f: ImageFilter) => void;
@@ -27,6 +28,8 @@ export function FilterBar({
   matching: number | undefined;
   /** The file name of the image whose neighbours are shown (filter.similarTo). */
   similarName?: string | null;
+  /** Selects every image the filter matches (offered for a map selection, which is made to be labelled at once). */
+  onSelectAll?: () => void;
 }) {
   const [search, setSearch] = useState(filter.search ?? "");
   const sent = useRef(filter.search ?? "");
@@ -49,13 +52,26 @@ export function FilterBar({
   }, [filter.search]);
 
   const status = filter.classId ? "labelled" : (filter.status ?? "all");
-  const filtered = status !== "all" || !!filter.classId || !!filter.suggestedClassId || !!filter.similarTo || !!filter.search;
+  const filtered = status !== "all" || !!filter.classId || !!filter.suggestedClassId || !!filter.similarTo || !!filter.selectionId || !!filter.search;
   return (
     <div className="flex flex-wrap items-center gap-3" data-testid="filter-bar">
       {filter.similarTo && (
         <span className="inline-flex items-center gap-1.5 rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-800 ring-1 ring-indigo-200" data-testid="similar-chip">
           More like <span className="max-w-48 truncate font-mono text-xs" title={similarName ?? undefined}>{similarName ?? "this image"}</span>, most similar first
           <button type="button" aria-label="Back to all images" className="ml-1 text-indigo-500 hover:text-indigo-700" onClick={() => onChange({ ...filter, similarTo: null })}>
+            ✕
+          </button>
+        </span>
+      )}
+      {filter.selectionId && (
+        <span className="inline-flex items-center gap-1.5 rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-800 ring-1 ring-indigo-200" data-testid="selection-chip">
+          Selected on the map{matching !== undefined ? `: ${formatCount(matching)}` : ""}
+          {onSelectAll && (
+            <button type="button" className="ml-1 font-medium text-indigo-600 hover:text-indigo-500" onClick={onSelectAll} data-testid="select-all-matching">
+              select all
+            </button>
+          )}
+          <button type="button" aria-label="Back to all images" className="ml-1 text-indigo-500 hover:text-indigo-700" onClick={() => onChange({ ...filter, selectionId: null })}>
             ✕
           </button>
         </span>

@@ -1,5 +1,5 @@
 "use client";
-// The tab row of every project page: images, labelling, review, suggestions, training, models, experiments and
+// The tab row of every project page: images, labelling, the embedding map, review, suggestions, training, models, experiments and
 // settings, the current one marked, so that going from Training to Suggestions is one click from anywhere.
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
@@ -17,6 +17,7 @@ export function ProjectTabs({ project }: { project: Project }) {
   const tabs: { href: string; label: string; testId: string; badge?: number }[] = [
     { href: base, label: "Images", testId: "tab-images" },
     { href: `${base}/label`, label: "Label", testId: "tab-label" },
+    { href: `${base}/map`, label: "Map", testId: "tab-map" },
     ...(canReview(project.role) ? [{ href: `${base}/review`, label: "Review", testId: "open-review" }] : []),
     { href: `${base}/suggestions`, label: "Suggestions", testId: "open-suggestions", badge: pending || undefined },
     { href: `${base}/training`, label: "Training", testId: "open-training" },

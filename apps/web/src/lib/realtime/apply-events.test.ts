@@ -1,6 +1,6 @@
 import type { LabelChange, ProjectEvent, TrainingProgress } from "@fewlabel/realtime";
 import { describe, expect, it } from "vitest";
-import { type ImagePage, type ImageStats, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import { type EmbeddingMapData, type ImagePage, type ImageStats, mapAfter, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 
 const A = "00000000-0000-4000-8000-00000000000a";
 const B = "00000000-0000-4000-8000-00000000000b";
@@ -94,5 +94,19 @@ describe("statusAfterProgress", () => {
     const next = statusAfterActivity(base, s.activity!);
     expect(next.activity).toEqual({ kind: "upToDate", reason: "nothing is due", at: new Date("2025-01-01T00:00:02.000Z") });
     expect(next.current).toBe(base.current);
+  });
+});
+
+describe("mapAfter", () => {
+  const map: EmbeddingMapData = { modelVersionId: "v", version: 1, classIds: [A, B], ids: [img(1), img(2), img(3)], xy: [0, 0, 0.5, 0.5, 1, 1], label: [-1, 0, -1], suggestion: [1, -1, -1], confidence: [0.8, -1, -1], missing: 0 };
+  it("recolours the labelled points and drops the suggestion of an image that is labelled now", () => {
+    const next = mapAfter(map, new Map([[img(1), { classId: B, at: new Date() }], [img(2), { classId: null, at: new Date() }]]));
+    expect(next.label).toEqual([1, -1, -1]);
+    expect([next.suggestion[0], next.confidence[0]]).toEqual([-1, -1]);
+    expect(next.xy).toBe(map.xy);
+    expect(map.label).toEqual([-1, 0, -1]);
+  });
+  it("is the same object when no point changed", () => {
+    expect(mapAfter(map, new Map([[img(9), { classId: A, at: new Date() }], [img(2), { classId: A, at: new Date() }]]))).toBe(map);
   });
 });

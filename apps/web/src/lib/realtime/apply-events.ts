@@ -6,6 +6,7 @@ import type { RouterOutputs } from "../api-types";
 export type ImageStats = RouterOutputs["images"]["stats"];
 export type ImagePage = RouterOutputs["images"]["list"];
 export type TrainingStatus = RouterOutputs["training"]["status"];
+export type EmbeddingMapData = RouterOutputs["images"]["map"];
 
 export interface LabelUpdate {
   classId: string | null;
@@ -134,4 +135,27 @@ export function statusAfterProgress(status: TrainingStatus, progress: TrainingPr
 /** The training status after the trainer reported a new decision: the page says it at once, without a refetch. */
 export function statusAfterActivity(status: TrainingStatus, activity: TrainerActivity & { at: string }): TrainingStatus {
   return { ...status, activity: { kind: activity.kind, reason: activity.reason, at: new Date(activity.at) } };
+}
+
+/**
+ * The embedding map with changed images' labels (the same object when none of its points changed). A labelled image
+ * leaves the review queue, so its point loses its pending suggestion too; one unlabelled again shows none until the map
+ * is fetched again.
+ */
+export function mapAfter(map: EmbeddingMapData, labels: ReadonlyMap<string, LabelUpdate>): EmbeddingMapData {
+  const classIndex = new Map(map.classIds.map((id, i) => [id, i]));
+  let next: EmbeddingMapData | null = null;
+  // A bulk label of hundreds: one pass to index the points rather than a search per label.
+  const row = labels.size > 8 ? new Map(map.ids.map((id, i) => [id, i])) : null;
+  for (const [imageId, u] of labels) {
+    const i = row ? (row.get(imageId) ?? -1) : map.ids.indexOf(imageId);
+    if (i < 0) continue;
+    const label = u.classId === null ? -1 : (classIndex.get(u.classId) ?? -1);
+    if (label === map.label[i] && (label === -1 || map.suggestion[i] === -1)) continue;
+    next ??= { ...map, label: [...map.label], suggestion: [...map.suggestion], confidence: [...map.confidence] };
+    next.label[i] = label;
+    next.suggestion[i] = -1;
+    next.confidence[i] = -1;
+  }
+  return next ?? map;
 }

@@ -7,7 +7,7 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
 import { useTRPC } from "../trpc";
-import { type ImagePage, type ImageStats, isLabelFiltered, isSuggestionOrdered, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import { type EmbeddingMapData, type ImagePage, type ImageStats, isLabelFiltered, isSuggestionOrdered, mapAfter, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
 
 type Trpc = ReturnType<typeof useTRPC>;
@@ -43,6 +43,7 @@ function refetchProject(qc: QueryClient, trpc: Trpc, projectId: string) {
   void qc.invalidateQueries(trpc.images.get.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.images.history.queryFilter({ projectId }));
   void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
+  void qc.invalidateQueries(trpc.images.map.queryFilter({ projectId }));
   void qc.invalidateQueries({ queryKey: trpc.projects.list.queryKey(), refetchType: "none" });
   invalidateTraining(qc, trpc, projectId);
   invalidateModels(qc, trpc, projectId);
@@ -79,6 +80,7 @@ interface Later {
   review(): void;
   training(): void;
   suggestions(): void;
+  map(): void;
 }
 
 function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: ProjectEvent[], later: Later) {
@@ -99,6 +101,8 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
   }
   // New or reviewed suggestions, and labels (a labelled image leaves the queue), change what awaits review.
   if (s.suggestionsChanged || s.labels.size > 0) later.suggestions();
+  // The trainer places images on the map after it publishes an encoder and as images arrive; suggestions recolour it.
+  if (s.suggestionsChanged || s.modelsChanged || s.imagesAdded) later.map();
   if (s.classesChanged) {
     void qc.invalidateQueries(trpc.projects.get.queryFilter({ projectId }));
     void qc.invalidateQueries(trpc.classes.list.queryFilter({ projectId }));
@@ -113,6 +117,7 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
     later.stats();
   }
   if (s.labels.size === 0) return;
+  qc.setQueryData(trpc.images.map.queryKey({ projectId }), (old: EmbeddingMapData | undefined) => old && mapAfter(old, s.labels));
   let membershipMayChange = false;
   let fetchInFlight = false;
   for (const [key, page] of qc.getQueriesData<ImagePage>(trpc.images.list.queryFilter({ projectId }))) {
@@ -177,6 +182,8 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
     // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.
     suggestions: debounce(() => invalidateSuggestions(qc, trpc, projectId), 300, 1_500),
+    // Every point of the map comes again (a large answer): only once things are quiet for a while.
+    map: debounce(() => void qc.invalidateQueries(trpc.images.map.queryFilter({ projectId })), 3_000, 15_000),
   };
   const stop = watchProject(projectId, {
     events: (events) => applyEvents(qc, trpc, projectId, events, later),
@@ -193,6 +200,7 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     later.review.cancel();
     later.training.cancel();
     later.suggestions.cancel();
+    later.map.cancel();
   };
 }
 

@@ -24,7 +24,7 @@ import { undoMyLast } from "~/lib/realtime/connection";
 import { usePresence, useProjectLive, useViewing } from "~/lib/realtime/use-project-live";
 import { canUpload } from "~/lib/roles";
 import { errorMessage } from "~/lib/errors";
-import { useTRPC } from "~/lib/trpc";
+import { useTRPC, useTRPCClient } from "~/lib/trpc";
 import { useDocumentTitle } from "~/lib/use-document-title";
 import { useImagePages, useImageTotal } from "~/lib/use-image-pages";
 import { useMe } from "~/lib/use-me";
@@ -35,6 +35,7 @@ import { ProjectLoadError } from "~/components/projects/project-load-error";
 export default function ProjectPage() {
   const { id: projectId } = useParams<{ id: string }>();
   const trpc = useTRPC();
+  const trpcClient = useTRPCClient();
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
   const stats = useQuery(trpc.images.stats.queryOptions({ projectId }));
   const [filter, setFilter] = useState<ImageFilter>(noFilter);
@@ -58,9 +59,28 @@ export default function ProjectPage() {
       setOpenIndex(null);
       selection.clear();
       setFilter(f);
+      // A map selection arrives as ?selection=…; leaving it drops the parameter, so a reload shows the grid as left.
+      if (!f.selectionId && window.location.search.includes("selection=")) window.history.replaceState(null, "", window.location.pathname);
     },
     [selection.clear],
   );
+
+  // Opened from the embedding map's "Open in grid": show just that selection.
+  useEffect(() => {
+    const selectionId = new URLSearchParams(window.location.search).get("selection");
+    if (selectionId && /^[0-9a-f-]{36}$/i.test(selectionId)) setFilter({ ...noFilter, selectionId });
+  }, []);
+
+  /** Every image the filter matches, fetched a page at a time (a map selection can be thousands). */
+  const selectAllMatching = useCallback(async () => {
+    const ids: string[] = [];
+    for (let cursor: number | null = 0; cursor !== null && ids.length < 100_000; ) {
+      const page: { items: { id: string }[]; nextCursor: number | null } = await trpcClient.images.list.query({ projectId, filter, cursor, limit: 1000 });
+      ids.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    }
+    selection.add(ids);
+  }, [trpcClient, projectId, filter, selection.add]);
 
   // Presence: what I look at (the open image), and who is on which tile.
   const openImage = useImagePages(projectId, filter, openIndex ?? 0, openIndex ?? -1).itemAt(openIndex ?? 0);
@@ -186,7 +206,14 @@ export default function ProjectPage() {
       <div className="shrink-0 space-y-4 border-b border-slate-200 px-4 pt-5 pb-4 sm:px-6">
         <ProjectHeader project={p} stats={stats.data} filter={filter} onFilter={onFilter} describeImage={describeImage} />
         {uploader && !projectEmpty && <UploadDropzone onFiles={upload.upload} disabled={upload.busy} />}
-        <FilterBar filter={filter} onChange={onFilter} classes={p.classes} matching={matching} similarName={similarName} />
+        <FilterBar
+          filter={filter}
+          onChange={onFilter}
+          classes={p.classes}
+          matching={matching}
+          similarName={similarName}
+          onSelectAll={() => void selectAllMatching().catch((err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }))}
+        />
         {selection.selected.size > 0 ? (
           <SelectionBar count={selection.selected.size} classes={p.classes} busy={bulkBusy} onLabel={(id) => void labelSelected(id)} onSelectVisible={selectVisible} onClear={selection.clear} />
         ) : (
