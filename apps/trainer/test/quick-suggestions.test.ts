@@ -144,6 +144,18 @@ describe.skipIf(!available)("quick suggestions", () => {
     const alike = await owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", similarTo: first.items[0]!.imageId } });
     expect(alike.total).toBe(119);
     expect(alike.items.map((i) => alike.similarity![i.id]!)).toEqual([...alike.items.map((i) => alike.similarity![i.id]!)].sort((a, b) => b - a));
+    // And the embedding map (issue 17, item 4): every image placed from this encoder, spread over the 0-1 square.
+    const map = await owner.trpc.images.map.query({ projectId });
+    expect(map).toMatchObject({ modelVersionId: encoder!.id, missing: 0 });
+    expect(map.ids).toHaveLength(120);
+    expect(map.xy.every((v) => v >= 0 && v <= 1)).toBe(true);
+    const span = (axis: number) => {
+      const v = map.xy.filter((_, k) => k % 2 === axis);
+      return Math.max(...v) - Math.min(...v);
+    };
+    // The layout keeps its aspect ratio: its longer side spans 90% of the square.
+    expect(Math.max(span(0), span(1))).toBeCloseTo(0.9, 3);
+    expect(logs.some((l) => /embedding map: 120 images laid out/.test(l))).toBe(true);
     // Four very different kinds of clothing, 16 training labels: chance is 25%. An encoder of 20 steps embeds them
     // worse than their pixels (its kNN read 42-71% here), so the head keeps the pixels unless the embeddings
     // cross-validate better beyond the noise of 16 labels: 89-93% in three runs.
