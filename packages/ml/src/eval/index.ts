@@ -3,4 +3,18 @@ export { BASELINE_NAMES, bestBaseline, computeBaselines, pixelLinearPredict, sco
 export { encoderFeatures, pixelRows } from "./features.js";
 export { wilsonInterval, type Interval } from "./interval.js";
 export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";
+export {
+  alignedSimilarity,
+  DEFAULT_DUPLICATE_RULE,
+  findNearDuplicatePairs,
+  groupDuplicatePairs,
+  isNearDuplicate,
+  maskedCorrelation,
+  scoreDuplicateCandidates,
+  type DuplicateGroup,
+  type DuplicatePair,
+  type DuplicateRule,
+  type NearDuplicateOptions,
+  type PairSimilarity,
+} from "./nearDuplicates.js";
 export { foldStandardisation, predictRows, trainLinearProbe, type LinearProbe, type LinearProbeOptions } from "./linearProbe.js";

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { selectBackend } from "../backend/select.js";
+import { mulberry32 } from "../util/random.js";
+import { alignedSimilarity, findNearDuplicatePairs, groupDuplicatePairs } from "./nearDuplicates.js";
+
+interface Gray {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 1;
+}
+
+/** A smooth random picture: a sum of a few random blobs, 0-255. */
+function picture(seed: number, width = 36, height = 36): Gray {
+  const r = mulberry32(seed);
+  const blobs = Array.from({ length: 8 }, () => ({ x: r() * width, y: r() * height, s: 2 + r() * 6, a: r() * 200 - 60 }));
+  const data = new Uint8ClampedArray(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = 90 + blobs.reduce((v, b) => v + b.a * Math.exp(-((x - b.x) ** 2 + (y - b.y) ** 2) / (2 * b.s * b.s)), 0);
+  return { data, width, height, channels: 1 };
+}
+const crop = (p: Gray, l: number, t: number, r: number, b: number): Gray => {
+  const [w, h] = [p.width - l - r, p.height - t - b];
+  const data = new Uint8ClampedArray(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = p.data[(y + t) * p.width + x + l]!;
+  return { data, width: w, height: h, channels: 1 };
+};
+const brighter = (p: Gray, d: number): Gray => ({ ...p, data: Uint8ClampedArray.from(p.data, (v) => v + d) });
+/** Nearest-neighbour enlargement by 2: a resize that keeps every value. */
+const doubled = (p: Gray): Gray => {
+  const data = new Uint8ClampedArray(p.width * p.height * 4);
+  for (let y = 0; y < p.height * 2; y++) for (let x = 0; x < p.width * 2; x++) data[y * p.width * 2 + x] = p.data[Math.floor(y / 2) * p.width + Math.floor(x / 2)]!;
+  return { data, width: p.width * 2, height: p.height * 2, channels: 1 };
+};
+
+describe("near-duplicates", () => {
+  beforeAll(async () => {
+    await selectBackend({ order: ["wasm", "cpu"] });
+  });
+
+  it("finds a cropped, a brighter (clipped) and an enlarged copy alike, and a different picture not", () => {
+    const a = picture(1);
+    const fine = (b: Gray) => alignedSimilarity(a, b).fine;
+    expect(alignedSimilarity(a, a)).toEqual({ coarse: expect.closeTo(1, 5), fine: expect.closeTo(1, 5) });
+    expect(fine(crop(a, 0, 3, 3, 1))).toBeGreaterThan(0.99);
+    expect(fine(brighter(a, 70))).toBeGreaterThan(0.99);
+    expect(fine(doubled(a))).toBeGreaterThan(0.97);
+    expect(fine(picture(2))).toBeLessThan(0.9);
+    // Symmetric: which image comes first does not matter.
+    expect(alignedSimilarity(crop(a, 2, 0, 0, 2), a)).toEqual(alignedSimilarity(a, crop(a, 2, 0, 0, 2)));
+  });
+
+  it("groups the planted copies among different pictures, and nothing else", async () => {
+    const originals = Array.from({ length: 40 }, (_, i) => picture(100 + i));
+    const copies = [crop(originals[3]!, 2, 2, 0, 1), brighter(originals[3]!, -40), doubled(originals[17]!), crop(originals[30]!, 0, 0, 3, 3)];
+    const images = [...originals, ...copies];
+    const groups = groupDuplicatePairs(images.length, await findNearDuplicatePairs(images));
+    expect(groups.map((g) => g.members)).toEqual([
+      [3, 40, 41],
+      [17, 42],
+      [30, 43],
+    ]);
+    for (const g of groups) expect(g.similarity).toBeGreaterThan(0.97);
+  });
+
+  it("joins pairs into connected groups", () => {
+    const pairs = [
+      { a: 5, b: 1, similarity: 0.99 },
+      { a: 1, b: 2, similarity: 0.995 },
+      { a: 7, b: 8, similarity: 0.98 },
+    ];
+    expect(groupDuplicatePairs(10, pairs)).toEqual([
+      { members: [1, 2, 5], similarity: 0.99 },
+      { members: [7, 8], similarity: 0.98 },
+    ]);
+    expect(groupDuplicatePairs(3, [])).toEqual([]);
+  });
+});

@@ -1,0 +1,281 @@
+// Near-duplicate images (issue 17, item 3): the same picture resized, re-encoded, cropped by a few pixels or made
+// lighter or darker. Two passes, because comparing every pair closely is quadratic:
+//   1. candidates: each image's 8x8 thumbnail (mean removed, unit length; and its five 88% windows, so a copy cropped
+//      at one side still finds its source) against every image's whole thumbnail, one matrix product per block, the
+//      few most alike kept; optionally also each image's nearest neighbours by encoder embedding;
+//   2. verification: the larger image of a candidate pair resampled onto the smaller one's grid (at most 32 px a side)
+//      through a window that coordinate ascent moves edge by edge (2, 1, then half a pixel: crops, and resamplers that
+//      disagree by a fraction of a pixel), scored by normalised cross-correlation of luma over the pixels neither image
+//      clips at black or white (so a brightness shift that saturates some pixels still correlates fully).
+// A pair whose best correlation reaches `threshold` is a near-duplicate; pairs join into groups (union-find).
+// On small, uniform images (Fashion-MNIST: trousers on black), different items can correlate above 0.98, so the
+// threshold is high and the thumbnail compared is as detailed as the smaller image allows.
+import { tf } from "../tf.js";
+import { cropPixels, type Pixels } from "../preprocess/preprocess.js";
+
+export interface NearDuplicateOptions {
+  /** What a verified pair's similarities must reach (DEFAULT_DUPLICATE_RULE). */
+  rule?: DuplicateRule;
+  /** Candidates kept per query thumbnail (default 4). */
+  candidatesPerQuery?: number;
+  /** Thumbnail similarity below which a candidate is not verified (default 0.8). */
+  candidateFloor?: number;
+  /** Encoder embeddings (rows x dim, the images' order): their nearest neighbours are candidates too. */
+  embeddings?: { features: Float32Array; dim: number; neighbours?: number };
+}
+
+export interface DuplicatePair {
+  a: number;
+  b: number;
+  similarity: number;
+}
+
+export interface DuplicateGroup {
+  /** Indices into the images, ascending. */
+  members: number[];
+  /** The lowest verified similarity among the pairs that joined the group. */
+  similarity: number;
+}
+
+const THUMB = 8;
+const COMPARE_SIDE = 32;
+/** Windows (top, left, bottom, right, in fractions) whose thumbnails look for a source of which this is a crop. */
+const WINDOWS: [number, number, number, number][] = [
+  [0, 0, 1, 1],
+  [0, 0, 0.88, 0.88],
+  [0, 0.12, 0.88, 1],
+  [0.12, 0, 1, 0.88],
+  [0.12, 0.12, 1, 1],
+  [0.06, 0.06, 0.94, 0.94],
+];
+const BLOCK = 2048;
+
+function luma(r: { data: Float32Array; channels: 1 | 3 }): Float32Array {
+  if (r.channels === 1) return r.data;
+  const out = new Float32Array(r.data.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = 0.299 * r.data[3 * i]! + 0.587 * r.data[3 * i + 1]! + 0.114 * r.data[3 * i + 2]!;
+  return out;
+}
+
+/** The window [top, left, bottom, right] (fractions) of an image as luma 0-1 at w x h. */
+function lumaWindow(image: Pixels, box: readonly number[], w: number, h: number): Float32Array {
+  return luma(cropPixels(image, box, w, h));
+}
+
+function centreAndNormalise(v: Float32Array): Float32Array {
+  let mean = 0;
+  for (const x of v) mean += x;
+  mean /= v.length;
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) {
+    v[i]! -= mean;
+    norm += v[i]! ** 2;
+  }
+  const s = norm > 1e-12 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < v.length; i++) v[i]! *= s;
+  return v;
+}
+
+/** Correlation of two luma grids over the pixels neither clips (both strictly inside 1/255-254/255), or all of them when few are left. */
+export function maskedCorrelation(a: Float32Array, b: Float32Array): number {
+  const lo = 1.5 / 255, hi = 253.5 / 255;
+  let n = 0, sa = 0, sb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x > lo && x < hi && y > lo && y < hi) {
+      n++;
+      sa += x;
+      sb += y;
+    }
+  }
+  const masked = n >= 0.25 * a.length;
+  if (!masked) {
+    n = a.length;
+    sa = sb = 0;
+    for (let i = 0; i < a.length; i++) {
+      sa += a[i]!;
+      sb += b[i]!;
+    }
+  }
+  const ma = sa / n, mb = sb / n;
+  let xy = 0, xx = 0, yy = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (masked && !(x > lo && x < hi && y > lo && y < hi)) continue;
+    xy += (x - ma) * (y - mb);
+    xx += (x - ma) ** 2;
+    yy += (y - mb) ** 2;
+  }
+  return xx > 1e-12 && yy > 1e-12 ? xy / Math.sqrt(xx * yy) : 0;
+}
+
+export interface PairSimilarity {
+  /** Correlation on a grid of 3/4 the smaller image's resolution (at most 32 px): resampling differences mostly gone. */
+  coarse: number;
+  /** Correlation at the smaller image's full resolution (at most 32 px), where different pictures differ in detail. */
+  fine: number;
+}
+
+/**
+ * How alike two images are as pictures (correlations, 0-1): the larger resampled onto the smaller's grid through the
+ * window of it that matches best (up to `maxCrop` of each side cropped, edges moved by coordinate ascent), at two
+ * levels of detail. A resized copy loses fine detail to the resamplers but keeps everything coarse; two different
+ * items alike in shape (two plain trousers) differ in their fine detail: both levels are needed to tell them apart.
+ */
+export function alignedSimilarity(first: Pixels, second: Pixels, maxCrop = 0.12): PairSimilarity {
+  const [small, large] = first.width * first.height <= second.width * second.height ? [first, second] : [second, first];
+  const plain = alignedOnto(small, small, large, maxCrop);
+  // A larger copy may be an enlargement, blurred by its resampler: then the smaller one goes through the same round
+  // trip (up to the larger's size, then down to the grid) so that both lose the same detail. A few pixels more could
+  // as well be a crop, so both are tried.
+  if (large.width > 1.1 * small.width && large.height > 1.1 * small.height && plain.fine < 0.999) {
+    const enlarged = alignedOnto(roundTrip(small, large.width, large.height), small, large, maxCrop);
+    if (enlarged.coarse + enlarged.fine > plain.coarse + plain.fine) return enlarged;
+  }
+  return plain;
+}
+
+/** alignedSimilarity for one version of the smaller image (`target`; `small` gives its own size). */
+function alignedOnto(target: Pixels, small: Pixels, large: Pixels, maxCrop: number): PairSimilarity {
+  const grid = (detail: number) => {
+    const scale = Math.min(detail, COMPARE_SIDE / Math.max(small.width, small.height));
+    const w = Math.max(2, Math.round(small.width * scale)), h = Math.max(2, Math.round(small.height * scale));
+    const reference = lumaWindow(target, [0, 0, 1, 1], w, h);
+    return (box: readonly number[]) => maskedCorrelation(lumaWindow(large, box, w, h), reference);
+  };
+  // Edges in fractions of the large image: top, left, bottom, right; a side moves inwards at most 2 x maxCrop (a copy
+  // cropped at one side only).
+  const ascend = (score: (box: readonly number[]) => number, start: number[], steps: number[]) => {
+    let [box, best] = [start, score(start)];
+    for (const step of steps) {
+      for (let improved = true, rounds = 0; improved && rounds < 12; rounds++) {
+        improved = false;
+        for (let edge = 0; edge < 4; edge++) {
+          for (const dir of [1, -1]) {
+            const next = [...box];
+            next[edge] = edge < 2 ? Math.min(2 * maxCrop, Math.max(0, box[edge]! + dir * step)) : Math.max(1 - 2 * maxCrop, Math.min(1, box[edge]! - dir * step));
+            if (next[edge] === box[edge]) continue;
+            const s = score(next);
+            if (s > best + 1e-6) [best, box, improved] = [s, next, true];
+          }
+        }
+      }
+    }
+    return { box, best };
+  };
+  const px = 1 / Math.max(large.width, large.height);
+  const coarseScore = grid(0.75);
+  // A crop keeps the pixels' scale: when the smaller fits inside the larger, every placement of it is a start.
+  const starts: number[][] = [[0, 0, 1, 1]];
+  const [dx, dy] = [large.width - small.width, large.height - small.height];
+  if (dx >= 0 && dy >= 0 && dx + dy > 0 && dx <= maxCrop * 2 * large.width && dy <= maxCrop * 2 * large.height && (dx + 1) * (dy + 1) <= 121) {
+    for (let y = 0; y <= dy; y++) for (let x = 0; x <= dx; x++) starts.push([y / large.height, x / large.width, (y + small.height) / large.height, (x + small.width) / large.width]);
+  }
+  const start = starts.map((b) => ({ b, s: coarseScore(b) })).sort((x, y) => y.s - x.s)[0]!;
+  // Far apart at every start (most candidates): not worth the search. Copies start above 0.93 here.
+  if (start.s < 0.85) return { coarse: start.s, fine: start.s };
+  const coarse = ascend(coarseScore, start.b, [2 * px, px]);
+  // Not alike even coarsely: no need to look closer.
+  if (coarse.best < 0.9) return { coarse: coarse.best, fine: coarse.best };
+  const fine = ascend(grid(1), coarse.box, [px, 0.5 * px]);
+  return { coarse: coarse.best, fine: fine.best };
+}
+
+/** The image resampled to w x h and back to its own size, as 8-bit luma: what an enlargement keeps of it. */
+function roundTrip(image: Pixels, w: number, h: number): Pixels {
+  const up = lumaWindow(image, [0, 0, 1, 1], w, h);
+  const upPixels = { data: Uint8ClampedArray.from(up, (v) => v * 255), width: w, height: h, channels: 1 };
+  const back = lumaWindow(upPixels, [0, 0, 1, 1], image.width, image.height);
+  return { data: Uint8ClampedArray.from(back, (v) => v * 255), width: image.width, height: image.height, channels: 1 };
+}
+
+/** The rule a pair's two similarities must meet to be a near-duplicate. */
+export interface DuplicateRule {
+  coarse: number;
+  fine: number;
+}
+/**
+ * Chosen on `npm run bench:duplicates` (Fashion-MNIST, the development set, where different items can correlate above
+ * 0.98): the printed grid of rules shows what each trades. Photos, with more detail, separate more easily.
+ */
+export const DEFAULT_DUPLICATE_RULE: DuplicateRule = { coarse: 0.98, fine: 0.97 };
+
+export const isNearDuplicate = (s: PairSimilarity, rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): boolean => s.coarse >= rule.coarse && s.fine >= rule.fine;
+
+/** Pairs (i < j) whose thumbnails (or embeddings) are among each other's most alike. */
+async function candidatePairs(images: readonly Pixels[], o: Required<Pick<NearDuplicateOptions, "candidatesPerQuery" | "candidateFloor">> & Pick<NearDuplicateOptions, "embeddings">): Promise<Set<number>> {
+  const n = images.length;
+  const d = THUMB * THUMB;
+  const queries = new Float32Array(n * WINDOWS.length * d);
+  const keys = new Float32Array(n * d);
+  images.forEach((image, i) => {
+    WINDOWS.forEach((box, k) => {
+      const v = centreAndNormalise(lumaWindow(image, box, THUMB, THUMB));
+      queries.set(v, (i * WINDOWS.length + k) * d);
+      if (k === 0) keys.set(v, i * d);
+    });
+  });
+  const pairs = new Set<number>();
+  const add = (i: number, j: number) => {
+    if (i !== j) pairs.add(Math.min(i, j) * n + Math.max(i, j));
+  };
+  const topPairs = async (q: Float32Array, qRows: number, qDim: number, rowOf: (r: number) => number, k: Float32Array, kRows: number, take: number, floor: number) => {
+    const keysT = tf.tensor2d(k, [kRows, qDim]);
+    try {
+      for (let start = 0; start < qRows; start += BLOCK) {
+        const end = Math.min(qRows, start + BLOCK);
+        const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(q.subarray(start * qDim, end * qDim), [end - start, qDim]), keysT, false, true), Math.min(kRows, take + 1)));
+        const [v, ix] = await Promise.all([values.data(), indices.data()]);
+        tf.dispose([values, indices]);
+        const width = Math.min(kRows, take + 1);
+        for (let r = 0; r < end - start; r++) {
+          for (let c = 0; c < width; c++) if (v[r * width + c]! >= floor) add(rowOf(start + r), ix[r * width + c]!);
+        }
+      }
+    } finally {
+      keysT.dispose();
+    }
+  };
+  await topPairs(queries, n * WINDOWS.length, d, (r) => Math.floor(r / WINDOWS.length), keys, n, o.candidatesPerQuery, o.candidateFloor);
+  if (o.embeddings) {
+    const { features, dim, neighbours = 5 } = o.embeddings;
+    const unit = new Float32Array(features.length);
+    for (let r = 0; r < n; r++) unit.set(centreAndNormalise(Float32Array.from(features.subarray(r * dim, (r + 1) * dim))), r * dim);
+    await topPairs(unit, n, dim, (r) => r, unit, n, neighbours, -1);
+  }
+  return pairs;
+}
+
+/** Every candidate pair (i < j) with its two similarities (alignedSimilarity), in pair order. */
+export async function scoreDuplicateCandidates(images: readonly Pixels[], options: NearDuplicateOptions = {}): Promise<(PairSimilarity & { a: number; b: number })[]> {
+  const candidates = await candidatePairs(images, { candidatesPerQuery: options.candidatesPerQuery ?? 4, candidateFloor: options.candidateFloor ?? 0.8, embeddings: options.embeddings });
+  const n = images.length;
+  return [...candidates]
+    .sort((x, y) => x - y)
+    .map((key) => {
+      const a = Math.floor(key / n), b = key % n;
+      return { a, b, ...alignedSimilarity(images[a]!, images[b]!) };
+    });
+}
+
+/** Every near-duplicate pair among the images (candidates that meet the rule); `similarity` is the coarse one. */
+export async function findNearDuplicatePairs(images: readonly Pixels[], options: NearDuplicateOptions = {}): Promise<DuplicatePair[]> {
+  const scored = await scoreDuplicateCandidates(images, options);
+  return scored.filter((p) => isNearDuplicate(p, options.rule)).map((p) => ({ a: p.a, b: p.b, similarity: p.coarse }));
+}
+
+/** Joins pairs into groups (connected components), largest similarity first within each, groups in member order. */
+export function groupDuplicatePairs(count: number, pairs: readonly DuplicatePair[]): DuplicateGroup[] {
+  const parent = Array.from({ length: count }, (_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (const p of pairs) parent[find(p.a)] = find(p.b);
+  const groups = new Map<number, DuplicateGroup>();
+  for (const p of pairs) {
+    const root = find(p.a);
+    const g = groups.get(root) ?? { members: [], similarity: 1 };
+    g.members.push(p.a, p.b);
+    g.similarity = Math.min(g.similarity, p.similarity);
+    groups.set(root, g);
+  }
+  return [...groups.values()].map((g) => ({ members: [...new Set(g.members)].sort((x, y) => x - y), similarity: g.similarity })).sort((x, y) => x.members[0]! - y.members[0]!);
+}
