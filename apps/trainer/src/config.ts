@@ -70,6 +70,8 @@ export interface TrainerConfig {
   checkpointEvery: number;
   /** Quick suggestions (a head on the encoder's embeddings) are refreshed at most this often after labels change; 0: off. */
   quickRefreshSeconds: number;
+  /** Projects up to this many images get near-duplicate groups (the candidate search grows with the square). */
+  duplicatesMaxImages: number;
   /** Progress reports are sent at most this often. */
   progressIntervalMs: number;
   /** How long to wait between looks at an idle project. */
@@ -158,6 +160,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     uploadSettleSeconds: num(env, "FEWLABEL_UPLOAD_SETTLE_SECONDS", 10),
     checkpointEvery: num(env, "FEWLABEL_CHECKPOINT_EVERY", 50),
     quickRefreshSeconds: num(env, "FEWLABEL_QUICK_REFRESH_SECONDS", 3),
+    duplicatesMaxImages: num(env, "FEWLABEL_DUPLICATES_MAX_IMAGES", 20_000),
     progressIntervalMs: num(env, "FEWLABEL_PROGRESS_INTERVAL_MS", 2000),
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),

@@ -272,6 +272,11 @@ export class ImageCache {
     return this.decoded.has(id);
   }
 
+  /** The loaded image's working copy (its own pixels, for comparing pictures: near-duplicates), or undefined. */
+  workingCopy(id: string): WorkingCopy | undefined {
+    return this.decoded.get(id);
+  }
+
   /** Grayscale when every image is; otherwise RGB (grayscale images are replicated). */
   channelsFor(imageIds: string[]): 1 | 3 {
     return imageIds.every((id) => (this.decoded.channels(id) ?? 1) <= 2) ? 1 : 3;

@@ -23,6 +23,7 @@ import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { type FittedMap, fitEmbeddingMap, placeOnMap } from "./embedding-map";
+import { findDuplicateGroups, type FoundGroup, straddlesHoldout } from "./near-duplicates";
 import { findLabelIssues, outOfFoldProbabilities } from "./label-issues";
 import type { ImageCache } from "./images";
 import type { LeaseKeeper } from "./lease";
@@ -94,6 +95,9 @@ export class QuickSuggestions {
   private embeddingsRoute: boolean | null = null;
   private labelIssuesRoute: boolean | null = null;
   private mapRoute: boolean | null = null;
+  private duplicatesRoute: boolean | null = null;
+  /** The images (and held-out state) the groups were last posted for, and the groups found then. */
+  private duplicates: { imagesKey: string; groups: FoundGroup[]; postedKey: string } = { imagesKey: "", groups: [], postedKey: "" };
   /** The embedding map of an encoder version: fitted on how many images, and which images the server has placed. */
   private mapState: { version: string; map: FittedMap | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, fittedOn: 0, posted: new Set() };
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
@@ -134,8 +138,18 @@ export class QuickSuggestions {
     }
   }
 
-  /** Refreshes the pending suggestions from the embeddings of `action`'s encoder version and the labels in `state`. */
+  /**
+   * Refreshes the pending suggestions from the embeddings of `action`'s encoder version and the labels in `state`;
+   * then, when the project's images changed, its near-duplicate groups (after the suggestions: they take longer).
+   */
   async refresh(lease: LeaseKeeper, state: ProjectState, action: QuickSuggestionsAction): Promise<QuickRefreshReport> {
+    const report = await this.refreshSuggestions(lease, state, action);
+    const emb = this.embeddings?.encoderVersionId === action.encoderVersionId ? this.embeddings : null;
+    if (emb) await this.postDuplicates(lease, state, emb).catch((err: unknown) => this.log(`near-duplicates: ${err instanceof Error ? err.message : String(err)}`));
+    return report;
+  }
+
+  private async refreshSuggestions(lease: LeaseKeeper, state: ProjectState, action: QuickSuggestionsAction): Promise<QuickRefreshReport> {
     this.cache.describe(state.trainingCopy, state.images);
     const t0 = performance.now();
     const labelState = labelStateOf(state);
@@ -343,6 +357,47 @@ export class QuickSuggestions {
       for (const p of points) state.posted.add(p.imageId);
     }
     this.mapRoute = true;
+  }
+
+  /**
+   * Near-duplicate groups (issue 17, item 3; near-duplicates.ts): found again when the project's images changed (pixels
+   * and this encoder's embeddings), flagged again when labels moved across the held-out split, posted when either
+   * changed what the server has. Projects past cfg.duplicatesMaxImages are left out (the candidate search is
+   * quadratic). A server without the route is asked once.
+   */
+  private async postDuplicates(lease: LeaseKeeper, state: ProjectState, emb: Embeddings): Promise<void> {
+    if (this.duplicatesRoute === false) return;
+    const images = state.images.filter((i) => emb.row.has(i.id) && this.cache.workingCopy(i.id));
+    if (images.length < 2 || images.length > this.cfg.duplicatesMaxImages) return;
+    const imagesKey = `${emb.encoderVersionId}:${images.length}:${images.map((i) => i.id).join(",")}`;
+    const { heldOut } = splitLabels(state.images.filter((i) => i.labelClassId !== null), this.cfg.minLabelsForHoldout, this.cfg.minHeldOut);
+    if (imagesKey !== this.duplicates.imagesKey) {
+      const started = Date.now();
+      const dim = emb.features.shape[1];
+      const all = await emb.features.data();
+      const data = new Float32Array(images.length * dim);
+      images.forEach((img, k) => data.set(all.subarray(emb.row.get(img.id)! * dim, (emb.row.get(img.id)! + 1) * dim), k * dim));
+      const groups = await findDuplicateGroups(images, images.map((i) => this.cache.workingCopy(i.id)!), { data, dim }, heldOut.length > 0);
+      this.duplicates = { imagesKey, groups, postedKey: this.duplicates.postedKey };
+      this.log(`near-duplicates: ${groups.length} groups among ${images.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    // The same images found before: only the held-out flags can have moved with the labels.
+    const now = new Map(state.images.map((i) => [i.id, i]));
+    const groups = this.duplicates.groups.map((g) => ({ ...g, straddlesHoldout: straddlesHoldout(g.imageIds.map((id) => now.get(id)!), heldOut.length > 0) }));
+    const postedKey = JSON.stringify(groups);
+    if (postedKey === this.duplicates.postedKey) return;
+    try {
+      const r = await this.api.trpc.postDuplicateGroups.mutate({ projectId: this.projectId, leaseId: lease.leaseId, groups: groups.slice(0, 2000) });
+      this.duplicates.postedKey = postedKey;
+      this.duplicatesRoute = true;
+      if (r.open) this.log(`near-duplicates: ${r.open} groups open for review${r.settled ? `, ${r.settled} settled before` : ""}`);
+    } catch (err) {
+      if (trpcCode(err) === "NOT_FOUND" && /procedure/i.test(String((err as Error).message))) {
+        this.duplicatesRoute = false;
+        return;
+      }
+      throw err;
+    }
   }
 
   /**

@@ -133,6 +133,15 @@ export const projectEvent = z.discriminatedUnion("type", [
     actor: z.object({ id, name: z.string() }),
     data: z.object({ count: z.number().int(), labelled: z.number().int() }),
   }),
+  /** Images hidden as duplicates of another (issue 17), or shown again (`hidden` false). */
+  z.object({
+    type: z.literal("images.hidden"),
+    seq: z.number().int(),
+    projectId: id,
+    at: z.string(),
+    actor: z.object({ id, name: z.string() }),
+    data: z.object({ imageIds: z.array(id), hidden: z.boolean() }),
+  }),
   z.object({ type: z.literal("classes.changed"), seq: z.number().int(), projectId: id, at: z.string(), actor: z.object({ id, name: z.string() }), data: z.object({}) }),
   ...trainerEvents(),
 ]);

@@ -9,7 +9,8 @@ import { needsVoteWhere } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
 
 export const imageFilter = z.object({
-  status: z.enum(["all", "labelled", "unlabelled"]).default("all"),
+  /** "hidden": only the images hidden as duplicates, which every other status leaves out. */
+  status: z.enum(["all", "labelled", "unlabelled", "hidden"]).default("all"),
   classId: z.uuid().nullable().default(null),
   search: z.string().trim().max(200).default(""),
   /** Unlabelled images whose pending model suggestion is this class. */
@@ -65,6 +66,7 @@ async function pageByConfidence(db: Prisma.TransactionClient, projectId: string,
 export function imageWhere(projectId: string, f: ImageFilter): Prisma.ImageWhereInput {
   return {
     projectId,
+    hiddenAt: f.status === "hidden" ? { not: null } : null,
     ...(f.classId ? { labelClassId: f.classId } : f.status === "labelled" ? { labelClassId: { not: null } } : {}),
     ...(f.status === "unlabelled" ? { labelClassId: null } : {}),
     ...(f.search ? { filename: { contains: f.search, mode: "insensitive" as const } } : {}),
@@ -138,15 +140,15 @@ export const imagesRouter = router({
   stats: projectProcedure("viewProject").query(async ({ ctx }) => {
     const projectId = ctx.access.projectId;
     const [rows, project] = await Promise.all([
-      ctx.db.image.groupBy({ by: ["labelClassId"], where: { projectId }, _count: { _all: true } }),
+      ctx.db.image.groupBy({ by: ["labelClassId"], where: { projectId, hiddenAt: null }, _count: { _all: true } }),
       ctx.db.project.findUniqueOrThrow({ where: { id: projectId }, select: { annotatorsPerImage: true } }),
     ]);
     const perClass = rows.filter((r) => r.labelClassId !== null).map((r) => ({ classId: r.labelClassId!, count: r._count._all }));
     const total = rows.reduce((s, r) => s + r._count._all, 0);
     const unlabelled = rows.find((r) => r.labelClassId === null)?._count._all ?? 0;
     // The labelling view's "to go", counted as the work queue counts it, kept live with the rest of these figures.
-    const toGo = await ctx.db.image.count({ where: needsVoteWhere(projectId, project.annotatorsPerImage) });
-    return { total, labelled: total - unlabelled, unlabelled, perClass, toGo };
+    const [toGo, hidden] = await Promise.all([ctx.db.image.count({ where: needsVoteWhere(projectId, project.annotatorsPerImage) }), ctx.db.image.count({ where: { projectId, hiddenAt: { not: null } } })]);
+    return { total, labelled: total - unlabelled, unlabelled, perClass, toGo, hidden };
   }),
 
   get: projectProcedure("viewProject")

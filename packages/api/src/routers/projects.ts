@@ -13,13 +13,13 @@ export const projectsRouter = router({
   list: authedProcedure.query(async ({ ctx }) => {
     const memberships = await ctx.db.membership.findMany({
       where: { userId: ctx.user.id },
-      include: { project: { include: { _count: { select: { images: true, members: true } } } } },
+      include: { project: { include: { _count: { select: { images: { where: { hiddenAt: null } }, members: true } } } } },
       orderBy: { project: { createdAt: "desc" } },
     });
     const projectIds = memberships.map((m) => m.projectId);
     const labelled = await ctx.db.image.groupBy({
       by: ["projectId"],
-      where: { projectId: { in: projectIds }, labelClassId: { not: null } },
+      where: { projectId: { in: projectIds }, labelClassId: { not: null }, hiddenAt: null },
       _count: { _all: true },
     });
     const labelledBy = new Map(labelled.map((r) => [r.projectId, r._count._all]));

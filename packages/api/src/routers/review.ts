@@ -5,6 +5,7 @@ import { z } from "zod";
 import { resolveLabelIssue } from "../services/label-issues";
 import { decideLabel } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
+import { openDuplicateGroups, reopenDuplicateGroup, resolveDuplicateGroup } from "../services/duplicates";
 
 export const reviewRouter = router({
   disagreements: projectProcedure("viewProject")
@@ -123,5 +124,28 @@ export const reviewRouter = router({
       const events = await resolveLabelIssue(ctx.db, { projectId: ctx.access.projectId, actor: { id: ctx.user.id, name: ctx.user.name } }, input.issueId, input.classId);
       ctx.broadcaster?.publish(events);
       return { seq: events[events.length - 1]?.seq ?? 0 };
+    }),
+
+  /** Near-duplicate groups (issue 17): open ones, those straddling the held-out split first, with their images. */
+  duplicates: projectProcedure("viewProject")
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(30) }))
+    .query(({ ctx, input }) => openDuplicateGroups(ctx.db, ctx.access.projectId, input.limit)),
+
+  /** Settles a group: keep one image and hide the others, or find them distinct. */
+  resolveDuplicates: projectProcedure("decideLabel")
+    .input(z.object({ groupId: z.uuid(), action: z.discriminatedUnion("kind", [z.object({ kind: z.literal("keep"), imageId: z.uuid() }), z.object({ kind: z.literal("distinct") })]) }))
+    .mutation(async ({ ctx, input }) => {
+      const events = await resolveDuplicateGroup(ctx.db, ctx.access.projectId, { id: ctx.user.id, name: ctx.user.name }, input.groupId, input.action);
+      ctx.broadcaster?.publish(events);
+      return { hidden: events.flatMap((e) => (e.type === "images.hidden" ? e.data.imageIds : [])).length };
+    }),
+
+  /** Undo of resolveDuplicates: the group opens again and the images it hid are shown. */
+  reopenDuplicates: projectProcedure("decideLabel")
+    .input(z.object({ groupId: z.uuid() }))
+    .mutation(async ({ ctx, input }) => {
+      const events = await reopenDuplicateGroup(ctx.db, ctx.access.projectId, { id: ctx.user.id, name: ctx.user.name }, input.groupId);
+      ctx.broadcaster?.publish(events);
+      return { shown: events.flatMap((e) => (e.type === "images.hidden" ? e.data.imageIds : [])).length };
     }),
 });

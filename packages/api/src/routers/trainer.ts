@@ -6,6 +6,7 @@ import type { PrismaClient } from "@fewlabel/db";
 import { z } from "zod";
 import type { ModelMetrics } from "../services/model-versions";
 import { appendEvents } from "../services/project-events";
+import { MAX_DUPLICATE_GROUPS, MAX_GROUP_SIZE, postDuplicateGroups } from "../services/duplicates";
 import { MAX_MAP_POINTS_PER_POST, postMapPoints } from "../services/embedding-map";
 import { MAX_EMBEDDINGS_PER_POST, postEmbeddings } from "../services/embeddings";
 import { MAX_LABEL_ISSUES, postLabelIssues } from "../services/label-issues";
@@ -74,7 +75,8 @@ export const trainerRouter = router({
   state: trainerProcedure.query(async ({ ctx, input }) => {
     const [summary, images] = await Promise.all([
       projectSummary(ctx.db, input.projectId),
-      ctx.db.image.findMany({ where: { projectId: input.projectId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true, width: true, height: true } }),
+      // Images hidden as duplicates are not trained on, suggested for or embedded.
+      ctx.db.image.findMany({ where: { projectId: input.projectId, hiddenAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true, width: true, height: true } }),
     ]);
     // The training copy of an image follows from its content and the copies' format (size included): a trainer may
     // keep copies across restarts under both instead of downloading every image again.
@@ -164,6 +166,15 @@ export const trainerRouter = router({
     .input(z.object({ modelVersionId: z.uuid(), points: z.array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1) })).min(1).max(MAX_MAP_POINTS_PER_POST) }))
     .mutation(({ ctx, input }) => postMapPoints(ctx.db, input.projectId, input.modelVersionId, input.points)),
 
+  /** The current near-duplicate groups (issue 17): replace the open ones; settled ones stay settled. */
+  postDuplicateGroups: leasedProcedure
+    .input(
+      z.object({
+        groups: z.array(z.object({ imageIds: z.array(z.uuid()).min(2).max(MAX_GROUP_SIZE), similarity: z.number().min(0).max(1), straddlesHoldout: z.boolean() })).max(MAX_DUPLICATE_GROUPS),
+      }),
+    )
+    .mutation(({ ctx, input }) => postDuplicateGroups(ctx.db, input.projectId, input.groups)),
+
   /** The current list of possible label errors (issue 17): replaces the open ones; settled ones stay settled. */
   postLabelIssues: leasedProcedure
     .input(
@@ -206,7 +217,7 @@ async function projectSummary(db: PrismaClient, projectId: string) {
   const [project, classes, labels, models, checkpoints, control, suggested, uploadsInProgress, newestImage, labelChanges] = await Promise.all([
     db.project.findUniqueOrThrow({ where: { id: projectId }, select: { id: true, name: true } }),
     db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
-    db.image.groupBy({ by: ["labelClassId", "labelSource"], where: { projectId }, _count: { _all: true } }),
+    db.image.groupBy({ by: ["labelClassId", "labelSource"], where: { projectId, hiddenAt: null }, _count: { _all: true } }),
     db.modelVersion.findMany({
       where: { projectId },
       orderBy: { version: "asc" },

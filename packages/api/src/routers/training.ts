@@ -17,9 +17,9 @@ export const trainingRouter = router({
       ctx.db.trainerLease.findUnique({ where: { projectId }, select: { leaseId: true, holder: true, expiresAt: true, acquiredAt: true } }),
       ctx.db.trainingRun.findMany({ where: { projectId }, orderBy: { startedAt: "desc" }, take: 10 }),
       ctx.db.modelVersion.findFirst({ where: { projectId, stage: "FINETUNE" }, orderBy: { version: "desc" }, select: { labelledCount: true } }),
-      ctx.db.image.count({ where: { projectId } }),
-      ctx.db.image.count({ where: { projectId, labelClassId: { not: null } } }),
-      ctx.db.pseudoLabel.count({ where: { projectId, status: "PENDING", image: { labelClassId: null } } }),
+      ctx.db.image.count({ where: { projectId, hiddenAt: null } }),
+      ctx.db.image.count({ where: { projectId, hiddenAt: null, labelClassId: { not: null } } }),
+      ctx.db.pseudoLabel.count({ where: { projectId, status: "PENDING", image: { labelClassId: null, hiddenAt: null } } }),
     ]);
     const current = runs[0];
     // The lease id is the trainer's to write with; people see who holds the lease and until when.

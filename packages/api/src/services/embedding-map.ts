@@ -53,17 +53,17 @@ export interface EmbeddingMap {
 export async function embeddingMap(db: PrismaClient, projectId: string): Promise<EmbeddingMap> {
   const versions = await db.imageEmbedding.groupBy({ by: ["modelVersionId"], where: { projectId, mapX: { not: null } }, _count: { _all: true }, _max: { updatedAt: true } });
   const classIds = (await db.labelClass.findMany({ where: { projectId }, orderBy: { position: "asc" }, select: { id: true } })).map((c) => c.id);
-  const total = await db.image.count({ where: { projectId } });
+  const total = await db.image.count({ where: { projectId, hiddenAt: null } });
   const best = versions.sort((a, b) => b._count._all - a._count._all || (b._max.updatedAt?.getTime() ?? 0) - (a._max.updatedAt?.getTime() ?? 0))[0];
   if (!best) return { modelVersionId: null, version: null, classIds, ids: [], xy: [], label: [], suggestion: [], confidence: [], missing: total };
   const [model, rows, pending] = await Promise.all([
     db.modelVersion.findUniqueOrThrow({ where: { id: best.modelVersionId }, select: { version: true } }),
     db.imageEmbedding.findMany({
-      where: { projectId, modelVersionId: best.modelVersionId, mapX: { not: null } },
+      where: { projectId, modelVersionId: best.modelVersionId, mapX: { not: null }, image: { hiddenAt: null } },
       select: { imageId: true, mapX: true, mapY: true, image: { select: { labelClassId: true } } },
       orderBy: { imageId: "asc" },
     }),
-    db.pseudoLabel.findMany({ where: { projectId, status: "PENDING", image: { labelClassId: null } }, select: { imageId: true, classId: true, confidence: true } }),
+    db.pseudoLabel.findMany({ where: { projectId, status: "PENDING", image: { labelClassId: null, hiddenAt: null } }, select: { imageId: true, classId: true, confidence: true } }),
   ]);
   const classIndex = new Map(classIds.map((id, i) => [id, i]));
   const suggested = new Map(pending.map((p) => [p.imageId, p]));

@@ -94,7 +94,7 @@ function roomForAnnotator(me: string, k: number): Prisma.Sql {
  * import or a model. The work queue hands out these, and counts them as what remains ("to go").
  */
 export function needsVoteWhere(projectId: string, annotatorsPerImage: number): Prisma.ImageWhereInput {
-  return { projectId, voteCount: { lt: annotatorsPerImage }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] };
+  return { projectId, hiddenAt: null, voteCount: { lt: annotatorsPerImage }, OR: [{ labelSource: null }, { labelSource: "HUMAN" }] };
 }
 
 /**
@@ -110,6 +110,7 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
     const me = who.actor.id;
     const claimable = Prisma.sql`
         i."projectId" = ${who.projectId}
+        AND i."hiddenAt" IS NULL
         AND i."voteCount" < ${k}
         AND (i."labelSource" IS NULL OR i."labelSource" = 'HUMAN')
         AND NOT (i.id = ANY(${skip}::text[]))
@@ -170,6 +171,7 @@ export async function holdImages(db: PrismaClient, who: Labeller, imageIds: stri
     const free = await tx.$queryRaw<{ id: string }[]>`
       SELECT i.id FROM "Image" i
       WHERE i."projectId" = ${who.projectId}
+        AND i."hiddenAt" IS NULL
         AND i.id = ANY(${imageIds}::text[])
         AND (i."labelSource" IS NULL OR i."labelSource" = 'HUMAN')
         AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."userId" = ${me} AND v."classId" IS NOT NULL)

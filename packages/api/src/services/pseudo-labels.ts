@@ -60,7 +60,7 @@ export async function postPseudoLabels(
     if (bad) throw new LabellingError("bad_request", `Suggestion for ${bad.imageId}: class or probabilities do not match the model version's classes.`);
     const imageIds = [...new Set(items.map((i) => i.imageId))];
     const unlabelled = new Set(
-      (await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null }, select: { id: true } })).map((i) => i.id),
+      (await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null, hiddenAt: null }, select: { id: true } })).map((i) => i.id),
     );
     const existing = new Map(
       (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { id: true, imageId: true, status: true, classId: true, confidence: true } })).map((p) => [p.imageId, p]),
@@ -160,7 +160,7 @@ export function pendingWhere(projectId: string, f: SuggestionFilter): Prisma.Pse
   return {
     projectId,
     status: "PENDING",
-    image: { labelClassId: null },
+    image: { labelClassId: null, hiddenAt: null },
     ...(f.classId ? { classId: f.classId } : {}),
     ...(f.minConfidence !== undefined || f.maxConfidence !== undefined
       ? { confidence: { ...(f.minConfidence !== undefined ? { gte: f.minConfidence } : {}), ...(f.maxConfidence !== undefined ? { lte: f.maxConfidence } : {}) } }

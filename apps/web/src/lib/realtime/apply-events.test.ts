@@ -12,7 +12,7 @@ function change(imageId: string, from: string | null, to: string | null): LabelC
 }
 const labelEvent = (seq: number, data: LabelChange): ProjectEvent => ({ type: "label", seq, projectId: img(99), at: "2025-01-01T00:00:00.000Z", actor: { id: user, name: "Ada" }, data });
 
-const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 2 }, { classId: B, count: 1 }], toGo: 7 };
+const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 2 }, { classId: B, count: 1 }], toGo: 7, hidden: 0 };
 
 describe("statsAfter", () => {
   it("moves a newly labelled image out of unlabelled into its class, and off the images to go", () => {

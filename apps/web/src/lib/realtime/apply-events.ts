@@ -40,6 +40,11 @@ export function summarise(events: readonly ProjectEvent[]): EventSummary {
       case "images.added":
         out.imagesAdded = true;
         break;
+      // Hidden or shown again: counts, grid pages, the review queue and the map change as with new images.
+      case "images.hidden":
+        out.imagesAdded = true;
+        out.suggestionsChanged = true;
+        break;
       case "classes.changed":
         out.classesChanged = true;
         break;

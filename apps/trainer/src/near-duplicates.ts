@@ -1,0 +1,37 @@
+// Near-duplicate groups for a project (issue 17, item 3): the trainer holds every image's pixels and embeddings, so it
+// finds the groups (packages/ml's nearDuplicates: thumbnails and embeddings for candidates, aligned correlation to
+// verify) and posts them for reviewers. A group whose labelled images fall on both sides of the held-out split is
+// flagged: a copy scored on what its twin trained inflates held-out accuracy.
+import { findNearDuplicatePairs, groupDuplicatePairs, type Pixels } from "@fewlabel/ml";
+import { isHeldOut } from "./holdout";
+
+export interface DuplicateInput {
+  id: string;
+  labelClassId: string | null;
+  labelSource: string | null;
+}
+
+export interface FoundGroup {
+  imageIds: string[];
+  similarity: number;
+  straddlesHoldout: boolean;
+}
+
+/**
+ * The groups among `images` (each with its pixels; `features`, when given, the encoder embeddings in the same order).
+ * `heldOutActive`: whether the project holds labels out now (splitLabels), without which nothing straddles.
+ */
+export async function findDuplicateGroups(images: DuplicateInput[], pixels: Pixels[], features: { data: Float32Array; dim: number } | null, heldOutActive: boolean): Promise<FoundGroup[]> {
+  const pairs = await findNearDuplicatePairs(pixels, features ? { embeddings: { features: features.data, dim: features.dim } } : {});
+  return groupDuplicatePairs(images.length, pairs).map((g) => {
+    const members = g.members.map((i) => images[i]!);
+    return { imageIds: members.map((m) => m.id), similarity: Math.round(g.similarity * 1e4) / 1e4, straddlesHoldout: straddlesHoldout(members, heldOutActive) };
+  });
+}
+
+/** Whether a group has a held-out label (splitLabels: a human label whose image hashes into the held-out fifth) and a label that trains. */
+export function straddlesHoldout(members: readonly DuplicateInput[], heldOutActive: boolean): boolean {
+  if (!heldOutActive) return false;
+  const heldOut = (m: DuplicateInput) => m.labelClassId !== null && (m.labelSource === "HUMAN" || m.labelSource === "IMPORT") && isHeldOut(m.id);
+  return members.some(heldOut) && members.some((m) => m.labelClassId !== null && !heldOut(m));
+}
