@@ -109,6 +109,18 @@ describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {
     expect((await owner.trpc.images.stats.query({ projectId })).hidden).toBe(0);
   });
 
+  it("shows hidden images again from the grid, for reviewers and owners only", async () => {
+    await post([{ imageIds: [ids[4]!, ids[5]!], similarity: 0.99, straddlesHoldout: true }]);
+    const group = (await list()).items.find((g) => g.images.some((i) => i.id === ids[4]))!;
+    expect(group.straddlesHoldout).toBe(true);
+    await owner.trpc.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action: { kind: "keep", imageId: ids[4]! } });
+    expect(await trpcErrorCode(annotator.trpc.images.show.mutate({ projectId, imageIds: [ids[5]!] }))).toBe("FORBIDDEN");
+    expect(await trpcErrorCode(outsider.trpc.images.show.mutate({ projectId, imageIds: [ids[5]!] }))).toBe("NOT_FOUND");
+    expect(await owner.trpc.images.show.mutate({ projectId, imageIds: [ids[5]!, ids[4]!] })).toEqual({ shown: 1 });
+    expect((await owner.trpc.images.stats.query({ projectId })).hidden).toBe(0);
+    expect((await owner.trpc.images.list.query({ projectId, filter: { status: "hidden" } })).total).toBe(0);
+  });
+
   it("refuses malformed posts, callers without the lease, and outsiders", async () => {
     expect(await trpcErrorCode(post([{ imageIds: [ids[0]!], similarity: 0.99, straddlesHoldout: false }]))).toBe("BAD_REQUEST");
     expect(await trpcErrorCode(post([{ imageIds: [ids[0]!, ids[2]!], similarity: 1.5, straddlesHoldout: false }]))).toBe("BAD_REQUEST");

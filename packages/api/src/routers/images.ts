@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Prisma, PrismaClient } from "@fewlabel/db";
 import { embeddingMap } from "../services/embedding-map";
 import { similarImages } from "../services/embeddings";
+import { showImages } from "../services/duplicates";
 import { MAX_SELECTION, saveSelection } from "../services/image-selections";
 import { needsVoteWhere } from "../services/labelling";
 import { projectProcedure, router } from "../trpc";
@@ -169,6 +170,15 @@ export const imagesRouter = router({
   saveSelection: projectProcedure("viewProject")
     .input(z.object({ imageIds: z.array(z.uuid()).min(1).max(MAX_SELECTION) }))
     .mutation(({ ctx, input }) => saveSelection(ctx.db, ctx.access.projectId, ctx.user.id, input.imageIds)),
+
+  /** Shows images hidden as duplicates again (the grid's "Hidden" view). */
+  show: projectProcedure("decideLabel")
+    .input(z.object({ imageIds: z.array(z.uuid()).min(1).max(1000) }))
+    .mutation(async ({ ctx, input }) => {
+      const events = await showImages(ctx.db, ctx.access.projectId, { id: ctx.user.id, name: ctx.user.name }, input.imageIds);
+      ctx.broadcaster?.publish(events);
+      return { shown: events.flatMap((e) => (e.type === "images.hidden" ? e.data.imageIds : [])).length };
+    }),
 
   /** Every change to one image's label: who, when, from what, to what. */
   history: projectProcedure("viewProject")

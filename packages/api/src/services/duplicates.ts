@@ -123,3 +123,12 @@ export async function reopenDuplicateGroup(db: PrismaClient, projectId: string, 
     return shown.length ? appendEvents(tx, projectId, actor, [{ type: "images.hidden", data: { imageIds: shown, hidden: false } }]) : [];
   });
 }
+
+/** Shows hidden images of the project again (from the grid's "Hidden" view); the groups that hid them stay settled. */
+export async function showImages(db: PrismaClient, projectId: string, actor: Actor, imageIds: string[]): Promise<ProjectEvent[]> {
+  return db.$transaction(async (tx) => {
+    const shown = (await tx.image.findMany({ where: { projectId, id: { in: imageIds }, hiddenAt: { not: null } }, select: { id: true } })).map((i) => i.id);
+    await tx.image.updateMany({ where: { id: { in: shown } }, data: { hiddenAt: null } });
+    return shown.length ? appendEvents(tx, projectId, actor, [{ type: "images.hidden", data: { imageIds: shown, hidden: false } }]) : [];
+  });
+}

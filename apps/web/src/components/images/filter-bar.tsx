@@ -10,6 +10,7 @@ const statuses = [
   { value: "all", label: "All" },
   { value: "labelled", label: "Labelled" },
   { value: "unlabelled", label: "Unlabelled" },
+  { value: "hidden", label: "Hidden" },
 ] as const;
 
 export const noFilter: ImageFilter = { status: "all", classId: null, suggestedClassId: null, similarTo: null, selectionId: null, search: "", sort: "newest" };
@@ -21,6 +22,7 @@ export function FilterBar({
   matching,
   similarName,
   onSelectAll,
+  hiddenCount = 0,
 }: {
   filter: ImageFilter;
   onChange: (f: ImageFilter) => void;
@@ -30,6 +32,8 @@ export function FilterBar({
   similarName?: string | null;
   /** Selects every image the filter matches (offered for a map selection, which is made to be labelled at once). */
   onSelectAll?: () => void;
+  /** Images hidden as duplicates: a "Hidden" status is offered while there are any (or while it is chosen). */
+  hiddenCount?: number;
 }) {
   const [search, setSearch] = useState(filter.search ?? "");
   const sent = useRef(filter.search ?? "");
@@ -77,7 +81,7 @@ export function FilterBar({
         </span>
       )}
       <div className="inline-flex rounded-md bg-slate-100 p-0.5" role="group" aria-label="Label status">
-        {statuses.map((s) => (
+        {statuses.filter((s) => s.value !== "hidden" || hiddenCount > 0 || filter.status === "hidden").map((s) => (
           <button
             key={s.value}
             type="button"
@@ -89,6 +93,7 @@ export function FilterBar({
             }`}
           >
             {s.label}
+            {s.value === "hidden" && hiddenCount > 0 ? <span className="ml-1 text-xs text-slate-500 tabular-nums">{formatCount(hiddenCount)}</span> : null}
           </button>
         ))}
       </div>

@@ -1,6 +1,7 @@
 "use client";
 // Shown while grid images are selected: label them all with one class (click or its hotkey), select everything on
 // screen, or clear the selection.
+import type { ReactNode } from "react";
 import type { LabelClass } from "~/lib/api-types";
 import { formatCount } from "~/lib/format";
 import { Kbd } from "../labelling/shortcut-help";
@@ -13,6 +14,7 @@ export function SelectionBar({
   onLabel,
   onSelectVisible,
   onClear,
+  extra,
 }: {
   count: number;
   classes: readonly LabelClass[];
@@ -20,6 +22,8 @@ export function SelectionBar({
   onLabel: (classId: string) => void;
   onSelectVisible: () => void;
   onClear: () => void;
+  /** Further actions on the selection (the "Hidden" view's "Show again"). */
+  extra?: ReactNode;
 }) {
   return (
     <div className="flex flex-wrap items-center gap-2 rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-200" data-testid="selection-bar" role="toolbar" aria-label="Label the selected images">
@@ -43,6 +47,7 @@ export function SelectionBar({
         </button>
       ))}
       <span className="ml-auto flex items-center gap-1">
+        {extra}
         <Button size="sm" variant="ghost" onClick={onSelectVisible} data-testid="select-visible">
           Select all on screen
         </Button>

@@ -111,6 +111,8 @@ function applyEvents(qc: QueryClient, trpc: Trpc, projectId: string, events: Pro
     // New images change totals and page boundaries; a deleted class unlabels images: fetch again.
     void qc.invalidateQueries(trpc.images.stats.queryFilter({ projectId }));
     void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId }));
+    // Hidden (or shown again) duplicates settle or reopen their groups.
+    later.review();
   } else if (s.changes.length > 0) {
     qc.setQueryData(trpc.images.stats.queryKey({ projectId }), (old: ImageStats | undefined) => old && statsAfter(old, s.changes));
     // A fetch that was in flight may or may not include these events: fetch once more when things calm down.
@@ -178,6 +180,7 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     review: debounce(() => {
       void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
       void qc.invalidateQueries(trpc.review.labelIssues.queryFilter({ projectId }));
+      void qc.invalidateQueries(trpc.review.duplicates.queryFilter({ projectId }));
     }, 800, 5_000),
     training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
     // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.

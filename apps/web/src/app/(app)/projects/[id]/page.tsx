@@ -12,7 +12,7 @@ import { SelectionBar } from "~/components/images/selection-bar";
 import { ProjectHeader } from "~/components/projects/project-header";
 import { UploadDropzone } from "~/components/upload/upload-dropzone";
 import { UploadPanel } from "~/components/upload/upload-panel";
-import { buttonClass } from "~/components/ui/button";
+import { Button, buttonClass } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/empty-state";
 import { LoadingPanel } from "~/components/ui/spinner";
 import { useToast } from "~/components/ui/toast";
@@ -22,7 +22,7 @@ import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
 import { labelImages, revertBulk } from "~/lib/labelling/bulk-label";
 import { undoMyLast } from "~/lib/realtime/connection";
 import { usePresence, useProjectLive, useViewing } from "~/lib/realtime/use-project-live";
-import { canUpload } from "~/lib/roles";
+import { canDecide, canUpload } from "~/lib/roles";
 import { errorMessage } from "~/lib/errors";
 import { useTRPC, useTRPCClient } from "~/lib/trpc";
 import { useDocumentTitle } from "~/lib/use-document-title";
@@ -147,6 +147,17 @@ export default function ProjectPage() {
     [selection, classes, bulkBusy, projectId, toast.show, me],
   );
 
+  /** The "Hidden" view: the selected duplicates back among the project's images. */
+  const showSelected = useCallback(async () => {
+    try {
+      const { shown } = await trpcClient.images.show.mutate({ projectId, imageIds: [...selection.selected].slice(0, 1000) });
+      selection.clear();
+      toast.show({ text: `${plural(shown, "image")} shown again.` });
+    } catch (err) {
+      toast.show({ text: errorMessage(err), tone: "error" });
+    }
+  }, [trpcClient, projectId, selection, toast.show]);
+
   const selectVisible = useCallback(() => selection.add(grid.current?.visibleIds() ?? []), [selection.add]);
 
   // Grid shortcuts (the image detail has its own while it is open).
@@ -212,10 +223,25 @@ export default function ProjectPage() {
           classes={p.classes}
           matching={matching}
           similarName={similarName}
+          hiddenCount={stats.data?.hidden ?? 0}
           onSelectAll={() => void selectAllMatching().catch((err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }))}
         />
         {selection.selected.size > 0 ? (
-          <SelectionBar count={selection.selected.size} classes={p.classes} busy={bulkBusy} onLabel={(id) => void labelSelected(id)} onSelectVisible={selectVisible} onClear={selection.clear} />
+          <SelectionBar
+            count={selection.selected.size}
+            classes={p.classes}
+            busy={bulkBusy}
+            onLabel={(id) => void labelSelected(id)}
+            onSelectVisible={selectVisible}
+            onClear={selection.clear}
+            extra={
+              filter.status === "hidden" && canDecide(p.role) ? (
+                <Button size="sm" variant="secondary" onClick={() => void showSelected()} data-testid="show-hidden">
+                  Show again
+                </Button>
+              ) : null
+            }
+          />
         ) : (
           !projectEmpty && (
             <p className="text-xs text-slate-500">

@@ -1,9 +1,10 @@
 "use client";
 // /projects/[id]/review: the disagreements reviewers (and owners) settle, by a vote or by a decision, and the labels
-// the model confidently contradicts (possible label errors).
+// the model confidently contradicts (possible label errors), and images that look like the same picture (duplicates).
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { DisagreementList } from "~/components/review/disagreement-list";
+import { DuplicateGroupList } from "~/components/review/duplicate-group-list";
 import { LabelIssueList } from "~/components/review/label-issue-list";
 import { Alert } from "~/components/ui/alert";
 import { LoadingPanel } from "~/components/ui/spinner";
@@ -31,6 +32,7 @@ export default function ReviewPage() {
         <>
           <DisagreementList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
           <LabelIssueList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
+          <DuplicateGroupList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
         </>
       ) : (
         <Alert tone="info">Reviewing is for reviewers and owners of this project. Ask an owner to change your role.</Alert>
