@@ -27,7 +27,7 @@ export default function ReviewPage() {
   const p = project.data;
   return (
     <main className="mx-auto max-w-4xl space-y-5 px-4 py-8 sm:px-6" data-testid="review-page">
-      <SubpageHeader project={p} title="Review disagreements" />
+      <SubpageHeader project={p} title="Review" />
       {canReview(p.role) ? (
         <>
           <DisagreementList projectId={p.id} classes={p.classes} canDecide={canDecide(p.role)} />
