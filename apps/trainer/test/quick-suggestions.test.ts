@@ -156,6 +156,8 @@ describe.skipIf(!available)("quick suggestions", () => {
     // The layout keeps its aspect ratio: its longer side spans 90% of the square.
     expect(Math.max(span(0), span(1))).toBeCloseTo(0.9, 3);
     expect(logs.some((l) => /embedding map: 120 images laid out/.test(l))).toBe(true);
+    // Near-duplicate groups were looked for among the same images (Fashion-MNIST's first 120 hold none planted).
+    await waitFor(() => logs.some((l) => /near-duplicates: \d+ groups among 120 images/.test(l)));
     // Four very different kinds of clothing, 16 training labels: chance is 25%. An encoder of 20 steps embeds them
     // worse than their pixels (its kNN read 42-71% here), so the head keeps the pixels unless the embeddings
     // cross-validate better beyond the noise of 16 labels: 89-93% in three runs.
