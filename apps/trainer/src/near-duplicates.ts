@@ -2,7 +2,7 @@
 // finds the groups (packages/ml's nearDuplicates: thumbnails and embeddings for candidates, aligned correlation to
 // verify) and posts them for reviewers. A group whose labelled images fall on both sides of the held-out split is
 // flagged: a copy scored on what its twin trained inflates held-out accuracy.
-import { findNearDuplicatePairs, groupDuplicatePairs, type Pixels } from "@fewlabel/ml";
+import { acceptedPairs, groupDuplicatePairs, type PairSimilarity, type Pixels, scoreDuplicateCandidates } from "@fewlabel/ml";
 import { isHeldOut } from "./holdout";
 
 export interface DuplicateInput {
@@ -19,10 +19,21 @@ export interface FoundGroup {
 
 /**
  * The groups among `images` (each with its pixels; `features`, when given, the encoder embeddings in the same order).
- * `heldOutActive`: whether the project holds labels out now (splitLabels), without which nothing straddles.
+ * `heldOutActive`: whether the project holds labels out now (splitLabels), without which nothing straddles. `verified`
+ * keeps each compared pair's similarities by image ids across calls: after an upload only pairs with a new image (or
+ * new candidates) are compared, the slow part.
  */
-export async function findDuplicateGroups(images: DuplicateInput[], pixels: Pixels[], features: { data: Float32Array; dim: number } | null, heldOutActive: boolean): Promise<FoundGroup[]> {
-  const pairs = await findNearDuplicatePairs(pixels, features ? { embeddings: { features: features.data, dim: features.dim } } : {});
+export async function findDuplicateGroups(
+  images: DuplicateInput[],
+  pixels: Pixels[],
+  features: { data: Float32Array; dim: number } | null,
+  heldOutActive: boolean,
+  verified: Map<string, PairSimilarity> = new Map(),
+): Promise<FoundGroup[]> {
+  const key = (a: number, b: number) => `${images[a]!.id}:${images[b]!.id}`;
+  const scored = await scoreDuplicateCandidates(pixels, { ...(features ? { embeddings: { features: features.data, dim: features.dim } } : {}), known: (a, b) => verified.get(key(a, b)) });
+  for (const p of scored) verified.set(key(p.a, p.b), { coarse: p.coarse, fine: p.fine });
+  const pairs = acceptedPairs(scored);
   return groupDuplicatePairs(images.length, pairs).map((g) => {
     const members = g.members.map((i) => images[i]!);
     return { imageIds: members.map((m) => m.id), similarity: Math.round(g.similarity * 1e4) / 1e4, straddlesHoldout: straddlesHoldout(members, heldOutActive) };

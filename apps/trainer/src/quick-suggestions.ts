@@ -16,7 +16,7 @@
 // When a refresh is due is decided by quick-refresh-rule.ts: by the reconciler between stages, and here between the
 // steps of a heavy stage, so labels given during a long pretraining get suggestions within seconds too.
 import { encodeVector } from "@fewlabel/api/embedding-vector";
-import { createEncoder, encoderFeatures, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
+import { createEncoder, encoderFeatures, type PairSimilarity, tensorImageSource, tf, type tfl } from "@fewlabel/ml";
 import type { SuggestionSource } from "@fewlabel/realtime";
 import { type TrainerApi, trpcCode } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
@@ -97,7 +97,7 @@ export class QuickSuggestions {
   private mapRoute: boolean | null = null;
   private duplicatesRoute: boolean | null = null;
   /** The images (and held-out state) the groups were last posted for, and the groups found then. */
-  private duplicates: { imagesKey: string; groups: FoundGroup[]; postedKey: string } = { imagesKey: "", groups: [], postedKey: "" };
+  private duplicates: { imagesKey: string; groups: FoundGroup[]; postedKey: string; verified: Map<string, PairSimilarity> } = { imagesKey: "", groups: [], postedKey: "", verified: new Map() };
   /** The embedding map of an encoder version: fitted on how many images, and which images the server has placed. */
   private mapState: { version: string; map: FittedMap | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, fittedOn: 0, posted: new Set() };
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
@@ -377,8 +377,10 @@ export class QuickSuggestions {
       const all = await emb.features.data();
       const data = new Float32Array(images.length * dim);
       images.forEach((img, k) => data.set(all.subarray(emb.row.get(img.id)! * dim, (emb.row.get(img.id)! + 1) * dim), k * dim));
-      const groups = await findDuplicateGroups(images, images.map((i) => this.cache.workingCopy(i.id)!), { data, dim }, heldOut.length > 0);
-      this.duplicates = { imagesKey, groups, postedKey: this.duplicates.postedKey };
+      const known = this.duplicates.verified.size;
+      const groups = await findDuplicateGroups(images, images.map((i) => this.cache.workingCopy(i.id)!), { data, dim }, heldOut.length > 0, this.duplicates.verified);
+      this.duplicates = { ...this.duplicates, imagesKey, groups };
+      if (known) this.log(`near-duplicates: ${known} pairs compared before were not compared again`);
       this.log(`near-duplicates: ${groups.length} groups among ${images.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     // The same images found before: only the held-out flags can have moved with the labels.

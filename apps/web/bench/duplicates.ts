@@ -12,7 +12,7 @@
 //   npm run bench:duplicates -- [--images 5000] [--planted 500] [--labels 1000] [--seed 7]
 // Last line: one JSON object {"duplicates": {...}, "labelErrors": {...}}.
 import { loadFashionMnist } from "@fewlabel/datasets";
-import { DEFAULT_DUPLICATE_RULE, type DuplicateRule, groupDuplicatePairs, isNearDuplicate, mulberry32, scoreDuplicateCandidates, selectBackend, tf } from "@fewlabel/ml";
+import { acceptedPairs, DEFAULT_DUPLICATE_RULE, type DuplicateRule, groupDuplicatePairs, mulberry32, scoreDuplicateCandidates, selectBackend, tf } from "@fewlabel/ml";
 import sharp from "sharp";
 import { decodeWorkingCopy, workingSide } from "../../trainer/src/images";
 import { findLabelIssues, outOfFoldProbabilities } from "../../trainer/src/label-issues";
@@ -64,7 +64,7 @@ const candidateTruth = scored.filter((p) => truth.has(key(p.a, p.b))).length;
 console.log(`candidates: ${scored.length} pairs verified in ${seconds.toFixed(1)} s; ${candidateTruth} of the ${truth.size} true pairs among them`);
 
 function evaluate(rule: DuplicateRule) {
-  const groups = groupDuplicatePairs(images.length, scored.filter((p) => isNearDuplicate(p, rule)).map((p) => ({ a: p.a, b: p.b, similarity: p.coarse })));
+  const groups = groupDuplicatePairs(images.length, acceptedPairs(scored, rule));
   const predicted = new Set<string>();
   for (const g of groups) for (let x = 0; x < g.members.length; x++) for (let y = x + 1; y < g.members.length; y++) predicted.add(key(g.members[x]!, g.members[y]!));
   const hits = [...predicted].filter((k) => truth.has(k)).length;

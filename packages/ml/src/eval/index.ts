@@ -4,6 +4,7 @@ export { encoderFeatures, pixelRows } from "./features.js";
 export { wilsonInterval, type Interval } from "./interval.js";
 export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";
 export {
+  acceptedPairs,
   alignedSimilarity,
   DEFAULT_DUPLICATE_RULE,
   findNearDuplicatePairs,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend/select.js";
 import { mulberry32 } from "../util/random.js";
-import { alignedSimilarity, findNearDuplicatePairs, groupDuplicatePairs } from "./nearDuplicates.js";
+import { acceptedPairs, alignedSimilarity, findNearDuplicatePairs, groupDuplicatePairs, MAX_PARTNERS } from "./nearDuplicates.js";
 
 interface Gray {
   data: Uint8ClampedArray;
@@ -60,6 +60,17 @@ describe("near-duplicates", () => {
       [30, 43],
     ]);
     for (const g of groups) expect(g.similarity).toBeGreaterThan(0.97);
+  });
+
+  it("leaves out a plain picture alike to many others, unless a pair is all but identical", () => {
+    const pair = (a: number, b: number, v: number) => ({ a, b, coarse: v, fine: v });
+    // Image 0 passes with five others (a plain picture); 7 and 8 are a copy pair; 0 and 9 are identical.
+    const scored = [...[1, 2, 3, 4, 5].map((b) => pair(0, b, 0.985)), pair(7, 8, 0.99), pair(0, 9, 0.999), pair(1, 2, 0.5)];
+    expect(MAX_PARTNERS).toBeLessThan(6);
+    expect(acceptedPairs(scored).map((p) => [p.a, p.b])).toEqual([
+      [7, 8],
+      [0, 9],
+    ]);
   });
 
   it("joins pairs into connected groups", () => {

@@ -4,12 +4,15 @@
 //      at one side still finds its source) against every image's whole thumbnail, one matrix product per block, the
 //      few most alike kept; optionally also each image's nearest neighbours by encoder embedding;
 //   2. verification: the larger image of a candidate pair resampled onto the smaller one's grid (at most 32 px a side)
-//      through a window that coordinate ascent moves edge by edge (2, 1, then half a pixel: crops, and resamplers that
-//      disagree by a fraction of a pixel), scored by normalised cross-correlation of luma over the pixels neither image
-//      clips at black or white (so a brightness shift that saturates some pixels still correlates fully).
-// A pair whose best correlation reaches `threshold` is a near-duplicate; pairs join into groups (union-find).
-// On small, uniform images (Fashion-MNIST: trousers on black), different items can correlate above 0.98, so the
-// threshold is high and the thumbnail compared is as detailed as the smaller image allows.
+//      through a window that coordinate ascent moves edge by edge (from every placement of a crop; 2, 1, then half a
+//      pixel), scored by normalised cross-correlation of luma over the pixels neither image clips at black or white
+//      (a brightness shift that saturates some pixels still correlates fully), at two levels of detail (the smaller
+//      image's resolution, and 3/4 of it); an enlarged copy is compared with the smaller one sent through the same
+//      round trip.
+// A pair whose two correlations meet the rule is a near-duplicate, unless one of its images meets it with more than
+// MAX_PARTNERS others (a plain picture, not a copy); pairs join into groups (union-find). On small, uniform images
+// (Fashion-MNIST: trousers on black) different items can correlate above 0.98: hence the high thresholds, the fine
+// level, and the partners rule.
 import { tf } from "../tf.js";
 import { cropPixels, type Pixels } from "../preprocess/preprocess.js";
 
@@ -22,6 +25,8 @@ export interface NearDuplicateOptions {
   candidateFloor?: number;
   /** Encoder embeddings (rows x dim, the images' order): their nearest neighbours are candidates too. */
   embeddings?: { features: Float32Array; dim: number; neighbours?: number };
+  /** A pair's similarity when it was verified before (the same two images): not verified again. */
+  known?: (a: number, b: number) => PairSimilarity | undefined;
 }
 
 export interface DuplicatePair {
@@ -137,11 +142,18 @@ export function alignedSimilarity(first: Pixels, second: Pixels, maxCrop = 0.12)
 
 /** alignedSimilarity for one version of the smaller image (`target`; `small` gives its own size). */
 function alignedOnto(target: Pixels, small: Pixels, large: Pixels, maxCrop: number): PairSimilarity {
+  // The fine grid: the smaller image's own resolution (at most COMPARE_SIDE). The coarse one is made from the fine one,
+  // both sides through the same last resampling, so that the coarse level only removes detail and never adds a
+  // difference of its own.
+  const fineScale = Math.min(1, COMPARE_SIDE / Math.max(small.width, small.height));
+  const [fw, fh] = [Math.max(2, Math.round(small.width * fineScale)), Math.max(2, Math.round(small.height * fineScale))];
+  const [cw, ch] = [Math.max(2, Math.round(fw * 0.75)), Math.max(2, Math.round(fh * 0.75))];
+  const coarsen = (v: Float32Array) => lumaWindow({ data: Uint8ClampedArray.from(v, (x) => x * 255), width: fw, height: fh, channels: 1 }, [0, 0, 1, 1], cw, ch);
   const grid = (detail: number) => {
-    const scale = Math.min(detail, COMPARE_SIDE / Math.max(small.width, small.height));
-    const w = Math.max(2, Math.round(small.width * scale)), h = Math.max(2, Math.round(small.height * scale));
-    const reference = lumaWindow(target, [0, 0, 1, 1], w, h);
-    return (box: readonly number[]) => maskedCorrelation(lumaWindow(large, box, w, h), reference);
+    const fineRef = lumaWindow(target, [0, 0, 1, 1], fw, fh);
+    if (detail >= 1) return (box: readonly number[]) => maskedCorrelation(lumaWindow(large, box, fw, fh), fineRef);
+    const coarseRef = coarsen(fineRef);
+    return (box: readonly number[]) => maskedCorrelation(coarsen(lumaWindow(large, box, fw, fh)), coarseRef);
   };
   // Edges in fractions of the large image: top, left, bottom, right; a side moves inwards at most 2 x maxCrop (a copy
   // cropped at one side only).
@@ -254,14 +266,31 @@ export async function scoreDuplicateCandidates(images: readonly Pixels[], option
     .sort((x, y) => x - y)
     .map((key) => {
       const a = Math.floor(key / n), b = key % n;
-      return { a, b, ...alignedSimilarity(images[a]!, images[b]!) };
+      return { a, b, ...(options.known?.(a, b) ?? alignedSimilarity(images[a]!, images[b]!)) };
     });
 }
 
-/** Every near-duplicate pair among the images (candidates that meet the rule); `similarity` is the coarse one. */
+/**
+ * An image that passes the rule with more than this many others is a plain picture (a trouser on black, a blank
+ * page), not a copied one: its pairs are dropped unless they are all but identical (NEAR_IDENTICAL). Copies come one
+ * or two at a time; chains of plain pictures joined by union-find would make groups of dozens.
+ */
+export const MAX_PARTNERS = 3;
+const NEAR_IDENTICAL = 0.995;
+
+/** The scored pairs that are near-duplicates: the rule, then plain pictures' pairs left out (MAX_PARTNERS). */
+export function acceptedPairs(scored: readonly (PairSimilarity & { a: number; b: number })[], rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): DuplicatePair[] {
+  const passing = scored.filter((p) => isNearDuplicate(p, rule));
+  const partners = new Map<number, number>();
+  for (const p of passing) for (const i of [p.a, p.b]) partners.set(i, (partners.get(i) ?? 0) + 1);
+  return passing
+    .filter((p) => Math.min(p.coarse, p.fine) >= NEAR_IDENTICAL || (partners.get(p.a)! <= MAX_PARTNERS && partners.get(p.b)! <= MAX_PARTNERS))
+    .map((p) => ({ a: p.a, b: p.b, similarity: Math.min(p.coarse, p.fine) }));
+}
+
+/** Every near-duplicate pair among the images (acceptedPairs of the scored candidates). */
 export async function findNearDuplicatePairs(images: readonly Pixels[], options: NearDuplicateOptions = {}): Promise<DuplicatePair[]> {
-  const scored = await scoreDuplicateCandidates(images, options);
-  return scored.filter((p) => isNearDuplicate(p, options.rule)).map((p) => ({ a: p.a, b: p.b, similarity: p.coarse }));
+  return acceptedPairs(await scoreDuplicateCandidates(images, options), options.rule);
 }
 
 /** Joins pairs into groups (connected components), largest similarity first within each, groups in member order. */
