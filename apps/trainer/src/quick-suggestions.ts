@@ -22,6 +22,7 @@ import { type TrainerApi, trpcCode } from "./api-client";
 import { peekCheckpoint, restoreCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
+import { assignToClusters, type Clusters, clusterCount, kMeans } from "./clusters";
 import { type FittedMap, fitEmbeddingMap, placeOnMap } from "./embedding-map";
 import { findDuplicateGroups, type FoundGroup, straddlesHoldout } from "./near-duplicates";
 import { findLabelIssues, outOfFoldProbabilities } from "./label-issues";
@@ -99,7 +100,7 @@ export class QuickSuggestions {
   /** The images (and held-out state) the groups were last posted for, and the groups found then. */
   private duplicates: { imagesKey: string; groups: FoundGroup[]; postedKey: string; verified: Map<string, PairSimilarity> } = { imagesKey: "", groups: [], postedKey: "", verified: new Map() };
   /** The embedding map of an encoder version: fitted on how many images, and which images the server has placed. */
-  private mapState: { version: string; map: FittedMap | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, fittedOn: 0, posted: new Set() };
+  private mapState: { version: string; map: FittedMap | null; clusters: Clusters | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, clusters: null, fittedOn: 0, posted: new Set() };
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
   /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
@@ -326,7 +327,7 @@ export class QuickSuggestions {
    */
   private async postMap(lease: LeaseKeeper, emb: Embeddings): Promise<void> {
     if (this.mapRoute === false || this.embeddingsPosted.version !== emb.encoderVersionId) return;
-    if (this.mapState.version !== emb.encoderVersionId) this.mapState = { version: emb.encoderVersionId, map: null, fittedOn: 0, posted: new Set() };
+    if (this.mapState.version !== emb.encoderVersionId) this.mapState = { version: emb.encoderVersionId, map: null, clusters: null, fittedOn: 0, posted: new Set() };
     const state = this.mapState;
     const embedded = [...emb.row.entries()].filter(([id]) => this.embeddingsPosted.ids.has(id));
     const refit = !state.map || (state.fittedOn < MAP_FIT_MAX && embedded.length >= 2 * state.fittedOn);
@@ -338,13 +339,16 @@ export class QuickSuggestions {
     todo.forEach(([, row], i) => rows.set(all.subarray(row * dim, (row + 1) * dim), i * dim));
     const started = Date.now();
     let xy: Float32Array;
+    let cluster: Int32Array;
     if (refit) {
       const fit = await fitEmbeddingMap(rows, dim, { fitMax: MAP_FIT_MAX, seed: this.cfg.seed });
-      [state.map, state.fittedOn, state.posted, xy] = [fit.map, todo.length, new Set(), fit.xy];
-      this.log(`embedding map: ${todo.length} images laid out (UMAP on ${Math.min(todo.length, MAP_FIT_MAX)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    } else xy = await placeOnMap(state.map!, rows);
+      // The same embeddings' clusters, for the DIVERSE work order.
+      const clusters = await kMeans(rows, dim, clusterCount(todo.length), this.cfg.seed);
+      [state.map, state.clusters, state.fittedOn, state.posted, xy, cluster] = [fit.map, clusters, todo.length, new Set(), fit.xy, clusters.assignment];
+      this.log(`embedding map: ${todo.length} images laid out (UMAP on ${Math.min(todo.length, MAP_FIT_MAX)}) in ${clusters.centres.length / dim} clusters in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } else [xy, cluster] = await Promise.all([placeOnMap(state.map!, rows), assignToClusters(state.clusters!, rows, dim)]);
     for (let start = 0; start < todo.length; start += MAP_POST) {
-      const points = todo.slice(start, start + MAP_POST).map(([imageId], j) => ({ imageId, x: clamp01(xy[2 * (start + j)]!), y: clamp01(xy[2 * (start + j) + 1]!) }));
+      const points = todo.slice(start, start + MAP_POST).map(([imageId], j) => ({ imageId, x: clamp01(xy[2 * (start + j)]!), y: clamp01(xy[2 * (start + j) + 1]!), cluster: cluster[start + j]! }));
       try {
         await this.api.trpc.postMapPoints.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: emb.encoderVersionId, points });
       } catch (err) {

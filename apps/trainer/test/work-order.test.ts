@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { png } from "../../web/test/fixtures";
 import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
 import { call, connect, type LiveSocket } from "../../web/test/realtime-harness";
-import { createTrainerApi } from "../src/api-client";
+import { encodeVector } from "@fewlabel/api/embedding-vector";
+import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 describe.each(testDatabaseKinds)("the work queue's order on %s", (kind) => {
   let t: TestServer;
   let owner: TestUser, ann: TestUser, ann2: TestUser;
   let projectId: string;
   let imageIds: string[];
+  let trainer: TrainerApi, leaseId: string, versionId: string;
   const sockets: LiveSocket[] = [];
 
   beforeAll(async () => {
@@ -30,11 +32,13 @@ describe.each(testDatabaseKinds)("the work queue's order on %s", (kind) => {
       await u.trpc.invites.accept.mutate({ token: invite.token });
     }
     // A model suggests for images 0-3: confidence 0.9, 0.5, 0.4, 0.6; margins 0.85, 0.05, 0.1, 0.4. 4 and 5 have none.
-    const trainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId, name: "t" })).token);
+    trainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId, name: "t" })).token);
     const lease = await trainer.trpc.claimLease.mutate({ projectId, holder: "test" });
     if (!lease.ok) throw new Error("no lease");
+    leaseId = lease.leaseId;
     const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     const version = await trainer.publishModel(projectId, lease.leaseId, { stage: "FINETUNE", classIds, metrics: null, provenance: {}, imageCount: 6, labelledCount: 0 }, []);
+    versionId = version.id;
     const probs = [[0.9, 0.05, 0.05], [0.5, 0.45, 0.05], [0.4, 0.3, 0.3], [0.2, 0.6, 0.2]];
     await trainer.trpc.postPseudoLabels.mutate({
       projectId,
@@ -68,7 +72,7 @@ describe.each(testDatabaseKinds)("the work queue's order on %s", (kind) => {
     if (!hold) s.close();
     return [r.image as { id: string }, ...(r.prefetch as { id: string }[])].map((i) => imageIds.indexOf(i.id));
   };
-  const setOrder = (queueOrder: "OLDEST" | "RANDOM" | "LEAST_CONFIDENT" | "MARGIN") => owner.trpc.projects.update.mutate({ projectId, queueOrder });
+  const setOrder = (queueOrder: "OLDEST" | "RANDOM" | "LEAST_CONFIDENT" | "MARGIN" | "DIVERSE") => owner.trpc.projects.update.mutate({ projectId, queueOrder });
   /** Leases of earlier claims lapse: each order is looked at on a fresh queue. */
   const freeLeases = () => t.db.prisma.lease.deleteMany({ where: { projectId } });
 
@@ -89,6 +93,25 @@ describe.each(testDatabaseKinds)("the work queue's order on %s", (kind) => {
     await freeLeases();
     await setOrder("MARGIN");
     expect(await claim(ann)).toEqual([1, 2, 3, 0]);
+  });
+
+  it("hands out the least labelled cluster of the embeddings first, the smallest margin within it", async () => {
+    await freeLeases();
+    await setOrder("DIVERSE");
+    // Before any clusters: upload order.
+    expect(await claim(ann)).toEqual([0, 1, 2, 3]);
+    // The trainer's clusters: {0, 1}, {2, 3}, {4, 5}; image 2 gets a label, so {2, 3} is the best labelled.
+    await trainer.trpc.postEmbeddings.mutate({ projectId, leaseId, modelVersionId: versionId, items: imageIds.map((imageId, i) => ({ imageId, vector: encodeVector([i, 1]) })) });
+    await trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: imageIds.map((imageId, i) => ({ imageId, x: i / 6, y: 0.5, cluster: Math.floor(i / 2) })) });
+    const s = await open(owner);
+    const [a] = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
+    expect(await call(s, "label:set", { projectId, imageId: imageIds[2], classId: a, clientLabelId: crypto.randomUUID() })).toMatchObject({ ok: true });
+    await freeLeases();
+    // Unlabelled clusters first: 1 (margin 0.05) and 0 (0.85), then 4 and 5 (no suggestion); 3 (0.4) only after them.
+    expect(await claim(ann)).toEqual([1, 0, 4, 5]);
+    await freeLeases();
+    await setOrder("MARGIN");
+    expect((await claim(ann))[0]).toBe(1);
   });
 
   it("goes on in upload order once the suggested images are labelled", async () => {

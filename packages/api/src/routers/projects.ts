@@ -83,7 +83,7 @@ export const projectsRouter = router({
         annotatorsPerImage: z.number().int().min(1).max(20).optional(),
         leaseSeconds: z.number().int().min(15).max(3600).optional(),
         /** How the work queue chooses the next image (active learning: least confident or smallest margin first). */
-        queueOrder: z.enum(["OLDEST", "RANDOM", "LEAST_CONFIDENT", "MARGIN"]).optional(),
+        queueOrder: z.enum(["OLDEST", "RANDOM", "LEAST_CONFIDENT", "MARGIN", "DIVERSE"]).optional(),
       }),
     )
     .mutation(({ ctx, input: { projectId: _, ...data } }) =>

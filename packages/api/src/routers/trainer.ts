@@ -163,7 +163,7 @@ export const trainerRouter = router({
 
   /** Places embedded images on the embedding map of the same encoder version (issue 17, item 4). */
   postMapPoints: leasedProcedure
-    .input(z.object({ modelVersionId: z.uuid(), points: z.array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1) })).min(1).max(MAX_MAP_POINTS_PER_POST) }))
+    .input(z.object({ modelVersionId: z.uuid(), points: z.array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1), cluster: z.number().int().min(0).max(10_000).optional() })).min(1).max(MAX_MAP_POINTS_PER_POST) }))
     .mutation(({ ctx, input }) => postMapPoints(ctx.db, input.projectId, input.modelVersionId, input.points)),
 
   /** The current near-duplicate groups (issue 17): replace the open ones; settled ones stay settled. */

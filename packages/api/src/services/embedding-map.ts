@@ -8,6 +8,8 @@ export interface PostedMapPoint {
   imageId: string;
   x: number;
   y: number;
+  /** The image's k-means cluster among the version's embeddings (the DIVERSE work order). */
+  cluster?: number;
 }
 
 /** Most points one post carries. */
@@ -24,8 +26,9 @@ export async function postMapPoints(db: PrismaClient, projectId: string, modelVe
   const ids = [...latest.keys()];
   // One statement for the whole post: the set of (id, x, y) joined to the version's embeddings of this project.
   const stored = await db.$executeRaw`
-    UPDATE "ImageEmbedding" AS e SET "mapX" = v.x, "mapY" = v.y
-    FROM unnest(${ids}::text[], ${ids.map((id) => latest.get(id)!.x)}::float8[], ${ids.map((id) => latest.get(id)!.y)}::float8[]) AS v(id, x, y)
+    UPDATE "ImageEmbedding" AS e SET "mapX" = v.x, "mapY" = v.y, "cluster" = v.cluster
+    FROM unnest(${ids}::text[], ${ids.map((id) => latest.get(id)!.x)}::float8[], ${ids.map((id) => latest.get(id)!.y)}::float8[], ${ids.map((id) => latest.get(id)!.cluster ?? null)}::int[])
+      AS v(id, x, y, cluster)
     WHERE e."imageId" = v.id AND e."projectId" = ${projectId} AND e."modelVersionId" = ${modelVersionId}`;
   return { stored, skipped: points.length - stored };
 }

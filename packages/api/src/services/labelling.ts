@@ -142,13 +142,33 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
  * The next `limit` claimable images in the project's work order (issue 17's active learning). LEAST_CONFIDENT and
  * MARGIN read the model's pending suggestions through their (projectId, status, confidence | margin) index, least sure
  * first, and fill up with the images that have none in upload order; RANDOM draws among all claimable images (so two
- * annotators rarely wait on the same one); OLDEST is upload order.
+ * annotators rarely wait on the same one); OLDEST is upload order. DIVERSE takes the cluster of the encoder's
+ * embeddings (ImageEmbedding.cluster, the trainer's k-means) whose images are least labelled, and within it the
+ * smallest margin, then upload order; images not clustered yet come after, in upload order. The clusters' labelled
+ * shares are counted at each claim (one pass over the project's embeddings), so labels move the queue on at once.
  */
 async function claimCandidates(tx: Prisma.TransactionClient, projectId: string, order: QueueOrder, claimable: Prisma.Sql, limit: number): Promise<{ id: string }[]> {
   if (order === "RANDOM") return tx.$queryRaw<{ id: string }[]>`SELECT i.id FROM "Image" i WHERE ${claimable} ORDER BY random() LIMIT ${limit}`;
   const oldest = (exclude: string[]) =>
     tx.$queryRaw<{ id: string }[]>`SELECT i.id FROM "Image" i WHERE ${claimable} AND NOT (i.id = ANY(${exclude}::text[])) ORDER BY i."createdAt", i.id LIMIT ${limit - exclude.length}`;
   if (order === "OLDEST") return oldest([]);
+  if (order === "DIVERSE") {
+    const diverse = await tx.$queryRaw<{ id: string }[]>`
+      WITH c AS (
+        SELECT e.cluster, count(*)::float8 AS size, count(x."labelClassId")::float8 AS labelled
+        FROM "ImageEmbedding" e JOIN "Image" x ON x.id = e."imageId"
+        WHERE e."projectId" = ${projectId} AND e.cluster IS NOT NULL AND x."hiddenAt" IS NULL
+        GROUP BY e.cluster
+      )
+      SELECT i.id FROM "Image" i
+      JOIN "ImageEmbedding" e ON e."imageId" = i.id
+      JOIN c ON c.cluster = e.cluster
+      LEFT JOIN "PseudoLabel" p ON p."imageId" = i.id AND p.status = 'PENDING'
+      WHERE ${claimable}
+      ORDER BY c.labelled / c.size, p.margin NULLS LAST, i."createdAt", i.id
+      LIMIT ${limit}`;
+    return diverse.length < limit ? [...diverse, ...(await oldest(diverse.map((u) => u.id)))] : diverse;
+  }
   const key = order === "MARGIN" ? Prisma.sql`p.margin` : Prisma.sql`p.confidence`;
   const uncertain = await tx.$queryRaw<{ id: string }[]>`
       SELECT i.id FROM "PseudoLabel" p JOIN "Image" i ON i.id = p."imageId"

@@ -22,6 +22,11 @@ const orders: { value: QueueOrder; label: string; hint: string }[] = [
     hint: "Where the model's pending suggestion is least sure (active learning): each label teaches it most. Images without a suggestion follow in upload order.",
   },
   { value: "MARGIN", label: "Smallest margin first", hint: "Where the model hesitates most between its two likeliest classes. Images without a suggestion follow in upload order." },
+  {
+    value: "DIVERSE",
+    label: "Diverse, then uncertain",
+    hint: "From the group of look-alike images (clusters of the encoder's embeddings) that has the fewest labels, the one the model hesitates most on: labels cover every kind of image. Images not yet clustered follow in upload order.",
+  },
 ];
 
 export function LabellingSettingsForm({ project, editable }: { project: Project; editable: boolean }) {
