@@ -1,5 +1,5 @@
 // `npm run bench:active` (issue 17): does the work queue's order choose better images to label? For each order
-// (upload order, random, least confident, smallest margin) a fresh project on the real server (embedded database,
+// (upload order, random, least confident, smallest margin, diverse) a fresh project on the real server (embedded database,
 // real HTTP and socket.io) gets the first --images Fashion-MNIST training images; a simulated annotator claims images
 // through the real work queue (image:claim, so the project's order decides) and labels each with its true class, in
 // rounds of --round labels. After each round the product's quick head (apps/trainer/src/quick-head.ts: kNN or a
@@ -7,13 +7,17 @@
 // posted as a trainer would (they are what the uncertainty orders read), and it is scored on the first --test test
 // images, never uploaded. Features are the images' pixels downsampled to 14x14 (the quick head's pixel rows; an
 // encoder would raise every curve alike): this measures the queue's choices, not the representation.
-//   npm run bench:active -- [--images 3000] [--test 10000] [--round 50] [--labels 1000] [--orders OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN]
+//   npm run bench:active -- [--images 3000] [--test 10000] [--round 50] [--labels 1000] [--orders OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN,DIVERSE]
 // Prints accuracy against labels per order, then one JSON line {"curves": {...}, "labelsToMatchRandomAt1000": {...}}:
 // for each order, the fewest labels at which it reached random ordering's accuracy at --labels (null: never).
+// DIVERSE reads k-means clusters (apps/trainer/src/clusters.ts) of the same pixel rows, posted as the trainer posts
+// its embeddings' clusters with the map.
 import { loadFashionMnist } from "@fewlabel/datasets";
 import { selectBackend, tf } from "@fewlabel/ml";
 import sharp from "sharp";
 import { createTrainerApi } from "../../trainer/src/api-client";
+import { encodeVector } from "@fewlabel/api/embedding-vector";
+import { clusterCount, kMeans } from "../../trainer/src/clusters";
 import { fitQuickHead } from "../../trainer/src/quick-head";
 import { startTestServer, TestUser } from "../test/harness";
 import { call, connect } from "../test/realtime-harness";
@@ -27,8 +31,8 @@ const nImages = Number(args.get("images") ?? 3000);
 const nTest = Number(args.get("test") ?? 10000);
 const roundSize = Number(args.get("round") ?? 50);
 const maxLabels = Number(args.get("labels") ?? 1000);
-type Order = "OLDEST" | "RANDOM" | "LEAST_CONFIDENT" | "MARGIN";
-const orders = (args.get("orders") ?? "OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN").split(",") as Order[];
+type Order = "OLDEST" | "RANDOM" | "LEAST_CONFIDENT" | "MARGIN" | "DIVERSE";
+const orders = (args.get("orders") ?? "OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN,DIVERSE").split(",") as Order[];
 const SIDE = 14;
 
 await selectBackend({ order: ["wasm", "cpu"] });
@@ -71,6 +75,19 @@ try {
     const lease = await trainer.trpc.claimLease.mutate({ projectId, holder: "bench:active", ttlSeconds: 600 });
     if (!lease.ok) throw new Error("no trainer lease");
     const version = await trainer.publishModel(projectId, lease.leaseId, { stage: "PRETRAIN", classIds, metrics: null, provenance: { bench: "active" }, imageCount: imageRow.size, labelledCount: 0 }, []);
+    if (order === "DIVERSE") {
+      // What the trainer posts with its map: every image's embedding (here its pixel rows) and k-means cluster of them.
+      const ids = [...imageRow.keys()];
+      const rows = (await trainRows.data()) as Float32Array;
+      const dim = SIDE * SIDE;
+      const features = new Float32Array(ids.length * dim);
+      ids.forEach((id, k) => features.set(rows.subarray(imageRow.get(id)!.row * dim, (imageRow.get(id)!.row + 1) * dim), k * dim));
+      const { assignment } = await kMeans(features, dim, clusterCount(ids.length), 1);
+      for (let s = 0; s < ids.length; s += 500) {
+        await trainer.trpc.postEmbeddings.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: ids.slice(s, s + 500).map((imageId, j) => ({ imageId, vector: encodeVector(features.subarray((s + j) * dim, (s + j + 1) * dim)) })) });
+      }
+      await trainer.trpc.postMapPoints.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, points: ids.map((imageId, k) => ({ imageId, x: 0.5, y: 0.5, cluster: assignment[k]! })) });
+    }
     const socket = await connect(t.baseUrl, owner.cookie);
     const labelled = new Map<string, number>();
     const curve: { labels: number; accuracy: number }[] = [];
