@@ -16,10 +16,10 @@ const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ 
 
 describe("statsAfter", () => {
   it("moves a newly labelled image out of unlabelled into its class, and off the images to go", () => {
-    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({ total: 10, labelled: 4, unlabelled: 6, perClass: [{ classId: A, count: 3 }, { classId: B, count: 1 }], toGo: 6 });
+    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({ total: 10, labelled: 4, unlabelled: 6, perClass: [{ classId: A, count: 3 }, { classId: B, count: 1 }], toGo: 6, hidden: 0 });
   });
   it("moves a relabelled image between classes and drops emptied classes", () => {
-    expect(statsAfter(stats, [change(img(1), B, A)])).toEqual({ total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 3 }], toGo: 7 });
+    expect(statsAfter(stats, [change(img(1), B, A)])).toEqual({ total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 3 }], toGo: 7, hidden: 0 });
   });
   it("applies a chain of changes on one image in order (label, undo)", () => {
     expect(statsAfter(stats, [change(img(1), null, A), change(img(1), A, null)])).toEqual(stats);
