@@ -79,6 +79,9 @@ describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {
     expect(await owner.trpc.images.stats.query({ projectId })).toMatchObject({ total: 5, hidden: 1 });
     expect((await trainer.trpc.state.query({ projectId })).images.map((i) => i.id)).not.toContain(ids[1]);
     expect((await owner.trpc.pseudoLabels.list.query({ projectId })).total).toBe(0);
+    // The export leaves it out too.
+    const csv = await (await owner.fetch(`/api/projects/${projectId}/export?format=csv`)).text();
+    expect(csv.split("\n").filter((l) => l.trim()).length).toBe(1 + 5);
     expect(await t.db.prisma.pseudoLabel.count({ where: { imageId: ids[1]! } })).toBe(0);
     // The work queue never hands it out: claim everything there is.
     const claimed: string[] = [];

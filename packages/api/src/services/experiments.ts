@@ -123,7 +123,7 @@ export async function listExperiments(services: ExperimentServices, projectId: s
 async function projectInputs(db: PrismaClient, projectId: string) {
   const [classes, images] = await Promise.all([
     db.labelClass.findMany({ where: { projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }], select: { id: true, name: true } }),
-    db.image.findMany({ where: { projectId }, orderBy: { createdAt: "asc" }, select: { contentHash: true, labelClassId: true } }),
+    db.image.findMany({ where: { projectId, hiddenAt: null }, orderBy: { createdAt: "asc" }, select: { contentHash: true, labelClassId: true } }),
   ]);
   const classIndex = new Map(classes.map((c, i) => [c.id, i]));
   const perClass = new Map<number, number>();

@@ -22,7 +22,8 @@ async function* exportRows(db: PrismaClient, projectId: string): AsyncGenerator<
   let cursor: string | undefined;
   for (;;) {
     const page = await db.image.findMany({
-      where: { projectId },
+      // Images hidden as duplicates are not part of the dataset handed out.
+      where: { projectId, hiddenAt: null },
       orderBy: { id: "asc" },
       take: PAGE,
       ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}),
