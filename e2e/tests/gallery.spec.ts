@@ -76,7 +76,7 @@ test("the suggestion gallery: mark the wrong ones, accept the rest, undo; the gr
     const onScreen = [...document.querySelectorAll('[data-testid="image-tile"]')].filter((t) => t.getBoundingClientRect().top < window.innerHeight - 200);
     return onScreen.every((t) => {
       const img = t.querySelector("img");
-      return img !== null && img.complete && img.naturalWidth > 0;
+      return img?.complete && img.naturalWidth > 0;
     });
   });
   await owner.screenshot({ path: testInfo.outputPath("grid-least-sure-first.png") });

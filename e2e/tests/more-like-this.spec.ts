@@ -30,7 +30,7 @@ test("more like this: an image's nearest neighbours in the grid, labelled in bul
     const onScreen = [...document.querySelectorAll('[data-testid="image-tile"]')].filter((t) => t.getBoundingClientRect().top < window.innerHeight - 200);
     return onScreen.every((t) => {
       const img = t.querySelector("img");
-      return img !== null && img.complete && img.naturalWidth > 0;
+      return img?.complete && img.naturalWidth > 0;
     });
   });
   await owner.screenshot({ path: testInfo.outputPath("more-like-this.png") });

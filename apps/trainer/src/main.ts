@@ -108,7 +108,7 @@ async function main() {
     return setInterval(() => {
       if (checking || turn.signal.aborted) return;
       const running = trainers.get(current)?.running;
-      if (!running || running.kind !== "pretrain") return;
+      if (running?.kind !== "pretrain") return;
       if (!isIdleWork(running) && Date.now() - started < cfg.turnSeconds * 1000) return;
       checking = true;
       void (async () => {

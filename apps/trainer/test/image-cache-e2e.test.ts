@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { mintLocalTrainerToken } from "@fewlabel/api/trainer-tokens";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, it, onTestFailed } from "vitest";
 import { startTestServer, type TestServer } from "../../web/test/harness";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, TrainerProcesses, until } from "./trainer-harness";

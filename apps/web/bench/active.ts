@@ -148,7 +148,7 @@ const random = curves.RANDOM?.at(-1);
 const labelsToMatchRandom = Object.fromEntries(
   Object.entries(curves).map(([order, curve]) => [order, random ? (curve.find((c) => c.accuracy >= random.accuracy)?.labels ?? null) : null]),
 );
-console.log("\norder             " + (curves[orders[0]!] ?? []).map((c) => String(c.labels).padStart(6)).join(""));
+console.log(`\norder             ${(curves[orders[0]!] ?? []).map((c) => String(c.labels).padStart(6)).join("")}`);
 for (const [order, curve] of Object.entries(curves)) console.log(order.padEnd(18) + curve.map((c) => c.accuracy.toFixed(1).padStart(6)).join(""));
 console.log(`random ordering at ${random?.labels ?? "?"} labels: ${random?.accuracy ?? "?"}%; labels each order needed to reach it: ${JSON.stringify(labelsToMatchRandom)}`);
 console.log(JSON.stringify({ images: train.count, test: test.count, features: `pixels ${SIDE}x${SIDE}`, head: "quick head (kNN or linear probe by cross-validation)", curves, [`labelsToMatchRandomAt${maxLabels}`]: labelsToMatchRandom }));

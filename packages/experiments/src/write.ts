@@ -81,12 +81,12 @@ function addedLaterLines(later: FractionBaselines[]): string[] {
 export function writeResults(dir: string, r: ExperimentResults | null, config: ExperimentConfig): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const files: Partial<Record<(typeof RESULT_FILES)[number], string>> = {
-    "config.json": JSON.stringify({ ...config, derivedSeeds: derivedSeeds(config.seed) }, null, 2) + "\n",
+    "config.json": `${JSON.stringify({ ...config, derivedSeeds: derivedSeeds(config.seed) }, null, 2)}\n`,
   };
   if (r) {
     files["results.md"] = resultsMarkdown(r, config);
     files["accuracy.svg"] = accuracyPlotSvg(r);
-    files["results.json"] = JSON.stringify(r, null, 2) + "\n";
+    files["results.json"] = `${JSON.stringify(r, null, 2)}\n`;
   }
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);

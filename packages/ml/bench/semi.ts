@@ -54,12 +54,12 @@ function saveWeights(file: string, model: tfl.LayersModel) {
   const ws = model.getWeights();
   const shapes = ws.map((w) => w.shape);
   const data = ws.map((w) => Buffer.from((w.dataSync() as Float32Array).buffer));
-  fs.writeFileSync(file + ".json", JSON.stringify(shapes));
-  fs.writeFileSync(file + ".bin", Buffer.concat(data));
+  fs.writeFileSync(`${file}.json`, JSON.stringify(shapes));
+  fs.writeFileSync(`${file}.bin`, Buffer.concat(data));
 }
 function loadWeights(file: string, model: tfl.LayersModel) {
-  const shapes = JSON.parse(fs.readFileSync(file + ".json", "utf8")) as number[][];
-  const buf = fs.readFileSync(file + ".bin");
+  const shapes = JSON.parse(fs.readFileSync(`${file}.json`, "utf8")) as number[][];
+  const buf = fs.readFileSync(`${file}.bin`);
   const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   let o = 0;
   model.setWeights(shapes.map((s) => { const n = s.reduce((a, b) => a * b, 1); const t = tf.tensor(f.slice(o, o + n), s); o += n; return t; }));

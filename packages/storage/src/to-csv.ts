@@ -16,6 +16,6 @@ export function toCsvCell(value: CsvCell): string {
 
 export function toCsv(rows: Iterable<readonly CsvCell[]>): string {
   let out = "";
-  for (const row of rows) out += row.map(toCsvCell).join(",") + "\r\n";
+  for (const row of rows) out += `${row.map(toCsvCell).join(",")}\r\n`;
   return out;
 }

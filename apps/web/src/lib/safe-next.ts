@@ -2,7 +2,7 @@
 const HERE = "http://fewlabel.invalid";
 
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/")) return "/";
+  if (!next?.startsWith("/")) return "/";
   // Browsers drop tabs and newlines from a URL and read "\" as "/": "/\t/evil.example" and "/\\evil.example" both
   // become "//evil.example", another site. Such characters have no place in our own paths.
   if (/[\u0000-\u0020\u007f\\]/.test(next)) return "/";

@@ -1,7 +1,6 @@
 // Model versions: what the trainer publishes after each finished stage. Files (model.json, weights, metadata.json
 // per kind) go to the store under models/<projectId>/<versionId>/<kind>/<file>; the row numbers the version per
 // project and keeps metrics and provenance. Published versions are never changed.
-import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
 import type { ImageStore } from "@fewlabel/storage";

@@ -89,5 +89,5 @@ export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "
   }
   if (baselines.length > 0) legend("best baseline (ringed arms: not above it)", BASELINE_COLOR);
   out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

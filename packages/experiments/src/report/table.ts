@@ -13,7 +13,7 @@ const labels = (n: number, f: number) => `${n.toLocaleString("en-US")} (${fracti
 function markdown(rows: string[][]): string {
   const escapeCell = (cell: string) => cell.replace(/\|/g, "\\|");
   const line = (cells: string[]) => `| ${cells.map(escapeCell).join(" | ")} |`;
-  return [line(rows[0]!), `| ${rows[0]!.map(() => "---").join(" | ")} |`, ...rows.slice(1).map(line)].join("\n") + "\n";
+  return `${[line(rows[0]!), `| ${rows[0]!.map(() => "---").join(" | ")} |`, ...rows.slice(1).map(line)].join("\n")}\n`;
 }
 
 /** "+5.8 points" where the arm beats the best baseline, "**does not beat it (-1.2 points)**" where it does not. */

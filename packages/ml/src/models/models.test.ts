@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { tf, tfl } from "../tf.js";
+import { tf } from "../tf.js";
 import { selectBackend } from "../backend/select.js";
 import { batchNormTrain } from "./batchNorm.js";
 import { createEncoder, encoderFeatureDim, type EncoderConfig } from "./resnet.js";

@@ -8,7 +8,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { LabelClass, RouterOutputs } from "~/lib/api-types";
 import { errorMessage } from "~/lib/errors";
-import { formatCount, plural } from "~/lib/format";
+import { plural } from "~/lib/format";
 import { undoMyLast } from "~/lib/realtime/connection";
 import { canReview } from "~/lib/roles";
 import { type ReviewAction, reviewActionFor, reviewKeys } from "~/lib/suggestions/review-keys";
