@@ -371,6 +371,11 @@ export class QuickSuggestions {
    */
   private async postDuplicates(lease: LeaseKeeper, state: ProjectState, emb: Embeddings): Promise<void> {
     if (this.duplicatesRoute === false) return;
+    // The first pass over a project compares tens of thousands of pairs (about a minute for 3,000 small images on two
+    // cores): it waits until the learning loop has made its first student, unless too few labels mean no fine-tune is
+    // coming. After that, known pairs are not compared again and passes are short.
+    const labels = state.images.filter((i) => i.labelClassId !== null).length;
+    if (this.duplicates.verified.size === 0 && labels >= this.cfg.minLabels && !state.models.some((m) => m.stage === "DISTIL")) return;
     const images = state.images.filter((i) => emb.row.has(i.id) && this.cache.workingCopy(i.id));
     if (images.length < 2 || images.length > this.cfg.duplicatesMaxImages) return;
     const imagesKey = `${emb.encoderVersionId}:${images.length}:${images.map((i) => i.id).join(",")}`;

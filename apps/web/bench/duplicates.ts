@@ -9,7 +9,7 @@
 //  2. Label errors: --labels human labels (stratified), 5% of them flipped to another class; the trainer's confident
 //     learning (apps/trainer/src/label-issues.ts: out-of-fold kNN probabilities on the quick head's pixel rows) ranks
 //     its list; recall of the flipped labels in the list's top 10% of the labels.
-//   npm run bench:duplicates -- [--images 5000] [--planted 500] [--labels 1000] [--seed 7]
+//   npm run bench:duplicates -- [--images 5000] [--planted 500] [--labels 1000] [--seed 7] [--per-query 4] [--floor 0.8]
 // Last line: one JSON object {"duplicates": {...}, "labelErrors": {...}}.
 import { loadFashionMnist } from "@fewlabel/datasets";
 import { acceptedPairs, DEFAULT_DUPLICATE_RULE, type DuplicateRule, groupDuplicatePairs, mulberry32, scoreDuplicateCandidates, selectBackend, tf } from "@fewlabel/ml";
@@ -52,7 +52,10 @@ const images = await Promise.all(files.map((f) => decodeWorkingCopy(f.bytes, wor
 console.log(`${train.count} Fashion-MNIST training images and ${nPlanted} planted near-duplicates (${kinds.join(", ")})`);
 
 const t0 = performance.now();
-const scored = await scoreDuplicateCandidates(images);
+const scored = await scoreDuplicateCandidates(images, {
+  ...(args.has("per-query") ? { candidatesPerQuery: Number(args.get("per-query")) } : {}),
+  ...(args.has("floor") ? { candidateFloor: Number(args.get("floor")) } : {}),
+});
 const seconds = (performance.now() - t0) / 1000;
 const key = (a: number, b: number) => `${Math.min(a, b)}:${Math.max(a, b)}`;
 // True pairs: every two images that are the same picture (a source and its copies, copies of one source).
