@@ -37,8 +37,9 @@ function pgRunner(client: pg.Client): SqlRunner {
 }
 
 /**
- * Opens an embedded database: `dataDir` on disk (locked to this process), or in memory when undefined. PostgreSQL runs
- * on a worker thread (PGliteThread), so statements never block the server's event loop.
+ * Opens an embedded database: `dataDir` on disk (locked to this process), or in memory when undefined. PGlite (PostgreSQL
+ * compiled to WebAssembly) runs on a worker thread (PGliteThread) unless `thread` is false, so statements never block
+ * the server's event loop.
  */
 export async function openPglite(dataDir: string | undefined, opts: { thread?: boolean } = {}): Promise<Database> {
   const release = dataDir ? await lockDataDirectory(dataDir) : async () => {};
