@@ -104,6 +104,19 @@ describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {
     live.close();
   });
 
+  it("settles a group once when two reviewers keep different images at the same time", async () => {
+    const group = (await list()).items[0]!;
+    const [a, b] = group.images.map((i) => i.id);
+    const outcomes = await Promise.all(
+      [a!, b!].map((imageId) => trpcErrorCode(owner.trpc.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action: { kind: "keep", imageId } }))),
+    );
+    expect(outcomes.sort()).toEqual(["CONFLICT", "OK"]);
+    expect((await owner.trpc.images.stats.query({ projectId })).hidden).toBe(1);
+    // Two undos at once: one reopens, the other finds nothing to do.
+    expect((await Promise.all([0, 1].map(() => owner.trpc.review.reopenDuplicates.mutate({ projectId, groupId: group.id })))).map((r) => r.shown).sort()).toEqual([0, 1]);
+    expect((await owner.trpc.images.stats.query({ projectId })).hidden).toBe(0);
+  });
+
   it("finds a group distinct: not raised again for the same images", async () => {
     const group = (await list()).items[0]!;
     await owner.trpc.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action: { kind: "distinct" } });

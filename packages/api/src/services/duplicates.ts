@@ -93,20 +93,22 @@ async function openGroup(db: Prisma.TransactionClient, projectId: string, groupI
 export async function resolveDuplicateGroup(db: PrismaClient, projectId: string, actor: Actor, groupId: string, action: { kind: "keep"; imageId: string } | { kind: "distinct" }): Promise<ProjectEvent[]> {
   return db.$transaction(async (tx) => {
     const group = await openGroup(tx, projectId, groupId);
-    if (group.status !== "OPEN") throw new LabellingError("conflict", "Someone has already settled this group.");
-    const resolved = { resolvedById: actor.id, resolvedAt: new Date() };
-    if (action.kind === "distinct") {
-      await tx.duplicateGroup.update({ where: { id: groupId }, data: { status: "DISTINCT", ...resolved } });
-      return [];
-    }
     const members = group.members.map((m) => m.imageId);
-    if (!members.includes(action.imageId)) throw new LabellingError("bad_request", "The image to keep is not in this group.");
+    if (action.kind === "keep" && !members.includes(action.imageId)) throw new LabellingError("bad_request", "The image to keep is not in this group.");
+    // Settled only if still open when this write takes the row: of two reviewers settling one group at once (one keeping
+    // each image), the second finds it settled instead of hiding the image the first kept.
+    const resolved = { resolvedById: actor.id, resolvedAt: new Date() };
+    const settled = await tx.duplicateGroup.updateMany({
+      where: { id: groupId, projectId, status: "OPEN" },
+      data: action.kind === "distinct" ? { status: "DISTINCT", ...resolved } : { status: "RESOLVED", keptImageId: action.imageId, ...resolved },
+    });
+    if (settled.count === 0) throw new LabellingError("conflict", "Someone has already settled this group.");
+    if (action.kind === "distinct") return [];
     const hide = members.filter((id) => id !== action.imageId);
     // Only images still visible: one hidden since (by another group) stays as it is and is not announced again.
     const visible = (await tx.image.findMany({ where: { id: { in: hide }, hiddenAt: null }, select: { id: true } })).map((i) => i.id);
     await tx.image.updateMany({ where: { id: { in: visible } }, data: { hiddenAt: new Date() } });
     await tx.pseudoLabel.deleteMany({ where: { imageId: { in: visible }, status: "PENDING" } });
-    await tx.duplicateGroup.update({ where: { id: groupId }, data: { status: "RESOLVED", keptImageId: action.imageId, ...resolved } });
     return visible.length ? appendEvents(tx, projectId, actor, [{ type: "images.hidden", data: { imageIds: visible, hidden: true } }]) : [];
   });
 }
@@ -115,11 +117,12 @@ export async function resolveDuplicateGroup(db: PrismaClient, projectId: string,
 export async function reopenDuplicateGroup(db: PrismaClient, projectId: string, actor: Actor, groupId: string): Promise<ProjectEvent[]> {
   return db.$transaction(async (tx) => {
     const group = await openGroup(tx, projectId, groupId);
-    if (group.status === "OPEN") return [];
+    // Reopened only by the first of two undos at once.
+    const reopened = await tx.duplicateGroup.updateMany({ where: { id: groupId, projectId, status: { not: "OPEN" } }, data: { status: "OPEN", keptImageId: null, resolvedById: null, resolvedAt: null } });
+    if (reopened.count === 0) return [];
     const hidden = group.status === "RESOLVED" ? group.members.map((m) => m.imageId).filter((id) => id !== group.keptImageId) : [];
     const shown = (await tx.image.findMany({ where: { id: { in: hidden }, hiddenAt: { not: null } }, select: { id: true } })).map((i) => i.id);
     await tx.image.updateMany({ where: { id: { in: shown } }, data: { hiddenAt: null } });
-    await tx.duplicateGroup.update({ where: { id: groupId }, data: { status: "OPEN", keptImageId: null, resolvedById: null, resolvedAt: null } });
     return shown.length ? appendEvents(tx, projectId, actor, [{ type: "images.hidden", data: { imageIds: shown, hidden: false } }]) : [];
   });
 }
