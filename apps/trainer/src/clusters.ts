@@ -3,21 +3,11 @@
 // spread over what the encoder sees as different kinds of image instead of piling up where the model is unsure.
 // Cosine geometry (rows normalised), k-means++ seeding, Lloyd's iterations as matrix products on the tfjs backend.
 import { mulberry32, tf } from "@fewlabel/ml";
+import { unitRows } from "./embedding-map";
 
 /** How many clusters a project of n images gets: about sqrt(n / 2), from 2 to 100. */
 export function clusterCount(n: number): number {
   return Math.max(2, Math.min(100, Math.round(Math.sqrt(n / 2))));
-}
-
-function unitRows(features: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(features.length);
-  for (let r = 0; r < features.length / dim; r++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += features[r * dim + d]! ** 2;
-    const k = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let d = 0; d < dim; d++) out[r * dim + d] = features[r * dim + d]! * k;
-  }
-  return out;
 }
 
 /** The index of each row's most similar centre (cosine), in blocks. */

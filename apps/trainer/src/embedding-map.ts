@@ -33,7 +33,8 @@ export interface FittedMap {
 const PLACE_K = 5;
 const PLACE_BLOCK = 1024;
 
-function unitRows(features: Float32Array, dim: number): Float32Array {
+/** Each row scaled to unit length (zero rows stay zero): cosine geometry for the map and the clusters. */
+export function unitRows(features: Float32Array, dim: number): Float32Array {
   const out = new Float32Array(features.length);
   for (let r = 0; r < features.length / dim; r++) {
     let n = 0;
