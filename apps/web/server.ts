@@ -13,7 +13,7 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 
 async function main() {
   const services = await openServices();
-  console.log(`fewlabel: database: ${services.database.describe}; images in ${path.join(services.dataDir, "images")}`);
+  console.log(`fewlabel: database: ${services.database.describe}; ${services.storeDescription}`);
   const app = next({ dev, dir });
   await app.prepare();
   const web = await createFewlabelServer({

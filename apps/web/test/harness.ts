@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AppRouter } from "@fewlabel/api";
 import { openTestDatabase, type TestDatabaseKind } from "@fewlabel/db/testing";
-import { LocalImageStore } from "@fewlabel/storage";
+import { type ImageStore, LocalImageStore } from "@fewlabel/storage";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import { createFewlabelServer, type FewlabelServer } from "../src/server/create-server";
@@ -22,11 +22,19 @@ export interface TestServer {
 /** A server on a fresh database, or on `shared` (another instance's database, for multi-instance tests). */
 export async function startTestServer(
   kind: TestDatabaseKind,
-  opts: { redisUrl?: string; shared?: TestServer; trainingCopySide?: number; /** Use (and keep) this image store folder. */ storeDir?: string } = {},
+  opts: {
+    redisUrl?: string;
+    shared?: TestServer;
+    trainingCopySide?: number;
+    /** Use (and keep) this image store folder. */
+    storeDir?: string;
+    /** Another image store (an S3 bucket) instead of a folder; storeDir then stays empty. */
+    store?: ImageStore;
+  } = {},
 ): Promise<TestServer> {
   const db = opts.shared?.db ?? (await openTestDatabase(kind));
   const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
-  const web = await createFewlabelServer({ db: db.prisma, store: new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide });
+  const web = await createFewlabelServer({ db: db.prisma, store: opts.store ?? new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide });
   const address = await web.listen(0, "127.0.0.1");
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,

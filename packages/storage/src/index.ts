@@ -3,6 +3,8 @@ export { sha256Hex } from "./hash";
 export { assertValidKey, InvalidKeyError, originalKey, thumbnailKey, trainingKey } from "./keys";
 export { ImageNotFoundError, type ImageStore, SizeLimitError } from "./image-store";
 export { LocalImageStore, type LocalImageStoreOptions } from "./local-image-store";
+export { S3ImageStore, type S3ImageStoreOptions } from "./s3-image-store";
+export { describeImageStore, type ImageStoreConfig, ImageStoreConfigError, openImageStore, resolveImageStoreConfig } from "./image-store-config";
 export { sniffImageFormat, type ImageFormat } from "./sniff-image-format";
 export { ImageRejectedError, type ImageRejectionCode } from "./image-rejected-error";
 export { canDecode, configureSharp } from "./sharp-setup";
