@@ -21,6 +21,7 @@ async function main() {
     store: services.store,
     pages: app.getRequestHandler(),
     redisUrl: process.env.REDIS_URL || undefined,
+    serviceTrainerToken: process.env.FEWLABEL_SERVICE_TRAINER_TOKEN || undefined,
   });
   const address = await web.listen(port);
   console.log(`fewlabel: ready on http://localhost:${address.port}${process.env.REDIS_URL ? " (socket.io rooms shared through Redis)" : ""}`);

@@ -4,6 +4,7 @@
 // time per process (TensorFlow.js has one backend per process); with an instance token it takes turns over all
 // projects. Stop it with SIGINT/SIGTERM: the running stage checkpoints and the leases are released (the same signal
 // again, seconds later, exits at once).
+import fs from "node:fs";
 import os from "node:os";
 import { selectBackend } from "@fewlabel/ml";
 import { sizeForHardware } from "./model-sizing";
@@ -47,6 +48,17 @@ async function exitNow(leases: Map<string, LeaseKeeper>): Promise<never> {
   process.exit(1);
 }
 
+/**
+ * For a container's HEALTHCHECK (docker/trainer.Dockerfile): the file's time is renewed every 10 s while the event
+ * loop turns, so a trainer that hangs (not one that is busy: a training step yields within seconds) goes stale.
+ */
+function keepAliveFile(file: string | undefined): void {
+  if (!file) return;
+  const touch = () => fs.writeFile(file, `${new Date().toISOString()}\n`, () => undefined);
+  touch();
+  setInterval(touch, 10_000).unref();
+}
+
 async function main() {
   const envConfig = readConfig();
   // Below the web server's priority, before any worker thread exists (Linux threads inherit their creator's nice
@@ -68,6 +80,7 @@ async function main() {
 
   const leases = new Map<string, LeaseKeeper>();
   const shutdown = new AbortController();
+  keepAliveFile(process.env.FEWLABEL_HEALTH_FILE);
   let stopSignalAt = 0;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {

@@ -30,11 +30,12 @@ export async function startTestServer(
     storeDir?: string;
     /** Another image store (an S3 bucket) instead of a folder; storeDir then stays empty. */
     store?: ImageStore;
+    serviceTrainerToken?: string;
   } = {},
 ): Promise<TestServer> {
   const db = opts.shared?.db ?? (await openTestDatabase(kind));
   const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
-  const web = await createFewlabelServer({ db: db.prisma, store: opts.store ?? new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide });
+  const web = await createFewlabelServer({ db: db.prisma, store: opts.store ?? new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide, serviceTrainerToken: opts.serviceTrainerToken });
   const address = await web.listen(0, "127.0.0.1");
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,

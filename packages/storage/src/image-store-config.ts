@@ -10,7 +10,7 @@ import { S3ImageStore } from "./s3-image-store";
 
 export type ImageStoreConfig =
   | { kind: "local"; dir: string }
-  | { kind: "s3"; bucket: string; prefix: string; region: string; endpoint?: string; forcePathStyle: boolean };
+  | { kind: "s3"; bucket: string; prefix: string; region: string; endpoint?: string; forcePathStyle: boolean; createBucket: boolean };
 
 export class ImageStoreConfigError extends Error {
   override readonly name = "ImageStoreConfigError";
@@ -33,7 +33,8 @@ export function resolveImageStoreConfig(env: NodeJS.ProcessEnv, dataDir: string)
   // S3-compatible servers mostly address buckets by path (http://host/bucket/key); AWS by host name.
   const pathStyle = env.FEWLABEL_S3_FORCE_PATH_STYLE?.trim();
   const forcePathStyle = pathStyle ? pathStyle !== "0" && pathStyle !== "false" : endpoint !== undefined;
-  return { kind: "s3", bucket, prefix, region, endpoint, forcePathStyle };
+  const createBucket = env.FEWLABEL_S3_CREATE_BUCKET === "1";
+  return { kind: "s3", bucket, prefix, region, endpoint, forcePathStyle, createBucket };
 }
 
 export function describeImageStore(config: ImageStoreConfig): string {
@@ -41,7 +42,10 @@ export function describeImageStore(config: ImageStoreConfig): string {
   return `images in S3 bucket ${config.bucket}${config.prefix ? ` under ${config.prefix}` : ""}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
 }
 
-/** The store a config names; an S3 bucket is checked first, so a wrong name or credentials fail at start, not at the first upload. */
+/**
+ * The store a config names; an S3 bucket is checked first (or created, with FEWLABEL_S3_CREATE_BUCKET=1), so a wrong
+ * name or credentials fail at start, not at the first upload.
+ */
 export async function openImageStore(config: ImageStoreConfig): Promise<ImageStore> {
   if (config.kind === "local") return new LocalImageStore(config.dir);
   const client = new S3Client({
@@ -53,6 +57,6 @@ export async function openImageStore(config: ImageStoreConfig): Promise<ImageSto
     ...(config.endpoint ? { requestChecksumCalculation: "WHEN_REQUIRED" as const, responseChecksumValidation: "WHEN_REQUIRED" as const } : {}),
   });
   const store = new S3ImageStore({ client, bucket: config.bucket, prefix: config.prefix });
-  await store.check();
+  await (config.createBucket ? store.ensureBucket() : store.check());
   return store;
 }

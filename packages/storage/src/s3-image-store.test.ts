@@ -105,7 +105,7 @@ describe("choosing the image store", () => {
   it("is the data directory's images folder unless a bucket is named", () => {
     expect(resolveImageStoreConfig({}, "/data")).toEqual({ kind: "local", dir: "/data/images" });
     expect(resolveImageStoreConfig({ FEWLABEL_S3_BUCKET: "photos", FEWLABEL_S3_PREFIX: "/team/one", AWS_REGION: "eu-west-1" }, "/data")).toEqual({
-      kind: "s3", bucket: "photos", prefix: "team/one/", region: "eu-west-1", endpoint: undefined, forcePathStyle: false,
+      kind: "s3", bucket: "photos", prefix: "team/one/", region: "eu-west-1", endpoint: undefined, forcePathStyle: false, createBucket: false,
     });
     expect(resolveImageStoreConfig({ FEWLABEL_S3_BUCKET: "photos", FEWLABEL_S3_ENDPOINT: "http://minio:9000" }, "/data")).toMatchObject({ endpoint: "http://minio:9000", forcePathStyle: true });
   });
@@ -128,6 +128,10 @@ describe("choosing the image store", () => {
       await store.put("checkpoints/x/pretrain", Buffer.from("ok"));
       expect(await objectKeys("checkpoints/x/")).toEqual(["checkpoints/x/pretrain"]);
       await expect(openImageStore(resolveImageStoreConfig({ ...s3.env, FEWLABEL_S3_BUCKET: "no-such-bucket" }, "/unused"))).rejects.toThrow(/"no-such-bucket" does not exist/);
+      // Asked to, it creates a missing bucket (twice at once, as two instances starting together would).
+      const created = await Promise.all([1, 2].map(() => openImageStore(resolveImageStoreConfig({ ...s3.env, FEWLABEL_S3_BUCKET: "made-at-start", FEWLABEL_S3_CREATE_BUCKET: "1" }, "/unused"))));
+      await created[0]!.put("checkpoints/y/pretrain", Buffer.from("ok"));
+      expect((await created[1]!.get("checkpoints/y/pretrain")).toString()).toBe("ok");
     } finally {
       for (const [name, value] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
         if (value === undefined) delete process.env[name];

@@ -5,7 +5,7 @@
 // Large bodies go through @aws-sdk/lib-storage's Upload: multipart in parts of `partSize`, so a 256 MB checkpoint
 // is never whole in memory, and an upload that fails (or passes its size limit) is aborted, leaving the old object.
 import { Readable, PassThrough } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { ImageNotFoundError, type ImageStore, SizeLimitError } from "./image-store";
 import { assertValidKey } from "./keys";
@@ -49,6 +49,22 @@ export class S3ImageStore implements ImageStore {
       const why = status === 404 ? "does not exist" : status === 403 ? "refuses these credentials" : `cannot be reached (${errorText(error)})`;
       throw new Error(`S3 bucket ${JSON.stringify(this.bucket)} ${why}`, { cause: error });
     }
+  }
+
+  /** Creates the bucket where it is missing (a compose stack's own S3 server starts empty); then checks it. */
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
+    } catch (error) {
+      if (httpStatus(error) !== 404) return this.check();
+    }
+    await this.client.send(new CreateBucketCommand({ Bucket: this.bucket })).catch((error: unknown) => {
+      // Another instance created it meanwhile.
+      const name = (error as { name?: string }).name;
+      if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw error;
+    });
+    await this.check();
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {

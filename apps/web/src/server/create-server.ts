@@ -8,6 +8,7 @@ import { backfillTrainingCopies, type Broadcaster, createApiHttpHandler, sweepUp
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
 import { type ImageStore, trainingCopySide } from "@fewlabel/storage";
+import { registerServiceTrainerToken } from "@fewlabel/api/trainer-tokens";
 import { attachRealtime, type Realtime } from "./realtime";
 
 export type PageHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
@@ -21,6 +22,8 @@ export interface FewlabelServerOptions {
   redisUrl?: string;
   /** Longest side of the training copies (default: FEWLABEL_TRAINING_COPY_SIZE, else 256). */
   trainingCopySide?: number;
+  /** FEWLABEL_SERVICE_TRAINER_TOKEN: the secret of a trainer service that may serve every project. */
+  serviceTrainerToken?: string;
 }
 
 export interface FewlabelServer {
@@ -41,6 +44,7 @@ export async function createFewlabelServer(options: FewlabelServerOptions): Prom
   };
   // Read (and checked) once: a bad FEWLABEL_TRAINING_COPY_SIZE stops the server here, naming the setting.
   const copySide = options.trainingCopySide ?? trainingCopySide();
+  if (options.serviceTrainerToken) await registerServiceTrainerToken(options.db, options.serviceTrainerToken);
   const api = createApiHttpHandler({ db: options.db, store: options.store, broadcaster, trainingCopySide: copySide });
   // Archives spooled by a server that crashed mid-upload; an upload in progress elsewhere is younger than this.
   const swept = sweepUploadLeftovers(UPLOAD_REQUEST_MS);

@@ -6,12 +6,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childEntry } from "@fewlabel/api/child-entry";
 import { releaseTokenLeases } from "@fewlabel/api/trainer-lease";
 import { LOCAL_TRAINER_NAME, mintLocalTrainerToken, revokeTrainerToken } from "@fewlabel/api/trainer-tokens";
 import type { PrismaClient } from "@fewlabel/db";
 import type { ProjectEvent } from "@fewlabel/realtime";
 
-const trainerMain = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../trainer/src/main.ts");
+const trainerMain = childEntry(import.meta.url, () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../trainer/src/main.ts"), "trainer.js");
 
 export interface LocalTrainer {
   /** The trainer process running now (undefined between a crash and its restart). */
@@ -52,7 +53,7 @@ export async function startLocalTrainer(db: PrismaClient, port: number, options:
     if (events.length) options.publish?.(events);
   };
   const launch = () => {
-    const c = spawn(process.execPath, ["--import", "tsx", trainerMain], {
+    const c = spawn(process.execPath, [...trainerMain.execArgv, trainerMain.script], {
       env: { ...env, FEWLABEL_URL: `http://127.0.0.1:${port}`, FEWLABEL_TRAINER_TOKEN: token, FEWLABEL_TRAINER_NAME: name },
       stdio: ["ignore", "inherit", "inherit"],
     });

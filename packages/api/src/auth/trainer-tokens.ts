@@ -69,3 +69,26 @@ export async function mintLocalTrainerToken(db: PrismaClient): Promise<{ id: str
 export async function revokeTrainerToken(db: PrismaClient, tokenId: string): Promise<void> {
   await db.trainerToken.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: new Date() } });
 }
+
+export const SERVICE_TRAINER_NAME = "trainer service";
+const SERVICE_TOKEN_PATTERN = /^flt_[A-Za-z0-9_-]{32,96}$/;
+
+/**
+ * The instance token of a trainer that runs as its own service (docker/compose.yml's `trainer`, a GPU machine): the
+ * operator sets the same secret as FEWLABEL_SERVICE_TRAINER_TOKEN on the web servers and as FEWLABEL_TRAINER_TOKEN
+ * on the trainers, and that trainer may serve every project, as the local trainer does. Each web server registers it
+ * at start (idempotent, so several instances on one database agree); a changed secret revokes the previous one.
+ */
+export async function registerServiceTrainerToken(db: PrismaClient, token: string): Promise<void> {
+  if (!SERVICE_TOKEN_PATTERN.test(token)) {
+    throw new Error("FEWLABEL_SERVICE_TRAINER_TOKEN must be flt_ followed by 32-96 letters, digits, '-' or '_' (for example flt_ and the output of `openssl rand -hex 24`)");
+  }
+  const tokenHash = hashToken(token);
+  await db.trainerToken.updateMany({ where: { projectId: null, name: SERVICE_TRAINER_NAME, revokedAt: null, NOT: { tokenHash } }, data: { revokedAt: new Date() } });
+  const upsert = () => db.trainerToken.upsert({ where: { tokenHash }, create: { projectId: null, name: SERVICE_TRAINER_NAME, tokenHash }, update: { revokedAt: null } });
+  // Two instances starting together may both try to create it: the second then updates the first one's row.
+  await upsert().catch((error: unknown) => {
+    if ((error as { code?: string }).code === "P2002") return upsert();
+    throw error;
+  });
+}

@@ -42,6 +42,15 @@ export function createApiHttpHandler(services: ApiServices): ApiHttpHandler {
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!url.pathname.startsWith("/api/")) return false;
+    // For load balancers and container healthchecks: no session, no data, only whether the database answers.
+    if (url.pathname === "/api/health" && (req.method === "GET" || req.method === "HEAD")) {
+      const ok = await services.db.$queryRaw`SELECT 1`.then(
+        () => true,
+        () => false,
+      );
+      sendJson(res, ok ? 200 : 503, ok ? { ok: true } : { ok: false, error: "The database does not answer." });
+      return true;
+    }
 
     if (isCrossSiteRequest(req.method ?? "GET", req.headers as Record<string, string | undefined>)) {
       sendJson(res, 403, { error: "Cross-site request refused." });

@@ -16,6 +16,7 @@ import { planTasks } from "@fewlabel/experiments/plan";
 import { bestBaseline } from "@fewlabel/experiments/report";
 import { imageRecord, type ProjectExperimentJob, type WorkerMessage } from "@fewlabel/experiments/project-job";
 import { getTrainingCopy, type ImageStore, LocalImageStore } from "@fewlabel/storage";
+import { childEntry } from "../child-entry";
 import { type ApiServices, trainingCopySideOf } from "../context";
 
 /** What experiments need of the api's services: the database, and the store and size of the training copies. */
@@ -64,8 +65,7 @@ const ORPHANED_AFTER_MS = 90_000;
 const HEARTBEAT_MS = 15_000;
 const PROGRESS_WRITE_MS = 1_000;
 
-const workerPath = fileURLToPath(import.meta.resolve("@fewlabel/experiments/project-worker"));
-const tsxLoader = import.meta.resolve("tsx");
+const worker = childEntry(import.meta.url, () => fileURLToPath(import.meta.resolve("@fewlabel/experiments/project-worker")), "experiments-worker.js");
 
 interface Running {
   experimentId: string;
@@ -287,7 +287,7 @@ async function runInChild(db: PrismaClient, store: ImageStore, copySide: number,
     if (running.cancelled) return;
     await fs.promises.writeFile(path.join(dir, "job.json"), JSON.stringify(job));
     if (running.cancelled) return;
-    const child = fork(workerPath, [dir], { execArgv: ["--import", tsxLoader], stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...process.env } });
+    const child = fork(worker.script, [dir], { execArgv: worker.execArgv, stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...process.env } });
     running.child = child;
     let stderr = "";
     child.stderr!.on("data", (b: Buffer) => void (stderr = (stderr + b.toString()).slice(-4000)));
