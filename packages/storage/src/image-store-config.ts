@@ -48,6 +48,10 @@ export function describeImageStore(config: ImageStoreConfig): string {
  */
 export async function openImageStore(config: ImageStoreConfig): Promise<ImageStore> {
   if (config.kind === "local") return new LocalImageStore(config.dir);
+  // The SDK warns on every start under Node 20 that its releases from 2027 will need Node 22. The version fewlabel
+  // installs is pinned by package-lock.json and runs on 20, so the warning only tells operators of an upgrade that
+  // is fewlabel's to make (an operator's own setting of the variable stands).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const client = new S3Client({
     region: config.region,
     endpoint: config.endpoint,
