@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = path.join(root, "dist");
 
 const entryPoints = {
   server: "apps/web/server.ts",
@@ -47,7 +46,7 @@ const externalPackages = {
   },
 };
 
-const keepSourceLocation = {
+const keepSourceLocation = (outdir) => ({
   name: "keep-source-location",
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
@@ -59,26 +58,36 @@ const keepSourceLocation = {
       return { contents: source.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromDist)}, import.meta.url).href`), loader: "ts" };
     });
   },
-};
-
-fs.rmSync(outdir, { recursive: true, force: true });
-const t0 = Date.now();
-const result = await build({
-  absWorkingDir: root,
-  entryPoints,
-  outdir,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  sourcemap: "linked",
-  plugins: [externalPackages, keepSourceLocation],
-  logLevel: "warning",
-  metafile: true,
 });
-// Files that modules load beside their own bundle.
-fs.copyFileSync(path.join(root, "packages/db/src/pglite-thread-worker.mjs"), path.join(outdir, "pglite-thread-worker.mjs"));
-fs.writeFileSync(path.join(outdir, "package.json"), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
 
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`build-dist: ${Object.keys(entryPoints).join(", ")} -> dist/ (${(bytes / 1e6).toFixed(1)} MB with source maps) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+/**
+ * Bundles into `outdir` (which it empties first); resolves with esbuild's metafile (what each bundle imports, for
+ * scripts/build-dist.test.ts).
+ */
+export async function buildDist(outdir = path.join(root, "dist")) {
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints,
+    outdir,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    plugins: [externalPackages, keepSourceLocation(outdir)],
+    logLevel: "warning",
+    metafile: true,
+  });
+  // Files that modules load beside their own bundle.
+  fs.copyFileSync(path.join(root, "packages/db/src/pglite-thread-worker.mjs"), path.join(outdir, "pglite-thread-worker.mjs"));
+  fs.writeFileSync(path.join(outdir, "package.json"), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
+  return result.metafile;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const t0 = Date.now();
+  const meta = await buildDist();
+  const bytes = Object.values(meta.outputs).reduce((n, o) => n + o.bytes, 0);
+  console.log(`build-dist: ${Object.keys(entryPoints).join(", ")} -> dist/ (${(bytes / 1e6).toFixed(1)} MB with source maps) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
