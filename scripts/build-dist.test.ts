@@ -27,7 +27,11 @@ function productionDependencies(): Set<string> {
   return new Set(manifests.flatMap((m) => [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.optionalDependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]));
 }
 
-const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageOf = (specifier: string) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 
 describe("the production bundles (scripts/build-dist.mjs)", () => {
   it("import only node's modules and production dependencies, and inline fewlabel's own packages", { timeout: 60_000 }, async () => {

@@ -6,7 +6,17 @@ import madge from "madge";
 import { describe, expect, it } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "..");
-const sources = ["apps/web/src", "apps/trainer/src", "packages/api/src", "packages/db/src", "packages/ml/src", "packages/realtime/src", "packages/storage/src", "packages/experiments/src", "packages/datasets/src"];
+const sources = [
+  "apps/web/src",
+  "apps/trainer/src",
+  "packages/api/src",
+  "packages/db/src",
+  "packages/ml/src",
+  "packages/realtime/src",
+  "packages/storage/src",
+  "packages/experiments/src",
+  "packages/datasets/src",
+];
 
 describe("the import graph", () => {
   it.each(sources)("of %s has no cycles", { timeout: 120_000 }, async (dir) => {

@@ -89,10 +89,7 @@ exec su postgres -s /bin/sh -c "exec $bin/postgres -D $data -k /tmp"
 
 function makeBaseImages(): void {
   if (!imageExists(NODE_IMAGE)) {
-    makeDebianImage(NODE_IMAGE, ["nodejs", "npm"], "useradd --create-home --uid 1000 --shell /bin/sh node", [
-      "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
-      'CMD ["node"]',
-    ]);
+    makeDebianImage(NODE_IMAGE, ["nodejs", "npm"], "useradd --create-home --uid 1000 --shell /bin/sh node", ["ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt", 'CMD ["node"]']);
   }
   if (!imageExists(SERVICES_IMAGE)) {
     const entry = Buffer.from(POSTGRES_ENTRY).toString("base64");
@@ -100,7 +97,7 @@ function makeBaseImages(): void {
       SERVICES_IMAGE,
       ["postgresql", "redis-server", "redis-tools", "nginx-light", "curl"],
       `echo ${entry} | base64 -d > /usr/local/bin/fewlabel-postgres; chmod +x /usr/local/bin/fewlabel-postgres; rm -f /etc/nginx/sites-enabled/default`,
-      ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
     );
   }
   if (!imageExists(S3_IMAGE)) {
@@ -173,7 +170,9 @@ async function main(): Promise<void> {
     compose(["up", "-d"]);
     const proxy = `http://127.0.0.1:${port}`;
     await until("the proxy and both web servers to answer", 180_000, async () => (await fetch(`${proxy}/api/health`)).ok);
-    const containers = run("docker", ["ps", "--filter", `label=com.docker.compose.project=${PROJECT}`, "--format", "{{.Names}} ({{.Status}})"]).trim().split("\n");
+    const containers = run("docker", ["ps", "--filter", `label=com.docker.compose.project=${PROJECT}`, "--format", "{{.Names}} ({{.Status}})"])
+      .trim()
+      .split("\n");
     figures.upSeconds = Math.round((Date.now() - buildStart) / 1000);
     log(`stack up in ${figures.upSeconds} s: ${containers.join(", ")}`);
 
@@ -193,7 +192,13 @@ async function main(): Promise<void> {
     const [[upA, a], [upB, b]] = [...byUpstream.entries()] as [[string, TestUser], [string, TestUser]];
     log(`two sessions on two web servers: ${upA} and ${upB}`);
 
-    const { id: projectId } = await a.trpc.projects.create.mutate({ name: "Docker", classes: [{ name: "a", hotkey: "1" }, { name: "b", hotkey: "2" }] });
+    const { id: projectId } = await a.trpc.projects.create.mutate({
+      name: "Docker",
+      classes: [
+        { name: "a", hotkey: "1" },
+        { name: "b", hotkey: "2" },
+      ],
+    });
     const { uploadId } = await a.trpc.uploads.start.mutate({ projectId });
     const files = await Promise.all(Array.from({ length: 64 }, async (_, i) => ({ path: `img${i}.png`, data: await png(i, 28, 1) })));
     const uploaded = await a.uploadFiles(uploadId, files);
@@ -235,18 +240,28 @@ async function main(): Promise<void> {
     log(`first model after ${figures.firstModelSeconds} s: version ${first.version} (${first.stage})`);
 
     // Kill the trainer mid fine-tune (past two periodic checkpoints); a new container takes the run over from there.
-    const running = await until("a fine-tune past its second checkpoint", 600_000, async () => {
-      const c = (await a.trpc.training.status.query({ projectId })).current;
-      return c && c.stage === "finetune" && c.status === "RUNNING" && c.step >= 45 ? c : null;
-    }, 250);
+    const running = await until(
+      "a fine-tune past its second checkpoint",
+      600_000,
+      async () => {
+        const c = (await a.trpc.training.status.query({ projectId })).current;
+        return c && c.stage === "finetune" && c.status === "RUNNING" && c.step >= 45 ? c : null;
+      },
+      250,
+    );
     const killedAt = running.step;
     run("docker", ["kill", `${PROJECT}_trainer_1`]);
     log(`killed the trainer container at fine-tune step ${killedAt}/${running.totalSteps}`);
     compose(["up", "-d", "--force-recreate", "--no-deps", "trainer"]);
-    const resumed = await until("a new trainer container to resume the fine-tune", 180_000, async () => {
-      const c = (await a.trpc.training.status.query({ projectId })).current;
-      return c && c.stage === "finetune" && c.status === "RUNNING" && c.runId !== running.runId && c.step > c.startStep ? c : null;
-    }, 500);
+    const resumed = await until(
+      "a new trainer container to resume the fine-tune",
+      180_000,
+      async () => {
+        const c = (await a.trpc.training.status.query({ projectId })).current;
+        return c && c.stage === "finetune" && c.status === "RUNNING" && c.runId !== running.runId && c.step > c.startStep ? c : null;
+      },
+      500,
+    );
     if (resumed.startStep < 20 || resumed.startStep > killedAt) throw new Error(`the new trainer started at step ${resumed.startStep}, not at a checkpoint between 20 and ${killedAt}`);
     figures.resume = { killedAtStep: killedAt, resumedFromStep: resumed.startStep, totalSteps: resumed.totalSteps };
     log(`a new trainer container resumed the fine-tune from its checkpoint at step ${resumed.startStep} (killed at ${killedAt})`);
@@ -254,7 +269,11 @@ async function main(): Promise<void> {
     console.log(`test:docker: passed ${JSON.stringify(figures)}`);
   } catch (error) {
     for (const service of ["web1", "web2", "trainer", "proxy"]) {
-      const logs = spawnSync("docker-compose", ["-p", PROJECT, "-f", "docker/compose.yml", "-f", "docker/compose.test.yml", "logs", "--no-color", "--tail", "40", service], { cwd: root, env, encoding: "utf8" });
+      const logs = spawnSync("docker-compose", ["-p", PROJECT, "-f", "docker/compose.yml", "-f", "docker/compose.test.yml", "logs", "--no-color", "--tail", "40", service], {
+        cwd: root,
+        env,
+        encoding: "utf8",
+      });
       console.error(`---- ${service} ----\n${logs.stdout}${logs.stderr}`);
     }
     throw error;

@@ -12,8 +12,8 @@ const run = (cmd, args, extra = {}) => {
 const skipE2e = process.argv.includes("--no-e2e");
 // Types first: every workspace under TypeScript's strict settings (tsc, no emit), the trainer and the e2e specs too.
 let failed = run("npx", ["--no-install", "turbo", "run", "typecheck", "--output-logs=errors-only", "--concurrency=2"]);
-// Lint (biome.jsonc): errors fail; warnings are listed to be worked down.
-failed ||= run("npx", ["--no-install", "biome", "lint", ".", "--max-diagnostics=0"]);
+// Lint and format (biome.jsonc): lint errors and unformatted files fail; lint warnings are listed to be worked down.
+failed ||= run("npx", ["--no-install", "biome", "check", ".", "--max-diagnostics=0"]);
 failed ||= run("npx", ["--no-install", "vitest", "run"]);
 if (!skipE2e) {
   const build = run("npx", ["--no-install", "turbo", "run", "build", "--filter=@fewlabel/web", "--output-logs=errors-only"], { NODE_ENV: "production" });

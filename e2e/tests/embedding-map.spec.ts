@@ -30,7 +30,12 @@ test("embedding map: lasso a group and label it, lasso another and label it in t
   await expect(owner.getByText("No map yet")).toBeVisible();
 
   const encoder = await api.publishModel(projectId, leaseId, { stage: "PRETRAIN", classIds: state.classes.map((c) => c.id), metrics: null, provenance: {}, imageCount: 12, labelledCount: 0 }, []);
-  await api.trpc.postEmbeddings.mutate({ projectId, leaseId, modelVersionId: encoder.id, items: state.images.map((img, i) => ({ imageId: img.id, vector: encodeVector([i < 6 ? 1 : 0, i < 6 ? 0 : 1, i / 100]) })) });
+  await api.trpc.postEmbeddings.mutate({
+    projectId,
+    leaseId,
+    modelVersionId: encoder.id,
+    items: state.images.map((img, i) => ({ imageId: img.id, vector: encodeVector([i < 6 ? 1 : 0, i < 6 ? 0 : 1, i / 100]) })),
+  });
   // Images 0-5 top left, 6-11 bottom right.
   const points = state.images.map((img, i) => ({ imageId: img.id, x: (i < 6 ? 0.15 : 0.7) + (i % 3) * 0.05, y: (i < 6 ? 0.15 : 0.7) + (Math.floor(i / 3) % 2) * 0.05 }));
   await api.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: encoder.id, points });
@@ -67,7 +72,12 @@ test("embedding map: lasso a group and label it, lasso another and label it in t
   await expect(owner.getByTestId("selection-chip")).toContainText("Selected on the map: 6");
   await expect(owner.getByTestId("matching-count")).toHaveText("6 matching");
   const ids = await owner.getByTestId("image-tile").evaluateAll((els) => els.map((e) => e.getAttribute("data-image-id")).sort());
-  expect(ids).toEqual(state.images.slice(6).map((i) => i.id).sort());
+  expect(ids).toEqual(
+    state.images
+      .slice(6)
+      .map((i) => i.id)
+      .sort(),
+  );
   await owner.getByTestId("select-all-matching").click();
   await expect(owner.getByTestId("selected-count")).toHaveAttribute("data-count", "6");
   await owner.keyboard.press("2");

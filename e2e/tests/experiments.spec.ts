@@ -18,8 +18,14 @@ test("start an experiment, watch its progress, read the results, reload", async 
   await page.getByLabel(/password/i).fill("correct horse battery");
   await page.getByRole("button", { name: /sign up|create account/i }).click();
   await expect(page).toHaveURL(/\/$/);
-  await page.getByRole("button", { name: /new project/i }).first().click();
-  await page.getByLabel(/project name|^name/i).first().fill("Experiment me");
+  await page
+    .getByRole("button", { name: /new project/i })
+    .first()
+    .click();
+  await page
+    .getByLabel(/project name|^name/i)
+    .first()
+    .fill("Experiment me");
   await page.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}/);
   await page.getByTestId("upload-input").setInputFiles(zipPath);

@@ -37,11 +37,20 @@ export async function ownerWithProject(owner: Page, o: { name: string; email: st
   await owner.goto("/");
   await signUp(owner, o.name, o.email);
   await expect(owner).toHaveURL(/\/$/);
-  await owner.getByRole("button", { name: /new project/i }).first().click();
-  await owner.getByLabel(/project name|^name/i).first().fill(o.project);
+  await owner
+    .getByRole("button", { name: /new project/i })
+    .first()
+    .click();
+  await owner
+    .getByLabel(/project name|^name/i)
+    .first()
+    .fill(o.project);
   for (const [i, c] of o.classes.entries()) {
     await owner.getByRole("button", { name: /add class/i }).click();
-    await owner.getByPlaceholder(/class name/i).nth(i).fill(c);
+    await owner
+      .getByPlaceholder(/class name/i)
+      .nth(i)
+      .fill(c);
   }
   await owner.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(owner).toHaveURL(/\/projects\/[0-9a-f-]{36}$/);

@@ -23,11 +23,20 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   await page.getByRole("button", { name: /sign up|create account/i }).click();
   await expect(page).toHaveURL(/\/$/);
 
-  await page.getByRole("button", { name: /new project/i }).first().click();
-  await page.getByLabel(/project name|^name/i).first().fill("Fashion");
+  await page
+    .getByRole("button", { name: /new project/i })
+    .first()
+    .click();
+  await page
+    .getByLabel(/project name|^name/i)
+    .first()
+    .fill("Fashion");
   for (const [i, c] of ["shirt", "trouser"].entries()) {
     await page.getByRole("button", { name: /add class/i }).click();
-    await page.getByPlaceholder(/class name/i).nth(i).fill(c);
+    await page
+      .getByPlaceholder(/class name/i)
+      .nth(i)
+      .fill(c);
   }
   await page.getByRole("button", { name: /create project|^create$/i }).click();
   await expect(page).toHaveURL(/\/projects\/[0-9a-f-]{36}/);
@@ -48,7 +57,10 @@ test("sign up, create a project, upload a zip, see thumbnails, export CSV", asyn
   const downloadPromise = page.waitForEvent("download");
   await page.getByTestId("export-csv").click();
   const download = await downloadPromise;
-  const csv = fs.readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+  const csv = fs
+    .readFileSync(await download.path(), "utf8")
+    .trim()
+    .split(/\r?\n/);
   expect(csv[0]).toBe("filename,label,annotator,source,labelled_at");
   expect(csv).toHaveLength(61);
   expect(csv.filter((l) => /,shirt,ada@example\.com,import,/.test(l))).toHaveLength(15);

@@ -38,7 +38,12 @@ test("the models page charts held-out accuracy with intervals and baselines, mar
   const classIds = (await api.trpc.summary.query({ projectId })).classes.map((c) => c.id);
   const files = (kind: string) => [{ path: `${kind}/model.json`, bytes: new TextEncoder().encode('{"format":"layers-model"}') }];
   const publish = (stage: "PRETRAIN" | "FINETUNE" | "DISTIL", m: ReturnType<typeof metrics>, parentId: string | null = null) =>
-    api.publishModel(projectId, leaseId, { stage, classIds, metrics: m, provenance: { backend: "wasm" }, imageCount: 6000, labelledCount: 1500, parentId }, stage === "PRETRAIN" ? [] : files(stage === "DISTIL" ? "student" : "teacher"));
+    api.publishModel(
+      projectId,
+      leaseId,
+      { stage, classIds, metrics: m, provenance: { backend: "wasm" }, imageCount: 6000, labelledCount: 1500, parentId },
+      stage === "PRETRAIN" ? [] : files(stage === "DISTIL" ? "student" : "teacher"),
+    );
 
   // An encoder (kNN), a teacher of 80% and its student of 82%, then a teacher of 70% on 300 held-out labels: clearly
   // worse than 80% (the held-out noise is about 3.5 points), so it is a regression and the 80% teacher keeps serving.

@@ -16,7 +16,6 @@ import { cspViolations, newUser, ownerWithProject, teammateByInvite } from "./fl
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-
 /** A trainer child process with a configuration small enough for 2 cores (see apps/trainer/src/config.ts). */
 function startTrainer(url: string, token: string, log: string[]): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "apps/trainer/src/main.ts"], {
@@ -123,7 +122,7 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     const rows = mate.getByTestId("suggestion");
     await expect(rows).toHaveCount(10, { timeout: 60_000 });
     expect(await mate.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1);
-    const confidences = (await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-confidence")))));
+    const confidences = await rows.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-confidence"))));
     expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
 
     // The owner's labelling view now suggests the model's class for the image on screen.
@@ -180,12 +179,16 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
 
     // The same file through stock TensorFlow.js in Node, from the student's files as a member downloads them.
     const versionId = demo!.split("version=")[1]!;
-    const meta = (await (await mate.request.get(`/api/models/${versionId}/student/metadata.json`)).json()) as { classes: string[]; channels: number; preprocessing: { version: number; resize: { fit: string } } };
+    const meta = (await (await mate.request.get(`/api/models/${versionId}/student/metadata.json`)).json()) as {
+      classes: string[];
+      channels: number;
+      preprocessing: { version: number; resize: { fit: string } };
+    };
     expect(meta).toMatchObject({ channels: 3, preprocessing: { version: 2, resize: { fit: "centre-crop" } } });
     const dir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-e2e-student-"));
     try {
       const files = ["model.json", "metadata.json", "preprocess.js"];
-      const manifest = JSON.parse((await (await mate.request.get(`/api/models/${versionId}/student/model.json`)).text())) as { weightsManifest: { paths: string[] }[] };
+      const manifest = JSON.parse(await (await mate.request.get(`/api/models/${versionId}/student/model.json`)).text()) as { weightsManifest: { paths: string[] }[] };
       files.push(...manifest.weightsManifest.flatMap((m) => m.paths));
       for (const name of files) {
         const res = await mate.request.get(`/api/models/${versionId}/student/${name}`);
@@ -201,7 +204,10 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
 
       // The same student on WebGPU, in a Chromium that offers an adapter (SwiftShader's, on this GPU-less machine),
       // signed in as the teammate: the page says webgpu ran, and the probabilities are stock tfjs's.
-      const gpuBrowser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"] });
+      const gpuBrowser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"],
+      });
       try {
         const gpuPage = await (await gpuBrowser.newContext({ baseURL: baseURL!, storageState: await mate.context().storageState() })).newPage();
         await gpuPage.goto(demo!);

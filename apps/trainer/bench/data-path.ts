@@ -24,7 +24,7 @@ async function main() {
   for (const n of counts) {
     const copies = new WorkingCopies(new MemoryBudget(memoryMb * 2 ** 20), path.join(os.tmpdir(), "fewlabel-bench-data-path"));
     let seed = 1;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const w = Math.round(side * (1 + rand() * 0.35));
@@ -54,8 +54,19 @@ async function main() {
         onProgress: (p) => void (p.step > 5 && speeds.push(p.imagesPerSecond)),
       });
       speeds.sort((a, b) => a - b);
-      const r = { images: n, input, prefetch, workers, inMemoryMB: Math.round(copies.bytes.memory / 2 ** 20), spilledMB: Math.round(copies.bytes.disk / 2 ** 20), imagesPerSecond: Math.round(speeds[speeds.length >> 1]!), wallSeconds: +((performance.now() - t0) / 1000).toFixed(1) };
-      console.log(`${n} images at ${input} px (${r.inMemoryMB} MB in memory, ${r.spilledMB} MB spilled), batches ${prefetch ? "made ahead on a worker" : "made between steps"}: ${r.imagesPerSecond} img/s (median), ${r.wallSeconds} s for ${steps} steps`);
+      const r = {
+        images: n,
+        input,
+        prefetch,
+        workers,
+        inMemoryMB: Math.round(copies.bytes.memory / 2 ** 20),
+        spilledMB: Math.round(copies.bytes.disk / 2 ** 20),
+        imagesPerSecond: Math.round(speeds[speeds.length >> 1]!),
+        wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+      };
+      console.log(
+        `${n} images at ${input} px (${r.inMemoryMB} MB in memory, ${r.spilledMB} MB spilled), batches ${prefetch ? "made ahead on a worker" : "made between steps"}: ${r.imagesPerSecond} img/s (median), ${r.wallSeconds} s for ${steps} steps`,
+      );
       results.push(r);
       encoder.dispose();
       projectionHead.dispose();

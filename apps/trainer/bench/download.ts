@@ -22,7 +22,9 @@ async function main() {
       const files = await Promise.all(
         Array.from({ length: Math.min(500, count - from) }, async (_, k) => {
           const i = from + k;
-          const data = await sharp({ create: { width: side + (i % 50), height: side, channels: 3, background: { r: i % 256, g: (i * 7) % 256, b: (i * 13) % 256 } } }).png().toBuffer();
+          const data = await sharp({ create: { width: side + (i % 50), height: side, channels: 3, background: { r: i % 256, g: (i * 7) % 256, b: (i * 13) % 256 } } })
+            .png()
+            .toBuffer();
           return { path: `img-${i}.png`, data };
         }),
       );
@@ -34,7 +36,12 @@ async function main() {
     const api = createTrainerApi(t.baseUrl, token);
     const ids = (await api.trpc.state.query({ projectId })).images.map((i) => i.id);
     const results: Record<string, number> = {};
-    for (const [name, batched] of [["one request an image", false], ["64 images a request", true], ["one request an image (again)", false], ["64 images a request (again)", true]] as const) {
+    for (const [name, batched] of [
+      ["one request an image", false],
+      ["64 images a request", true],
+      ["one request an image (again)", false],
+      ["64 images a request (again)", true],
+    ] as const) {
       const cache = new ImageCache(api, { inputSize: 32, concurrency: 8, ...(batched ? { projectId } : {}) });
       const t0 = performance.now();
       const skipped = await cache.load(ids);

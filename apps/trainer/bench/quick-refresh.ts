@@ -36,7 +36,8 @@ async function main() {
   for (const n of labelCounts) {
     // The first n images as labels (Fashion-MNIST's order is already shuffled), the rest as the unlabelled images.
     const labels = Array.from(set.labels.subarray(0, n));
-    const train = tf.slice(features, 0, n) as tf.Tensor2D, rest = tf.slice(features, n) as tf.Tensor2D;
+    const train = tf.slice(features, 0, n) as tf.Tensor2D,
+      rest = tf.slice(features, n) as tf.Tensor2D;
     t = performance.now();
     const head = await fitQuickHead(train, labels, { numClasses: 10, seed: 1 });
     const chooseMs = performance.now() - t;
@@ -55,7 +56,21 @@ async function main() {
     refit.dispose();
     tf.dispose([train, rest]);
   }
-  console.log(JSON.stringify({ backend: backend.name, images, embedMs: Math.round(embedMs), runs: runs.map((r) => ({ ...r, chooseMs: Math.round(r.chooseMs), refitMs: Math.round(r.refitMs), predictMs: Math.round(r.predictMs), refreshMs: Math.round(r.refreshMs), ratio: Math.round(r.ratio * 10) / 10 })) }));
+  console.log(
+    JSON.stringify({
+      backend: backend.name,
+      images,
+      embedMs: Math.round(embedMs),
+      runs: runs.map((r) => ({
+        ...r,
+        chooseMs: Math.round(r.chooseMs),
+        refitMs: Math.round(r.refitMs),
+        predictMs: Math.round(r.predictMs),
+        refreshMs: Math.round(r.refreshMs),
+        ratio: Math.round(r.ratio * 10) / 10,
+      })),
+    }),
+  );
 }
 
 main().catch((err) => {

@@ -7,7 +7,13 @@ import { decideNext, type ModelSummary, type ProjectStateSummary } from "./recon
 
 const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25, uploadSettleSeconds: 10 };
 const model = (version: number, stage: ModelSummary["stage"], o: Partial<ModelSummary> = {}): ModelSummary => ({
-  id: `m${version}`, version, stage, imageCount: 100, labelledCount: 0, parentId: null, ...o,
+  id: `m${version}`,
+  version,
+  stage,
+  imageCount: 100,
+  labelledCount: 0,
+  parentId: null,
+  ...o,
 });
 const state = (o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; paused?: boolean; uploading?: number; lastImageAt?: string } = {}): ProjectStateSummary => ({
   control: { paused: o.paused ?? false, fineTuneRequested: false },

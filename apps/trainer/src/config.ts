@@ -165,9 +165,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     pollIntervalMs: num(env, "FEWLABEL_POLL_INTERVAL_MS", 5000),
     downloadConcurrency: num(env, "FEWLABEL_DOWNLOAD_CONCURRENCY", 8),
     turnSeconds: num(env, "FEWLABEL_TURN_SECONDS", 120),
-    imageCache: cacheMb > 0
-      ? { dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"), maxBytes: cacheMb * 1024 * 1024 }
-      : null,
+    imageCache:
+      cacheMb > 0 ? { dir: env.FEWLABEL_TRAINER_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "fewlabel", "trainer-images"), maxBytes: cacheMb * 1024 * 1024 } : null,
     workingCopies: {
       // 256 MB: 33,000 working copies for a 32 px model, 3,700 for a 96 px one; past that, copies are read from the
       // spill file, which the operating system keeps in its page cache while memory is free (bench:scale: with 1 GB

@@ -12,7 +12,11 @@ import { createTrainerApi } from "./api-client";
 import { DiskImageCache } from "./disk-cache";
 import { ImageCache } from "./images";
 
-const png = (v: number) => sharp(Buffer.alloc(20 * 20, v), { raw: { width: 20, height: 20, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+const png = (v: number) =>
+  sharp(Buffer.alloc(20 * 20, v), { raw: { width: 20, height: 20, channels: 1 } })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
 
 describe("DiskImageCache", () => {
   let dir: string;
@@ -23,7 +27,12 @@ describe("DiskImageCache", () => {
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "fewlabel-disk-cache-"));
-    for (const [id, v] of [["a", 10], ["b", 120], ["c", 250]] as const) copies.set(id, await png(v));
+    for (const [id, v] of [
+      ["a", 10],
+      ["b", 120],
+      ["c", 250],
+    ] as const)
+      copies.set(id, await png(v));
     server = http.createServer((req, res) => {
       const id = /^\/api\/images\/([^/]+)\/training$/.exec(req.url ?? "")?.[1] ?? "";
       served.set(id, (served.get(id) ?? 0) + 1);
@@ -39,7 +48,11 @@ describe("DiskImageCache", () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const images = [{ id: "a", contentHash: "hash-a" }, { id: "b", contentHash: "hash-b" }, { id: "c", contentHash: "hash-c" }];
+  const images = [
+    { id: "a", contentHash: "hash-a" },
+    { id: "b", contentHash: "hash-b" },
+    { id: "c", contentHash: "hash-c" },
+  ];
   const fresh = (origin = base) => {
     const cache = new ImageCache(createTrainerApi(base, "flt_test"), { inputSize: 28, concurrency: 2, disk: new DiskImageCache(dir, 1 << 20), origin });
     cache.describe("png-max128-v1", images);

@@ -47,7 +47,12 @@ describe("fitEmbeddingMap", () => {
     expect(neighbourAgreement(xy, labels)).toBeGreaterThan(0.95);
     // A random layout would not: the check can fail.
     const r = mulberry32(9);
-    expect(neighbourAgreement(Float32Array.from(xy, () => r()), labels)).toBeLessThan(0.6);
+    expect(
+      neighbourAgreement(
+        Float32Array.from(xy, () => r()),
+        labels,
+      ),
+    ).toBeLessThan(0.6);
   }, 60_000);
 
   it("places a later image next to the fitted images it resembles", async () => {

@@ -49,7 +49,8 @@ export class VersionScorer {
   /** A pretrained encoder's kNN metrics (k = 1 on its embeddings), or null with too few held-out labels. */
   async encoder(s: ScoringSets, encoder: tfl.LayersModel): Promise<Metrics | null> {
     if (!this.enough(s.heldOut) || s.train.ids.length === 0) return null;
-    const a = this.images(s.train.ids, s.channels), b = this.images(s.heldOut.ids, s.channels);
+    const a = this.images(s.train.ids, s.channels),
+      b = this.images(s.heldOut.ids, s.channels);
     try {
       return await this.withBaselines(s, await knnMetrics(encoder, a, s.train.labels, b, s.heldOut.labels, s.classIds));
     } finally {
@@ -66,7 +67,8 @@ export class VersionScorer {
     if (s.train.ids.length === 0) return [];
     const key = JSON.stringify([s.channels, s.classIds, s.train.ids, s.train.labels, s.heldOut.ids, s.heldOut.labels]);
     if (this.cache?.key === key) return this.cache.baselines;
-    const train = this.images(s.train.ids, s.channels), test = this.images(s.heldOut.ids, s.channels);
+    const train = this.images(s.train.ids, s.channels),
+      test = this.images(s.heldOut.ids, s.channels);
     const randomEncoder = s.randomEncoder();
     try {
       const results = await computeBaselines({

@@ -8,8 +8,15 @@ import type { AddressInfo } from "node:net";
 import { createTrainerApi, TrainerHttpError, type TrainerApi } from "./api-client";
 import { decodeWorkingCopy, downloadMayRecover, ImageCache, workingSide } from "./images";
 
-const gray = (v: number) => sharp(Buffer.alloc(40 * 30, v), { raw: { width: 40, height: 30, channels: 1 } }).toColourspace("b-w").png().toBuffer();
-const rgb = () => sharp(Buffer.alloc(20 * 20 * 3, 200), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer();
+const gray = (v: number) =>
+  sharp(Buffer.alloc(40 * 30, v), { raw: { width: 40, height: 30, channels: 1 } })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
+const rgb = () =>
+  sharp(Buffer.alloc(20 * 20 * 3, 200), { raw: { width: 20, height: 20, channels: 3 } })
+    .png()
+    .toBuffer();
 
 describe("training images", () => {
   it("keeps each training copy as 8-bit pixels on its own aspect ratio, grayscale as one channel", async () => {
@@ -23,15 +30,23 @@ describe("training images", () => {
     const big = await decodeWorkingCopy(await gray(10), 15);
     expect(big).toMatchObject({ width: 20, height: 15 });
     // A panorama's longer side is held to 3x the working side.
-    const wide = await decodeWorkingCopy(await sharp(Buffer.alloc(400 * 20, 5), { raw: { width: 400, height: 20, channels: 1 } }).png().toBuffer(), 10);
+    const wide = await decodeWorkingCopy(
+      await sharp(Buffer.alloc(400 * 20, 5), { raw: { width: 400, height: 20, channels: 1 } })
+        .png()
+        .toBuffer(),
+      10,
+    );
     expect(wide).toMatchObject({ width: 30, height: 2 });
     expect(workingSide(32)).toBe(48);
   });
 
   it("gives the models' preprocessing of the decoded pixels at their stored size (what preprocess.js computes from the file)", async () => {
-    const w = 45, h = 30;
+    const w = 45,
+      h = 30;
     const raw = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37) % 256));
-    const png = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    const png = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toBuffer();
     const api = { trainingImage: async () => png } as unknown as TrainerApi;
     const cache = new ImageCache(api, { inputSize: 20, concurrency: 1 }); // working side 30: the 45 x 30 copy is kept as it is
     expect(await cache.load(["p"])).toEqual([]);
@@ -40,7 +55,10 @@ describe("training images", () => {
     t.dispose();
     expect(cache.bytes).toEqual({ memory: w * h * 3, disk: 0 });
     // Gray + alpha stays gray and is flattened onto white (sharp's "b-w" alone would drop the alpha unflattened).
-    const ga = await sharp(Buffer.from([0, 0, 0, 255, 0, 0, 0, 255]), { raw: { width: 2, height: 2, channels: 2 } }).toColourspace("b-w").png().toBuffer();
+    const ga = await sharp(Buffer.from([0, 0, 0, 255, 0, 0, 0, 255]), { raw: { width: 2, height: 2, channels: 2 } })
+      .toColourspace("b-w")
+      .png()
+      .toBuffer();
     const d = await decodeWorkingCopy(ga, 2);
     expect(d.channels).toBe(2);
     expect(Array.from(preprocessPixels(d, preprocessingFor(2, 1)))).toEqual([1, 0, 1, 0]);
@@ -49,10 +67,23 @@ describe("training images", () => {
   it("skips images that fail to download or decode, and builds tensors of the rest", async () => {
     const good = await gray(255);
     const truncated = good.subarray(0, good.length - 20);
-    const bytes: Record<string, Buffer | Error> = { a: good, b: truncated, c: Buffer.from("not an image"), d: new TrainerHttpError(404, "GET /api/images/d/training: 404 image not found"), e: await rgb() };
+    const bytes: Record<string, Buffer | Error> = {
+      a: good,
+      b: truncated,
+      c: Buffer.from("not an image"),
+      d: new TrainerHttpError(404, "GET /api/images/d/training: 404 image not found"),
+      e: await rgb(),
+    };
     // The HTTP side is not under test here: a TrainerApi whose image download answers from the table above.
     const calls = new Map<string, number>();
-    const api = { trainingImage: async (id: string) => { calls.set(id, (calls.get(id) ?? 0) + 1); const b = bytes[id]!; if (b instanceof Error) throw b; return b; } } as unknown as TrainerApi;
+    const api = {
+      trainingImage: async (id: string) => {
+        calls.set(id, (calls.get(id) ?? 0) + 1);
+        const b = bytes[id]!;
+        if (b instanceof Error) throw b;
+        return b;
+      },
+    } as unknown as TrainerApi;
     const cache = new ImageCache(api, { inputSize: 28, concurrency: 2, retry: { attempts: 3, backoffMs: 1, retryAfterMs: 0 } });
     const skipped = await cache.load(Object.keys(bytes));
     expect(skipped.map((s) => s.imageId).sort()).toEqual(["b", "c", "d"]);
@@ -151,7 +182,10 @@ describe("training images", () => {
       const ids = ["a", "b", "gone", "c", "bad", "d"];
       const cache = new ImageCache(api, { inputSize: 28, concurrency: 2, retry: { attempts: 3, backoffMs: 1, retryAfterMs: 0 }, projectId: "p1" });
       const skipped = await cache.load(ids);
-      expect(skipped.map((s) => [s.imageId, s.reason])).toEqual([["gone", "not found: Image not found in this project."], ["bad", expect.any(String)]]);
+      expect(skipped.map((s) => [s.imageId, s.reason])).toEqual([
+        ["gone", "not found: Image not found in this project."],
+        ["bad", expect.any(String)],
+      ]);
       expect(["a", "b", "c", "d"].every((id) => cache.has(id))).toBe(true);
       // One group of six, broken off after two; the rest asked again, and nothing fetched one by one.
       expect(asked).toEqual([ids, ["gone", "c", "bad", "d"]]);

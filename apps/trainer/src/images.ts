@@ -325,10 +325,14 @@ export async function decodeWorkingCopy(bytes: Buffer, side: number): Promise<Wo
   // sharp's "b-w" drops an alpha channel (without flattening it), so gray + alpha is decoded as RGBA (R = G = B) and
   // brought back to gray + alpha here.
   const grayAlpha = gray && meta.hasAlpha;
-  const w = meta.width ?? 0, h = meta.height ?? 0;
+  const w = meta.width ?? 0,
+    h = meta.height ?? 0;
   const factor = Math.min(1, side / Math.min(w, h), (3 * side) / Math.max(w, h));
   if (factor < 1) image.resize(Math.max(1, Math.round(w * factor)), Math.max(1, Math.round(h * factor)), { fit: "fill" });
-  const { data, info } = await image.toColourspace(gray && !grayAlpha ? "b-w" : "srgb").raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .toColourspace(gray && !grayAlpha ? "b-w" : "srgb")
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
   const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (grayAlpha && info.channels === 4) {
     const ga = new Uint8Array(info.width * info.height * 2);

@@ -14,7 +14,10 @@ export interface InputSizeChoice {
 }
 
 export function chooseInputSize(o: { accelerator: "gpu" | "cpu"; images: ReadonlyArray<{ width: number; height: number }> }): InputSizeChoice {
-  const sides = o.images.map((i) => Math.min(i.width, i.height)).filter((s) => s > 0).sort((a, b) => a - b);
+  const sides = o.images
+    .map((i) => Math.min(i.width, i.height))
+    .filter((s) => s > 0)
+    .sort((a, b) => a - b);
   const median = sides.length ? sides[Math.floor((sides.length - 1) / 2)]! : 0;
   if (o.accelerator === "cpu") return { size: CPU_INPUT_SIZE, why: `${CPU_INPUT_SIZE} px, the CPU default (median image ${median} px on its shorter side)` };
   const size = GPU_SIZES.find((s) => median >= s) ?? 32;

@@ -18,7 +18,8 @@ export interface LabelIssueFound {
 
 /** Per-class thresholds: the mean probability of class j over the rows labelled j (NaN for a class no row has). */
 export function classThresholds(probabilities: Float32Array, labels: ArrayLike<number>, numClasses: number): Float64Array {
-  const sum = new Float64Array(numClasses), count = new Float64Array(numClasses);
+  const sum = new Float64Array(numClasses),
+    count = new Float64Array(numClasses);
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     sum[l] = sum[l]! + probabilities[i * numClasses + l]!;
@@ -47,13 +48,22 @@ export async function outOfFoldProbabilities(features: tf.Tensor2D, labels: Arra
   const out = new Float32Array(n * numClasses);
   const fold = stratifiedFolds(labels, Math.max(2, Math.min(folds, n)));
   for (let f = 0; f < Math.max(2, Math.min(folds, n)); f++) {
-    const trainRows: number[] = [], testRows: number[] = [];
+    const trainRows: number[] = [],
+      testRows: number[] = [];
     for (let i = 0; i < n; i++) (fold[i] === f ? testRows : trainRows).push(i);
     if (testRows.length === 0 || trainRows.length === 0) continue;
     const [a, b] = tf.tidy(() => [tf.gather(features, tf.tensor1d(trainRows, "int32")) as tf.Tensor2D, tf.gather(features, tf.tensor1d(testRows, "int32")) as tf.Tensor2D]);
     try {
       const kk = Math.min(k, trainRows.length);
-      const p = knnProbabilities(knnVotes(await knnNeighbours(a, b, { k: kk }), trainRows.map((i) => labels[i]!), numClasses, kk), numClasses);
+      const p = knnProbabilities(
+        knnVotes(
+          await knnNeighbours(a, b, { k: kk }),
+          trainRows.map((i) => labels[i]!),
+          numClasses,
+          kk,
+        ),
+        numClasses,
+      );
       testRows.forEach((row, j) => out.set(p.subarray(j * numClasses, (j + 1) * numClasses), row * numClasses));
     } finally {
       tf.dispose([a, b]);

@@ -156,7 +156,10 @@ async function main() {
         if (listed.has(id)) continue;
         forget(id, "no longer listed (deleted, or not this token's)");
         restUntil.delete(id);
-        await leases.get(id)?.release().catch(() => {});
+        await leases
+          .get(id)
+          ?.release()
+          .catch(() => {});
         leases.delete(id);
       }
       for (const p of projects) {
@@ -204,7 +207,7 @@ async function main() {
             }
             continue;
           }
-          log(`${p.name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+          log(`${p.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           // People see it on the training page (a failed run reports its own error; this covers failures outside one).
           const message = err instanceof Error ? err.message : String(err);
           await api.trpc.reportError.mutate({ projectId: p.id, leaseId: lease.leaseId, message: message.slice(0, 2000) || "unknown error" }).catch(() => {});

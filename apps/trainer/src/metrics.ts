@@ -72,7 +72,8 @@ export async function embed(encoder: tfl.LayersModel, images: tf.Tensor4D, batch
 
 /** kNN accuracy of an encoder's features: held-out images against the labelled training images. */
 export async function knnMetrics(encoder: tfl.LayersModel, train: tf.Tensor4D, trainLabels: number[], test: tf.Tensor4D, testLabels: number[], classIds: string[], k = 1): Promise<Metrics> {
-  const a = await embed(encoder, train), b = await embed(encoder, test);
+  const a = await embed(encoder, train),
+    b = await embed(encoder, test);
   try {
     return metricsOf(testLabels, await knnPredict(a, trainLabels, b, { k, numClasses: classIds.length }), classIds, "knn");
   } finally {

@@ -10,7 +10,8 @@ beforeAll(async () => {
 describe("the pixel expert", () => {
   it("is the pixel logistic regression baseline as a dense layer, adds to the network's logits in the assembled teacher, and zeroes for a student", async () => {
     // Three classes told apart by which third of the image is bright.
-    const n = 30, size = 28;
+    const n = 30,
+      size = 28;
     const labels = Array.from({ length: n }, (_, i) => i % 3);
     const pixels = new Float32Array(n * size * size);
     labels.forEach((c, i) => {
@@ -25,7 +26,8 @@ describe("the pixel expert", () => {
     expect(predicted).toEqual(labels);
 
     const enc = { inputSize: size, channels: 1 as const, widths: [4], blocks: [1], seed: 2 };
-    const encoder = createEncoder(enc), head = createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 });
+    const encoder = createEncoder(enc),
+      head = createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 });
     const plain = assembleTeacher(enc, { inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 }, { encoder, classifierHead: head });
     const teacher = assembleTeacher(enc, { inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 3 }, { encoder, classifierHead: head }, {}, { ...expert, weight: 0.5 });
     const network = plain.predict(images) as tf.Tensor2D;

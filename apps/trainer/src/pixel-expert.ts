@@ -51,7 +51,16 @@ export interface PixelExpertWeights {
 export async function trainPixelExpert(images: tf.Tensor4D, labels: number[], numClasses: number, seed: number): Promise<PixelExpertWeights> {
   const rows = pixelRows(images);
   try {
-    const probe = await trainLinearProbe({ features: rows, labels, numClasses, steps: 300, batchSize: Math.min(rows.shape[0], 4096), learningRate: 0.01, weightDecay: 1 / Math.max(1, rows.shape[0]), seed });
+    const probe = await trainLinearProbe({
+      features: rows,
+      labels,
+      numClasses,
+      steps: 300,
+      batchSize: Math.min(rows.shape[0], 4096),
+      learningRate: 0.01,
+      weightDecay: 1 / Math.max(1, rows.shape[0]),
+      seed,
+    });
     try {
       return foldStandardisation(probe);
     } finally {

@@ -209,7 +209,9 @@ export class ProjectTrainer {
     if (fromDisk + downloaded > 0) {
       const held = this.cache.bytes;
       const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
-      this.log(`images: ${downloaded} downloaded${downloaded ? ` in ${requests} request${requests === 1 ? "" : "s"}` : ""}, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`);
+      this.log(
+        `images: ${downloaded} downloaded${downloaded ? ` in ${requests} request${requests === 1 ? "" : "s"}` : ""}, ${fromDisk} from the disk cache${skipped.length ? `, ${skipped.length} skipped` : ""}; decoded, ${mb(held.memory)} in memory${held.disk ? ` and ${mb(held.disk)} read back from disk` : ""}`,
+      );
     }
     return { usable: ids.filter((id) => this.cache.has(id)), skipped };
   }
@@ -276,14 +278,28 @@ export class ProjectTrainer {
       await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "pretrain", { stage: "pretrain", nextStep: totalSteps, extra: { ...extra, done: true } }, { encoder, projectionHead });
       const { metrics, heldOut } = await this.encoderMetrics(state, encoder, spec);
       const losses = out.result.losses;
-      const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
-        stage: "PRETRAIN",
-        classIds: state.classes.map((c) => c.id),
-        metrics,
-        provenance: { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, images: usable.length, ...this.heldOutProvenance(heldOut), config: spec },
-        imageCount: ids.length,
-        labelledCount: state.counts.labelled,
-      }, []);
+      const version = await this.api.publishModel(
+        this.projectId,
+        ctx.lease.leaseId,
+        {
+          stage: "PRETRAIN",
+          classIds: state.classes.map((c) => c.id),
+          metrics,
+          provenance: {
+            backend: this.backend,
+            trainer: this.cfg.name,
+            steps: totalSteps,
+            resumedFrom: startStep,
+            finalLoss: losses[losses.length - 1] ?? null,
+            images: usable.length,
+            ...this.heldOutProvenance(heldOut),
+            config: spec,
+          },
+          imageCount: ids.length,
+          labelledCount: state.counts.labelled,
+        },
+        [],
+      );
       await out.finish({ accuracy: metrics?.accuracy ?? null });
       this.log(`pretrain: published version ${version.version}${metrics ? `, kNN accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
     } finally {
@@ -296,7 +312,11 @@ export class ProjectTrainer {
   /** Labelled images split into training and held-out sets, as class indices in `classIds`' order. */
   private async labelledSets(state: ProjectState, classIds: string[]) {
     const index = new Map(classIds.map((c, i) => [c, i]));
-    const { train, heldOut } = splitLabels(state.images.filter((i) => i.labelClassId && index.has(i.labelClassId)), this.cfg.minLabelsForHoldout, this.cfg.minHeldOut);
+    const { train, heldOut } = splitLabels(
+      state.images.filter((i) => i.labelClassId && index.has(i.labelClassId)),
+      this.cfg.minLabelsForHoldout,
+      this.cfg.minHeldOut,
+    );
     await this.cache.load([...train, ...heldOut].map((i) => i.id));
     const pick = (list: typeof train) => {
       const ok = list.filter((i) => this.cache.has(i.id));
@@ -411,15 +431,27 @@ export class ProjectTrainer {
       };
       await exportModel(path.join(exportDir, "teacher"), flat, this.metadata("teacher", state, classIds, spec, provenance, metrics));
       flat.dispose();
-      const version = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
-        stage: "FINETUNE",
-        classIds,
-        metrics,
-        provenance,
-        imageCount: state.counts.images,
-        labelledCount: state.counts.labelled,
-      }, await readExport(exportDir));
-      await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "finetune", { stage: "finetune", nextStep: totalSteps, extra: { ...extra, done: true, versionId: version.id } }, { encoder, classifierHead: linearWins ? linearHead : classifierHead });
+      const version = await this.api.publishModel(
+        this.projectId,
+        ctx.lease.leaseId,
+        {
+          stage: "FINETUNE",
+          classIds,
+          metrics,
+          provenance,
+          imageCount: state.counts.images,
+          labelledCount: state.counts.labelled,
+        },
+        await readExport(exportDir),
+      );
+      await uploadCheckpoint(
+        this.api,
+        this.projectId,
+        ctx.lease.leaseId,
+        "finetune",
+        { stage: "finetune", nextStep: totalSteps, extra: { ...extra, done: true, versionId: version.id } },
+        { encoder, classifierHead: linearWins ? linearHead : classifierHead },
+      );
       await out.finish({ accuracy: metrics?.accuracy ?? null });
       this.log(`finetune: published version ${version.version} (${headName})${metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(1)}% on ${metrics.heldOut} held-out labels` : ""}`);
     } finally {
@@ -437,11 +469,17 @@ export class ProjectTrainer {
 
   private metadata(kind: "teacher" | "student", state: ProjectState, classIds: string[], spec: ModelSpec, provenance: Record<string, unknown>, metrics: Metrics | null): ModelMetadata {
     const names = new Map(state.classes.map((c) => [c.id, c.name]));
-    return makeMetadata(kind, classIds.map((id) => names.get(id) ?? id), spec.inputSize, spec.channels, {
-      backend: this.backend,
-      metrics: metrics ? { accuracy: metrics.accuracy, heldOut: metrics.heldOut } : undefined,
-      config: { ...provenance, classIds },
-    });
+    return makeMetadata(
+      kind,
+      classIds.map((id) => names.get(id) ?? id),
+      spec.inputSize,
+      spec.channels,
+      {
+        backend: this.backend,
+        metrics: metrics ? { accuracy: metrics.accuracy, heldOut: metrics.heldOut } : undefined,
+        config: { ...provenance, classIds },
+      },
+    );
   }
 
   // ---- stage 3 ----
@@ -503,19 +541,23 @@ export class ProjectTrainer {
         // Pseudo-labels are renewed once per epoch of every image; the stage's rounds follow from its steps.
         const refreshEvery = Math.ceil(all.length / batchSize);
         const rounds = Math.ceil(totalSteps / refreshEvery);
-        const selfTraining: SelfTrainingOptions | undefined =
-          selfTrainingApplies({ threshold: this.cfg.selfTrainingThreshold, trainLabels: train.ids.length, classes: classIds.length, minLabelsPerClass: this.cfg.selfTrainingMinLabelsPerClass })
-            ? {
-                threshold: this.cfg.selfTrainingThreshold,
-                refreshEvery,
-                labelledPerStep: Math.max(1, Math.floor(batchSize / 2)),
-                onRound: (round, confident, unlabelledCount) => {
-                  Object.assign(lastRound, { round: round + 1, confident, unlabelled: unlabelledCount });
-                  void this.onActivity?.(selfTrainingActivity({ round: round + 1, rounds, confident, unlabelled: unlabelledCount, threshold: this.cfg.selfTrainingThreshold }), ctx.lease);
-                  this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`);
-                },
-              }
-            : undefined;
+        const selfTraining: SelfTrainingOptions | undefined = selfTrainingApplies({
+          threshold: this.cfg.selfTrainingThreshold,
+          trainLabels: train.ids.length,
+          classes: classIds.length,
+          minLabelsPerClass: this.cfg.selfTrainingMinLabelsPerClass,
+        })
+          ? {
+              threshold: this.cfg.selfTrainingThreshold,
+              refreshEvery,
+              labelledPerStep: Math.max(1, Math.floor(batchSize / 2)),
+              onRound: (round, confident, unlabelledCount) => {
+                Object.assign(lastRound, { round: round + 1, confident, unlabelled: unlabelledCount });
+                void this.onActivity?.(selfTrainingActivity({ round: round + 1, rounds, confident, unlabelled: unlabelledCount, threshold: this.cfg.selfTrainingThreshold }), ctx.lease);
+                this.log(`distil: round ${round + 1}, ${confident} of ${unlabelledCount} unlabelled images pseudo-labelled by the ${round ? "student" : "teacher"}`);
+              },
+            }
+          : undefined;
         const out = await runStage(ctx, { stage: "distil", totalSteps, startStep, checkpoint: { slot: "distil", models: { student }, optimizer, extra } }, (hooks) =>
           distil({
             teacher,
@@ -564,18 +606,36 @@ export class ProjectTrainer {
           metrics.teacherAgreement = s.filter((v, i) => v === t[i]).length / s.length;
         }
         const losses = out.result.losses;
-        const provenance = { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null, teacherVersionId, images: all.length, student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights", method: selfTraining ? `self-training on pseudo-labels at least ${Math.round(selfTraining.threshold * 100)}% sure, relabelled by the student every epoch` : "the teacher's soft labels", pixels: withPixels ? "the teacher's pixel expert added" : "its own", ...(lastRound.round ? { pseudoLabelled: `${lastRound.confident} of ${lastRound.unlabelled} unlabelled images in round ${lastRound.round}` } : {}), ...this.heldOutProvenance(heldOut) };
+        const provenance = {
+          backend: this.backend,
+          trainer: this.cfg.name,
+          steps: totalSteps,
+          resumedFrom: startStep,
+          finalLoss: losses[losses.length - 1] ?? null,
+          teacherVersionId,
+          images: all.length,
+          student: this.cfg.studentWidths ? { widths: this.cfg.studentWidths } : "the teacher's network, from its weights",
+          method: selfTraining ? `self-training on pseudo-labels at least ${Math.round(selfTraining.threshold * 100)}% sure, relabelled by the student every epoch` : "the teacher's soft labels",
+          pixels: withPixels ? "the teacher's pixel expert added" : "its own",
+          ...(lastRound.round ? { pseudoLabelled: `${lastRound.confident} of ${lastRound.unlabelled} unlabelled images in round ${lastRound.round}` } : {}),
+          ...this.heldOutProvenance(heldOut),
+        };
         await exportModel(path.join(exportDir, "student"), student, this.metadata("student", state, classIds, spec, provenance, metrics));
         const files = [...(await readExport(exportDir)), ...teacherFiles];
-        const published = await this.api.publishModel(this.projectId, ctx.lease.leaseId, {
-          stage: "DISTIL",
-          classIds,
-          metrics,
-          provenance,
-          imageCount: state.counts.images,
-          labelledCount: state.counts.labelled,
-          parentId: teacherVersionId,
-        }, files);
+        const published = await this.api.publishModel(
+          this.projectId,
+          ctx.lease.leaseId,
+          {
+            stage: "DISTIL",
+            classIds,
+            metrics,
+            provenance,
+            imageCount: state.counts.images,
+            labelledCount: state.counts.labelled,
+            parentId: teacherVersionId,
+          },
+          files,
+        );
         await uploadCheckpoint(this.api, this.projectId, ctx.lease.leaseId, "distil", { stage: "distil", nextStep: totalSteps, extra: { ...extra, done: true } }, { student });
         await out.finish({ accuracy: metrics?.accuracy ?? null });
         // The suggestions come from the best model: a student that serves and scores at least as well as its teacher
@@ -585,7 +645,9 @@ export class ProjectTrainer {
         const teacherAccuracy = version.accuracy ?? null;
         const speaks = serving?.studentId === published.id && metrics !== null && teacherAccuracy !== null && metrics.accuracy >= teacherAccuracy;
         if (speaks && toLabel.length > 0) await this.suggest(ctx, "student", published.id, modelClassifier(student), toLabel, spec.channels, classIds, []);
-        this.log(`distil: published version ${published.version}${withPixels ? " (with the teacher's pixel expert)" : ""}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`);
+        this.log(
+          `distil: published version ${published.version}${withPixels ? " (with the teacher's pixel expert)" : ""}${metrics ? `, student accuracy ${(metrics.accuracy * 100).toFixed(1)}%` : ""}`,
+        );
       } finally {
         student.dispose();
         optimizer.dispose();
@@ -600,9 +662,7 @@ export class ProjectTrainer {
   private async suggest(ctx: StageRunContext, who: "teacher" | "student", versionId: string, classifier: Classifier, ids: string[], channels: 1 | 3, classIds: string[], skipped: SkippedImage[]) {
     const images = this.cache.source(ids, channels);
     const batches = Math.ceil(ids.length / 256);
-    const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) =>
-      pseudoLabel({ classifier, images, batchSize: 256, onProgress: hooks.onProgress }),
-    );
+    const out = await runStage(ctx, { stage: "pseudolabel", totalSteps: batches, startStep: 0, skipped }, (hooks) => pseudoLabel({ classifier, images, batchSize: 256, onProgress: hooks.onProgress }));
     const k = out.result.numClasses;
     let stored = 0;
     for (let start = 0; start < ids.length; start += PSEUDO_LABEL_BATCH) {

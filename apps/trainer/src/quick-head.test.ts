@@ -14,20 +14,23 @@ beforeAll(async () => {
   await selectBackend({ order: ["wasm"] });
 });
 
-const argmax = (p: Float32Array, numClasses: number) => Array.from({ length: p.length / numClasses }, (_, i) => {
-  let best = 0;
-  for (let c = 1; c < numClasses; c++) if (p[i * numClasses + c]! > p[i * numClasses + best]!) best = c;
-  return best;
-});
+const argmax = (p: Float32Array, numClasses: number) =>
+  Array.from({ length: p.length / numClasses }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (p[i * numClasses + c]! > p[i * numClasses + best]!) best = c;
+    return best;
+  });
 
 /** Rows of `dim` features drawn by `row(label, random)`, `perClass` rows of each class, classes interleaved. */
 function made(numClasses: number, perClass: number, dim: number, seed: number, row: (label: number, random: () => number) => number[]) {
   const random = mulberry32(seed);
-  const labels: number[] = [], values: number[] = [];
-  for (let i = 0; i < perClass; i++) for (let c = 0; c < numClasses; c++) {
-    labels.push(c);
-    values.push(...row(c, random));
-  }
+  const labels: number[] = [],
+    values: number[] = [];
+  for (let i = 0; i < perClass; i++)
+    for (let c = 0; c < numClasses; c++) {
+      labels.push(c);
+      values.push(...row(c, random));
+    }
   return { features: tf.tensor2d(values, [labels.length, dim]), labels };
 }
 const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
@@ -69,24 +72,52 @@ describe("the quick head", () => {
     const signal = made(3, 12, 4, 3, (c, r) => [c === 0 ? 2 : 0, c === 1 ? 2 : 0, c === 2 ? 2 : 0, 0].map((v) => v + 0.3 * gauss(r)));
     const noise = made(3, 12, 4, 4, (_c, r) => Array.from({ length: 4 }, () => gauss(r)));
     const labels = signal.labels;
-    const a = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: noise.features }], labels, { numClasses: 3, seed: 1 });
+    const a = await chooseQuickHead(
+      [
+        { features: "pixels", rows: signal.features },
+        { features: "encoder", rows: noise.features },
+      ],
+      labels,
+      { numClasses: 3, seed: 1 },
+    );
     expect(a.features).toBe("pixels");
     expect(a.cvAccuracy).toBeGreaterThan(0.9);
     // Every candidate of both sets is listed, by set; the encoder's are near chance here.
     expect(a.candidates.map((c) => c.name)).toEqual(expect.arrayContaining(["encoder:knn-1", "encoder:linear", "pixels:knn-1", "pixels:linear"]));
     expect(Math.max(...a.candidates.filter((c) => c.name.startsWith("encoder:")).map((c) => c.cvAccuracy))).toBeLessThan(0.7);
     // Embeddings far better than the pixels replace them.
-    const b = await chooseQuickHead([{ features: "pixels", rows: noise.features }, { features: "encoder", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    const b = await chooseQuickHead(
+      [
+        { features: "pixels", rows: noise.features },
+        { features: "encoder", rows: signal.features },
+      ],
+      labels,
+      { numClasses: 3, seed: 1 },
+    );
     expect(b.features).toBe("encoder");
     // Equal sets: the first is kept.
-    const c = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: signal.features }], labels, { numClasses: 3, seed: 1 });
+    const c = await chooseQuickHead(
+      [
+        { features: "pixels", rows: signal.features },
+        { features: "encoder", rows: signal.features },
+      ],
+      labels,
+      { numClasses: 3, seed: 1 },
+    );
     expect(c.features).toBe("pixels");
     // The noise a later set must beat: one label in 16 is within it, a tenth of a thousand is not.
     expect(cvStandardError(14 / 16, 15 / 16, 16)).toBeGreaterThan(1 / 16);
     expect(cvStandardError(0.85, 0.95, 1000)).toBeLessThan(0.02);
     // A kept choice reads only its own rows: the other set may be anything, even of another width.
     const odd = tf.zeros([labels.length, 7]) as tf.Tensor2D;
-    const kept = await chooseQuickHead([{ features: "pixels", rows: signal.features }, { features: "encoder", rows: odd }], labels, { numClasses: 3, seed: 1, choice: a });
+    const kept = await chooseQuickHead(
+      [
+        { features: "pixels", rows: signal.features },
+        { features: "encoder", rows: odd },
+      ],
+      labels,
+      { numClasses: 3, seed: 1, choice: a },
+    );
     expect(kept).toMatchObject({ features: "pixels", method: a.method, k: a.k });
     const p = await kept.probabilities(signal.features);
     expect(argmax(p, 3).filter((v, i) => v === labels[i]).length / labels.length).toBeGreaterThan(0.9);
@@ -95,7 +126,8 @@ describe("the quick head", () => {
   });
 
   it.skipIf(!available)("labels Fashion-MNIST far above chance from 20 labels a class, the same way every time", { timeout: 60_000 }, async () => {
-    const train = loadFashionMnist("train", { limit: 1000 }), test = loadFashionMnist("test", { limit: 1000 });
+    const train = loadFashionMnist("train", { limit: 1000 }),
+      test = loadFashionMnist("test", { limit: 1000 });
     const perClass = new Map<number, number[]>();
     for (let i = 0; i < train.count; i++) {
       const list = perClass.get(train.labels[i]!) ?? [];
@@ -103,8 +135,22 @@ describe("the quick head", () => {
       perClass.set(train.labels[i]!, list);
     }
     const picked = [...perClass.values()].flat().sort((x, y) => x - y);
-    const rows = (set: typeof train, idx: number[]) => tf.tidy(() => tf.div(tf.tensor2d(idx.flatMap((i) => Array.from(set.pixels.subarray(i * 784, (i + 1) * 784))), [idx.length, 784]), 255) as tf.Tensor2D);
-    const features = rows(train, picked), queries = rows(test, Array.from({ length: test.count }, (_, i) => i));
+    const rows = (set: typeof train, idx: number[]) =>
+      tf.tidy(
+        () =>
+          tf.div(
+            tf.tensor2d(
+              idx.flatMap((i) => Array.from(set.pixels.subarray(i * 784, (i + 1) * 784))),
+              [idx.length, 784],
+            ),
+            255,
+          ) as tf.Tensor2D,
+      );
+    const features = rows(train, picked),
+      queries = rows(
+        test,
+        Array.from({ length: test.count }, (_, i) => i),
+      );
     const labels = picked.map((i) => train.labels[i]!);
     const t0 = performance.now();
     const head = await fitQuickHead(features, labels, { numClasses: 10, seed: 1 });
@@ -112,7 +158,9 @@ describe("the quick head", () => {
     const ms = performance.now() - t0;
     const predicted = argmax(probabilities, 10);
     const accuracy = predicted.filter((p, i) => p === test.labels[i]).length / test.count;
-    console.log(`quick head on Fashion-MNIST pixels, 200 labels: ${head.method}${head.k ? ` k=${head.k}` : ""}, cv ${(head.cvAccuracy * 100).toFixed(1)}%, test ${(accuracy * 100).toFixed(1)}% on ${test.count}, ${ms.toFixed(0)} ms (${head.candidates.map((c) => `${c.name} ${(c.cvAccuracy * 100).toFixed(0)}%`).join(", ")})`);
+    console.log(
+      `quick head on Fashion-MNIST pixels, 200 labels: ${head.method}${head.k ? ` k=${head.k}` : ""}, cv ${(head.cvAccuracy * 100).toFixed(1)}%, test ${(accuracy * 100).toFixed(1)}% on ${test.count}, ${ms.toFixed(0)} ms (${head.candidates.map((c) => `${c.name} ${(c.cvAccuracy * 100).toFixed(0)}%`).join(", ")})`,
+    );
     // Chance is 10%; pixel 1-NN with 30 labels a class is about 72%.
     expect(accuracy).toBeGreaterThan(0.6);
     for (let i = 0; i < 10; i++) expect(probabilities.subarray(i * 10, i * 10 + 10).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);

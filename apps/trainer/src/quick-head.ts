@@ -106,8 +106,14 @@ async function trainProbes(features: tf.Tensor2D, labels: ArrayLike<number>, fol
     tf.tile(tf.expandDims(standardise(features), 0), [probes, 1, 1]) as tf.Tensor3D,
     tf.oneHot(tf.tensor1d(Array.from(labels), "int32"), o.numClasses) as tf.Tensor2D,
     tf.tensor2d(maskValues, [probes, n]),
-    tf.tensor2d(Array.from(rowsOf, (r) => 1 / Math.max(1, r)), [probes, 1]),
-    tf.tensor3d(Array.from(rowsOf, (r) => 1 / Math.max(1, r) / 2), [probes, 1, 1]),
+    tf.tensor2d(
+      Array.from(rowsOf, (r) => 1 / Math.max(1, r)),
+      [probes, 1],
+    ),
+    tf.tensor3d(
+      Array.from(rowsOf, (r) => 1 / Math.max(1, r) / 2),
+      [probes, 1, 1],
+    ),
   ]);
   // The kept probe starts from the same weights with or without fold probes beside it, so refitting a kept choice on
   // the same rows gives the same head.
@@ -121,13 +127,17 @@ async function trainProbes(features: tf.Tensor2D, labels: ArrayLike<number>, fol
   const optimizer = tf.train.adam(0.02);
   try {
     for (let step = 0; step < (o.linearSteps ?? 100); step++) {
-      const loss = optimizer.minimize(() => {
-        const logits = tf.add(tf.matMul(x, w), b);
-        const logp = tf.sub(logits, tf.logSumExp(logits, 2, true));
-        const ce = tf.neg(tf.sum(tf.mul(targets, logp), 2)); // [probes, n]
-        const perProbe = tf.mul(tf.sum(tf.mul(ce, mask), 1, true), perRow);
-        return tf.add(tf.sum(perProbe), tf.sum(tf.mul(decay, tf.square(w)))) as tf.Scalar;
-      }, true, [w, b]);
+      const loss = optimizer.minimize(
+        () => {
+          const logits = tf.add(tf.matMul(x, w), b);
+          const logp = tf.sub(logits, tf.logSumExp(logits, 2, true));
+          const ce = tf.neg(tf.sum(tf.mul(targets, logp), 2)); // [probes, n]
+          const perProbe = tf.mul(tf.sum(tf.mul(ce, mask), 1, true), perRow);
+          return tf.add(tf.sum(perProbe), tf.sum(tf.mul(decay, tf.square(w)))) as tf.Scalar;
+        },
+        true,
+        [w, b],
+      );
       loss?.dispose();
       if ((step + 1) % 25 === 0) await new Promise((r) => setTimeout(r, 0));
     }
@@ -186,11 +196,14 @@ export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<numb
   const fold = stratifiedFolds(labels, folds);
   const knnCorrect = new Map<number, number>(ks.map((k) => [k, 0]));
   for (let f = 0; f < folds; f++) {
-    const trainRows: number[] = [], testRows: number[] = [];
+    const trainRows: number[] = [],
+      testRows: number[] = [];
     for (let i = 0; i < n; i++) (fold[i] === f ? testRows : trainRows).push(i);
     if (testRows.length === 0 || trainRows.length === 0) continue;
-    const trainLabels = trainRows.map((i) => labels[i]!), testLabels = testRows.map((i) => labels[i]!);
-    const a = gatherRows(features, trainRows), b = gatherRows(features, testRows);
+    const trainLabels = trainRows.map((i) => labels[i]!),
+      testLabels = testRows.map((i) => labels[i]!);
+    const a = gatherRows(features, trainRows),
+      b = gatherRows(features, testRows);
     try {
       const neighbours = await knnNeighbours(a, b, { k: ks[ks.length - 1]! });
       for (const k of ks) {
@@ -210,7 +223,8 @@ export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<numb
   // The best k (ties to the larger: more neighbours give smoother probabilities), then kNN against the probe.
   const bestK = ks.reduce((best, k) => (knnCorrect.get(k)! >= knnCorrect.get(best)! ? k : best), ks[0]!);
   const knnAccuracy = knnCorrect.get(bestK)! / n;
-  if (linearAccuracy > knnAccuracy) return { features: featuresName, method: "linear", k: null, cvAccuracy: linearAccuracy, cvLabels: n, candidates, probabilities: probe.probabilities, dispose: probe.dispose };
+  if (linearAccuracy > knnAccuracy)
+    return { features: featuresName, method: "linear", k: null, cvAccuracy: linearAccuracy, cvLabels: n, candidates, probabilities: probe.probabilities, dispose: probe.dispose };
   probe.dispose();
   const head = knnHead(features, labels, bestK, o.numClasses);
   return { features: featuresName, method: "knn", k: bestK, cvAccuracy: knnAccuracy, cvLabels: n, candidates, probabilities: head.probabilities, dispose: head.dispose };

@@ -100,7 +100,13 @@ export class QuickSuggestions {
   /** The images (and held-out state) the groups were last posted for, and the groups found then. */
   private duplicates: { imagesKey: string; groups: FoundGroup[]; postedKey: string; verified: Map<string, PairSimilarity> } = { imagesKey: "", groups: [], postedKey: "", verified: new Map() };
   /** The embedding map of an encoder version: fitted on how many images, and which images the server has placed. */
-  private mapState: { version: string; map: FittedMap | null; clusters: Clusters | null; fittedOn: number; posted: Set<string> } = { version: "", map: null, clusters: null, fittedOn: 0, posted: new Set() };
+  private mapState: { version: string; map: FittedMap | null; clusters: Clusters | null; fittedOn: number; posted: Set<string> } = {
+    version: "",
+    map: null,
+    clusters: null,
+    fittedOn: 0,
+    posted: new Set(),
+  };
   /** An encoder version whose weights were not to be had (its slot had moved on): not asked again. */
   private unavailable: string | null = null;
   /** What was posted per image under `postedKey` (encoder version, the serving versions whose suggestions are kept). */
@@ -157,16 +163,28 @@ export class QuickSuggestions {
     const done = (r: Omit<QuickRefreshReport, "ms">): QuickRefreshReport => {
       this.memory.last = { encoderVersionId: action.encoderVersionId, labelChanges: labelState, at: Date.now() };
       const report = { ...r, ms: performance.now() - t0 };
-      const head = r.head ? `${r.head.head} on ${r.head.features === "pixels" ? "pixels" : "embeddings"}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.cvLabels} labels, trained on ${r.head.trainLabels}${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})` : "";
-      if (!r.note || r.note !== this.lastNote) this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
+      const head = r.head
+        ? `${r.head.head} on ${r.head.features === "pixels" ? "pixels" : "embeddings"}${r.head.k ? ` k=${r.head.k}` : ""} (cv ${(r.head.cvAccuracy * 100).toFixed(0)}% on ${r.head.cvLabels} labels, trained on ${r.head.trainLabels}${r.head.heldOutAccuracy === null ? "" : `, held-out ${(r.head.heldOutAccuracy * 100).toFixed(0)}%`})`
+        : "";
+      if (!r.note || r.note !== this.lastNote)
+        this.log(`quick suggestions (${action.reason}): ${r.note ?? `${head}: ${r.posted} posted of ${r.unlabelled} unlabelled`} in ${(report.ms / 1000).toFixed(1)} s`);
       this.lastNote = r.note;
       return report;
     };
     const version = state.models.find((m) => m.id === action.encoderVersionId);
     if (!version) return done({ posted: 0, unlabelled: 0, head: null, note: "the encoder version is gone" });
     const emb = await this.embeddingsOf(state, version.id);
-    if (!emb) return done({ posted: 0, unlabelled: 0, head: null, note: `the weights of encoder v${version.version} are not at hand (its checkpoint slot has moved on); quick suggestions wait for the next encoder` });
-    await this.embedNew(emb, state.images.map((i) => i.id));
+    if (!emb)
+      return done({
+        posted: 0,
+        unlabelled: 0,
+        head: null,
+        note: `the weights of encoder v${version.version} are not at hand (its checkpoint slot has moved on); quick suggestions wait for the next encoder`,
+      });
+    await this.embedNew(
+      emb,
+      state.images.map((i) => i.id),
+    );
     await this.postEmbeddings(lease, emb);
     // The map comes before the suggestions (it needs no labels), and a failure of it must not hold them up.
     await this.postMap(lease, emb).catch((err: unknown) => this.log(`embedding map: ${err instanceof Error ? err.message : String(err)}`));
@@ -180,7 +198,16 @@ export class QuickSuggestions {
     const trainLabels = train.map((i) => index.get(i.labelClassId!)!);
     if (new Set(trainLabels).size < 2) return done({ posted: 0, unlabelled: unlabelled.length, head: null, note: "waiting for training labels in two classes" });
     const rows = (ids: string[], features: QuickFeatures) =>
-      tf.tidy(() => tf.gather(features === "encoder" ? emb.features : emb.pixels, tf.tensor1d(ids.map((id) => emb.row.get(id)!), "int32")) as tf.Tensor2D);
+      tf.tidy(
+        () =>
+          tf.gather(
+            features === "encoder" ? emb.features : emb.pixels,
+            tf.tensor1d(
+              ids.map((id) => emb.row.get(id)!),
+              "int32",
+            ),
+          ) as tf.Tensor2D,
+      );
     await this.postLabelIssues(lease, version.id, labelled, classIds, rows);
     if (unlabelled.length === 0) return done({ posted: 0, unlabelled: 0, head: null, note: "every image is labelled" });
 
@@ -193,15 +220,32 @@ export class QuickSuggestions {
     try {
       let heldOutAccuracy: number | null = null;
       if (heldOut.length >= Math.max(1, this.cfg.minHeldOut)) {
-        const x = rows(heldOut.map((i) => i.id), head.features);
+        const x = rows(
+          heldOut.map((i) => i.id),
+          head.features,
+        );
         const p = await head.probabilities(x).finally(() => x.dispose());
         heldOutAccuracy = heldOut.filter((img, r) => argmaxAt(p, r, classIds.length) === index.get(img.labelClassId!)).length / heldOut.length;
       }
-      const source: SuggestionSource = { kind: "quick", features: head.features, head: head.method, k: head.k, trainLabels: train.length, cvAccuracy: head.cvAccuracy, cvLabels: head.cvLabels, heldOutAccuracy };
+      const source: SuggestionSource = {
+        kind: "quick",
+        features: head.features,
+        head: head.method,
+        k: head.k,
+        trainLabels: train.length,
+        cvAccuracy: head.cvAccuracy,
+        cvLabels: head.cvLabels,
+        heldOutAccuracy,
+      };
 
       // A serving teacher or student that scores better keeps its pending suggestions (the server skips those images).
       const keepPendingOf = [state.serving?.teacherId, state.serving?.studentId].filter(
-        (id): id is string => !!id && keepTeacherSuggestions(state.models.find((m) => m.id === id), heldOutAccuracy),
+        (id): id is string =>
+          !!id &&
+          keepTeacherSuggestions(
+            state.models.find((m) => m.id === id),
+            heldOutAccuracy,
+          ),
       );
       const key = JSON.stringify([version.id, keepPendingOf]);
       if (key !== this.postedKey) {
@@ -222,9 +266,8 @@ export class QuickSuggestions {
       let posted = 0;
       for (let start = 0; start < items.length; start += POST_BATCH) {
         const batch = items.slice(start, start + POST_BATCH);
-        posted += (
-          await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: batch, refresh: true, keepPendingOf, source })
-        ).stored;
+        posted += (await this.api.trpc.postPseudoLabels.mutate({ projectId: this.projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: batch, refresh: true, keepPendingOf, source }))
+          .stored;
         for (const i of batch) this.posted.set(i.imageId, { classId: i.classId, confidence: i.confidence });
       }
       return done({ posted, unlabelled: unlabelled.length, head: source });
@@ -345,7 +388,9 @@ export class QuickSuggestions {
       // The same embeddings' clusters, for the DIVERSE work order.
       const clusters = await kMeans(rows, dim, clusterCount(todo.length), this.cfg.seed);
       [state.map, state.clusters, state.fittedOn, state.posted, xy, cluster] = [fit.map, clusters, todo.length, new Set(), fit.xy, clusters.assignment];
-      this.log(`embedding map: ${todo.length} images laid out (UMAP on ${Math.min(todo.length, MAP_FIT_MAX)}) in ${clusters.centres.length / dim} clusters in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      this.log(
+        `embedding map: ${todo.length} images laid out (UMAP on ${Math.min(todo.length, MAP_FIT_MAX)}) in ${clusters.centres.length / dim} clusters in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     } else [xy, cluster] = await Promise.all([placeOnMap(state.map!, rows), assignToClusters(state.clusters!, rows, dim)]);
     for (let start = 0; start < todo.length; start += MAP_POST) {
       const points = todo.slice(start, start + MAP_POST).map(([imageId], j) => ({ imageId, x: clamp01(xy[2 * (start + j)]!), y: clamp01(xy[2 * (start + j) + 1]!), cluster: cluster[start + j]! }));
@@ -379,7 +424,11 @@ export class QuickSuggestions {
     const images = state.images.filter((i) => emb.row.has(i.id) && this.cache.workingCopy(i.id));
     if (images.length < 2 || images.length > this.cfg.duplicatesMaxImages) return;
     const imagesKey = `${emb.encoderVersionId}:${images.length}:${images.map((i) => i.id).join(",")}`;
-    const { heldOut } = splitLabels(state.images.filter((i) => i.labelClassId !== null), this.cfg.minLabelsForHoldout, this.cfg.minHeldOut);
+    const { heldOut } = splitLabels(
+      state.images.filter((i) => i.labelClassId !== null),
+      this.cfg.minLabelsForHoldout,
+      this.cfg.minHeldOut,
+    );
     if (imagesKey !== this.duplicates.imagesKey) {
       const started = Date.now();
       const dim = emb.features.shape[1];
@@ -387,14 +436,26 @@ export class QuickSuggestions {
       const data = new Float32Array(images.length * dim);
       images.forEach((img, k) => data.set(all.subarray(emb.row.get(img.id)! * dim, (emb.row.get(img.id)! + 1) * dim), k * dim));
       const known = this.duplicates.verified.size;
-      const groups = await findDuplicateGroups(images, images.map((i) => this.cache.workingCopy(i.id)!), { data, dim }, heldOut.length > 0, this.duplicates.verified);
+      const groups = await findDuplicateGroups(
+        images,
+        images.map((i) => this.cache.workingCopy(i.id)!),
+        { data, dim },
+        heldOut.length > 0,
+        this.duplicates.verified,
+      );
       this.duplicates = { ...this.duplicates, imagesKey, groups };
       if (known) this.log(`near-duplicates: ${known} pairs compared before were not compared again`);
       this.log(`near-duplicates: ${groups.length} groups among ${images.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     // The same images found before: only the held-out flags can have moved with the labels.
     const now = new Map(state.images.map((i) => [i.id, i]));
-    const groups = this.duplicates.groups.map((g) => ({ ...g, straddlesHoldout: straddlesHoldout(g.imageIds.map((id) => now.get(id)!), heldOut.length > 0) }));
+    const groups = this.duplicates.groups.map((g) => ({
+      ...g,
+      straddlesHoldout: straddlesHoldout(
+        g.imageIds.map((id) => now.get(id)!),
+        heldOut.length > 0,
+      ),
+    }));
     const postedKey = JSON.stringify(groups);
     if (postedKey === this.duplicates.postedKey) return;
     try {
@@ -416,13 +477,22 @@ export class QuickSuggestions {
    * (label-issues.ts), on the feature rows the quick head last chose for this encoder (its embeddings at first), sent
    * as the project's current list. From 20 labels in two classes; a server without the route is asked once.
    */
-  private async postLabelIssues(lease: LeaseKeeper, versionId: string, labelled: { id: string; labelClassId: string | null }[], classIds: string[], rows: (ids: string[], f: QuickFeatures) => tf.Tensor2D): Promise<void> {
+  private async postLabelIssues(
+    lease: LeaseKeeper,
+    versionId: string,
+    labelled: { id: string; labelClassId: string | null }[],
+    classIds: string[],
+    rows: (ids: string[], f: QuickFeatures) => tf.Tensor2D,
+  ): Promise<void> {
     if (this.labelIssuesRoute === false || labelled.length < 20) return;
     const index = new Map(classIds.map((c, i) => [c, i]));
     const labels = labelled.map((i) => index.get(i.labelClassId!)!);
     const features: QuickFeatures = this.choice?.encoderVersionId === versionId ? this.choice.features : "encoder";
     const k = this.choice?.encoderVersionId === versionId && this.choice.method === "knn" && this.choice.k ? this.choice.k : 10;
-    const x = rows(labelled.map((i) => i.id), features);
+    const x = rows(
+      labelled.map((i) => i.id),
+      features,
+    );
     const probabilities = await outOfFoldProbabilities(x, labels, classIds.length, k).finally(() => x.dispose());
     const items = findLabelIssues(probabilities, labels, classIds.length).map((f) => ({
       imageId: labelled[f.row]!.id,

@@ -5,13 +5,38 @@ import { decideNext, type ModelSummary, type ProjectStateSummary } from "./recon
 
 const cfg = { minImages: 32, minLabels: 10, pretrainGrowth: 0.25 };
 const model = (version: number, stage: ModelSummary["stage"], o: Partial<ModelSummary> = {}): ModelSummary => ({
-  id: `m${version}`, version, stage, imageCount: 100, labelledCount: 0, parentId: null, ...o,
+  id: `m${version}`,
+  version,
+  stage,
+  imageCount: 100,
+  labelledCount: 0,
+  parentId: null,
+  ...o,
 });
 const state = (
-  o: { models?: ModelSummary[]; images?: number; labelled?: number; since?: number; threshold?: number; paused?: boolean; requested?: boolean; classes?: number; uploading?: number; lastImageAt?: string; servingTeacher?: string | null } = {},
+  o: {
+    models?: ModelSummary[];
+    images?: number;
+    labelled?: number;
+    since?: number;
+    threshold?: number;
+    paused?: boolean;
+    requested?: boolean;
+    classes?: number;
+    uploading?: number;
+    lastImageAt?: string;
+    servingTeacher?: string | null;
+  } = {},
 ): ProjectStateSummary => ({
   control: { paused: o.paused ?? false, fineTuneRequested: o.requested ?? false },
-  counts: { images: o.images ?? 100, labelled: o.labelled ?? 0, labelsSinceFineTune: o.since ?? 0, fineTuneThreshold: o.threshold ?? 50, labelledClasses: o.classes ?? 2, uploadsInProgress: o.uploading ?? 0 },
+  counts: {
+    images: o.images ?? 100,
+    labelled: o.labelled ?? 0,
+    labelsSinceFineTune: o.since ?? 0,
+    fineTuneThreshold: o.threshold ?? 50,
+    labelledClasses: o.classes ?? 2,
+    uploadsInProgress: o.uploading ?? 0,
+  },
   models: o.models ?? [],
   lastImageAt: o.lastImageAt ?? null,
   ...(o.servingTeacher !== undefined ? { serving: { teacherId: o.servingTeacher, studentId: null } } : {}),
@@ -57,7 +82,12 @@ describe("decideNext", () => {
   });
 
   it("runs stage 3 for the serving teacher, not for a newer one that came out worse", () => {
-    const models = [model(1, "PRETRAIN"), model(2, "FINETUNE", { labelledCount: 12, accuracy: 0.8 }), model(3, "DISTIL", { parentId: "m2" }), model(4, "FINETUNE", { labelledCount: 70, accuracy: 0.7 })];
+    const models = [
+      model(1, "PRETRAIN"),
+      model(2, "FINETUNE", { labelledCount: 12, accuracy: 0.8 }),
+      model(3, "DISTIL", { parentId: "m2" }),
+      model(4, "FINETUNE", { labelledCount: 70, accuracy: 0.7 }),
+    ];
     expect(decideNext(state({ models, labelled: 70, since: 0, servingTeacher: "m2" }), cfg)).toEqual({ kind: "wait", reason: "up to date" });
     expect(decideNext(state({ models, labelled: 70, since: 0, servingTeacher: "m4" }), cfg)).toEqual({ kind: "stage3", teacherVersionId: "m4" });
   });

@@ -86,7 +86,7 @@ export function decideNext(s: ProjectStateSummary, cfg: ReconcileConfig, now = D
     }
   }
   // Stage 3 for the teacher that serves: a newer teacher that came out worse is not used for suggestions.
-  const servingId = s.serving ? s.serving.teacherId : fineTuned?.id ?? null;
+  const servingId = s.serving ? s.serving.teacherId : (fineTuned?.id ?? null);
   const teacher = servingId ? s.models.find((m) => m.id === servingId && m.stage === "FINETUNE") : undefined;
   if (teacher && !s.models.some((m) => m.stage === "DISTIL" && m.parentId === teacher.id)) return { kind: "stage3", teacherVersionId: teacher.id };
   if (pretrains.length < (cfg.maxPretrainRuns ?? 0)) {

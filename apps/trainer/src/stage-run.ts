@@ -85,7 +85,14 @@ export async function runStage<T>(
   let lastStep = o.startStep;
   let lastSent = 0;
   let pendingSkipped = o.skipped ?? [];
-  const report = async (p: { step: number; loss?: number | null; imagesPerSecond?: number | null; accuracy?: number | null; status?: "RUNNING" | "PAUSED" | "DONE" | "FAILED"; error?: string | null }) => {
+  const report = async (p: {
+    step: number;
+    loss?: number | null;
+    imagesPerSecond?: number | null;
+    accuracy?: number | null;
+    status?: "RUNNING" | "PAUSED" | "DONE" | "FAILED";
+    error?: string | null;
+  }) => {
     const skipped = pendingSkipped.slice(0, 1000);
     const r = await api.trpc.reportProgress.mutate({ projectId, leaseId, runId, ...p, ...(skipped.length ? { skipped } : {}) });
     pendingSkipped = pendingSkipped.slice(skipped.length);

@@ -23,7 +23,8 @@ const image = (seed: number, width: number, height: number, channels: WorkingCop
 describe("WorkingCopies", () => {
   it("keeps images in memory up to the shared budget and the rest in a file, read back exactly", () => {
     const budget = new MemoryBudget(1000);
-    const a = new WorkingCopies(budget, dir), b = new WorkingCopies(budget, dir);
+    const a = new WorkingCopies(budget, dir),
+      b = new WorkingCopies(budget, dir);
     const images = [image(1, 10, 10, 3), image(2, 20, 10, 1), image(3, 12, 12, 4), image(4, 5, 7, 2)];
     a.set("x0", images[0]!); // 300 bytes
     b.set("y0", images[1]!); // 200: 500 of 1000 used by the two projects together
@@ -32,7 +33,12 @@ describe("WorkingCopies", () => {
     expect(budget.used).toBe(570);
     expect(a.bytes).toEqual({ memory: 370, disk: 576 });
     expect(fs.readdirSync(dir)).toHaveLength(1);
-    for (const [id, img] of [["x0", images[0]], ["x1", images[2]], ["x2", images[3]]] as const) expect(a.get(id)).toEqual(img);
+    for (const [id, img] of [
+      ["x0", images[0]],
+      ["x1", images[2]],
+      ["x2", images[3]],
+    ] as const)
+      expect(a.get(id)).toEqual(img);
     expect(b.get("y0")).toEqual(images[1]);
     expect(a.channels("x1")).toBe(4);
     expect(a.get("y0")).toBeUndefined();
@@ -49,7 +55,8 @@ describe("WorkingCopies", () => {
   });
 
   it("removes the spill files of trainers that are no longer running", () => {
-    const orphan = path.join(dir, "999999999-dead.bin"), other = path.join(dir, "notes.txt");
+    const orphan = path.join(dir, "999999999-dead.bin"),
+      other = path.join(dir, "notes.txt");
     fs.writeFileSync(orphan, "x");
     fs.writeFileSync(other, "kept");
     const c = new WorkingCopies(new MemoryBudget(0), dir);

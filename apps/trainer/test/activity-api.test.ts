@@ -97,7 +97,7 @@ describe.each(testDatabaseKinds)("trainer activity on %s", (kind) => {
     // A lapsed lease is no better than a released one.
     await t.db.prisma.trainerLease.update({ where: { projectId }, data: { expiresAt: new Date(Date.now() - 1000) } });
     expect((await owner.trpc.training.status.query({ projectId })).activity).toBeNull();
-    leaseId = (await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-c" }) as { leaseId: string }).leaseId;
+    leaseId = ((await trainer.trpc.claimLease.mutate({ projectId, holder: "trainer-c" })) as { leaseId: string }).leaseId;
   });
 
   it("refuses a revoked token", async () => {

@@ -40,14 +40,23 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     annotator = await TestUser.signUp(t.baseUrl, "annotator@example.com");
     reviewer = await TestUser.signUp(t.baseUrl, "reviewer@example.com");
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
-    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Shoes", classes: [{ name: "boot", hotkey: "1" }, { name: "sandal", hotkey: "2" }] }));
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({
+      name: "Shoes",
+      classes: [
+        { name: "boot", hotkey: "1" },
+        { name: "sandal", hotkey: "2" },
+      ],
+    }));
     ({ id: otherProjectId } = await owner.trpc.projects.create.mutate({ name: "Other", classes: [{ name: "x", hotkey: "1" }] }));
     classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     const files = await Promise.all([1, 2, 3, 4, 5].map(async (i) => ({ path: `img${i}.png`, data: await png(i) })));
     expect((await owner.uploadFiles(uploadId, files)).body).toMatchObject({ type: "done", accepted: 5 });
     imageIds = (await owner.trpc.images.list.query({ projectId })).items.map((i) => i.id);
-    for (const [user, role] of [[annotator, "ANNOTATOR"], [reviewer, "REVIEWER"]] as const) {
+    for (const [user, role] of [
+      [annotator, "ANNOTATOR"],
+      [reviewer, "REVIEWER"],
+    ] as const) {
       const invite = await owner.trpc.invites.create.mutate({ projectId, role });
       await user.trpc.invites.accept.mutate({ token: invite.token });
     }
@@ -99,16 +108,26 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const asked = [imageIds[2]!, foreign, imageIds[0]!, "00000000-0000-4000-8000-000000000000", "../../etc/passwd", imageIds[2]!];
     const frames = await all(trainer, projectId, asked);
     expect(frames.map((f) => [f.imageId, f.bytes ? "png" : (f as { missing: string }).missing])).toEqual([
-      [imageIds[2], "png"], [foreign, "not found"], [imageIds[0], "png"], ["00000000-0000-4000-8000-000000000000", "not found"], ["../../etc/passwd", "not found"], [imageIds[2], "png"],
+      [imageIds[2], "png"],
+      [foreign, "not found"],
+      [imageIds[0], "png"],
+      ["00000000-0000-4000-8000-000000000000", "not found"],
+      ["../../etc/passwd", "not found"],
+      [imageIds[2], "png"],
     ]);
     expect(frames[2]!.bytes!.equals(await trainer.trainingImage(imageIds[0]!))).toBe(true);
     // Another project's token, no token, a person's session: refused outright.
     expect(await errorOf(all(otherTrainer, projectId, [imageIds[0]!]))).toBe("404");
     expect(await errorOf(all(anonymousTrainer, projectId, [imageIds[0]!]))).toBe("401");
-    const asPerson = await fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, { method: "POST", headers: { cookie: owner.cookie, "content-type": "application/json" }, body: JSON.stringify({ ids: [imageIds[0]] }) });
+    const asPerson = await fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, {
+      method: "POST",
+      headers: { cookie: owner.cookie, "content-type": "application/json" },
+      body: JSON.stringify({ ids: [imageIds[0]] }),
+    });
     expect(asPerson.status).toBe(401);
     // Malformed asks: a clear 400, nothing else.
-    const post = (body: string) => fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+    const post = (body: string) =>
+      fetch(`${t.baseUrl}/api/trainer/projects/${projectId}/training-images`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
     for (const body of ["{", "[]", JSON.stringify({ ids: [] }), JSON.stringify({ ids: Array(257).fill(imageIds[0]) }), JSON.stringify({ ids: [1] }), JSON.stringify({ ids: [imageIds[0]], more: 1 })]) {
       const res = await post(body);
       expect([body.slice(0, 20), res.status]).toEqual([body.slice(0, 20), 400]);
@@ -141,7 +160,7 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     expect(await trainer.getCheckpoint(projectId, "pretrain")).toBeNull();
     const blob = new Uint8Array(100_000).map((_, i) => i % 251);
     await trainer.putCheckpoint(projectId, leaseId, "pretrain", blob);
-    expect(Buffer.compare(await trainer.getCheckpoint(projectId, "pretrain") as Buffer, Buffer.from(blob))).toBe(0);
+    expect(Buffer.compare((await trainer.getCheckpoint(projectId, "pretrain")) as Buffer, Buffer.from(blob))).toBe(0);
     expect(await errorOf(trainer.putCheckpoint(projectId, leaseId, "../evil", blob))).toMatch(/400|404/);
     expect((await trainer.trpc.state.query({ projectId })).checkpoints).toMatchObject([{ slot: "pretrain", byteSize: 100_000 }]);
   });
@@ -169,7 +188,13 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     }
     expect((await owner.trpc.models.list.query({ projectId })).length).toBe(versionsBefore);
     const modelsDir = path.join(t.storeDir, "models", projectId);
-    const stored = () => (fs.existsSync(modelsDir) ? fs.readdirSync(modelsDir, { recursive: true }).map(String).filter((f) => /\.(json|bin)$/.test(f)) : []);
+    const stored = () =>
+      fs.existsSync(modelsDir)
+        ? fs
+            .readdirSync(modelsDir, { recursive: true })
+            .map(String)
+            .filter((f) => /\.(json|bin)$/.test(f))
+        : [];
     expect(stored()).toEqual([]); // no published version yet in this project, and nothing of the refused one
     // The refused checkpoint left the stored one as it was.
     expect(Buffer.compare((await trainer.getCheckpoint(projectId, "pretrain"))!, before!)).toBe(0);
@@ -228,7 +253,16 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const meta = {
       stage: "FINETUNE",
       classIds,
-      metrics: { accuracy: 0.5, heldOut: 2, perClass: classIds.map((c) => ({ classId: c, accuracy: 0.5, count: 1 })), confusion: [[1, 0], [1, 0]], method: "classifier" },
+      metrics: {
+        accuracy: 0.5,
+        heldOut: 2,
+        perClass: classIds.map((c) => ({ classId: c, accuracy: 0.5, count: 1 })),
+        confusion: [
+          [1, 0],
+          [1, 0],
+        ],
+        method: "classifier",
+      },
       provenance: { backend: "wasm", steps: 5 },
       imageCount: 5,
       labelledCount: 1,
@@ -319,7 +353,12 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     const pending = new Map((await annotator.trpc.pseudoLabels.list.query({ projectId })).items.map((q) => [q.imageId, q]));
     expect([...pending.keys()].sort()).toEqual([imageIds[1], imageIds[2]].sort());
     const perClass = await annotator.trpc.pseudoLabels.perClass.query({ projectId });
-    expect(new Map(perClass.map((r) => [r.classId, r.count]))).toEqual(new Map([[classIds[0], 1], [classIds[1], 1]]));
+    expect(new Map(perClass.map((r) => [r.classId, r.count]))).toEqual(
+      new Map([
+        [classIds[0], 1],
+        [classIds[1], 1],
+      ]),
+    );
     expect(await trpcErrorCode(outsider.trpc.pseudoLabels.perClass.query({ projectId }))).toBe("NOT_FOUND");
 
     // The grid: filtered by suggested class, and ordered by the suggestion's confidence (the rest after, newest first).
@@ -342,7 +381,17 @@ describe.each(testDatabaseKinds)("trainer api on %s", (kind) => {
     // Outsiders, unknown classes and malformed batches change nothing.
     expect(await trpcErrorCode(outsider.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [{ pseudoLabelId: one, action: "accept" }] }))).toBe("NOT_FOUND");
     const foreignClass = (await owner.trpc.classes.list.query({ projectId: otherProjectId }))[0]!.id;
-    expect(await trpcErrorCode(annotator.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [{ pseudoLabelId: one, action: "accept" }, { pseudoLabelId: two, action: "correct", classId: foreignClass }] }))).toBe("NOT_FOUND");
+    expect(
+      await trpcErrorCode(
+        annotator.trpc.pseudoLabels.reviewMany.mutate({
+          projectId,
+          reviews: [
+            { pseudoLabelId: one, action: "accept" },
+            { pseudoLabelId: two, action: "correct", classId: foreignClass },
+          ],
+        }),
+      ),
+    ).toBe("NOT_FOUND");
     expect(await trpcErrorCode(annotator.trpc.pseudoLabels.reviewMany.mutate({ projectId, reviews: [] }))).toBe("BAD_REQUEST");
     expect((await owner.trpc.images.get.query({ projectId, imageId: imageIds[1]! })).labelClassId).toBeNull();
 

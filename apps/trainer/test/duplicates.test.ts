@@ -44,14 +44,19 @@ describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {
 
   it("lists the trainer's groups, straddling ones first, without images that are not the project's", async () => {
     const stray = "00000000-0000-4000-8000-000000000001";
-    expect(await post([
-      { imageIds: [ids[0]!, ids[1]!], similarity: 0.99, straddlesHoldout: false },
-      { imageIds: [ids[2]!, ids[3]!, stray], similarity: 0.985, straddlesHoldout: true },
-      { imageIds: [ids[4]!, stray], similarity: 0.999, straddlesHoldout: false },
-    ])).toEqual({ open: 2, settled: 0 });
+    expect(
+      await post([
+        { imageIds: [ids[0]!, ids[1]!], similarity: 0.99, straddlesHoldout: false },
+        { imageIds: [ids[2]!, ids[3]!, stray], similarity: 0.985, straddlesHoldout: true },
+        { imageIds: [ids[4]!, stray], similarity: 0.999, straddlesHoldout: false },
+      ]),
+    ).toEqual({ open: 2, settled: 0 });
     const groups = await list();
     expect(groups).toMatchObject({ total: 2, straddling: 1 });
-    expect(groups.items.map((g) => g.images.map((i) => ids.indexOf(i.id)))).toEqual([[2, 3], [0, 1]]);
+    expect(groups.items.map((g) => g.images.map((i) => ids.indexOf(i.id)))).toEqual([
+      [2, 3],
+      [0, 1],
+    ]);
     expect(groups.items[0]).toMatchObject({ straddlesHoldout: true, similarity: 0.985 });
     // Posted again, an open group keeps its id; one not found any more goes.
     const before = groups.items.find((g) => g.images[0]!.id === ids[0])!.id;
@@ -107,9 +112,7 @@ describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {
   it("settles a group once when two reviewers keep different images at the same time", async () => {
     const group = (await list()).items[0]!;
     const [a, b] = group.images.map((i) => i.id);
-    const outcomes = await Promise.all(
-      [a!, b!].map((imageId) => trpcErrorCode(owner.trpc.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action: { kind: "keep", imageId } }))),
-    );
+    const outcomes = await Promise.all([a!, b!].map((imageId) => trpcErrorCode(owner.trpc.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action: { kind: "keep", imageId } }))));
     expect(outcomes.sort()).toEqual(["CONFLICT", "OK"]);
     expect((await owner.trpc.images.stats.query({ projectId })).hidden).toBe(1);
     // Two undos at once: one reopens, the other finds nothing to do.

@@ -15,7 +15,8 @@ describe("nearestRows", () => {
   it("finds the same neighbours as sorting every similarity", () => {
     let seed = 3;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-    const n = 500, dim = 16;
+    const n = 500,
+      dim = 16;
     const unit = new Float32Array(n * dim).map(rand);
     for (let r = 0; r < n; r++) {
       let s = 0;
@@ -23,7 +24,9 @@ describe("nearestRows", () => {
       for (let d = 0; d < dim; d++) unit[r * dim + d]! /= Math.sqrt(s);
     }
     const q = 17;
-    const all = Array.from({ length: n }, (_, r) => r).filter((r) => r !== q).map((r) => ({ row: r, s: Array.from({ length: dim }, (_, d) => unit[r * dim + d]! * unit[q * dim + d]!).reduce((a, b) => a + b, 0) }));
+    const all = Array.from({ length: n }, (_, r) => r)
+      .filter((r) => r !== q)
+      .map((r) => ({ row: r, s: Array.from({ length: dim }, (_, d) => unit[r * dim + d]! * unit[q * dim + d]!).reduce((a, b) => a + b, 0) }));
     all.sort((a, b) => b.s - a.s);
     expect(nearestRows(unit, dim, q, 25).map((x) => x.row)).toEqual(all.slice(0, 25).map((x) => x.row));
   });
@@ -43,10 +46,8 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
     const angle = (i * Math.PI) / 16;
     return flip ? [Math.sin(angle), 0, Math.cos(angle), 1] : [Math.cos(angle), Math.sin(angle), 0, 1];
   };
-  const publishEncoder = async () =>
-    (await trainer.publishModel(projectId, leaseId, { stage: "PRETRAIN", classIds, metrics: null, provenance: {}, imageCount: 8, labelledCount: 0 }, [])).id;
-  const grid = (filter: Record<string, unknown>, u: TestUser = owner) =>
-    u.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", ...filter } });
+  const publishEncoder = async () => (await trainer.publishModel(projectId, leaseId, { stage: "PRETRAIN", classIds, metrics: null, provenance: {}, imageCount: 8, labelledCount: 0 }, [])).id;
+  const grid = (filter: Record<string, unknown>, u: TestUser = owner) => u.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", ...filter } });
 
   beforeAll(async () => {
     t = await startTestServer(kind);
@@ -88,7 +89,12 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
     expect(near.total).toBe(7);
     expect(near.similarity![imageIds[1]!]).toBeGreaterThan(near.similarity![imageIds[7]!]!);
     // From the middle: its two neighbours first.
-    expect((await grid({ similarTo: imageIds[4] })).items.slice(0, 2).map((i) => imageIds.indexOf(i.id)).sort()).toEqual([3, 5]);
+    expect(
+      (await grid({ similarTo: imageIds[4] })).items
+        .slice(0, 2)
+        .map((i) => imageIds.indexOf(i.id))
+        .sort(),
+    ).toEqual([3, 5]);
     // Other filters narrow the neighbours, in the same order.
     const live = await connect(t.baseUrl, owner.cookie);
     for (const i of [2, 6]) expect(await call(live, "label:set", { projectId, imageId: imageIds[i], classId: classIds[0], clientLabelId: crypto.randomUUID() })).toMatchObject({ ok: true });
@@ -117,7 +123,14 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
       }
     };
     expect(await code(post([{ imageId: imageIds[0]!, vector: Buffer.from([1, 2, 3]).toString("base64") }]))).toBe("BAD_REQUEST");
-    expect(await code(post([{ imageId: imageIds[0]!, vector: encodeVector([1, 2]) }, { imageId: imageIds[1]!, vector: encodeVector([1, 2, 3]) }]))).toBe("BAD_REQUEST");
+    expect(
+      await code(
+        post([
+          { imageId: imageIds[0]!, vector: encodeVector([1, 2]) },
+          { imageId: imageIds[1]!, vector: encodeVector([1, 2, 3]) },
+        ]),
+      ),
+    ).toBe("BAD_REQUEST");
     expect(await code(post([{ imageId: imageIds[0]!, vector: encodeVector([1, Number.NaN]) }]))).toBe("BAD_REQUEST");
     expect(await code(post([{ imageId: imageIds[0]!, vector: "not base64!" }]))).toBe("BAD_REQUEST");
     expect(await code(post([{ imageId: imageIds[0]!, vector: encodeVector([1, 2]) }], { version: "00000000-0000-4000-8000-000000000002" }))).toBe("NOT_FOUND");
@@ -134,7 +147,12 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
     const points = imageIds.slice(0, 6).map((imageId, i) => ({ imageId, x: i / 10, y: 1 - i / 10 }));
     expect(await trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: [...points, { imageId: stray, x: 0.5, y: 0.5 }] })).toEqual({ stored: 6, skipped: 1 });
     // A suggestion for image 3 (unlabelled) shows on its point with its confidence.
-    await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId: versionId, items: [{ imageId: imageIds[3]!, classId: classIds[1]!, confidence: 0.75, probabilities: [0.25, 0.75] }] });
+    await trainer.trpc.postPseudoLabels.mutate({
+      projectId,
+      leaseId,
+      modelVersionId: versionId,
+      items: [{ imageId: imageIds[3]!, classId: classIds[1]!, confidence: 0.75, probabilities: [0.25, 0.75] }],
+    });
     const map = await owner.trpc.images.map.query({ projectId });
     expect(map).toMatchObject({ modelVersionId: versionId, missing: 2, classIds });
     const at = (i: number) => map.ids.indexOf(imageIds[i]!);
@@ -145,10 +163,16 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
     expect([map.suggestion[at(3)], map.confidence[at(3)]]).toEqual([1, 0.75]);
     expect([map.suggestion[at(1)], map.confidence[at(1)]]).toEqual([-1, -1]);
     // Out of range or another project's version: refused, nothing moved.
-    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 1.5, y: 0 }] })).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 1.5, y: 0 }] })).rejects.toMatchObject({
+      data: { code: "BAD_REQUEST" },
+    });
     const otherVersion = "00000000-0000-4000-8000-00000000000a";
-    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: otherVersion, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
-    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId: otherVersion, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({ data: { code: "CONFLICT" } });
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId, modelVersionId: otherVersion, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({
+      data: { code: "NOT_FOUND" },
+    });
+    await expect(trainer.trpc.postMapPoints.mutate({ projectId, leaseId: otherVersion, modelVersionId: versionId, points: [{ imageId: imageIds[0]!, x: 0.9, y: 0.9 }] })).rejects.toMatchObject({
+      data: { code: "CONFLICT" },
+    });
     expect((await owner.trpc.images.map.query({ projectId })).xy.slice(2 * at(0), 2 * at(0) + 2)).toEqual([0, 1]);
     expect(await trpcErrorCode(outsider.trpc.images.map.query({ projectId }))).toBe("NOT_FOUND");
   });

@@ -23,7 +23,10 @@ export async function fashionPngs(classes: number[], perClass: number, offset = 
     for (const c of classes) {
       const i = byClass.get(c)![k];
       if (i === undefined) continue;
-      const data = await sharp(Buffer.from(imageAt(set, i)), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+      const data = await sharp(Buffer.from(imageAt(set, i)), { raw: { width: 28, height: 28, channels: 1 } })
+        .toColourspace("b-w")
+        .png()
+        .toBuffer();
       out.push({ path: `fmnist-${i}.png`, data, label: c });
     }
   }

@@ -17,7 +17,13 @@ describe.each(testDatabaseKinds)("possible label errors on %s", (kind) => {
   let trainer: TrainerApi;
   let leaseId: string, versionId: string;
 
-  const issue = (i: number, given: string, suggested: string, self = 0.1) => ({ imageId: imageIds[i]!, givenClassId: given, suggestedClassId: suggested, selfConfidence: self, suggestedConfidence: 0.85 });
+  const issue = (i: number, given: string, suggested: string, self = 0.1) => ({
+    imageId: imageIds[i]!,
+    givenClassId: given,
+    suggestedClassId: suggested,
+    selfConfidence: self,
+    suggestedConfidence: 0.85,
+  });
   const post = (items: ReturnType<typeof issue>[]) => trainer.trpc.postLabelIssues.mutate({ projectId, leaseId, modelVersionId: versionId, items });
 
   beforeAll(async () => {
@@ -28,7 +34,10 @@ describe.each(testDatabaseKinds)("possible label errors on %s", (kind) => {
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
     ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Checked", classes: [{ name: "cat" }, { name: "dog" }] }));
     [cat, dog] = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id) as [string, string];
-    for (const [u, role] of [[reviewer, "REVIEWER"], [annotator, "ANNOTATOR"]] as const) {
+    for (const [u, role] of [
+      [reviewer, "REVIEWER"],
+      [annotator, "ANNOTATOR"],
+    ] as const) {
       const invite = await owner.trpc.invites.create.mutate({ projectId, role });
       await u.trpc.invites.accept.mutate({ token: invite.token });
     }
@@ -87,6 +96,8 @@ describe.each(testDatabaseKinds)("possible label errors on %s", (kind) => {
     expect(await post([])).toEqual({ open: 0, settled: 0 });
     expect((await reviewer.trpc.review.labelIssues.query({ projectId })).total).toBe(0);
     // Without the lease, nothing is taken.
-    expect(await trpcErrorCode(trainer.trpc.postLabelIssues.mutate({ projectId, leaseId: "00000000-0000-4000-8000-000000000009", modelVersionId: versionId, items: [issue(2, cat, dog)] }))).toBe("CONFLICT");
+    expect(await trpcErrorCode(trainer.trpc.postLabelIssues.mutate({ projectId, leaseId: "00000000-0000-4000-8000-000000000009", modelVersionId: versionId, items: [issue(2, cat, dog)] }))).toBe(
+      "CONFLICT",
+    );
   });
 });

@@ -40,7 +40,10 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
 
   async function upload(files: FashionPng[]) {
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
-    const up = await owner.uploadFiles(uploadId, files.map((f) => ({ path: f.path, data: f.data })));
+    const up = await owner.uploadFiles(
+      uploadId,
+      files.map((f) => ({ path: f.path, data: f.data })),
+    );
     expect(up.body).toMatchObject({ type: "done", accepted: files.length });
     await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
     const byName = new Map(files.map((f) => [f.path, f.label]));
@@ -149,9 +152,16 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     const confidences = queue.items.map((q) => q.confidence);
     expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
     const correct = queue.items.filter((q) => classIdOf.get(truthOf.get(q.imageId)!) === q.classId).length;
-    console.log(`loop: teacher held-out accuracy ${(m.accuracy * 100).toFixed(0)}% (${m.heldOut} labels), the serving suggestions ${((correct / queue.total) * 100).toFixed(0)}% on ${queue.total} unlabelled images`);
+    console.log(
+      `loop: teacher held-out accuracy ${(m.accuracy * 100).toFixed(0)}% (${m.heldOut} labels), the serving suggestions ${((correct / queue.total) * 100).toFixed(0)}% on ${queue.total} unlabelled images`,
+    );
     expect(correct / queue.total).toBeGreaterThan(0.4); // chance: 0.25
-    expect(studentVersion).toMatchObject({ version: 3, stage: "DISTIL", parentId: teacherVersion!.id, files: { student: expect.arrayContaining(["model.json", "preprocess.js"]), teacher: expect.arrayContaining(["model.json", "preprocess.js"]) } });
+    expect(studentVersion).toMatchObject({
+      version: 3,
+      stage: "DISTIL",
+      parentId: teacherVersion!.id,
+      files: { student: expect.arrayContaining(["model.json", "preprocess.js"]), teacher: expect.arrayContaining(["model.json", "preprocess.js"]) },
+    });
     // Self-trained (the default): pseudo-labels relabelled by the student, the last round's count on the card.
     expect(studentVersion!.provenance).toMatchObject({ method: expect.stringContaining("self-training"), pseudoLabelled: expect.stringMatching(/^\d+ of \d+ unlabelled images in round \d+$/) });
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
@@ -164,7 +174,11 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     } else expect(sm.head).toBeUndefined();
     // The Training page heard the first round as it came (later ones at most every 30 s). What the student counts as
     // unlabelled: every image without a training label, the held-out ones included.
-    await waitFor(() => live.some((e) => e.type === "training.activity" && e.data.kind === "stage3" && /self-training, round 1 of \d+: the teacher is at least 95% sure of \d+ of \d+ unlabelled images$/.test(e.data.reason)));
+    await waitFor(() =>
+      live.some(
+        (e) => e.type === "training.activity" && e.data.kind === "stage3" && /self-training, round 1 of \d+: the teacher is at least 95% sure of \d+ of \d+ unlabelled images$/.test(e.data.reason),
+      ),
+    );
     expect(await next()).toMatchObject({ kind: "wait", reason: "up to date" });
 
     // Review: accept the five most confident, reject the least confident, bulk-accept what is left above 0.9.

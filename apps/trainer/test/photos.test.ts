@@ -116,7 +116,12 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     const suggested = queue.items.filter((q) => classOf.get(q.classId) === seen.get(nameOf.get(q.imageId)!)).length / queue.total;
 
     // The student as a member downloads it, run by stock TensorFlow.js on the unseen photos at full size.
-    const meta = (await (await owner.fetch(`/api/models/${student!.id}/student/metadata.json`)).json()) as { classes: string[]; inputSize: number; channels: number; preprocessing: { version: number; resize: { fit: string }; width: number; channels: 1 | 3 } };
+    const meta = (await (await owner.fetch(`/api/models/${student!.id}/student/metadata.json`)).json()) as {
+      classes: string[];
+      inputSize: number;
+      channels: number;
+      preprocessing: { version: number; resize: { fit: string }; width: number; channels: 1 | 3 };
+    };
     expect(meta).toMatchObject({ inputSize: SIZE, channels: 3, preprocessing: { version: 2, width: SIZE, channels: 3, resize: { fit: "centre-crop" } } });
     const modelDir = join(dir, "student");
     await mkdir(modelDir);
@@ -156,4 +161,3 @@ describe.skipIf(!available)("colour photos at 96 px through the product", () => 
     expect(accuracy).toBeGreaterThan(0.35);
   });
 });
-

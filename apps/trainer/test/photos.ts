@@ -38,7 +38,10 @@ export async function fashionPhotos(classes: number[], perClass: number, offset 
       const rgba = Buffer.alloc(28 * 28 * 4);
       for (let p = 0; p < 28 * 28; p++) rgba.set([tint[0]!, tint[1]!, tint[2]!, gray[p]!], p * 4);
       const side = Math.round(Math.min(width, height) * between(0.4, 0.6));
-      const item = await sharp(rgba, { raw: { width: 28, height: 28, channels: 4 } }).resize(side, side).png().toBuffer();
+      const item = await sharp(rgba, { raw: { width: 28, height: 28, channels: 4 } })
+        .resize(side, side)
+        .png()
+        .toBuffer();
       const left = Math.round((width - side) / 2 + between(-0.1, 0.1) * (width - side));
       const top = Math.round((height - side) / 2 + between(-0.1, 0.1) * (height - side));
       // A dark background: a colour, a horizontal gradient and noise.
@@ -50,7 +53,10 @@ export async function fashionPhotos(classes: number[], perClass: number, offset 
           for (let ch = 0; ch < 3; ch++) bg[(y * width + x) * 3 + ch] = Math.max(0, Math.min(255, Math.round(base[ch]! + g + between(-12, 12))));
         }
       }
-      const data = await sharp(bg, { raw: { width, height, channels: 3 } }).composite([{ input: item, left, top }]).jpeg({ quality: 85 }).toBuffer();
+      const data = await sharp(bg, { raw: { width, height, channels: 3 } })
+        .composite([{ input: item, left, top }])
+        .jpeg({ quality: 85 })
+        .toBuffer();
       out.push({ name: `photo-${i}.jpg`, data, label: c, width, height });
     }
   }

@@ -62,7 +62,13 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
     // with partial transparency (training copies never have alpha, but the preprocessing flattens it the same way).
     let seed = 7;
     const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 63;
-    for (const [w, h, c] of [[45, 30, 3], [17, 50, 3], [128, 96, 3], [100, 37, 3], [60, 20, 4]] as const) {
+    for (const [w, h, c] of [
+      [45, 30, 3],
+      [17, 50, 3],
+      [128, 96, 3],
+      [100, 37, 3],
+      [60, 20, 4],
+    ] as const) {
       const px = new Uint8Array(w * h * c);
       for (let y = 0; y < h; y++) {
         for (let x = 0; x < w; x++) {
@@ -84,7 +90,10 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const [size, channels] of [[28, 1], [32, 3]] as const) {
+  for (const [size, channels] of [
+    [28, 1],
+    [32, 3],
+  ] as const) {
     it(`${size} px, ${channels === 1 ? "gray" : "RGB"}: same inputs bit for bit, same argmax, probabilities within 1e-4`, async () => {
       const cache = new ImageCache(api, { inputSize: size, concurrency: 2 });
       expect(await cache.load([...trainIds, ...testIds])).toEqual([]);
@@ -92,7 +101,15 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
       // A small student, trained briefly so that its predictions are confident enough to mean something.
       const model = createStudent({ inputSize: size, channels, numClasses: 10, widths: [8, 16], seed: 3 });
       const trainX = cache.tensor(trainIds, channels);
-      await fineTune({ classifier: modelClassifier(model), images: tensorImageSource(trainX), labelled: { indices: trainIds.map((_, i) => i), labels: trainLabels }, steps: 30, batchSize: 32, augment: null, learningRate: 3e-3 });
+      await fineTune({
+        classifier: modelClassifier(model),
+        images: tensorImageSource(trainX),
+        labelled: { indices: trainIds.map((_, i) => i), labels: trainLabels },
+        steps: 30,
+        batchSize: 32,
+        augment: null,
+        learningRate: 3e-3,
+      });
       trainX.dispose();
       const modelDir = join(dir, `model-${size}-${channels}`);
       await exportModel(modelDir, model, makeMetadata("student", [...Array(10).keys()].map(String), size, channels));
@@ -112,7 +129,10 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
       expect(stock.map((r) => r.file)).toEqual(files);
 
       const per = size * size * channels;
-      let maxDiff = 0, minGap = Infinity, bilinearInputsDiffer = 0, bilinearMaxDiff = 0;
+      let maxDiff = 0,
+        minGap = Infinity,
+        bilinearInputsDiffer = 0,
+        bilinearMaxDiff = 0;
       stock.forEach((r, i) => {
         const theirs = new Float32Array(Buffer.from(r.input, "base64").buffer.slice(0));
         const mine = inputs.subarray(i * per, (i + 1) * per);
@@ -122,7 +142,8 @@ describe.skipIf(!available)("an exported model in stock TensorFlow.js + preproce
         if (d > 1e-4) bilinearInputsDiffer++;
         if (testIds[i] === SHRUNK) {
           // Two resamplings (to the working copy, then to the input) instead of one: close, not equal.
-          let max = 0, total = 0;
+          let max = 0,
+            total = 0;
           for (let k = 0; k < per; k++) {
             const e = Math.abs(theirs[k]! - mine[k]!);
             max = Math.max(max, e);

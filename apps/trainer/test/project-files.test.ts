@@ -34,7 +34,10 @@ describe.each(testDatabaseKinds)("deleting a project on %s", (kind) => {
     const { id: doomed } = await owner.trpc.projects.create.mutate({ name: "Doomed", classes: [{ name: "a" }] });
     const { id: kept } = await owner.trpc.projects.create.mutate({ name: "Kept", classes: [{ name: "a" }] });
     const [only, shared] = [await png(301), await png(302)];
-    await upload(doomed, [{ path: "only.png", data: only }, { path: "shared.png", data: shared }]);
+    await upload(doomed, [
+      { path: "only.png", data: only },
+      { path: "shared.png", data: shared },
+    ]);
     await upload(kept, [{ path: "shared-too.png", data: shared }]);
     const hashes = Object.fromEntries((await t.db.prisma.image.findMany({ where: { projectId: doomed }, select: { filename: true, contentHash: true } })).map((i) => [i.filename, i.contentHash]));
     const side = DEFAULT_TRAINING_COPY_SIDE;
@@ -55,7 +58,8 @@ describe.each(testDatabaseKinds)("deleting a project on %s", (kind) => {
 
     await owner.trpc.projects.delete.mutate({ projectId: doomed, confirmName: "Doomed" });
 
-    for (const key of [originalKey(hashes["only.png"]!), thumbnailKey(hashes["only.png"]!), trainingKey(hashes["only.png"]!, side), modelKey, `checkpoints/${doomed}/pretrain`]) expect(exists(key), key).toBe(false);
+    for (const key of [originalKey(hashes["only.png"]!), thumbnailKey(hashes["only.png"]!), trainingKey(hashes["only.png"]!, side), modelKey, `checkpoints/${doomed}/pretrain`])
+      expect(exists(key), key).toBe(false);
     // The other project's copy of the shared content is untouched, and still served.
     for (const key of [originalKey(hashes["shared.png"]!), thumbnailKey(hashes["shared.png"]!)]) expect(exists(key), key).toBe(true);
     const keptImage = (await owner.trpc.images.list.query({ projectId: kept })).items[0]!;

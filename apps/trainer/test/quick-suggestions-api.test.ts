@@ -24,12 +24,23 @@ describe.each(testDatabaseKinds)("quick suggestions through the api on %s", (kin
   let pretrainId: string, teacherId: string;
   let socket: LiveSocket;
   const labelChanges = async () => (await trainer.trpc.summary.query({ projectId })).counts.labelChanges;
-  const suggestion = (imageId: string, cls: number, confidence: number) => ({ imageId, classId: classIds[cls]!, confidence, probabilities: cls === 0 ? [confidence, 1 - confidence] : [1 - confidence, confidence] });
+  const suggestion = (imageId: string, cls: number, confidence: number) => ({
+    imageId,
+    classId: classIds[cls]!,
+    confidence,
+    probabilities: cls === 0 ? [confidence, 1 - confidence] : [1 - confidence, confidence],
+  });
 
   beforeAll(async () => {
     t = await startTestServer(kind);
     owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
-    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Quick api", classes: [{ name: "a", hotkey: "1" }, { name: "b", hotkey: "2" }] }));
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({
+      name: "Quick api",
+      classes: [
+        { name: "a", hotkey: "1" },
+        { name: "b", hotkey: "2" },
+      ],
+    }));
     classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     const files = await Promise.all([1, 2, 3, 4, 5].map(async (i) => ({ path: `img${i}.png`, data: await png(i) })));
@@ -42,7 +53,16 @@ describe.each(testDatabaseKinds)("quick suggestions through the api on %s", (kin
     const meta = (stage: string, accuracy: number) => ({
       stage,
       classIds,
-      metrics: { accuracy, heldOut: 2, perClass: classIds.map((c) => ({ classId: c, accuracy, count: 1 })), confusion: [[1, 0], [0, 1]], method: stage === "PRETRAIN" ? "knn" : "classifier" },
+      metrics: {
+        accuracy,
+        heldOut: 2,
+        perClass: classIds.map((c) => ({ classId: c, accuracy, count: 1 })),
+        confusion: [
+          [1, 0],
+          [0, 1],
+        ],
+        method: stage === "PRETRAIN" ? "knn" : "classifier",
+      },
       provenance: {},
       imageCount: 5,
       labelledCount: 0,
@@ -74,7 +94,10 @@ describe.each(testDatabaseKinds)("quick suggestions through the api on %s", (kin
     // Image 4 is labelled: skipped.
     expect(await post([suggestion(imageIds[0]!, 0, 0.7), suggestion(imageIds[1]!, 0, 0.6), suggestion(imageIds[4]!, 0, 0.9)])).toEqual({ stored: 2, skipped: 1 });
     const first = (await owner.trpc.pseudoLabels.list.query({ projectId })).items;
-    expect(first.map((s) => [s.imageId, s.confidence, s.modelVersion.stage])).toEqual([[imageIds[0], 0.7, "PRETRAIN"], [imageIds[1], 0.6, "PRETRAIN"]]);
+    expect(first.map((s) => [s.imageId, s.confidence, s.modelVersion.stage])).toEqual([
+      [imageIds[0], 0.7, "PRETRAIN"],
+      [imageIds[1], 0.6, "PRETRAIN"],
+    ]);
     await waitFor(() => live.some((e) => e.type === "pseudoLabels.added"));
     expect((live.find((e) => e.type === "pseudoLabels.added") as Added).data.source).toEqual(source);
 
@@ -97,7 +120,10 @@ describe.each(testDatabaseKinds)("quick suggestions through the api on %s", (kin
   });
 
   it("keeps a better teacher's pending suggestions when asked, and replaces them when not", async () => {
-    expect(await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId: teacherId, items: [suggestion(imageIds[2]!, 0, 0.9), suggestion(imageIds[3]!, 0, 0.9)] })).toEqual({ stored: 2, skipped: 0 });
+    expect(await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId: teacherId, items: [suggestion(imageIds[2]!, 0, 0.9), suggestion(imageIds[3]!, 0, 0.9)] })).toEqual({
+      stored: 2,
+      skipped: 0,
+    });
     const quick = (imageId: string, keepPendingOf: string[]) =>
       trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId, modelVersionId: pretrainId, items: [suggestion(imageId, 1, 0.7)], refresh: true, keepPendingOf, source });
     expect(await quick(imageIds[2]!, [teacherId])).toEqual({ stored: 0, skipped: 1 });

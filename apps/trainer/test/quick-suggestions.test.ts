@@ -107,7 +107,14 @@ describe.skipIf(!available)("quick suggestions", () => {
 
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     const files = await fashionPngs(CLASSES, 30);
-    expect((await owner.uploadFiles(uploadId, files.map((f) => ({ path: f.path, data: f.data })))).body).toMatchObject({ type: "done", accepted: 120 });
+    expect(
+      (
+        await owner.uploadFiles(
+          uploadId,
+          files.map((f) => ({ path: f.path, data: f.data })),
+        )
+      ).body,
+    ).toMatchObject({ type: "done", accepted: 120 });
     await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
     const byName = new Map(files.map((f) => [f.path, f.label]));
     for (const img of (await owner.trpc.images.list.query({ projectId, limit: 1000 })).items) truthOf.set(img.id, byName.get(img.filename)!);

@@ -42,7 +42,10 @@ describe.each(testDatabaseKinds)("web servers sharing an S3 bucket on %s", (kind
     ownerB.cookie = ownerA.cookie;
     const { id: projectId } = await ownerA.trpc.projects.create.mutate({ name: "Shared", classes: [{ name: "cat" }, { name: "dog" }] });
     const { uploadId } = await ownerA.trpc.uploads.start.mutate({ projectId });
-    const files = [{ path: "cat/one.png", data: await png(11) }, { path: "two.png", data: await png(12) }];
+    const files = [
+      { path: "cat/one.png", data: await png(11) },
+      { path: "two.png", data: await png(12) },
+    ];
     expect((await ownerA.uploadFiles(uploadId, files)).body).toMatchObject({ accepted: 2 });
     await ownerA.trpc.uploads.finish.mutate({ projectId, uploadId });
 

@@ -17,7 +17,12 @@ const [modelDir, ...pngs] = process.argv.slice(2);
 /** A non-interlaced 8-bit PNG (gray, gray + alpha, RGB, RGBA) -> { data: RGBA Uint8ClampedArray, width, height }. */
 function decodePng(bytes) {
   if (bytes.readUInt32BE(0) !== 0x89504e47) throw new Error("not a PNG");
-  let at = 8, width = 0, height = 0, depth = 0, type = 0, interlace = 0;
+  let at = 8,
+    width = 0,
+    height = 0,
+    depth = 0,
+    type = 0,
+    interlace = 0;
   const idat = [];
   while (at < bytes.length) {
     const length = bytes.readUInt32BE(at);
@@ -40,7 +45,10 @@ function decodePng(bytes) {
       const a = x >= channels ? pixels[y * stride + x - channels] : 0;
       const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
       const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels] : 0;
-      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const p = a + b - c,
+        pa = Math.abs(p - a),
+        pb = Math.abs(p - b),
+        pc = Math.abs(p - c);
       const predictor = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter];
       if (predictor === undefined) throw new Error(`bad PNG filter ${filter}`);
       pixels[y * stride + x] = (line[x] + predictor) & 255;

@@ -24,7 +24,13 @@ export interface TrainerProject {
 /** An owner's project with classes "a" and "b" and `images` generated 28 px grey PNGs. */
 export async function createTrainerProject(t: TestServer, o: { images: number; name?: string; ownerEmail?: string }): Promise<TrainerProject> {
   const owner = await TestUser.signUp(t.baseUrl, o.ownerEmail ?? "owner@example.com");
-  const { id: projectId } = await owner.trpc.projects.create.mutate({ name: o.name ?? "Trainer", classes: [{ name: "a", hotkey: "1" }, { name: "b", hotkey: "2" }] });
+  const { id: projectId } = await owner.trpc.projects.create.mutate({
+    name: o.name ?? "Trainer",
+    classes: [
+      { name: "a", hotkey: "1" },
+      { name: "b", hotkey: "2" },
+    ],
+  });
   const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
   const files = await Promise.all(Array.from({ length: o.images }, async (_, i) => ({ path: `img${i}.png`, data: await png(i, 28, 1) })));
   const up = await owner.uploadFiles(uploadId, files);

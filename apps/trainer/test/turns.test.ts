@@ -28,7 +28,10 @@ describe("fair turns across projects", () => {
   it("a long pretraining gives way to another project's fine-tune and then continues from its checkpoint", { timeout: 240_000 }, async () => {
     onTestFailed(() => console.log(trainers.output()));
     const { token } = await mintLocalTrainerToken(t.db.prisma);
-    const env = (o: Parameters<typeof tinyConfig>[2]) => ({ ...tinyEnv(tinyConfig(t.baseUrl, token, { minImages: 8, uploadSettleSeconds: 0, pollIntervalMs: 200, ...o })), FEWLABEL_TF_BACKEND: "wasm" });
+    const env = (o: Parameters<typeof tinyConfig>[2]) => ({
+      ...tinyEnv(tinyConfig(t.baseUrl, token, { minImages: 8, uploadSettleSeconds: 0, pollIntervalMs: 200, ...o })),
+      FEWLABEL_TF_BACKEND: "wasm",
+    });
 
     // The labelled project gets its first teacher from a trainer with short stages.
     const first = trainers.start(env({ pretrainSteps: 5, finetuneSteps: 5, distilSteps: 5 }));
@@ -40,10 +43,14 @@ describe("fair turns across projects", () => {
     const big = await createTrainerProject(t, { images: 40, name: "Big", ownerEmail: "big-owner@example.com" });
     const before = await fineTunes(labelled);
     const second = trainers.start(env({ pretrainSteps: 100_000, checkpointEvery: 10_000, finetuneSteps: 5, distilSteps: 5, turnSeconds: 2 }));
-    await until("the long pretraining under way", async () => {
-      const c = (await big.status()).current;
-      return c?.stage === "pretrain" && c.status === "RUNNING" && c.step >= 3;
-    }, 120_000);
+    await until(
+      "the long pretraining under way",
+      async () => {
+        const c = (await big.status()).current;
+        return c?.stage === "pretrain" && c.status === "RUNNING" && c.step >= 3;
+      },
+      120_000,
+    );
 
     // New labels in the labelled project: its fine-tune is due while the other project's pretraining runs.
     const ids = (await labelled.owner.trpc.images.list.query({ projectId: labelled.projectId, limit: 1000 })).items.map((i) => i.id);
@@ -61,10 +68,14 @@ describe("fair turns across projects", () => {
     const paused = bigRuns.find((r) => r.status === "PAUSED" && r.error?.includes("another project whose work is due"));
     expect(paused, JSON.stringify(bigRuns)).toBeDefined();
     expect(trainers.output(second)).toContain(`project ${big.projectId}: pretraining gives way to project ${labelled.projectId}`);
-    const resumed = await until("the long pretraining resumed from its step", async () => {
-      const c = (await big.status()).current;
-      return c?.stage === "pretrain" && c.status === "RUNNING" && c.startStep > 0 ? c : null;
-    }, 120_000);
+    const resumed = await until(
+      "the long pretraining resumed from its step",
+      async () => {
+        const c = (await big.status()).current;
+        return c?.stage === "pretrain" && c.status === "RUNNING" && c.startStep > 0 ? c : null;
+      },
+      120_000,
+    );
     expect(resumed.startStep).toBe(paused!.step);
     if (process.env.SHOW_TRAINER_LOG) console.log(trainers.output(second));
     second.kill("SIGTERM");

@@ -39,7 +39,12 @@ describe.each(testDatabaseKinds)("the work queue's order on %s", (kind) => {
     const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     const version = await trainer.publishModel(projectId, lease.leaseId, { stage: "FINETUNE", classIds, metrics: null, provenance: {}, imageCount: 6, labelledCount: 0 }, []);
     versionId = version.id;
-    const probs = [[0.9, 0.05, 0.05], [0.5, 0.45, 0.05], [0.4, 0.3, 0.3], [0.2, 0.6, 0.2]];
+    const probs = [
+      [0.9, 0.05, 0.05],
+      [0.5, 0.45, 0.05],
+      [0.4, 0.3, 0.3],
+      [0.2, 0.6, 0.2],
+    ];
     await trainer.trpc.postPseudoLabels.mutate({
       projectId,
       leaseId: lease.leaseId,

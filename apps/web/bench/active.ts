@@ -39,13 +39,28 @@ await selectBackend({ order: ["wasm", "cpu"] });
 const train = loadFashionMnist("train", { limit: nImages });
 const test = loadFashionMnist("test", { limit: nTest });
 const rowsOf = (pixels: Uint8Array, n: number) =>
-  tf.tidy(() => tf.reshape(tf.image.resizeBilinear(tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [n, 28, 28, 1]), [SIDE, SIDE], true), [n, SIDE * SIDE]) as tf.Tensor2D);
+  tf.tidy(
+    () =>
+      tf.reshape(
+        tf.image.resizeBilinear(
+          tf.tensor4d(
+            Float32Array.from(pixels, (v) => v / 255),
+            [n, 28, 28, 1],
+          ),
+          [SIDE, SIDE],
+          true,
+        ),
+        [n, SIDE * SIDE],
+      ) as tf.Tensor2D,
+  );
 const trainRows = rowsOf(train.pixels, train.count);
 const testRows = rowsOf(test.pixels, test.count);
 const files = await Promise.all(
   Array.from({ length: train.count }, async (_, i) => ({
     path: `img-${String(i).padStart(5, "0")}.png`,
-    data: await sharp(Buffer.from(train.pixels.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer(),
+    data: await sharp(Buffer.from(train.pixels.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toBuffer(),
     truth: train.labels[i]!,
     row: i,
   })),
@@ -61,7 +76,11 @@ try {
     const { id: projectId } = await owner.trpc.projects.create.mutate({ name: `Active ${order}`, classes: train.classes.map((name) => ({ name: name.replace(/\//g, "-") })) });
     const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
-    for (let s = 0; s < files.length; s += 500) await owner.uploadFiles(uploadId, files.slice(s, s + 500).map((f) => ({ path: f.path, data: f.data })));
+    for (let s = 0; s < files.length; s += 500)
+      await owner.uploadFiles(
+        uploadId,
+        files.slice(s, s + 500).map((f) => ({ path: f.path, data: f.data })),
+      );
     await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
     const byName = new Map(files.map((f) => [f.path, f]));
     const imageRow = new Map<string, { truth: number; row: number }>();
@@ -74,7 +93,12 @@ try {
     const trainer = createTrainerApi(t.baseUrl, (await owner.trpc.training.createToken.mutate({ projectId, name: "bench" })).token);
     const lease = await trainer.trpc.claimLease.mutate({ projectId, holder: "bench:active", ttlSeconds: 600 });
     if (!lease.ok) throw new Error("no trainer lease");
-    const version = await trainer.publishModel(projectId, lease.leaseId, { stage: "PRETRAIN", classIds, metrics: null, provenance: { bench: "active" }, imageCount: imageRow.size, labelledCount: 0 }, []);
+    const version = await trainer.publishModel(
+      projectId,
+      lease.leaseId,
+      { stage: "PRETRAIN", classIds, metrics: null, provenance: { bench: "active" }, imageCount: imageRow.size, labelledCount: 0 },
+      [],
+    );
     if (order === "DIVERSE") {
       // What the trainer posts with its map: every image's embedding (here its pixel rows) and k-means cluster of them.
       const ids = [...imageRow.keys()];
@@ -84,9 +108,19 @@ try {
       ids.forEach((id, k) => features.set(rows.subarray(imageRow.get(id)!.row * dim, (imageRow.get(id)!.row + 1) * dim), k * dim));
       const { assignment } = await kMeans(features, dim, clusterCount(ids.length), 1);
       for (let s = 0; s < ids.length; s += 500) {
-        await trainer.trpc.postEmbeddings.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: ids.slice(s, s + 500).map((imageId, j) => ({ imageId, vector: encodeVector(features.subarray((s + j) * dim, (s + j + 1) * dim)) })) });
+        await trainer.trpc.postEmbeddings.mutate({
+          projectId,
+          leaseId: lease.leaseId,
+          modelVersionId: version.id,
+          items: ids.slice(s, s + 500).map((imageId, j) => ({ imageId, vector: encodeVector(features.subarray((s + j) * dim, (s + j + 1) * dim)) })),
+        });
       }
-      await trainer.trpc.postMapPoints.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, points: ids.map((imageId, k) => ({ imageId, x: 0.5, y: 0.5, cluster: assignment[k]! })) });
+      await trainer.trpc.postMapPoints.mutate({
+        projectId,
+        leaseId: lease.leaseId,
+        modelVersionId: version.id,
+        points: ids.map((imageId, k) => ({ imageId, x: 0.5, y: 0.5, cluster: assignment[k]! })),
+      });
     }
     const socket = await connect(t.baseUrl, owner.cookie);
     const labelled = new Map<string, number>();
@@ -106,8 +140,21 @@ try {
       await trainer.trpc.renewLease.mutate({ projectId, leaseId: lease.leaseId, ttlSeconds: 600 });
       // The quick head on the labels so far; its suggestions for the rest, posted as the trainer posts them.
       const ids = [...labelled.keys()];
-      const x = tf.tidy(() => tf.gather(trainRows, tf.tensor1d(ids.map((id) => imageRow.get(id)!.row), "int32")) as tf.Tensor2D);
-      const head = await fitQuickHead(x, ids.map((id) => labelled.get(id)!), { numClasses: classIds.length, seed: 1, features: "pixels" }).finally(() => x.dispose());
+      const x = tf.tidy(
+        () =>
+          tf.gather(
+            trainRows,
+            tf.tensor1d(
+              ids.map((id) => imageRow.get(id)!.row),
+              "int32",
+            ),
+          ) as tf.Tensor2D,
+      );
+      const head = await fitQuickHead(
+        x,
+        ids.map((id) => labelled.get(id)!),
+        { numClasses: classIds.length, seed: 1, features: "pixels" },
+      ).finally(() => x.dispose());
       try {
         const pTest = await head.probabilities(testRows);
         let correct = 0;
@@ -119,7 +166,16 @@ try {
         curve.push({ labels: labelled.size, accuracy: Number(((100 * correct) / test.count).toFixed(2)) });
         const rest = [...imageRow.keys()].filter((id) => !labelled.has(id));
         if (rest.length > 0 && order !== "OLDEST" && order !== "RANDOM") {
-          const xr = tf.tidy(() => tf.gather(trainRows, tf.tensor1d(rest.map((id) => imageRow.get(id)!.row), "int32")) as tf.Tensor2D);
+          const xr = tf.tidy(
+            () =>
+              tf.gather(
+                trainRows,
+                tf.tensor1d(
+                  rest.map((id) => imageRow.get(id)!.row),
+                  "int32",
+                ),
+              ) as tf.Tensor2D,
+          );
           const p = await head.probabilities(xr).finally(() => xr.dispose());
           const k = classIds.length;
           const items = rest.map((imageId, r) => {
@@ -127,7 +183,8 @@ try {
             const c = probs.indexOf(Math.max(...probs));
             return { imageId, classId: classIds[c]!, confidence: probs[c]!, probabilities: probs };
           });
-          for (let s = 0; s < items.length; s += 1000) await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: items.slice(s, s + 1000), refresh: true });
+          for (let s = 0; s < items.length; s += 1000)
+            await trainer.trpc.postPseudoLabels.mutate({ projectId, leaseId: lease.leaseId, modelVersionId: version.id, items: items.slice(s, s + 1000), refresh: true });
         }
       } finally {
         head.dispose();
@@ -145,11 +202,18 @@ try {
 
 // Random ordering's accuracy at the last round, and for each order the fewest labels that reached it.
 const random = curves.RANDOM?.at(-1);
-const labelsToMatchRandom = Object.fromEntries(
-  Object.entries(curves).map(([order, curve]) => [order, random ? (curve.find((c) => c.accuracy >= random.accuracy)?.labels ?? null) : null]),
-);
+const labelsToMatchRandom = Object.fromEntries(Object.entries(curves).map(([order, curve]) => [order, random ? (curve.find((c) => c.accuracy >= random.accuracy)?.labels ?? null) : null]));
 console.log(`\norder             ${(curves[orders[0]!] ?? []).map((c) => String(c.labels).padStart(6)).join("")}`);
 for (const [order, curve] of Object.entries(curves)) console.log(order.padEnd(18) + curve.map((c) => c.accuracy.toFixed(1).padStart(6)).join(""));
 console.log(`random ordering at ${random?.labels ?? "?"} labels: ${random?.accuracy ?? "?"}%; labels each order needed to reach it: ${JSON.stringify(labelsToMatchRandom)}`);
-console.log(JSON.stringify({ images: train.count, test: test.count, features: `pixels ${SIDE}x${SIDE}`, head: "quick head (kNN or linear probe by cross-validation)", curves, [`labelsToMatchRandomAt${maxLabels}`]: labelsToMatchRandom }));
+console.log(
+  JSON.stringify({
+    images: train.count,
+    test: test.count,
+    features: `pixels ${SIDE}x${SIDE}`,
+    head: "quick head (kNN or linear probe by cross-validation)",
+    curves,
+    [`labelsToMatchRandomAt${maxLabels}`]: labelsToMatchRandom,
+  }),
+);
 process.exit(0);

@@ -41,11 +41,21 @@ for (let p = 0; p < nPlanted; p++) {
   const pick = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   let bytes: Buffer;
   if (kind === "resize") bytes = await raw(source).resize(pick(36, 75)).toColourspace("b-w").png().toBuffer();
-  else if (kind === "jpeg") bytes = await raw(source).jpeg({ quality: pick(70, 95) }).toBuffer();
+  else if (kind === "jpeg")
+    bytes = await raw(source)
+      .jpeg({ quality: pick(70, 95) })
+      .toBuffer();
   else if (kind === "crop") {
     const [l, t, r, b] = [pick(0, 3), pick(0, 3), pick(0, 3), pick(0, 3)];
-    bytes = await raw(source).extract({ left: l, top: t, width: 28 - l - r, height: 28 - t - b }).png().toBuffer();
-  } else bytes = await raw(source).linear(1, (random() < 0.5 ? -1 : 1) * pick(20, 50)).png().toBuffer();
+    bytes = await raw(source)
+      .extract({ left: l, top: t, width: 28 - l - r, height: 28 - t - b })
+      .png()
+      .toBuffer();
+  } else
+    bytes = await raw(source)
+      .linear(1, (random() < 0.5 ? -1 : 1) * pick(20, 50))
+      .png()
+      .toBuffer();
   files.push({ bytes, source, kind });
 }
 const images = await Promise.all(files.map((f) => decodeWorkingCopy(f.bytes, workingSide(32))));
@@ -81,37 +91,108 @@ function evaluate(rule: DuplicateRule) {
 // How the two thresholds trade precision for recall on this data (the product uses DEFAULT_DUPLICATE_RULE).
 console.log("rule (coarse, fine): precision / recall");
 for (const coarse of [0.98, 0.985, 0.99]) {
-  console.log(`  coarse ${coarse}: ${[0.9, 0.93, 0.95, 0.97].map((fine) => {
-    const r = evaluate({ coarse, fine });
-    return `fine ${fine} ${r.precision.toFixed(3)} / ${r.recall.toFixed(3)}`;
-  }).join(", ")}`);
+  console.log(
+    `  coarse ${coarse}: ${[0.9, 0.93, 0.95, 0.97]
+      .map((fine) => {
+        const r = evaluate({ coarse, fine });
+        return `fine ${fine} ${r.precision.toFixed(3)} / ${r.recall.toFixed(3)}`;
+      })
+      .join(", ")}`,
+  );
 }
 const { groups, predicted, precision, recall, recallByKind } = evaluate(DEFAULT_DUPLICATE_RULE);
 const falsePairs = [...predicted].filter((k) => !truth.has(k));
 console.log(`near-duplicates (default rule coarse ${DEFAULT_DUPLICATE_RULE.coarse}, fine ${DEFAULT_DUPLICATE_RULE.fine}): ${groups.length} groups, ${predicted.size} pairs in them`);
 console.log(`  precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)} (targets 0.95 and 0.95); found per kind: ${JSON.stringify(recallByKind)}`);
-console.log(`  false pairs: ${falsePairs.length}${falsePairs.length ? ` (${falsePairs.slice(0, 8).map((k) => k.split(":").map((i) => `${files[Number(i)]!.kind} #${files[Number(i)]!.source}`).join(" ~ ")).join("; ")})` : ""}`);
+console.log(
+  `  false pairs: ${falsePairs.length}${
+    falsePairs.length
+      ? ` (${falsePairs
+          .slice(0, 8)
+          .map((k) =>
+            k
+              .split(":")
+              .map((i) => `${files[Number(i)]!.kind} #${files[Number(i)]!.source}`)
+              .join(" ~ "),
+          )
+          .join("; ")})`
+      : ""
+  }`,
+);
 for (const kind of kinds) {
   const own = scored.filter((p) => truth.has(key(p.a, p.b)) && files[p.b]!.kind === kind);
   const q = (v: number[], f: number) => [...v].sort((x, y) => x - y)[Math.floor(f * (v.length - 1))]?.toFixed(4);
-  console.log(`  ${kind}: coarse min/p10/p50 ${q(own.map((p) => p.coarse), 0)} ${q(own.map((p) => p.coarse), 0.1)} ${q(own.map((p) => p.coarse), 0.5)}; fine ${q(own.map((p) => p.fine), 0)} ${q(own.map((p) => p.fine), 0.1)} ${q(own.map((p) => p.fine), 0.5)}`);
+  console.log(
+    `  ${kind}: coarse min/p10/p50 ${q(
+      own.map((p) => p.coarse),
+      0,
+    )} ${q(
+      own.map((p) => p.coarse),
+      0.1,
+    )} ${q(
+      own.map((p) => p.coarse),
+      0.5,
+    )}; fine ${q(
+      own.map((p) => p.fine),
+      0,
+    )} ${q(
+      own.map((p) => p.fine),
+      0.1,
+    )} ${q(
+      own.map((p) => p.fine),
+      0.5,
+    )}`,
+  );
 }
 
 // Label errors.
 const perClass = Math.floor(nLabels / train.classes.length);
 const chosen: number[] = [];
-for (let c = 0; c < train.classes.length; c++) chosen.push(...Array.from({ length: train.count }, (_, i) => i).filter((i) => train.labels[i] === c).slice(0, perClass));
+for (let c = 0; c < train.classes.length; c++)
+  chosen.push(
+    ...Array.from({ length: train.count }, (_, i) => i)
+      .filter((i) => train.labels[i] === c)
+      .slice(0, perClass),
+  );
 const labels = chosen.map((i) => train.labels[i]!);
 const flipped = new Set<number>();
 while (flipped.size < Math.round(0.05 * chosen.length)) flipped.add(Math.floor(random() * chosen.length));
 for (const r of flipped) labels[r] = (labels[r]! + 1 + Math.floor(random() * (train.classes.length - 1))) % train.classes.length;
 // The quick head's pixel rows: 20 x 20 for a 28 px gray image (quick-suggestions.ts pixelSide).
-const rows = tf.tidy(() => tf.reshape(tf.image.resizeBilinear(tf.tensor4d(Float32Array.from(chosen.flatMap((i) => Array.from(train.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255))), [chosen.length, 28, 28, 1]), [20, 20], true), [chosen.length, 400]) as tf.Tensor2D);
+const rows = tf.tidy(
+  () =>
+    tf.reshape(
+      tf.image.resizeBilinear(
+        tf.tensor4d(Float32Array.from(chosen.flatMap((i) => Array.from(train.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255))), [chosen.length, 28, 28, 1]),
+        [20, 20],
+        true,
+      ),
+      [chosen.length, 400],
+    ) as tf.Tensor2D,
+);
 const probabilities = await outOfFoldProbabilities(rows, labels, train.classes.length, 10);
 rows.dispose();
 const issues = findLabelIssues(probabilities, labels, train.classes.length);
 const top = issues.slice(0, Math.round(0.1 * chosen.length));
 const found = top.filter((f) => flipped.has(f.row)).length;
 const labelRecall = found / flipped.size;
-console.log(`label errors: ${flipped.size} of ${chosen.length} labels flipped; the list holds ${issues.length}; its top ${top.length} (10% of the labels) find ${found}: recall ${labelRecall.toFixed(3)} (target 0.6)`);
-console.log(JSON.stringify({ duplicates: { images: images.length, planted: nPlanted, candidates: scored.length, groups: groups.length, pairs: predicted.size, precision, recall, recallByKind, seconds, rule: DEFAULT_DUPLICATE_RULE }, labelErrors: { labels: chosen.length, flipped: flipped.size, listed: issues.length, topTenPercent: top.length, found, recall: labelRecall } }));
+console.log(
+  `label errors: ${flipped.size} of ${chosen.length} labels flipped; the list holds ${issues.length}; its top ${top.length} (10% of the labels) find ${found}: recall ${labelRecall.toFixed(3)} (target 0.6)`,
+);
+console.log(
+  JSON.stringify({
+    duplicates: {
+      images: images.length,
+      planted: nPlanted,
+      candidates: scored.length,
+      groups: groups.length,
+      pairs: predicted.size,
+      precision,
+      recall,
+      recallByKind,
+      seconds,
+      rule: DEFAULT_DUPLICATE_RULE,
+    },
+    labelErrors: { labels: chosen.length, flipped: flipped.size, listed: issues.length, topTenPercent: top.length, found, recall: labelRecall },
+  }),
+);

@@ -19,32 +19,47 @@ const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 200);
 
 async function smallPngs(n: number): Promise<{ path: string; data: Buffer }[]> {
   const fm = fashionMnistAvailable() ? loadFashionMnist("train") : null;
-  return mapConcurrentToArray(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
-    const pixels = fm ? Buffer.from(imageAt(fm, i)) : Buffer.from(Array.from({ length: 784 }, (_, k) => (k * 7 + i * 13) % 256));
-    const data = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
-    return { path: `fashion/${fm ? fm.labels[i] : i % 10}/${i}.png`, data };
-  });
+  return mapConcurrentToArray(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    async (i) => {
+      const pixels = fm ? Buffer.from(imageAt(fm, i)) : Buffer.from(Array.from({ length: 784 }, (_, k) => (k * 7 + i * 13) % 256));
+      const data = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toBuffer();
+      return { path: `fashion/${fm ? fm.labels[i] : i % 10}/${i}.png`, data };
+    },
+  );
 }
 
 /** ~2 MP JPEGs with photo-like content (smooth gradients plus grain), each different. */
 async function photos(n: number): Promise<{ path: string; data: Buffer }[]> {
   const w = 1632;
   const h = 1224;
-  return mapConcurrentToArray(Array.from({ length: n }, (_, i) => i), 2, async (i) => {
-    const raw = Buffer.alloc(w * h * 3);
-    let seed = i * 2654435761;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        seed = (seed * 1103515245 + 12345) >>> 0;
-        const grain = (seed >>> 24) % 24;
-        const o = (y * w + x) * 3;
-        raw[o] = (x / 7 + i * 11 + grain) & 255;
-        raw[o + 1] = (y / 5 + grain) & 255;
-        raw[o + 2] = ((x + y) / 9 + i * 5 + grain) & 255;
+  return mapConcurrentToArray(
+    Array.from({ length: n }, (_, i) => i),
+    2,
+    async (i) => {
+      const raw = Buffer.alloc(w * h * 3);
+      let seed = i * 2654435761;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          const grain = (seed >>> 24) % 24;
+          const o = (y * w + x) * 3;
+          raw[o] = (x / 7 + i * 11 + grain) & 255;
+          raw[o + 1] = (y / 5 + grain) & 255;
+          raw[o + 2] = ((x + y) / 9 + i * 5 + grain) & 255;
+        }
       }
-    }
-    return { path: `photos/photo-${i}.jpg`, data: await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer() };
-  });
+      return {
+        path: `photos/photo-${i}.jpg`,
+        data: await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 85 })
+          .toBuffer(),
+      };
+    },
+  );
 }
 
 async function uploadAll(user: TestUser, projectId: string, files: { path: string; data: Buffer }[]) {
@@ -86,7 +101,9 @@ async function main() {
   const baseSmall = await decodeOnly(small);
   const basePhotos = await decodeOnly(big);
   console.log(`baseline (decodeImage only, same files, concurrency 4): small ${(SMALL / baseSmall).toFixed(0)} img/s, photos ${(PHOTOS / basePhotos).toFixed(1)} photos/s`);
-  console.log(`full path reaches ${((SMALL / smallRun.seconds / (SMALL / baseSmall)) * 100).toFixed(0)}% of decode-only speed for small images, ${((PHOTOS / photoRun.seconds / (PHOTOS / basePhotos)) * 100).toFixed(0)}% for photos`);
+  console.log(
+    `full path reaches ${((SMALL / smallRun.seconds / (SMALL / baseSmall)) * 100).toFixed(0)}% of decode-only speed for small images, ${((PHOTOS / photoRun.seconds / (PHOTOS / basePhotos)) * 100).toFixed(0)}% for photos`,
+  );
 
   await server.stop();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -93,7 +93,10 @@ const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 
 function grayPng(set: GrayImageSet, i: number): Promise<Buffer> {
-  return sharp(Buffer.from(imageAt(set, i)), { raw: { width: set.width, height: set.height, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+  return sharp(Buffer.from(imageAt(set, i)), { raw: { width: set.width, height: set.height, channels: 1 } })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
 }
 
 /** The test images as PNG files plus test.json, the scorer's input. */
@@ -126,7 +129,10 @@ function inputTensor(set: GrayImageSet, indices: ArrayLike<number>, size: number
   const per = size * size;
   const out = new Float32Array(indices.length * per);
   for (let k = 0; k < indices.length; k++) {
-    out.set(preprocessPixels({ data: imageAt(set, indices[k]!), width: set.width, height: set.height, channels: 1 }, { version: PREPROCESSING_VERSION, height: size, width: size, channels: 1 }), k * per);
+    out.set(
+      preprocessPixels({ data: imageAt(set, indices[k]!), width: set.width, height: set.height, channels: 1 }, { version: PREPROCESSING_VERSION, height: size, width: size, channels: 1 }),
+      k * per,
+    );
   }
   return tf.tensor4d(out, [indices.length, size, size, 1]);
 }
@@ -140,7 +146,8 @@ async function baselines(train: GrayImageSet, labelled: number[], test: GrayImag
   const out: BaselineResult[] = [];
   // Pixels as they are (28 x 28), as anyone would run these baselines.
   {
-    const a = rawTensor(train, labelled), b = rawTensor(test, testIdx);
+    const a = rawTensor(train, labelled),
+      b = rawTensor(test, testIdx);
     try {
       out.push(...(await computeBaselines({ train: { images: a, labels: trainLabels }, test: { images: b, labels: test.labels }, numClasses, seed: 1 })));
     } finally {
@@ -154,7 +161,8 @@ async function baselines(train: GrayImageSet, labelled: number[], test: GrayImag
     // What the trainer picks on a CPU when FEWLABEL_INPUT_SIZE is not set (the bench trains on wasm).
     const size = defaults.inputSize ?? CPU_INPUT_SIZE;
     const encoder = createEncoder({ inputSize: size, channels: 1, widths: defaults.encoderWidths, blocks: defaults.encoderBlocks, seed: defaults.seed });
-    const a = inputTensor(train, labelled, size), b = inputTensor(test, testIdx, size);
+    const a = inputTensor(train, labelled, size),
+      b = inputTensor(test, testIdx, size);
     try {
       const r = await computeBaselines({ train: { images: a, labels: trainLabels }, test: { images: b, labels: test.labels }, numClasses, randomEncoder: encoder, seed: 1 });
       out.push(...r.filter((x) => x.name === "random-encoder-knn"));
@@ -269,8 +277,18 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
   let product: Awaited<ReturnType<typeof startProduct>> | undefined;
   try {
     await ensureBuild(log);
-    if (o.trainerOverrides) log(`${tag}: WARNING: trainer settings differ from the defaults (${Object.entries(o.trainerOverrides).map(([k, v]) => `${k}=${v}`).join(" ")}): this checks the bench, it does not measure the product`);
-    product = await startProduct({ dataDir, logFile, trainerOverrides: o.trainerOverrides, echo: (line) => (o.verbose || /error|fail/i.test(line) ? log(`${tag} product: ${line.trim()}`) : undefined) });
+    if (o.trainerOverrides)
+      log(
+        `${tag}: WARNING: trainer settings differ from the defaults (${Object.entries(o.trainerOverrides)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}): this checks the bench, it does not measure the product`,
+      );
+    product = await startProduct({
+      dataDir,
+      logFile,
+      trainerOverrides: o.trainerOverrides,
+      echo: (line) => (o.verbose || /error|fail/i.test(line) ? log(`${tag} product: ${line.trim()}`) : undefined),
+    });
     stopRunning = product.stop;
     log(`${tag}: product ready on ${product.url} (data in ${dataDir}, log ${logFile})`);
     const user = await TestUser.signUp(product.url, "bench@example.com");
@@ -389,7 +407,9 @@ async function oneRun(o: Options, fraction: number, train: GrayImageSet, test: G
       if (line !== lastStatus || (c?.status === "RUNNING" && Date.now() - lastProgress > 60_000)) {
         lastStatus = line;
         lastProgress = Date.now();
-        log(`${tag}: training: ${line}${c ? ` step ${c.step}/${c.totalSteps}${c.imagesPerSecond ? `, ${c.imagesPerSecond.toFixed(0)} img/s` : ""}${c.backend ? `, ${c.backend.split(";")[0]}${c.backend.includes(";") ? ")" : ""}` : ""}${c.error ? `, error: ${c.error}` : ""}` : ""}`);
+        log(
+          `${tag}: training: ${line}${c ? ` step ${c.step}/${c.totalSteps}${c.imagesPerSecond ? `, ${c.imagesPerSecond.toFixed(0)} img/s` : ""}${c.backend ? `, ${c.backend.split(";")[0]}${c.backend.includes(";") ? ")" : ""}` : ""}${c.error ? `, error: ${c.error}` : ""}` : ""}`,
+        );
       }
     };
 

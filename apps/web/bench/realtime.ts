@@ -19,7 +19,6 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 60);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 500);
 
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -76,7 +75,11 @@ async function baseline() {
   const server = await startServer(["--echo"], process.env);
   const url = `http://127.0.0.1:${server.port}`;
   const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connect(url, "")));
-  const r = await drive(sockets, () => ({ clientLabelId: randomUUID() }), (_e, _ack, sent) => sent.clientLabelId);
+  const r = await drive(
+    sockets,
+    () => ({ clientLabelId: randomUUID() }),
+    (_e, _ack, sent) => sent.clientLabelId,
+  );
   sockets.forEach((s) => s.close());
   await server.stop();
   return r;
@@ -97,10 +100,18 @@ async function main() {
   const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
   const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
   const files = await Promise.all(
-    Array.from({ length: IMAGES }, async (_, i) => ({ path: `img-${i}.png`, data: await sharp(Buffer.alloc(16 * 16, i % 256), { raw: { width: 16, height: 16, channels: 1 } }).png({ compressionLevel: 1 }).toBuffer() })),
+    Array.from({ length: IMAGES }, async (_, i) => ({
+      path: `img-${i}.png`,
+      data: await sharp(Buffer.alloc(16 * 16, i % 256), { raw: { width: 16, height: 16, channels: 1 } })
+        .png({ compressionLevel: 1 })
+        .toBuffer(),
+    })),
   );
   // Distinct content per image: different fill per 256, plus a marker pixel.
-  for (const [i, f] of files.entries()) f.data = await sharp(Buffer.from(Array.from({ length: 256 }, (_, k) => (k === i % 256 ? 255 - (i >> 8) : i % 256))), { raw: { width: 16, height: 16, channels: 1 } }).png().toBuffer();
+  for (const [i, f] of files.entries())
+    f.data = await sharp(Buffer.from(Array.from({ length: 256 }, (_, k) => (k === i % 256 ? 255 - (i >> 8) : i % 256))), { raw: { width: 16, height: 16, channels: 1 } })
+      .png()
+      .toBuffer();
   await owner.uploadFiles(uploadId, files);
   const imageIds: string[] = [];
   for (let cursor: number | null = 0; cursor !== null; ) {
@@ -137,8 +148,12 @@ async function main() {
 
   const base = await baseline();
   const fmt = (x: number) => Number(x.toFixed(1));
-  console.log(`fewlabel: ${result.labels} labels in ${result.seconds.toFixed(1)} s = ${(result.labels / result.seconds).toFixed(0)} labels/s, fan-out p50 ${fmt(percentile(result.latencies, 50))} ms, p95 ${fmt(percentile(result.latencies, 95))} ms, p99 ${fmt(percentile(result.latencies, 99))} ms, ${result.errors} errors`);
-  console.log(`baseline (bare socket.io relay, same clients): ${(base.labels / base.seconds).toFixed(0)} msgs/s, fan-out p50 ${fmt(percentile(base.latencies, 50))} ms, p95 ${fmt(percentile(base.latencies, 95))} ms`);
+  console.log(
+    `fewlabel: ${result.labels} labels in ${result.seconds.toFixed(1)} s = ${(result.labels / result.seconds).toFixed(0)} labels/s, fan-out p50 ${fmt(percentile(result.latencies, 50))} ms, p95 ${fmt(percentile(result.latencies, 95))} ms, p99 ${fmt(percentile(result.latencies, 99))} ms, ${result.errors} errors`,
+  );
+  console.log(
+    `baseline (bare socket.io relay, same clients): ${(base.labels / base.seconds).toFixed(0)} msgs/s, fan-out p50 ${fmt(percentile(base.latencies, 50))} ms, p95 ${fmt(percentile(base.latencies, 95))} ms`,
+  );
   console.log(
     JSON.stringify({
       clients: CLIENTS,

@@ -52,20 +52,34 @@ const BASES = 500;
 /** 500 distinct base JPEGs, made once. */
 async function baseImages(): Promise<Buffer[]> {
   let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return mapConcurrentToArray(Array.from({ length: BASES }, (_, i) => i), 4, async () => {
-    const short = 160 + Math.floor(rand() * 41);
-    const aspect = 0.75 + rand() * 0.6;
-    const [width, height] = aspect >= 1 ? [Math.round(short * aspect), short] : [short, Math.round(short / aspect)];
-    const colour = () => ({ r: Math.floor(rand() * 256), g: Math.floor(rand() * 256), b: Math.floor(rand() * 256) });
-    const boxes = await Promise.all(
-      Array.from({ length: 3 }, async () => {
-        const w = 20 + Math.floor(rand() * (width / 2)), h = 20 + Math.floor(rand() * (height / 2));
-        return { input: await sharp({ create: { width: w, height: h, channels: 3, background: colour() } }).png().toBuffer(), left: Math.floor(rand() * (width - w)), top: Math.floor(rand() * (height - h)) };
-      }),
-    );
-    return sharp({ create: { width, height, channels: 3, background: colour() } }).composite(boxes).jpeg({ quality: 80 }).toBuffer();
-  });
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  return mapConcurrentToArray(
+    Array.from({ length: BASES }, (_, i) => i),
+    4,
+    async () => {
+      const short = 160 + Math.floor(rand() * 41);
+      const aspect = 0.75 + rand() * 0.6;
+      const [width, height] = aspect >= 1 ? [Math.round(short * aspect), short] : [short, Math.round(short / aspect)];
+      const colour = () => ({ r: Math.floor(rand() * 256), g: Math.floor(rand() * 256), b: Math.floor(rand() * 256) });
+      const boxes = await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          const w = 20 + Math.floor(rand() * (width / 2)),
+            h = 20 + Math.floor(rand() * (height / 2));
+          return {
+            input: await sharp({ create: { width: w, height: h, channels: 3, background: colour() } })
+              .png()
+              .toBuffer(),
+            left: Math.floor(rand() * (width - w)),
+            top: Math.floor(rand() * (height - h)),
+          };
+        }),
+      );
+      return sharp({ create: { width, height, channels: 3, background: colour() } })
+        .composite(boxes)
+        .jpeg({ quality: 80 })
+        .toBuffer();
+    },
+  );
 }
 
 /** A copy of a JPEG whose bytes are unique: a comment segment (FF FE) right after the start-of-image marker. */
@@ -232,7 +246,12 @@ async function main() {
         const w = memoryOf(product.pid);
         const cpuNow = cpuSecondsOf(product.pid);
         const webCpuPercent = webCpu?.seconds != null && cpuNow !== null ? Math.round(((cpuNow - webCpu.seconds) / ((Date.now() - webCpu.at) / 1000)) * 100) : null;
-        const held = fs.readFileSync(logFile, "utf8").match(/images: .*decoded, ([^\n]+)/g)?.pop()?.replace(/^.*decoded, /, "") ?? null;
+        const held =
+          fs
+            .readFileSync(logFile, "utf8")
+            .match(/images: .*decoded, ([^\n]+)/g)
+            ?.pop()
+            ?.replace(/^.*decoded, /, "") ?? null;
         const result: CaseResult = {
           images: n,
           inputSize,
@@ -244,7 +263,9 @@ async function main() {
           webCpuPercent,
         };
         results.push(result);
-        log(`${tag}: trainer peak ${result.peakRssMB} MB (now ${t?.rssMB} MB), web peak ${result.webPeakRssMB} MB, pretraining ${result.trainImagesPerSecond} img/s (median of ${speeds.length} readings), first step after ${result.secondsToFirstStep} s; working copies ${held ?? "?"}; web server CPU ${webCpuPercent ?? "?"}% of a core meanwhile`);
+        log(
+          `${tag}: trainer peak ${result.peakRssMB} MB (now ${t?.rssMB} MB), web peak ${result.webPeakRssMB} MB, pretraining ${result.trainImagesPerSecond} img/s (median of ${speeds.length} readings), first step after ${result.secondsToFirstStep} s; working copies ${held ?? "?"}; web server CPU ${webCpuPercent ?? "?"}% of a core meanwhile`,
+        );
         console.log(JSON.stringify(result));
       } finally {
         await product.stop();
@@ -254,7 +275,8 @@ async function main() {
   }
 
   // The target: each input size at the largest count against the same size at the smallest.
-  const small = Math.min(...sizes), large = Math.max(...sizes);
+  const small = Math.min(...sizes),
+    large = Math.max(...sizes);
   const verdicts = inputs.map((inputSize) => {
     const a = results.find((r) => r.images === small && r.inputSize === inputSize);
     const b = results.find((r) => r.images === large && r.inputSize === inputSize);
@@ -262,7 +284,10 @@ async function main() {
     const speed = a?.trainImagesPerSecond && b?.trainImagesPerSecond ? b.trainImagesPerSecond / a.trainImagesPerSecond : null;
     return { inputSize, peakRssRatio: memory && +memory.toFixed(2), throughputRatio: speed && +speed.toFixed(2), meetsTarget: memory !== null && speed !== null && memory <= 1.5 && speed >= 0.9 };
   });
-  for (const v of verdicts) log(`${v.inputSize} px: ${large} images against ${small}: peak trainer memory x${v.peakRssRatio} (target at most 1.5), throughput x${v.throughputRatio} (target at least 0.9): ${v.meetsTarget ? "met" : "NOT met"}`);
+  for (const v of verdicts)
+    log(
+      `${v.inputSize} px: ${large} images against ${small}: peak trainer memory x${v.peakRssRatio} (target at most 1.5), throughput x${v.throughputRatio} (target at least 0.9): ${v.meetsTarget ? "met" : "NOT met"}`,
+    );
   if (!args.out && !args.keep) fs.rmSync(work, { recursive: true, force: true });
   console.log(JSON.stringify({ cases: results, verdicts }));
 }

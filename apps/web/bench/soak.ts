@@ -52,7 +52,12 @@ async function main() {
   const classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
   const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
   const files = await Promise.all(
-    Array.from({ length: IMAGES }, async (_, i) => ({ path: `img-${i}.png`, data: await sharp(Buffer.from(Array.from({ length: 256 }, (_, k) => (k === i % 256 ? 255 : (i * 7) % 200))), { raw: { width: 16, height: 16, channels: 1 } }).png().toBuffer() })),
+    Array.from({ length: IMAGES }, async (_, i) => ({
+      path: `img-${i}.png`,
+      data: await sharp(Buffer.from(Array.from({ length: 256 }, (_, k) => (k === i % 256 ? 255 : (i * 7) % 200))), { raw: { width: 16, height: 16, channels: 1 } })
+        .png()
+        .toBuffer(),
+    })),
   );
   await owner.uploadFiles(uploadId, files);
   const imageIds = (await owner.trpc.images.list.query({ projectId, limit: 1000 })).items.map((i) => i.id);
@@ -158,9 +163,25 @@ async function main() {
   await throwaway?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 
-  console.log(`acknowledged: ${acked.single.length} labels, ${acked.bulk.length} bulk labels, ${acked.undos} undos; ${counts.resent} resends, ${counts.unanswered} unanswered, ${counts.refused} refused, ${counts.reconnects} reconnects; instance B killed: ${crashed}`);
+  console.log(
+    `acknowledged: ${acked.single.length} labels, ${acked.bulk.length} bulk labels, ${acked.undos} undos; ${counts.resent} resends, ${counts.unanswered} unanswered, ${counts.refused} refused, ${counts.reconnects} reconnects; instance B killed: ${crashed}`,
+  );
   console.log(`checked: ${lost} lost, ${duplicated} duplicated, ${inconsistent.length} of ${images.length} image rows disagree with their votes, ${gaps} gaps in ${seqs.length} event numbers`);
-  console.log(JSON.stringify({ clients: CLIENTS, seconds: SECONDS, acknowledged: { labels: acked.single.length, bulk: acked.bulk.length, undos: acked.undos }, ...counts, crashedInstance: crashed, lost, duplicated, inconsistentImages: inconsistent.length, images: images.length, eventGaps: gaps, events: seqs.length }));
+  console.log(
+    JSON.stringify({
+      clients: CLIENTS,
+      seconds: SECONDS,
+      acknowledged: { labels: acked.single.length, bulk: acked.bulk.length, undos: acked.undos },
+      ...counts,
+      crashedInstance: crashed,
+      lost,
+      duplicated,
+      inconsistentImages: inconsistent.length,
+      images: images.length,
+      eventGaps: gaps,
+      events: seqs.length,
+    }),
+  );
   process.exit(lost || duplicated || inconsistent.length || gaps ? 1 : 0);
 }
 

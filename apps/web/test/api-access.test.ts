@@ -296,7 +296,7 @@ describe.each(testDatabaseKinds)("access control on %s", (kind) => {
     requestLimits.requestMs = 500;
     try {
       // A tRPC call that promises 1,000 bytes and sends 10: cut off with 408 once the request's time is up.
-      const slow = await halfSent("POST /api/trpc/projects.create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"json\":{\"");
+      const slow = await halfSent('POST /api/trpc/projects.create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"json":{"');
       expect(await slow.closed).toBeLessThan(5_000);
       expect(slow.answer()).toMatch(/^HTTP\/1\.1 408/);
     } finally {

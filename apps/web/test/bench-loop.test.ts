@@ -24,11 +24,20 @@ describe("bench:loop zip layout", () => {
   });
 
   it("draws the same images for the same seed and others for another seed", () => {
-    const pick = (seed: number) => zipLayout(labels, classes, 0.1, seed).filter((e) => e.labelled).map((e) => e.index);
+    const pick = (seed: number) =>
+      zipLayout(labels, classes, 0.1, seed)
+        .filter((e) => e.labelled)
+        .map((e) => e.index);
     expect(pick(0)).toEqual(pick(0));
     expect(pick(1)).not.toEqual(pick(0));
     // At 1%, every class still gets a label.
-    expect(new Set(zipLayout(labels, classes, 0.01, 0).filter((e) => e.labelled).map((e) => labels[e.index]))).toEqual(new Set([0, 1, 2]));
+    expect(
+      new Set(
+        zipLayout(labels, classes, 0.01, 0)
+          .filter((e) => e.labelled)
+          .map((e) => labels[e.index]),
+      ),
+    ).toEqual(new Set([0, 1, 2]));
   });
 });
 
@@ -71,7 +80,15 @@ describe("bench:loop timeline at T", () => {
 
 describe("bench:loop product environment", () => {
   it("passes on none of the caller's fewlabel settings, only the data directory and the port", () => {
-    const caller = Object.assign({} as NodeJS.ProcessEnv, { PATH: "/bin", FEWLABEL_PRETRAIN_STEPS: "5", FEWLABEL_LOCAL_TRAINER: "0", DATABASE_URL: "postgresql://x", REDIS_URL: "redis://x", PORT: "1", NODE_ENV: "test" });
+    const caller = Object.assign({} as NodeJS.ProcessEnv, {
+      PATH: "/bin",
+      FEWLABEL_PRETRAIN_STEPS: "5",
+      FEWLABEL_LOCAL_TRAINER: "0",
+      DATABASE_URL: "postgresql://x",
+      REDIS_URL: "redis://x",
+      PORT: "1",
+      NODE_ENV: "test",
+    });
     const env = productEnv(caller, { dataDir: "/tmp/d", port: 4321 });
     expect(Object.keys(env).filter((k) => k.startsWith("FEWLABEL_"))).toEqual(["FEWLABEL_DATA_DIR"]);
     expect(env).toMatchObject({ PATH: "/bin", FEWLABEL_DATA_DIR: "/tmp/d", PORT: "4321", NODE_ENV: "production" });

@@ -38,7 +38,14 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     ({ id: emptyProjectId } = await owner.trpc.projects.create.mutate({ name: "Empty", classes: [{ name: "a" }, { name: "b" }] }));
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     const files = [{ path: "labels.csv", data: Buffer.from(["filename,label", ...Array.from(fm.labels, (l, i) => `${i}.png,"${fm.classes[l]}"`)].join("\n")) }];
-    for (let i = 0; i < fm.count; i++) files.push({ path: `${i}.png`, data: await sharp(Buffer.from(imageAt(fm, i)), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer() });
+    for (let i = 0; i < fm.count; i++)
+      files.push({
+        path: `${i}.png`,
+        data: await sharp(Buffer.from(imageAt(fm, i)), { raw: { width: 28, height: 28, channels: 1 } })
+          .toColourspace("b-w")
+          .png()
+          .toBuffer(),
+      });
     const up = await owner.uploadFiles(uploadId, files);
     expect(up.body).toMatchObject({ type: "done", accepted: 200, labelled: 200 });
     const invite = await owner.trpc.invites.create.mutate({ projectId, role: "ANNOTATOR" });
@@ -64,7 +71,11 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     expect(experiment.status).toBe("RUNNING");
     expect(await trpcErrorCode(start(owner))).toBe("CONFLICT");
     expect(await trpcErrorCode(annotator.trpc.experiments.cancel.mutate({ projectId, experimentId: experiment.id }))).toBe("FORBIDDEN");
-    const done = await until("the experiment to finish", async () => (await annotator.trpc.experiments.list.query({ projectId }))[0]!, (e) => e.status !== "RUNNING");
+    const done = await until(
+      "the experiment to finish",
+      async () => (await annotator.trpc.experiments.list.query({ projectId }))[0]!,
+      (e) => e.status !== "RUNNING",
+    );
     expect(done.error).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
     const results = done.results as {
@@ -113,12 +124,26 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     // One experiment at a time on this server, whatever the project: another project of the same owner waits too.
     const { id: otherId } = await owner.trpc.projects.create.mutate({ name: "Other", classes: [{ name: "a" }, { name: "b" }] });
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId: otherId });
-    const pngs = await Promise.all([1, 2, 3, 4].map((v) => sharp({ create: { width: 28, height: 28, channels: 3, background: { r: v * 40, g: 0, b: 0 } } }).png().toBuffer()));
-    const up = await owner.uploadFiles(uploadId, [{ path: "labels.csv", data: Buffer.from("filename,label\n1.png,a\n2.png,a\n3.png,b\n4.png,b\n") }, ...pngs.map((data, i) => ({ path: `${i + 1}.png`, data }))]);
+    const pngs = await Promise.all(
+      [1, 2, 3, 4].map((v) =>
+        sharp({ create: { width: 28, height: 28, channels: 3, background: { r: v * 40, g: 0, b: 0 } } })
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const up = await owner.uploadFiles(uploadId, [
+      { path: "labels.csv", data: Buffer.from("filename,label\n1.png,a\n2.png,a\n3.png,b\n4.png,b\n") },
+      ...pngs.map((data, i) => ({ path: `${i + 1}.png`, data })),
+    ]);
     expect(up.body).toMatchObject({ accepted: 4, labelled: 4 });
     const second = await start(owner);
     // It runs once the cancelled one's process has gone.
-    await until("the second experiment to run", async () => (await owner.trpc.experiments.list.query({ projectId }))[0]!, (e) => e.id === second.id && e.status === "RUNNING", 60_000);
+    await until(
+      "the second experiment to run",
+      async () => (await owner.trpc.experiments.list.query({ projectId }))[0]!,
+      (e) => e.id === second.id && e.status === "RUNNING",
+      60_000,
+    );
     // One experiment at a time on this server (and per person): another project's run waits in the queue, and
     // starts by itself when the place frees up.
     const queued = await owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 1 });
@@ -126,7 +151,12 @@ describe.skipIf(!available).each(testDatabaseKinds)("experiments on a project (%
     expect((await owner.trpc.experiments.list.query({ projectId: otherId }))[0]).toMatchObject({ id: queued.id, status: "QUEUED", queuePosition: 1 });
     expect(await trpcErrorCode(owner.trpc.experiments.start.mutate({ projectId: otherId, budget: "tiny", labelFractions: [0.5], seed: 2 }))).toBe("CONFLICT");
     await owner.trpc.experiments.cancel.mutate({ projectId, experimentId: second.id });
-    await until("the queued experiment to start", async () => (await owner.trpc.experiments.list.query({ projectId: otherId }))[0]!, (e) => e.status === "RUNNING", 60_000);
+    await until(
+      "the queued experiment to start",
+      async () => (await owner.trpc.experiments.list.query({ projectId: otherId }))[0]!,
+      (e) => e.status === "RUNNING",
+      60_000,
+    );
     await owner.trpc.experiments.cancel.mutate({ projectId: otherId, experimentId: queued.id });
     const list = await owner.trpc.experiments.list.query({ projectId });
     expect(list.find((e) => e.id === first.id)!.status).toBe("CANCELLED");

@@ -6,13 +6,17 @@ import sharp from "sharp";
 export async function png(seed: number, size = 28, channels: 1 | 3 = 3): Promise<Buffer> {
   const data = Buffer.alloc(size * size * channels);
   for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed * 97) % 251;
-  return sharp(data, { raw: { width: size, height: size, channels } }).png().toBuffer();
+  return sharp(data, { raw: { width: size, height: size, channels } })
+    .png()
+    .toBuffer();
 }
 
 export async function jpeg(seed: number, size = 64): Promise<Buffer> {
   const data = Buffer.alloc(size * size * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 13) % 256;
-  return sharp(data, { raw: { width: size, height: size, channels: 3 } }).jpeg().toBuffer();
+  return sharp(data, { raw: { width: size, height: size, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 export { pngDeclaring };

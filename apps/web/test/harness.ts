@@ -35,7 +35,13 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const db = opts.shared?.db ?? (await openTestDatabase(kind));
   const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
-  const web = await createFewlabelServer({ db: db.prisma, store: opts.store ?? new LocalImageStore(storeDir), redisUrl: opts.redisUrl, trainingCopySide: opts.trainingCopySide, serviceTrainerToken: opts.serviceTrainerToken });
+  const web = await createFewlabelServer({
+    db: db.prisma,
+    store: opts.store ?? new LocalImageStore(storeDir),
+    redisUrl: opts.redisUrl,
+    trainingCopySide: opts.trainingCopySide,
+    serviceTrainerToken: opts.serviceTrainerToken,
+  });
   const address = await web.listen(0, "127.0.0.1");
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,
@@ -84,7 +90,10 @@ export class TestUser {
     const res = await this.fetch(`/api/uploads/${uploadId}/files`, { method: "POST", body: form });
     const text = await res.text();
     if (!res.ok) return { status: res.status, body: JSON.parse(text) as { error: string } };
-    const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     return { status: res.status, body: lines[lines.length - 1], lines };
   }
 }

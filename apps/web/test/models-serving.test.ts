@@ -60,7 +60,13 @@ describe.each(testDatabaseKinds)("serving model versions on %s", (kind) => {
   beforeAll(async () => {
     t = await startTestServer(kind);
     owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
-    ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Digits", classes: [{ name: "odd", hotkey: "1" }, { name: "even", hotkey: "2" }] }));
+    ({ id: projectId } = await owner.trpc.projects.create.mutate({
+      name: "Digits",
+      classes: [
+        { name: "odd", hotkey: "1" },
+        { name: "even", hotkey: "2" },
+      ],
+    }));
     classIds = (await owner.trpc.classes.list.query({ projectId })).map((c) => c.id);
     token = (await owner.trpc.training.createToken.mutate({ projectId, name: "gpu box" })).token;
     trainer = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${t.baseUrl}/api/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } })] }).trainer;
@@ -71,7 +77,10 @@ describe.each(testDatabaseKinds)("serving model versions on %s", (kind) => {
   afterAll(() => t?.close());
 
   it("accepts the new metrics, still accepts metrics without them, and refuses malformed ones", async () => {
-    expect(await publish("PRETRAIN", metrics(0.55, { method: "knn", interval: { low: 0.42, high: 0.67 }, baselines: pixelBaselines(0.8), trainLabels: 240 }))).toMatchObject({ status: 200, version: 1 });
+    expect(await publish("PRETRAIN", metrics(0.55, { method: "knn", interval: { low: 0.42, high: 0.67 }, baselines: pixelBaselines(0.8), trainLabels: 240 }))).toMatchObject({
+      status: 200,
+      version: 1,
+    });
     // A version with too few held-out labels has no metrics; the provenance says how many it had and needed.
     expect(await publish("FINETUNE", null, { provenance: { heldOutCount: 4, minHeldOut: 20 } })).toMatchObject({ status: 200, version: 2 });
     expect(await publish("FINETUNE", metrics(0.5, { interval: { low: 0.6, high: 0.4 } }))).toMatchObject({ status: 400, error: expect.stringMatching(/interval/) });
@@ -79,7 +88,14 @@ describe.each(testDatabaseKinds)("serving model versions on %s", (kind) => {
     expect(await publish("FINETUNE", metrics(0.5, { method: "svm" }))).toMatchObject({ status: 400 });
 
     const [v2, v1] = await owner.trpc.models.list.query({ projectId });
-    expect(v1).toMatchObject({ version: 1, serving: null, bestBaseline: { name: "pixel-linear", accuracy: 0.8 }, beatsBaselines: false, regression: null, metrics: { method: "knn", trainLabels: 240, interval: { low: 0.42, high: 0.67 } } });
+    expect(v1).toMatchObject({
+      version: 1,
+      serving: null,
+      bestBaseline: { name: "pixel-linear", accuracy: 0.8 },
+      beatsBaselines: false,
+      regression: null,
+      metrics: { method: "knn", trainLabels: 240, interval: { low: 0.42, high: 0.67 } },
+    });
     // The only teacher serves while no teacher is measured; it reports the shortfall, not 0%.
     expect(v2).toMatchObject({ version: 2, metrics: null, serving: "teacher", heldOutShortfall: { heldOut: 4, minHeldOut: 20 }, bestBaseline: null, beatsBaselines: null });
     expect(await owner.trpc.models.serving.query({ projectId })).toMatchObject({ teacher: { version: 2 }, student: null });
@@ -87,7 +103,13 @@ describe.each(testDatabaseKinds)("serving model versions on %s", (kind) => {
   });
 
   it("serves the best measured teacher and student, not the newest, and flags regressions", async () => {
-    const head = { chosen: "linear-probe", candidates: [{ name: "linear-probe", accuracy: 0.812 }, { name: "knn", accuracy: 0.79 }] };
+    const head = {
+      chosen: "linear-probe",
+      candidates: [
+        { name: "linear-probe", accuracy: 0.812 },
+        { name: "knn", accuracy: 0.79 },
+      ],
+    };
     await publish("FINETUNE", metrics(0.812, { interval: { low: 0.74, high: 0.869 }, baselines: pixelBaselines(0.82), trainLabels: 240, head })); // v3
     await publish("DISTIL", metrics(0.85, { baselines: pixelBaselines(0.82), teacherAgreement: 0.9 }), { parentId: ids[3] }); // v4
     // Worse by more than the noise of 60 held-out labels (one standard error of the difference, ~7 points).

@@ -27,7 +27,13 @@ describe("realtime labelling (PGlite)", () => {
   }
 
   async function freshProject(name: string, images: number) {
-    const p = await owner.trpc.projects.create.mutate({ name, classes: [{ name: "cat", hotkey: "1" }, { name: "dog", hotkey: "2" }] });
+    const p = await owner.trpc.projects.create.mutate({
+      name,
+      classes: [
+        { name: "cat", hotkey: "1" },
+        { name: "dog", hotkey: "2" },
+      ],
+    });
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId: p.id });
     const files = await Promise.all(Array.from({ length: images }, async (_, i) => ({ path: `${name}-${i}.png`, data: await png(1000 * name.length + i) })));
     await owner.uploadFiles(uploadId, files);

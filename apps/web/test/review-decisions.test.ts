@@ -36,7 +36,13 @@ describe.each(testDatabaseKinds)("review decisions on %s", (kind) => {
     reviewer = await TestUser.signUp(t.baseUrl, "reviewer@example.com", "Rita Reviewer");
     for (const n of ["ann", "bob", "cid"]) annotators.push(await TestUser.signUp(t.baseUrl, `${n}@example.com`));
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
-    const p = await owner.trpc.projects.create.mutate({ name: "Pets", classes: [{ name: "cat", hotkey: "1" }, { name: "dog", hotkey: "2" }] });
+    const p = await owner.trpc.projects.create.mutate({
+      name: "Pets",
+      classes: [
+        { name: "cat", hotkey: "1" },
+        { name: "dog", hotkey: "2" },
+      ],
+    });
     projectId = p.id;
     const members: [TestUser, "REVIEWER" | "ANNOTATOR"][] = [[reviewer, "REVIEWER"], ...annotators.map((a): [TestUser, "ANNOTATOR"] => [a, "ANNOTATOR"])];
     for (const [u, role] of members) {

@@ -30,7 +30,10 @@ describe.each(testDatabaseKinds)("sign-in throttle on %s", (kind) => {
     expect(await signIn("victim@example.com", password)).toBe("OK");
     for (let i = 0; i < limit; i++) expect(await signIn("victim@example.com", `guess ${i}`)).toBe("UNAUTHORIZED");
     const blocked = new TestUser(t.baseUrl).trpc.auth.signIn.mutate({ email: "VICTIM@example.com", password });
-    const err = await blocked.then(() => null, (e: unknown) => e);
+    const err = await blocked.then(
+      () => null,
+      (e: unknown) => e,
+    );
     if (!(err instanceof TRPCClientError)) throw new Error(`expected a tRPC error, got ${String(err)}`);
     expect(err.data?.code).toBe("TOO_MANY_REQUESTS");
     expect(err.message).toMatch(/Too many sign-in attempts for this account\. Try again in 1[45] minutes\./);

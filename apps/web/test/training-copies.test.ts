@@ -15,7 +15,11 @@ const photo = () =>
     .composite([{ input: { create: { width: 100, height: 100, channels: 3, background: "#ff0000" } }, left: 20, top: 30 }])
     .jpeg()
     .toBuffer();
-const small = () => sharp(Buffer.alloc(40 * 40, 32), { raw: { width: 40, height: 40, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+const small = () =>
+  sharp(Buffer.alloc(40 * 40, 32), { raw: { width: 40, height: 40, channels: 1 } })
+    .toColourspace("b-w")
+    .png()
+    .toBuffer();
 
 describe("training copies at a configurable size", () => {
   let storeDir: string;

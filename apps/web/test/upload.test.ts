@@ -73,7 +73,8 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
     const list = await owner.trpc.images.list.query({ projectId });
     expect(list.items.map((i) => i.filename).sort()).toEqual(["good1.png", "good2.jpg", "ok/inside.png"]);
     // The grid's orders: by name, and newest first (the reverse of upload order).
-    const sorted = async (sort: "oldest" | "newest" | "name") => (await owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", sort } })).items.map((i) => i.filename);
+    const sorted = async (sort: "oldest" | "newest" | "name") =>
+      (await owner.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", sort } })).items.map((i) => i.filename);
     expect(await sorted("name")).toEqual(["good1.png", "good2.jpg", "ok/inside.png"]);
     expect(await sorted("newest")).toEqual((await sorted("oldest")).reverse());
     const finished = await owner.trpc.uploads.finish.mutate({ projectId, uploadId });
@@ -82,7 +83,11 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
     // Thumbnails and originals are real images of the right type.
     const thumb = await owner.fetch(`/api/images/${list.items[0]!.id}/thumbnail`);
     expect(thumb.headers.get("content-type")).toBe("image/webp");
-    expect(Buffer.from(await thumb.arrayBuffer()).subarray(8, 12).toString()).toBe("WEBP");
+    expect(
+      Buffer.from(await thumb.arrayBuffer())
+        .subarray(8, 12)
+        .toString(),
+    ).toBe("WEBP");
   });
 
   it("stores the same content once, takes folder and CSV labels, and exports them", async () => {
@@ -232,7 +237,10 @@ describe.each(testDatabaseKinds)("uploads on %s", (kind) => {
     const { uploadId } = await owner.trpc.uploads.start.mutate({ projectId });
     try {
       Object.assign(uploadLimits, { looseFileBytes: 4_000, looseBytesPerRequest: 8_000 });
-      const small = await owner.uploadFiles(uploadId, [{ path: "ok.png", data: await png(51) }, { path: "big.png", data: Buffer.alloc(6_000, 1) }]);
+      const small = await owner.uploadFiles(uploadId, [
+        { path: "ok.png", data: await png(51) },
+        { path: "big.png", data: Buffer.alloc(6_000, 1) },
+      ]);
       expect(small.status).toBe(200);
       expect(small.body).toMatchObject({ type: "done", accepted: 1, rejected: [{ path: "big.png", code: "too_large_bytes" }] });
       const flood = await owner.uploadFiles(uploadId, [{ path: "flood.png", data: Buffer.alloc(64_000, 1) }]);

@@ -3,8 +3,16 @@
 //   npx tsx packages/api/bench/embedding-search.ts [--images=100000] [--dim=128] [--k=200] [--queries=20]
 import { nearestRows } from "../src/services/embeddings";
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
-const n = Number(args.get("images") ?? 100_000), dim = Number(args.get("dim") ?? 128), k = Number(args.get("k") ?? 200), queries = Number(args.get("queries") ?? 20);
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
+const n = Number(args.get("images") ?? 100_000),
+  dim = Number(args.get("dim") ?? 128),
+  k = Number(args.get("k") ?? 200),
+  queries = Number(args.get("queries") ?? 20);
 let seed = 1;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
 const unit = new Float32Array(n * dim).map(rand);

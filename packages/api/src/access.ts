@@ -34,12 +34,7 @@ export function requireSignedIn(session: ResolvedSession | null): ResolvedSessio
  * Resolves the caller's role in a project and checks it allows `permission`. Non-members get "not found", so a
  * project's existence is not revealed to outsiders.
  */
-export async function requireProjectAccess(
-  db: PrismaClient,
-  session: ResolvedSession | null,
-  projectId: string,
-  permission: Permission,
-): Promise<ProjectAccess> {
+export async function requireProjectAccess(db: PrismaClient, session: ResolvedSession | null, projectId: string, permission: Permission): Promise<ProjectAccess> {
   const { user } = requireSignedIn(session);
   const membership = await db.membership.findUnique({
     where: { projectId_userId: { projectId, userId: user.id } },

@@ -34,7 +34,8 @@ export async function renderDigits(count: number, seed = 1): Promise<GrayImageSe
     const weight = r() < 0.35 ? "bold" : "normal";
     const fontSize = uni(16, 24);
     const angle = uni(-15, 15);
-    const dx = uni(-2.5, 2.5), dy = uni(-2, 2);
+    const dx = uni(-2.5, 2.5),
+      dy = uni(-2, 2);
     const stroke = uni(0, 1.2);
     const svg =
       `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="${size}" height="${size}" fill="black"/>` +
@@ -51,7 +52,8 @@ export async function renderDigits(count: number, seed = 1): Promise<GrayImageSe
     const j = Math.floor(r() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const outPixels = new Uint8Array(pixels.length), outLabels = new Uint8Array(count);
+  const outPixels = new Uint8Array(pixels.length),
+    outLabels = new Uint8Array(count);
   order.forEach((from, to) => {
     outPixels.set(pixels.subarray(from * size * size, (from + 1) * size * size), to * size * size);
     outLabels[to] = labels[from]!;

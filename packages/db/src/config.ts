@@ -2,9 +2,7 @@
 // database inside the data directory (no server to install).
 import path from "node:path";
 
-export type DatabaseConfig =
-  | { kind: "pglite"; dataDir: string }
-  | { kind: "postgres"; url: string };
+export type DatabaseConfig = { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
 
 export function dataDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.FEWLABEL_DATA_DIR || "./data");

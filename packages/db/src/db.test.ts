@@ -69,7 +69,12 @@ describe("embedded data directory", () => {
     // A second *process* gets the same clear error, and the first keeps working.
     const probe = spawnSync(
       process.execPath,
-      ["--import", "tsx", "-e", `import("${path.resolve(__dirname, "client.ts")}").then(m => m.openPglite(${JSON.stringify(dataDir)})).then(() => process.exit(0), e => { console.error(e.name + ": " + e.message); process.exit(3); })`],
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `import("${path.resolve(__dirname, "client.ts")}").then(m => m.openPglite(${JSON.stringify(dataDir)})).then(() => process.exit(0), e => { console.error(e.name + ": " + e.message); process.exit(3); })`,
+      ],
       { encoding: "utf8" },
     );
     expect(probe.status).toBe(3);

@@ -56,17 +56,12 @@ export async function applyMigrations(db: SqlRunner, migrations = readMigrations
   await db.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
   try {
     await db.exec(bookkeeping);
-    const done = await db.query<{ migration_name: string; checksum: string }>(
-      `SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    );
+    const done = await db.query<{ migration_name: string; checksum: string }>(`SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
     const applied = new Map(done.map((r) => [r.migration_name, r.checksum]));
     const known = new Set(migrations.map((m) => m.name));
     const unknown = [...applied.keys()].filter((n) => !known.has(n));
     if (unknown.length > 0) {
-      throw new Error(
-        `The database has migrations this version of fewlabel does not know (${unknown.join(", ")}): ` +
-          `it was used by a newer version. Refusing to start rather than risk the data.`,
-      );
+      throw new Error(`The database has migrations this version of fewlabel does not know (${unknown.join(", ")}): ` + `it was used by a newer version. Refusing to start rather than risk the data.`);
     }
     // A migration edited after it ran here would leave this database unlike the schema the code expects, silently.
     const edited = migrations.filter((m) => applied.has(m.name) && applied.get(m.name) !== m.checksum).map((m) => m.name);

@@ -24,7 +24,26 @@ function plain(result) {
 
 function describeError(err) {
   const out = { message: String(err?.message ?? err), isDatabaseError: err instanceof messages.DatabaseError };
-  for (const k of ["length", "severity", "code", "detail", "hint", "position", "internalPosition", "internalQuery", "where", "schema", "table", "column", "dataType", "constraint", "file", "line", "routine", "query"]) {
+  for (const k of [
+    "length",
+    "severity",
+    "code",
+    "detail",
+    "hint",
+    "position",
+    "internalPosition",
+    "internalQuery",
+    "where",
+    "schema",
+    "table",
+    "column",
+    "dataType",
+    "constraint",
+    "file",
+    "line",
+    "routine",
+    "query",
+  ]) {
     if (err && err[k] !== undefined && typeof err[k] !== "function" && typeof err[k] !== "object") out[k] = err[k];
   }
   return out;

@@ -85,9 +85,7 @@ export class PGliteThread {
     }
     const columnParsers = raw.fields.map((f) => (x: string | null) => types.parseType(x, f.dataTypeID, parsers as never));
     const rows =
-      options?.rowMode === "array"
-        ? raw.rows.map((r) => r.map((v, i) => columnParsers[i]!(v)))
-        : raw.rows.map((r) => Object.fromEntries(r.map((v, i) => [raw.fields[i]!.name, columnParsers[i]!(v)])));
+      options?.rowMode === "array" ? raw.rows.map((r) => r.map((v, i) => columnParsers[i]!(v))) : raw.rows.map((r) => Object.fromEntries(r.map((v, i) => [raw.fields[i]!.name, columnParsers[i]!(v)])));
     return { rows: rows as T[], fields: raw.fields, affectedRows: raw.affectedRows };
   }
 

@@ -7,8 +7,19 @@
 // Last line on stdout: one JSON object.
 import { parseArgs } from "node:util";
 import {
-  copyWeightsByLayerName, createClassifierHead, createEncoder, createProjectionHead, createStudent, distil, encoderClassifier, encoderFeatureDim,
-  fineTune, modelClassifier, pretrainContrastive, selectBackend, tensorImageSource,
+  copyWeightsByLayerName,
+  createClassifierHead,
+  createEncoder,
+  createProjectionHead,
+  createStudent,
+  distil,
+  encoderClassifier,
+  encoderFeatureDim,
+  fineTune,
+  modelClassifier,
+  pretrainContrastive,
+  selectBackend,
+  tensorImageSource,
 } from "@fewlabel/ml";
 import { budgetConfig, type BudgetName } from "../src/budgets";
 import { testAccuracy } from "../src/evaluate";
@@ -37,7 +48,9 @@ async function perStep(run: (steps: number) => Promise<unknown>): Promise<number
 const encoder = createEncoder(enc);
 const head = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: config.projectionDim, seed: 2 });
 const p = config.pretrain;
-const pretrainStep = await perStep((steps) => pretrainContrastive({ encoder, projectionHead: head, images: train, steps, batchSize: p.batchSize, optimizer: p.optimizer, learningRate: p.learningRate, workers }));
+const pretrainStep = await perStep((steps) =>
+  pretrainContrastive({ encoder, projectionHead: head, images: train, steps, batchSize: p.batchSize, optimizer: p.optimizer, learningRate: p.learningRate, workers }),
+);
 const cls = createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 3 });
 copyWeightsByLayerName(head, cls);
 const teacher = encoderClassifier(encoder, cls);
@@ -68,5 +81,16 @@ const total = Object.values(parts).reduce((a, b) => a + b, 0);
 const hours = (s: number) => `${(s / 3600).toFixed(2)} h`;
 for (const [k, v] of Object.entries(parts)) process.stderr.write(`${k.padEnd(11)} ${hours(v)}\n`);
 process.stderr.write(`total       ${hours(total)} on ${backend.name} (${backend.detail}), ${workers} worker thread(s)\n`);
-process.stderr.write(`per step: pretrain ${pretrainStep.toFixed(2)} s (${((2 * p.batchSize) / pretrainStep).toFixed(0)} img/s), supervised ${supervisedStep.toFixed(2)} s, fine-tune ${fineTuneStep.toFixed(2)} s, distil ${distilStep.toFixed(2)} s (${(config.distil.batchSize / distilStep).toFixed(0)} img/s; one thread ${distilOneThread.toFixed(2)} s, ${(config.distil.batchSize / distilOneThread).toFixed(0)} img/s)\n`);
-console.log(JSON.stringify({ budget: config.budget, backend: backend.name, workers, seconds: Math.round(total), parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v)])), secondsPerStep: { pretrain: pretrainStep, supervised: supervisedStep, fineTune: fineTuneStep, distil: distilStep, distilOneThread } }));
+process.stderr.write(
+  `per step: pretrain ${pretrainStep.toFixed(2)} s (${((2 * p.batchSize) / pretrainStep).toFixed(0)} img/s), supervised ${supervisedStep.toFixed(2)} s, fine-tune ${fineTuneStep.toFixed(2)} s, distil ${distilStep.toFixed(2)} s (${(config.distil.batchSize / distilStep).toFixed(0)} img/s; one thread ${distilOneThread.toFixed(2)} s, ${(config.distil.batchSize / distilOneThread).toFixed(0)} img/s)\n`,
+);
+console.log(
+  JSON.stringify({
+    budget: config.budget,
+    backend: backend.name,
+    workers,
+    seconds: Math.round(total),
+    parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Math.round(v)])),
+    secondsPerStep: { pretrain: pretrainStep, supervised: supervisedStep, fineTune: fineTuneStep, distil: distilStep, distilOneThread },
+  }),
+);

@@ -30,8 +30,15 @@ describe.skipIf(!available)("adding baselines to a finished run that predates th
     const tiny = budgetConfig("tiny", 2);
     const steps = <S extends { steps: number }>(s: S): S => ({ ...s, steps: 2 });
     const config: ExperimentConfig = {
-      ...tiny, trainImages: 150, testImages: 100, labelFractions: [0.2],
-      pretrain: steps(tiny.pretrain), supervised: steps(tiny.supervised), fineTune: steps(tiny.fineTune), distil: steps(tiny.distil), linearEval: steps(tiny.linearEval),
+      ...tiny,
+      trainImages: 150,
+      testImages: 100,
+      labelFractions: [0.2],
+      pretrain: steps(tiny.pretrain),
+      supervised: steps(tiny.supervised),
+      fineTune: steps(tiny.fineTune),
+      distil: steps(tiny.distil),
+      linearEval: steps(tiny.linearEval),
     };
     const run = await runLabelEfficiency(fashionMnistData(config), config, { backend });
     // The same run as written before baselines existed.

@@ -49,7 +49,13 @@ export async function addBaselines(dir: string, o: AddBaselinesOptions): Promise
         continue;
       }
       const b = await fractionBaselines({
-        task, labelFraction: f, data, subset: armLabelSubset(data.train.labels, f, seeds.labelSubset), randomEncoder, seed: seeds.baselines, backend: o.backend.name,
+        task,
+        labelFraction: f,
+        data,
+        subset: armLabelSubset(data.train.labels, f, seeds.labelSubset),
+        randomEncoder,
+        seed: seeds.baselines,
+        backend: o.backend.name,
         onScore: (s) => o.onScore?.(task, s),
       });
       out.push({ ...b, addedLater: { at, note } });
@@ -74,5 +80,7 @@ if (process.argv[1]?.endsWith("add-baselines.ts")) {
     onScore: (task, s) => process.stderr.write(`${task}: ${s.name} ${(s.testAccuracy * 100).toFixed(2)}% (${s.correct}/${s.total}) in ${s.seconds.toFixed(1)} s\n`),
   });
   process.stderr.write(`add-baselines: ${dir} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-  process.stdout.write(`${JSON.stringify(added.map(({ task, labelsUsed, seconds, scores }) => ({ task, labelsUsed, seconds, scores: scores.map(({ name, testAccuracy, correct, total, seconds: s }) => ({ name, testAccuracy, correct, total, seconds: s })) })))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(added.map(({ task, labelsUsed, seconds, scores }) => ({ task, labelsUsed, seconds, scores: scores.map(({ name, testAccuracy, correct, total, seconds: s }) => ({ name, testAccuracy, correct, total, seconds: s })) })))}\n`,
+  );
 }

@@ -24,8 +24,7 @@ export function directoryCheckpoints(resultsDir: string): PretrainCheckpoints & 
 
 function armCheckpoints(dir: string): ArmCheckpoints {
   return {
-    save: (state, models, optimizer) =>
-      saveCheckpoint<Omit<ArmState, "nextStep">>(dir, { stage: "arm", nextStep: state.nextStep, extra: { seconds: state.seconds } }, models, optimizer),
+    save: (state, models, optimizer) => saveCheckpoint<Omit<ArmState, "nextStep">>(dir, { stage: "arm", nextStep: state.nextStep, extra: { seconds: state.seconds } }, models, optimizer),
     async load(models, optimizer) {
       if (!fs.existsSync(path.join(dir, "checkpoint.json"))) return null;
       const info = await loadCheckpoint<Omit<ArmState, "nextStep">>(dir, models, optimizer);

@@ -33,7 +33,14 @@ describe.skipIf(!available)("npm run experiment (tiny budget)", () => {
       };
       expect(summary.budget).toBe("tiny");
       expect(summary.arms.map((a) => a.name)).toEqual([
-        "supervised-100%", "supervised-20%", "supervised-5%", "linear-eval", "simclr-teacher-20%", "simclr-student-20%", "simclr-teacher-5%", "simclr-student-5%",
+        "supervised-100%",
+        "supervised-20%",
+        "supervised-5%",
+        "linear-eval",
+        "simclr-teacher-20%",
+        "simclr-student-20%",
+        "simclr-teacher-5%",
+        "simclr-student-5%",
       ]);
       for (const a of summary.arms) {
         expect(a.testAccuracy, a.name).toBeGreaterThan(0.15); // chance is 0.10; a tiny budget only has to learn something

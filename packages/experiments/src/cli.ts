@@ -26,7 +26,16 @@ function fail(message: string): never {
 export function parseCli(argv: string[]): { config: ExperimentConfig; out?: string; resume?: ExperimentResults } {
   const { values } = parseArgs({
     args: argv,
-    options: { dataset: { type: "string", default: "fashion-mnist" }, budget: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, config: { type: "string" }, resume: { type: "string" }, workers: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      dataset: { type: "string", default: "fashion-mnist" },
+      budget: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      resume: { type: "string" },
+      workers: { type: "string" },
+      help: { type: "boolean" },
+    },
     strict: true,
   });
   if (values.help) {
@@ -86,7 +95,9 @@ function progressPrinter(t0: number) {
     } else if (e.type === "arm-result") say(`${e.task}: test accuracy ${(e.arm.testAccuracy * 100).toFixed(2)}% with ${e.arm.labelsUsed} labels`);
     else if (e.type === "baseline-result") {
       const b = e.baseline;
-      say(`${e.task}: ${b.name} ${(b.testAccuracy * 100).toFixed(2)}% (95% ${(b.interval.low * 100).toFixed(1)}-${(b.interval.high * 100).toFixed(1)}, ${b.correct}/${b.total}) in ${b.seconds.toFixed(1)} s`);
+      say(
+        `${e.task}: ${b.name} ${(b.testAccuracy * 100).toFixed(2)}% (95% ${(b.interval.low * 100).toFixed(1)}-${(b.interval.high * 100).toFixed(1)}, ${b.correct}/${b.total}) in ${b.seconds.toFixed(1)} s`,
+      );
     } else if (e.type === "baselines-result") say(`${e.task}: ${e.baselines.labelsUsed} labels, best ${bestBaseline(e.baselines)?.name ?? "-"}`);
     else if (e.type === "task-done") say(`${e.task}: done in ${e.seconds.toFixed(1)} s`);
   };
@@ -104,11 +115,16 @@ async function main(): Promise<void> {
     controller.abort();
   });
   const dir = out ? path.resolve(out) : defaultResultsDir(process.cwd(), config.budget, config.seed);
-  if (resume) process.stderr.write(`experiment: resuming ${dir}: baselines at ${resume.baselines?.length ?? 0} fractions and ${resume.arms.length} arms done${resume.pretrain ? ", pretraining done" : ""}\n`);
+  if (resume)
+    process.stderr.write(`experiment: resuming ${dir}: baselines at ${resume.baselines?.length ?? 0} fractions and ${resume.arms.length} arms done${resume.pretrain ? ", pretraining done" : ""}\n`);
   else writeResults(dir, null, config);
   const checkpoints = directoryCheckpoints(dir);
   const results = await runLabelEfficiency(data, config, {
-    backend, onEvent: progressPrinter(t0), signal: controller.signal, resume, checkpoints,
+    backend,
+    onEvent: progressPrinter(t0),
+    signal: controller.signal,
+    resume,
+    checkpoints,
     onPartialResults: (partial) => void writeResults(dir, partial, config),
   });
   writeResults(dir, results, config);

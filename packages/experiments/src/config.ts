@@ -47,7 +47,20 @@ export interface ExperimentConfig {
 /** Seeds of every random choice, derived from the master seed (recorded with the results). */
 export function derivedSeeds(seed: number) {
   const s = (k: number) => ((Math.imul(seed + 1, 2654435761) >>> 0) % 1_000_000) * 16 + k;
-  return { labelSubset: seed, holdOut: seed, encoderInit: s(1), headInit: s(2), classifierInit: s(3), studentInit: s(4), pretrain: s(5), supervised: s(6), fineTune: s(7), distil: s(8), linearEval: s(9), baselines: s(10) };
+  return {
+    labelSubset: seed,
+    holdOut: seed,
+    encoderInit: s(1),
+    headInit: s(2),
+    classifierInit: s(3),
+    studentInit: s(4),
+    pretrain: s(5),
+    supervised: s(6),
+    fineTune: s(7),
+    distil: s(8),
+    linearEval: s(9),
+    baselines: s(10),
+  };
 }
 export type DerivedSeeds = ReturnType<typeof derivedSeeds>;
 

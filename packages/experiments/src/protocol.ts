@@ -108,8 +108,10 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   const emit = async (e: ExperimentEvent) => options.onEvent?.(e);
   const tasks = planTasks(config);
   await emit({ type: "plan", tasks });
-  const progressFor = (task: string, totalSteps: number): ProgressCallback => (p) =>
-    emit({ type: "progress", task, step: p.step, totalSteps, loss: p.loss, imagesPerSecond: p.imagesPerSecond });
+  const progressFor =
+    (task: string, totalSteps: number): ProgressCallback =>
+    (p) =>
+      emit({ type: "progress", task, step: p.step, totalSteps, loss: p.loss, imagesPerSecond: p.imagesPerSecond });
   const every = (steps: number) => options.progressEvery ?? Math.max(1, Math.floor(steps / 100));
   const arms: ArmResult[] = [];
   const baselines: FractionBaselines[] = [];
@@ -117,9 +119,20 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   const finishedBaselines = new Map((options.resume?.baselines ?? []).map((b) => [b.task, b]));
   let pretrain: ExperimentResults["pretrain"] = null;
   const snapshot = (): ExperimentResults => ({
-    budget: config.budget, dataset: config.dataset, backend: options.backend.name, backendDetail: options.backend.detail,
-    startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), totalSeconds: seconds(t0),
-    trainImages: train.count, testImages: test.count, classes: data.classes, pretrain, arms: [...arms], baselines: [...baselines], complete: false,
+    budget: config.budget,
+    dataset: config.dataset,
+    backend: options.backend.name,
+    backendDetail: options.backend.detail,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    totalSeconds: seconds(t0),
+    trainImages: train.count,
+    testImages: test.count,
+    classes: data.classes,
+    pretrain,
+    arms: [...arms],
+    baselines: [...baselines],
+    complete: false,
   });
   /** An arm an earlier run of this config finished: reported again as it was, not retrained. */
   const reuse = async (task: string) => {
@@ -163,7 +176,7 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       stage: {
         optimizerInstance: optimizer,
         startStep: restored?.nextStep ?? 0,
-        checkpointEvery: ck ? options.checkpointEvery ?? Math.max(50, Math.round(steps / 20)) : undefined,
+        checkpointEvery: ck ? (options.checkpointEvery ?? Math.max(50, Math.round(steps / 20))) : undefined,
         onCheckpoint: ck && ((next: number, opt: tf.Optimizer) => ck.save(state(next), models, opt)),
       },
       /** Keeps the trained models (a teacher is needed until its student is distilled). */
@@ -183,7 +196,14 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       if (!b) {
         randomEncoder ??= randomEncoderOf(config);
         b = await fractionBaselines({
-          task, labelFraction: f, data, subset: subset(f), randomEncoder, seed: seeds.baselines, backend: options.backend.name, signal: options.signal,
+          task,
+          labelFraction: f,
+          data,
+          subset: subset(f),
+          randomEncoder,
+          seed: seeds.baselines,
+          backend: options.backend.name,
+          signal: options.signal,
           onScore: (baseline, step) => emit({ type: "baseline-result", task, baseline, step, totalSteps: BASELINES_PER_FRACTION }),
         });
       }
@@ -202,16 +222,26 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     if (await reuse(task)) continue;
     await emit({ type: "task-start", task });
     const { indices, labels } = subset(f);
-    const encoder = newEncoder(), head = newHead();
+    const encoder = newEncoder(),
+      head = newHead();
     const classifier = encoderClassifier(encoder, head);
     const s = config.supervised;
     const optimizer = createOptimizer(s.optimizer, s.learningRate, 0);
     const ck = await armCheckpoints(task, { encoder, head }, optimizer, s.steps);
     await fineTune({
-      classifier, images: train, labelled: { indices, labels }, steps: s.steps, batchSize: s.batchSize, learningRate: s.learningRate,
-      optimizer: s.optimizer, ...ck.stage,
-      workers: tf.getBackend() === "wasm" ? s.workers ?? 1 : 1,
-      seed: seeds.supervised, signal: options.signal, onProgress: progressFor(task, s.steps), progressEvery: every(s.steps),
+      classifier,
+      images: train,
+      labelled: { indices, labels },
+      steps: s.steps,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      optimizer: s.optimizer,
+      ...ck.stage,
+      workers: tf.getBackend() === "wasm" ? (s.workers ?? 1) : 1,
+      seed: seeds.supervised,
+      signal: options.signal,
+      onProgress: progressFor(task, s.steps),
+      progressEvery: every(s.steps),
     });
     optimizer.dispose();
     await record(task, "supervised", f, indices.length, await score(classifier), ck.started, s.steps, (s.steps * s.batchSize) / indices.length, ck.secondsBefore);
@@ -235,16 +265,26 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   if (!restored || restored.nextStep < p.steps) {
     const report = progressFor(taskIds.pretrain, p.steps);
     await pretrainContrastive({
-      encoder, projectionHead, images: train, steps: p.steps, batchSize: p.batchSize, learningRate: p.learningRate, optimizer: p.optimizer,
-      optimizerInstance: optimizer, startStep: restored?.nextStep ?? 0, temperature: p.temperature, seed: seeds.pretrain, signal: options.signal,
+      encoder,
+      projectionHead,
+      images: train,
+      steps: p.steps,
+      batchSize: p.batchSize,
+      learningRate: p.learningRate,
+      optimizer: p.optimizer,
+      optimizerInstance: optimizer,
+      startStep: restored?.nextStep ?? 0,
+      temperature: p.temperature,
+      seed: seeds.pretrain,
+      signal: options.signal,
       // Worker threads run the wasm backend: elsewhere (a GPU) pretraining stays on this thread.
-      workers: tf.getBackend() === "wasm" ? p.workers ?? 1 : 1,
+      workers: tf.getBackend() === "wasm" ? (p.workers ?? 1) : 1,
       // Every step's loss is kept (for the checkpoint); events go out every few steps.
       onProgress: (pr) => {
         losses[pr.step - 1] = pr.loss;
         if (pr.step % every(p.steps) === 0 || pr.step === p.steps) return report(pr);
       },
-      checkpointEvery: options.checkpoints ? options.checkpointEvery ?? Math.max(50, Math.round(p.steps / 20)) : undefined,
+      checkpointEvery: options.checkpoints ? (options.checkpointEvery ?? Math.max(50, Math.round(p.steps / 20))) : undefined,
       onCheckpoint: options.checkpoints && ((next, opt) => options.checkpoints!.save(state(next), models, opt)),
     });
     await options.checkpoints?.save(state(p.steps), models, optimizer);
@@ -253,8 +293,11 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
   const window = Math.max(1, Math.min(10, Math.floor(losses.length / 4)));
   pretrain = {
-    seconds: restored && restored.nextStep >= p.steps ? restored.seconds : secondsBefore + seconds(preStarted), steps: p.steps, epochs: (p.steps * p.batchSize) / train.count,
-    firstLoss: mean(losses.slice(0, window)), lastLoss: mean(losses.slice(-window)),
+    seconds: restored && restored.nextStep >= p.steps ? restored.seconds : secondsBefore + seconds(preStarted),
+    steps: p.steps,
+    epochs: (p.steps * p.batchSize) / train.count,
+    firstLoss: mean(losses.slice(0, window)),
+    lastLoss: mean(losses.slice(-window)),
   };
   await emit({ type: "task-done", task: taskIds.pretrain, seconds: pretrain.seconds });
 
@@ -270,8 +313,15 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       const { indices, labels } = subset(f);
       const features = await encoderFeatures(encoder, train, indices, config.evalBatchSize);
       const probe = await trainLinearProbe({
-        features, labels, numClasses, steps: l.steps, batchSize: l.batchSize, learningRate: l.learningRate, seed: seeds.linearEval,
-        signal: options.signal, onProgress: progressFor(task, l.steps),
+        features,
+        labels,
+        numClasses,
+        steps: l.steps,
+        batchSize: l.batchSize,
+        learningRate: l.learningRate,
+        seed: seeds.linearEval,
+        signal: options.signal,
+        onProgress: progressFor(task, l.steps),
       });
       features.dispose();
       const probeClassifier: Classifier = {
@@ -286,7 +336,8 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
     // their own; the teacher's last one is kept until its student is distilled, so that a run stopped mid-student
     // does not train the teacher again.
     for (const f of [...config.labelFractions].sort((a, b) => b - a)) {
-      const teacherTask = taskIds.teacher(f), studentTask = taskIds.student(f);
+      const teacherTask = taskIds.teacher(f),
+        studentTask = taskIds.student(f);
       if (finished.has(teacherTask) && finished.has(studentTask)) {
         await reuse(teacherTask);
         await reuse(studentTask);
@@ -305,9 +356,19 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
         await emit({ type: "task-start", task: teacherTask });
         if (!teacherCk.trained) {
           await fineTune({
-            classifier: teacher, images: train, labelled: { indices, labels }, steps: ft.steps, batchSize: ft.batchSize, learningRate: ft.learningRate,
-            optimizer: ft.optimizer, ...teacherCk.stage, seed: seeds.fineTune, signal: options.signal, onProgress: progressFor(teacherTask, ft.steps),
-            progressEvery: every(ft.steps), workers: tf.getBackend() === "wasm" ? ft.workers ?? 1 : 1,
+            classifier: teacher,
+            images: train,
+            labelled: { indices, labels },
+            steps: ft.steps,
+            batchSize: ft.batchSize,
+            learningRate: ft.learningRate,
+            optimizer: ft.optimizer,
+            ...teacherCk.stage,
+            seed: seeds.fineTune,
+            signal: options.signal,
+            onProgress: progressFor(teacherTask, ft.steps),
+            progressEvery: every(ft.steps),
+            workers: tf.getBackend() === "wasm" ? (ft.workers ?? 1) : 1,
           });
           await teacherCk.saveTrained();
         }
@@ -321,11 +382,21 @@ export async function runLabelEfficiency(data: ExperimentData, config: Experimen
       const studentOptimizer = createOptimizer(d.optimizer, d.learningRate);
       const studentCk = await armCheckpoints(studentTask, { student }, studentOptimizer, d.steps);
       await distil({
-        teacher, student: modelClassifier(student), images: train, steps: d.steps, batchSize: d.batchSize, learningRate: d.learningRate,
-        optimizer: d.optimizer, ...studentCk.stage, temperature: d.temperature, seed: seeds.distil, signal: options.signal,
+        teacher,
+        student: modelClassifier(student),
+        images: train,
+        steps: d.steps,
+        batchSize: d.batchSize,
+        learningRate: d.learningRate,
+        optimizer: d.optimizer,
+        ...studentCk.stage,
+        temperature: d.temperature,
+        seed: seeds.distil,
+        signal: options.signal,
         groundTruth: d.groundTruthWeight > 0 ? { indices, labels, weight: d.groundTruthWeight } : undefined,
-        workers: tf.getBackend() === "wasm" ? d.workers ?? 1 : 1,
-        onProgress: progressFor(studentTask, d.steps), progressEvery: every(d.steps),
+        workers: tf.getBackend() === "wasm" ? (d.workers ?? 1) : 1,
+        onProgress: progressFor(studentTask, d.steps),
+        progressEvery: every(d.steps),
       });
       studentOptimizer.dispose();
       await record(studentTask, "simclr-student", f, indices.length, await score(modelClassifier(student)), studentCk.started, d.steps, (d.steps * d.batchSize) / train.count, studentCk.secondsBefore);

@@ -25,9 +25,15 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     await selectBackend({ order: ["wasm"] });
     const tiny = budgetConfig("tiny", 5);
     config = {
-      ...tiny, trainImages: 200, testImages: 100, labelFractions: [0.5],
-      pretrain: { ...tiny.pretrain, steps: 12 }, supervised: { ...tiny.supervised, steps: 8 }, fineTune: { ...tiny.fineTune, steps: 8 },
-      distil: { ...tiny.distil, steps: 8 }, linearEval: { ...tiny.linearEval, steps: 20 },
+      ...tiny,
+      trainImages: 200,
+      testImages: 100,
+      labelFractions: [0.5],
+      pretrain: { ...tiny.pretrain, steps: 12 },
+      supervised: { ...tiny.supervised, steps: 8 },
+      fineTune: { ...tiny.fineTune, steps: 8 },
+      distil: { ...tiny.distil, steps: 8 },
+      linearEval: { ...tiny.linearEval, steps: 20 },
     };
     data = fashionMnistData(config);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-resume-"));
@@ -41,7 +47,11 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
     let partial: ExperimentResults | undefined;
     await expect(
       runLabelEfficiency(data, config, {
-        backend, checkpoints, checkpointEvery: 4, signal: controller.signal, progressEvery: 1,
+        backend,
+        checkpoints,
+        checkpointEvery: 4,
+        signal: controller.signal,
+        progressEvery: 1,
         onPartialResults: (r) => void (partial = r),
         onEvent: (e) => {
           if ((e.type === "progress" || e.type === "baseline-result") && e.task === task && e.step === step) controller.abort();
@@ -142,7 +152,10 @@ describe.skipIf(!available)("resuming a stopped experiment", () => {
   it("runs pretraining, the supervised arms, fine-tuning and distillation on 2 worker threads when the config asks", { timeout: 120_000 }, async () => {
     const two = {
       ...config,
-      pretrain: { ...config.pretrain, workers: 2 }, supervised: { ...config.supervised, workers: 2 }, fineTune: { ...config.fineTune, workers: 2 }, distil: { ...config.distil, workers: 2 },
+      pretrain: { ...config.pretrain, workers: 2 },
+      supervised: { ...config.supervised, workers: 2 },
+      fineTune: { ...config.fineTune, workers: 2 },
+      distil: { ...config.distil, workers: 2 },
     };
     const r = await runLabelEfficiency(data, two, { backend });
     const single = await runLabelEfficiency(data, config, { backend });

@@ -58,7 +58,11 @@ describe("armLabelSubset", () => {
     const all = armLabelSubset(labels, 1, 7);
     expect(Array.from(all.indices)).toEqual(labels.flatMap((l, i) => (l >= 0 ? [i] : [])));
     const tenth = armLabelSubset(labels, 0.1, 7);
-    expect([...countOf(tenth.indices)].sort()).toEqual([[0, 10], [1, 5], [2, 10]]);
+    expect([...countOf(tenth.indices)].sort()).toEqual([
+      [0, 10],
+      [1, 5],
+      [2, 10],
+    ]);
     expect(Array.from(tenth.labels)).toEqual(Array.from(tenth.indices, (i) => labels[i]));
     expect(Array.from(armLabelSubset(labels, 0.1, 7).indices)).toEqual(Array.from(tenth.indices));
     expect(Array.from(armLabelSubset(labels, 0.1, 8).indices)).not.toEqual(Array.from(tenth.indices));

@@ -51,7 +51,14 @@ export function stratifiedLabelSubset(labels: ArrayLike<number>, fraction: numbe
  */
 export function armLabelSubset(trainLabels: ArrayLike<number>, f: number, seed: number): { indices: Int32Array; labels: Int32Array } {
   const labelled = Int32Array.from({ length: trainLabels.length }, (_, i) => i).filter((i) => trainLabels[i]! >= 0);
-  const positions = f >= 1 ? Int32Array.from(labelled.keys()) : stratifiedLabelSubset(Array.from(labelled, (i) => trainLabels[i]!), f, seed);
+  const positions =
+    f >= 1
+      ? Int32Array.from(labelled.keys())
+      : stratifiedLabelSubset(
+          Array.from(labelled, (i) => trainLabels[i]!),
+          f,
+          seed,
+        );
   const indices = Int32Array.from(positions, (p) => labelled[p]!);
   return { indices, labels: Int32Array.from(indices, (i) => trainLabels[i]!) };
 }

@@ -11,7 +11,10 @@ import { baselineLabel, type ExperimentResults, type FractionBaselines } from ".
 export const RESULT_FILES = ["results.md", "accuracy.svg", "config.json", "results.json"] as const;
 
 export function defaultResultsDir(root: string, budget: string, seed: number, when = new Date()): string {
-  const stamp = when.toISOString().replace(/[:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = when
+    .toISOString()
+    .replace(/[:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return path.join(root, "results", "experiments", `${stamp}-${budget}-seed${seed}`);
 }
 
@@ -21,7 +24,9 @@ export function resultsMarkdown(r: ExperimentResults, config: ExperimentConfig):
     : "";
   const workers = { pretraining: config.pretrain.workers, supervised: config.supervised.workers, "fine-tuning": config.fineTune.workers, distillation: config.distil.workers };
   const parallel = Object.values(workers).some((w) => (w ?? 1) > 1)
-    ? `worker threads (data-parallel): ${Object.entries(workers).map(([stage, w]) => `${stage} ${w ?? 1}`).join(", ")};`
+    ? `worker threads (data-parallel): ${Object.entries(workers)
+        .map(([stage, w]) => `${stage} ${w ?? 1}`)
+        .join(", ")};`
     : null;
   // A run resumed across processes (sessions) started more than once: the arms', the baselines' and the pretraining's
   // own times add up what it took, where the last process's start and wall time would not.
@@ -50,7 +55,9 @@ function baselinesSection(r: ExperimentResults): string {
   const all = r.baselines ?? [];
   if (all.length === 0) return "Baselines: not measured (these results predate them).\n";
   const behind = compareWithBaselines(r).filter((c) => c.beats === false);
-  const unmatched = compareWithBaselines(r).filter((c) => c.beats === null).map((c) => c.arm.name);
+  const unmatched = compareWithBaselines(r)
+    .filter((c) => c.beats === null)
+    .map((c) => c.arm.name);
   const later = all.filter((b) => b.addedLater);
   return [
     `Baselines, trained on the same labelled subset as the arms at each fraction and scored on the same ${r.testImages.toLocaleString("en-US")} test images`,

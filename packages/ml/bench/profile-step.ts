@@ -7,7 +7,12 @@ import { createProjectionHead } from "../src/models/heads.js";
 import { ntXentLoss } from "../src/losses/ntXent.js";
 import { variablesOf } from "../src/stages/common.js";
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
 const pairs = Number(args.get("batch") ?? 128);
 const [h, w, c] = (args.get("input") ?? "32x32x3").split("x").map(Number) as [number, number, number];
 const top = Number(args.get("top") ?? 30);
@@ -17,17 +22,27 @@ const head = createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 12
 const optimizer = tf.train.adam(1e-3);
 const vars = variablesOf(encoder, head);
 const views = tf.randomUniform([2 * pairs, h, w, c], 0, 1, "float32", 1) as tf.Tensor4D;
-const step = () => tf.tidy(() => optimizer.minimize(() => {
-  const z = head.apply(encoder.apply(views, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
-  const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-  return ntXentLoss(z1, z2, 0.5);
-}, true, vars)!);
+const step = () =>
+  tf.tidy(
+    () =>
+      optimizer.minimize(
+        () => {
+          const z = head.apply(encoder.apply(views, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+          const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+          return ntXentLoss(z1, z2, 0.5);
+        },
+        true,
+        vars,
+      )!,
+  );
 step().dispose();
 step().dispose();
 const t0 = performance.now();
 for (let i = 0; i < 3; i++) step().dispose();
 const plain = (performance.now() - t0) / 3;
-const info = await tf.profile(() => { step().dispose(); });
+const info = await tf.profile(() => {
+  step().dispose();
+});
 const rows = new Map<string, { ms: number; n: number }>();
 let total = 0;
 for (const k of info.kernels) {
@@ -35,7 +50,8 @@ for (const k of info.kernels) {
   total += ms;
   const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
   const r = rows.get(key) ?? { ms: 0, n: 0 };
-  r.ms += ms; r.n++;
+  r.ms += ms;
+  r.n++;
   rows.set(key, r);
 }
 const byName = new Map<string, number>();

@@ -17,12 +17,21 @@ import { encoderClassifier, tensorImageSource, type Classifier } from "../src/st
 import { mulberry32 } from "../src/util/random.js";
 import { computeBaselines } from "../src/eval/baselines.js";
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
 const num = (k: string, d: number) => Number(args.get(k) ?? d);
 const str = (k: string, d: string) => args.get(k) ?? d;
 const cache = str("cache", "/tmp/semi");
-const nTrain = num("train", 3000), nTest = num("test", 2000), perClass = num("per-class", 30);
-const workers = num("workers", 2), batchSize = num("batch", 64), seed = num("seed", 7);
+const nTrain = num("train", 3000),
+  nTest = num("test", 2000),
+  perClass = num("per-class", 30);
+const workers = num("workers", 2),
+  batchSize = num("batch", 64),
+  seed = num("seed", 7);
 const size = num("size", 32);
 fs.mkdirSync(cache, { recursive: true });
 const t0 = Date.now();
@@ -30,19 +39,37 @@ const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)
 
 await selectBackend({ order: ["wasm"] });
 registerFastBatchNorm();
-const toTensor = (pixels: Uint8Array, n: number) => tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(Float32Array.from(pixels, (v) => v / 255), [n, 28, 28, 1]), [size, size]) as tf.Tensor4D);
+const toTensor = (pixels: Uint8Array, n: number) =>
+  tf.tidy(
+    () =>
+      tf.image.resizeBilinear(
+        tf.tensor4d(
+          Float32Array.from(pixels, (v) => v / 255),
+          [n, 28, 28, 1],
+        ),
+        [size, size],
+      ) as tf.Tensor4D,
+  );
 const data = str("data", "fmnist");
 const { renderDigits } = await import("@fewlabel/datasets");
 const trainSet = data === "digits" ? await renderDigits(nTrain, 11) : loadFashionMnist("train", { limit: nTrain });
 const testSet = data === "digits" ? await renderDigits(nTest, 12) : loadFashionMnist("test", { limit: nTest });
-const X = toTensor(trainSet.pixels, trainSet.count), Xt = toTensor(testSet.pixels, testSet.count);
-const Y = Int32Array.from(trainSet.labels), Yt = Int32Array.from(testSet.labels);
+const X = toTensor(trainSet.pixels, trainSet.count),
+  Xt = toTensor(testSet.pixels, testSet.count);
+const Y = Int32Array.from(trainSet.labels),
+  Yt = Int32Array.from(testSet.labels);
 // stratified labels
 const r = mulberry32(seed);
 const byClass: number[][] = Array.from({ length: 10 }, () => []);
 for (let i = 0; i < nTrain; i++) byClass[Y[i]!]!.push(i);
 const labelled: number[] = [];
-for (const list of byClass) { for (let i = list.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [list[i], list[j]] = [list[j]!, list[i]!]; } labelled.push(...list.slice(0, perClass)); }
+for (const list of byClass) {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  labelled.push(...list.slice(0, perClass));
+}
 const labels = labelled.map((i) => Y[i]!);
 const encCfg: EncoderConfig = { inputSize: size, channels: 1, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], seed: 1 };
 const dim = encoderFeatureDim(encCfg);
@@ -62,7 +89,14 @@ function loadWeights(file: string, model: tfl.LayersModel) {
   const buf = fs.readFileSync(`${file}.bin`);
   const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   let o = 0;
-  model.setWeights(shapes.map((s) => { const n = s.reduce((a, b) => a * b, 1); const t = tf.tensor(f.slice(o, o + n), s); o += n; return t; }));
+  model.setWeights(
+    shapes.map((s) => {
+      const n = s.reduce((a, b) => a * b, 1);
+      const t = tf.tensor(f.slice(o, o + n), s);
+      o += n;
+      return t;
+    }),
+  );
 }
 function accuracy(c: Classifier): number {
   let correct = 0;
@@ -74,7 +108,8 @@ function accuracy(c: Classifier): number {
 }
 function predictAll(c: Classifier, x: tf.Tensor4D): tf.Tensor2D {
   const parts: tf.Tensor2D[] = [];
-  for (let s = 0; s < x.shape[0]; s += 500) parts.push(tf.tidy(() => tf.softmax(c.logits(tf.slice(x, [s, 0, 0, 0], [Math.min(500, x.shape[0] - s), -1, -1, -1]) as tf.Tensor4D, false)) as tf.Tensor2D));
+  for (let s = 0; s < x.shape[0]; s += 500)
+    parts.push(tf.tidy(() => tf.softmax(c.logits(tf.slice(x, [s, 0, 0, 0], [Math.min(500, x.shape[0] - s), -1, -1, -1]) as tf.Tensor4D, false)) as tf.Tensor2D));
   const out = tf.concat(parts) as tf.Tensor2D;
   parts.forEach((p) => p.dispose());
   return out;
@@ -83,18 +118,41 @@ const steps = (epochs: number, n: number) => Math.max(1, Math.round((epochs * n)
 
 const phase = str("phase", "variants");
 if (phase === "baselines") {
-  const b = await computeBaselines({ train: { images: tf.gather(X, labelled) as tf.Tensor4D, labels: Int32Array.from(labels) }, test: { images: Xt, labels: Yt }, numClasses: 10, randomEncoder: createEncoder(encCfg) });
+  const b = await computeBaselines({
+    train: { images: tf.gather(X, labelled) as tf.Tensor4D, labels: Int32Array.from(labels) },
+    test: { images: Xt, labels: Yt },
+    numClasses: 10,
+    randomEncoder: createEncoder(encCfg),
+  });
   log(b.map((x) => `${x.name} ${(x.accuracy * 100).toFixed(1)}`).join(", "));
 }
 if (phase === "pretrain") {
   const encoder = createEncoder(encCfg);
   const proj = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: 64, seed: 101 });
   const epochs = num("epochs", 15);
-  if (args.has("init")) { loadWeights(`${cache}/${str("init", "")}`, encoder); loadWeights(`${cache}/${str("init", "")}-proj`, proj); }
+  if (args.has("init")) {
+    loadWeights(`${cache}/${str("init", "")}`, encoder);
+    loadWeights(`${cache}/${str("init", "")}-proj`, proj);
+  }
   const aug = defaultAugmentConfig(size, 1, num("strength", 0.5), { mirrorSafe });
   if (args.has("min-crop")) aug.crop!.scale[0] = num("min-crop", 0.5);
-  await pretrainContrastive({ encoder, projectionHead: proj, images: tensorImageSource(X), steps: steps(epochs, nTrain), batchSize, optimizer: "adam", learningRate: num("lr", 1e-3), augment: aug, seed: 1, workers, temperature: num("temperature", 0.2),
-    onProgress: (p) => { if (p.step % 100 === 0) log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s`); }, progressEvery: 100 });
+  await pretrainContrastive({
+    encoder,
+    projectionHead: proj,
+    images: tensorImageSource(X),
+    steps: steps(epochs, nTrain),
+    batchSize,
+    optimizer: "adam",
+    learningRate: num("lr", 1e-3),
+    augment: aug,
+    seed: 1,
+    workers,
+    temperature: num("temperature", 0.2),
+    onProgress: (p) => {
+      if (p.step % 100 === 0) log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} ${p.imagesPerSecond.toFixed(0)} img/s`);
+    },
+    progressEvery: 100,
+  });
   saveWeights(`${cache}/${str("name", "enc")}`, encoder);
   saveWeights(`${cache}/${str("name", "enc")}-proj`, proj);
   log("saved");
@@ -103,26 +161,42 @@ if (phase === "pretrain") {
 function teacherFrom(name: string | null) {
   const encoder = createEncoder(encCfg);
   const proj = createProjectionHead({ inputDim: dim, hiddenDim: dim, outputDim: 64, seed: 101 });
-  if (name) { loadWeights(`${cache}/${name}`, encoder); loadWeights(`${cache}/${name}-proj`, proj); }
+  if (name) {
+    loadWeights(`${cache}/${name}`, encoder);
+    loadWeights(`${cache}/${name}-proj`, proj);
+  }
   const head = createClassifierHead({ inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 });
   copyWeightsByLayerName(proj, head);
   return { encoder, head, c: encoderClassifier(encoder, head) };
 }
 async function train(c: Classifier, idx: number[], lab: number[], epochs: number, aug: AugmentConfig | null, lr = 1e-3) {
-  await fineTune({ classifier: c, images: tensorImageSource(X), labelled: { indices: idx, labels: lab }, steps: steps(epochs, idx.length), batchSize: Math.min(batchSize, idx.length), learningRate: lr, augment: aug, seed: 3 });
+  await fineTune({
+    classifier: c,
+    images: tensorImageSource(X),
+    labelled: { indices: idx, labels: lab },
+    steps: steps(epochs, idx.length),
+    batchSize: Math.min(batchSize, idx.length),
+    learningRate: lr,
+    augment: aug,
+    seed: 3,
+  });
 }
 const ftAug = fineTuneAugmentConfig({ mirrorSafe });
 /** Self-training's augmentation by name: strong (pretraining's policy), ft (fine-tuning's), cutout (+ FixMatch's cutout), strong8 (80% crops). */
 const stAug = (name: string): AugmentConfig =>
-  ({
-    strong: strongAug,
-    ft: ftAug,
-    cutout: { ...strongAug, cutout: { p: 1, size: 0.5 } },
-    "cutout-ft": { ...ftAug, cutout: { p: 1, size: 0.5 } },
-    strong8: { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] } },
-    "strong8-cutout": { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] }, cutout: { p: 1, size: 0.5 } },
-  } as Record<string, AugmentConfig>)[name] ??
-  (() => { throw new Error(`unknown --st-aug ${name}`); })();
+  (
+    ({
+      strong: strongAug,
+      ft: ftAug,
+      cutout: { ...strongAug, cutout: { p: 1, size: 0.5 } },
+      "cutout-ft": { ...ftAug, cutout: { p: 1, size: 0.5 } },
+      strong8: { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] } },
+      "strong8-cutout": { ...strongAug, crop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] }, cutout: { p: 1, size: 0.5 } },
+    }) as Record<string, AugmentConfig>
+  )[name] ??
+  (() => {
+    throw new Error(`unknown --st-aug ${name}`);
+  })();
 const strongAug: AugmentConfig = { ...defaultAugmentConfig(size, 1, 0.5, { mirrorSafe }), crop: { scale: [0.5, 1], ratio: [3 / 4, 4 / 3] } };
 
 /** Self-training with clean-image teacher targets (Noisy Student): soft targets precomputed, student on augmented views. */
@@ -131,17 +205,33 @@ async function selfTrain(teacher: Classifier, student: Classifier, epochs: numbe
   const p = probs.arraySync() as number[][];
   probs.dispose();
   const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
-  const idx: number[] = [], lab: number[] = [];
+  const idx: number[] = [],
+    lab: number[] = [];
   for (let i = 0; i < nTrain; i++) {
     const row = p[i]!;
     const m = Math.max(...row);
-    if (gt.has(i)) { idx.push(i); lab.push(gt.get(i)!); } else if (m >= threshold) { idx.push(i); lab.push(row.indexOf(m)); }
+    if (gt.has(i)) {
+      idx.push(i);
+      lab.push(gt.get(i)!);
+    } else if (m >= threshold) {
+      idx.push(i);
+      lab.push(row.indexOf(m));
+    }
   }
-  if (hard) { await train(student, idx, lab, epochs, aug); return; }
+  if (hard) {
+    await train(student, idx, lab, epochs, aug);
+    return;
+  }
   // soft: distil with teacher = fixed table lookup
   const table = tf.tensor2d(p);
-  const lookup: Classifier = { logits: () => { throw new Error("unused"); }, trainableVariables: [] };
-  void lookup; void table;
+  const lookup: Classifier = {
+    logits: () => {
+      throw new Error("unused");
+    },
+    trainableVariables: [],
+  };
+  void lookup;
+  void table;
   await train(student, idx, lab, epochs, aug);
 }
 
@@ -153,7 +243,8 @@ if (phase === "variants") {
       const t = teacherFrom(str("enc", "enc"));
       await train(t.c, labelled, labels, v === "teacher100" ? 100 : 50, v === "teacher-strong" ? strongAug : ftAug);
       log(`${v}: ${accuracy(t.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
-      saveWeights(`${cache}/${v}-enc`, t.encoder); saveWeights(`${cache}/${v}-head`, t.head);
+      saveWeights(`${cache}/${v}-enc`, t.encoder);
+      saveWeights(`${cache}/${v}-head`, t.head);
     }
     if (v === "scratch") {
       const t = teacherFrom(null);
@@ -164,11 +255,15 @@ if (phase === "variants") {
       // self-<aug>-<epochs>-<rounds>: teacher = saved fine-tuned teacher; student = copy of it
       const [, augName, ep, rounds, thr] = v.split("-");
       const base = str("teacher", "teacher");
-      const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+      const t = teacherFrom(null);
+      loadWeights(`${cache}/${base}-enc`, t.encoder);
+      loadWeights(`${cache}/${base}-head`, t.head);
       log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%`);
       let teacher = t;
       for (let round = 0; round < Number(rounds ?? 1); round++) {
-        const s = teacherFrom(null); s.encoder.setWeights(teacher.encoder.getWeights()); s.head.setWeights(teacher.head.getWeights());
+        const s = teacherFrom(null);
+        s.encoder.setWeights(teacher.encoder.getWeights());
+        s.head.setWeights(teacher.head.getWeights());
         await selfTrain(teacher.c, s.c, Number(ep ?? 15), augName === "strong" ? strongAug : ftAug, true, Number(thr ?? 0));
         log(`${v}: round ${round + 1} student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
         teacher = s;
@@ -182,13 +277,19 @@ if (phase === "variants") {
 if (phase === "variants") {
   const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
   const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("fix"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("fix"))) {
     const t1 = Date.now();
     const [, ep, thrS, augName, lbS] = v.split("-");
-    const epochs = Number(ep), thr = Number(thrS), lambda = Number(lbS ?? 1);
+    const epochs = Number(ep),
+      thr = Number(thrS),
+      lambda = Number(lbS ?? 1);
     const aug = augName === "strong" ? strongAug : ftAug;
     const base = str("teacher", "teacher");
-    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    const s = teacherFrom(null);
+    loadWeights(`${cache}/${base}-enc`, s.encoder);
+    loadWeights(`${cache}/${base}-head`, s.head);
     log(`${v}: start ${accuracy(s.c).toFixed(1)}%`);
     const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
     const unl = Array.from({ length: nTrain }, (_, i) => i).filter((i) => !gt.has(i));
@@ -210,32 +311,57 @@ if (phase === "variants") {
         tf.tidy(() => {
           const all = Int32Array.from([...bl, ...bu]);
           const x = augmentedBatch(tensorImageSource(X), all, aug, r);
-          const y = tf.tensor1d(Int32Array.from(all, (i) => gt.get(i) ?? arg[i]!), "int32");
-          opt.minimize(() => {
-            const logits = s.c.logits(x, true);
-            const [ll, lu] = tf.split(logits, [bl.length, bu.length], 0) as [tf.Tensor2D, tf.Tensor2D];
-            const [yl, yu] = tf.split(y, [bl.length, bu.length], 0) as [tf.Tensor1D, tf.Tensor1D];
-            const lossL = softmaxCrossEntropy(ll, yl);
-            return bu.length ? (tf.add(lossL, tf.mul(softmaxCrossEntropy(lu, yu), lambda)) as tf.Scalar) : lossL;
-          }, false, s.c.trainableVariables);
+          const y = tf.tensor1d(
+            Int32Array.from(all, (i) => gt.get(i) ?? arg[i]!),
+            "int32",
+          );
+          opt.minimize(
+            () => {
+              const logits = s.c.logits(x, true);
+              const [ll, lu] = tf.split(logits, [bl.length, bu.length], 0) as [tf.Tensor2D, tf.Tensor2D];
+              const [yl, yu] = tf.split(y, [bl.length, bu.length], 0) as [tf.Tensor1D, tf.Tensor1D];
+              const lossL = softmaxCrossEntropy(ll, yl);
+              return bu.length ? (tf.add(lossL, tf.mul(softmaxCrossEntropy(lu, yu), lambda)) as tf.Scalar) : lossL;
+            },
+            false,
+            s.c.trainableVariables,
+          );
         });
       }
-      if ((e + 1) % Math.max(1, Math.floor(epochs / 5)) === 0 || e === epochs - 1) log(`${v}: epoch ${e + 1} confident ${conf.length}/${unl.length} acc ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+      if ((e + 1) % Math.max(1, Math.floor(epochs / 5)) === 0 || e === epochs - 1)
+        log(`${v}: epoch ${e + 1} confident ${conf.length}/${unl.length} acc ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
     }
   }
 }
 
 // distil-<view>-<epochs>: the product's distillation stage, from the saved teacher into a copy of itself.
 if (phase === "variants") {
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("distil"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("distil"))) {
     const t1 = Date.now();
     const [, view, ep] = v.split("-");
     const base = str("teacher", "teacher");
-    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
-    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    const t = teacherFrom(null);
+    loadWeights(`${cache}/${base}-enc`, t.encoder);
+    loadWeights(`${cache}/${base}-head`, t.head);
+    const s = teacherFrom(null);
+    loadWeights(`${cache}/${base}-enc`, s.encoder);
+    loadWeights(`${cache}/${base}-head`, s.head);
     log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%`);
-    await distil({ teacher: t.c, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep ?? 15), nTrain), batchSize, learningRate: 1e-3,
-      groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: view === "aug" ? "augmented" : "clean" });
+    await distil({
+      teacher: t.c,
+      student: s.c,
+      images: tensorImageSource(X),
+      steps: steps(Number(ep ?? 15), nTrain),
+      batchSize,
+      learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels, weight: 0.5 },
+      augment: ftAug,
+      seed: 5,
+      workers,
+      teacherView: view === "aug" ? "augmented" : "clean",
+    });
     log(`${v}: student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
   }
 }
@@ -277,22 +403,45 @@ if (phase === "knn") {
 // teacher's network.
 if (phase === "variants") {
   const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("ens"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("ens"))) {
     const t1 = Date.now();
     const [, wS, ep, mode] = v.split("-");
     const w = Number(wS);
     const base = str("teacher", "teacher");
-    const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
-    const s = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, s.encoder); loadWeights(`${cache}/${base}-head`, s.head);
+    const t = teacherFrom(null);
+    loadWeights(`${cache}/${base}-enc`, t.encoder);
+    loadWeights(`${cache}/${base}-head`, t.head);
+    const s = teacherFrom(null);
+    loadWeights(`${cache}/${base}-enc`, s.encoder);
+    loadWeights(`${cache}/${base}-head`, s.head);
     const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
     const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
     const pixelC: Classifier = { logits: (x) => tf.tidy(() => probe.logits(pixelRows(x))), trainableVariables: [] };
     // "poe": the weighted sum of the two models' logits (a product of experts, expressible as layers) instead.
-    const ens: Classifier = mode === "poe" ? { logits: (x, training) => tf.tidy(() => tf.add(tf.mul(t.c.logits(x, training), w), tf.mul(pixelC.logits(x, false), 1 - w))) as tf.Tensor2D, trainableVariables: [] } : { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t.c.logits(x, training)), w), tf.mul(tf.softmax(pixelC.logits(x, false)), 1 - w)))) as tf.Tensor2D, trainableVariables: [] };
+    const ens: Classifier =
+      mode === "poe"
+        ? { logits: (x, training) => tf.tidy(() => tf.add(tf.mul(t.c.logits(x, training), w), tf.mul(pixelC.logits(x, false), 1 - w))) as tf.Tensor2D, trainableVariables: [] }
+        : {
+            logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t.c.logits(x, training)), w), tf.mul(tf.softmax(pixelC.logits(x, false)), 1 - w)))) as tf.Tensor2D,
+            trainableVariables: [],
+          };
     log(`${v}: teacher ${accuracy(t.c).toFixed(1)}%, pixel LR ${accuracy(pixelC).toFixed(1)}%, ensemble ${accuracy(ens).toFixed(1)}%`);
     if (Number(ep ?? 0) > 0) {
-      await distil({ teacher: ens, student: s.c, images: tensorImageSource(X), steps: steps(Number(ep), nTrain), batchSize, learningRate: 1e-3,
-        groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
+      await distil({
+        teacher: ens,
+        student: s.c,
+        images: tensorImageSource(X),
+        steps: steps(Number(ep), nTrain),
+        batchSize,
+        learningRate: 1e-3,
+        groundTruth: { indices: labelled, labels, weight: 0.5 },
+        augment: ftAug,
+        seed: 5,
+        workers,
+        teacherView: "clean",
+      });
       log(`${v}: student ${accuracy(s.c).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
     }
   }
@@ -308,7 +457,9 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
   const { assembleTeacher } = await import("../src/persistence/export.js");
   const { modelClassifier } = await import("../src/stages/common.js");
   const base = str("teacher", "teacher");
-  const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+  const t = teacherFrom(null);
+  loadWeights(`${cache}/${base}-enc`, t.encoder);
+  loadWeights(`${cache}/${base}-head`, t.head);
   let expert: (ReturnType<typeof foldStandardisation> & { weight: number }) | undefined;
   if (weight !== null) {
     const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
@@ -316,8 +467,15 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
     expert = { ...foldStandardisation(probe), weight };
   }
   const build = () => assembleTeacher(encCfg, { inputDim: dim, hiddenDim: dim, numClasses: 10, seed: 201 }, { encoder: t.encoder, classifierHead: t.head }, {}, expert);
-  const teacher = modelClassifier(build()), student = build();
-  if (expert && zeroStudentPixels) student.getLayer("pixel_logits").setWeights(student.getLayer("pixel_logits").getWeights().map((w) => tf.zerosLike(w)));
+  const teacher = modelClassifier(build()),
+    student = build();
+  if (expert && zeroStudentPixels)
+    student.getLayer("pixel_logits").setWeights(
+      student
+        .getLayer("pixel_logits")
+        .getWeights()
+        .map((w) => tf.zerosLike(w)),
+    );
   return { teacher, student, build };
 }
 
@@ -326,15 +484,28 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
 // worker threads) into a copy of that whole model, pixel layer included.
 if (phase === "variants") {
   const { modelClassifier } = await import("../src/stages/common.js");
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("prod"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("prod"))) {
     const t1 = Date.now();
     const [, epS, studentMode] = v.split("-");
     const ep = Number(epS ?? 15);
     // "zero": the student's pixel layer starts at zero (it learns from every image's soft targets, not the labels').
     const { teacher, student } = await savedTeacherPair(0.5, studentMode === "zero");
     log(`${v}: teacher with pixel expert ${accuracy(teacher).toFixed(1)}%`);
-    await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: steps(ep, nTrain), batchSize, learningRate: 1e-3,
-      groundTruth: { indices: labelled, labels, weight: 0.5 }, augment: ftAug, seed: 5, workers, teacherView: "clean" });
+    await distil({
+      teacher,
+      student: modelClassifier(student),
+      images: tensorImageSource(X),
+      steps: steps(ep, nTrain),
+      batchSize,
+      learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels, weight: 0.5 },
+      augment: ftAug,
+      seed: 5,
+      workers,
+      teacherView: "clean",
+    });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
     if (args.has("save")) saveWeights(`${cache}/${str("save", "")}`, student);
   }
@@ -346,7 +517,9 @@ if (phase === "variants") {
 // the unlabelled images, 32 labelled + 64 pseudo-labelled images a step, worker threads.
 if (phase === "variants") {
   const { modelClassifier } = await import("../src/stages/common.js");
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("st-"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("st-"))) {
     const t1 = Date.now();
     const [, epS, thrS, mode] = v.split("-");
     const { teacher: t0, student, build } = await savedTeacherPair(mode === "net" ? null : 0.6, true);
@@ -357,7 +530,10 @@ if (phase === "variants") {
       loadWeights(`${cache}/${str("prev", "")}`, prev);
       const p = modelClassifier(prev);
       log(`${v}: previous student ${accuracy(p).toFixed(1)}%`);
-      teacher = { logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t0.logits(x, training)), 0.5), tf.mul(tf.softmax(p.logits(x, training)), 0.5)))) as tf.Tensor2D, trainableVariables: [] };
+      teacher = {
+        logits: (x, training) => tf.tidy(() => tf.log(tf.add(tf.mul(tf.softmax(t0.logits(x, training)), 0.5), tf.mul(tf.softmax(p.logits(x, training)), 0.5)))) as tf.Tensor2D,
+        trainableVariables: [],
+      };
     }
     // --student-init=<saved student>: the student starts from that student's weights instead of the teacher's.
     if (args.has("student-init")) loadWeights(`${cache}/${str("student-init", "")}`, student);
@@ -365,14 +541,28 @@ if (phase === "variants") {
     const perEpoch = Math.ceil((nTrain - labelled.length) / batchSize);
     const swa = num("swa", 0);
     const snapshots: tf.Tensor[][] = [];
-    await distil({ teacher, student: modelClassifier(student), images: tensorImageSource(X), steps: Number(epS) * perEpoch, batchSize, learningRate: 1e-3,
-      groundTruth: { indices: labelled, labels }, augment: stAug(str("st-aug", "strong")), seed: 5, workers,
-      selfTraining: { threshold: Number(thrS), refreshEvery: perEpoch, labelledPerStep: batchSize / 2,
+    await distil({
+      teacher,
+      student: modelClassifier(student),
+      images: tensorImageSource(X),
+      steps: Number(epS) * perEpoch,
+      batchSize,
+      learningRate: 1e-3,
+      groundTruth: { indices: labelled, labels },
+      augment: stAug(str("st-aug", "strong")),
+      seed: 5,
+      workers,
+      selfTraining: {
+        threshold: Number(thrS),
+        refreshEvery: perEpoch,
+        labelledPerStep: batchSize / 2,
         onRound: (round, confident) => {
           if (round % 5 === 0) log(`${v}: round ${round} confident ${confident}, student ${accuracy(modelClassifier(student)).toFixed(1)}%`);
           // --swa=K: keep the student's weights at the start of the last K rounds (synced from the workers by then).
           if (swa && round > Number(epS) - swa) snapshots.push(student.getWeights().map((w) => tf.keep(w.clone())));
-        } } });
+        },
+      },
+    });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
     if (swa) {
       const last = student.getWeights();
@@ -390,12 +580,15 @@ if (phase === "variants") {
 if (phase === "variants") {
   const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
   const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
-  for (const v of str("variants", "").split(",").filter((s) => s.startsWith("tv-"))) {
+  for (const v of str("variants", "")
+    .split(",")
+    .filter((s) => s.startsWith("tv-"))) {
     const t1 = Date.now();
     const [, minS, flipS, epS, lrS, emaS] = v.split("-");
     const aug: AugmentConfig = { crop: { scale: [Number(minS), 1], ratio: [3 / 4, 4 / 3] }, flip: flipS === "1", colorJitter: null, grayscale: 0, blur: null };
     const t = teacherFrom(str("enc", "enc") === "none" ? null : str("enc", "enc"));
-    const total = steps(Number(epS), labelled.length), lr0 = Number(lrS ?? 1e-3);
+    const total = steps(Number(epS), labelled.length),
+      lr0 = Number(lrS ?? 1e-3);
     const opt = createOptimizer("adam", lr0, 0);
     const vars = t.c.trainableVariables;
     const decay = emaS ? Number(emaS.replace("ema", "")) : 0;
@@ -407,16 +600,25 @@ if (phase === "variants") {
       const gt = new Map(labelled.map((i, j) => [i, labels[j]!]));
       tf.tidy(() => {
         const x = augmentedBatch(tensorImageSource(X), b, aug, r);
-        const y = tf.tensor1d(Int32Array.from(b, (i) => gt.get(i)!), "int32");
+        const y = tf.tensor1d(
+          Int32Array.from(b, (i) => gt.get(i)!),
+          "int32",
+        );
         opt.minimize(() => softmaxCrossEntropy(t.c.logits(x, true), y), false, vars);
         if (decay) shadow.forEach((s, i) => s.assign(tf.add(tf.mul(s, decay), tf.mul(vars[i]!, 1 - decay))));
       });
     }
     const raw = accuracy(t.c);
     let emaAcc = NaN;
-    if (decay) { const keep = vars.map((w) => tf.keep(w.clone())); vars.forEach((w, i) => w.assign(shadow[i]!)); emaAcc = accuracy(t.c); if (!args.has("save-ema")) vars.forEach((w, i) => w.assign(keep[i]!)); }
+    if (decay) {
+      const keep = vars.map((w) => tf.keep(w.clone()));
+      vars.forEach((w, i) => w.assign(shadow[i]!));
+      emaAcc = accuracy(t.c);
+      if (!args.has("save-ema")) vars.forEach((w, i) => w.assign(keep[i]!));
+    }
     log(`${v}: ${raw.toFixed(1)}%${decay ? `, EMA ${emaAcc.toFixed(1)}%` : ""} (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
-    saveWeights(`${cache}/${v}-enc`, t.encoder); saveWeights(`${cache}/${v}-head`, t.head);
+    saveWeights(`${cache}/${v}-enc`, t.encoder);
+    saveWeights(`${cache}/${v}-head`, t.head);
   }
 }
 
@@ -426,14 +628,20 @@ if (phase === "variants") {
 if (phase === "lp") {
   const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
   const base = str("teacher", "teacher");
-  const t = teacherFrom(null); loadWeights(`${cache}/${base}-enc`, t.encoder); loadWeights(`${cache}/${base}-head`, t.head);
+  const t = teacherFrom(null);
+  loadWeights(`${cache}/${base}-enc`, t.encoder);
+  loadWeights(`${cache}/${base}-head`, t.head);
   const gt = new Map(labelled.map((i, k) => [i, labels[k]!]));
   const unl = Array.from({ length: nTrain }, (_, i) => i).filter((i) => !gt.has(i));
   const accOn = (p: number[][]) => (100 * unl.filter((i) => p[i]!.indexOf(Math.max(...p[i]!)) === Y[i]).length) / unl.length;
   const pT = predictAll(t.c, X).arraySync() as number[][];
   const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
   const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
-  const lT = tf.tidy(() => { const parts = []; for (let s = 0; s < nTrain; s += 500) parts.push(t.c.logits(tf.slice(X, [s, 0, 0, 0], [Math.min(500, nTrain - s), -1, -1, -1]) as tf.Tensor4D, false)); return tf.concat(parts); });
+  const lT = tf.tidy(() => {
+    const parts = [];
+    for (let s = 0; s < nTrain; s += 500) parts.push(t.c.logits(tf.slice(X, [s, 0, 0, 0], [Math.min(500, nTrain - s), -1, -1, -1]) as tf.Tensor4D, false));
+    return tf.concat(parts);
+  });
   const lP = tf.tidy(() => probe.logits(pixelRows(X)));
   const pPair = tf.tidy(() => tf.softmax(tf.add(lT, tf.mul(lP, 0.6)))).arraySync() as number[][];
   log(`unlabelled ${unl.length}: teacher ${accOn(pT).toFixed(1)}%, pair ${accOn(pPair).toFixed(1)}%`);
@@ -442,28 +650,54 @@ if (phase === "lp") {
     pixels: pixelRows(X),
   };
   for (const [name, f0] of Object.entries(feats)) {
-    const f = tf.tidy(() => { const c = tf.sub(f0, tf.mean(f0, 0)); return tf.div(c, tf.add(tf.norm(c, 2, 1, true), 1e-8)) as tf.Tensor2D; });
+    const f = tf.tidy(() => {
+      const c = tf.sub(f0, tf.mean(f0, 0));
+      return tf.div(c, tf.add(tf.norm(c, 2, 1, true), 1e-8)) as tf.Tensor2D;
+    });
     for (const k of [10, 20]) {
       const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(f, f, false, true), k + 1));
-      const vals = values.arraySync() as number[][], idx = indices.arraySync() as number[][];
+      const vals = values.arraySync() as number[][],
+        idx = indices.arraySync() as number[][];
       // Symmetric sparse W (neighbours excluding self), weights exp((sim-1)/σ) with σ = 0.1 (cosine); S = D^-1/2 W D^-1/2.
       const W = new Map<number, number>();
       const key = (i: number, j: number) => i * nTrain + j;
-      for (let i = 0; i < nTrain; i++) for (let m = 1; m <= k; m++) { const j = idx[i]![m]!; const w = Math.exp((vals[i]![m]! - 1) / 0.1); W.set(key(i, j), Math.max(W.get(key(i, j)) ?? 0, w)); W.set(key(j, i), Math.max(W.get(key(j, i)) ?? 0, w)); }
+      for (let i = 0; i < nTrain; i++)
+        for (let m = 1; m <= k; m++) {
+          const j = idx[i]![m]!;
+          const w = Math.exp((vals[i]![m]! - 1) / 0.1);
+          W.set(key(i, j), Math.max(W.get(key(i, j)) ?? 0, w));
+          W.set(key(j, i), Math.max(W.get(key(j, i)) ?? 0, w));
+        }
       const deg = new Float64Array(nTrain);
       const edges: [number, number, number][] = [];
-      for (const [kk, w] of W) { const i = Math.floor(kk / nTrain), j = kk % nTrain; deg[i] = deg[i]! + w; edges.push([i, j, w]); }
+      for (const [kk, w] of W) {
+        const i = Math.floor(kk / nTrain),
+          j = kk % nTrain;
+        deg[i] = deg[i]! + w;
+        edges.push([i, j, w]);
+      }
       for (const e of edges) e[2] = e[2] / Math.sqrt(deg[e[0]]! * deg[e[1]]!);
       for (const alpha of [0.9, 0.99]) {
-        const Y0 = Array.from({ length: nTrain }, (_, i) => { const row = new Float64Array(10); if (gt.has(i)) row[gt.get(i)!] = 1; return row; });
+        const Y0 = Array.from({ length: nTrain }, (_, i) => {
+          const row = new Float64Array(10);
+          if (gt.has(i)) row[gt.get(i)!] = 1;
+          return row;
+        });
         let F = Y0.map((r) => Float64Array.from(r));
         for (let it = 0; it < 40; it++) {
           const G = Y0.map((r) => Float64Array.from(r, (v) => (1 - alpha) * v));
-          for (const [i, j, w] of edges) { const fi = G[i]!, fj = F[j]!; for (let c = 0; c < 10; c++) fi[c] = fi[c]! + alpha * w * fj[c]!; }
+          for (const [i, j, w] of edges) {
+            const fi = G[i]!,
+              fj = F[j]!;
+            for (let c = 0; c < 10; c++) fi[c] = fi[c]! + alpha * w * fj[c]!;
+          }
           F = G;
         }
         // Row-normalised LP scores, and their mean with the pair's probabilities.
-        const norm = F.map((r) => { const s = r.reduce((x, y) => x + y, 0) || 1; return Array.from(r, (v) => v / s); });
+        const norm = F.map((r) => {
+          const s = r.reduce((x, y) => x + y, 0) || 1;
+          return Array.from(r, (v) => v / s);
+        });
         const mix = norm.map((r, i) => r.map((v, c) => 0.5 * v + 0.5 * pPair[i]![c]!));
         log(`lp ${name} k=${k} alpha=${alpha}: ${accOn(norm).toFixed(1)}%, mixed with the pair ${accOn(mix).toFixed(1)}%`);
       }
@@ -493,7 +727,18 @@ if (phase === "spair") {
 if (phase === "ens2") {
   const { modelClassifier } = await import("../src/stages/common.js");
   const { teacher, build } = await savedTeacherPair(0.6, true);
-  const members: Classifier[] = str("students", "").split(",").map((n) => { const m = build(); loadWeights(`${cache}/${n}`, m); return modelClassifier(m); });
-  const mean = (cs: Classifier[]): Classifier => ({ logits: (x, t) => tf.tidy(() => tf.log(tf.div(tf.addN(cs.map((c) => tf.softmax(c.logits(x, t)))), cs.length))) as tf.Tensor2D, trainableVariables: [] });
-  log(`teacher ${accuracy(teacher).toFixed(1)}%, students ${members.map((m) => accuracy(m).toFixed(1)).join(", ")}; mean of students ${accuracy(mean(members)).toFixed(1)}%, with the teacher ${accuracy(mean([...members, teacher])).toFixed(1)}%`);
+  const members: Classifier[] = str("students", "")
+    .split(",")
+    .map((n) => {
+      const m = build();
+      loadWeights(`${cache}/${n}`, m);
+      return modelClassifier(m);
+    });
+  const mean = (cs: Classifier[]): Classifier => ({
+    logits: (x, t) => tf.tidy(() => tf.log(tf.div(tf.addN(cs.map((c) => tf.softmax(c.logits(x, t)))), cs.length))) as tf.Tensor2D,
+    trainableVariables: [],
+  });
+  log(
+    `teacher ${accuracy(teacher).toFixed(1)}%, students ${members.map((m) => accuracy(m).toFixed(1)).join(", ")}; mean of students ${accuracy(mean(members)).toFixed(1)}%, with the teacher ${accuracy(mean([...members, teacher])).toFixed(1)}%`,
+  );
 }

@@ -150,7 +150,9 @@ async function benchWorkers() {
       steps,
     };
     results.push(r);
-    log(`${r.backend.padEnd(10)} ${r.input.padEnd(8)} train ${String(r.trainImagesPerSecond).padStart(8)} img/s (batch ${batch} pairs, ${steps} steps of ${ms.toFixed(0)} ms, loss ${loss.toFixed(3)})`);
+    log(
+      `${r.backend.padEnd(10)} ${r.input.padEnd(8)} train ${String(r.trainImagesPerSecond).padStart(8)} img/s (batch ${batch} pairs, ${steps} steps of ${ms.toFixed(0)} ms, loss ${loss.toFixed(3)})`,
+    );
   }
 }
 
@@ -187,7 +189,8 @@ for (const name of requested) {
 }
 
 const at = (b: string, input = "32x32x3") => results.find((r) => r.backend === b && r.input === input && !r.kernels);
-const wasm = at("wasm"), cpu = at("cpu");
+const wasm = at("wasm"),
+  cpu = at("cpu");
 const summary = {
   model: "CIFAR ResNet-18 (widths 16/32/64/128, 3x3 stem, no max-pool) + 3-layer projection head 128-128-128, NT-Xent T=0.5, Adam",
   results: results.map(({ backend, kernels, adapter, input, trainImagesPerSecond, forwardImagesPerSecond, batch, forwardBatch, detail }) => ({

@@ -5,7 +5,12 @@ import { tf } from "../src/tf.js";
 import { selectBackend } from "../src/backend/select.js";
 import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
 const n = Number(args.get("images") ?? 32);
 const reps = Number(args.get("reps") ?? 3);
 const report = await selectBackend({ order: ["webgpu"], allowSoftwareWebGPU: true });
@@ -53,4 +58,12 @@ for (const [hw, cin, cout, f, stride] of layers) {
   tf.dispose([x, w, dy]);
 }
 const sum = (set: string, k: string) => rows.reduce((a, r) => a + ((r[set] as Record<string, number>)[k] ?? 0), 0);
-console.log(JSON.stringify({ adapter: report.detail, images: n, totals: Object.fromEntries(["stock", "fewlabel"].map((s) => [s, { filterMs: Number(sum(s, "filterMs").toFixed(1)), inputMs: Number(sum(s, "inputMs").toFixed(1)), forwardMs: Number(sum(s, "forwardMs").toFixed(1)) }])) }));
+console.log(
+  JSON.stringify({
+    adapter: report.detail,
+    images: n,
+    totals: Object.fromEntries(
+      ["stock", "fewlabel"].map((s) => [s, { filterMs: Number(sum(s, "filterMs").toFixed(1)), inputMs: Number(sum(s, "inputMs").toFixed(1)), forwardMs: Number(sum(s, "forwardMs").toFixed(1)) }]),
+    ),
+  }),
+);

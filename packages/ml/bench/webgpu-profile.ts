@@ -15,7 +15,12 @@ import { ntXentLoss } from "../src/losses/ntXent.js";
 import { variablesOf } from "../src/stages/common.js";
 import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
 const batch = Number(args.get("batch") ?? 16);
 const reps = Number(args.get("reps") ?? 3);
 const [h, w, c] = (args.get("input") ?? "32x32x3").split("x").map(Number) as [number, number, number];
@@ -36,7 +41,13 @@ function record(f: () => void): Call[] {
   const calls: Call[] = [];
   const original = engine.runKernel.bind(engine);
   engine.runKernel = (name, inputs, attrs) => {
-    calls.push({ name, inputs: Object.entries(inputs).filter(([, t]) => t).map(([n, t]) => ({ name: n, shape: [...t.shape], dtype: t.dtype })), attrs: { ...(attrs ?? {}) } });
+    calls.push({
+      name,
+      inputs: Object.entries(inputs)
+        .filter(([, t]) => t)
+        .map(([n, t]) => ({ name: n, shape: [...t.shape], dtype: t.dtype })),
+      attrs: { ...(attrs ?? {}) },
+    });
     return original(name, inputs, attrs);
   };
   try {
@@ -54,17 +65,28 @@ const optimizer = tf.train.adam(1e-3);
 const vars = variablesOf(encoder, head);
 const views = tf.randomUniform([2 * batch, h, w, c], 0, 1, "float32", 1) as tf.Tensor4D;
 const step = () =>
-  tf.tidy(() => optimizer.minimize(() => {
-    const z = head.apply(encoder.apply(views, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
-    const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-    return ntXentLoss(z1, z2, 0.5);
-  }, true, vars)!);
+  tf.tidy(
+    () =>
+      optimizer.minimize(
+        () => {
+          const z = head.apply(encoder.apply(views, { training: true }) as tf.Tensor, { training: true }) as tf.Tensor2D;
+          const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+          return ntXentLoss(z1, z2, 0.5);
+        },
+        true,
+        vars,
+      )!,
+  );
 
 const out: Record<string, unknown> = {};
 for (const set of sets) {
   useWebGPUKernels(set);
   // Warm-up (shader compilation), then one step's wall time.
-  for (let i = 0; i < 2; i++) { const l = step(); await l.data(); l.dispose(); }
+  for (let i = 0; i < 2; i++) {
+    const l = step();
+    await l.data();
+    l.dispose();
+  }
   const t0 = performance.now();
   const l = step();
   await l.data();
@@ -75,7 +97,13 @@ for (const set of sets) {
   const calls = record(() => step().dispose());
   const byKind = new Map<string, { ms: number; calls: number }>();
   // The cost of waiting for the GPU once, to take off each measurement.
-  const sync = async () => { const t = tf.zeros([1]); const s = performance.now(); await t.data(); t.dispose(); return performance.now() - s; };
+  const sync = async () => {
+    const t = tf.zeros([1]);
+    const s = performance.now();
+    await t.data();
+    t.dispose();
+    return performance.now() - s;
+  };
   let syncMs = 0;
   for (let i = 0; i < 3; i++) syncMs += (await sync()) / 3;
   for (const call of calls) {
@@ -105,9 +133,14 @@ for (const set of sets) {
   }
   const total = [...byKind.values()].reduce((a, b) => a + b.ms, 0);
   const rows = [...byKind.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  console.log(`\n${set} kernels: one step of ${2 * batch} images ${stepMs.toFixed(0)} ms (${((2 * batch * 1000) / stepMs).toFixed(1)} img/s); replayed kernels ${total.toFixed(0)} ms in ${calls.length} calls`);
+  console.log(
+    `\n${set} kernels: one step of ${2 * batch} images ${stepMs.toFixed(0)} ms (${((2 * batch * 1000) / stepMs).toFixed(1)} img/s); replayed kernels ${total.toFixed(0)} ms in ${calls.length} calls`,
+  );
   for (const [name, k] of rows.slice(0, 15)) console.log(`  ${name.padEnd(28)} ${k.ms.toFixed(1).padStart(9)} ms ${((100 * k.ms) / total).toFixed(1).padStart(5)}%  ${k.calls} calls`);
-  out[set] = { stepMs: Math.round(stepMs), imagesPerSecond: Number(((2 * batch * 1000) / stepMs).toFixed(2)), kernels: Object.fromEntries(rows.map(([n, k]) => [n, { ms: Number(k.ms.toFixed(2)), share: Number((k.ms / total).toFixed(4)), calls: k.calls }])) };
+  out[set] = {
+    stepMs: Math.round(stepMs),
+    imagesPerSecond: Number(((2 * batch * 1000) / stepMs).toFixed(2)),
+    kernels: Object.fromEntries(rows.map(([n, k]) => [n, { ms: Number(k.ms.toFixed(2)), share: Number((k.ms / total).toFixed(4)), calls: k.calls }])),
+  };
 }
 console.log(JSON.stringify({ adapter: report.detail, batch, input: `${h}x${w}x${c}`, ...out }));
-

@@ -39,12 +39,20 @@ describe.skipIf(!available)("SimCLR v2 end to end on Fashion-MNIST", () => {
 
     const progress: Progress[] = [];
     const pre = await pretrainContrastive({
-      encoder, projectionHead, images, steps: 60, batchSize: 32, optimizer: "adam", learningRate: 3e-3, temperature: 0.2,
+      encoder,
+      projectionHead,
+      images,
+      steps: 60,
+      batchSize: 32,
+      optimizer: "adam",
+      learningRate: 3e-3,
+      temperature: 0.2,
       onProgress: (p) => void progress.push(p),
     });
     lap("pretrain");
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    const firstLoss = mean(pre.losses.slice(0, 5)), lastLoss = mean(pre.losses.slice(-5));
+    const firstLoss = mean(pre.losses.slice(0, 5)),
+      lastLoss = mean(pre.losses.slice(-5));
     expect(lastLoss).toBeLessThan(firstLoss * 0.9);
     expect(progress).toHaveLength(60);
     expect(progress[59]).toMatchObject({ stage: "pretrain", step: 60, totalSteps: 60 });
@@ -64,8 +72,12 @@ describe.skipIf(!available)("SimCLR v2 end to end on Fashion-MNIST", () => {
     expect(copyWeightsByLayerName(projectionHead, head)).toEqual(["proj_dense1", "proj_bn1"]);
     const teacher = encoderClassifier(encoder, head);
     await fineTune({
-      classifier: teacher, images, labelled: { indices: labelled, labels: labelled.map((i) => train.labels[i]!) },
-      steps: 60, batchSize: 50, learningRate: 1e-2,
+      classifier: teacher,
+      images,
+      labelled: { indices: labelled, labels: labelled.map((i) => train.labels[i]!) },
+      steps: 60,
+      batchSize: 50,
+      learningRate: 1e-2,
     });
     lap("fine-tune");
     const teacherLabels = await pseudoLabel({ classifier: teacher, images: testImages });
@@ -79,7 +91,13 @@ describe.skipIf(!available)("SimCLR v2 end to end on Fashion-MNIST", () => {
 
     const student = createStudent({ inputSize: 28, channels: 1, numClasses: 10, widths: [8, 16, 32], seed: 300 });
     const dist = await distil({
-      teacher, student: modelClassifier(student), images, steps: 80, batchSize: 64, learningRate: 1e-2, augment: null,
+      teacher,
+      student: modelClassifier(student),
+      images,
+      steps: 80,
+      batchSize: 64,
+      learningRate: 1e-2,
+      augment: null,
       groundTruth: { indices: labelled, labels: labelled.map((i) => train.labels[i]!), weight: 0.1 },
     });
     lap("distil");
@@ -87,7 +105,9 @@ describe.skipIf(!available)("SimCLR v2 end to end on Fashion-MNIST", () => {
     const studentLabels = await pseudoLabel({ classifier: modelClassifier(student), images: testImages });
     let agree = 0;
     for (let i = 0; i < test.count; i++) if (studentLabels.labels[i] === teacherLabels.labels[i]) agree++;
-    console.log(`e2e: contrastive loss ${firstLoss.toFixed(3)} -> ${lastLoss.toFixed(3)}, teacher accuracy ${(accuracy * 100).toFixed(1)}% (100 labels), student agreement ${((agree / test.count) * 100).toFixed(1)}%, ${progress[59]!.imagesPerSecond.toFixed(0)} img/s`);
+    console.log(
+      `e2e: contrastive loss ${firstLoss.toFixed(3)} -> ${lastLoss.toFixed(3)}, teacher accuracy ${(accuracy * 100).toFixed(1)}% (100 labels), student agreement ${((agree / test.count) * 100).toFixed(1)}%, ${progress[59]!.imagesPerSecond.toFixed(0)} img/s`,
+    );
     expect(agree / test.count).toBeGreaterThan(0.6);
   });
 });

@@ -17,7 +17,10 @@ async function makeSmallPngs(count: number): Promise<Buffer[]> {
     Array.from({ length: count }, (_, i) => {
       const pixels = Buffer.alloc(28 * 28);
       for (let p = 0; p < pixels.length; p++) pixels[p] = (p * 7 + i * 13 + ((p * i) % 31)) & 0xff;
-      return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+      return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+        .toColourspace("b-w")
+        .png()
+        .toBuffer();
     }),
   );
 }
@@ -47,22 +50,13 @@ async function naiveDecode(bytes: Buffer): Promise<number> {
   await sharp(bytes).metadata();
   const [thumb, train] = await Promise.all([
     sharp(bytes, { failOn: "error" }).rotate().resize(thumbnailMaxSide, thumbnailMaxSide, { fit: "inside" }).webp().toBuffer(),
-    sharp(bytes, { failOn: "error" })
-      .rotate()
-      .resize(trainingMaxSide, trainingMaxSide, { fit: "inside", withoutEnlargement: true })
-      .flatten({ background: "#fff" })
-      .png()
-      .toBuffer(),
+    sharp(bytes, { failOn: "error" }).rotate().resize(trainingMaxSide, trainingMaxSide, { fit: "inside", withoutEnlargement: true }).flatten({ background: "#fff" }).png().toBuffer(),
   ]);
   return thumb.length + train.length;
 }
 
 /** images/s (wall clock) and CPU ms per image (user + system, all threads: robust to other load on the machine). */
-async function rate(
-  images: Buffer[],
-  concurrency: number,
-  fn: (b: Buffer) => Promise<unknown>,
-): Promise<{ perSecond: number; cpuMs: number }> {
+async function rate(images: Buffer[], concurrency: number, fn: (b: Buffer) => Promise<unknown>): Promise<{ perSecond: number; cpuMs: number }> {
   const cpuStart = process.cpuUsage();
   const start = performance.now();
   await mapConcurrentToArray(images, concurrency, fn);
@@ -75,7 +69,12 @@ async function rate(
 
 async function main() {
   configureSharp();
-  console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine skews wall times)`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (other work on the machine skews wall times)`,
+  );
   console.log(
     `node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${os.cpus().length} cpus, ` +
       `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, sharp.concurrency=${sharp.concurrency()}`,

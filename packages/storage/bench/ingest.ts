@@ -9,17 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import sharp from "sharp";
-import {
-  decodeImage,
-  ImageRejectedError,
-  labelFromFolderPath,
-  LocalImageStore,
-  mapConcurrent,
-  readZipArchive,
-  storeDecodedImage,
-  writeZip,
-  type ZipSourceEntry,
-} from "../src/index";
+import { decodeImage, ImageRejectedError, labelFromFolderPath, LocalImageStore, mapConcurrent, readZipArchive, storeDecodedImage, writeZip, type ZipSourceEntry } from "../src/index";
 
 const pngCount = Number(process.argv[2] ?? 10_000);
 const photoCount = Number(process.argv[3] ?? 200);
@@ -28,7 +18,10 @@ async function* fixtureEntries(): AsyncGenerator<ZipSourceEntry> {
   for (let i = 0; i < pngCount; i++) {
     const pixels = Buffer.alloc(28 * 28);
     for (let p = 0; p < pixels.length; p++) pixels[p] = (p * 7 + i * 13 + ((p * i) % 31)) & 0xff;
-    const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+    const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .toColourspace("b-w")
+      .png()
+      .toBuffer();
     yield { path: `dataset/class_${i % 10}/${i}.png`, data: png };
   }
   const base = await sharp({
@@ -38,7 +31,10 @@ async function* fixtureEntries(): AsyncGenerator<ZipSourceEntry> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   for (let i = 0; i < photoCount; i++) {
-    const jpeg = await sharp(base.data, { raw: base.info }).modulate({ hue: i * 2 }).jpeg({ quality: 88 }).toBuffer();
+    const jpeg = await sharp(base.data, { raw: base.info })
+      .modulate({ hue: i * 2 })
+      .jpeg({ quality: 88 })
+      .toBuffer();
     yield { path: `dataset/photos/${i}.jpg`, data: jpeg };
   }
 }
@@ -56,7 +52,12 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-ingest-bench-"));
   try {
-    console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine skews wall times)`);
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} (other work on the machine skews wall times)`,
+    );
     console.log(`node ${process.version}, ${os.cpus().length} cpus, sharp ${sharp.versions.sharp}`);
     const [zipBytes, makeSeconds] = await timed(() => buffer(writeZip(fixtureEntries())));
     const zipPath = path.join(dir, "upload.zip");

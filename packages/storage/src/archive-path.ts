@@ -2,10 +2,7 @@
 // zip-slip paths are refused with a reason, operating-system clutter is skipped quietly, and everything else is
 // normalised to "a/b/c.png" (forward slashes, no "." or empty segments).
 
-export type ArchivePathCheck =
-  | { kind: "file"; path: string }
-  | { kind: "skip"; why: "directory" | "hidden" | "macos_metadata" }
-  | { kind: "unsafe"; message: string };
+export type ArchivePathCheck = { kind: "file"; path: string } | { kind: "skip"; why: "directory" | "hidden" | "macos_metadata" } | { kind: "unsafe"; message: string };
 
 export function checkArchivePath(rawPath: string): ArchivePathCheck {
   // Windows tools write backslashes; treat them as separators so "..\\x" cannot slip through as one segment.

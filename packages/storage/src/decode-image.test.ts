@@ -36,12 +36,7 @@ function pngDeclaring(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr.writeUInt8(8, 8); // bit depth
   ihdr.writeUInt8(2, 9); // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.alloc(64))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(64))), chunk("IEND", Buffer.alloc(0))]);
 }
 
 /** A valid 2x2 24-bit BMP, written by hand because sharp cannot write BMP. */
@@ -77,9 +72,7 @@ describe("decodeImage: formats", () => {
       const thumb = await sharp(decoded.thumbnail).metadata();
       expect([thumb.format, thumb.width, thumb.height]).toEqual(["webp", 256, 171]);
       const training = await sharp(decoded.training).metadata();
-      expect([training.format, training.width, training.height, training.channels, training.space]).toEqual([
-        "png", 256, 171, 3, "srgb",
-      ]);
+      expect([training.format, training.width, training.height, training.channels, training.space]).toEqual(["png", 256, 171, 3, "srgb"]);
     });
   }
 

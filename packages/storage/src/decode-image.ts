@@ -67,23 +67,14 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
 
   if (bytes.length === 0) throw new ImageRejectedError("empty", "The file is empty.");
   if (bytes.length > maxBytes) {
-    throw new ImageRejectedError(
-      "too_large_bytes",
-      `The file is ${megabytes(bytes.length)}; the largest accepted image is ${megabytes(maxBytes)}.`,
-    );
+    throw new ImageRejectedError("too_large_bytes", `The file is ${megabytes(bytes.length)}; the largest accepted image is ${megabytes(maxBytes)}.`);
   }
   const format = sniffImageFormat(bytes);
   if (format === null) {
-    throw new ImageRejectedError(
-      "not_an_image",
-      "The file is not a recognised image: its content does not start like a JPEG, PNG, WebP, GIF, TIFF or BMP file.",
-    );
+    throw new ImageRejectedError("not_an_image", "The file is not a recognised image: its content does not start like a JPEG, PNG, WebP, GIF, TIFF or BMP file.");
   }
   if (!canDecode(format)) {
-    throw new ImageRejectedError(
-      "unsupported_format",
-      `${format.toUpperCase()} images cannot be read by this server's image library; convert it to PNG or JPEG.`,
-    );
+    throw new ImageRejectedError("unsupported_format", `${format.toUpperCase()} images cannot be read by this server's image library; convert it to PNG or JPEG.`);
   }
 
   // Header only: no pixels are decoded, so a tiny PNG declaring 100,000 x 100,000 costs microseconds.
@@ -97,10 +88,7 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
   const height = metadata.autoOrient?.height ?? metadata.height;
   if (!width || !height) throw new ImageRejectedError("corrupt", `The ${format.toUpperCase()} header has no size.`);
   if (width * height > maxPixels) {
-    throw new ImageRejectedError(
-      "too_many_pixels",
-      `The image is ${width} x ${height} (${megapixels(width * height)}); the limit is ${megapixels(maxPixels)}.`,
-    );
+    throw new ImageRejectedError("too_many_pixels", `The image is ${width} x ${height} (${megapixels(width * height)}); the limit is ${megapixels(maxPixels)}.`);
   }
   const grayscale = (metadata.channels ?? 3) - (metadata.hasAlpha ? 1 : 0) === 1;
   const options: OutputOptions = {
@@ -111,9 +99,7 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
     colourspace: grayscale ? "b-w" : "srgb",
   };
   const fitsWithoutResize = Math.max(width, height) <= Math.max(trainingMaxSide, thumbnailMaxSide);
-  const { thumbnail, training } = fitsWithoutResize
-    ? await encodeFromOriginal(bytes, options, isTrainingReady(metadata, format, trainingMaxSide))
-    : await encodeViaShrunkCopy(bytes, options);
+  const { thumbnail, training } = fitsWithoutResize ? await encodeFromOriginal(bytes, options, isTrainingReady(metadata, format, trainingMaxSide)) : await encodeViaShrunkCopy(bytes, options);
 
   return { hash: sha256Hex(bytes), format, width, height, bytes, thumbnail, training, trainingSide: trainingMaxSide, grayscale };
 }
@@ -140,7 +126,6 @@ function fitInside(width: number, height: number, maxSide: number): Size {
 }
 type Outputs = { thumbnail: Buffer; training: Buffer };
 
-
 // Every decode of the original goes through here: failOn rejects truncated data, and limitInputPixels repeats the
 // pixel check inside libvips in case the header read and the decoder ever disagree.
 function openOriginal(bytes: Buffer, options: OutputOptions) {
@@ -148,10 +133,7 @@ function openOriginal(bytes: Buffer, options: OutputOptions) {
 }
 
 function encodeThumbnail(image: ReturnType<typeof sharp>, options: OutputOptions): Promise<Buffer> {
-  return image
-    .resize(options.thumbnailSize.width, options.thumbnailSize.height, { fit: "fill" })
-    .webp({ quality: 80, effort: 2 })
-    .toBuffer();
+  return image.resize(options.thumbnailSize.width, options.thumbnailSize.height, { fit: "fill" }).webp({ quality: 80, effort: 2 }).toBuffer();
 }
 
 function encodeTraining(image: ReturnType<typeof sharp>, options: OutputOptions): Promise<Buffer> {
@@ -187,10 +169,7 @@ function isTrainingReady(metadata: Metadata, format: ImageFormat, trainingMaxSid
 /** Small images: decoding is cheap, so each output decodes the original itself (fewest sharp round trips). */
 async function encodeFromOriginal(bytes: Buffer, options: OutputOptions, trainingReady: boolean): Promise<Outputs> {
   try {
-    const [thumbnail, training] = await Promise.all([
-      encodeThumbnail(openOriginal(bytes, options), options),
-      trainingReady ? bytes : encodeTraining(openOriginal(bytes, options), options),
-    ]);
+    const [thumbnail, training] = await Promise.all([encodeThumbnail(openOriginal(bytes, options), options), trainingReady ? bytes : encodeTraining(openOriginal(bytes, options), options)]);
     return { thumbnail, training };
   } catch (error) {
     throw decodeFailure(options, error);
@@ -205,20 +184,13 @@ async function encodeViaShrunkCopy(bytes: Buffer, options: OutputOptions): Promi
   const larger = options.thumbnailSize.width >= options.trainingSize.width ? options.thumbnailSize : options.trainingSize;
   let shrunk: { data: Buffer; info: { width: number; height: number; channels: 1 | 2 | 3 | 4 } };
   try {
-    shrunk = await openOriginal(bytes, options)
-      .resize(larger.width, larger.height, { fit: "fill" })
-      .toColourspace(options.colourspace)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    shrunk = await openOriginal(bytes, options).resize(larger.width, larger.height, { fit: "fill" }).toColourspace(options.colourspace).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeFailure(options, error);
   }
   const { width, height, channels } = shrunk.info;
   const fromRaw = () => sharp(shrunk.data, { raw: { width, height, channels } });
-  const [thumbnail, training] = await Promise.all([
-    encodeThumbnail(fromRaw(), options),
-    encodeTraining(fromRaw(), options),
-  ]);
+  const [thumbnail, training] = await Promise.all([encodeThumbnail(fromRaw(), options), encodeTraining(fromRaw(), options)]);
   return { thumbnail, training };
 }
 
@@ -237,9 +209,5 @@ function errorMessage(error: unknown): string {
 
 function corrupt(format: ImageFormat, error: unknown): ImageRejectedError {
   const detail = errorMessage(error).split("\n")[0]?.trim();
-  return new ImageRejectedError(
-    "corrupt",
-    `The ${format.toUpperCase()} file is damaged or truncated and cannot be decoded${detail ? ` (${detail})` : ""}.`,
-    { cause: error },
-  );
+  return new ImageRejectedError("corrupt", `The ${format.toUpperCase()} file is damaged or truncated and cannot be decoded${detail ? ` (${detail})` : ""}.`, { cause: error });
 }

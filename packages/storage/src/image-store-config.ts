@@ -8,9 +8,7 @@ import type { ImageStore } from "./image-store";
 import { LocalImageStore } from "./local-image-store";
 import { S3ImageStore } from "./s3-image-store";
 
-export type ImageStoreConfig =
-  | { kind: "local"; dir: string }
-  | { kind: "s3"; bucket: string; prefix: string; region: string; endpoint?: string; forcePathStyle: boolean; createBucket: boolean };
+export type ImageStoreConfig = { kind: "local"; dir: string } | { kind: "s3"; bucket: string; prefix: string; region: string; endpoint?: string; forcePathStyle: boolean; createBucket: boolean };
 
 export class ImageStoreConfigError extends Error {
   override readonly name = "ImageStoreConfigError";

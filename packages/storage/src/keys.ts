@@ -9,7 +9,10 @@ import { LEGACY_TRAINING_COPY_SIDE } from "./training-copy-side";
 
 export class InvalidKeyError extends Error {
   override readonly name = "InvalidKeyError";
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`invalid store key ${JSON.stringify(key.slice(0, 200))}: ${reason}`);
   }
 }

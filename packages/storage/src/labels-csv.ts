@@ -75,7 +75,7 @@ export function parseCsvRows(text: string): { rows: { line: number; fields: stri
       }
       rowHasContent = true;
       if (!closed) {
-        errors.push({ line: startLine, message: "A quoted field is never closed (missing \")." });
+        errors.push({ line: startLine, message: 'A quoted field is never closed (missing ").' });
         field = "";
         fields = [];
         rowHasContent = false;

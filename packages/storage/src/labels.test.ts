@@ -51,18 +51,7 @@ describe("parseLabelsCsv", () => {
   });
 
   it("reports bad rows with their line numbers and keeps the good ones", () => {
-    const text = [
-      "filename,label",
-      "a.png,cat",
-      "only-one-column.png",
-      "b.png,",
-      ",dog",
-      "c.png,cat,extra",
-      "../etc/passwd,cat",
-      "a.png,dog",
-      "a.png,cat",
-      '"unterminated.png,cat',
-    ].join("\n");
+    const text = ["filename,label", "a.png,cat", "only-one-column.png", "b.png,", ",dog", "c.png,cat,extra", "../etc/passwd,cat", "a.png,dog", "a.png,cat", '"unterminated.png,cat'].join("\n");
     const { entries, errors } = parseLabelsCsv(text);
     expect(entries).toEqual([{ line: 2, filename: "a.png", label: "cat" }]);
     expect(errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8, 10]);
@@ -81,9 +70,7 @@ describe("parseLabelsCsv", () => {
 });
 
 describe("createCsvLabelLookup", () => {
-  const { entries } = parseLabelsCsv(
-    ["cats/001.jpg,cat", "dogs/001.jpg,dog", "002.jpg,bird", "deep/folder/003.jpg,fish", "x/004.jpg,ant", "y/004.jpg,bee"].join("\n"),
-  );
+  const { entries } = parseLabelsCsv(["cats/001.jpg,cat", "dogs/001.jpg,dog", "002.jpg,bird", "deep/folder/003.jpg,fish", "x/004.jpg,ant", "y/004.jpg,bee"].join("\n"));
   const lookup = createCsvLabelLookup(entries);
 
   it.each([

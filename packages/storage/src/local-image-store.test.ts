@@ -3,17 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  assertValidKey,
-  ImageNotFoundError,
-  InvalidKeyError,
-  LocalImageStore,
-  originalKey,
-  sha256Hex,
-  SizeLimitError,
-  thumbnailKey,
-  trainingKey,
-} from "./index";
+import { assertValidKey, ImageNotFoundError, InvalidKeyError, LocalImageStore, originalKey, sha256Hex, SizeLimitError, thumbnailKey, trainingKey } from "./index";
 
 let root: string;
 beforeEach(async () => {
@@ -45,12 +35,9 @@ describe("keys", () => {
     expect(() => originalKey(hash.toUpperCase())).toThrow(InvalidKeyError);
   });
 
-  it.each(["", "../x", "a/../b", "/abs", "a//b", "a/./b", ".hidden", "a\\b", "C:/x", "a/b/", "x\0y", "a b"])(
-    "rejects key %j",
-    (key) => {
-      expect(() => assertValidKey(key)).toThrow(InvalidKeyError);
-    },
-  );
+  it.each(["", "../x", "a/../b", "/abs", "a//b", "a/./b", ".hidden", "a\\b", "C:/x", "a/b/", "x\0y", "a b"])("rejects key %j", (key) => {
+    expect(() => assertValidKey(key)).toThrow(InvalidKeyError);
+  });
 });
 
 describe("LocalImageStore", () => {

@@ -5,14 +5,9 @@
 // If fn throws, iteration stops pulling input, waits for the calls already running, and rethrows the first error.
 // Callers that want to keep going past a bad item should catch inside fn and return a result value instead.
 
-export async function* mapConcurrent<T, R>(
-  items: Iterable<T> | AsyncIterable<T>,
-  limit: number,
-  fn: (item: T, index: number) => Promise<R> | R,
-): AsyncGenerator<R, void, undefined> {
+export async function* mapConcurrent<T, R>(items: Iterable<T> | AsyncIterable<T>, limit: number, fn: (item: T, index: number) => Promise<R> | R): AsyncGenerator<R, void, undefined> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  const iterator: Iterator<T> | AsyncIterator<T> =
-    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
+  const iterator: Iterator<T> | AsyncIterator<T> = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
   // Settled-state wrappers so a rejection waiting in the queue is never reported as unhandled.
   type Outcome = { ok: true; value: R } | { ok: false; error: unknown };
   const inFlight: Promise<Outcome>[] = [];
@@ -58,11 +53,7 @@ export async function* mapConcurrent<T, R>(
 }
 
 /** Collects mapConcurrent's results into an array. */
-export async function mapConcurrentToArray<T, R>(
-  items: Iterable<T> | AsyncIterable<T>,
-  limit: number,
-  fn: (item: T, index: number) => Promise<R> | R,
-): Promise<R[]> {
+export async function mapConcurrentToArray<T, R>(items: Iterable<T> | AsyncIterable<T>, limit: number, fn: (item: T, index: number) => Promise<R> | R): Promise<R[]> {
   const results: R[] = [];
   for await (const result of mapConcurrent(items, limit, fn)) results.push(result);
   return results;

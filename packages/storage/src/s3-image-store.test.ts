@@ -4,18 +4,7 @@ import { buffer } from "node:stream/consumers";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startS3Server, type TestS3Server } from "../test/s3-server";
-import {
-  ImageNotFoundError,
-  ImageStoreConfigError,
-  InvalidKeyError,
-  openImageStore,
-  originalKey,
-  resolveImageStoreConfig,
-  S3ImageStore,
-  sha256Hex,
-  SizeLimitError,
-  thumbnailKey,
-} from "./index";
+import { ImageNotFoundError, ImageStoreConfigError, InvalidKeyError, openImageStore, originalKey, resolveImageStoreConfig, S3ImageStore, sha256Hex, SizeLimitError, thumbnailKey } from "./index";
 
 let s3: TestS3Server;
 let client: S3Client;
@@ -105,7 +94,13 @@ describe("choosing the image store", () => {
   it("is the data directory's images folder unless a bucket is named", () => {
     expect(resolveImageStoreConfig({}, "/data")).toEqual({ kind: "local", dir: "/data/images" });
     expect(resolveImageStoreConfig({ FEWLABEL_S3_BUCKET: "photos", FEWLABEL_S3_PREFIX: "/team/one", AWS_REGION: "eu-west-1" }, "/data")).toEqual({
-      kind: "s3", bucket: "photos", prefix: "team/one/", region: "eu-west-1", endpoint: undefined, forcePathStyle: false, createBucket: false,
+      kind: "s3",
+      bucket: "photos",
+      prefix: "team/one/",
+      region: "eu-west-1",
+      endpoint: undefined,
+      forcePathStyle: false,
+      createBucket: false,
     });
     expect(resolveImageStoreConfig({ FEWLABEL_S3_BUCKET: "photos", FEWLABEL_S3_ENDPOINT: "http://minio:9000" }, "/data")).toMatchObject({ endpoint: "http://minio:9000", forcePathStyle: true });
   });
@@ -133,7 +128,10 @@ describe("choosing the image store", () => {
       await created[0]!.put("checkpoints/y/pretrain", Buffer.from("ok"));
       expect((await created[1]!.get("checkpoints/y/pretrain")).toString()).toBe("ok");
     } finally {
-      for (const [name, value] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
+      for (const [name, value] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

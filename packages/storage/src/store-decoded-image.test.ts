@@ -16,7 +16,9 @@ afterEach(async () => {
 describe("storeDecodedImage", () => {
   it("stores original, thumbnail and training copy once, and reports duplicates", async () => {
     const store = new LocalImageStore(root);
-    const bytes = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
+    const bytes = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3366cc" } })
+      .jpeg()
+      .toBuffer();
     const decoded = await decodeImage(bytes);
     const first = await storeDecodedImage(store, decoded);
     expect(first).toMatchObject({ hash: decoded.hash, format: "jpeg", width: 64, height: 48, byteSize: bytes.length, isNew: true });
@@ -30,7 +32,9 @@ describe("storeDecodedImage", () => {
 describe("training copies of another size", () => {
   it("are made once from the original when first asked for, and kept", async () => {
     const store = new LocalImageStore(root);
-    const bytes = await sharp({ create: { width: 300, height: 150, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
+    const bytes = await sharp({ create: { width: 300, height: 150, channels: 3, background: "#3366cc" } })
+      .jpeg()
+      .toBuffer();
     const decoded = await decodeImage(bytes, { trainingMaxSide: 64 });
     await storeDecodedImage(store, decoded);
     expect(await hasTrainingCopy(store, decoded.hash, 64)).toBe(true);

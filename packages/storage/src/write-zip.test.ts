@@ -22,7 +22,15 @@ describe("writeZip", () => {
     const entries: ZipSourceEntry[] = [
       { path: "cat/one.png", data: store.createReadStream("training/aa/bb/one.png") },
       { path: "dog/two.png", data: Buffer.from("two") },
-      { path: "labels.csv", data: Buffer.from(toCsv([["filename", "label"], ["cat/one.png", "cat"]])) },
+      {
+        path: "labels.csv",
+        data: Buffer.from(
+          toCsv([
+            ["filename", "label"],
+            ["cat/one.png", "cat"],
+          ]),
+        ),
+      },
     ];
     async function* source() {
       yield* entries;
@@ -58,18 +66,25 @@ describe("writeZip", () => {
   it("fails the stream for unsafe or duplicate paths, and when a source stream fails", async () => {
     await expect(buffer(writeZip([{ path: "../evil.png", data: Buffer.from("x") }]))).rejects.toThrow(/unusable/);
     await expect(
-      buffer(writeZip([{ path: "a.png", data: Buffer.from("x") }, { path: "./a.png", data: Buffer.from("y") }])),
+      buffer(
+        writeZip([
+          { path: "a.png", data: Buffer.from("x") },
+          { path: "./a.png", data: Buffer.from("y") },
+        ]),
+      ),
     ).rejects.toThrow(/duplicate/);
-    const failing = new Readable({ read() { this.destroy(new Error("disk on fire")); } });
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error("disk on fire"));
+      },
+    });
     await expect(buffer(writeZip([{ path: "a.png", data: failing }]))).rejects.toThrow(/disk on fire/);
   });
 });
 
 describe("toCsv", () => {
   it("quotes what needs quoting and ends lines with CRLF", () => {
-    expect(toCsv([["a", 'say "hi"', "x,y", "line\nbreak", " padded", 1.5, null, true]])).toBe(
-      'a,"say ""hi""","x,y","line\nbreak"," padded",1.5,,true\r\n',
-    );
+    expect(toCsv([["a", 'say "hi"', "x,y", "line\nbreak", " padded", 1.5, null, true]])).toBe('a,"say ""hi""","x,y","line\nbreak"," padded",1.5,,true\r\n');
   });
 
   it.each([

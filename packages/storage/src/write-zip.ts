@@ -28,11 +28,7 @@ function bufferStream(data: Buffer): Readable {
 
 // yazl 3 API that @types/yazl (written for yazl 2) lacks.
 type LazyZipFile = yazl.ZipFile & {
-  addReadStreamLazy(
-    path: string,
-    options: { mtime: Date; compress: boolean },
-    getStream: (callback: (error: Error | null, stream: Readable) => void) => void,
-  ): void;
+  addReadStreamLazy(path: string, options: { mtime: Date; compress: boolean }, getStream: (callback: (error: Error | null, stream: Readable) => void) => void): void;
 };
 
 export function writeZip(entries: AsyncIterable<ZipSourceEntry> | Iterable<ZipSourceEntry>): Readable {

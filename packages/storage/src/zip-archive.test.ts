@@ -29,8 +29,7 @@ async function readAll(source: string | Buffer, limits?: Partial<ZipLimits>): Pr
   return entries;
 }
 
-const summary = (entries: ZipEntry[]) =>
-  entries.map((e) => (e.kind === "file" ? `${e.path}: ${e.bytes.toString()}` : `${e.path} -> ${e.code}`));
+const summary = (entries: ZipEntry[]) => entries.map((e) => (e.kind === "file" ? `${e.path}: ${e.bytes.toString()}` : `${e.path} -> ${e.code}`));
 
 async function archiveError(promise: Promise<unknown>): Promise<ArchiveError> {
   const error = await promise.then(
@@ -68,13 +67,7 @@ describe("readZipArchive", () => {
       { name: "good.png", data: Buffer.from("ok") },
     ]);
     const entries = await readAll(zip);
-    expect(summary(entries)).toEqual([
-      "../evil.png -> unsafe_path",
-      "/abs.png -> unsafe_path",
-      "C:/windows/x.png -> unsafe_path",
-      "cats/../../sneaky.png -> unsafe_path",
-      "good.png: ok",
-    ]);
+    expect(summary(entries)).toEqual(["../evil.png -> unsafe_path", "/abs.png -> unsafe_path", "C:/windows/x.png -> unsafe_path", "cats/../../sneaky.png -> unsafe_path", "good.png: ok"]);
     const messages = entries.flatMap((e) => (e.kind === "rejected" ? [e.message] : []));
     expect(messages[0]).toMatch(/"\.\."/);
     expect(messages[1]).toMatch(/Absolute path/);

@@ -28,18 +28,9 @@ export const DEFAULT_ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
   compressionRatioMinBytes: 1024 * 1024,
 });
 
-export type ZipEntryRejectionCode =
-  | "unsafe_path"
-  | "nested_archive"
-  | "encrypted"
-  | "unsupported_compression"
-  | "too_large_bytes"
-  | "compression_ratio"
-  | "corrupt";
+export type ZipEntryRejectionCode = "unsafe_path" | "nested_archive" | "encrypted" | "unsupported_compression" | "too_large_bytes" | "compression_ratio" | "corrupt";
 
-export type ZipEntry =
-  | { kind: "file"; path: string; bytes: Buffer }
-  | { kind: "rejected"; path: string; code: ZipEntryRejectionCode; message: string };
+export type ZipEntry = { kind: "file"; path: string; bytes: Buffer } | { kind: "rejected"; path: string; code: ZipEntryRejectionCode; message: string };
 
 export type ArchiveErrorCode = "corrupt_archive" | "too_many_entries" | "too_large_total";
 
@@ -75,9 +66,11 @@ type YauzlEntry = yauzl.Entry & {
   isEncrypted(): boolean;
   canDecodeFileData(): boolean;
 };
-const getFileNameLowLevel = (yauzl as unknown as {
-  getFileNameLowLevel(flags: number, name: Buffer, extraFields: unknown, strictFileNames: boolean): string;
-}).getFileNameLowLevel;
+const getFileNameLowLevel = (
+  yauzl as unknown as {
+    getFileNameLowLevel(flags: number, name: Buffer, extraFields: unknown, strictFileNames: boolean): string;
+  }
+).getFileNameLowLevel;
 
 const megabytes = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
 
@@ -93,18 +86,12 @@ const SYNC_INFLATE_MAX_BYTES = 1024 * 1024;
  * Reads a zip from a file path or a Buffer. Files up to 256 MiB are loaded into memory (faster), larger ones are
  * read from disk entry by entry.
  */
-export async function* readZipArchive(
-  source: string | Buffer,
-  limits: Partial<ZipLimits> = {},
-): AsyncGenerator<ZipEntry, void, undefined> {
+export async function* readZipArchive(source: string | Buffer, limits: Partial<ZipLimits> = {}): AsyncGenerator<ZipEntry, void, undefined> {
   const limit: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
   const zipfile = await openZip(await loadIfSmall(source));
   try {
     if (zipfile.entryCount > limit.maxEntries) {
-      throw new ArchiveError(
-        "too_many_entries",
-        `The archive has ${zipfile.entryCount} entries; at most ${limit.maxEntries} are accepted per upload.`,
-      );
+      throw new ArchiveError("too_many_entries", `The archive has ${zipfile.entryCount} entries; at most ${limit.maxEntries} are accepted per upload.`);
     }
     let totalBytes = 0;
     for (let entry = await nextEntry(zipfile); entry !== null; entry = await nextEntry(zipfile)) {
@@ -129,18 +116,12 @@ export async function* readZipArchive(
         continue;
       }
       if (!entry.canDecodeFileData()) {
-        yield reject(
-          "unsupported_compression",
-          `The entry uses compression method ${entry.compressionMethod}; only stored and deflated entries are supported.`,
-        );
+        yield reject("unsupported_compression", `The entry uses compression method ${entry.compressionMethod}; only stored and deflated entries are supported.`);
         continue;
       }
       // Early refusals from the header; the inflated bytes are counted again below, as the header can lie.
       if (entry.uncompressedSize > limit.maxEntryBytes) {
-        yield reject(
-          "too_large_bytes",
-          `The entry is ${megabytes(entry.uncompressedSize)} uncompressed; the limit is ${megabytes(limit.maxEntryBytes)}.`,
-        );
+        yield reject("too_large_bytes", `The entry is ${megabytes(entry.uncompressedSize)} uncompressed; the limit is ${megabytes(limit.maxEntryBytes)}.`);
         continue;
       }
       if (totalBytes + entry.uncompressedSize > limit.maxTotalBytes) throw tooLargeTotal(limit);
@@ -167,10 +148,7 @@ async function loadIfSmall(source: string | Buffer): Promise<string | Buffer> {
 }
 
 function tooLargeTotal(limit: ZipLimits): ArchiveError {
-  return new ArchiveError(
-    "too_large_total",
-    `The archive inflates to more than ${megabytes(limit.maxTotalBytes)}; split it into smaller uploads.`,
-  );
+  return new ArchiveError("too_large_total", `The archive inflates to more than ${megabytes(limit.maxTotalBytes)}; split it into smaller uploads.`);
 }
 
 async function openZip(source: string | Buffer): Promise<yauzl.ZipFile> {
@@ -209,14 +187,10 @@ function nextEntry(zipfile: yauzl.ZipFile): Promise<YauzlEntry | null> {
   });
 }
 
-type EntryRead =
-  | { kind: "file"; bytes: Buffer; inflatedBytes: number }
-  | { kind: "rejected"; code: ZipEntryRejectionCode; message: string; inflatedBytes: number };
+type EntryRead = { kind: "file"; bytes: Buffer; inflatedBytes: number } | { kind: "rejected"; code: ZipEntryRejectionCode; message: string; inflatedBytes: number };
 
 function readEntryBytes(zipfile: yauzl.ZipFile, entry: YauzlEntry, limit: ZipLimits): Promise<EntryRead> {
-  return entry.uncompressedSize <= SYNC_INFLATE_MAX_BYTES && entry.compressedSize <= SYNC_INFLATE_MAX_BYTES * 2
-    ? readSmallEntry(zipfile, entry, limit)
-    : streamEntry(zipfile, entry, limit);
+  return entry.uncompressedSize <= SYNC_INFLATE_MAX_BYTES && entry.compressedSize <= SYNC_INFLATE_MAX_BYTES * 2 ? readSmallEntry(zipfile, entry, limit) : streamEntry(zipfile, entry, limit);
 }
 
 type EntryStream = NodeJS.ReadableStream & { destroy(): void };
@@ -225,10 +199,7 @@ async function openEntryStream(zipfile: yauzl.ZipFile, entry: YauzlEntry, raw: b
   // Only ever pass { decodeFileData: false }: yauzl 3.4 inverts an explicit `decodeFileData: true` for deflated
   // entries (`decompress = options.decodeFileData !== true`) and would hand back compressed bytes. Without
   // options it inflates. The option itself is yauzl 3 API that @types/yauzl (written for yauzl 2) does not know.
-  const open = zipfile.openReadStream.bind(zipfile) as unknown as (
-    entry: yauzl.Entry,
-    ...rest: [{ decodeFileData: false }, OpenCallback] | [OpenCallback]
-  ) => void;
+  const open = zipfile.openReadStream.bind(zipfile) as unknown as (entry: yauzl.Entry, ...rest: [{ decodeFileData: false }, OpenCallback] | [OpenCallback]) => void;
   return new Promise<EntryStream>((resolve, reject) => {
     const callback: OpenCallback = (error, stream) => (error || !stream ? reject(error) : resolve(stream));
     if (raw) open(entry, { decodeFileData: false }, callback);
@@ -274,13 +245,12 @@ async function readSmallEntry(zipfile: yauzl.ZipFile, entry: YauzlEntry, limit: 
   if (bytes.length > limit.compressionRatioMinBytes && bytes.length / Math.max(1, compressed.length) > limit.maxCompressionRatio) {
     return rejected("compression_ratio", compressionRatioMessage(limit), bytes.length);
   }
-  if ((crc32(bytes) >>> 0) !== (entry.crc32 >>> 0)) return rejected("corrupt", CHECKSUM_MESSAGE, bytes.length);
+  if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) return rejected("corrupt", CHECKSUM_MESSAGE, bytes.length);
   return { kind: "file", bytes, inflatedBytes: bytes.length };
 }
 
 const CHECKSUM_MESSAGE = "The entry's checksum does not match its content; the archive is damaged.";
-const compressionRatioMessage = (limit: ZipLimits) =>
-  `The entry inflates more than ${limit.maxCompressionRatio} times its compressed size (a zip bomb?); aborted.`;
+const compressionRatioMessage = (limit: ZipLimits) => `The entry inflates more than ${limit.maxCompressionRatio} times its compressed size (a zip bomb?); aborted.`;
 
 /** Large entries: inflate as a stream, counting real bytes and aborting as soon as a limit is crossed. */
 async function streamEntry(zipfile: yauzl.ZipFile, entry: YauzlEntry, limit: ZipLimits): Promise<EntryRead> {
@@ -317,7 +287,7 @@ async function streamEntry(zipfile: yauzl.ZipFile, entry: YauzlEntry, limit: Zip
     stream.on("end", () => {
       const bytes = Buffer.concat(chunks, inflatedBytes);
       // yauzl checks sizes but not checksums; a flipped bit in stored data would otherwise pass silently.
-      if ((crc32(bytes) >>> 0) !== (entry.crc32 >>> 0)) {
+      if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
         return abort("corrupt", CHECKSUM_MESSAGE);
       }
       finish({ kind: "file", bytes, inflatedBytes });

@@ -109,7 +109,14 @@ async function score(dir) {
   for (let i = 0; i < predicted.length; i++) predicted[i] = classOf[predicted[i]];
   let correct = 0;
   for (let i = 0; i < predicted.length; i++) if (predicted[i] === test.labels[i]) correct++;
-  return { dir, testAccuracy: (100 * correct) / predicted.length, preprocessing: custom ? "preprocess.js" : `metadata.json (tf.image.resizeBilinear to ${meta.inputSize})`, count: predicted.length, backend, predicted };
+  return {
+    dir,
+    testAccuracy: (100 * correct) / predicted.length,
+    preprocessing: custom ? "preprocess.js" : `metadata.json (tf.image.resizeBilinear to ${meta.inputSize})`,
+    count: predicted.length,
+    backend,
+    predicted,
+  };
 }
 
 const results = [];

@@ -116,14 +116,17 @@ const isUpload = (req: http.IncomingMessage) => (req.method === "POST" || req.me
  */
 function limitRequestTime(req: http.IncomingMessage, res: http.ServerResponse) {
   if (req.complete) return;
-  const timer = setTimeout(() => {
-    if (req.complete) return;
-    if (!res.headersSent) {
-      res.writeHead(408, { "content-type": "text/plain", connection: "close" });
-      res.end("The request took too long to arrive.");
-    }
-    req.socket.destroy();
-  }, isUpload(req) ? UPLOAD_REQUEST_MS : requestLimits.requestMs);
+  const timer = setTimeout(
+    () => {
+      if (req.complete) return;
+      if (!res.headersSent) {
+        res.writeHead(408, { "content-type": "text/plain", connection: "close" });
+        res.end("The request took too long to arrive.");
+      }
+      req.socket.destroy();
+    },
+    isUpload(req) ? UPLOAD_REQUEST_MS : requestLimits.requestMs,
+  );
   timer.unref();
   const clear = () => clearTimeout(timer);
   req.once("end", clear);

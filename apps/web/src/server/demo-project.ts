@@ -66,7 +66,10 @@ export async function createDemoProject(services: ApiServices, o: DemoProjectOpt
       // The CSV first, so every labelled image is labelled as it is inserted.
       yield { path: "labels.csv", bytes: Buffer.from(csv) };
       for (let i = 0; i < data.count; i++) {
-        const png = await sharp(Buffer.from(imageAt(data, i)), { raw: { width: data.width, height: data.height, channels: 1 } }).toColourspace("b-w").png().toBuffer();
+        const png = await sharp(Buffer.from(imageAt(data, i)), { raw: { width: data.width, height: data.height, channels: 1 } })
+          .toColourspace("b-w")
+          .png()
+          .toBuffer();
         yield { path: name(i), bytes: png };
       }
     }

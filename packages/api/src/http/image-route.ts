@@ -20,9 +20,7 @@ export async function handleImage(req: IncomingMessage, res: ServerResponse, ser
     if (!caller.trainer) requireSignedIn(caller.session);
     const v = variants[variant as keyof typeof variants];
     if (!v) throw new HttpError(404, "No such image variant.");
-    const image = /^[0-9a-f-]{36}$/i.test(imageId)
-      ? await services.db.image.findUnique({ where: { id: imageId }, select: { projectId: true, contentHash: true, format: true } })
-      : null;
+    const image = /^[0-9a-f-]{36}$/i.test(imageId) ? await services.db.image.findUnique({ where: { id: imageId }, select: { projectId: true, contentHash: true, format: true } }) : null;
     if (!image) throw new HttpError(404, "Image not found.");
     if (caller.trainer) await requireTrainerAccess(services.db, caller.trainer, image.projectId);
     else await requireProjectAccess(services.db, caller.session, image.projectId, "viewProject");

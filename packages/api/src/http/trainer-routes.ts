@@ -51,7 +51,6 @@ async function requireLeaseHolder(services: ApiServices, req: IncomingMessage, p
   }
 }
 
-
 export async function handleCheckpoint(req: IncomingMessage, res: ServerResponse, services: ApiServices, caller: Caller, projectId: string, slot: string) {
   try {
     if (!UUID.test(projectId)) throw new HttpError(404, "Project not found.");

@@ -65,7 +65,10 @@ const maxRequestBytes = () => uploadLimits.archiveBytes + uploadLimits.looseByte
  * slash, no `..` or empty segments.
  */
 export function cleanUploadPath(raw: string): string {
-  const parts = stripControlCharacters(raw).replace(/\\/g, "/").split("/").filter((s) => s && s !== "." && s !== "..");
+  const parts = stripControlCharacters(raw)
+    .replace(/\\/g, "/")
+    .split("/")
+    .filter((s) => s && s !== "." && s !== "..");
   return parts.join("/").slice(0, 1000) || "unnamed";
 }
 
@@ -168,7 +171,12 @@ function receive(req: IncomingMessage, spoolDir: () => string): Promise<Received
       p.catch(() => undefined);
     }
     bb.on("error", (err) => fail(new HttpError(400, `The upload could not be read: ${(err as Error).message}`)));
-    bb.on("close", () => Promise.all(pending).then(() => resolve(out), (err) => fail(err instanceof HttpError ? err : new HttpError(400, "The upload could not be read."))));
+    bb.on("close", () =>
+      Promise.all(pending).then(
+        () => resolve(out),
+        (err) => fail(err instanceof HttpError ? err : new HttpError(400, "The upload could not be read.")),
+      ),
+    );
     req.on("aborted", () => fail(new HttpError(400, "The upload was interrupted.")));
     req.pipe(bb);
   });
@@ -183,9 +191,7 @@ export async function handleUploadFiles(req: IncomingMessage, res: ServerRespons
   let tempDir: string | undefined;
   try {
     requireSignedIn(session);
-    const upload = /^[0-9a-f-]{36}$/i.test(uploadId)
-      ? await services.db.upload.findUnique({ where: { id: uploadId }, select: { projectId: true, finishedAt: true } })
-      : null;
+    const upload = /^[0-9a-f-]{36}$/i.test(uploadId) ? await services.db.upload.findUnique({ where: { id: uploadId }, select: { projectId: true, finishedAt: true } }) : null;
     // Authorize before reading a single byte of the body.
     if (!upload) throw new HttpError(404, "Upload not found.");
     const access = await requireProjectAccess(services.db, session, upload.projectId, "upload");
@@ -194,24 +200,17 @@ export async function handleUploadFiles(req: IncomingMessage, res: ServerRespons
 
     res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
     let lastSent = 0;
-    const summary = await ingestFiles(
-      services,
-      { projectId: upload.projectId, uploadId, userId: access.userId, role: access.role },
-      fromArray(received.files),
-      {
-        onProgress: (processed, s) => {
-          if (processed - lastSent >= 50) {
-            lastSent = processed;
-            res.write(`${JSON.stringify({ type: "progress", processed, accepted: s.accepted, rejected: s.rejected.length })}\n`);
-          }
-        },
+    const summary = await ingestFiles(services, { projectId: upload.projectId, uploadId, userId: access.userId, role: access.role }, fromArray(received.files), {
+      onProgress: (processed, s) => {
+        if (processed - lastSent >= 50) {
+          lastSent = processed;
+          res.write(`${JSON.stringify({ type: "progress", processed, accepted: s.accepted, rejected: s.rejected.length })}\n`);
+        }
       },
-    );
+    });
     summary.rejected.unshift(...received.rejected);
     if (summary.accepted > 0 || summary.labelled > 0) {
-      await announce(services, upload.projectId, { id: access.userId, name: session!.user.name }, [
-        { type: "images.added", data: { count: summary.accepted, labelled: summary.labelled } },
-      ]);
+      await announce(services, upload.projectId, { id: access.userId, name: session!.user.name }, [{ type: "images.added", data: { count: summary.accepted, labelled: summary.labelled } }]);
     }
     res.end(`${JSON.stringify({ type: "done", ...summary })}\n`);
   } catch (err) {

@@ -15,7 +15,6 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 
 const RESET_HOURS = 24;
 
-
 export const adminRouter = router({
   settings: adminProcedure.query(async ({ ctx }) => ({ signUpPolicy: await signUpPolicy(ctx.db) })),
 

@@ -15,10 +15,7 @@ const email = z
   .trim()
   .toLowerCase()
   .pipe(z.email({ message: "Enter a valid email address." }));
-const password = z
-  .string()
-  .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
-  .max(200, "That password is too long.");
+const password = z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`).max(200, "That password is too long.");
 
 export const authRouter = router({
   me: publicProcedure.query(({ ctx }) => ctx.session?.user ?? null),
@@ -49,24 +46,22 @@ export const authRouter = router({
       return user;
     }),
 
-  signIn: publicProcedure
-    .input(z.object({ email, password: z.string().max(200) }))
-    .mutation(async ({ ctx, input }) => {
-      const throttle = signInThrottle(ctx.db);
-      // Counted before the password is checked: a guess made after the limit is refused unchecked.
-      await throttle.attempt(input.email, ctx.clientAddress);
-      const user = await ctx.db.user.findUnique({ where: { email: input.email } });
-      const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
-      if (!user || !ok) {
-        await throttle.failed(ctx.clientAddress);
-        throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong email or password." });
-      }
-      await throttle.succeeded(input.email);
-      if (user.disabledAt) throw new TRPCError({ code: "FORBIDDEN", message: "This account is disabled; ask the instance's administrator." });
-      const session = await createSession(ctx.db, user.id);
-      ctx.setSessionCookie(session.token, session.expiresAt);
-      return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin };
-    }),
+  signIn: publicProcedure.input(z.object({ email, password: z.string().max(200) })).mutation(async ({ ctx, input }) => {
+    const throttle = signInThrottle(ctx.db);
+    // Counted before the password is checked: a guess made after the limit is refused unchecked.
+    await throttle.attempt(input.email, ctx.clientAddress);
+    const user = await ctx.db.user.findUnique({ where: { email: input.email } });
+    const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
+    if (!user || !ok) {
+      await throttle.failed(ctx.clientAddress);
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Wrong email or password." });
+    }
+    await throttle.succeeded(input.email);
+    if (user.disabledAt) throw new TRPCError({ code: "FORBIDDEN", message: "This account is disabled; ask the instance's administrator." });
+    const session = await createSession(ctx.db, user.id);
+    ctx.setSessionCookie(session.token, session.expiresAt);
+    return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin };
+  }),
 
   signOut: authedProcedure.mutation(async ({ ctx }) => {
     await deleteSession(ctx.db, ctx.session.sessionId);

@@ -21,7 +21,6 @@ export const classFields = z.object({
     .optional(),
 });
 
-
 export function uniqueViolation(err: unknown): string | undefined {
   if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
     const target = JSON.stringify(err.meta ?? {});
@@ -37,17 +36,13 @@ function conflict(err: unknown): never {
 }
 
 export const classesRouter = router({
-  list: projectProcedure("viewProject").query(({ ctx }) =>
-    ctx.db.labelClass.findMany({ where: { projectId: ctx.access.projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }] }),
-  ),
+  list: projectProcedure("viewProject").query(({ ctx }) => ctx.db.labelClass.findMany({ where: { projectId: ctx.access.projectId }, orderBy: [{ position: "asc" }, { createdAt: "asc" }] })),
 
   create: projectProcedure("manageClasses")
     .input(classFields)
     .mutation(async ({ ctx, input }) => {
       const position = await ctx.db.labelClass.count({ where: { projectId: ctx.access.projectId } });
-      const created = await ctx.db.labelClass
-        .create({ data: { projectId: ctx.access.projectId, name: input.name, color: input.color, hotkey: input.hotkey ?? null, position } })
-        .catch(conflict);
+      const created = await ctx.db.labelClass.create({ data: { projectId: ctx.access.projectId, name: input.name, color: input.color, hotkey: input.hotkey ?? null, position } }).catch(conflict);
       await classesChanged(ctx);
       return created;
     }),
@@ -56,9 +51,7 @@ export const classesRouter = router({
     .input(classFields.partial().extend({ classId: z.uuid() }))
     .mutation(async ({ ctx, input }) => {
       const { classId, ...data } = input;
-      const updated = await ctx.db.labelClass
-        .updateMany({ where: { id: classId, projectId: ctx.access.projectId }, data })
-        .catch(conflict);
+      const updated = await ctx.db.labelClass.updateMany({ where: { id: classId, projectId: ctx.access.projectId }, data }).catch(conflict);
       if (updated.count === 0) throw new TRPCError({ code: "NOT_FOUND", message: "Class not found." });
       await classesChanged(ctx);
       return ctx.db.labelClass.findUniqueOrThrow({ where: { id: classId } });
@@ -77,11 +70,7 @@ export const classesRouter = router({
   reorder: projectProcedure("manageClasses")
     .input(z.object({ classIds: z.array(z.uuid()).max(1000) }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.db.$transaction(
-        input.classIds.map((id, position) =>
-          ctx.db.labelClass.updateMany({ where: { id, projectId: ctx.access.projectId }, data: { position } }),
-        ),
-      );
+      await ctx.db.$transaction(input.classIds.map((id, position) => ctx.db.labelClass.updateMany({ where: { id, projectId: ctx.access.projectId }, data: { position } })));
       await classesChanged(ctx);
       return { ok: true };
     }),

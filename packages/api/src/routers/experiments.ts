@@ -17,7 +17,12 @@ export const experimentsRouter = router({
       z.object({
         budget: z.enum(["tiny", "quick", "full"]).default("quick"),
         labelFractions: z.array(z.number().gt(0, "A label fraction must be above 0%.").lt(1, "A label fraction must be below 100%.")).min(1, "Choose at least one label fraction.").max(4),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(0),
         testFraction: z.number().gt(0).max(0.5).default(0.2),
       }),
     )

@@ -148,7 +148,10 @@ export const imagesRouter = router({
     const total = rows.reduce((s, r) => s + r._count._all, 0);
     const unlabelled = rows.find((r) => r.labelClassId === null)?._count._all ?? 0;
     // The labelling view's "to go", counted as the work queue counts it, kept live with the rest of these figures.
-    const [toGo, hidden] = await Promise.all([ctx.db.image.count({ where: needsVoteWhere(projectId, project.annotatorsPerImage) }), ctx.db.image.count({ where: { projectId, hiddenAt: { not: null } } })]);
+    const [toGo, hidden] = await Promise.all([
+      ctx.db.image.count({ where: needsVoteWhere(projectId, project.annotatorsPerImage) }),
+      ctx.db.image.count({ where: { projectId, hiddenAt: { not: null } } }),
+    ]);
     return { total, labelled: total - unlabelled, unlabelled, perClass, toGo, hidden };
   }),
 

@@ -12,12 +12,15 @@ const tokenInput = z.object({ token: z.string().min(20).max(100) });
 
 export async function usableInvite(db: Prisma.TransactionClient, token: string) {
   const invite = await db.invite.findUnique({ where: { tokenHash: hashToken(token) }, include: { project: { select: { id: true, name: true } } } });
-  const why =
-    !invite ? "This invite link is not valid."
-    : invite.revokedAt ? "This invite link was revoked."
-    : invite.expiresAt.getTime() < Date.now() ? "This invite link has expired."
-    : invite.maxUses !== null && invite.uses >= invite.maxUses ? "This invite link has been used up."
-    : undefined;
+  const why = !invite
+    ? "This invite link is not valid."
+    : invite.revokedAt
+      ? "This invite link was revoked."
+      : invite.expiresAt.getTime() < Date.now()
+        ? "This invite link has expired."
+        : invite.maxUses !== null && invite.uses >= invite.maxUses
+          ? "This invite link has been used up."
+          : undefined;
   if (why || !invite) throw new TRPCError({ code: "NOT_FOUND", message: why ?? "This invite link is not valid." });
   return invite;
 }

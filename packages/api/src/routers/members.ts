@@ -40,30 +40,34 @@ export const membersRouter = router({
   remove: projectProcedure("manageMembers")
     .input(z.object({ userId: z.uuid() }))
     .mutation(({ ctx, input }) =>
-      ctx.db.$transaction(async (tx) => {
-        const m = await tx.membership.findUnique({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: input.userId } } });
-        if (!m) throw new TRPCError({ code: "NOT_FOUND", message: "Not a member of this project." });
-        if (m.role === "OWNER") await assertAnotherOwnerRemains(tx, ctx.access.projectId, input.userId);
-        await tx.membership.delete({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: input.userId } } });
-        // The links they may still hold stop working for them; a new invite made after this lets them back.
-        const key = { projectId: ctx.access.projectId, userId: input.userId };
-        await tx.memberRemoval.upsert({ where: { projectId_userId: key }, create: key, update: { removedAt: new Date() } });
-        return { ok: true };
-      }).then((r) => {
-        ctx.broadcaster?.leaveProject?.(ctx.access.projectId, input.userId);
-        return r;
-      }),
+      ctx.db
+        .$transaction(async (tx) => {
+          const m = await tx.membership.findUnique({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: input.userId } } });
+          if (!m) throw new TRPCError({ code: "NOT_FOUND", message: "Not a member of this project." });
+          if (m.role === "OWNER") await assertAnotherOwnerRemains(tx, ctx.access.projectId, input.userId);
+          await tx.membership.delete({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: input.userId } } });
+          // The links they may still hold stop working for them; a new invite made after this lets them back.
+          const key = { projectId: ctx.access.projectId, userId: input.userId };
+          await tx.memberRemoval.upsert({ where: { projectId_userId: key }, create: key, update: { removedAt: new Date() } });
+          return { ok: true };
+        })
+        .then((r) => {
+          ctx.broadcaster?.leaveProject?.(ctx.access.projectId, input.userId);
+          return r;
+        }),
     ),
 
   /** Any member may leave, except the last owner. */
   leave: projectProcedure("viewProject").mutation(({ ctx }) =>
-    ctx.db.$transaction(async (tx) => {
-      if (ctx.access.role === "OWNER") await assertAnotherOwnerRemains(tx, ctx.access.projectId, ctx.user.id);
-      await tx.membership.delete({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: ctx.user.id } } });
-      return { ok: true };
-    }).then((r) => {
-      ctx.broadcaster?.leaveProject?.(ctx.access.projectId, ctx.user.id);
-      return r;
-    }),
+    ctx.db
+      .$transaction(async (tx) => {
+        if (ctx.access.role === "OWNER") await assertAnotherOwnerRemains(tx, ctx.access.projectId, ctx.user.id);
+        await tx.membership.delete({ where: { projectId_userId: { projectId: ctx.access.projectId, userId: ctx.user.id } } });
+        return { ok: true };
+      })
+      .then((r) => {
+        ctx.broadcaster?.leaveProject?.(ctx.access.projectId, ctx.user.id);
+        return r;
+      }),
   ),
 });

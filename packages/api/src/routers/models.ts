@@ -45,9 +45,9 @@ function present(v: VersionRow, assessment: VersionAssessment) {
     files,
     ...assessment,
     heldOutShortfall: heldOutShortfall(metrics, provenance),
-    downloads: Object.fromEntries(
-      Object.keys(files).map((kind) => [kind, { modelJson: `/api/models/${v.id}/${kind}/model.json`, zip: `/api/models/${v.id}/${kind}.zip` }]),
-    ) as Partial<Record<keyof Files, { modelJson: string; zip: string }>>,
+    downloads: Object.fromEntries(Object.keys(files).map((kind) => [kind, { modelJson: `/api/models/${v.id}/${kind}/model.json`, zip: `/api/models/${v.id}/${kind}.zip` }])) as Partial<
+      Record<keyof Files, { modelJson: string; zip: string }>
+    >,
   };
 }
 export type PresentedModelVersion = ReturnType<typeof present>;

@@ -40,7 +40,10 @@ export const projectsRouter = router({
       z.object({
         name: projectName,
         description: z.string().max(2000).default(""),
-        classes: z.array(classFields.partial({ color: true })).max(200).default([]),
+        classes: z
+          .array(classFields.partial({ color: true }))
+          .max(200)
+          .default([]),
       }),
     )
     .mutation(async ({ ctx, input }) => {

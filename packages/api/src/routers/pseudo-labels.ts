@@ -56,9 +56,7 @@ export const pseudoLabelsRouter = router({
   /** The pending suggestion (if any) of each given image, for the labelling view. */
   forImages: projectProcedure("viewProject")
     .input(z.object({ imageIds: z.array(z.uuid()).min(1).max(500) }))
-    .query(({ ctx, input }) =>
-      ctx.db.pseudoLabel.findMany({ where: { ...pendingWhere(ctx.access.projectId, {}), imageId: { in: input.imageIds } }, select: suggestionSelect }),
-    ),
+    .query(({ ctx, input }) => ctx.db.pseudoLabel.findMany({ where: { ...pendingWhere(ctx.access.projectId, {}), imageId: { in: input.imageIds } }, select: suggestionSelect })),
 
   accept: projectProcedure("reviewSuggestion")
     .input(z.object({ pseudoLabelId: z.uuid() }))

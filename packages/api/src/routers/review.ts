@@ -19,10 +19,7 @@ export const reviewRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const projectId = ctx.access.projectId;
-      const where =
-        input.status === "open"
-          ? { projectId, disagreement: true }
-          : { projectId, disagreement: false, votes: { some: { projectId, decision: true, classId: { not: null } } } };
+      const where = input.status === "open" ? { projectId, disagreement: true } : { projectId, disagreement: false, votes: { some: { projectId, decision: true, classId: { not: null } } } };
       const offset = input.cursor ?? 0;
       const [total, images] = await Promise.all([
         ctx.db.image.count({ where }),
@@ -100,7 +97,12 @@ export const reviewRouter = router({
         include: { image: { select: { filename: true, labelClassId: true, labelledById: true } }, modelVersion: { select: { version: true } } },
       });
       const current = rows.filter((r) => r.image.labelClassId === r.givenClassId);
-      const authors = new Map((await ctx.db.user.findMany({ where: { id: { in: current.flatMap((r) => (r.image.labelledById ? [r.image.labelledById] : [])) } }, select: { id: true, name: true } })).map((u) => [u.id, u.name]));
+      const authors = new Map(
+        (await ctx.db.user.findMany({ where: { id: { in: current.flatMap((r) => (r.image.labelledById ? [r.image.labelledById] : [])) } }, select: { id: true, name: true } })).map((u) => [
+          u.id,
+          u.name,
+        ]),
+      );
       return {
         total: current.length,
         items: current.slice(0, input.limit).map((r) => ({

@@ -76,7 +76,11 @@ export const trainerRouter = router({
     const [summary, images] = await Promise.all([
       projectSummary(ctx.db, input.projectId),
       // Images hidden as duplicates are not trained on, suggested for or embedded.
-      ctx.db.image.findMany({ where: { projectId: input.projectId, hiddenAt: null }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true, labelClassId: true, labelSource: true, contentHash: true, width: true, height: true } }),
+      ctx.db.image.findMany({
+        where: { projectId: input.projectId, hiddenAt: null },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        select: { id: true, labelClassId: true, labelSource: true, contentHash: true, width: true, height: true },
+      }),
     ]);
     // The training copy of an image follows from its content and the copies' format (size included): a trainer may
     // keep copies across restarts under both instead of downloading every image again.
@@ -138,7 +142,10 @@ export const trainerRouter = router({
         imagesPerSecond: z.number().min(0).finite().nullable().optional(),
         status: z.enum(["RUNNING", "PAUSED", "DONE", "FAILED"]).optional(),
         error: z.string().max(2000).nullable().optional(),
-        skipped: z.array(z.object({ imageId: z.uuid(), reason: z.string().max(500) })).max(1000).optional(),
+        skipped: z
+          .array(z.object({ imageId: z.uuid(), reason: z.string().max(500) }))
+          .max(1000)
+          .optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -158,12 +165,28 @@ export const trainerRouter = router({
    */
   /** Embeddings of the project's images from one of its encoder versions (issue 17: "more like this"). */
   postEmbeddings: leasedProcedure
-    .input(z.object({ modelVersionId: z.uuid(), items: z.array(z.object({ imageId: z.uuid(), vector: z.base64().max(4096 * 8) })).min(1).max(MAX_EMBEDDINGS_PER_POST) }))
+    .input(
+      z.object({
+        modelVersionId: z.uuid(),
+        items: z
+          .array(z.object({ imageId: z.uuid(), vector: z.base64().max(4096 * 8) }))
+          .min(1)
+          .max(MAX_EMBEDDINGS_PER_POST),
+      }),
+    )
     .mutation(({ ctx, input }) => postEmbeddings(ctx.db, input.projectId, input.modelVersionId, input.items)),
 
   /** Places embedded images on the embedding map of the same encoder version (issue 17, item 4). */
   postMapPoints: leasedProcedure
-    .input(z.object({ modelVersionId: z.uuid(), points: z.array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1), cluster: z.number().int().min(0).max(10_000).optional() })).min(1).max(MAX_MAP_POINTS_PER_POST) }))
+    .input(
+      z.object({
+        modelVersionId: z.uuid(),
+        points: z
+          .array(z.object({ imageId: z.uuid(), x: z.number().min(0).max(1), y: z.number().min(0).max(1), cluster: z.number().int().min(0).max(10_000).optional() }))
+          .min(1)
+          .max(MAX_MAP_POINTS_PER_POST),
+      }),
+    )
     .mutation(({ ctx, input }) => postMapPoints(ctx.db, input.projectId, input.modelVersionId, input.points)),
 
   /** The current near-duplicate groups (issue 17): replace the open ones; settled ones stay settled. */
@@ -191,9 +214,7 @@ export const trainerRouter = router({
     .input(
       z.object({
         modelVersionId: z.uuid(),
-        items: z
-          .array(z.object({ imageId: z.uuid(), classId: z.uuid(), confidence: z.number().min(0).max(1), probabilities: z.array(z.number().min(0).max(1)).max(1000) }))
-          .max(1000),
+        items: z.array(z.object({ imageId: z.uuid(), classId: z.uuid(), confidence: z.number().min(0).max(1), probabilities: z.array(z.number().min(0).max(1)).max(1000) })).max(1000),
         refresh: z.boolean().default(false),
         keepPendingOf: z.array(z.uuid()).max(20).default([]),
         source: suggestionSource.optional(),

@@ -38,7 +38,15 @@ export const trainingRouter = router({
       /** What the trainer holding the lease does now and why (its latest decision); null when none holds it or it has not said. */
       activity: currentActivity(control, live?.leaseId ?? null),
       /** The latest run with its loss curve, and the runs before it. */
-      current: current ? { ...progressOf(current), startedAt: current.startedAt, finishedAt: current.finishedAt, history: current.history as unknown as HistoryPoint[], skipped: current.skippedImages as { imageId: string; reason: string }[] } : null,
+      current: current
+        ? {
+            ...progressOf(current),
+            startedAt: current.startedAt,
+            finishedAt: current.finishedAt,
+            history: current.history as unknown as HistoryPoint[],
+            skipped: current.skippedImages as { imageId: string; reason: string }[],
+          }
+        : null,
       recent: runs.map((r) => ({ ...progressOf(r), startedAt: r.startedAt, finishedAt: r.finishedAt })),
       counts: {
         images,

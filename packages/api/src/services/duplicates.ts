@@ -90,7 +90,13 @@ async function openGroup(db: Prisma.TransactionClient, projectId: string, groupI
  * Settles a group: `keep` one member and hide the others (their pending suggestions go with them), or find them
  * `distinct` (not raised again for these members). Only an open group can be settled.
  */
-export async function resolveDuplicateGroup(db: PrismaClient, projectId: string, actor: Actor, groupId: string, action: { kind: "keep"; imageId: string } | { kind: "distinct" }): Promise<ProjectEvent[]> {
+export async function resolveDuplicateGroup(
+  db: PrismaClient,
+  projectId: string,
+  actor: Actor,
+  groupId: string,
+  action: { kind: "keep"; imageId: string } | { kind: "distinct" },
+): Promise<ProjectEvent[]> {
   return db.$transaction(async (tx) => {
     const group = await openGroup(tx, projectId, groupId);
     const members = group.members.map((m) => m.imageId);
@@ -118,7 +124,10 @@ export async function reopenDuplicateGroup(db: PrismaClient, projectId: string, 
   return db.$transaction(async (tx) => {
     const group = await openGroup(tx, projectId, groupId);
     // Reopened only by the first of two undos at once.
-    const reopened = await tx.duplicateGroup.updateMany({ where: { id: groupId, projectId, status: { not: "OPEN" } }, data: { status: "OPEN", keptImageId: null, resolvedById: null, resolvedAt: null } });
+    const reopened = await tx.duplicateGroup.updateMany({
+      where: { id: groupId, projectId, status: { not: "OPEN" } },
+      data: { status: "OPEN", keptImageId: null, resolvedById: null, resolvedAt: null },
+    });
     if (reopened.count === 0) return [];
     const hidden = group.status === "RESOLVED" ? group.members.map((m) => m.imageId).filter((id) => id !== group.keptImageId) : [];
     const shown = (await tx.image.findMany({ where: { id: { in: hidden }, hiddenAt: { not: null } }, select: { id: true } })).map((i) => i.id);

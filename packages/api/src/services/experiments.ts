@@ -157,7 +157,9 @@ export async function startExperiment(services: ExperimentServices, projectId: s
     if (await tx.experiment.findFirst({ where: { projectId, status: { in: ["RUNNING", "QUEUED"] } }, select: { id: true } })) {
       throw new ExperimentError("CONFLICT", "An experiment is already running or queued in this project: wait for it or cancel it.");
     }
-    return tx.experiment.create({ data: { projectId, createdById: userId, status: "QUEUED", config: config as unknown as Prisma.InputJsonValue, progress: progress as unknown as Prisma.InputJsonValue } });
+    return tx.experiment.create({
+      data: { projectId, createdById: userId, status: "QUEUED", config: config as unknown as Prisma.InputJsonValue, progress: progress as unknown as Prisma.InputJsonValue },
+    });
   });
   await schedule(services);
   return db.experiment.findUniqueOrThrow({ where: { id: experiment.id } });
@@ -179,7 +181,12 @@ async function startQueued(services: ExperimentServices) {
   await reapOrphans(db, local, null);
   for (;;) {
     if ([...local.values()].filter((r) => !r.cancelled).length >= experimentLimits.perServer) return;
-    const queued = await db.experiment.findMany({ where: { status: "QUEUED" }, orderBy: { createdAt: "asc" }, take: 100, select: { id: true, projectId: true, createdById: true, config: true, progress: true } });
+    const queued = await db.experiment.findMany({
+      where: { status: "QUEUED" },
+      orderBy: { createdAt: "asc" },
+      take: 100,
+      select: { id: true, projectId: true, createdById: true, config: true, progress: true },
+    });
     if (queued.length === 0) return;
     const running = await db.experiment.groupBy({ by: ["createdById"], where: { status: "RUNNING", createdById: { in: [...new Set(queued.map((q) => q.createdById))] } }, _count: true });
     const byUser = new Map(running.map((r) => [r.createdById, r._count]));
@@ -211,13 +218,22 @@ async function launch(services: ExperimentServices, id: string, projectId: strin
     return;
   }
   const { classes, images, classIndex } = inputs;
-  void runInChild(db, store, trainingCopySideOf(services), projectId, running, {
-    config,
-    classes: classes.map((c) => c.name),
-    labels: images.map((im) => (im.labelClassId ? classIndex.get(im.labelClassId)! : -1)),
-    testFraction: config.testFraction ?? 0.2,
-    outDir: "",
-  }, images.map((im) => im.contentHash), progress).finally(done);
+  void runInChild(
+    db,
+    store,
+    trainingCopySideOf(services),
+    projectId,
+    running,
+    {
+      config,
+      classes: classes.map((c) => c.name),
+      labels: images.map((im) => (im.labelClassId ? classIndex.get(im.labelClassId)! : -1)),
+      testFraction: config.testFraction ?? 0.2,
+      outDir: "",
+    },
+    images.map((im) => im.contentHash),
+    progress,
+  ).finally(done);
 }
 
 export async function cancelExperiment(db: PrismaClient, projectId: string, experimentId: string) {
@@ -266,9 +282,7 @@ async function runInChild(db: PrismaClient, store: ImageStore, copySide: number,
   /** Writes progress (and optionally more) while the row is still RUNNING; false once someone cancelled it. */
   const write = async (data: Prisma.ExperimentUpdateManyMutationInput = {}) => {
     lastWrite = Date.now();
-    const done = writing.then(() =>
-      db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { progress: progress as unknown as Prisma.InputJsonValue, ...data } }),
-    );
+    const done = writing.then(() => db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { progress: progress as unknown as Prisma.InputJsonValue, ...data } }));
     writing = done.catch(() => {});
     const r = await done;
     if (r.count === 0 && !running.cancelled) {
@@ -278,7 +292,10 @@ async function runInChild(db: PrismaClient, store: ImageStore, copySide: number,
     return r.count > 0;
   };
   const fail = (message: string) =>
-    db.experiment.updateMany({ where: { id, status: "RUNNING" }, data: { status: "FAILED", error: message.slice(0, 4000), finishedAt: new Date(), progress: progress as unknown as Prisma.InputJsonValue } });
+    db.experiment.updateMany({
+      where: { id, status: "RUNNING" },
+      data: { status: "FAILED", error: message.slice(0, 4000), finishedAt: new Date(), progress: progress as unknown as Prisma.InputJsonValue },
+    });
   try {
     if (store instanceof LocalImageStore) {
       // The child reads the training copies from the store itself: the web server only starts, lists and cancels.
@@ -307,8 +324,7 @@ async function runInChild(db: PrismaClient, store: ImageStore, copySide: number,
         else if (e.type === "baselines-result" && task) {
           const best = bestBaseline(e.baselines);
           if (best) task.bestBaseline = { name: best.name, testAccuracy: best.testAccuracy };
-        }
-        else if (e.type === "task-done" && task) Object.assign(task, { done: true, step: task.steps, seconds: e.seconds });
+        } else if (e.type === "task-done" && task) Object.assign(task, { done: true, step: task.steps, seconds: e.seconds });
         if (e.type !== "progress" || Date.now() - lastWrite > PROGRESS_WRITE_MS) void write();
       } else if (m.type === "done") outcome.value = { ok: true, results: m.results };
       else if (m.type === "error") outcome.value = { ok: false, message: m.message };

@@ -40,9 +40,7 @@ async function* exportRows(db: PrismaClient, projectId: string): AsyncGenerator<
     });
     if (page.length === 0) return;
     const authorIds = [...new Set(page.map((p) => p.labelledById).filter((x): x is string => !!x))];
-    const authors = new Map(
-      (await db.user.findMany({ where: { id: { in: authorIds } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]),
-    );
+    const authors = new Map((await db.user.findMany({ where: { id: { in: authorIds } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]));
     for (const p of page) {
       yield {
         filename: p.filename,
@@ -61,7 +59,10 @@ const csvColumns = ["filename", "label", "annotator", "source", "labelled_at"] a
 
 /** A filesystem-safe single path segment (class names and file names come from users). */
 function safeSegment(s: string): string {
-  const cleaned = s.replace(/[\\/:*?"<>|\x00-\x1f]/g, "_").replace(/^\.+/, "_").trim();
+  const cleaned = s
+    .replace(/[\\/:*?"<>|\x00-\x1f]/g, "_")
+    .replace(/^\.+/, "_")
+    .trim();
   return cleaned.slice(0, 150) || "_";
 }
 

@@ -120,7 +120,8 @@ class CsvLabels {
     const parsed = parseLabelsCsv(bytes.toString("utf8"));
     for (const e of parsed.errors) summary.warnings.push({ path: `${csvPath}:${e.line}`, code: "csv", message: e.message });
     for (const entry of parsed.entries) {
-      const filename = stripControlCharacters(entry.filename), label = stripControlCharacters(entry.label);
+      const filename = stripControlCharacters(entry.filename),
+        label = stripControlCharacters(entry.label);
       if (filename && label) this.byFilename[filename] ??= label;
     }
     this.lookup = undefined;
@@ -229,15 +230,7 @@ export async function ingestFiles(
   return summary;
 }
 
-async function insertBatch(
-  db: PrismaClient,
-  store: ImageStore,
-  target: IngestTarget,
-  batch: Extract<Decoded, { ok: true }>[],
-  classes: ClassResolver,
-  csv: CsvLabels,
-  summary: IngestSummary,
-) {
+async function insertBatch(db: PrismaClient, store: ImageStore, target: IngestTarget, batch: Extract<Decoded, { ok: true }>[], classes: ClassResolver, csv: CsvLabels, summary: IngestSummary) {
   // Same content twice in one batch, or already in the project: one image.
   const unique = new Map<string, (typeof batch)[number]>();
   for (const d of batch) {
@@ -304,7 +297,10 @@ async function insertBatch(
   });
   // A deletion that collected these files between their write and the rows' commit: write them again.
   const byHash = new Map([...unique.values()].map((d) => [d.image.hash, d.image]));
-  await restoreMissingBlobs(store, images.filter((i) => inserted.has(i.id)).map((i) => byHash.get(i.contentHash)!));
+  await restoreMissingBlobs(
+    store,
+    images.filter((i) => inserted.has(i.id)).map((i) => byHash.get(i.contentHash)!),
+  );
 }
 
 /** Sets the current label of still-unlabelled images and records each change in the history. */
@@ -339,13 +335,7 @@ export async function applyLabels(
   return changed;
 }
 
-async function applyCsvToUpload(
-  db: PrismaClient,
-  target: IngestTarget,
-  csv: CsvLabels,
-  classes: ClassResolver,
-  summary: IngestSummary,
-): Promise<number> {
+async function applyCsvToUpload(db: PrismaClient, target: IngestTarget, csv: CsvLabels, classes: ClassResolver, summary: IngestSummary): Promise<number> {
   const unlabelled = await db.image.findMany({
     where: { uploadId: target.uploadId, labelClassId: null },
     select: { id: true, filename: true },

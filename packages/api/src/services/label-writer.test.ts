@@ -19,8 +19,21 @@ describe("LabelWriter", () => {
     writer = new LabelWriter(db.prisma, (e) => published.push(e));
     alice = await db.prisma.user.create({ data: { email: "a@x.io", name: "Alice", passwordHash: "-" }, select: { id: true, name: true } });
     bob = await db.prisma.user.create({ data: { email: "b@x.io", name: "Bob", passwordHash: "-" }, select: { id: true, name: true } });
-    const proj = await db.prisma.project.create({ data: { name: "P", classes: { create: [{ name: "cat", color: "#000000" }, { name: "dog", color: "#111111" }] } }, include: { classes: true } });
-    const images = await Promise.all([0, 1, 2].map((i) => db.prisma.image.create({ data: { projectId: proj.id, contentHash: `h${i}`, filename: `${i}.png`, format: "png", width: 1, height: 1, byteSize: 1 } })));
+    const proj = await db.prisma.project.create({
+      data: {
+        name: "P",
+        classes: {
+          create: [
+            { name: "cat", color: "#000000" },
+            { name: "dog", color: "#111111" },
+          ],
+        },
+      },
+      include: { classes: true },
+    });
+    const images = await Promise.all(
+      [0, 1, 2].map((i) => db.prisma.image.create({ data: { projectId: proj.id, contentHash: `h${i}`, filename: `${i}.png`, format: "png", width: 1, height: 1, byteSize: 1 } })),
+    );
     p = { id: proj.id, cat: proj.classes.find((c) => c.name === "cat")!.id, dog: proj.classes.find((c) => c.name === "dog")!.id, images: images.map((i) => i.id) };
     const o = await db.prisma.project.create({ data: { name: "Other", classes: { create: [{ name: "x", color: "#000000" }] } }, include: { classes: true } });
     other = { id: o.id, cls: o.classes[0]!.id };
@@ -80,8 +93,21 @@ describe("LabelWriter racing other writers on PostgreSQL", () => {
     db = await openTestDatabase("postgres");
     const user = (n: string) => db.prisma.user.create({ data: { email: `${n}@race.io`, name: n.toUpperCase(), passwordHash: "-" }, select: { id: true, name: true } });
     [x, y, z] = [await user("x"), await user("y"), await user("z")];
-    const proj = await db.prisma.project.create({ data: { name: "Race", classes: { create: [{ name: "cat", color: "#000000" }, { name: "dog", color: "#111111" }] } }, include: { classes: true } });
-    const images = await Promise.all([0, 1, 2, 3].map((i) => db.prisma.image.create({ data: { projectId: proj.id, contentHash: `r${i}`, filename: `${i}.png`, format: "png", width: 1, height: 1, byteSize: 1 } })));
+    const proj = await db.prisma.project.create({
+      data: {
+        name: "Race",
+        classes: {
+          create: [
+            { name: "cat", color: "#000000" },
+            { name: "dog", color: "#111111" },
+          ],
+        },
+      },
+      include: { classes: true },
+    });
+    const images = await Promise.all(
+      [0, 1, 2, 3].map((i) => db.prisma.image.create({ data: { projectId: proj.id, contentHash: `r${i}`, filename: `${i}.png`, format: "png", width: 1, height: 1, byteSize: 1 } })),
+    );
     p = { id: proj.id, cat: proj.classes.find((c) => c.name === "cat")!.id, dog: proj.classes.find((c) => c.name === "dog")!.id, images: images.map((i) => i.id) };
   });
   afterAll(() => db?.close());
@@ -92,11 +118,14 @@ describe("LabelWriter racing other writers on PostgreSQL", () => {
     const released = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    const tx = db.prisma.$transaction(async (t) => {
-      await t.$queryRaw`SELECT id FROM "Project" WHERE id = ${p.id} FOR UPDATE`;
-      locked();
-      await released;
-    }, { timeout: 30_000 });
+    const tx = db.prisma.$transaction(
+      async (t) => {
+        await t.$queryRaw`SELECT id FROM "Project" WHERE id = ${p.id} FOR UPDATE`;
+        locked();
+        await released;
+      },
+      { timeout: 30_000 },
+    );
     await isLocked;
     return async () => {
       release();

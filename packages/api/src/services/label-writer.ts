@@ -99,7 +99,8 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
   batch.forEach((p, i) => {
     const k = knownById.get(requestKey(p));
     if (k) outcomes[i] = k;
-    else if (firstInBatch.has(requestKey(p))) outcomes[i] = undefined; // filled from the first below
+    else if (firstInBatch.has(requestKey(p)))
+      outcomes[i] = undefined; // filled from the first below
     else firstInBatch.set(requestKey(p), i);
   });
 
@@ -212,7 +213,17 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
       const voteRows: Record<string, unknown>[] = [];
       for (const [imageId, m] of votes) {
         for (const v of m.values()) {
-          if (touched.has(`${imageId}/${v.userId}`)) voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId), classId: v.classId, unsure: v.unsure, decision: v.decision ?? false, seq: Number(v.seq), updatedAt: nowText });
+          if (touched.has(`${imageId}/${v.userId}`))
+            voteRows.push({
+              imageId,
+              userId: v.userId,
+              projectId: imageProject.get(imageId),
+              classId: v.classId,
+              unsure: v.unsure,
+              decision: v.decision ?? false,
+              seq: Number(v.seq),
+              updatedAt: nowText,
+            });
         }
       }
       const imageRows = [...finalImage].map(([id, r]) => ({ id, classId: r.classId, decidedBy: r.decidedBy, votes: r.voteCount, disagreement: r.disagreement, at: r.classId ? nowText : null }));

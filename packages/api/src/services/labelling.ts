@@ -30,7 +30,12 @@ export async function setLabels(
       if (stored.length > 0) return { events: [], duplicate: true, seq: Math.max(...stored.map((a) => Number(a.seq))), count: stored.length };
     }
     await assertClassInProject(tx, who.projectId, classId);
-    const events = await castNumberedVotes(tx, who, unique.map((imageId, n) => ({ imageId, classId, unsure: false, clientLabelId: clientLabelId ? `${clientLabelId}#${n}` : null })), null);
+    const events = await castNumberedVotes(
+      tx,
+      who,
+      unique.map((imageId, n) => ({ imageId, classId, unsure: false, clientLabelId: clientLabelId ? `${clientLabelId}#${n}` : null })),
+      null,
+    );
     return { events, duplicate: false, seq: events[events.length - 1]?.seq ?? 0, count: events.length };
   });
 }
@@ -132,7 +137,10 @@ export async function claimNextImage(db: PrismaClient, who: Labeller, skip: stri
     return {
       image: byId.get(first.id)!,
       leaseExpiresAt: expiresAt.toISOString(),
-      prefetch: candidates.slice(1).map((c) => byId.get(c.id)!).filter(Boolean),
+      prefetch: candidates
+        .slice(1)
+        .map((c) => byId.get(c.id)!)
+        .filter(Boolean),
       remaining,
     };
   });

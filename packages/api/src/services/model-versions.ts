@@ -16,9 +16,7 @@ export function modelFileKey(projectId: string, versionId: string, kind: ModelKi
 }
 
 /** A 95% confidence interval of an accuracy (Wilson score interval on the held-out count), both ends in 0..1. */
-const accuracyInterval = z
-  .object({ low: z.number().min(0).max(1), high: z.number().min(0).max(1) })
-  .refine((i) => i.low <= i.high, { message: "An interval's low end must not exceed its high end." });
+const accuracyInterval = z.object({ low: z.number().min(0).max(1), high: z.number().min(0).max(1) }).refine((i) => i.low <= i.high, { message: "An interval's low end must not exceed its high end." });
 
 /** The trivial methods every version is scored against (issue 12): kNN (k=1, 5) and logistic regression on raw pixels, kNN on a randomly initialised encoder. */
 export const baselineNames = ["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"] as const;
@@ -41,7 +39,10 @@ export const modelMetrics = z.object({
   teacherAgreement: z.number().min(0).max(1).optional(),
   interval: accuracyInterval.optional(),
   /** Baselines trained on the same training labels and scored on the same held-out labels as the version. */
-  baselines: z.array(z.object({ name: z.enum(baselineNames), accuracy: z.number().min(0).max(1), interval: accuracyInterval.optional() })).max(20).optional(),
+  baselines: z
+    .array(z.object({ name: z.enum(baselineNames), accuracy: z.number().min(0).max(1), interval: accuracyInterval.optional() }))
+    .max(20)
+    .optional(),
   /** Human labels the version was trained on (the held-out ones excluded). */
   trainLabels: z.number().int().min(0).optional(),
   /** The few-label heads tried, each scored on the held-out labels, and the one kept. */
@@ -107,9 +108,7 @@ export async function publishModelVersion(
         parentId: meta.parentId,
       },
     });
-    const events = await appendEvents(tx, projectId, actor, [
-      { type: "model.published", data: { modelVersionId: id, version, stage: meta.stage, accuracy: meta.metrics?.accuracy ?? null } },
-    ]);
+    const events = await appendEvents(tx, projectId, actor, [{ type: "model.published", data: { modelVersionId: id, version, stage: meta.stage, accuracy: meta.metrics?.accuracy ?? null } }]);
     return { id, version, events };
   });
 }

@@ -58,12 +58,7 @@ export async function eventsSince(db: PrismaClient, projectId: string, sinceSeq:
 }
 
 /** Appends events in their own transaction and broadcasts them: for changes that are not themselves transactional. */
-export async function announce(
-  services: { db: PrismaClient; broadcaster?: { publish(events: readonly ProjectEvent[]): void } },
-  projectId: string,
-  actor: Actor,
-  events: NewEvent[],
-): Promise<void> {
+export async function announce(services: { db: PrismaClient; broadcaster?: { publish(events: readonly ProjectEvent[]): void } }, projectId: string, actor: Actor, events: NewEvent[]): Promise<void> {
   const out = await services.db.$transaction((tx) => appendEvents(tx, projectId, actor, events));
   services.broadcaster?.publish(out);
 }

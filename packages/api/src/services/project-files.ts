@@ -38,7 +38,12 @@ const CHUNK = 500;
  * other project's image shares. `trainingSides`: the training copy sizes to delete (the server's, and any it used
  * before). Returns what was deleted and kept.
  */
-export async function deleteProjectAndFiles(db: PrismaClient, store: ImageStore, projectId: string, trainingSides: number[]): Promise<{ imagesDeleted: number; imagesShared: number; projectFiles: number }> {
+export async function deleteProjectAndFiles(
+  db: PrismaClient,
+  store: ImageStore,
+  projectId: string,
+  trainingSides: number[],
+): Promise<{ imagesDeleted: number; imagesShared: number; projectFiles: number }> {
   const [hashes, versions, checkpoints] = await Promise.all([
     db.image.findMany({ where: { projectId }, distinct: ["contentHash"], select: { contentHash: true } }),
     db.modelVersion.findMany({ where: { projectId }, select: { id: true, files: true } }),
@@ -55,7 +60,8 @@ export async function deleteProjectAndFiles(db: PrismaClient, store: ImageStore,
   ];
   for (const key of projectKeys) await store.delete(key);
 
-  let imagesDeleted = 0, imagesShared = 0;
+  let imagesDeleted = 0,
+    imagesShared = 0;
   const all = hashes.map((h) => h.contentHash);
   for (let start = 0; start < all.length; start += CHUNK) {
     const chunk = all.slice(start, start + CHUNK);

@@ -59,11 +59,12 @@ export async function postPseudoLabels(
     const bad = items.find((i) => !classes.has(i.classId) || i.probabilities.length !== version.classIds.length);
     if (bad) throw new LabellingError("bad_request", `Suggestion for ${bad.imageId}: class or probabilities do not match the model version's classes.`);
     const imageIds = [...new Set(items.map((i) => i.imageId))];
-    const unlabelled = new Set(
-      (await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null, hiddenAt: null }, select: { id: true } })).map((i) => i.id),
-    );
+    const unlabelled = new Set((await tx.image.findMany({ where: { id: { in: imageIds }, projectId, labelClassId: null, hiddenAt: null }, select: { id: true } })).map((i) => i.id));
     const existing = new Map(
-      (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { id: true, imageId: true, status: true, classId: true, confidence: true } })).map((p) => [p.imageId, p]),
+      (await tx.pseudoLabel.findMany({ where: { modelVersionId, imageId: { in: imageIds } }, select: { id: true, imageId: true, status: true, classId: true, confidence: true } })).map((p) => [
+        p.imageId,
+        p,
+      ]),
     );
     const keepOthers = (options.keepPendingOf ?? []).filter((v) => v !== modelVersionId);
     const kept = new Set(
@@ -97,7 +98,13 @@ export async function postPseudoLabels(
       : [];
     for (const u of updates) {
       // A refreshed suggestion is new news: createdAt moves with it, as if it had just been made.
-      rows.push(await tx.pseudoLabel.update({ where: { id: u.id }, data: { classId: u.item.classId, confidence: u.item.confidence, probabilities: u.item.probabilities, margin: marginOf(u.item.probabilities), createdAt: new Date() }, select }));
+      rows.push(
+        await tx.pseudoLabel.update({
+          where: { id: u.id },
+          data: { classId: u.item.classId, confidence: u.item.confidence, probabilities: u.item.probabilities, margin: marginOf(u.item.probabilities), createdAt: new Date() },
+          select,
+        }),
+      );
     }
     const events = await appendEvents(tx, projectId, actor, [{ type: "pseudoLabels.added", data: { modelVersionId, items: rows, ...(options.source ? { source: options.source } : {}) } }]);
     return { stored: rows, skipped: items.length - rows.length, events };
@@ -106,7 +113,8 @@ export async function postPseudoLabels(
 
 /** The top class probability minus the runner-up's: small where the model hesitates between two classes. */
 export function marginOf(probabilities: readonly number[]): number {
-  let first = 0, second = 0;
+  let first = 0,
+    second = 0;
   for (const p of probabilities) {
     if (p > first) [first, second] = [p, first];
     else if (p > second) second = p;
@@ -172,7 +180,12 @@ export function pendingWhere(projectId: string, f: SuggestionFilter): Prisma.Pse
 export const MAX_BULK_ACCEPT = 2000;
 
 /** Accepts every pending suggestion at or above `minConfidence` (optionally of one class), most confident first. */
-export async function bulkAcceptPseudoLabels(db: PrismaClient, who: Labeller, f: SuggestionFilter & { minConfidence: number }, limit = MAX_BULK_ACCEPT): Promise<{ accepted: number; events: ProjectEvent[] }> {
+export async function bulkAcceptPseudoLabels(
+  db: PrismaClient,
+  who: Labeller,
+  f: SuggestionFilter & { minConfidence: number },
+  limit = MAX_BULK_ACCEPT,
+): Promise<{ accepted: number; events: ProjectEvent[] }> {
   return db.$transaction(
     async (tx) => {
       const rows = await tx.pseudoLabel.findMany({
@@ -182,7 +195,13 @@ export async function bulkAcceptPseudoLabels(db: PrismaClient, who: Labeller, f:
         select: { id: true, imageId: true, classId: true },
       });
       if (rows.length === 0) return { accepted: 0, events: [] };
-      const labelEvents = await castNumberedVotes(tx, who, rows.map((r) => ({ imageId: r.imageId, classId: r.classId, unsure: false })), null, "MODEL_REVIEWED");
+      const labelEvents = await castNumberedVotes(
+        tx,
+        who,
+        rows.map((r) => ({ imageId: r.imageId, classId: r.classId, unsure: false })),
+        null,
+        "MODEL_REVIEWED",
+      );
       await tx.pseudoLabel.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { status: "ACCEPTED", reviewedById: who.actor.id, reviewedAt: new Date() } });
       const reviewed = await appendEvents(tx, who.projectId, who.actor, [reviewedEvent(rows.map((r) => ({ id: r.id, imageId: r.imageId, status: "ACCEPTED" as const, classId: r.classId })))]);
       return { accepted: rows.length, events: [...labelEvents, ...reviewed] };
@@ -237,8 +256,26 @@ export async function reviewPseudoLabels(
       const [accepts, rejects, corrections] = [of("accept"), of("reject"), of("correct")];
       const events: ProjectEvent[] = [];
       // Accepting is the reviewer's vote with the model as co-author; a correction is plainly the reviewer's label.
-      if (accepts.length) events.push(...(await castNumberedVotes(tx, who, accepts.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })), null, "MODEL_REVIEWED")));
-      if (corrections.length) events.push(...(await castNumberedVotes(tx, who, corrections.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })), null, "HUMAN")));
+      if (accepts.length)
+        events.push(
+          ...(await castNumberedVotes(
+            tx,
+            who,
+            accepts.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })),
+            null,
+            "MODEL_REVIEWED",
+          )),
+        );
+      if (corrections.length)
+        events.push(
+          ...(await castNumberedVotes(
+            tx,
+            who,
+            corrections.map((d) => ({ imageId: d.imageId, classId: d.classId, unsure: false })),
+            null,
+            "HUMAN",
+          )),
+        );
       const reviewed = { reviewedById: who.actor.id, reviewedAt: now };
       if (accepts.length) await tx.pseudoLabel.updateMany({ where: { id: { in: accepts.map((d) => d.id) } }, data: { status: "ACCEPTED", ...reviewed } });
       if (rejects.length) await tx.pseudoLabel.updateMany({ where: { id: { in: rejects.map((d) => d.id) } }, data: { status: "REJECTED", ...reviewed } });
@@ -282,9 +319,7 @@ export async function undoPseudoLabelReviews(db: PrismaClient, who: Labeller, ps
       })) {
         if (!latest.has(a.imageId)) latest.set(a.imageId, a);
       }
-      const undone = new Set(
-        (await tx.annotation.findMany({ where: { undoOf: { in: [...latest.values()].map((a) => a.id) } }, select: { undoOf: true } })).map((u) => u.undoOf!),
-      );
+      const undone = new Set((await tx.annotation.findMany({ where: { undoOf: { in: [...latest.values()].map((a) => a.id) } }, select: { undoOf: true } })).map((u) => u.undoOf!));
       const revert = voted.flatMap((r) => {
         const a = latest.get(r.imageId);
         const gave = r.status === "ACCEPTED" ? r.classId : r.correctedClassId;
@@ -306,9 +341,7 @@ export async function undoPseudoLabelReviews(db: PrismaClient, who: Labeller, ps
           )
         : [];
       // Pending again: every rejected one, and the voted ones whose image the revert left unlabelled.
-      const unlabelled = new Set(
-        (await tx.image.findMany({ where: { id: { in: revert.map((v) => v.row.imageId) }, labelClassId: null }, select: { id: true } })).map((i) => i.id),
-      );
+      const unlabelled = new Set((await tx.image.findMany({ where: { id: { in: revert.map((v) => v.row.imageId) }, labelClassId: null }, select: { id: true } })).map((i) => i.id));
       const reopen = [...rows.filter((r) => r.status === "REJECTED"), ...revert.map((v) => v.row).filter((r) => unlabelled.has(r.imageId))];
       if (reopen.length) {
         await tx.pseudoLabel.updateMany({ where: { id: { in: reopen.map((r) => r.id) } }, data: { status: "PENDING", reviewedById: null, reviewedAt: null, correctedClassId: null } });

@@ -65,9 +65,7 @@ export async function releaseTokenLeases(db: PrismaClient, tokenId: string, acto
   const leases = await db.trainerLease.findMany({ where: { tokenId }, select: { projectId: true, leaseId: true } });
   const events: ProjectEvent[] = [];
   for (const { projectId, leaseId } of leases) {
-    events.push(
-      ...(await db.$transaction(async (tx) => ((await tx.trainerLease.deleteMany({ where: { projectId, leaseId } })).count > 0 ? leaseChanged(tx, projectId, actor) : []))),
-    );
+    events.push(...(await db.$transaction(async (tx) => ((await tx.trainerLease.deleteMany({ where: { projectId, leaseId } })).count > 0 ? leaseChanged(tx, projectId, actor) : []))));
   }
   return events;
 }

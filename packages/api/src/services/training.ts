@@ -46,8 +46,7 @@ export async function controlEventData(db: Db, projectId: string) {
 }
 
 /** What a run left RUNNING by a trainer that is gone says on the training page. */
-export const INTERRUPTED_RUN_NOTE =
-  "Interrupted: the trainer stopped without finishing this run. Training continues from its last checkpoint when a trainer takes the project.";
+export const INTERRUPTED_RUN_NOTE = "Interrupted: the trainer stopped without finishing this run. Training continues from its last checkpoint when a trainer takes the project.";
 
 /**
  * What follows any change of a project's trainer lease (claimed, released, or ended for a trainer that is gone): a run
@@ -95,10 +94,7 @@ export async function recordActivity(db: PrismaClient, projectId: string, leaseI
  * nothing any more, and a new holder has not said yet; a stored value that does not parse (an older trainer's) is
  * left out rather than shown wrongly.
  */
-export function currentActivity(
-  control: { activity: unknown; activityAt: Date | null; activityLeaseId: string | null },
-  liveLeaseId: string | null,
-): (TrainerActivity & { at: Date }) | null {
+export function currentActivity(control: { activity: unknown; activityAt: Date | null; activityLeaseId: string | null }, liveLeaseId: string | null): (TrainerActivity & { at: Date }) | null {
   if (!liveLeaseId || control.activityLeaseId !== liveLeaseId || !control.activityAt) return null;
   const parsed = trainerActivity.safeParse(control.activity);
   return parsed.success ? { ...parsed.data, at: control.activityAt } : null;
@@ -160,13 +156,7 @@ export interface ProgressReport {
  * changes (paused, done, failed), transient (seq 0, for Broadcaster.publishTransient) for the ticks in between, which
  * would otherwise fill the log with thousands of events per hour of training.
  */
-export async function recordProgress(
-  db: PrismaClient,
-  projectId: string,
-  actor: Actor,
-  runId: string,
-  report: ProgressReport,
-): Promise<{ event: ProjectEvent; transient: boolean } | null> {
+export async function recordProgress(db: PrismaClient, projectId: string, actor: Actor, runId: string, report: ProgressReport): Promise<{ event: ProjectEvent; transient: boolean } | null> {
   return db.$transaction(async (tx) => {
     const run = await tx.trainingRun.findFirst({ where: { id: runId, projectId } });
     if (!run) return null;

@@ -40,19 +40,12 @@ export async function assertClassInProject(tx: Prisma.TransactionClient, project
 }
 
 /** Records votes and returns their label changes (without seq; the caller appends them as events). */
-async function castVotes(
-  tx: Prisma.TransactionClient,
-  who: Labeller,
-  votes: VoteInput[],
-  opts: { undoOf: bigint | null; firstSeq: number; source: LabelSource },
-): Promise<LabelChange[]> {
+async function castVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], opts: { undoOf: bigint | null; firstSeq: number; source: LabelSource }): Promise<LabelChange[]> {
   const imageIds = votes.map((v) => v.imageId);
   const images = await tx.image.findMany({ where: { id: { in: imageIds }, projectId: who.projectId }, select: { id: true, labelClassId: true } });
   if (images.length !== new Set(imageIds).size) throw new LabellingError("not_found", "Image not found in this project.");
   const before = new Map(images.map((i) => [i.id, i.labelClassId]));
-  const mine = new Map(
-    (await tx.vote.findMany({ where: { imageId: { in: imageIds }, userId: who.actor.id }, select: { imageId: true, classId: true } })).map((v) => [v.imageId, v.classId]),
-  );
+  const mine = new Map((await tx.vote.findMany({ where: { imageId: { in: imageIds }, userId: who.actor.id }, select: { imageId: true, classId: true } })).map((v) => [v.imageId, v.classId]));
   const now = new Date();
   const changes: LabelChange[] = [];
   for (const [i, v] of votes.entries()) {
@@ -119,13 +112,7 @@ async function castVotes(
  * Casts votes and records them as numbered events. The sequence numbers are reserved first (which locks the
  * project row), so the numbers stored with the votes are exactly the events' numbers even with concurrent writers.
  */
-export async function castNumberedVotes(
-  tx: Prisma.TransactionClient,
-  who: Labeller,
-  votes: VoteInput[],
-  undoOf: bigint | null,
-  source: LabelSource = "HUMAN",
-): Promise<ProjectEvent[]> {
+export async function castNumberedVotes(tx: Prisma.TransactionClient, who: Labeller, votes: VoteInput[], undoOf: bigint | null, source: LabelSource = "HUMAN"): Promise<ProjectEvent[]> {
   const firstSeq = await reserveSeqs(tx, who.projectId, votes.length);
   const changes = await castVotes(tx, who, votes, { undoOf, firstSeq, source });
   const at = new Date().toISOString();
@@ -133,4 +120,3 @@ export async function castNumberedVotes(
   await storeEvents(tx, events);
   return events;
 }
-

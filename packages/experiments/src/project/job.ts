@@ -33,7 +33,6 @@ export function imageRecord(png: Buffer): Buffer[] {
   return [length, png];
 }
 
-
 export function decodeImageRecords(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let o = 0; o < bytes.length; ) {

@@ -18,7 +18,13 @@ export interface DecodedProjectImages {
 }
 
 export async function decodeProjectImages(pngs: Buffer[], labels: ArrayLike<number>): Promise<DecodedProjectImages> {
-  const metas = await Promise.all(pngs.map((p) => sharp(p).metadata().catch(() => null)));
+  const metas = await Promise.all(
+    pngs.map((p) =>
+      sharp(p)
+        .metadata()
+        .catch(() => null),
+    ),
+  );
   const ok = metas.map((m) => !!m && !!m.width && !!m.height);
   const kept = metas.filter((m, i) => ok[i]) as { width: number; height: number; channels?: number }[];
   const channels: 1 | 3 = kept.every((m) => (m.channels ?? 3) <= 2) ? 1 : 3;
@@ -26,7 +32,8 @@ export async function decodeProjectImages(pngs: Buffer[], labels: ArrayLike<numb
   const per = size * size * channels;
   const pixels = new Uint8Array(kept.length * per);
   const keptLabels: number[] = [];
-  let skipped = 0, at = 0;
+  let skipped = 0,
+    at = 0;
   for (let i = 0; i < pngs.length; i++) {
     if (!ok[i]) {
       skipped++;

@@ -4,23 +4,53 @@ import { resultsMarkdown } from "../write";
 import { accuracyPlotSvg, baselinesTable, compareWithBaselines, resultsTable, summaryLine, type ExperimentResults, type FractionBaselines } from "./index";
 
 const arm = (name: string, kind: ExperimentResults["arms"][number]["kind"], labelFraction: number, testAccuracy: number) => ({
-  name, kind, labelFraction, labelsUsed: Math.round(60_000 * labelFraction), testAccuracy, seconds: 12.345, epochs: 3.2, steps: 100, backend: "wasm",
+  name,
+  kind,
+  labelFraction,
+  labelsUsed: Math.round(60_000 * labelFraction),
+  testAccuracy,
+  seconds: 12.345,
+  epochs: 3.2,
+  steps: 100,
+  backend: "wasm",
 });
 const results: ExperimentResults = {
-  budget: "quick", dataset: "fashion-mnist", backend: "wasm", backendDetail: "XNNPACK", startedAt: "2026-11-28T00:00:00.000Z", finishedAt: "2026-11-28T00:10:00.000Z",
-  totalSeconds: 600, trainImages: 60_000, testImages: 10_000, classes: ["a", "b"],
+  budget: "quick",
+  dataset: "fashion-mnist",
+  backend: "wasm",
+  backendDetail: "XNNPACK",
+  startedAt: "2026-11-28T00:00:00.000Z",
+  finishedAt: "2026-11-28T00:10:00.000Z",
+  totalSeconds: 600,
+  trainImages: 60_000,
+  testImages: 10_000,
+  classes: ["a", "b"],
   pretrain: { seconds: 200, epochs: 0.43, steps: 200, firstLoss: 5, lastLoss: 4 },
   arms: [
-    arm("supervised-100%", "supervised", 1, 0.9), arm("supervised-10%", "supervised", 0.1, 0.8), arm("supervised-1%", "supervised", 0.01, 0.6),
-    arm("linear-eval", "linear-eval", 1, 0.7), arm("simclr-teacher-10%", "simclr-teacher", 0.1, 0.82), arm("simclr-student-10%", "simclr-student", 0.1, 0.81),
-    arm("simclr-teacher-1%", "simclr-teacher", 0.01, 0.7), arm("simclr-student-1%", "simclr-student", 0.01, 0.68),
+    arm("supervised-100%", "supervised", 1, 0.9),
+    arm("supervised-10%", "supervised", 0.1, 0.8),
+    arm("supervised-1%", "supervised", 0.01, 0.6),
+    arm("linear-eval", "linear-eval", 1, 0.7),
+    arm("simclr-teacher-10%", "simclr-teacher", 0.1, 0.82),
+    arm("simclr-student-10%", "simclr-student", 0.1, 0.81),
+    arm("simclr-teacher-1%", "simclr-teacher", 0.01, 0.7),
+    arm("simclr-student-1%", "simclr-student", 0.01, 0.68),
   ],
 };
 /** Baselines at a fraction, accuracies in the order pixel-1nn, pixel-5nn, pixel-linear, random-encoder-knn. */
 const at = (labelFraction: number, accuracies: number[]): FractionBaselines => ({
-  task: `baselines-${labelFraction * 100}%`, labelFraction, labelsUsed: Math.round(60_000 * labelFraction), seconds: 3.5, backend: "wasm",
+  task: `baselines-${labelFraction * 100}%`,
+  labelFraction,
+  labelsUsed: Math.round(60_000 * labelFraction),
+  seconds: 3.5,
+  backend: "wasm",
   scores: ["pixel-1nn", "pixel-5nn", "pixel-linear", "random-encoder-knn"].map((name, i) => ({
-    name, testAccuracy: accuracies[i]!, correct: Math.round(accuracies[i]! * 10_000), total: 10_000, interval: { low: accuracies[i]! - 0.01, high: accuracies[i]! + 0.01 }, seconds: i + 0.5,
+    name,
+    testAccuracy: accuracies[i]!,
+    correct: Math.round(accuracies[i]! * 10_000),
+    total: 10_000,
+    interval: { low: accuracies[i]! - 0.01, high: accuracies[i]! + 0.01 },
+    seconds: i + 0.5,
   })),
 });
 // At 1% the pixel 1-NN (0.72) beats the students (0.68) and the teacher ties it (0.70 against 0.70): both flagged.
@@ -108,8 +138,14 @@ describe("summary line", () => {
     const parsed = JSON.parse(line);
     expect(Object.keys(parsed)).toEqual(["budget", "arms", "baselines"]);
     expect(parsed.arms[0]).toMatchObject({
-      name: "supervised-100%", labelFraction: 1, testAccuracy: 0.9, seconds: 12.345, correct: 9_000, total: 10_000,
-      bestBaseline: { name: "pixel-5nn", testAccuracy: 0.855 }, beatsBestBaseline: true,
+      name: "supervised-100%",
+      labelFraction: 1,
+      testAccuracy: 0.9,
+      seconds: 12.345,
+      correct: 9_000,
+      total: 10_000,
+      bestBaseline: { name: "pixel-5nn", testAccuracy: 0.855 },
+      beatsBestBaseline: true,
     });
     expect(parsed.arms[0].interval.low).toBeCloseTo(0.8941, 3);
     expect(parsed.arms[1]).toMatchObject({ name: "supervised-10%", beatsBestBaseline: false, bestBaseline: { name: "pixel-linear" } });

@@ -17,14 +17,17 @@ const fmt = (x: number) => +x.toFixed(2);
 const BASELINE_COLOR = "#9f1239";
 
 export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "dataset" | "testImages" | "baselines">, options: { width?: number; height?: number } = {}): string {
-  const W = options.width ?? 640, H = options.height ?? 400;
+  const W = options.width ?? 640,
+    H = options.height ?? 400;
   const m = { left: 56, right: 16, top: 36, bottom: 96 };
-  const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
+  const pw = W - m.left - m.right,
+    ph = H - m.top - m.bottom;
   const baselines = (r.baselines ?? []).map((b) => ({ f: b.labelFraction, best: bestBaseline(baselinesAt(r, b.labelFraction)) })).filter((b) => b.best);
   const comparisons = new Map(compareWithBaselines(r).map((c) => [c.arm, c]));
   const fractions = [...r.arms.map((a) => a.labelFraction), ...baselines.map((b) => b.f)].filter((f) => f > 0);
   // The axis spans the fractions that occur (a decade around one lone fraction), so few points never crowd a corner.
-  let lo = Math.log10(Math.min(...fractions)), hi = Math.log10(Math.max(...fractions));
+  let lo = Math.log10(Math.min(...fractions)),
+    hi = Math.log10(Math.max(...fractions));
   if (hi - lo < 1e-9) [lo, hi] = [lo - 0.5, hi + 0.5];
   const span = hi - lo;
   const x = (f: number) => m.left + (pw * (Math.log10(f) - lo + 0.05 * span)) / (1.1 * span);
@@ -70,7 +73,9 @@ export function accuracyPlotSvg(r: Pick<ExperimentResults, "arms" | "budget" | "
     if (points.length > 1) out.push(`<polyline points="${path}" fill="none" stroke="${BASELINE_COLOR}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
     for (const b of points) {
       const title = `best baseline at ${+(b.f * 100).toPrecision(3)}%: ${baselineLabel(b.best!.name)} ${pct(b.best!.testAccuracy)}`;
-      out.push(`<rect x="${fmt(x(b.f) - 4)}" y="${fmt(y(b.best!.testAccuracy) - 4)}" width="8" height="8" fill="#ffffff" stroke="${BASELINE_COLOR}" stroke-width="1.5"><title>${escapeXml(title)}</title></rect>`);
+      out.push(
+        `<rect x="${fmt(x(b.f) - 4)}" y="${fmt(y(b.best!.testAccuracy) - 4)}" width="8" height="8" fill="#ffffff" stroke="${BASELINE_COLOR}" stroke-width="1.5"><title>${escapeXml(title)}</title></rect>`,
+      );
     }
   }
   for (const s of SERIES) {

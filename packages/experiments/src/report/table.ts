@@ -27,9 +27,14 @@ export function resultsTable(r: ExperimentResults): string {
   const rows: string[][] = [["arm", "labels used", "test accuracy (95% interval)", "best baseline, same labels", "against it", "wall time (s)", "backend", "epochs"]];
   for (const { arm: a, interval, best } of compareWithBaselines(r)) {
     rows.push([
-      a.name, labels(a.labelsUsed, a.labelFraction), `${pct(a.testAccuracy)} (${range(interval)})`,
-      best ? `${baselineLabel(best.name)} ${pct(best.testAccuracy)}` : "-", best ? marginText(a.testAccuracy, best.testAccuracy) : "-",
-      secs(a.seconds), a.backend, epochs(a.epochs),
+      a.name,
+      labels(a.labelsUsed, a.labelFraction),
+      `${pct(a.testAccuracy)} (${range(interval)})`,
+      best ? `${baselineLabel(best.name)} ${pct(best.testAccuracy)}` : "-",
+      best ? marginText(a.testAccuracy, best.testAccuracy) : "-",
+      secs(a.seconds),
+      a.backend,
+      epochs(a.epochs),
     ]);
   }
   if (r.pretrain) rows.push(["simclr-pretrain (shared, no labels)", "0", "-", "-", "-", secs(r.pretrain.seconds), r.backend, epochs(r.pretrain.epochs)]);

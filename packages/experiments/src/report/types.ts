@@ -103,11 +103,20 @@ export function summaryLine(r: Pick<ExperimentResults, "budget" | "arms" | "test
   return JSON.stringify({
     budget: r.budget,
     arms: compareWithBaselines(r).map(({ arm: a, correct, total, interval, best, beats }) => ({
-      name: a.name, labelFraction: a.labelFraction, testAccuracy: a.testAccuracy, seconds: a.seconds, correct, total, interval,
-      bestBaseline: best && { name: best.name, testAccuracy: best.testAccuracy }, beatsBestBaseline: beats,
+      name: a.name,
+      labelFraction: a.labelFraction,
+      testAccuracy: a.testAccuracy,
+      seconds: a.seconds,
+      correct,
+      total,
+      interval,
+      bestBaseline: best && { name: best.name, testAccuracy: best.testAccuracy },
+      beatsBestBaseline: beats,
     })),
     baselines: (r.baselines ?? []).map((b) => ({
-      labelFraction: b.labelFraction, labelsUsed: b.labelsUsed, seconds: b.seconds,
+      labelFraction: b.labelFraction,
+      labelsUsed: b.labelsUsed,
+      seconds: b.seconds,
       scores: b.scores.map(({ name, testAccuracy, correct, total, interval, seconds }) => ({ name, testAccuracy, correct, total, interval, seconds })),
     })),
   });

@@ -14,7 +14,7 @@ function images(n: number, size: number, c: number): tf.Tensor4D {
   // smooth gradients plus noise: crops and blur visibly change them
   for (let i = 0; i < data.length; i++) {
     const px = Math.floor(i / c) % (size * size);
-    data[i] = Math.min(1, Math.max(0, (px % size) / size * 0.6 + 0.3 * r()));
+    data[i] = Math.min(1, Math.max(0, ((px % size) / size) * 0.6 + 0.3 * r()));
   }
   return tf.tensor4d(data, [n, size, size, c]);
 }
@@ -36,7 +36,9 @@ describe("augment", () => {
     it(`${name}: keeps shape and range, reproducible per seed, differs between seeds`, () => {
       const size = name.includes("96") ? 96 : 28;
       const x = images(4, size, c);
-      const a = augment(x, cfg, 1), a2 = augment(x, cfg, 1), b = augment(x, cfg, 2);
+      const a = augment(x, cfg, 1),
+        a2 = augment(x, cfg, 1),
+        b = augment(x, cfg, 2);
       expect(a.shape).toEqual(x.shape);
       const av = a.dataSync();
       expect(Math.min(...av)).toBeGreaterThanOrEqual(0);
@@ -61,7 +63,8 @@ describe("augment", () => {
     const f = augment(x, { crop: null, flip: true, colorJitter: null, grayscale: 0, blur: null }, 5);
     const mirrored = tf.reverse(x, 2);
     const perImage = (t: tf.Tensor) => tf.mean(tf.abs(t), [1, 2, 3]).dataSync();
-    const same = perImage(tf.sub(f, x)), flipped = perImage(tf.sub(f, mirrored));
+    const same = perImage(tf.sub(f, x)),
+      flipped = perImage(tf.sub(f, mirrored));
     let flips = 0;
     for (let i = 0; i < 8; i++) {
       expect(Math.min(same[i]!, flipped[i]!)).toBeLessThan(1e-5);
@@ -81,7 +84,8 @@ describe("augment", () => {
     const x = images(16, 28, 1);
     const cfg: AugmentConfig = { crop: null, flip: false, colorJitter: null, grayscale: 0, blur: null, cutout: { p: 0.5, size: 0.5 } };
     const out = augment(x, cfg, 9);
-    const a = x.arraySync() as number[][][][], b = out.arraySync() as number[][][][];
+    const a = x.arraySync() as number[][][][],
+      b = out.arraySync() as number[][][][];
     let cut = 0;
     for (let i = 0; i < 16; i++) {
       const changed: [number, number][] = [];
@@ -90,8 +94,10 @@ describe("augment", () => {
       if (changed.length === 0) continue;
       cut++;
       // One square (clipped at the edges): every changed pixel lies in the box they span, at most half the side.
-      const ys = changed.map((p) => p[0]), zs = changed.map((p) => p[1]);
-      const height = Math.max(...ys) - Math.min(...ys) + 1, width = Math.max(...zs) - Math.min(...zs) + 1;
+      const ys = changed.map((p) => p[0]),
+        zs = changed.map((p) => p[1]);
+      const height = Math.max(...ys) - Math.min(...ys) + 1,
+        width = Math.max(...zs) - Math.min(...zs) + 1;
       expect(Math.max(height, width)).toBeLessThanOrEqual(14);
     }
     expect(cut).toBeGreaterThan(2);

@@ -88,7 +88,8 @@ export function drawCropBoxes(n: number, c: AugmentConfig, r: Random, aspects?: 
   const boxes = new Float32Array(n * 4);
   for (let i = 0; i < n; i++) {
     const aspect = aspects ? aspects[i]! : 1;
-    let h = Math.min(1, aspect), w = Math.min(1, 1 / aspect);
+    let h = Math.min(1, aspect),
+      w = Math.min(1, 1 / aspect);
     if (c.crop) {
       const area = uniform(r, c.crop.scale[0], c.crop.scale[1]);
       const logRatio = uniform(r, Math.log(c.crop.ratio[0]), Math.log(c.crop.ratio[1]));
@@ -124,7 +125,8 @@ function hueMatrices(angles: number[]): Float32Array {
   ];
   const out = new Float32Array(angles.length * 9);
   angles.forEach((a, n) => {
-    const c = Math.cos(a), s = Math.sin(a);
+    const c = Math.cos(a),
+      s = Math.sin(a);
     const rot = [
       [1, 0, 0],
       [0, c, -s],
@@ -166,7 +168,16 @@ function blur(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
   const f = new Float32Array(k * n * c);
   for (let i = 0; i < k; i++) for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) f[i * n * c + b * c + ch] = kern[b * k + i]!;
   const asChannels = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, h, w, n * c]) as tf.Tensor4D;
-  const padded = tf.mirrorPad(asChannels, [[0, 0], [r, r], [r, r], [0, 0]], "reflect");
+  const padded = tf.mirrorPad(
+    asChannels,
+    [
+      [0, 0],
+      [r, r],
+      [r, r],
+      [0, 0],
+    ],
+    "reflect",
+  );
   const vertical = tf.depthwiseConv2d(padded, tf.tensor4d(f, [k, 1, n * c, 1]), 1, "valid");
   const both = tf.depthwiseConv2d(vertical, tf.tensor4d(f, [1, k, n * c, 1]), 1, "valid");
   return tf.transpose(tf.reshape(both, [h, w, n, c]), [2, 0, 1, 3]) as tf.Tensor4D;
@@ -199,7 +210,10 @@ export function augmentCrops(crops: tf.Tensor4D, config: AugmentConfig, r: Rando
     if (j) {
       const on = Array.from({ length: n }, () => r() < j.p);
       const factor = (strength: number) =>
-        tf.tensor4d(on.map((o) => (o && strength > 0 ? uniform(r, Math.max(0, 1 - strength), 1 + strength) : 1)), [n, 1, 1, 1]);
+        tf.tensor4d(
+          on.map((o) => (o && strength > 0 ? uniform(r, Math.max(0, 1 - strength), 1 + strength) : 1)),
+          [n, 1, 1, 1],
+        );
       x = tf.mul(x, factor(j.brightness));
       const mean = tf.mean(toGray(x), [1, 2, 3], true);
       x = tf.add(tf.mul(tf.sub(x, mean), factor(j.contrast)), mean);
@@ -215,7 +229,10 @@ export function augmentCrops(crops: tf.Tensor4D, config: AugmentConfig, r: Rando
       x = tf.clipByValue(x, 0, 1);
     }
     if (c === 3 && config.grayscale > 0) {
-      const m = tf.tensor4d(Array.from({ length: n }, () => (r() < config.grayscale ? 1 : 0)), [n, 1, 1, 1]);
+      const m = tf.tensor4d(
+        Array.from({ length: n }, () => (r() < config.grayscale ? 1 : 0)),
+        [n, 1, 1, 1],
+      );
       x = tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(toGray(x), m));
     }
     const b = config.blur;
@@ -239,9 +256,12 @@ function cutoutMask(n: number, h: number, w: number, cut: { p: number; size: num
   for (let i = 0; i < n; i++) {
     if (r() >= cut.p) continue;
     const side = uniform(r, 0, cut.size);
-    const cy = r() * h, cx = r() * w;
-    const y1 = Math.max(0, Math.round(cy - (side * h) / 2)), y2 = Math.min(h, Math.round(cy + (side * h) / 2));
-    const x1 = Math.max(0, Math.round(cx - (side * w) / 2)), x2 = Math.min(w, Math.round(cx + (side * w) / 2));
+    const cy = r() * h,
+      cx = r() * w;
+    const y1 = Math.max(0, Math.round(cy - (side * h) / 2)),
+      y2 = Math.min(h, Math.round(cy + (side * h) / 2));
+    const x1 = Math.max(0, Math.round(cx - (side * w) / 2)),
+      x2 = Math.min(w, Math.round(cx + (side * w) / 2));
     for (let y = y1; y < y2; y++) mask.fill(0, i * h * w + y * w + x1, i * h * w + y * w + x2);
     any ||= y2 > y1 && x2 > x1;
   }

@@ -51,21 +51,24 @@ export async function checkMirrorInvariance(images: tf.Tensor4D | ImageSource, o
       const gray = x.shape[3] === 1 ? x : (tf.mean(x, 3, true) as tf.Tensor4D);
       return tf.image.resizeBilinear(gray, [THUMB, THUMB], true);
     };
-    const ref = thumbs(refIdx), q = thumbs(queryIdx);
+    const ref = thumbs(refIdx),
+      q = thumbs(queryIdx);
     const flat = (t: tf.Tensor4D) => tf.reshape(t, [t.shape[0], -1]) as tf.Tensor2D;
     return [flat(ref), flat(q), flat(tf.reverse(q, 2) as tf.Tensor4D)];
   });
   // Squared distances of each query row to every reference row.
   const distances = (q: tf.Tensor2D) =>
     tf.tidy(() => tf.relu(tf.add(tf.sub(tf.sum(tf.square(q), 1, true), tf.mul(2, tf.matMul(q, refRows, false, true))), tf.expandDims(tf.sum(tf.square(refRows), 1), 0))));
-  const dq = distances(queryRows), dm = distances(mirrorRows);
+  const dq = distances(queryRows),
+    dm = distances(mirrorRows);
   const [a, b] = await Promise.all([dq.array() as Promise<number[][]>, dm.array() as Promise<number[][]>]);
   tf.dispose([refRows, queryRows, mirrorRows, dq, dm]);
   const ratios: number[] = [];
   queryIdx.forEach((_, i) => {
     // The query is in the reference set (position i): its own distance 0 is excluded, for the original and the mirror
     // alike (a symmetric image's mirror is itself, which must not count as a neighbour).
-    let nearest = Infinity, nearestMirror = Infinity;
+    let nearest = Infinity,
+      nearestMirror = Infinity;
     for (let j = 0; j < refIdx.length; j++) {
       if (j === i) continue;
       nearest = Math.min(nearest, a[i]![j]!);

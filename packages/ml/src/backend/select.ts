@@ -33,7 +33,10 @@ export interface SelectBackendOptions {
 
 function parseOrder(value: string | undefined): BackendName[] | undefined {
   if (!value) return undefined;
-  const names = value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const n of names) {
     if (!(BACKEND_ORDER as readonly string[]).includes(n)) {
       throw new Error(`FEWLABEL_TF_BACKEND: unknown backend "${n}" (expected ${BACKEND_ORDER.join(", ")})`);
@@ -42,8 +45,7 @@ function parseOrder(value: string | undefined): BackendName[] | undefined {
   return names as BackendName[];
 }
 
-const env = (): Record<string, string | undefined> =>
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const env = (): Record<string, string | undefined> => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 
 /** Selects and initialises a backend; resolves once `tf.getBackend()` returns it. */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {

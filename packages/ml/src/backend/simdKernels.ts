@@ -78,8 +78,10 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
   return {
     fusedMultiplyAdd,
     conv2d(out, x, filter, s) {
-      const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
-      const hp = (s.ho - 1) * s.sh + s.kh, wp = (s.wo - 1) * s.sw + s.kw;
+      const cip = Math.ceil(s.ci / 4) * 4,
+        cop = Math.ceil(s.co / 8) * 8;
+      const hp = (s.ho - 1) * s.sh + s.kh,
+        wp = (s.wo - 1) * s.sw + s.kw;
       const repack = cip !== s.ci || cop !== s.co;
       const filterBytes = repack ? s.kh * s.kw * cip * cop * 4 : 0;
       // Output channels not a multiple of 8 (the first layer's input gradient: 1 or 3 channels): computed
@@ -124,8 +126,10 @@ export function bindSimdKernels(exports: Exports, heap: WasmHeap, fusedMultiplyA
       });
     },
     conv2dFilterGrad(x, dy, s, dW) {
-      const cip = Math.ceil(s.ci / 4) * 4, cop = Math.ceil(s.co / 8) * 8;
-      const hp = (s.ho - 1) * s.sh + s.kh, wp = (s.wo - 1) * s.sw + s.kw;
+      const cip = Math.ceil(s.ci / 4) * 4,
+        cop = Math.ceil(s.co / 8) * 8;
+      const hp = (s.ho - 1) * s.sh + s.kh,
+        wp = (s.wo - 1) * s.sw + s.kw;
       const per = s.ho * s.wo;
       // Small feature maps: several whole images per chunk; large ones: a few rows of one image.
       const group = per >= CHUNK_POSITIONS ? 1 : Math.max(1, Math.min(s.n, Math.floor(CHUNK_POSITIONS / per)));

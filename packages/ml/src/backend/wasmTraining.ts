@@ -32,13 +32,7 @@ interface ConvInfoLike {
 }
 
 /** The convolution's geometry (NHWC, no dilation), as tfjs computes it; the webgpu kernels use it too. */
-export function convInfo(
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  strides: number | [number, number],
-  pad: Pad,
-  dimRoundingMode?: "floor" | "round" | "ceil",
-): ConvInfoLike {
+export function convInfo(xShape: readonly number[], filterShape: readonly number[], strides: number | [number, number], pad: Pad, dimRoundingMode?: "floor" | "round" | "ceil"): ConvInfoLike {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -56,27 +50,30 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
   const [n, h, w, c] = x.shape;
   let y = x;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-    const t = Math.max(0, -top), l = Math.max(0, -left);
+    const t = Math.max(0, -top),
+      l = Math.max(0, -left);
     y = tf.slice(y, [0, t, l, 0], [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c]);
   }
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-    y = tf.pad(y, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+    y = tf.pad(y, [
+      [0, 0],
+      [Math.max(0, top), Math.max(0, bottom)],
+      [Math.max(0, left), Math.max(0, right)],
+      [0, 0],
+    ]);
   }
   return y;
 }
 
 /** Stride-1 conv with per-side padding; negative amounts crop. Padding goes to XNNPACK (no copy). */
-function convPadded(
-  x: tf.Tensor4D,
-  f: tf.Tensor4D,
-  top: number,
-  bottom: number,
-  left: number,
-  right: number,
-  dilations: [number, number] = [1, 1],
-): tf.Tensor4D {
+function convPadded(x: tf.Tensor4D, f: tf.Tensor4D, top: number, bottom: number, left: number, right: number, dilations: [number, number] = [1, 1]): tf.Tensor4D {
   const crop = padOrCrop(x, Math.min(0, top), Math.min(0, bottom), Math.min(0, left), Math.min(0, right));
-  const pads: tf.backend_util.ExplicitPadding = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  const pads: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
   return tf.conv2d(crop, f, 1, pads, "NHWC", dilations);
 }
 
@@ -96,10 +93,7 @@ export function conv2dFilterGradient(
     const { top, left } = info.padInfo;
     if (kh === 1 && kw === 1 && top === 0 && left === 0) {
       // 1x1: the gradient is a single matrix product (the strided positions picked out first).
-      const xs =
-        sh === 1 && sw === 1 && x.shape[1] === ho && x.shape[2] === wo
-          ? x
-          : tf.stridedSlice(x, [0, 0, 0, 0], [x.shape[0], (ho - 1) * sh + 1, (wo - 1) * sw + 1, ci], [1, sh, sw, 1]);
+      const xs = sh === 1 && sw === 1 && x.shape[1] === ho && x.shape[2] === wo ? x : tf.stridedSlice(x, [0, 0, 0, 0], [x.shape[0], (ho - 1) * sh + 1, (wo - 1) * sw + 1, ci], [1, sh, sw, 1]);
       const m = x.shape[0] * ho * wo;
       const dw = tf.matMul(tf.transpose(tf.reshape(xs, [m, ci])), tf.reshape(dy, [m, co]));
       return tf.reshape(dw, filterShape);
@@ -121,16 +115,10 @@ export function conv2dFilterGradient(
  * Rearranges a forward filter [kh, kw, ci, co] into the filter of the sub-pixel input-gradient convolution:
  * [dh, dw, co, sh*sw*ci], one output channel block per output phase (as DepthToSpace expects).
  */
-function subPixelFilter(
-  w: Float32Array,
-  [kh, kw, ci, co]: readonly number[],
-  sh: number,
-  sw: number,
-  top: number,
-  left: number,
-) {
+function subPixelFilter(w: Float32Array, [kh, kw, ci, co]: readonly number[], sh: number, sw: number, top: number, left: number) {
   const range = (k: number, s: number, p: number) => {
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (let a = 0; a < s; a++) {
       lo = Math.min(lo, Math.ceil((0 - a - p) / s));
       hi = Math.max(hi, Math.floor((k - 1 - a - p) / s));
@@ -180,7 +168,8 @@ export function conv2dInputGradient(
     const { top, left } = info.padInfo;
     const [n, h, w, ci] = xShape;
     const { f, rh, rw, outC } = subPixelFilter(filter.dataSync() as Float32Array, filter.shape, sh, sw, top, left);
-    const uh = Math.ceil(h / sh), uw = Math.ceil(w / sw);
+    const uh = Math.ceil(h / sh),
+      uw = Math.ceil(w / sw);
     // Rows of dy needed: u - d for u in [0, uh), d in [lo, hi]  ->  [-hi, uh - 1 - lo].
     const fT = tf.tensor4d(f, [rh.size, rw.size, filter.shape[3], outC]);
     let dx = convPadded(dy, fT, rh.hi, uh - 1 - rh.lo - (ho - 1), rw.hi, uw - 1 - rw.lo - (wo - 1)); // [n, uh, uw, sh*sw*ci]
@@ -215,29 +204,36 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
-const isWasmHeapBackend = (b: unknown): b is WasmHeapBackend =>
-  typeof (b as WasmHeapBackend | undefined)?.typedArrayFromHeap === "function" && typeof (b as WasmHeapBackend).makeOutput === "function";
+const isWasmHeapBackend = (b: unknown): b is WasmHeapBackend => typeof (b as WasmHeapBackend | undefined)?.typedArrayFromHeap === "function" && typeof (b as WasmHeapBackend).makeOutput === "function";
 
 /** dL/dW with the hand-written SIMD kernel, on x and dy where they lie in the wasm backend's heap. */
-function conv2dFilterGradientSimd(
-  simd: SimdKernels,
-  backend: WasmHeapBackend,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  a: tf.Conv2DBackpropFilterAttrs,
-): tf.TensorInfo {
+function conv2dFilterGradientSimd(simd: SimdKernels, backend: WasmHeapBackend, x: tf.TensorInfo, dy: tf.TensorInfo, a: tf.Conv2DBackpropFilterAttrs): tf.TensorInfo {
   const info = convInfo(x.shape, a.filterShape, a.strides, a.pad as Pad, a.dimRoundingMode);
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [kh, kw, , co] = a.filterShape;
   const out = backend.makeOutput([...a.filterShape], "float32");
   // Byte offsets stay valid when the heap grows (views do not).
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  simd.conv2dFilterGrad(at(x), at(dy), {
-    n, h, w, ci, co, kh, kw,
-    ho: info.outHeight, wo: info.outWidth,
-    sh: info.strideHeight, sw: info.strideWidth,
-    top: info.padInfo.top, left: info.padInfo.left,
-  }, at(out));
+  simd.conv2dFilterGrad(
+    at(x),
+    at(dy),
+    {
+      n,
+      h,
+      w,
+      ci,
+      co,
+      kh,
+      kw,
+      ho: info.outHeight,
+      wo: info.outWidth,
+      sh: info.strideHeight,
+      sw: info.strideWidth,
+      top: info.padInfo.top,
+      left: info.padInfo.left,
+    },
+    at(out),
+  );
   return out;
 }
 
@@ -256,7 +252,8 @@ let registered = false;
  */
 function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo | null {
   const a = attrs as unknown as tf.Conv2DAttrs & { activation?: string };
-  const x = inputs.x!, filter = inputs.filter!;
+  const x = inputs.x!,
+    filter = inputs.filter!;
   if (inputs.bias || inputs.preluActivationWeights || (a.activation && a.activation !== "linear")) return null;
   if ((a.dataFormat && a.dataFormat !== "NHWC") || x.dtype !== "float32" || filter.dtype !== "float32") return null;
   const dil = a.dilations ?? 1;
@@ -267,8 +264,19 @@ function conv2dSimd(simd: SimdKernels, backend: WasmHeapBackend, inputs: tf.Name
   const out = backend.makeOutput([n, info.outHeight, info.outWidth, co], "float32");
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
   simd.conv2d(at(out), at(x), at(filter), {
-    n, h, w, ci, co, kh, kw, ho: info.outHeight, wo: info.outWidth,
-    sh: info.strideHeight, sw: info.strideWidth, top: info.padInfo.top, left: info.padInfo.left,
+    n,
+    h,
+    w,
+    ci,
+    co,
+    kh,
+    kw,
+    ho: info.outHeight,
+    wo: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
   });
   return out;
 }
@@ -287,11 +295,14 @@ function batchNormForwardSimd(simd: SimdKernels, backend: WasmHeapBackend, x: tf
   // Sums of x - x[0]: the first row is a shift close enough to the mean that E[d^2] - E[d]^2 does not cancel.
   const first = backend.typedArrayFromHeap(x).slice(0, c);
   const { sumA, sumAB } = simd.channelMoments(at(x), at(x), m, c, first, first);
-  const g = backend.typedArrayFromHeap(gamma), b = backend.typedArrayFromHeap(beta);
-  const scale = new Float32Array(c), shift = new Float32Array(c);
+  const g = backend.typedArrayFromHeap(gamma),
+    b = backend.typedArrayFromHeap(beta);
+  const scale = new Float32Array(c),
+    shift = new Float32Array(c);
   const [mean, variance, rstd] = stats.map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
   for (let i = 0; i < c; i++) {
-    const d = sumA[i]! / m, mu = first[i]! + d;
+    const d = sumA[i]! / m,
+      mu = first[i]! + d;
     const v = Math.max(0, sumAB[i]! / m - d * d); // clamped: rounding can make it slightly negative
     const r = 1 / Math.sqrt(v + epsilon);
     mean[i] = mu;
@@ -309,15 +320,22 @@ function batchNormBackwardSimd(simd: SimdKernels, backend: WasmHeapBackend, dy: 
   const c = x.shape[x.shape.length - 1]!;
   const m = x.shape.reduce((a, b) => a * b, 1) / c;
   const dx = backend.makeOutput([...x.shape], "float32");
-  const dgammaT = backend.makeOutput([c], "float32"), dbetaT = backend.makeOutput([c], "float32");
+  const dgammaT = backend.makeOutput([c], "float32"),
+    dbetaT = backend.makeOutput([c], "float32");
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
   // sum(dy) and sum(dy * (x - mean)): centred, so dgamma does not cancel.
   const { sumA: sumDy, sumAB: sumDyXc } = simd.channelMoments(at(dy), at(x), m, c, new Float32Array(c), backend.typedArrayFromHeap(mean).slice());
-  const g = backend.typedArrayFromHeap(gamma), mu = backend.typedArrayFromHeap(mean), rs = backend.typedArrayFromHeap(rstd);
-  const dgamma = backend.typedArrayFromHeap(dgammaT), dbeta = backend.typedArrayFromHeap(dbetaT);
-  const k1 = new Float32Array(c), k2 = new Float32Array(c), k3 = new Float32Array(c);
+  const g = backend.typedArrayFromHeap(gamma),
+    mu = backend.typedArrayFromHeap(mean),
+    rs = backend.typedArrayFromHeap(rstd);
+  const dgamma = backend.typedArrayFromHeap(dgammaT),
+    dbeta = backend.typedArrayFromHeap(dbetaT);
+  const k1 = new Float32Array(c),
+    k2 = new Float32Array(c),
+    k3 = new Float32Array(c);
   for (let i = 0; i < c; i++) {
-    const db = sumDy[i]!, dg = rs[i]! * sumDyXc[i]!;
+    const db = sumDy[i]!,
+      dg = rs[i]! * sumDyXc[i]!;
     dbeta[i] = db;
     dgamma[i] = dg;
     k1[i] = g[i]! * rs[i]!;

@@ -21,14 +21,22 @@ interface Case {
 
 function cases(): Case[] {
   const r = mulberry32(11);
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const out: Case[] = [
     // The reference model's stem and a strided 1x1 shortcut, at small batch.
     { batch: 2, size: [32, 32], cin: 3, cout: 16, filter: 3, stride: 1, pad: "same" },
     { batch: 2, size: [16, 16], cin: 16, cout: 32, filter: 1, stride: 2, pad: "valid" },
   ];
   for (let i = 0; i < 10; i++) {
-    out.push({ batch: pick([1, 2, 3, 5]), size: [pick([5, 7, 8, 12]), pick([5, 6, 9, 12])], cin: pick([1, 3, 4, 17, 40]), cout: pick([1, 5, 16, 33]), filter: pick([1, 3]), stride: pick([1, 2] as const), pad: pick(["same", "valid"] as const) });
+    out.push({
+      batch: pick([1, 2, 3, 5]),
+      size: [pick([5, 7, 8, 12]), pick([5, 6, 9, 12])],
+      cin: pick([1, 3, 4, 17, 40]),
+      cout: pick([1, 5, 16, 33]),
+      filter: pick([1, 3]),
+      stride: pick([1, 2] as const),
+      pad: pick(["same", "valid"] as const),
+    });
   }
   return out;
 }
@@ -46,7 +54,8 @@ async function gradients(c: Case, xs: Float32Array, ws: Float32Array, dys: (shap
 }
 
 function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 1e-6, err = 0;
+  let scale = 1e-6,
+    err = 0;
   for (let i = 0; i < want.length; i++) {
     scale = Math.max(scale, Math.abs(want[i]!));
     err = Math.max(err, Math.abs(got[i]! - want[i]!));
@@ -79,7 +88,11 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
     for (const c of cases()) {
       const xs = randomArray(c.batch * c.size[0] * c.size[1] * c.cin, r);
       const ws = randomArray(c.filter * c.filter * c.cin * c.cout, r);
-      const dys = (shape: number[]) => randomArray(shape.reduce((a, b) => a * b, 1), mulberry32(9));
+      const dys = (shape: number[]) =>
+        randomArray(
+          shape.reduce((a, b) => a * b, 1),
+          mulberry32(9),
+        );
       await tf.setBackend("cpu");
       const want = await gradients(c, xs, ws, dys);
       await tf.setBackend("webgpu");
@@ -90,11 +103,21 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
     }
 
     // Batch norm, forward and backward, against the composed version on the cpu backend.
-    for (const shape of [[2, 5, 7, 3], [4, 8, 8, 16], [3, 3, 3, 70]] as const) {
+    for (const shape of [
+      [2, 5, 7, 3],
+      [4, 8, 8, 16],
+      [3, 3, 3, 70],
+    ] as const) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const xs = randomArray(n, r), dys = randomArray(n, r), gs = randomArray(shape[3], r), bs = randomArray(shape[3], r);
+      const xs = randomArray(n, r),
+        dys = randomArray(n, r),
+        gs = randomArray(shape[3], r),
+        bs = randomArray(shape[3], r);
       const run = async () => {
-        const x = tf.tensor4d(xs, [...shape]), g = tf.tensor1d(gs), b = tf.tensor1d(bs), dy = tf.tensor4d(dys, [...shape]);
+        const x = tf.tensor4d(xs, [...shape]),
+          g = tf.tensor1d(gs),
+          b = tf.tensor1d(bs),
+          dy = tf.tensor4d(dys, [...shape]);
         let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | undefined;
         const { value, grads } = tf.valueAndGrads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
           const out = batchNormTrain(xi, gi as tf.Tensor1D, bi as tf.Tensor1D, 1e-3);

@@ -246,7 +246,9 @@ export function splitKChunks(k: number, m: number, n: number, targetInvocations 
 function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, attrs: tf.Conv2DBackpropFilterAttrs): tf.TensorInfo {
   const info = convInfo(x.shape, attrs.filterShape, attrs.strides, attrs.pad as Parameters<typeof convInfo>[3], attrs.dimRoundingMode);
   const [r, s, ci, co] = attrs.filterShape;
-  const m = r * s * ci, n = co, k = info.batchSize * info.outHeight * info.outWidth;
+  const m = r * s * ci,
+    n = co,
+    k = info.batchSize * info.outHeight * info.outWidth;
   const kChunk = Math.ceil(k / splitKChunks(k, m, n));
   const uniforms: Uniform[] = [
     { type: "int32", data: [info.padInfo.top, info.padInfo.left] },

@@ -39,7 +39,8 @@ export interface LabelledImages {
  * is scaled by the row count, as sklearn's C = 1 is.
  */
 export async function pixelLinearPredict(train: LabelledImages, test: tf.Tensor4D, numClasses: number, seed = 1): Promise<Int32Array> {
-  const a = pixelRows(train.images), b = pixelRows(test);
+  const a = pixelRows(train.images),
+    b = pixelRows(test);
   const probe = await trainLinearProbe({
     features: a,
     labels: train.labels,
@@ -82,7 +83,8 @@ export async function computeBaselines(o: BaselineOptions): Promise<BaselineResu
     out.push(r);
     await o.onResult?.(r);
   };
-  const a = pixelRows(o.train.images), b = pixelRows(o.test.images);
+  const a = pixelRows(o.train.images),
+    b = pixelRows(o.test.images);
   try {
     const neighbours = await knnNeighbours(a, b, { k: 5, metric: "euclidean" });
     for (const k of [1, 5] as const) {

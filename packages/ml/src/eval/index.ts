@@ -1,5 +1,16 @@
 // Evaluation: baselines, kNN, linear probes, feature extraction, confidence intervals.
-export { BASELINE_NAMES, bestBaseline, computeBaselines, pixelLinearPredict, score, type BaselineName, type BaselineOptions, type BaselineResult, type LabelledImages, type Scored } from "./baselines.js";
+export {
+  BASELINE_NAMES,
+  bestBaseline,
+  computeBaselines,
+  pixelLinearPredict,
+  score,
+  type BaselineName,
+  type BaselineOptions,
+  type BaselineResult,
+  type LabelledImages,
+  type Scored,
+} from "./baselines.js";
 export { encoderFeatures, pixelRows } from "./features.js";
 export { wilsonInterval, type Interval } from "./interval.js";
 export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";

@@ -56,13 +56,22 @@ export async function trainLinearProbe(o: LinearProbeOptions): Promise<LinearPro
   try {
     for (let k = 0; k < o.steps; k++) {
       if (o.signal?.aborted) throw new Error(`linear probe aborted at step ${k}`);
-      const idx = full ? null : tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(random() * n)), "int32");
-      const loss = optimizer.minimize(() => {
-        const product = fullProduct ? (fullProduct(w) as tf.Tensor2D) : tf.matMul(normalise(tf.gather(o.features, idx!) as tf.Tensor2D), w);
-        const yb = idx ? (tf.gather(y, idx) as tf.Tensor1D) : y;
-        const ce = softmaxCrossEntropy(tf.add(product, b) as tf.Tensor2D, yb);
-        return (wd > 0 ? tf.add(ce, tf.mul(wd / 2, tf.sum(tf.square(w)))) : ce) as tf.Scalar;
-      }, true, [w, b])!;
+      const idx = full
+        ? null
+        : tf.tensor1d(
+            Array.from({ length: o.batchSize }, () => Math.floor(random() * n)),
+            "int32",
+          );
+      const loss = optimizer.minimize(
+        () => {
+          const product = fullProduct ? (fullProduct(w) as tf.Tensor2D) : tf.matMul(normalise(tf.gather(o.features, idx!) as tf.Tensor2D), w);
+          const yb = idx ? (tf.gather(y, idx) as tf.Tensor1D) : y;
+          const ce = softmaxCrossEntropy(tf.add(product, b) as tf.Tensor2D, yb);
+          return (wd > 0 ? tf.add(ce, tf.mul(wd / 2, tf.sum(tf.square(w)))) : ce) as tf.Scalar;
+        },
+        true,
+        [w, b],
+      )!;
       idx?.dispose();
       if (o.onProgress && ((k + 1) % 50 === 0 || k + 1 === o.steps)) {
         const value = (await loss.data())[0]!;

@@ -83,10 +83,14 @@ function centreAndNormalise(v: Float32Array): Float32Array {
 
 /** Correlation of two luma grids over the pixels neither clips (both strictly inside 1/255-254/255), or all of them when few are left. */
 export function maskedCorrelation(a: Float32Array, b: Float32Array): number {
-  const lo = 1.5 / 255, hi = 253.5 / 255;
-  let n = 0, sa = 0, sb = 0;
+  const lo = 1.5 / 255,
+    hi = 253.5 / 255;
+  let n = 0,
+    sa = 0,
+    sb = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (x > lo && x < hi && y > lo && y < hi) {
       n++;
       sa += x;
@@ -102,10 +106,14 @@ export function maskedCorrelation(a: Float32Array, b: Float32Array): number {
       sb += b[i]!;
     }
   }
-  const ma = sa / n, mb = sb / n;
-  let xy = 0, xx = 0, yy = 0;
+  const ma = sa / n,
+    mb = sb / n;
+  let xy = 0,
+    xx = 0,
+    yy = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (masked && !(x > lo && x < hi && y > lo && y < hi)) continue;
     xy += (x - ma) * (y - mb);
     xx += (x - ma) ** 2;
@@ -215,7 +223,10 @@ export const DEFAULT_DUPLICATE_RULE: DuplicateRule = { coarse: 0.98, fine: 0.97 
 export const isNearDuplicate = (s: PairSimilarity, rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): boolean => s.coarse >= rule.coarse && s.fine >= rule.fine;
 
 /** Pairs (i < j) whose thumbnails (or embeddings) are among each other's most alike. */
-async function candidatePairs(images: readonly Pixels[], o: Required<Pick<NearDuplicateOptions, "candidatesPerQuery" | "candidateFloor">> & Pick<NearDuplicateOptions, "embeddings">): Promise<Set<number>> {
+async function candidatePairs(
+  images: readonly Pixels[],
+  o: Required<Pick<NearDuplicateOptions, "candidatesPerQuery" | "candidateFloor">> & Pick<NearDuplicateOptions, "embeddings">,
+): Promise<Set<number>> {
   const n = images.length;
   const d = THUMB * THUMB;
   const queries = new Float32Array(n * WINDOWS.length * d);
@@ -265,7 +276,8 @@ export async function scoreDuplicateCandidates(images: readonly Pixels[], option
   return [...candidates]
     .sort((x, y) => x - y)
     .map((key) => {
-      const a = Math.floor(key / n), b = key % n;
+      const a = Math.floor(key / n),
+        b = key % n;
       return { a, b, ...(options.known?.(a, b) ?? alignedSimilarity(images[a]!, images[b]!)) };
     });
 }

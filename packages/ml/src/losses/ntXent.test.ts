@@ -25,14 +25,32 @@ describe("ntXentLoss", () => {
     await tf.setBackend("cpu");
     // z1 = [e1, e2], z2 = [e1, e2]: positives have s=1, every negative s=0 except... e1.e2 = 0.
     // Row k: -1/T + log(exp(1/T) + 2 * exp(0)); with T = 0.5: -2 + log(e^2 + 2).
-    const v = ntXentLoss(tf.tensor2d([[1, 0], [0, 1]]), tf.tensor2d([[2, 0], [0, 3]]), 0.5).dataSync()[0]!;
+    const v = ntXentLoss(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+      tf.tensor2d([
+        [2, 0],
+        [0, 3],
+      ]),
+      0.5,
+    ).dataSync()[0]!;
     expect(v).toBeCloseTo(-2 + Math.log(Math.exp(2) + 2), 5);
   });
 
   it("matches the loop reference on random embeddings at several temperatures", async () => {
     await tf.setBackend("cpu");
-    const z1 = [[0.3, -1.2, 0.5], [1.1, 0.4, -0.2], [-0.7, 0.9, 0.8]];
-    const z2 = [[0.2, -1.0, 0.9], [0.8, 0.1, -0.5], [-0.1, 1.3, 0.2]];
+    const z1 = [
+      [0.3, -1.2, 0.5],
+      [1.1, 0.4, -0.2],
+      [-0.7, 0.9, 0.8],
+    ];
+    const z2 = [
+      [0.2, -1.0, 0.9],
+      [0.8, 0.1, -0.5],
+      [-0.1, 1.3, 0.2],
+    ];
     for (const t of [0.1, 0.5, 1]) {
       const v = ntXentLoss(tf.tensor2d(z1), tf.tensor2d(z2), t).dataSync()[0]!;
       expect(v).toBeCloseTo(reference(z1, z2, t), 4);

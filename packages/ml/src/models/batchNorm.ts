@@ -143,7 +143,10 @@ export class FastBatchNormalization extends StockBatchNormalization {
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormTrain(x, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon);
       const decay = 1 - self.momentum;
-      for (const [v, value] of [[self.movingMean, mean], [self.movingVariance, variance]] as const) {
+      for (const [v, value] of [
+        [self.movingMean, mean],
+        [self.movingVariance, variance],
+      ] as const) {
         const orig = v.read();
         v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
       }

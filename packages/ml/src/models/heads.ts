@@ -20,8 +20,7 @@ export interface ProjectionHeadConfig {
 }
 
 let nextSeed: () => number | undefined = () => undefined;
-const dense = (name: string, units: number, useBias = false) =>
-  tfl.layers.dense({ name, units, useBias, kernelInitializer: tfl.initializers.glorotUniform({ seed: nextSeed() }) });
+const dense = (name: string, units: number, useBias = false) => tfl.layers.dense({ name, units, useBias, kernelInitializer: tfl.initializers.glorotUniform({ seed: nextSeed() }) });
 // (SimCLR v2's last BN has no scale; tfjs-layers 4.22 cannot train a BN with scale: false, so it keeps one.)
 const bn = (name: string) => batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
 

@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 
 function maxRelErr(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
-  let m = 0, r = 0;
+  let m = 0,
+    r = 0;
   for (let i = 0; i < a.length; i++) {
     m = Math.max(m, Math.abs(a[i]! - b[i]!));
     r = Math.max(r, Math.abs(b[i]!));
@@ -26,7 +27,8 @@ describe("batchNormTrain", () => {
     await tf.setBackend("cpu");
     const rand = mulberry32(11);
     const x = tf.tensor4d(randomArray(3 * 4 * 5 * 6, rand, 2), [3, 4, 5, 6]);
-    const g = tf.tensor1d(randomArray(6, rand)), b = tf.tensor1d(randomArray(6, rand));
+    const g = tf.tensor1d(randomArray(6, rand)),
+      b = tf.tensor1d(randomArray(6, rand));
     const w = tf.tensor4d(randomArray(3 * 4 * 5 * 6, rand), [3, 4, 5, 6]);
     const stock = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
       const m = tf.moments(xi, [0, 1, 2]);
@@ -45,17 +47,29 @@ describe("batchNormTrain", () => {
 
   // The wasm SIMD path (channels a multiple of 4): 16-channel blocks, 4-channel blocks, both, and more rows
   // than one register flush (256), against the stock ops on the cpu backend.
-  for (const shape of [[3, 4, 5, 16], [5, 7, 7, 12], [40, 20], [4, 16, 16, 8], [3, 28, 28, 4]]) {
+  for (const shape of [
+    [3, 4, 5, 16],
+    [5, 7, 7, 12],
+    [40, 20],
+    [4, 16, 16, 8],
+    [3, 28, 28, 4],
+  ]) {
     it(`SIMD kernels on wasm match the stock cpu ops for ${shape.join("x")}`, async () => {
       const rand = mulberry32(shape.reduce((a, b) => a * b, 7));
-      const c = shape[shape.length - 1]!, size = shape.reduce((a, b) => a * b, 1);
+      const c = shape[shape.length - 1]!,
+        size = shape.reduce((a, b) => a * b, 1);
       const xs = randomArray(size, rand, 3).map((v, i) => v + (i % c) * 0.5); // per-channel offsets
-      const gs = randomArray(c, rand), bs = randomArray(c, rand), ws = randomArray(size, rand);
+      const gs = randomArray(c, rand),
+        bs = randomArray(c, rand),
+        ws = randomArray(size, rand);
       const axes = shape.slice(0, -1).map((_, i) => i);
       const run = async (backend: string, fn: "stock" | "fast") => {
         await tf.setBackend(backend);
         return tf.tidy(() => {
-          const x = tf.tensor(xs, shape), g = tf.tensor1d(gs), b = tf.tensor1d(bs), w = tf.tensor(ws, shape);
+          const x = tf.tensor(xs, shape),
+            g = tf.tensor1d(gs),
+            b = tf.tensor1d(bs),
+            w = tf.tensor(ws, shape);
           let stats: tf.Tensor[] = [];
           const loss = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
             if (fn === "stock") {

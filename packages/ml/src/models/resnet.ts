@@ -36,7 +36,7 @@ export function validateEncoderConfig(c: EncoderConfig): void {
 
 export const encoderFeatureDim = (c: EncoderConfig): number => c.widths[c.widths.length - 1]!;
 
-let seedCounter: (() => number | undefined) = () => undefined;
+let seedCounter: () => number | undefined = () => undefined;
 /** Initialiser seeds for one model build: seed, seed+1, ... (undefined: unseeded). */
 export function seeds(seed: number | undefined): () => number | undefined {
   let i = 0;
@@ -52,8 +52,7 @@ const conv = (name: string, filters: number, kernelSize: number, strides: number
     useBias: false,
     kernelInitializer: tfl.initializers.heNormal({ seed: seedCounter() }),
   });
-const bn = (name: string, zeroGamma = false) =>
-  batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, gammaInitializer: zeroGamma ? "zeros" : "ones" });
+const bn = (name: string, zeroGamma = false) => batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, gammaInitializer: zeroGamma ? "zeros" : "ones" });
 const relu = (name: string) => tfl.layers.reLU({ name });
 
 /** Applies the encoder's layers to `x` and returns the pooled feature vector. */

@@ -41,12 +41,9 @@ export class LarsOptimizer extends tf.Optimizer {
         let update: tf.Tensor = g;
         if (value.rank > 1) {
           update = tf.add(g, tf.mul(value, this.weightDecay));
-          const wNorm = tf.norm(value), uNorm = tf.norm(update);
-          const trust = tf.where(
-            tf.logicalAnd(tf.greater(wNorm, 0), tf.greater(uNorm, 0)),
-            tf.div(tf.mul(wNorm, this.eta), uNorm),
-            tf.onesLike(wNorm),
-          );
+          const wNorm = tf.norm(value),
+            uNorm = tf.norm(update);
+          const trust = tf.where(tf.logicalAnd(tf.greater(wNorm, 0), tf.greater(uNorm, 0)), tf.div(tf.mul(wNorm, this.eta), uNorm), tf.onesLike(wNorm));
           update = tf.mul(update, trust);
         }
         const v = this.velocities[i]!.variable;

@@ -19,7 +19,8 @@ beforeAll(async () => {
 const images = (n: number, channels: 1 | 3, seed: number) => {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, () => {
-    const width = 20 + Math.floor(rand() * 80), height = 20 + Math.floor(rand() * 80);
+    const width = 20 + Math.floor(rand() * 80),
+      height = 20 + Math.floor(rand() * 80);
     return { width, height, channels, data: Uint8Array.from({ length: width * height * channels }, () => Math.floor(rand() * 256)) };
   });
 };

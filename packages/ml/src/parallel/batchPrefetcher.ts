@@ -124,9 +124,14 @@ export class BatchPrefetcher {
     try {
       const plan = this.o.plan(k);
       // Copies the worker owns: the source's own buffers (its in-memory working copies) stay where they are.
-      const images = this.pixels.take(plan.batch).map((p) => ({ data: ArrayBuffer.isView(p.data) ? (p.data as Uint8Array).slice() : Uint8Array.from(p.data), width: p.width, height: p.height, channels: p.channels }));
+      const images = this.pixels
+        .take(plan.batch)
+        .map((p) => ({ data: ArrayBuffer.isView(p.data) ? (p.data as Uint8Array).slice() : Uint8Array.from(p.data), width: p.width, height: p.height, channels: p.channels }));
       const request: BatchRequest = { id: k, images, options: this.pixels.options, cfg: this.o.cfg, views: this.o.views, rState: plan.r.state };
-      this.workers[k % this.workers.length]!.postMessage(request, images.map((i) => i.data.buffer as ArrayBuffer));
+      this.workers[k % this.workers.length]!.postMessage(
+        request,
+        images.map((i) => i.data.buffer as ArrayBuffer),
+      );
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
     }

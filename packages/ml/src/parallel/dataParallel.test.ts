@@ -26,7 +26,10 @@ describe("DataParallelTrainer", () => {
       // view 2 = view 1 slightly perturbed: the loss must fall as the replicas learn to match them
       const views = new Float32Array(12 * 28 * 28);
       views.set(base, 0);
-      views.set(base.map((v) => Math.min(1, v + 0.05 * r())), base.length);
+      views.set(
+        base.map((v) => Math.min(1, v + 0.05 * r())),
+        base.length,
+      );
       const losses: number[] = [];
       for (let i = 0; i < 6; i++) losses.push(await dp.step(views, [12, 28, 28, 1], 1e-2));
       expect(losses[5]!).toBeLessThan(losses[0]!);
@@ -53,7 +56,12 @@ describe("pretrainContrastive with workers", () => {
     const projectionHead = createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 6 });
     const before = encoder.getWeights()[0]!.dataSync().slice();
     const r = mulberry32(2);
-    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const images = tensorImageSource(
+      tf.tensor4d(
+        new Float32Array(16 * 28 * 28).map(() => r()),
+        [16, 28, 28, 1],
+      ),
+    );
     const res = await pretrainContrastive({ encoder, projectionHead, images, steps: 3, batchSize: 8, optimizer: "adam", workers: 2 });
     expect(res.losses).toHaveLength(3);
     expect(res.losses.every(Number.isFinite)).toBe(true);
@@ -73,7 +81,12 @@ describe("pretrainContrastive with workers, checkpointed and resumed", () => {
       projectionHead: createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 8 }),
     });
     const r = mulberry32(3);
-    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const images = tensorImageSource(
+      tf.tensor4d(
+        new Float32Array(16 * 28 * 28).map(() => r()),
+        [16, 28, 28, 1],
+      ),
+    );
     const common = { images, steps: 4, batchSize: 8, optimizer: "lars" as const, learningRate: 0.5, seed: 5, workers: 2 };
     const weightsOf = (m: { encoder: { getWeights(): TF.Tensor[] }; projectionHead: { getWeights(): TF.Tensor[] } }) =>
       [...m.encoder.getWeights(), ...m.projectionHead.getWeights()].map((w) => Array.from(w.dataSync()));
@@ -121,7 +134,12 @@ describe("a data-parallel stage stopped by its signal", () => {
       projectionHead: createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4, seed: 14 }),
     });
     const r = mulberry32(6);
-    const images = tensorImageSource(tf.tensor4d(new Float32Array(16 * 28 * 28).map(() => r()), [16, 28, 28, 1]));
+    const images = tensorImageSource(
+      tf.tensor4d(
+        new Float32Array(16 * 28 * 28).map(() => r()),
+        [16, 28, 28, 1],
+      ),
+    );
     const common = { images, steps: 6, batchSize: 8, optimizer: "adam" as const, learningRate: 1e-2, seed: 4, workers: 2 };
     type Models = ReturnType<typeof build>;
     const weightsOf = (m: Models) => [...m.encoder.getWeights(), ...m.projectionHead.getWeights()].map((w) => Array.from(w.dataSync()));
@@ -185,11 +203,15 @@ describe("fineTune with workers", () => {
       head: createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 10 }),
     });
     const r = mulberry32(4);
-    const images = tensorImageSource(tf.tensor4d(new Float32Array(24 * 28 * 28).map(() => r()), [24, 28, 28, 1]));
+    const images = tensorImageSource(
+      tf.tensor4d(
+        new Float32Array(24 * 28 * 28).map(() => r()),
+        [24, 28, 28, 1],
+      ),
+    );
     const labelled = { indices: Int32Array.from({ length: 24 }, (_, i) => i), labels: Int32Array.from({ length: 24 }, (_, i) => i % 3) };
     const common = { images, labelled, steps: 4, batchSize: 12, optimizer: "lars" as const, learningRate: 0.1, seed: 3, workers: 2, augment: null };
-    const weightsOf = (m: { encoder: { getWeights(): TF.Tensor[] }; head: { getWeights(): TF.Tensor[] } }) =>
-      [...m.encoder.getWeights(), ...m.head.getWeights()].map((w) => Array.from(w.dataSync()));
+    const weightsOf = (m: { encoder: { getWeights(): TF.Tensor[] }; head: { getWeights(): TF.Tensor[] } }) => [...m.encoder.getWeights(), ...m.head.getWeights()].map((w) => Array.from(w.dataSync()));
 
     const a = build();
     const before = weightsOf(a);
@@ -248,10 +270,14 @@ describe("DataParallelTrainer.stepSupervised", () => {
     const opt = createOptimizer("lars", 0.1);
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(images, [12, 28, 28, 1]);
-      const cost = opt.minimize(() => {
-        const logits = single.head.apply(single.encoder.apply(x, { training: true }) as TF.Tensor, { training: true }) as TF.Tensor2D;
-        return softmaxCrossEntropy(logits, tf.tensor1d(labels, "int32"));
-      }, true, variablesOf(single.encoder, single.head));
+      const cost = opt.minimize(
+        () => {
+          const logits = single.head.apply(single.encoder.apply(x, { training: true }) as TF.Tensor, { training: true }) as TF.Tensor2D;
+          return softmaxCrossEntropy(logits, tf.tensor1d(labels, "int32"));
+        },
+        true,
+        variablesOf(single.encoder, single.head),
+      );
       return cost!.dataSync()[0]!;
     });
 
@@ -265,7 +291,8 @@ describe("DataParallelTrainer.stepSupervised", () => {
       await dp.dispose();
     }
     const flat = (m: { encoder: { trainableWeights: { read(): TF.Tensor }[] } }) => m.encoder.trainableWeights.flatMap((w) => Array.from(w.read().dataSync()));
-    const a = flat(single), b = flat(parallel);
+    const a = flat(single),
+      b = flat(parallel);
     let maxErr = 0;
     for (let i = 0; i < a.length; i++) maxErr = Math.max(maxErr, Math.abs(a[i]! - b[i]!));
     // Two half-batch gradient sums against one full-batch sum: equal to float rounding, which LARS's trust ratio
@@ -281,58 +308,85 @@ describe("distil on worker threads", () => {
     ["clean", "the teacher's network with a pixel expert"],
     // Round 1 (step 2) is labelled by the student, whose weights are in the workers: stale ones give other targets.
     ["self-training", "the teacher's network with a pixel expert"],
-  ] as const)("equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (%s, student %s)", { timeout: 120_000 }, async (teacherView, studentKind) => {
-    const { createClassifierHead } = await import("../models/heads.js");
-    const { createStudent } = await import("../models/student.js");
-    const { distil } = await import("../stages/distil.js");
-    const { encoderClassifier, modelClassifier } = await import("../stages/common.js");
-    const { tf } = await import("../tf.js");
-    await selectBackend({ order: ["wasm"] });
-    const teacher = encoderClassifier(
-      createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 21 }),
-      createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 22 }),
-    );
-    // Whatever the batch, the same 12 images whose two halves are equal: per-shard batch norm is then the batch's.
-    const r = mulberry32(9);
-    const half = new Float32Array(6 * 28 * 28).map(() => r());
-    const pixels = new Float32Array(12 * 28 * 28);
-    pixels.set(half, 0);
-    pixels.set(half, half.length);
-    const fixed = tf.tensor4d(pixels, [12, 28, 28, 1]);
-    const images = { count: 12, get: () => tf.clone(fixed) };
-    const run = async (workers: number) => {
-      const { assembleTeacher } = await import("../persistence/export.js");
-      const enc = { inputSize: 28, channels: 1 as const, widths: [4, 8], blocks: [1, 1], seed: 24 };
-      const student =
-        studentKind === "a small CNN"
-          ? createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 })
-          : assembleTeacher(enc, { inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 }, { encoder: createEncoder(enc), classifierHead: createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 }) }, {}, {
-              kernel: tf.randomNormal([28 * 28, 3], 0, 0.05, "float32", 26) as import("../tf.js").tf.Tensor2D,
-              bias: tf.zeros([3]) as import("../tf.js").tf.Tensor1D,
-              weight: 0.5,
-            });
-      const out =
-        teacherView === "self-training"
-          ? // 4 labelled + 8 pseudo-labelled rows a step (threshold 0: every unlabelled image), relabelled at step 2.
-            await distil({
-              teacher, student: modelClassifier(student), images, steps: 3, batchSize: 8, augment: null, learningRate: 1e-2,
-              groundTruth: { indices: [0, 4, 7, 9], labels: [2, 0, 1, 1] }, workers,
-              selfTraining: { threshold: 0, refreshEvery: 2, labelledPerStep: 4 },
-            })
-          : await distil({
-              teacher, student: modelClassifier(student), images, steps: 3, batchSize: 12, augment: null, temperature: 2, learningRate: 1e-2,
-              groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 }, workers, teacherView,
-            });
-      const slots = await out.optimizer.getWeights();
-      return { losses: out.losses, weights: student.getWeights().flatMap((w) => Array.from(w.dataSync())), slots: slots.length };
-    };
-    const one = await run(1), two = await run(2);
-    for (let i = 0; i < 3; i++) expect(two.losses[i]).toBeCloseTo(one.losses[i]!, 5);
-    expect(two.losses[2]).not.toBeCloseTo(two.losses[0]!, 3); // it trained
-    let maxErr = 0;
-    for (let i = 0; i < one.weights.length; i++) maxErr = Math.max(maxErr, Math.abs(one.weights[i]! - two.weights[i]!));
-    expect(maxErr).toBeLessThan(1e-4);
-    expect(two.slots).toBe(one.slots); // Adam's moments came back from the workers
-    fixed.dispose();
-  });
+  ] as const)(
+    "equals one thread where the shards are identical, ground truth mixed in, and hands back the optimizer state (%s, student %s)",
+    { timeout: 120_000 },
+    async (teacherView, studentKind) => {
+      const { createClassifierHead } = await import("../models/heads.js");
+      const { createStudent } = await import("../models/student.js");
+      const { distil } = await import("../stages/distil.js");
+      const { encoderClassifier, modelClassifier } = await import("../stages/common.js");
+      const { tf } = await import("../tf.js");
+      await selectBackend({ order: ["wasm"] });
+      const teacher = encoderClassifier(
+        createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 21 }),
+        createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 22 }),
+      );
+      // Whatever the batch, the same 12 images whose two halves are equal: per-shard batch norm is then the batch's.
+      const r = mulberry32(9);
+      const half = new Float32Array(6 * 28 * 28).map(() => r());
+      const pixels = new Float32Array(12 * 28 * 28);
+      pixels.set(half, 0);
+      pixels.set(half, half.length);
+      const fixed = tf.tensor4d(pixels, [12, 28, 28, 1]);
+      const images = { count: 12, get: () => tf.clone(fixed) };
+      const run = async (workers: number) => {
+        const { assembleTeacher } = await import("../persistence/export.js");
+        const enc = { inputSize: 28, channels: 1 as const, widths: [4, 8], blocks: [1, 1], seed: 24 };
+        const student =
+          studentKind === "a small CNN"
+            ? createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8], seed: 23 })
+            : assembleTeacher(
+                enc,
+                { inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 },
+                { encoder: createEncoder(enc), classifierHead: createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3, seed: 25 }) },
+                {},
+                {
+                  kernel: tf.randomNormal([28 * 28, 3], 0, 0.05, "float32", 26) as import("../tf.js").tf.Tensor2D,
+                  bias: tf.zeros([3]) as import("../tf.js").tf.Tensor1D,
+                  weight: 0.5,
+                },
+              );
+        const out =
+          teacherView === "self-training"
+            ? // 4 labelled + 8 pseudo-labelled rows a step (threshold 0: every unlabelled image), relabelled at step 2.
+              await distil({
+                teacher,
+                student: modelClassifier(student),
+                images,
+                steps: 3,
+                batchSize: 8,
+                augment: null,
+                learningRate: 1e-2,
+                groundTruth: { indices: [0, 4, 7, 9], labels: [2, 0, 1, 1] },
+                workers,
+                selfTraining: { threshold: 0, refreshEvery: 2, labelledPerStep: 4 },
+              })
+            : await distil({
+                teacher,
+                student: modelClassifier(student),
+                images,
+                steps: 3,
+                batchSize: 12,
+                augment: null,
+                temperature: 2,
+                learningRate: 1e-2,
+                groundTruth: { indices: [0, 4, 7], labels: [2, 0, 1], weight: 0.3 },
+                workers,
+                teacherView,
+              });
+        const slots = await out.optimizer.getWeights();
+        return { losses: out.losses, weights: student.getWeights().flatMap((w) => Array.from(w.dataSync())), slots: slots.length };
+      };
+      const one = await run(1),
+        two = await run(2);
+      for (let i = 0; i < 3; i++) expect(two.losses[i]).toBeCloseTo(one.losses[i]!, 5);
+      expect(two.losses[2]).not.toBeCloseTo(two.losses[0]!, 3); // it trained
+      let maxErr = 0;
+      for (let i = 0; i < one.weights.length; i++) maxErr = Math.max(maxErr, Math.abs(one.weights[i]! - two.weights[i]!));
+      expect(maxErr).toBeLessThan(1e-4);
+      expect(two.slots).toBe(one.slots); // Adam's moments came back from the workers
+      fixed.dispose();
+    },
+  );
 });

@@ -98,7 +98,15 @@ export class DataParallelTrainer {
       return msg;
     };
     if (m) return Promise.resolve(check(m));
-    return new Promise((resolve, reject) => this.waiters[i]!.push((msg) => { try { resolve(check(msg)); } catch (e) { reject(e); } }));
+    return new Promise((resolve, reject) =>
+      this.waiters[i]!.push((msg) => {
+        try {
+          resolve(check(msg));
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
   }
 
   /**
@@ -123,19 +131,23 @@ export class DataParallelTrainer {
     });
     await Promise.all(this.workers.map((_, i) => this.next(i, "z")));
     // Reassemble z1 (first views) and z2 (second views) in image order, compute the loss and dz.
-    const z1 = new Float32Array(n * d), z2 = new Float32Array(n * d);
+    const z1 = new Float32Array(n * d),
+      z2 = new Float32Array(n * d);
     shards.forEach(([a, b], i) => {
-      const base = i * perWorker * d, m = b - a;
+      const base = i * perWorker * d,
+        m = b - a;
       z1.set(this.exchange.subarray(base, base + m * d), a * d);
       z2.set(this.exchange.subarray(base + m * d, base + 2 * m * d), a * d);
     });
     const { loss, g1, g2 } = tf.tidy(() => {
-      const t1 = tf.tensor2d(z1, [n, d]), t2 = tf.tensor2d(z2, [n, d]);
+      const t1 = tf.tensor2d(z1, [n, d]),
+        t2 = tf.tensor2d(z2, [n, d]);
       const { value, grads } = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => ntXentLoss(p as tf.Tensor2D, q as tf.Tensor2D, this.o.temperature ?? 0.2))([t1, t2]);
       return { loss: value.dataSync()[0]!, g1: grads[0]!.dataSync(), g2: grads[1]!.dataSync() };
     });
     shards.forEach(([a, b], i) => {
-      const base = i * perWorker * d, m = b - a;
+      const base = i * perWorker * d,
+        m = b - a;
       this.exchange.set(g1.subarray(a * d, b * d), base);
       this.exchange.set(g2.subarray(a * d, b * d), base + m * d);
       Atomics.store(this.flags[i]!, 0, 1);
@@ -186,10 +198,12 @@ export class DataParallelTrainer {
   private sendShards(images: Float32Array, shape: [number, number, number, number], extra: (a: number, b: number, share: number) => object): number[] {
     const [n, h, w, c] = shape;
     const k = Math.min(this.workers.length, n);
-    const per = Math.ceil(n / k), img = h * w * c;
+    const per = Math.ceil(n / k),
+      img = h * w * c;
     const busy: number[] = [];
     for (let i = 0; i < k; i++) {
-      const a = i * per, b = Math.min(n, a + per);
+      const a = i * per,
+        b = Math.min(n, a + per);
       if (a >= b) break;
       const views = images.slice(a * img, b * img);
       this.workers[i]!.postMessage({ ...extra(a, b, (b - a) / n), views, shape: [b - a, h, w, c] }, [views.buffer]);

@@ -135,7 +135,15 @@ port.on("message", async (m: Message) => {
     // Targets computed once on the clean images come with the shard; otherwise the teacher labels this view.
     const target = m.targets
       ? tf.tensor2d(m.targets, [m.shape![0]!, m.targets.length / m.shape![0]!])
-      : tf.tidy(() => tf.softmax(tf.div(teacher.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x as tf.Tensor), tau)) as tf.Tensor2D);
+      : tf.tidy(
+          () =>
+            tf.softmax(
+              tf.div(
+                teacher.reduce((h, m) => m.apply(h, { training: false }) as tf.Tensor, x as tf.Tensor),
+                tau,
+              ),
+            ) as tf.Tensor2D,
+        );
     const gt = m.groundTruth;
     const { grads, value } = tf.variableGrads(() => {
       const logits = forward(x);

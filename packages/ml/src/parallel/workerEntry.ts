@@ -7,6 +7,10 @@ export function workerEntry(from: string, name: string): URL {
   const url = new URL(`./${name}${from.endsWith(".ts") ? ".ts" : ".js"}`, from);
   if (!url.pathname.endsWith(".ts")) return url;
   // Running from TypeScript sources: the worker needs tsx's loader too.
-  const tsxApi = pathToFileURL(createRequire(from).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+  const tsxApi = pathToFileURL(
+    createRequire(from)
+      .resolve("tsx/esm/api")
+      .replace(/\.cjs$/, ".mjs"),
+  ).href;
   return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(url.href)});`)}`);
 }

@@ -28,12 +28,7 @@ function namedModelWeights(key: string, model: tfl.LayersModel): NamedTensor[] {
   });
 }
 
-export async function saveCheckpoint<E>(
-  dir: string,
-  info: CheckpointInfo<E>,
-  models: Record<string, tfl.LayersModel>,
-  optimizer?: tf.Optimizer,
-): Promise<void> {
+export async function saveCheckpoint<E>(dir: string, info: CheckpointInfo<E>, models: Record<string, tfl.LayersModel>, optimizer?: tf.Optimizer): Promise<void> {
   await mkdir(dir, { recursive: true });
   const modelWeights = Object.entries(models).flatMap(([k, m]) => namedModelWeights(k, m));
   const optWeights = optimizer ? ((await optimizer.getWeights()) as NamedTensor[]) : [];
@@ -50,11 +45,7 @@ export async function saveCheckpoint<E>(
  * Loads weights into the given (freshly built) models and, if given, the optimizer's state. Returns the
  * stage, next step and extra data.
  */
-export async function loadCheckpoint<E = unknown>(
-  dir: string,
-  models: Record<string, tfl.LayersModel>,
-  optimizer?: tf.Optimizer,
-): Promise<CheckpointInfo<E>> {
+export async function loadCheckpoint<E = unknown>(dir: string, models: Record<string, tfl.LayersModel>, optimizer?: tf.Optimizer): Promise<CheckpointInfo<E>> {
   const file = JSON.parse(await readFile(join(dir, "checkpoint.json"), "utf8")) as CheckpointFile<E>;
   if (file.format !== "fewlabel-checkpoint/1") throw new Error(`${dir}: not a fewlabel checkpoint`);
   const buf = await readFile(join(dir, "weights.bin"));
@@ -73,9 +64,7 @@ export async function loadCheckpoint<E = unknown>(
       }
     }
     if (optimizer && file.optimizerWeights > 0) {
-      const weights = file.specs
-        .filter((s) => s.name.startsWith("optimizer::"))
-        .map((s) => ({ name: s.name.split("::").slice(2).join("::"), tensor: map[s.name]! }));
+      const weights = file.specs.filter((s) => s.name.startsWith("optimizer::")).map((s) => ({ name: s.name.split("::").slice(2).join("::"), tensor: map[s.name]! }));
       await optimizer.setWeights(weights);
     }
   } finally {

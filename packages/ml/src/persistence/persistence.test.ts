@@ -34,7 +34,12 @@ const allWeights = (...ms: tfl.LayersModel[]) => ms.flatMap((m) => m.getWeights(
 
 describe("checkpoints", () => {
   it("a run resumed from a checkpoint ends with exactly the weights of an uninterrupted run", async () => {
-    const images = tensorImageSource(tf.tensor4d(randomArray(12 * 28 * 28, mulberry32(9)).map((v) => Math.abs(v)), [12, 28, 28, 1]));
+    const images = tensorImageSource(
+      tf.tensor4d(
+        randomArray(12 * 28 * 28, mulberry32(9)).map((v) => Math.abs(v)),
+        [12, 28, 28, 1],
+      ),
+    );
     const build = () => ({ encoder: createEncoder(cfg), projectionHead: createProjectionHead({ inputDim: 8, hiddenDim: 8, outputDim: 4 }) });
     const init = build();
     await saveCheckpoint(join(dir, "init"), { stage: "init", nextStep: 0 }, { encoder: init.encoder, head: init.projectionHead });
@@ -78,10 +83,12 @@ describe("export", () => {
     const encoder = createEncoder(cfg, "enc");
     const head = createClassifierHead({ inputDim: 8, hiddenDim: 8, numClasses: 3 }, "proj", "cls");
     // Non-trivial batch-norm statistics, so a wrongly exported moving mean/variance would show.
-    for (const m of [encoder, head]) for (const l of m.layers) if (l.getClassName() === "BatchNormalization") l.setWeights(l.getWeights().map((w) => tf.add(tf.abs(tf.randomNormal(w.shape, 0, 1, "float32", 4)), 0.5)));
+    for (const m of [encoder, head])
+      for (const l of m.layers) if (l.getClassName() === "BatchNormalization") l.setWeights(l.getWeights().map((w) => tf.add(tf.abs(tf.randomNormal(w.shape, 0, 1, "float32", 4)), 0.5)));
     const plain = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head });
     // The exported teacher carries a pixel expert (the product's default): logits w * network + (1 - w) * pixels.
-    const pixelKernel = tf.randomNormal([28 * 28, 3], 0, 0.1, "float32", 6) as tf.Tensor2D, pixelBias = tf.tensor1d([0.3, -0.2, 0.1]);
+    const pixelKernel = tf.randomNormal([28 * 28, 3], 0, 0.1, "float32", 6) as tf.Tensor2D,
+      pixelBias = tf.tensor1d([0.3, -0.2, 0.1]);
     const teacher = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head }, {}, { kernel: pixelKernel, bias: pixelBias, weight: 0.25 });
     const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8] });
     const classes = ["a", "b", "c"];
@@ -95,7 +102,8 @@ describe("export", () => {
     const composed = head.predict(encoder.predict(x) as tf.Tensor) as tf.Tensor;
     expect(Array.from((plain.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(composed.dataSync()));
     const experts = tf.add(tf.mul(composed, 0.25), tf.mul(tf.add(tf.matMul(tf.reshape(x, [n, -1]), pixelKernel), pixelBias), 0.75));
-    const got = (teacher.predict(x) as tf.Tensor).dataSync(), want = experts.dataSync();
+    const got = (teacher.predict(x) as tf.Tensor).dataSync(),
+      want = experts.dataSync();
     expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-5);
     expect(teacher.getLayer("pixel_logits")).toBeDefined();
 

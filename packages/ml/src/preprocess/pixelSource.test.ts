@@ -44,7 +44,8 @@ describe("pixelImageSource", () => {
     const a = augmentedBatch(pixels, [2, 0, 1], jitterOnly, mulberry32(7), 2);
     const b = augmentedBatch(tensorImageSource(tensor), [2, 0, 1], jitterOnly, mulberry32(7), 2);
     expect(a.shape).toEqual([6, 8, 8, 3]);
-    const da = a.dataSync(), db = b.dataSync();
+    const da = a.dataSync(),
+      db = b.dataSync();
     for (let i = 0; i < da.length; i++) expect(da[i]).toBeCloseTo(db[i]!, 5);
     tf.dispose([tensor, a, b]);
   });
@@ -53,7 +54,8 @@ describe("pixelImageSource", () => {
     const cfg: AugmentConfig = { crop: { scale: [0.25, 0.25], ratio: [1, 1] }, flip: false, colorJitter: null, grayscale: 0, blur: null };
     const [y1, x1, y2, x2] = drawCropBoxes(1, cfg, mulberry32(3), [2]);
     // A 2:1 image of height H: the crop covers a quarter of its area (0.5 H^2) and is as wide as it is high.
-    const widthPx = (x2! - x1!) * 2, heightPx = y2! - y1!;
+    const widthPx = (x2! - x1!) * 2,
+      heightPx = y2! - y1!;
     expect(widthPx).toBeCloseTo(heightPx, 5);
     expect(widthPx * heightPx).toBeCloseTo(0.5, 5);
     // Without a crop, the box is the centred square: what evaluation sees.

@@ -40,11 +40,12 @@ export function pixelImageSource(images: { readonly length: number; at(i: number
     count: images.length,
     get: (indices) => batch(indices, (p) => resizeToInput(p, { version, height: size, width: size })),
     crops: {
-      aspects: (indices) => Float64Array.from(indices, (i) => {
-        if (images.aspect) return images.aspect(i);
-        const p = image(i);
-        return p.width / p.height;
-      }),
+      aspects: (indices) =>
+        Float64Array.from(indices, (i) => {
+          if (images.aspect) return images.aspect(i);
+          const p = image(i);
+          return p.width / p.height;
+        }),
       take: (indices, boxes) => batch(indices, (p, k) => cropPixels(p, boxes.subarray(4 * k, 4 * k + 4), size, size)),
     },
     pixels: { take: (indices) => Array.from(indices, (i) => image(i)), options: { inputSize: size, channels: o.channels, version } },

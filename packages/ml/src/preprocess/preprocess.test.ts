@@ -157,7 +157,12 @@ describe("preprocess.js (shipped with every export)", () => {
       };
       expect(mod.shape).toEqual([1, 24, 24, 3]);
       expect(mod.preprocessing).toEqual(p);
-      for (const [w, h, c] of [[100, 61, 4], [17, 40, 3], [24, 24, 1], [7, 30, 2]] as const) {
+      for (const [w, h, c] of [
+        [100, 61, 4],
+        [17, 40, 3],
+        [24, 24, 1],
+        [7, 30, 2],
+      ] as const) {
         const img = randomImage(w, h, c, w + h);
         expect(mod.preprocess(img)).toEqual(preprocessPixels(img, p));
       }

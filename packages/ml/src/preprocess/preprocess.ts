@@ -107,7 +107,8 @@ export function resizeToInput(image: Pixels, p: Pick<Preprocessing, "version" | 
   if (p.version === 1) return resampleWindow(image, 0, 0, w, h, p.width, p.height, false);
   // The largest centred window with the input's aspect ratio.
   const aspect = p.width / p.height;
-  const ww = Math.min(w, h * aspect), wh = Math.min(h, w / aspect);
+  const ww = Math.min(w, h * aspect),
+    wh = Math.min(h, w / aspect);
   return resampleWindow(image, (w - ww) / 2, (h - wh) / 2, ww, wh, p.width, p.height, false);
 }
 
@@ -117,9 +118,14 @@ export function resizeToInput(image: Pixels, p: Pick<Preprocessing, "version" | 
  */
 export function cropPixels(image: Pixels, box: ArrayLike<number>, width: number, height: number): { data: Float32Array; channels: 1 | 3 } {
   const { w, h } = checkedSize(image);
-  const y1 = box[0]!, x1 = box[1]!, y2 = box[2]!, x2 = box[3]!;
-  const left = Math.max(0, Math.min(x1, x2)) * w, right = Math.min(1, Math.max(x1, x2)) * w;
-  const top = Math.max(0, y1) * h, bottom = Math.min(1, y2) * h;
+  const y1 = box[0]!,
+    x1 = box[1]!,
+    y2 = box[2]!,
+    x2 = box[3]!;
+  const left = Math.max(0, Math.min(x1, x2)) * w,
+    right = Math.min(1, Math.max(x1, x2)) * w;
+  const top = Math.max(0, y1) * h,
+    bottom = Math.min(1, y2) * h;
   if (!(right > left && bottom > top)) throw new Error(`empty crop box [${Array.from(box).join(", ")}]`);
   return resampleWindow(image, left, top, right - left, bottom - top, width, height, x1 > x2);
 }
@@ -143,7 +149,8 @@ function resampleWindow(image: Pixels, x0: number, y0: number, ww: number, wh: n
   const alpha = sc === 2 || sc === 4;
   const cols = filterTaps(w, outW, x0, ww, mirror);
   const rows = filterTaps(h, outH, y0, wh, false);
-  let rowLo = h, rowHi = 0;
+  let rowLo = h,
+    rowHi = 0;
   for (let o = 0; o < outH; o++) {
     rowLo = Math.min(rowLo, rows.first[o]!);
     rowHi = Math.max(rowHi, rows.first[o]! + rows.count[o]!);
@@ -165,7 +172,9 @@ function resampleWindow(image: Pixels, x0: number, y0: number, ww: number, wh: n
   const out = new Float32Array(outH * outW * c);
   const line = outW * c;
   for (let oy = 0; oy < outH; oy++) {
-    const first = rows.first[oy]! - rowLo, count = rows.count[oy]!, at = oy * rows.stride;
+    const first = rows.first[oy]! - rowLo,
+      count = rows.count[oy]!,
+      at = oy * rows.stride;
     for (let i = 0; i < line; i++) {
       let sum = 0;
       for (let t = 0; t < count; t++) sum += rows.weights[at + t]! * mid[(first + t) * line + i]!;
@@ -208,7 +217,9 @@ function filterTaps(inSize: number, outSize: number, start: number, span: number
   const filterScale = Math.max(scale, 1);
   const support = filterScale; // the triangle's radius is 1 output pixel, in source pixels
   const stride = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize), count = new Int32Array(outSize), weights = new Float64Array(outSize * stride);
+  const first = new Int32Array(outSize),
+    count = new Int32Array(outSize),
+    weights = new Float64Array(outSize * stride);
   for (let i = 0; i < outSize; i++) {
     const centre = start + (i + 0.5) * scale;
     const lo = Math.min(Math.max(Math.floor(centre - support + 0.5), 0), inSize - 1);
@@ -235,7 +246,9 @@ function filterTaps(inSize: number, outSize: number, start: number, span: number
 function applyTaps(row: Float64Array, c: number, taps: Taps, out: Float64Array, at: number): void {
   const outSize = taps.first.length;
   for (let o = 0; o < outSize; o++) {
-    const first = taps.first[o]!, count = taps.count[o]!, base = o * taps.stride;
+    const first = taps.first[o]!,
+      count = taps.count[o]!,
+      base = o * taps.stride;
     for (let k = 0; k < c; k++) {
       let sum = 0;
       for (let t = 0; t < count; t++) sum += taps.weights[base + t]! * row[(first + t) * c + k]!;

@@ -85,8 +85,7 @@ export function variablesOf(...models: tfl.LayersModel[]): tf.Variable[] {
 /** The SimCLR v2 teacher: encoder -> classifier head (which starts from the projection head's first layer). */
 export function encoderClassifier(encoder: tfl.LayersModel, head: tfl.LayersModel, options: { freezeEncoder?: boolean } = {}): Classifier {
   return {
-    logits: (x, training) =>
-      head.apply(encoder.apply(x, { training: training && !options.freezeEncoder }) as tf.Tensor, { training }) as tf.Tensor2D,
+    logits: (x, training) => head.apply(encoder.apply(x, { training: training && !options.freezeEncoder }) as tf.Tensor, { training }) as tf.Tensor2D,
     trainableVariables: options.freezeEncoder ? variablesOf(head) : variablesOf(encoder, head),
     models: options.freezeEncoder ? undefined : { encoder, head },
   };
@@ -233,12 +232,7 @@ export interface StageLoop {
  * state, bring their weights and optimizer state back to this thread before each checkpoint and at the end, and stop
  * the workers however the stage ends. `step(k, dp)` gets the replicas, or undefined on one thread.
  */
-export async function runStage(
-  o: StageRunOptions,
-  loop: StageLoop,
-  replicas: DataParallelOptions | null,
-  step: (k: number, dp: DataParallelTrainer | undefined) => StepLoss,
-): Promise<StageResult> {
+export async function runStage(o: StageRunOptions, loop: StageLoop, replicas: DataParallelOptions | null, step: (k: number, dp: DataParallelTrainer | undefined) => StepLoss): Promise<StageResult> {
   const { optimizer } = loop;
   // A dynamic import: worker threads are Node only, and browser bundles of the stages must not pull them in.
   const dp = replicas ? await (await import("../parallel/dataParallel.js")).DataParallelTrainer.create(replicas) : undefined;
@@ -339,5 +333,4 @@ export async function runSteps(o: LoopOptions, step: (k: number) => StepLoss): P
   return losses;
 }
 
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));

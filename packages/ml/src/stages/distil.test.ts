@@ -12,7 +12,8 @@ describe("distil: what the teacher labels", () => {
   // A teacher that records every batch it is asked to label.
   async function run(teacherView: "clean" | "augmented") {
     await selectBackend({ order: ["wasm"] });
-    const net = () => encoderClassifier(createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed: 31 }), createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 32 }));
+    const net = () =>
+      encoderClassifier(createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed: 31 }), createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: 32 }));
     const inner = net();
     const seen: number[][] = [];
     const teacher: Classifier = {
@@ -23,7 +24,10 @@ describe("distil: what the teacher labels", () => {
       trainableVariables: [],
     };
     const r = mulberry32(4);
-    const images = tf.tensor4d(new Float32Array(20 * 28 * 28).map(() => r()), [20, 28, 28, 1]);
+    const images = tf.tensor4d(
+      new Float32Array(20 * 28 * 28).map(() => r()),
+      [20, 28, 28, 1],
+    );
     const out = await distil({ teacher, student: net(), images: tensorImageSource(images), steps: 4, batchSize: 8, augment: fineTuneAugmentConfig({ mirrorSafe: false }), teacherView });
     const stored = Array.from(images.dataSync());
     images.dispose();
@@ -52,13 +56,21 @@ describe("distil: self-training on confident pseudo-labels", () => {
   const pseudo = (argmax: number[], confident: number[]): PseudoLabels => ({ round: 0, confident: Int32Array.from(confident), argmax: Int32Array.from(argmax), classes: 3 });
 
   it("takes labelled and confident images interleaved, with targets weighted as CE(labelled) + w CE(pseudo-labelled)", () => {
-    const gt = new Map([[0, 2], [1, 0], [2, 1]]);
+    const gt = new Map([
+      [0, 2],
+      [1, 0],
+      [2, 1],
+    ]);
     const p = pseudo([9, 9, 9, 1, 0, 2, 1, 0, 2, 1], [3, 4, 5, 6, 7, 8]);
     const { batch, targets } = selfTrainingBatch(p, Int32Array.from(gt.keys()), gt, { threshold: 0.9, refreshEvery: 1, labelledPerStep: 2, weight: 0.5 }, 4, mulberry32(1));
     expect(batch).toHaveLength(6);
     const labelled = Array.from(batch).filter((i) => gt.has(i));
     expect(labelled).toHaveLength(2);
-    expect(Array.from(batch).filter((i) => !gt.has(i)).every((i) => i >= 3 && i <= 8)).toBe(true);
+    expect(
+      Array.from(batch)
+        .filter((i) => !gt.has(i))
+        .every((i) => i >= 3 && i <= 8),
+    ).toBe(true);
     expect(new Set(batch).size).toBe(6);
     // Interleaved: each half of the batch (one worker's shard) holds one labelled image.
     expect([batch.slice(0, 3), batch.slice(3)].map((h) => Array.from(h).filter((i) => gt.has(i)).length)).toEqual([1, 1]);
@@ -75,10 +87,14 @@ describe("distil: self-training on confident pseudo-labels", () => {
     // Image i's logits put log(odds) on class i % 3; confidence grows with i.
     const confidence = [0.99, 0.5, 0.97, 0.4, 0.96, 0.6, 0.45, 0.94];
     const labeller: Classifier = {
-      logits: (x) => tf.tidy(() => {
-        const ids = Array.from(tf.slice(x, [0, 0, 0, 0], [-1, 1, 1, 1]).dataSync() as Float32Array, Math.round);
-        return tf.tensor2d(ids.flatMap((i) => [0, 1, 2].map((c) => (c === i % 3 ? Math.log(confidence[i]!) : Math.log((1 - confidence[i]!) / 2)))), [ids.length, 3]);
-      }),
+      logits: (x) =>
+        tf.tidy(() => {
+          const ids = Array.from(tf.slice(x, [0, 0, 0, 0], [-1, 1, 1, 1]).dataSync() as Float32Array, Math.round);
+          return tf.tensor2d(
+            ids.flatMap((i) => [0, 1, 2].map((c) => (c === i % 3 ? Math.log(confidence[i]!) : Math.log((1 - confidence[i]!) / 2)))),
+            [ids.length, 3],
+          );
+        }),
       trainableVariables: [],
     };
     const images = tensorImageSource(tf.tidy(() => tf.tile(tf.reshape(tf.range(0, 8), [8, 1, 1, 1]), [1, 2, 2, 1]) as tf.Tensor4D));
@@ -93,11 +109,15 @@ describe("distil: self-training on confident pseudo-labels", () => {
 
   it("the teacher labels the first round, the student every later one, on the images as stored", { timeout: 60_000 }, async () => {
     await selectBackend({ order: ["wasm"] });
-    const net = (seed: number) => encoderClassifier(createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed }), createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: seed + 1 }));
+    const net = (seed: number) =>
+      encoderClassifier(createEncoder({ inputSize: 28, channels: 1, widths: [4], blocks: [1], seed }), createClassifierHead({ inputDim: 4, hiddenDim: 4, numClasses: 3, seed: seed + 1 }));
     const calls: string[] = [];
     const spy = (name: string, c: Classifier): Classifier => ({ ...c, logits: (x, training) => (training || calls.push(`${name} ${x.shape[0]}`), c.logits(x, training)) });
     const r = mulberry32(5);
-    const images = tf.tensor4d(new Float32Array(20 * 28 * 28).map(() => r()), [20, 28, 28, 1]);
+    const images = tf.tensor4d(
+      new Float32Array(20 * 28 * 28).map(() => r()),
+      [20, 28, 28, 1],
+    );
     const rounds: Array<[number, number, number]> = [];
     const out = await distil({
       teacher: spy("teacher", net(41)),
@@ -112,7 +132,11 @@ describe("distil: self-training on confident pseudo-labels", () => {
     images.dispose();
     expect(calls).toEqual(["teacher 20", "student 20", "student 20"]);
     // A random 3-class network is never 99% sure: each round falls back to the 4 most confident unlabelled images.
-    expect(rounds).toEqual([[0, 4, 16], [1, 4, 16], [2, 4, 16]]);
+    expect(rounds).toEqual([
+      [0, 4, 16],
+      [1, 4, 16],
+      [2, 4, 16],
+    ]);
     expect(out.losses).toHaveLength(5);
     expect(out.losses.every(Number.isFinite)).toBe(true);
   });

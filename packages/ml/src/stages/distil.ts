@@ -12,18 +12,7 @@ import { tf } from "../tf.js";
 import { argmaxRows } from "../eval/knn.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import {
-  augmentedBatch,
-  augmentedBatchData,
-  runStage,
-  sampleBatch,
-  softmaxCrossEntropy,
-  stepRandom,
-  type Classifier,
-  type ImageSource,
-  type StageResult,
-  type StageRunOptions,
-} from "./common.js";
+import { augmentedBatch, augmentedBatchData, runStage, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
 
 export interface DistilOptions extends StageRunOptions {
   teacher: Classifier;
@@ -102,9 +91,10 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
   const optimizer = o.optimizerInstance ?? createOptimizer(optName, baseLr);
   const gt = new Map<number, number>();
   if (o.groundTruth) for (let i = 0; i < o.groundTruth.indices.length; i++) gt.set(o.groundTruth.indices[i]!, o.groundTruth.labels[i]!);
-  const a = o.groundTruth ? o.groundTruth.weight ?? 0.5 : 0;
+  const a = o.groundTruth ? (o.groundTruth.weight ?? 0.5) : 0;
   const seed = o.seed ?? 3;
-  const student = o.student.models, teacher = o.teacher.models;
+  const student = o.student.models,
+    teacher = o.teacher.models;
   const parallel = (o.workers ?? 1) > 1;
   const st = o.selfTraining;
   const table = !st && (o.teacherView ?? "clean") === "clean" ? await teacherTable(o.teacher, o.images, tau) : null;
@@ -163,10 +153,22 @@ export async function distil(o: DistilOptions): Promise<StageResult> {
           let loss = softmaxCrossEntropy(tf.div(logits, tau) as tf.Tensor2D, target);
           if (a > 0 && has.some(Boolean)) {
             const k2 = logits.shape[1];
-            const onehot = tf.oneHot(tf.tensor1d(Array.from(batch, (i) => gt.get(i) ?? 0), "int32"), k2);
+            const onehot = tf.oneHot(
+              tf.tensor1d(
+                Array.from(batch, (i) => gt.get(i) ?? 0),
+                "int32",
+              ),
+              k2,
+            );
             const mask = tf.tensor1d(has);
             const logp = tf.sub(logits, tf.logSumExp(logits, 1, true));
-            const ce = tf.div(tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(onehot, logp), 1), mask))), Math.max(1, has.reduce((s, v) => s + v, 0)));
+            const ce = tf.div(
+              tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(onehot, logp), 1), mask))),
+              Math.max(
+                1,
+                has.reduce((s, v) => s + v, 0),
+              ),
+            );
             loss = tf.add(tf.mul(loss, 1 - a), tf.mul(ce, a)) as tf.Scalar;
           }
           return loss;
@@ -191,7 +193,11 @@ export async function pseudoLabelRound(labeller: Classifier, images: ImageSource
   const top = Float32Array.from(argmax, (c, i) => all[i * t.classes + c]!);
   const unlabelled = Array.from({ length: images.count }, (_, i) => i).filter((i) => !gt.has(i));
   let confident = unlabelled.filter((i) => top[i]! >= threshold);
-  if (confident.length < minimum) confident = unlabelled.sort((a, b) => top[b]! - top[a]! || a - b).slice(0, minimum).sort((a, b) => a - b);
+  if (confident.length < minimum)
+    confident = unlabelled
+      .sort((a, b) => top[b]! - top[a]! || a - b)
+      .slice(0, minimum)
+      .sort((a, b) => a - b);
   return { round, confident: Int32Array.from(confident), argmax, classes: t.classes };
 }
 
@@ -248,7 +254,8 @@ async function teacherTable(teacher: Classifier, images: ImageSource, tau: numbe
 /** Rows of two lists merged evenly ([list, index] pairs): every prefix holds both in about their overall proportion. */
 export function interleave(a: number, b: number): Array<[0 | 1, number]> {
   const n = a + b;
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   // Row r is from the first list when the count of first-list rows due by r + 1 rows (floor((r + 1) a / n)) grows.
   return Array.from({ length: n }, (_, r): [0 | 1, number] => (Math.floor(((r + 1) * a) / n) > Math.floor((r * a) / n) ? [0, i++] : [1, j++]));
 }

@@ -4,17 +4,7 @@
 import { tf } from "../tf.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import {
-  runStage,
-  sampleBatch,
-  softmaxCrossEntropy,
-  stageBatches,
-  stepRandom,
-  type Classifier,
-  type ImageSource,
-  type StageResult,
-  type StageRunOptions,
-} from "./common.js";
+import { runStage, sampleBatch, softmaxCrossEntropy, stageBatches, stepRandom, type Classifier, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
 
 export interface FineTuneOptions extends StageRunOptions {
   classifier: Classifier;

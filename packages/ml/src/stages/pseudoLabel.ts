@@ -49,7 +49,8 @@ export async function pseudoLabel(o: PseudoLabelOptions): Promise<PseudoLabels> 
     probabilities.set(c, off);
     off += c.length;
   }
-  const labels = new Int32Array(ids.length), confidence = new Float32Array(ids.length);
+  const labels = new Int32Array(ids.length),
+    confidence = new Float32Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     let best = 0;
     for (let k = 1; k < numClasses; k++) if (probabilities[i * numClasses + k]! > probabilities[i * numClasses + best]!) best = k;

@@ -37,13 +37,46 @@ export function ChangePasswordForm() {
     <Card title="Password" description="Changing it signs you out everywhere else.">
       <form className="space-y-4" onSubmit={submit} data-testid="change-password">
         <Field label="Current password" error={change.error?.data?.code === "UNAUTHORIZED" ? errorMessage(change.error) : undefined}>
-          {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="current-password" required className={inputClass()} value={current} onChange={(e) => setCurrent(e.target.value)} />}
+          {(id, describedBy) => (
+            <input
+              id={id}
+              aria-describedby={describedBy}
+              type="password"
+              autoComplete="current-password"
+              required
+              className={inputClass()}
+              value={current}
+              onChange={(e) => setCurrent(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="New password" error={fields.newPassword} hint="At least 8 characters.">
-          {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="new-password" required className={inputClass(Boolean(fields.newPassword))} value={next} onChange={(e) => setNext(e.target.value)} />}
+          {(id, describedBy) => (
+            <input
+              id={id}
+              aria-describedby={describedBy}
+              type="password"
+              autoComplete="new-password"
+              required
+              className={inputClass(Boolean(fields.newPassword))}
+              value={next}
+              onChange={(e) => setNext(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="New password again" error={mismatch ? "The two new passwords differ." : undefined}>
-          {(id, describedBy) => <input id={id} aria-describedby={describedBy} type="password" autoComplete="new-password" required className={inputClass(mismatch)} value={repeat} onChange={(e) => setRepeat(e.target.value)} />}
+          {(id, describedBy) => (
+            <input
+              id={id}
+              aria-describedby={describedBy}
+              type="password"
+              autoComplete="new-password"
+              required
+              className={inputClass(mismatch)}
+              value={repeat}
+              onChange={(e) => setRepeat(e.target.value)}
+            />
+          )}
         </Field>
         {change.isError && change.error.data?.code !== "UNAUTHORIZED" && !fields.newPassword && <Alert>{errorMessage(change.error)}</Alert>}
         {change.isSuccess && (

@@ -29,7 +29,14 @@ export function SignUpPolicyCard() {
           <legend className="sr-only">Sign-up policy</legend>
           {POLICIES.map((p) => (
             <label key={p.value} className="flex cursor-pointer items-start gap-3 rounded-md p-2 hover:bg-slate-50">
-              <input type="radio" name="sign-up-policy" className="mt-1" value={p.value} checked={(set.isPending ? set.variables.signUpPolicy : settings.data.signUpPolicy) === p.value} onChange={() => set.mutate({ signUpPolicy: p.value })} />
+              <input
+                type="radio"
+                name="sign-up-policy"
+                className="mt-1"
+                value={p.value}
+                checked={(set.isPending ? set.variables.signUpPolicy : settings.data.signUpPolicy) === p.value}
+                onChange={() => set.mutate({ signUpPolicy: p.value })}
+              />
               <span>
                 <span className="block text-sm font-medium text-slate-900">{p.label}</span>
                 <span className="block text-xs text-slate-500">{p.hint}</span>

@@ -70,9 +70,8 @@ export function ExperimentForm({ projectId, disabled }: { projectId: string; dis
         </label>
       </div>
       <p className="text-xs text-slate-500">
-        The held-out share of every class is the test set for all arms. The rest trains: supervised on 100% and on each chosen fraction of its labels
-        (stratified by class, chosen by the seed), and SimCLR (pretraining on every image without labels, fine-tuning on the fraction, distilling a
-        small student), plus a linear evaluation of the pretrained encoder.
+        The held-out share of every class is the test set for all arms. The rest trains: supervised on 100% and on each chosen fraction of its labels (stratified by class, chosen by the seed), and
+        SimCLR (pretraining on every image without labels, fine-tuning on the fraction, distilling a small student), plus a linear evaluation of the pretrained encoder.
       </p>
       {start.isError && <Alert>{errorMessage(start.error)}</Alert>}
       <Button type="submit" variant="primary" loading={start.isPending} disabled={disabled || fractions.length === 0} data-testid="start-experiment">

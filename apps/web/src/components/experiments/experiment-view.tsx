@@ -15,21 +15,43 @@ import { formatDate } from "~/lib/format";
 import { useTRPC } from "~/lib/trpc";
 
 type Experiment = RouterOutputs["experiments"]["list"][number];
-interface TaskProgress { id: string; label: string; steps: number; step: number; done: boolean; testAccuracy?: number; bestBaseline?: { name: string; testAccuracy: number }; seconds?: number }
-interface Progress { phase?: "preparing" | "training" | "finished"; tasks?: TaskProgress[]; current?: string | null; loss?: number; imagesPerSecond?: number; trainImages?: number; testImages?: number; skippedImages?: number }
+interface TaskProgress {
+  id: string;
+  label: string;
+  steps: number;
+  step: number;
+  done: boolean;
+  testAccuracy?: number;
+  bestBaseline?: { name: string; testAccuracy: number };
+  seconds?: number;
+}
+interface Progress {
+  phase?: "preparing" | "training" | "finished";
+  tasks?: TaskProgress[];
+  current?: string | null;
+  loss?: number;
+  imagesPerSecond?: number;
+  trainImages?: number;
+  testImages?: number;
+  skippedImages?: number;
+}
 
 const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th"}`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const range = (i: Interval) => `${(i.low * 100).toFixed(1)}–${(i.high * 100).toFixed(1)}`;
 const fraction = (f: number) => `${+(f * 100).toPrecision(3)}%`;
-const statusTone = { QUEUED: "text-amber-700 bg-amber-50", RUNNING: "text-indigo-700 bg-indigo-50", SUCCEEDED: "text-emerald-700 bg-emerald-50", FAILED: "text-rose-700 bg-rose-50", CANCELLED: "text-slate-600 bg-slate-100" } as const;
+const statusTone = {
+  QUEUED: "text-amber-700 bg-amber-50",
+  RUNNING: "text-indigo-700 bg-indigo-50",
+  SUCCEEDED: "text-emerald-700 bg-emerald-50",
+  FAILED: "text-rose-700 bg-rose-50",
+  CANCELLED: "text-slate-600 bg-slate-100",
+} as const;
 
 export function ExperimentView({ experiment, projectId, projectName, canCancel }: { experiment: Experiment; projectId: string; projectName: string; canCancel: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const cancel = useMutation(
-    trpc.experiments.cancel.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.experiments.list.queryKey({ projectId }) }) }),
-  );
+  const cancel = useMutation(trpc.experiments.cancel.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.experiments.list.queryKey({ projectId }) }) }));
   const progress = experiment.progress as Progress;
   const config = experiment.config as { budget: string; seed: number; labelFractions: number[] };
   const results = experiment.results as ExperimentResults | null;
@@ -57,9 +79,7 @@ export function ExperimentView({ experiment, projectId, projectName, canCancel }
         {cancel.isError && <Alert>{errorMessage(cancel.error)}</Alert>}
         {experiment.status === "FAILED" && <Alert>The experiment failed: {experiment.error}</Alert>}
         {experiment.status === "QUEUED" && (
-          <Alert tone="info">
-            Waiting for a free place: this server runs a limited number of experiments at once, and each person one at a time. It starts by itself.
-          </Alert>
+          <Alert tone="info">Waiting for a free place: this server runs a limited number of experiments at once, and each person one at a time. It starts by itself.</Alert>
         )}
         {progress.trainImages !== undefined && (
           <p className="text-sm text-slate-600">
@@ -71,7 +91,12 @@ export function ExperimentView({ experiment, projectId, projectName, canCancel }
         {(running || !results) && progress.tasks && (
           <ol className="space-y-2" data-testid="experiment-progress">
             {progress.tasks.map((t) => (
-              <li key={t.id} className={`rounded-md px-2 py-1 ${progress.current === t.id && running ? "bg-indigo-50" : ""}`} data-testid={`task-${t.id}`} data-current={progress.current === t.id && running ? "true" : undefined}>
+              <li
+                key={t.id}
+                className={`rounded-md px-2 py-1 ${progress.current === t.id && running ? "bg-indigo-50" : ""}`}
+                data-testid={`task-${t.id}`}
+                data-current={progress.current === t.id && running ? "true" : undefined}
+              >
                 <div className="flex justify-between gap-3 text-xs text-slate-600">
                   <span className={progress.current === t.id && running ? "font-semibold text-indigo-800" : ""}>{t.label}</span>
                   <span>
@@ -170,8 +195,7 @@ function ExperimentResultsView({ results }: { results: ExperimentResults }) {
       {baselines.length > 0 && (
         <div className="overflow-x-auto">
           <p className="mb-1 text-xs text-slate-500">
-            Baselines: trained on the same labelled images as the arms at each fraction, scored on the same {results.testImages} test images (95% interval in
-            brackets, the best in bold).
+            Baselines: trained on the same labelled images as the arms at each fraction, scored on the same {results.testImages} test images (95% interval in brackets, the best in bold).
           </p>
           <table className="min-w-full text-sm" data-testid="experiment-baselines">
             <thead className="text-left text-xs text-slate-500">

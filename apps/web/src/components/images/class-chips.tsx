@@ -3,7 +3,17 @@
 import type { LabelClass } from "~/lib/api-types";
 import { formatCount } from "~/lib/format";
 
-export function ClassChips({ classes, counts, activeClassId, onSelect }: { classes: LabelClass[]; counts: Map<string, number>; activeClassId: string | null; onSelect: (classId: string | null) => void }) {
+export function ClassChips({
+  classes,
+  counts,
+  activeClassId,
+  onSelect,
+}: {
+  classes: LabelClass[];
+  counts: Map<string, number>;
+  activeClassId: string | null;
+  onSelect: (classId: string | null) => void;
+}) {
   if (classes.length === 0) return <p className="text-sm text-slate-500">No classes yet.</p>;
   return (
     <ul className="flex flex-wrap gap-2" aria-label="Images per class">

@@ -61,7 +61,11 @@ export function FilterBar({
     <div className="flex flex-wrap items-center gap-3" data-testid="filter-bar">
       {filter.similarTo && (
         <span className="inline-flex items-center gap-1.5 rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-800 ring-1 ring-indigo-200" data-testid="similar-chip">
-          More like <span className="max-w-48 truncate font-mono text-xs" title={similarName ?? undefined}>{similarName ?? "this image"}</span>, most similar first
+          More like{" "}
+          <span className="max-w-48 truncate font-mono text-xs" title={similarName ?? undefined}>
+            {similarName ?? "this image"}
+          </span>
+          , most similar first
           <button type="button" aria-label="Back to all images" className="ml-1 text-indigo-500 hover:text-indigo-700" onClick={() => onChange({ ...filter, similarTo: null })}>
             ✕
           </button>
@@ -81,27 +85,29 @@ export function FilterBar({
         </span>
       )}
       <div className="inline-flex rounded-md bg-slate-100 p-0.5" role="group" aria-label="Label status">
-        {statuses.filter((s) => s.value !== "hidden" || hiddenCount > 0 || filter.status === "hidden").map((s) => (
-          <button
-            key={s.value}
-            type="button"
-            aria-pressed={status === s.value && !filter.classId}
-            data-testid={`filter-${s.value}`}
-            onClick={() => onChange({ ...filter, status: s.value, classId: null, suggestedClassId: s.value === "labelled" ? null : filter.suggestedClassId })}
-            className={`rounded px-3 py-1 text-sm font-medium transition ${
-              status === s.value && !filter.classId ? "bg-white text-slate-900 shadow-xs" : "text-slate-600 hover:text-slate-900"
-            }`}
-          >
-            {s.label}
-            {s.value === "hidden" && hiddenCount > 0 ? <span className="ml-1 text-xs text-slate-500 tabular-nums">{formatCount(hiddenCount)}</span> : null}
-          </button>
-        ))}
+        {statuses
+          .filter((s) => s.value !== "hidden" || hiddenCount > 0 || filter.status === "hidden")
+          .map((s) => (
+            <button
+              key={s.value}
+              type="button"
+              aria-pressed={status === s.value && !filter.classId}
+              data-testid={`filter-${s.value}`}
+              onClick={() => onChange({ ...filter, status: s.value, classId: null, suggestedClassId: s.value === "labelled" ? null : filter.suggestedClassId })}
+              className={`rounded px-3 py-1 text-sm font-medium transition ${status === s.value && !filter.classId ? "bg-white text-slate-900 shadow-xs" : "text-slate-600 hover:text-slate-900"}`}
+            >
+              {s.label}
+              {s.value === "hidden" && hiddenCount > 0 ? <span className="ml-1 text-xs text-slate-500 tabular-nums">{formatCount(hiddenCount)}</span> : null}
+            </button>
+          ))}
       </div>
       <select
         aria-label="Class"
         data-testid="filter-class"
         value={filter.classId ?? ""}
-        onChange={(e) => onChange({ ...filter, classId: e.target.value || null, status: e.target.value ? "labelled" : filter.status, suggestedClassId: e.target.value ? null : filter.suggestedClassId })}
+        onChange={(e) =>
+          onChange({ ...filter, classId: e.target.value || null, status: e.target.value ? "labelled" : filter.status, suggestedClassId: e.target.value ? null : filter.suggestedClassId })
+        }
         className={inputClass(false, "w-auto py-1.5 pr-8")}
       >
         <option value="">Any class</option>
@@ -116,7 +122,14 @@ export function FilterBar({
         title="Unlabelled images whose pending model suggestion is this class"
         data-testid="filter-suggested"
         value={filter.suggestedClassId ?? ""}
-        onChange={(e) => onChange({ ...filter, suggestedClassId: e.target.value || null, classId: e.target.value ? null : filter.classId, status: e.target.value && filter.status === "labelled" ? "all" : filter.status })}
+        onChange={(e) =>
+          onChange({
+            ...filter,
+            suggestedClassId: e.target.value || null,
+            classId: e.target.value ? null : filter.classId,
+            status: e.target.value && filter.status === "labelled" ? "all" : filter.status,
+          })
+        }
         className={inputClass(false, "w-auto py-1.5 pr-8")}
       >
         <option value="">Any suggestion</option>
@@ -151,7 +164,11 @@ export function FilterBar({
         className={inputClass(false, "w-56 py-1.5")}
       />
       <div className="ml-auto flex items-center gap-2 text-sm text-slate-500">
-        {matching !== undefined && <span data-testid="matching-count">{formatCount(matching)} {filtered ? "matching" : "images"}</span>}
+        {matching !== undefined && (
+          <span data-testid="matching-count">
+            {formatCount(matching)} {filtered ? "matching" : "images"}
+          </span>
+        )}
         {filtered && (
           <Button size="sm" variant="ghost" onClick={() => onChange({ ...noFilter, sort: filter.sort })}>
             Clear filters

@@ -100,7 +100,13 @@ export function ImageDetail({
             →
           </Button>
           {onMoreLikeThis && item && (
-            <Button size="sm" variant="secondary" onClick={() => onMoreLikeThis({ id: item.id, filename: item.filename })} title="Its nearest neighbours by the model's embeddings, in the grid (keyboard: m)" data-testid="more-like-this">
+            <Button
+              size="sm"
+              variant="secondary"
+              onClick={() => onMoreLikeThis({ id: item.id, filename: item.filename })}
+              title="Its nearest neighbours by the model's embeddings, in the grid (keyboard: m)"
+              data-testid="more-like-this"
+            >
               More like this
             </Button>
           )}

@@ -135,11 +135,7 @@ export function ImageGrid({
       ) : (
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {items.map((row) => (
-            <div
-              key={row.key}
-              className="absolute left-0 flex"
-              style={{ top: 0, transform: `translateY(${row.start}px)`, gap, paddingLeft: gap, height: rowHeight - gap }}
-            >
+            <div key={row.key} className="absolute left-0 flex" style={{ top: 0, transform: `translateY(${row.start}px)`, gap, paddingLeft: gap, height: rowHeight - gap }}>
               {Array.from({ length: cols }, (_, c) => {
                 const index = row.index * cols + c;
                 if (index >= total) return null;

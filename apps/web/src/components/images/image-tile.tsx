@@ -69,7 +69,12 @@ export const ImageTile = memo(function ImageTile({
             </span>
           </>
         ) : suggestion ? (
-          <span className="flex shrink-0 items-center gap-1 text-slate-500 italic" data-testid="tile-suggestion" data-class-name={suggestion.labelClass.name} title={`The model suggests ${suggestion.labelClass.name} (${Math.round(suggestion.confidence * 100)}% sure); not labelled yet`}>
+          <span
+            className="flex shrink-0 items-center gap-1 text-slate-500 italic"
+            data-testid="tile-suggestion"
+            data-class-name={suggestion.labelClass.name}
+            title={`The model suggests ${suggestion.labelClass.name} (${Math.round(suggestion.confidence * 100)}% sure); not labelled yet`}
+          >
             <span className="size-2 shrink-0 rounded-full border border-dashed" style={{ borderColor: suggestion.labelClass.color }} aria-hidden="true" />
             <span data-testid="tile-label" className="sr-only">
               unlabelled

@@ -43,7 +43,11 @@ export function LabelHistory({ projectId, imageId, classesById }: { projectId: s
                 <span className="text-slate-400">→</span>
                 <ClassName classId={h.classId} classesById={classesById} />
                 {h.decision && (
-                  <span className="rounded bg-emerald-100 px-1 text-[10px] font-medium text-emerald-800" data-testid="history-decision" title="A reviewer's decision: it names the label whatever the votes' counts">
+                  <span
+                    className="rounded bg-emerald-100 px-1 text-[10px] font-medium text-emerald-800"
+                    data-testid="history-decision"
+                    title="A reviewer's decision: it names the label whatever the votes' counts"
+                  >
                     decision
                   </span>
                 )}

@@ -98,7 +98,8 @@ export function ZoomStage({ view: v, children, dark = true, testId = "zoom-stage
     if (ps.size === 2) {
       // Two fingers: the change of their distance zooms about their midpoint.
       const [other] = [...ps.entries()].filter(([id]) => id !== e.pointerId).map(([, p]) => p);
-      const d0 = Math.hypot(before.x - other!.x, before.y - other!.y), d1 = Math.hypot(now.x - other!.x, now.y - other!.y);
+      const d0 = Math.hypot(before.x - other!.x, before.y - other!.y),
+        d1 = Math.hypot(now.x - other!.x, now.y - other!.y);
       if (d0 > 0) set((t, f) => zoomAt(t, d1 / d0, f, { x: (now.x + other!.x) / 2, y: (now.y + other!.y) / 2 }));
     } else {
       set((t, f) => panBy(t, now.x - before.x, now.y - before.y, f));
@@ -155,13 +156,27 @@ export function ZoomStage({ view: v, children, dark = true, testId = "zoom-stage
         </div>
       </div>
       <div className={`absolute right-2 bottom-2 flex flex-wrap items-center gap-2 rounded-md px-2 py-1.5 text-xs ring-1 ring-inset ${tone}`} data-testid="view-toolbar">
-        <button type="button" className="rounded px-1.5 font-semibold hover:bg-white/10" onClick={() => set((t, f) => zoomAt(t, 1 / ZOOM_STEP, f))} aria-label="Zoom out" title="Zoom out (−)" data-testid="view-zoom-out">
+        <button
+          type="button"
+          className="rounded px-1.5 font-semibold hover:bg-white/10"
+          onClick={() => set((t, f) => zoomAt(t, 1 / ZOOM_STEP, f))}
+          aria-label="Zoom out"
+          title="Zoom out (−)"
+          data-testid="view-zoom-out"
+        >
           −
         </button>
         <span className="w-11 text-center tabular-nums" data-testid="view-zoom-level">
           {Math.round(v.view.scale * 100)}%
         </span>
-        <button type="button" className="rounded px-1.5 font-semibold hover:bg-white/10" onClick={() => set((t, f) => zoomAt(t, ZOOM_STEP, f))} aria-label="Zoom in" title="Zoom in (+)" data-testid="view-zoom-in">
+        <button
+          type="button"
+          className="rounded px-1.5 font-semibold hover:bg-white/10"
+          onClick={() => set((t, f) => zoomAt(t, ZOOM_STEP, f))}
+          aria-label="Zoom in"
+          title="Zoom in (+)"
+          data-testid="view-zoom-in"
+        >
           +
         </button>
         <details className="group relative">

@@ -171,7 +171,13 @@ export function LabelView({ project }: { project: Project }) {
         <div className="flex items-center gap-3">
           <PresenceAvatars projectId={projectId} dark />
           <LiveIndicator projectId={projectId} dark />
-          <button type="button" className={buttonClass("ghost", "sm", "text-slate-200 ring-1 ring-white/20 ring-inset hover:bg-white/10 hover:text-white")} onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" data-testid="help-button">
+          <button
+            type="button"
+            className={buttonClass("ghost", "sm", "text-slate-200 ring-1 ring-white/20 ring-inset hover:bg-white/10 hover:text-white")}
+            onClick={() => setHelp(true)}
+            aria-label="Keyboard shortcuts"
+            data-testid="help-button"
+          >
             ?
           </button>
         </div>
@@ -276,7 +282,12 @@ export function LabelView({ project }: { project: Project }) {
             <SideButton onClick={previous} disabled={session.done.length === 0 || session.back === 0} testId="label-prev" keys={["←"]}>
               Previous
             </SideButton>
-            <SideButton onClick={session.back !== null ? session.next : skip} disabled={!session.shown} testId={session.back !== null ? "label-next" : "label-skip"} keys={session.back !== null ? ["→"] : reserved.has("s") ? ["→"] : ["s"]}>
+            <SideButton
+              onClick={session.back !== null ? session.next : skip}
+              disabled={!session.shown}
+              testId={session.back !== null ? "label-next" : "label-skip"}
+              keys={session.back !== null ? ["→"] : reserved.has("s") ? ["→"] : ["s"]}
+            >
               {session.back !== null ? "Next" : "Skip"}
             </SideButton>
             <SideButton onClick={() => void undo()} disabled={session.done.length === 0} testId="label-undo" keys={["⌫"]}>

@@ -11,7 +11,9 @@ export interface Shortcut {
 
 export function Kbd({ children, dark = false }: { children: string; dark?: boolean }) {
   return (
-    <kbd className={`inline-flex min-w-5 items-center justify-center rounded px-1 py-0.5 font-mono text-[11px] leading-none font-semibold ring-1 ring-inset ${dark ? "bg-white/10 text-white ring-white/20" : "bg-slate-50 text-slate-700 ring-slate-300"}`}>
+    <kbd
+      className={`inline-flex min-w-5 items-center justify-center rounded px-1 py-0.5 font-mono text-[11px] leading-none font-semibold ring-1 ring-inset ${dark ? "bg-white/10 text-white ring-white/20" : "bg-slate-50 text-slate-700 ring-slate-300"}`}
+    >
       {children}
     </kbd>
   );

@@ -51,25 +51,17 @@ export function AuthForm({ mode }: { mode: "signin" | "signup" }) {
       <div>
         <h1 className="text-xl font-semibold text-slate-900">{mode === "signin" ? "Sign in" : "Create your account"}</h1>
         <p className="mt-1 text-sm text-slate-500">
-          {mode === "signin" ? "Welcome back." : firstAccount ? "This is the first account on this install: it will administer it (who may sign up, the accounts)." : "Label images together with your team."}
+          {mode === "signin"
+            ? "Welcome back."
+            : firstAccount
+              ? "This is the first account on this install: it will administer it (who may sign up, the accounts)."
+              : "Label images together with your team."}
           {next.startsWith("/invite/") && " Then you can accept your invite."}
         </p>
       </div>
       {generalError && <Alert>{generalError}</Alert>}
-      {mode === "signup" && (
-        <TextField label="Name" name="name" autoComplete="name" value={form.name} onChange={set("name")} error={errors.name} required autoFocus />
-      )}
-      <TextField
-        label="Email"
-        name="email"
-        type="email"
-        autoComplete="email"
-        value={form.email}
-        onChange={set("email")}
-        error={errors.email}
-        required
-        autoFocus={mode === "signin"}
-      />
+      {mode === "signup" && <TextField label="Name" name="name" autoComplete="name" value={form.name} onChange={set("name")} error={errors.name} required autoFocus />}
+      <TextField label="Email" name="email" type="email" autoComplete="email" value={form.email} onChange={set("email")} error={errors.email} required autoFocus={mode === "signin"} />
       <TextField
         label="Password"
         name="password"

@@ -196,7 +196,13 @@ export function MapCanvas({ xy, pixels, selected, lassoMode, fitSignal, onLasso,
       if (hit !== null) onPointClick(hit);
     } else if (d.kind === "lasso" && view.current) {
       const v = view.current;
-      onLasso(pointsInPolygon(xy, d.path.map(([sx, sy]) => toMap(v, sx, sy))), d.additive);
+      onLasso(
+        pointsInPolygon(
+          xy,
+          d.path.map(([sx, sy]) => toMap(v, sx, sy)),
+        ),
+        d.additive,
+      );
     }
     redraw();
   };

@@ -71,8 +71,8 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
           {v.withinNoiseOf && (
             <Alert tone="info">
               <span data-testid="within-noise-note">
-                <strong>Serving, though v{v.withinNoiseOf.version} read higher</strong> ({pct(v.withinNoiseOf.accuracy)}): the difference is within
-                the noise of the held-out labels (one standard error, {(v.withinNoiseOf.margin * 100).toFixed(1)} points), so the newer version serves.
+                <strong>Serving, though v{v.withinNoiseOf.version} read higher</strong> ({pct(v.withinNoiseOf.accuracy)}): the difference is within the noise of the held-out labels (one standard
+                error, {(v.withinNoiseOf.margin * 100).toFixed(1)} points), so the newer version serves.
               </span>
             </Alert>
           )}
@@ -99,8 +99,7 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
               {m.baselines && m.baselines.length > 0 && <Baselines baselines={m.baselines} best={v.bestBaseline} beats={v.beatsBaselines} trainLabels={m.trainLabels} />}
               {m.head && (
                 <p className="text-xs text-slate-500" data-testid="model-head">
-                  Head <strong className="font-medium text-slate-700">{m.head.chosen}</strong>, the best on held-out labels of{" "}
-                  {m.head.candidates.map((c) => `${c.name} ${pct(c.accuracy)}`).join(", ")}
+                  Head <strong className="font-medium text-slate-700">{m.head.chosen}</strong>, the best on held-out labels of {m.head.candidates.map((c) => `${c.name} ${pct(c.accuracy)}`).join(", ")}
                 </p>
               )}
               <table className="text-sm" data-testid="per-class-accuracy">
@@ -143,12 +142,20 @@ export function ModelCard({ version: v, classesById, parentVersion, projectId }:
 }
 
 /** The baselines trained on the same labels and scored on the same held-out labels, the best one marked. */
-function Baselines({ baselines, best, beats, trainLabels }: { baselines: NonNullable<NonNullable<Version["metrics"]>["baselines"]>; best: Version["bestBaseline"]; beats: boolean | null; trainLabels: number | undefined }) {
+function Baselines({
+  baselines,
+  best,
+  beats,
+  trainLabels,
+}: {
+  baselines: NonNullable<NonNullable<Version["metrics"]>["baselines"]>;
+  best: Version["bestBaseline"];
+  beats: boolean | null;
+  trainLabels: number | undefined;
+}) {
   return (
     <div className="text-sm" data-testid="baselines">
-      <h3 className="text-xs font-medium text-slate-500">
-        Baselines on the same {trainLabels !== undefined ? `${formatCount(trainLabels)} training labels` : "training labels"} and held-out labels
-      </h3>
+      <h3 className="text-xs font-medium text-slate-500">Baselines on the same {trainLabels !== undefined ? `${formatCount(trainLabels)} training labels` : "training labels"} and held-out labels</h3>
       <ul className="mt-1 flex flex-wrap gap-1.5">
         {[...baselines]
           .sort((a, b) => b.accuracy - a.accuracy)
@@ -162,7 +169,12 @@ function Baselines({ baselines, best, beats, trainLabels }: { baselines: NonNull
                 data-name={b.name}
               >
                 {baselineName(b.name)} <strong className="font-semibold">{pct(b.accuracy)}</strong>
-                {b.interval && <span className="text-slate-400"> ({(b.interval.low * 100).toFixed(1)}–{(b.interval.high * 100).toFixed(1)})</span>}
+                {b.interval && (
+                  <span className="text-slate-400">
+                    {" "}
+                    ({(b.interval.low * 100).toFixed(1)}–{(b.interval.high * 100).toFixed(1)})
+                  </span>
+                )}
               </li>
             );
           })}

@@ -140,8 +140,8 @@ export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { mod
   return (
     <div className="space-y-4" data-testid="student-demo" data-backend={loaded.backend}>
       <p className="text-xs text-slate-500" data-testid="demo-model-info">
-        {loaded.meta.classes.length} classes · input {loaded.meta.inputSize}×{loaded.meta.inputSize} {loaded.meta.preprocessing.colorSpace} · TensorFlow.js backend <strong>{loaded.backend}</strong> · loaded in{" "}
-        {Math.round(loaded.loadMs)} ms
+        {loaded.meta.classes.length} classes · input {loaded.meta.inputSize}×{loaded.meta.inputSize} {loaded.meta.preprocessing.colorSpace} · TensorFlow.js backend <strong>{loaded.backend}</strong> ·
+        loaded in {Math.round(loaded.loadMs)} ms
       </p>
       <div className="grid gap-5 md:grid-cols-2">
         <div
@@ -154,7 +154,11 @@ export function StudentDemo({ modelJsonUrl, backend = "auto", projectId }: { mod
           className={`flex min-h-64 flex-col items-center justify-center gap-3 rounded-lg border-2 border-dashed p-4 text-center text-sm transition ${over ? "border-indigo-400 bg-indigo-50" : "border-slate-300 bg-white"}`}
           data-testid="demo-dropzone"
         >
-          {preview ? <img src={preview} alt="The image classified" className="size-48 rounded object-contain [image-rendering:pixelated]" data-testid="demo-preview" /> : <p className="text-slate-500">Drop an image here</p>}
+          {preview ? (
+            <img src={preview} alt="The image classified" className="size-48 rounded object-contain [image-rendering:pixelated]" data-testid="demo-preview" />
+          ) : (
+            <p className="text-slate-500">Drop an image here</p>
+          )}
           <label className={buttonClass("secondary", "sm", "cursor-pointer")}>
             Choose an image…
             <input
@@ -211,7 +215,14 @@ function ProjectPicker({ projectId, onPick, onError }: { projectId: string; onPi
       <p className="mb-2 text-xs text-slate-500">Or one of this project&apos;s images:</p>
       <div className="flex flex-wrap justify-center gap-1.5">
         {items.map((i) => (
-          <button key={i.id} type="button" onClick={() => void pick(i.id, i.filename)} title={i.filename} className="size-12 overflow-hidden rounded ring-1 ring-slate-200 hover:ring-indigo-400 focus-visible:ring-2 focus-visible:ring-indigo-500" data-testid="demo-project-image">
+          <button
+            key={i.id}
+            type="button"
+            onClick={() => void pick(i.id, i.filename)}
+            title={i.filename}
+            className="size-12 overflow-hidden rounded ring-1 ring-slate-200 hover:ring-indigo-400 focus-visible:ring-2 focus-visible:ring-indigo-500"
+            data-testid="demo-project-image"
+          >
             <img src={`/api/images/${i.id}/thumbnail`} alt={i.filename} className="size-full object-cover" />
           </button>
         ))}
@@ -237,7 +248,8 @@ function Predictions({ result }: { result: Result }) {
         ))}
       </ol>
       <p className="text-xs text-slate-500" data-testid="demo-latency" data-ms={result.latencyMs.toFixed(2)}>
-        Latency: <strong className="text-slate-700 tabular-nums">{result.latencyMs < 10 ? result.latencyMs.toFixed(1) : Math.round(result.latencyMs)} ms</strong> (preprocessing, forward pass and reading back)
+        Latency: <strong className="text-slate-700 tabular-nums">{result.latencyMs < 10 ? result.latencyMs.toFixed(1) : Math.round(result.latencyMs)} ms</strong> (preprocessing, forward pass and
+        reading back)
       </p>
     </div>
   );
@@ -279,7 +291,11 @@ function Webcam({ loaded, onResult, onError }: { loaded: Loaded; onResult: (r: R
       </Button>
     </div>
   ) : (
-    <Button size="sm" variant="ghost" onClick={() => void navigator.mediaDevices.getUserMedia({ video: true }).then(setStream, (err: unknown) => onError(`Webcam: ${err instanceof Error ? err.message : String(err)}`))}>
+    <Button
+      size="sm"
+      variant="ghost"
+      onClick={() => void navigator.mediaDevices.getUserMedia({ video: true }).then(setStream, (err: unknown) => onError(`Webcam: ${err instanceof Error ? err.message : String(err)}`))}
+    >
       Use the webcam
     </Button>
   );

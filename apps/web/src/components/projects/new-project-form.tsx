@@ -27,8 +27,7 @@ export function NewProjectForm({ onCancel }: { onCancel: () => void }) {
     }),
   );
 
-  const addClass = () =>
-    setClasses((cs) => [...cs, { name: "", color: nextColor(cs.map((c) => c.color)), hotkey: nextHotkey(cs.map((c) => c.hotkey)) }]);
+  const addClass = () => setClasses((cs) => [...cs, { name: "", color: nextColor(cs.map((c) => c.color)), hotkey: nextHotkey(cs.map((c) => c.hotkey)) }]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const named = classes.filter((c) => c.name.trim());
@@ -40,7 +39,15 @@ export function NewProjectForm({ onCancel }: { onCancel: () => void }) {
     <form onSubmit={submit} className="space-y-5" data-testid="new-project-form">
       {create.error && !errors.name && !errors.description && <Alert>{errorMessage(create.error)}</Alert>}
       <TextField label="Project name" name="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} placeholder="e.g. Pets 2025" autoFocus maxLength={120} />
-      <TextAreaField label="Description" name="description" value={description} onChange={(e) => setDescription(e.target.value)} error={errors.description} placeholder="What are we labelling, and how?" rows={2} />
+      <TextAreaField
+        label="Description"
+        name="description"
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        error={errors.description}
+        placeholder="What are we labelling, and how?"
+        rows={2}
+      />
       <div className="space-y-2">
         <div className="flex items-center justify-between">
           <span className="text-sm font-medium text-slate-700">Classes</span>

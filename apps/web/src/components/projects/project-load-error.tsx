@@ -8,7 +8,15 @@ import { errorMessage } from "~/lib/errors";
 export function ProjectLoadError({ error }: { error: unknown }) {
   return (
     <main className="mx-auto max-w-xl p-8">
-      <Alert action={<Link href="/" className={buttonClass("secondary", "sm")}>All projects</Link>}>{errorMessage(error)}</Alert>
+      <Alert
+        action={
+          <Link href="/" className={buttonClass("secondary", "sm")}>
+            All projects
+          </Link>
+        }
+      >
+        {errorMessage(error)}
+      </Alert>
     </main>
   );
 }

@@ -26,7 +26,13 @@ export function DuplicateGroupList({ projectId, classes, canDecide }: { projectI
     setBusy(group.id);
     try {
       const { hidden } = await client.review.resolveDuplicates.mutate({ projectId, groupId: group.id, action });
-      const kept = action.kind === "keep" ? group.images.find((i) => i.id === action.imageId)?.filename.split("/").pop() : null;
+      const kept =
+        action.kind === "keep"
+          ? group.images
+              .find((i) => i.id === action.imageId)
+              ?.filename.split("/")
+              .pop()
+          : null;
       toast.show({
         text: kept ? `Kept ${kept}; ${plural(hidden, "copy", "copies")} hidden.` : `Marked ${group.images.length} images as different pictures.`,
         action: {
@@ -59,8 +65,8 @@ export function DuplicateGroupList({ projectId, classes, canDecide }: { projectI
         <h2 className="text-base font-semibold text-slate-900">Possible duplicates</h2>
         <p className="text-sm text-slate-500" data-testid="duplicate-total" data-count={total}>
           {formatCount(total)} {total === 1 ? "group" : "groups"} of images that look like the same picture (resized, re-encoded, cropped a little, lighter or darker)
-          {straddling > 0 ? `; ${formatCount(straddling)} with labels on both sides of the held-out split, which make held-out accuracy look better than it is` : ""}. Keep one and hide
-          the others, or mark them as different pictures.
+          {straddling > 0 ? `; ${formatCount(straddling)} with labels on both sides of the held-out split, which make held-out accuracy look better than it is` : ""}. Keep one and hide the others, or
+          mark them as different pictures.
         </p>
       </div>
       <ul className="space-y-3">

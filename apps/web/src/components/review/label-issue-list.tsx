@@ -46,8 +46,8 @@ export function LabelIssueList({ projectId, classes, canDecide }: { projectId: s
       <div>
         <h2 className="text-base font-semibold text-slate-900">Possible label errors</h2>
         <p className="text-sm text-slate-500" data-testid="label-issue-total" data-count={list.data.total}>
-          {formatCount(list.data.total)} {list.data.total === 1 ? "label" : "labels"} the model confidently contradicts (out-of-sample, per-class thresholds: confident learning). A second look settles each
-          with a decision, kept in the image&apos;s history.
+          {formatCount(list.data.total)} {list.data.total === 1 ? "label" : "labels"} the model confidently contradicts (out-of-sample, per-class thresholds: confident learning). A second look settles
+          each with a decision, kept in the image&apos;s history.
         </p>
       </div>
       <ul className="divide-y divide-slate-100 rounded-lg bg-white shadow-xs ring-1 ring-slate-200">

@@ -40,7 +40,15 @@ export function ClassesEditor({ projectId, classes, editable }: { projectId: str
       <ul className="divide-y divide-slate-100" data-testid="classes-list">
         {classes.map((c, i) =>
           editable ? (
-            <ClassRow key={`${c.id}:${c.name}:${c.color}:${c.hotkey}`} projectId={projectId} labelClass={c} first={i === 0} last={i === classes.length - 1} onMove={(d) => move(i, i + d)} moving={reorder.isPending} />
+            <ClassRow
+              key={`${c.id}:${c.name}:${c.color}:${c.hotkey}`}
+              projectId={projectId}
+              labelClass={c}
+              first={i === 0}
+              last={i === classes.length - 1}
+              onMove={(d) => move(i, i + d)}
+              moving={reorder.isPending}
+            />
           ) : (
             <li key={c.id} className="flex items-center gap-3 py-2 text-sm">
               <ColorDot color={c.color} className="size-3" />
@@ -68,10 +76,22 @@ function ClassRow({ projectId, labelClass, first, last, onMove, moving }: { proj
     <li className="py-2" data-testid="class-row">
       <div className="flex items-center gap-2">
         <div className="flex flex-col">
-          <button type="button" className="px-1 text-xs leading-none text-slate-400 hover:text-slate-800 disabled:opacity-30" disabled={first || moving} onClick={() => onMove(-1)} aria-label={`Move ${labelClass.name} up`}>
+          <button
+            type="button"
+            className="px-1 text-xs leading-none text-slate-400 hover:text-slate-800 disabled:opacity-30"
+            disabled={first || moving}
+            onClick={() => onMove(-1)}
+            aria-label={`Move ${labelClass.name} up`}
+          >
             ▲
           </button>
-          <button type="button" className="px-1 text-xs leading-none text-slate-400 hover:text-slate-800 disabled:opacity-30" disabled={last || moving} onClick={() => onMove(1)} aria-label={`Move ${labelClass.name} down`}>
+          <button
+            type="button"
+            className="px-1 text-xs leading-none text-slate-400 hover:text-slate-800 disabled:opacity-30"
+            disabled={last || moving}
+            onClick={() => onMove(1)}
+            aria-label={`Move ${labelClass.name} down`}
+          >
             ▼
           </button>
         </div>

@@ -35,7 +35,17 @@ export function DeleteProject({ project }: { project: Project }) {
         }}
       >
         <div className="min-w-64 flex-1">
-          <TextField label={<>Type <strong>{project.name}</strong> to confirm</>} value={confirmName} onChange={(e) => setConfirmName(e.target.value)} autoComplete="off" data-testid="delete-confirm" />
+          <TextField
+            label={
+              <>
+                Type <strong>{project.name}</strong> to confirm
+              </>
+            }
+            value={confirmName}
+            onChange={(e) => setConfirmName(e.target.value)}
+            autoComplete="off"
+            data-testid="delete-confirm"
+          />
         </div>
         <Button type="submit" variant="danger" disabled={confirmName !== project.name} loading={del.isPending} data-testid="delete-project">
           Delete project

@@ -57,9 +57,7 @@ export function InvitesPanel({ projectId }: { projectId: string }) {
       )}
       {created && (
         <div className="mt-4 rounded-md bg-emerald-50 p-3 ring-1 ring-emerald-200">
-          <p className="mb-2 text-sm text-emerald-800">
-            Link for a new {roleName(created.role).toLowerCase()} created. Copy it now: it is not shown again.
-          </p>
+          <p className="mb-2 text-sm text-emerald-800">Link for a new {roleName(created.role).toLowerCase()} created. Copy it now: it is not shown again.</p>
           <CopyField key={created.url} value={created.url} testId="invite-url" label="Invite link" />
         </div>
       )}

@@ -35,9 +35,7 @@ export function LabellingSettingsForm({ project, editable }: { project: Project;
   const [perImage, setPerImage] = useState(String(project.annotatorsPerImage));
   const [leaseMinutes, setLeaseMinutes] = useState(String(+(project.leaseSeconds / 60).toFixed(2)));
   const [order, setOrder] = useState<QueueOrder>(project.queueOrder);
-  const update = useMutation(
-    trpc.projects.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() }) }),
-  );
+  const update = useMutation(trpc.projects.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() }) }));
   const errors = fieldErrors(update.error);
   const perImageValue = Number(perImage);
   const leaseSeconds = Math.round(Number(leaseMinutes) * 60);

@@ -15,9 +15,7 @@ export function ProjectDetailsForm({ project, editable }: { project: Project; ed
   const queryClient = useQueryClient();
   const [name, setName] = useState(project.name);
   const [description, setDescription] = useState(project.description);
-  const update = useMutation(
-    trpc.projects.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() }) }),
-  );
+  const update = useMutation(trpc.projects.update.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() }) }));
   const errors = fieldErrors(update.error);
   const dirty = name !== project.name || description !== project.description;
   const submit = (e: FormEvent) => {

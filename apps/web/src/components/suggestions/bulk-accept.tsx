@@ -48,7 +48,11 @@ export function BulkAccept({ projectId, classId, classes, onDone }: { projectId:
         <span className="text-slate-500">% confidence</span>
       </label>
       <span className="text-slate-600" data-testid="bulk-preview" data-count={count ?? ""}>
-        {count === undefined ? "…" : count === 0 ? "Nothing that confident is pending." : `Will accept ${plural(count, "suggestion")}${preview.data && preview.data.count > preview.data.willAccept ? ` (of ${preview.data.count}; at most ${preview.data.max} at once)` : ""}.`}
+        {count === undefined
+          ? "…"
+          : count === 0
+            ? "Nothing that confident is pending."
+            : `Will accept ${plural(count, "suggestion")}${preview.data && preview.data.count > preview.data.willAccept ? ` (of ${preview.data.count}; at most ${preview.data.max} at once)` : ""}.`}
       </span>
       <div className="ml-auto flex gap-2">
         {confirming ? (

@@ -43,10 +43,7 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
   const [order, setOrder] = useState<"asc" | "desc">("asc");
 
   const list = useInfiniteQuery(
-    trpc.pseudoLabels.list.infiniteQueryOptions(
-      { projectId, classId, order, limit: pageSize },
-      { enabled: classId !== null, getNextPageParam: (last) => last.nextCursor ?? undefined },
-    ),
+    trpc.pseudoLabels.list.infiniteQueryOptions({ projectId, classId, order, limit: pageSize }, { enabled: classId !== null, getNextPageParam: (last) => last.nextCursor ?? undefined }),
   );
   // Applied here but maybe not refetched yet: hidden at once.
   const [handled, setHandled] = useState<Set<string>>(() => new Set());
@@ -229,7 +226,13 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
               {list.data ? `${plural(total, "suggestion")}` : "…"}
             </span>
           </span>
-          <select value={order} onChange={(e) => (setOrder(e.target.value as "asc" | "desc"), setFocus(0))} className={inputClass(false, "w-auto py-1 pr-8")} aria-label="Order" data-testid="gallery-order">
+          <select
+            value={order}
+            onChange={(e) => (setOrder(e.target.value as "asc" | "desc"), setFocus(0))}
+            className={inputClass(false, "w-auto py-1 pr-8")}
+            aria-label="Order"
+            data-testid="gallery-order"
+          >
             <option value="asc">Least sure first</option>
             <option value="desc">Most sure first</option>
           </select>
@@ -265,7 +268,11 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
 
         <p className="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-slate-500">
           <span className="inline-flex items-center gap-1">
-            click, {keys.mark.map((k) => <Kbd key={k}>{k}</Kbd>)} mark as wrong (Shift: a range)
+            click,{" "}
+            {keys.mark.map((k) => (
+              <Kbd key={k}>{k}</Kbd>
+            ))}{" "}
+            mark as wrong (Shift: a range)
           </span>
           <span className="inline-flex items-center gap-1">
             <Kbd>←</Kbd>
@@ -322,7 +329,19 @@ export function SuggestionGallery({ projectId, classes }: { projectId: string; c
   }
 }
 
-function Tile({ ref, suggestion: s, marked, focused, onClick }: { ref: (el: HTMLButtonElement | null) => void; suggestion: Suggestion; marked: boolean; focused: boolean; onClick: (shift: boolean) => void }) {
+function Tile({
+  ref,
+  suggestion: s,
+  marked,
+  focused,
+  onClick,
+}: {
+  ref: (el: HTMLButtonElement | null) => void;
+  suggestion: Suggestion;
+  marked: boolean;
+  focused: boolean;
+  onClick: (shift: boolean) => void;
+}) {
   const pct = Math.round(s.confidence * 100);
   const small = Math.max(s.image.width, s.image.height) <= 128;
   return (

@@ -147,11 +147,27 @@ export function SuggestionQueue({ projectId, classes, role }: { projectId: strin
         </label>
         <label className="space-y-1">
           <span className="block text-xs font-medium text-slate-500">Confidence from %</span>
-          <input type="number" min={0} max={100} value={filter.min} onChange={(e) => setF({ min: clampPct(e.target.value) })} className={inputClass(false, "w-24 py-1.5")} data-testid="suggestion-min" />
+          <input
+            type="number"
+            min={0}
+            max={100}
+            value={filter.min}
+            onChange={(e) => setF({ min: clampPct(e.target.value) })}
+            className={inputClass(false, "w-24 py-1.5")}
+            data-testid="suggestion-min"
+          />
         </label>
         <label className="space-y-1">
           <span className="block text-xs font-medium text-slate-500">to %</span>
-          <input type="number" min={0} max={100} value={filter.max} onChange={(e) => setF({ max: clampPct(e.target.value) })} className={inputClass(false, "w-24 py-1.5")} data-testid="suggestion-max" />
+          <input
+            type="number"
+            min={0}
+            max={100}
+            value={filter.max}
+            onChange={(e) => setF({ max: clampPct(e.target.value) })}
+            className={inputClass(false, "w-24 py-1.5")}
+            data-testid="suggestion-max"
+          />
         </label>
         <label className="space-y-1">
           <span className="block text-xs font-medium text-slate-500">Order</span>
@@ -186,7 +202,14 @@ export function SuggestionQueue({ projectId, classes, role }: { projectId: strin
         <Alert>{errorMessage(list.error)}</Alert>
       ) : items.length === 0 ? (
         models.data && models.data.length === 0 ? (
-          <EmptyState title="No model yet" action={<Link href={`/projects/${projectId}/training`} className={buttonClass("secondary")}>See training</Link>}>
+          <EmptyState
+            title="No model yet"
+            action={
+              <Link href={`/projects/${projectId}/training`} className={buttonClass("secondary")}>
+                See training
+              </Link>
+            }
+          >
             Suggestions appear here, live, once the trainer has fine-tuned a model on this project&apos;s labels. Label a few images of at least two classes to get it going.
           </EmptyState>
         ) : filtered ? (
@@ -281,7 +304,12 @@ function Row({
       data-active={active}
       aria-current={active}
     >
-      <img src={`/api/images/${s.imageId}/thumbnail`} alt={s.image.filename} loading="lazy" className={`size-20 shrink-0 rounded bg-slate-100 object-contain ring-1 ring-slate-200 ${small ? "[image-rendering:pixelated]" : ""}`} />
+      <img
+        src={`/api/images/${s.imageId}/thumbnail`}
+        alt={s.image.filename}
+        loading="lazy"
+        className={`size-20 shrink-0 rounded bg-slate-100 object-contain ring-1 ring-slate-200 ${small ? "[image-rendering:pixelated]" : ""}`}
+      />
       <div className="min-w-0 flex-1 space-y-1.5">
         <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
           <span className="inline-flex items-center gap-1.5 text-sm font-semibold text-slate-900" data-testid="suggested-class">
@@ -305,17 +333,15 @@ function Row({
               quick suggestion (with v{s.modelVersion.version})
             </span>
           ) : (
-            <span className="text-xs text-slate-400">{s.modelVersion.stage === "DISTIL" ? "student" : "teacher"} v{s.modelVersion.version}</span>
+            <span className="text-xs text-slate-400">
+              {s.modelVersion.stage === "DISTIL" ? "student" : "teacher"} v{s.modelVersion.version}
+            </span>
           )}
         </div>
         <div className="h-1.5 w-48 max-w-full overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
           <div className="h-full rounded-full" style={{ width: `${pct}%`, backgroundColor: c?.color ?? "#6366f1" }} />
         </div>
-        {others.length > 0 && (
-          <p className="text-xs text-slate-400">
-            then {others.map((o) => `${classesById.get(o.id)?.name ?? "?"} ${Math.round(o.p * 100)}%`).join(", ")}
-          </p>
-        )}
+        {others.length > 0 && <p className="text-xs text-slate-400">then {others.map((o) => `${classesById.get(o.id)?.name ?? "?"} ${Math.round(o.p * 100)}%`).join(", ")}</p>}
       </div>
       <div className="flex flex-wrap items-center gap-1.5">
         <Button size="sm" variant="primary" onClick={(e) => (e.stopPropagation(), onReview({ kind: "accept" }))} data-testid="suggestion-accept">

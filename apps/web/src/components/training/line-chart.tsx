@@ -33,7 +33,10 @@ export function LineChart({
   const box = useRef<HTMLDivElement>(null);
   const width = Math.max(200, useElementWidth(box));
   const values = points.map((p) => p.y).filter((y): y is number => y !== null && Number.isFinite(y));
-  const xd = extent(points.map((p) => p.x), { min: 0, max: 1 });
+  const xd = extent(
+    points.map((p) => p.x),
+    { min: 0, max: 1 },
+  );
   const yd = yDomain ?? niceDomain(extent(values), 4);
   const sx = linearScale(xd, margin.left, width - margin.right);
   const sy = linearScale(yd, height - margin.bottom, margin.top);

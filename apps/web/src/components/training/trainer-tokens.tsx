@@ -51,7 +51,9 @@ export function TrainerTokens({ projectId }: { projectId: string }) {
               Token <strong>{created.name}</strong> created. Copy it now: it is shown only this once.
             </p>
             <CopyField value={created.token} testId="token-value" label="Token" />
-            <p className="text-xs text-amber-900">On the trainer machine, in a checkout of fewlabel after <code>npm ci</code>:</p>
+            <p className="text-xs text-amber-900">
+              On the trainer machine, in a checkout of fewlabel after <code>npm ci</code>:
+            </p>
             <CopyField value={trainerCommand(origin, created.token)} testId="token-command" label="Command" />
             <p className="text-xs text-amber-800">
               With a GPU, install <code>@tensorflow/tfjs-node-gpu</code> there, or let it use WebGPU (Vulkan); <code>docker/</code> has an image for it. Only one trainer works on a project at a time.
@@ -75,7 +77,13 @@ export function TrainerTokens({ projectId }: { projectId: string }) {
                     created {formatDate(t.createdAt)} · {t.lastUsedAt ? `last used ${formatDate(t.lastUsedAt)}` : "never used"}
                   </div>
                 </div>
-                <Button size="sm" variant="dangerGhost" loading={revoke.isPending && revoke.variables?.tokenId === t.id} onClick={() => revoke.mutate({ projectId, tokenId: t.id })} data-testid="revoke-token">
+                <Button
+                  size="sm"
+                  variant="dangerGhost"
+                  loading={revoke.isPending && revoke.variables?.tokenId === t.id}
+                  onClick={() => revoke.mutate({ projectId, tokenId: t.id })}
+                  data-testid="revoke-token"
+                >
                   Revoke
                 </Button>
               </li>

@@ -173,7 +173,12 @@ function ActivityBanner({ status, online, now, actions }: { status: Status; onli
   const line = describeActivity(status, online);
   const tone = activityTones[line.tone];
   return (
-    <section className={`flex flex-wrap items-start justify-between gap-4 rounded-lg px-5 py-4 ring-1 ${tone.panel}`} data-testid="trainer-activity" data-tone={line.tone} data-kind={online ? (status.activity?.kind ?? "") : ""}>
+    <section
+      className={`flex flex-wrap items-start justify-between gap-4 rounded-lg px-5 py-4 ring-1 ${tone.panel}`}
+      data-testid="trainer-activity"
+      data-tone={line.tone}
+      data-kind={online ? (status.activity?.kind ?? "") : ""}
+    >
       <div className="flex min-w-0 flex-1 items-start gap-3">
         <span className={`mt-2 size-2.5 shrink-0 rounded-full ${tone.dot}`} aria-hidden="true" />
         <div className="min-w-0">
@@ -206,7 +211,14 @@ function Controls({ projectId, paused }: { projectId: string; paused: boolean })
           Pause
         </Button>
       )}
-      <Button size="sm" variant="primary" loading={start.isPending} onClick={() => start.mutate({ projectId })} title="Fine-tune on the labels there are now, then pseudo-label and distil (unpauses)" data-testid="training-start">
+      <Button
+        size="sm"
+        variant="primary"
+        loading={start.isPending}
+        onClick={() => start.mutate({ projectId })}
+        title="Fine-tune on the labels there are now, then pseudo-label and distil (unpauses)"
+        data-testid="training-start"
+      >
         Fine-tune now
       </Button>
     </div>
@@ -233,7 +245,9 @@ function RunDetails({ run, now, updatedAt }: { run: Run; now: number; updatedAt:
           <span>
             step {formatCount(run.step)} / {formatCount(run.totalSteps)} ({Math.floor(pct)}%)
           </span>
-          <span data-testid="training-eta">{run.status === "RUNNING" ? `about ${formatDuration(eta)} left` : run.finishedAt ? `finished ${formatDate(run.finishedAt)}` : run.status.toLowerCase()}</span>
+          <span data-testid="training-eta">
+            {run.status === "RUNNING" ? `about ${formatDuration(eta)} left` : run.finishedAt ? `finished ${formatDate(run.finishedAt)}` : run.status.toLowerCase()}
+          </span>
         </div>
       </div>
       <dl className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-4">
@@ -268,7 +282,14 @@ function RunDetails({ run, now, updatedAt }: { run: Run; now: number; updatedAt:
         {hasAccuracy && (
           <div>
             <h4 className="mb-1 text-xs font-medium text-slate-500">Accuracy</h4>
-            <LineChart points={points.map((p) => ({ x: p.x, y: p.accuracy }))} label="Accuracy" color="#059669" yDomain={{ min: 0, max: 1 }} format={(v) => `${Math.round(v * 100)}%`} testId="accuracy-chart" />
+            <LineChart
+              points={points.map((p) => ({ x: p.x, y: p.accuracy }))}
+              label="Accuracy"
+              color="#059669"
+              yDomain={{ min: 0, max: 1 }}
+              format={(v) => `${Math.round(v * 100)}%`}
+              testId="accuracy-chart"
+            />
           </div>
         )}
       </div>
@@ -321,7 +342,11 @@ function FineTuneSettings({ projectId, everyLabels, everyFraction }: { projectId
         <Button type="submit" loading={save.isPending} disabled={!valid} data-testid="save-training-settings">
           Save
         </Button>
-        {save.isSuccess && <span className="text-xs text-emerald-700" data-testid="training-settings-saved">Saved.</span>}
+        {save.isSuccess && (
+          <span className="text-xs text-emerald-700" data-testid="training-settings-saved">
+            Saved.
+          </span>
+        )}
         {save.isError && <span className="text-xs text-rose-600">{errorMessage(save.error)}</span>}
       </form>
     </Card>

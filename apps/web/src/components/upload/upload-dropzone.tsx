@@ -55,8 +55,8 @@ export function UploadDropzone({ onFiles, disabled = false, large = false }: { o
         </p>
         {large && (
           <p className="max-w-md text-sm text-slate-500">
-            JPEG, PNG, WebP, GIF, TIFF or BMP. Folder names become labels (<code className="text-xs">cats/001.jpg</code> → cats), and a{" "}
-            <code className="text-xs">filename,label</code> CSV labels the images it names.
+            JPEG, PNG, WebP, GIF, TIFF or BMP. Folder names become labels (<code className="text-xs">cats/001.jpg</code> → cats), and a <code className="text-xs">filename,label</code> CSV labels the
+            images it names.
           </p>
         )}
       </div>

@@ -13,9 +13,7 @@ export function UploadPanel({ tally, error, onCancel, onDismiss }: { tally: Uplo
   return (
     <aside className="fixed right-4 bottom-4 z-40 w-[min(26rem,calc(100vw-2rem))] rounded-xl bg-white shadow-2xl ring-1 ring-slate-200" aria-live="polite">
       <header className="flex items-center justify-between border-b border-slate-100 px-4 py-3">
-        <h2 className="text-sm font-semibold text-slate-900">
-          {error ? "Upload failed" : running ? "Uploading…" : tally?.phase === "cancelled" ? "Upload cancelled" : "Upload complete"}
-        </h2>
+        <h2 className="text-sm font-semibold text-slate-900">{error ? "Upload failed" : running ? "Uploading…" : tally?.phase === "cancelled" ? "Upload cancelled" : "Upload complete"}</h2>
         {running ? (
           <Button size="sm" variant="ghost" onClick={onCancel}>
             Cancel
@@ -92,9 +90,7 @@ function UploadResult({ tally }: { tally: UploadTally }) {
       )}
       {tally.rejected.length > 0 && <ProblemList title={`${plural(tally.rejected.length, "file")} rejected`} problems={tally.rejected} tone="rose" testId="rejected-list" />}
       {tally.warnings.length > 0 && <ProblemList title={plural(tally.warnings.length, "warning")} problems={tally.warnings} tone="amber" testId="warning-list" />}
-      {tally.rejected.length === 0 && tally.failedBatches.length === 0 && tally.phase === "done" && (
-        <p className="text-sm text-emerald-700">Every file was accepted.</p>
-      )}
+      {tally.rejected.length === 0 && tally.failedBatches.length === 0 && tally.phase === "done" && <p className="text-sm text-emerald-700">Every file was accepted.</p>}
     </div>
   );
 }

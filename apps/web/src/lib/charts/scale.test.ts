@@ -45,7 +45,19 @@ describe("niceDomain", () => {
 describe("linePath", () => {
   const id = (v: number) => v;
   it("draws through the points and starts a new segment after a gap", () => {
-    expect(linePath([{ x: 0, y: 1 }, { x: 1, y: 2 }, { x: 2, y: null }, { x: 3, y: 4 }, { x: 4, y: 5 }], id, id)).toBe("M0,1L1,2M3,4L4,5");
+    expect(
+      linePath(
+        [
+          { x: 0, y: 1 },
+          { x: 1, y: 2 },
+          { x: 2, y: null },
+          { x: 3, y: 4 },
+          { x: 4, y: 5 },
+        ],
+        id,
+        id,
+      ),
+    ).toBe("M0,1L1,2M3,4L4,5");
   });
   it("is empty without values", () => {
     expect(linePath([{ x: 0, y: null }], id, id)).toBe("");
@@ -55,9 +67,31 @@ describe("linePath", () => {
 describe("stepPath", () => {
   const id = (v: number) => v;
   it("holds each value across its category, jumps at the shared edge, and breaks at a gap", () => {
-    expect(stepPath([{ x: 0, y: 1 }, { x: 2, y: 3 }, { x: 4, y: null }, { x: 6, y: 5 }], id, id, 1)).toBe("M-1,1L1,1L1,3L3,3M5,5L7,5");
+    expect(
+      stepPath(
+        [
+          { x: 0, y: 1 },
+          { x: 2, y: 3 },
+          { x: 4, y: null },
+          { x: 6, y: 5 },
+        ],
+        id,
+        id,
+        1,
+      ),
+    ).toBe("M-1,1L1,1L1,3L3,3M5,5L7,5");
   });
   it("draws a lone value as a segment, not an invisible point", () => {
-    expect(stepPath([{ x: 0, y: null }, { x: 2, y: 3 }], id, id, 1)).toBe("M1,3L3,3");
+    expect(
+      stepPath(
+        [
+          { x: 0, y: null },
+          { x: 2, y: 3 },
+        ],
+        id,
+        id,
+        1,
+      ),
+    ).toBe("M1,3L3,3");
   });
 });

@@ -24,9 +24,7 @@ export async function labelImages(projectId: string, imageIds: string[], classId
  * of thousand ago), it falls back to undoing my latest changes one by one.
  */
 export async function revertBulk(projectId: string, userId: string, result: BulkResult): Promise<void> {
-  const changes = result.acks
-    .flatMap((a) => recentEvents(projectId, a.seq - a.count + 1, a.seq))
-    .flatMap((e) => (e.type === "label" && e.data.userId === userId ? [e.data] : []));
+  const changes = result.acks.flatMap((a) => recentEvents(projectId, a.seq - a.count + 1, a.seq)).flatMap((e) => (e.type === "label" && e.data.userId === userId ? [e.data] : []));
   if (changes.length === result.count) {
     const byPrevious = new Map<string | null, string[]>();
     for (const c of changes) byPrevious.set(c.previousClassId, [...(byPrevious.get(c.previousClassId) ?? []), c.imageId]);

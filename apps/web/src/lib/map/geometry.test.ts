@@ -6,7 +6,14 @@ import { fitView, toMap, toScreen, zoomAt } from "./view";
 describe("map geometry", () => {
   it("selects the points a lasso encloses, concave shapes included", () => {
     // An L-shaped lasso: the notch's point is outside.
-    const lasso: [number, number][] = [[0, 0], [0.6, 0], [0.6, 0.3], [0.3, 0.3], [0.3, 0.6], [0, 0.6]];
+    const lasso: [number, number][] = [
+      [0, 0],
+      [0.6, 0],
+      [0.6, 0.3],
+      [0.3, 0.3],
+      [0.3, 0.6],
+      [0, 0.6],
+    ];
     const xy = [0.1, 0.1, 0.5, 0.2, 0.45, 0.45, 0.2, 0.5, 0.9, 0.9];
     expect(pointsInPolygon(xy, lasso)).toEqual([0, 1, 3]);
     expect(pointsInPolygon(xy, lasso.slice(0, 2))).toEqual([]);
@@ -14,7 +21,7 @@ describe("map geometry", () => {
 
   it("finds the nearest point within a radius, as a scan of every point would", () => {
     let s = 5;
-    const r = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    const r = () => (s = (s * 16807) % 2147483647) / 2147483647;
     const xy = Float32Array.from({ length: 20_000 }, r);
     const index = new PointIndex(xy);
     for (let q = 0; q < 200; q++) {

@@ -8,15 +8,47 @@ const img = (n: number) => `00000000-0000-4000-8000-1000000000${String(n).padSta
 const user = "00000000-0000-4000-8000-200000000001";
 
 function change(imageId: string, from: string | null, to: string | null): LabelChange {
-  return { imageId, userId: user, classId: to, unsure: false, previousClassId: from, resolvedClassId: to, previousResolvedClassId: from, votes: 1, disagreement: false, annotationId: "1", undo: false };
+  return {
+    imageId,
+    userId: user,
+    classId: to,
+    unsure: false,
+    previousClassId: from,
+    resolvedClassId: to,
+    previousResolvedClassId: from,
+    votes: 1,
+    disagreement: false,
+    annotationId: "1",
+    undo: false,
+  };
 }
 const labelEvent = (seq: number, data: LabelChange): ProjectEvent => ({ type: "label", seq, projectId: img(99), at: "2025-01-01T00:00:00.000Z", actor: { id: user, name: "Ada" }, data });
 
-const stats: ImageStats = { total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 2 }, { classId: B, count: 1 }], toGo: 7, hidden: 0 };
+const stats: ImageStats = {
+  total: 10,
+  labelled: 3,
+  unlabelled: 7,
+  perClass: [
+    { classId: A, count: 2 },
+    { classId: B, count: 1 },
+  ],
+  toGo: 7,
+  hidden: 0,
+};
 
 describe("statsAfter", () => {
   it("moves a newly labelled image out of unlabelled into its class, and off the images to go", () => {
-    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({ total: 10, labelled: 4, unlabelled: 6, perClass: [{ classId: A, count: 3 }, { classId: B, count: 1 }], toGo: 6, hidden: 0 });
+    expect(statsAfter(stats, [change(img(1), null, A)])).toEqual({
+      total: 10,
+      labelled: 4,
+      unlabelled: 6,
+      perClass: [
+        { classId: A, count: 3 },
+        { classId: B, count: 1 },
+      ],
+      toGo: 6,
+      hidden: 0,
+    });
   });
   it("moves a relabelled image between classes and drops emptied classes", () => {
     expect(statsAfter(stats, [change(img(1), B, A)])).toEqual({ total: 10, labelled: 3, unlabelled: 7, perClass: [{ classId: A, count: 3 }], toGo: 7, hidden: 0 });
@@ -57,7 +89,20 @@ describe("pageAfter", () => {
 describe("statusAfterProgress", () => {
   const run = "00000000-0000-4000-8000-300000000001";
   const progress = (step: number, extra: Partial<TrainingProgress> = {}): TrainingProgress => ({
-    runId: run, stage: "pretrain", status: "RUNNING", step, totalSteps: 100, startStep: 0, loss: 2 - step / 100, accuracy: null, imagesPerSecond: 40, backend: "wasm", etaSeconds: 30, error: null, skippedImages: 0, ...extra,
+    runId: run,
+    stage: "pretrain",
+    status: "RUNNING",
+    step,
+    totalSteps: 100,
+    startStep: 0,
+    loss: 2 - step / 100,
+    accuracy: null,
+    imagesPerSecond: 40,
+    backend: "wasm",
+    etaSeconds: 30,
+    error: null,
+    skippedImages: 0,
+    ...extra,
   });
   const base: TrainingStatus = {
     control: { paused: false, fineTuneRequested: false, fineTuneEveryLabels: 50, fineTuneEveryFraction: 0.1 },
@@ -87,7 +132,14 @@ describe("statusAfterProgress", () => {
   });
   it("takes the trainer's latest decision from a batch, and shows it without a refetch", () => {
     const actor = { id: user, name: "gpu box" };
-    const activity = (seq: number, kind: "wait" | "upToDate", reason: string): ProjectEvent => ({ type: "training.activity", seq, projectId: img(99), at: "2025-01-01T00:00:00.000Z", actor, data: { kind, reason, at: `2025-01-01T00:00:0${seq}.000Z` } });
+    const activity = (seq: number, kind: "wait" | "upToDate", reason: string): ProjectEvent => ({
+      type: "training.activity",
+      seq,
+      projectId: img(99),
+      at: "2025-01-01T00:00:00.000Z",
+      actor,
+      data: { kind, reason, at: `2025-01-01T00:00:0${seq}.000Z` },
+    });
     const s = summarise([activity(1, "wait", "for the upload in progress to finish"), activity(2, "upToDate", "nothing is due")]);
     expect(s.activity).toEqual({ kind: "upToDate", reason: "nothing is due", at: "2025-01-01T00:00:02.000Z" });
     expect(summarise([]).activity).toBeNull();
@@ -98,15 +150,39 @@ describe("statusAfterProgress", () => {
 });
 
 describe("mapAfter", () => {
-  const map: EmbeddingMapData = { modelVersionId: "v", version: 1, classIds: [A, B], ids: [img(1), img(2), img(3)], xy: [0, 0, 0.5, 0.5, 1, 1], label: [-1, 0, -1], suggestion: [1, -1, -1], confidence: [0.8, -1, -1], missing: 0 };
+  const map: EmbeddingMapData = {
+    modelVersionId: "v",
+    version: 1,
+    classIds: [A, B],
+    ids: [img(1), img(2), img(3)],
+    xy: [0, 0, 0.5, 0.5, 1, 1],
+    label: [-1, 0, -1],
+    suggestion: [1, -1, -1],
+    confidence: [0.8, -1, -1],
+    missing: 0,
+  };
   it("recolours the labelled points and drops the suggestion of an image that is labelled now", () => {
-    const next = mapAfter(map, new Map([[img(1), { classId: B, at: new Date() }], [img(2), { classId: null, at: new Date() }]]));
+    const next = mapAfter(
+      map,
+      new Map([
+        [img(1), { classId: B, at: new Date() }],
+        [img(2), { classId: null, at: new Date() }],
+      ]),
+    );
     expect(next.label).toEqual([1, -1, -1]);
     expect([next.suggestion[0], next.confidence[0]]).toEqual([-1, -1]);
     expect(next.xy).toBe(map.xy);
     expect(map.label).toEqual([-1, 0, -1]);
   });
   it("is the same object when no point changed", () => {
-    expect(mapAfter(map, new Map([[img(9), { classId: A, at: new Date() }], [img(2), { classId: A, at: new Date() }]]))).toBe(map);
+    expect(
+      mapAfter(
+        map,
+        new Map([
+          [img(9), { classId: A, at: new Date() }],
+          [img(2), { classId: A, at: new Date() }],
+        ]),
+      ),
+    ).toBe(map);
   });
 });

@@ -30,7 +30,17 @@ export interface EventSummary {
 }
 
 export function summarise(events: readonly ProjectEvent[]): EventSummary {
-  const out: EventSummary = { changes: [], labels: new Map(), imagesAdded: false, classesChanged: false, progress: [], controlChanged: false, activity: null, modelsChanged: false, suggestionsChanged: false };
+  const out: EventSummary = {
+    changes: [],
+    labels: new Map(),
+    imagesAdded: false,
+    classesChanged: false,
+    progress: [],
+    controlChanged: false,
+    activity: null,
+    modelsChanged: false,
+    suggestionsChanged: false,
+  };
   for (const e of events) {
     switch (e.type) {
       case "label":

@@ -16,7 +16,10 @@ class FakeSocket {
   }
   once(event: string, fn: Handler) {
     const wrapped: Handler = (...a) => {
-      this.handlers.set(event, (this.handlers.get(event) ?? []).filter((h) => h !== wrapped));
+      this.handlers.set(
+        event,
+        (this.handlers.get(event) ?? []).filter((h) => h !== wrapped),
+      );
       fn(...a);
     };
     return this.on(event, wrapped);

@@ -7,7 +7,20 @@ import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useSyncExternalStore } from "react";
 import type { ImageFilter } from "../api-types";
 import { useTRPC } from "../trpc";
-import { type EmbeddingMapData, type ImagePage, type ImageStats, isLabelFiltered, isSuggestionOrdered, mapAfter, pageAfter, statsAfter, statusAfterActivity, statusAfterProgress, summarise, type TrainingStatus } from "./apply-events";
+import {
+  type EmbeddingMapData,
+  type ImagePage,
+  type ImageStats,
+  isLabelFiltered,
+  isSuggestionOrdered,
+  mapAfter,
+  pageAfter,
+  statsAfter,
+  statusAfterActivity,
+  statusAfterProgress,
+  summarise,
+  type TrainingStatus,
+} from "./apply-events";
 import { connectionStatus, setViewing, subscribeStatus, watchProject } from "./connection";
 
 type Trpc = ReturnType<typeof useTRPC>;
@@ -177,11 +190,15 @@ function applyLive(qc: QueryClient, trpc: Trpc, projectId: string): () => void {
     ),
     // Pages whose fetch was in flight when labels arrived: fetched once more, soon, so no tile keeps a stale label.
     pages: debounce(() => void qc.invalidateQueries(trpc.images.list.queryFilter({ projectId })), 300, 2_000),
-    review: debounce(() => {
-      void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
-      void qc.invalidateQueries(trpc.review.labelIssues.queryFilter({ projectId }));
-      void qc.invalidateQueries(trpc.review.duplicates.queryFilter({ projectId }));
-    }, 800, 5_000),
+    review: debounce(
+      () => {
+        void qc.invalidateQueries(trpc.review.disagreements.infiniteQueryFilter({ projectId }));
+        void qc.invalidateQueries(trpc.review.labelIssues.queryFilter({ projectId }));
+        void qc.invalidateQueries(trpc.review.duplicates.queryFilter({ projectId }));
+      },
+      800,
+      5_000,
+    ),
     training: debounce(() => invalidateTraining(qc, trpc, projectId), 2_000, 10_000),
     // Suggestions arrive in batches of a few hundred while the teacher labels everything: show them promptly.
     suggestions: debounce(() => invalidateSuggestions(qc, trpc, projectId), 300, 1_500),

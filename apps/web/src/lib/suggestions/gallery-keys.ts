@@ -4,13 +4,7 @@
 import type { LabelClass } from "../api-types";
 import { classHotkeys } from "../hotkeys";
 
-export type GalleryAction =
-  | { kind: "move"; to: number }
-  | { kind: "mark" }
-  | { kind: "apply" }
-  | { kind: "clearMarks" }
-  | { kind: "class"; by: 1 | -1 }
-  | { kind: "undo" };
+export type GalleryAction = { kind: "move"; to: number } | { kind: "mark" } | { kind: "apply" } | { kind: "clearMarks" } | { kind: "class"; by: 1 | -1 } | { kind: "undo" };
 
 export interface GalleryKeys {
   mark: string[];

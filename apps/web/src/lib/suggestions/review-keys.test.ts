@@ -3,7 +3,14 @@ import { reviewActionFor, reviewKeys } from "./review-keys";
 
 const cat = { id: "c", hotkey: "1" };
 const dog = { id: "d", hotkey: "2" };
-const press = (key: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }> = {}) => ({ key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods });
+const press = (key: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }> = {}) => ({
+  key,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  shiftKey: false,
+  ...mods,
+});
 
 describe("reviewActionFor", () => {
   it("accepts with Enter or a, rejects with x or Delete, moves with arrows or j/k", () => {

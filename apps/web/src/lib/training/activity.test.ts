@@ -32,7 +32,9 @@ describe("describeActivity", () => {
       label: "Up to date",
       text: "nothing to do until 18 more labels (the next fine-tune comes after 30 new labels)",
     });
-    expect(describeActivity({ activity: { kind: "upToDate", reason: "nothing is due", at }, counts: { ...counts, labelsSinceFineTune: 29 } }, true).text).toMatch(/^nothing to do until 1 more label \(/);
+    expect(describeActivity({ activity: { kind: "upToDate", reason: "nothing is due", at }, counts: { ...counts, labelsSinceFineTune: 29 } }, true).text).toMatch(
+      /^nothing to do until 1 more label \(/,
+    );
   });
 });
 

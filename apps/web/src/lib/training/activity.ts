@@ -41,10 +41,7 @@ export function describeActivity(s: Pick<Status, "activity" | "counts">, online:
       return { tone: "paused", label: "Paused", text: `${a.reason}; labelling goes on`, since };
     case "upToDate": {
       const more = s.counts.fineTuneThreshold - s.counts.labelsSinceFineTune;
-      const text =
-        more > 0
-          ? `nothing to do until ${plural(more, "more label")} (the next fine-tune comes after ${plural(s.counts.fineTuneThreshold, "new label")})`
-          : a.reason;
+      const text = more > 0 ? `nothing to do until ${plural(more, "more label")} (the next fine-tune comes after ${plural(s.counts.fineTuneThreshold, "new label")})` : a.reason;
       return { tone: "upToDate", label: "Up to date", text, since };
     }
     default:

@@ -205,11 +205,26 @@ export default function ProjectPage() {
       <EmptyState title="No images yet">An owner or reviewer of this project can upload images; they will appear here.</EmptyState>
     )
   ) : filter.similarTo && firstPage?.noEmbedding ? (
-    <EmptyState title="No embedding for this image yet" action={<button type="button" className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>Back to all images</button>}>
-      The trainer embeds every image with its pretrained encoder; &ldquo;more like this&rdquo; works once it has (a few minutes after the first pretraining, and for new uploads soon after they arrive).
+    <EmptyState
+      title="No embedding for this image yet"
+      action={
+        <button type="button" className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>
+          Back to all images
+        </button>
+      }
+    >
+      The trainer embeds every image with its pretrained encoder; &ldquo;more like this&rdquo; works once it has (a few minutes after the first pretraining, and for new uploads soon after they
+      arrive).
     </EmptyState>
   ) : (
-    <EmptyState title="No images match these filters" action={<button type="button" className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>Clear filters</button>} />
+    <EmptyState
+      title="No images match these filters"
+      action={
+        <button type="button" className={buttonClass("secondary")} onClick={() => onFilter(noFilter)}>
+          Clear filters
+        </button>
+      }
+    />
   );
 
   return (

@@ -54,8 +54,26 @@ export default function ResetPasswordPage() {
         <p className="mt-1 text-sm text-slate-500">For {info.data.email}.</p>
       </div>
       {reset.isError && !fields.newPassword && <Alert>{errorMessage(reset.error)}</Alert>}
-      <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={fields.newPassword} hint="At least 8 characters." required autoFocus />
-      <TextField label="New password again" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} error={mismatch ? "The two passwords differ." : undefined} required />
+      <TextField
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        error={fields.newPassword}
+        hint="At least 8 characters."
+        required
+        autoFocus
+      />
+      <TextField
+        label="New password again"
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        onChange={(e) => setRepeat(e.target.value)}
+        error={mismatch ? "The two passwords differ." : undefined}
+        required
+      />
       <Button type="submit" variant="primary" className="w-full" loading={reset.isPending}>
         Set password
       </Button>

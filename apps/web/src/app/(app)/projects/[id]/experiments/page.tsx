@@ -34,8 +34,7 @@ export default function ExperimentsPage() {
       <div>
         <SubpageHeader project={p} title="Label efficiency" />
         <p className="mt-3 max-w-3xl text-sm text-slate-500">
-          How good is the model with a few of this project&apos;s labels, next to all of them? Supervised training against the SimCLR v2 pipeline, scored
-          on labelled images held out from training.
+          How good is the model with a few of this project&apos;s labels, next to all of them? Supervised training against the SimCLR v2 pipeline, scored on labelled images held out from training.
         </p>
       </div>
       {owner ? (
@@ -47,7 +46,9 @@ export default function ExperimentsPage() {
       )}
       {experiments.isError && <Alert>{errorMessage(experiments.error)}</Alert>}
       {experiments.data?.length === 0 && <p className="text-sm text-slate-500">No experiments yet.</p>}
-      {experiments.data?.map((e) => <ExperimentView key={e.id} experiment={e} projectId={projectId} projectName={p.name} canCancel={owner} />)}
+      {experiments.data?.map((e) => (
+        <ExperimentView key={e.id} experiment={e} projectId={projectId} projectName={p.name} canCancel={owner} />
+      ))}
     </main>
   );
 }

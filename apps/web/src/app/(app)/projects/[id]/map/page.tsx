@@ -82,11 +82,24 @@ export default function MapPage() {
       const c = classes?.find((x) => x.id === classId);
       setBusy(true);
       try {
-        const result = await labelImages(projectId, [...selected].map((i) => data.ids[i]!), classId);
+        const result = await labelImages(
+          projectId,
+          [...selected].map((i) => data.ids[i]!),
+          classId,
+        );
         setSelected(new Set());
         toast.show({
           text: `Labelled ${plural(result.count, "image")} as ${c?.name ?? "that class"}.`,
-          action: me ? { label: "Undo", run: () => void revertBulk(projectId, me.id, result).then(() => toast.show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }), (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" })) } : undefined,
+          action: me
+            ? {
+                label: "Undo",
+                run: () =>
+                  void revertBulk(projectId, me.id, result).then(
+                    () => toast.show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }),
+                    (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }),
+                  ),
+              }
+            : undefined,
         });
       } catch (err) {
         toast.show({ text: errorMessage(err), tone: "error" });
@@ -141,8 +154,8 @@ export default function MapPage() {
         <ProjectLoadError error={map.error} />
       ) : !data || data.ids.length === 0 ? (
         <EmptyState title="No map yet">
-          The trainer draws the map from its pretrained encoder: every image becomes a point, and images it finds alike lie together. It appears here a few minutes after the first
-          pretraining has finished{data && data.missing > 0 ? ` (${plural(data.missing, "image")} waiting)` : ""}.
+          The trainer draws the map from its pretrained encoder: every image becomes a point, and images it finds alike lie together. It appears here a few minutes after the first pretraining has
+          finished{data && data.missing > 0 ? ` (${plural(data.missing, "image")} waiting)` : ""}.
         </EmptyState>
       ) : (
         <>
@@ -174,7 +187,12 @@ export default function MapPage() {
             </span>
           </div>
           {selected.size > 0 && (
-            <div className="flex flex-wrap items-center gap-2 rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-200" role="toolbar" aria-label="Label the selected points" data-testid="map-selection-bar">
+            <div
+              className="flex flex-wrap items-center gap-2 rounded-lg bg-indigo-50 px-3 py-2 ring-1 ring-indigo-200"
+              role="toolbar"
+              aria-label="Label the selected points"
+              data-testid="map-selection-bar"
+            >
               <span className="mr-1 text-sm font-semibold text-indigo-900" data-testid="map-selected-count" data-count={selected.size}>
                 {formatCount(selected.size)} selected
               </span>
@@ -208,7 +226,11 @@ export default function MapPage() {
             <div className="relative min-h-0 flex-1 overflow-hidden rounded-lg bg-slate-50 ring-1 ring-slate-200">
               <MapCanvas xy={xy} pixels={pixels} selected={selected} lassoMode={lassoMode} fitSignal={fitSignal} onLasso={onLasso} onPointClick={onPointClick} onHover={setHover} />
               {hovered !== null && hover && (
-                <div className="pointer-events-none absolute z-10 w-40 rounded-md bg-white p-2 text-xs shadow-lg ring-1 ring-slate-200" style={{ left: Math.min(hover.x + 14, 10_000), top: hover.y + 14 }} data-testid="map-tooltip">
+                <div
+                  className="pointer-events-none absolute z-10 w-40 rounded-md bg-white p-2 text-xs shadow-lg ring-1 ring-slate-200"
+                  style={{ left: Math.min(hover.x + 14, 10_000), top: hover.y + 14 }}
+                  data-testid="map-tooltip"
+                >
                   <img src={`/api/images/${data.ids[hovered]}/thumbnail`} alt="" className="mb-1.5 aspect-square w-full rounded bg-slate-100 object-contain" />
                   <div className="font-medium text-slate-900">{classIndexName(data.label[hovered]!) ?? "Unlabelled"}</div>
                   {data.suggestion[hovered]! >= 0 && (
@@ -220,7 +242,9 @@ export default function MapPage() {
               )}
             </div>
             <aside className="w-48 shrink-0 space-y-1 overflow-y-auto text-sm" aria-label="Legend" data-testid="map-legend">
-              <h2 className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">{colouring === "confidence" ? "Suggestion's confidence" : colouring === "label" ? "Labels" : "Suggestions"}</h2>
+              <h2 className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">
+                {colouring === "confidence" ? "Suggestion's confidence" : colouring === "label" ? "Labels" : "Suggestions"}
+              </h2>
               {colouring === "confidence" ? (
                 <div className="space-y-1">
                   <div className="h-2.5 rounded-full bg-gradient-to-r from-[#dc3c28] via-[#dcc828] to-[#1eb43c]" />

@@ -40,7 +40,14 @@ export default function ModelsPage() {
       ) : models.isError ? (
         <Alert>{errorMessage(models.error)}</Alert>
       ) : models.data.length === 0 ? (
-        <EmptyState title="No models yet" action={<Link href={`/projects/${p.id}/training`} className={buttonClass("secondary")}>See training</Link>}>
+        <EmptyState
+          title="No models yet"
+          action={
+            <Link href={`/projects/${p.id}/training`} className={buttonClass("secondary")}>
+              See training
+            </Link>
+          }
+        >
           Each finished training stage publishes a version here: the pretrained encoder, a fine-tuned teacher, and the distilled student you can download or try in the browser.
         </EmptyState>
       ) : (
