@@ -8,8 +8,9 @@
 import type { PrismaClient } from "@fewlabel/db";
 import type { LabelChange, ProjectEvent } from "@fewlabel/realtime";
 import { LabellingError, type Labeller } from "./votes";
-import { eventRows, reserveSeqs } from "./project-events";
+import { reserveSeqs } from "./project-events";
 import { resolveLabel, type VoteLike } from "./resolve-label";
+import { type AnnotationRow, annotationKey, type ImageLabelRow, insertAnnotations, type VoteRow, writeVoteState } from "./vote-rows";
 
 export interface VoteRequest {
   imageId: string;
@@ -159,8 +160,7 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
       }
 
       const now = new Date();
-      const nowText = now.toISOString().replace("Z", "");
-      const annotationRows: Record<string, unknown>[] = [];
+      const annotationRows: AnnotationRow[] = [];
       const changes = new Map<number, Omit<LabelChange, "annotationId">>();
       const finalImage = new Map<string, ReturnType<typeof resolveLabel>>();
       for (const i of live) {
@@ -191,76 +191,45 @@ async function applyVotes(db: PrismaClient, batch: Pending[]): Promise<{ outcome
           imageId: req.imageId,
           classId: req.classId,
           authorId: who.actor.id,
+          source: "HUMAN",
           seq,
           unsure: req.unsure,
           previousClassId,
           clientLabelId: req.clientLabelId,
-          createdAt: nowText,
+          undoOf: null,
+          decision: false,
         });
       }
-
-      const inserted = await tx.$queryRaw<{ id: bigint; clientLabelId: string }[]>`
-        INSERT INTO "Annotation" ("projectId", "imageId", "classId", "authorId", "source", "seq", "unsure", "previousClassId", "clientLabelId", "createdAt")
-        SELECT x."projectId", x."imageId", x."classId", x."authorId", 'HUMAN'::"LabelSource", x.seq, x.unsure, x."previousClassId", x."clientLabelId", x."createdAt"::timestamp(3)
-        FROM jsonb_to_recordset(${JSON.stringify(annotationRows)}::jsonb) AS x(
-          "projectId" text, "imageId" text, "classId" text, "authorId" text, seq bigint, unsure boolean,
-          "previousClassId" text, "clientLabelId" text, "createdAt" text)
-        RETURNING id, "clientLabelId"`;
-      const annotationId = new Map(inserted.map((r) => [r.clientLabelId, r.id.toString()]));
+      const annotationId = await insertAnnotations(tx, annotationRows, now);
 
       // Final state: one row per (image, author) vote and one per image.
       const touched = new Set(live.map((i) => `${batch[i]!.req.imageId}/${batch[i]!.who.actor.id}`));
-      const voteRows: Record<string, unknown>[] = [];
+      const voteRows: VoteRow[] = [];
       for (const [imageId, m] of votes) {
         for (const v of m.values()) {
           if (touched.has(`${imageId}/${v.userId}`))
-            voteRows.push({
-              imageId,
-              userId: v.userId,
-              projectId: imageProject.get(imageId),
-              classId: v.classId,
-              unsure: v.unsure,
-              decision: v.decision ?? false,
-              seq: Number(v.seq),
-              updatedAt: nowText,
-            });
+            voteRows.push({ imageId, userId: v.userId, projectId: imageProject.get(imageId)!, classId: v.classId, unsure: v.unsure, decision: v.decision ?? false, seq: Number(v.seq) });
         }
       }
-      const imageRows = [...finalImage].map(([id, r]) => ({ id, classId: r.classId, decidedBy: r.decidedBy, votes: r.voteCount, disagreement: r.disagreement, at: r.classId ? nowText : null }));
+      const imageRows: ImageLabelRow[] = [...finalImage].map(([id, r]) => ({
+        id,
+        classId: r.classId,
+        labelSource: r.classId ? "HUMAN" : null,
+        decidedBy: r.decidedBy,
+        votes: r.voteCount,
+        disagreement: r.disagreement,
+      }));
       // The annotators are done with these images: free their leases.
-      const leasePairs = live.map((i) => ({ imageId: batch[i]!.req.imageId, userId: batch[i]!.who.actor.id }));
+      const leases = live.map((i) => ({ imageId: batch[i]!.req.imageId, userId: batch[i]!.who.actor.id }));
       const at = now.toISOString();
       for (const i of live) {
-        const { who, req } = batch[i]!;
-        const id = annotationId.get(req.clientLabelId)!;
-        events.push({ type: "label", seq: seqOf.get(i)!, projectId: who.projectId, at, actor: who.actor, data: { ...changes.get(i)!, annotationId: id } });
-        outcomes[i] = { seq: seqOf.get(i)!, annotationId: id, duplicate: false };
+        const { who } = batch[i]!;
+        const seq = seqOf.get(i)!;
+        const id = annotationId.get(annotationKey(who.projectId, seq))!;
+        events.push({ type: "label", seq, projectId: who.projectId, at, actor: who.actor, data: { ...changes.get(i)!, annotationId: id } });
+        outcomes[i] = { seq, annotationId: id, duplicate: false };
       }
-      // Votes, image labels, leases and the event log in one statement (data-modifying CTEs).
-      await tx.$executeRaw`
-        WITH votes AS (
-          INSERT INTO "Vote" ("imageId", "userId", "projectId", "classId", "unsure", "decision", "seq", "updatedAt")
-          SELECT x."imageId", x."userId", x."projectId", x."classId", x.unsure, x.decision, x.seq, x."updatedAt"::timestamp(3)
-          FROM jsonb_to_recordset(${JSON.stringify(voteRows)}::jsonb) AS x(
-            "imageId" text, "userId" text, "projectId" text, "classId" text, unsure boolean, decision boolean, seq bigint, "updatedAt" text)
-          ON CONFLICT ("imageId", "userId") DO UPDATE SET "classId" = EXCLUDED."classId", unsure = EXCLUDED.unsure, decision = EXCLUDED.decision, seq = EXCLUDED.seq, "updatedAt" = EXCLUDED."updatedAt"
-          RETURNING 1
-        ), labels AS (
-          UPDATE "Image" AS i SET "labelClassId" = x."classId",
-            "labelSource" = CASE WHEN x."classId" IS NULL THEN NULL ELSE 'HUMAN'::"LabelSource" END,
-            "labelledById" = x."decidedBy", "labelledAt" = x.at::timestamp(3), "voteCount" = x.votes, disagreement = x.disagreement
-          FROM jsonb_to_recordset(${JSON.stringify(imageRows)}::jsonb) AS x(id text, "classId" text, "decidedBy" text, votes int, disagreement boolean, at text)
-          WHERE i.id = x.id
-          RETURNING 1
-        ), leases AS (
-          DELETE FROM "Lease" l USING jsonb_to_recordset(${JSON.stringify(leasePairs)}::jsonb) AS x("imageId" text, "userId" text)
-          WHERE l."imageId" = x."imageId" AND l."userId" = x."userId"
-          RETURNING 1
-        )
-        INSERT INTO "ProjectEvent" ("projectId", "seq", "type", "payload", "actorId", "createdAt")
-        SELECT x."projectId", x.seq, x.type, x.payload, x."actorId", x."createdAt"::timestamp(3)
-        FROM jsonb_to_recordset(${JSON.stringify(eventRows(events))}::jsonb)
-          AS x("projectId" text, seq bigint, type text, payload jsonb, "actorId" text, "createdAt" text)`;
+      await writeVoteState(tx, { votes: voteRows, images: imageRows, leases, events }, now);
     });
   }
   // Repeats inside the batch get the first request's outcome, marked duplicate.
