@@ -5,7 +5,7 @@ import { selectBackend } from "../src/backend/select.js";
 import { createEncoder, resnet18Config } from "../src/models/resnet.js";
 import { createProjectionHead } from "../src/models/heads.js";
 import { ntXentLoss } from "../src/losses/ntXent.js";
-import { variablesOf } from "../src/stages/common.js";
+import { variablesOf } from "../src/models/variables.js";
 
 const args = new Map(
   process.argv.slice(2).map((a) => {

@@ -13,7 +13,8 @@ import { defaultAugmentConfig, fineTuneAugmentConfig, type AugmentConfig } from 
 import { pretrainContrastive } from "../src/stages/pretrain.js";
 import { fineTune } from "../src/stages/fineTune.js";
 import { distil } from "../src/stages/distil.js";
-import { encoderClassifier, tensorImageSource, type Classifier } from "../src/stages/common.js";
+import { encoderClassifier, type Classifier } from "../src/stages/classifier.js";
+import { tensorImageSource } from "../src/stages/imageSource.js";
 import { mulberry32 } from "../src/util/random.js";
 import { computeBaselines } from "../src/eval/baselines.js";
 
@@ -275,7 +276,9 @@ if (phase === "variants") {
 // fix-<epochs>-<threshold>-<aug>: FixMatch with stale targets. Every epoch the current model labels every clean
 // image; each step trains on 32 labelled + 64 unlabelled images (strongly augmented), the latter where confident.
 if (phase === "variants") {
-  const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
+  const { augmentedBatch } = await import("../src/stages/batches.js");
+  const { sampleBatch, stepRandom } = await import("../src/stages/sampling.js");
+  const { softmaxCrossEntropy } = await import("../src/losses/softmaxCrossEntropy.js");
   const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
   for (const v of str("variants", "")
     .split(",")
@@ -455,7 +458,7 @@ if (phase === "variants") {
 async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolean) {
   const { trainLinearProbe, foldStandardisation } = await import("../src/eval/index.js");
   const { assembleTeacher } = await import("../src/persistence/export.js");
-  const { modelClassifier } = await import("../src/stages/common.js");
+  const { modelClassifier } = await import("../src/stages/classifier.js");
   const base = str("teacher", "teacher");
   const t = teacherFrom(null);
   loadWeights(`${cache}/${base}-enc`, t.encoder);
@@ -483,7 +486,7 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
 // with a pixel expert (pixel logistic regression's logits added, half and half), then distilled (clean targets,
 // worker threads) into a copy of that whole model, pixel layer included.
 if (phase === "variants") {
-  const { modelClassifier } = await import("../src/stages/common.js");
+  const { modelClassifier } = await import("../src/stages/classifier.js");
   for (const v of str("variants", "")
     .split(",")
     .filter((s) => s.startsWith("prod"))) {
@@ -516,7 +519,7 @@ if (phase === "variants") {
 // into a copy of itself (pixel layer from zero) on confident pseudo-labels, refreshed by the student every epoch of
 // the unlabelled images, 32 labelled + 64 pseudo-labelled images a step, worker threads.
 if (phase === "variants") {
-  const { modelClassifier } = await import("../src/stages/common.js");
+  const { modelClassifier } = await import("../src/stages/classifier.js");
   for (const v of str("variants", "")
     .split(",")
     .filter((s) => s.startsWith("st-"))) {
@@ -578,7 +581,9 @@ if (phase === "variants") {
 // and flips, optionally scoring an exponential moving average of the weights (mean teacher); saved as `tv-…` for
 // st-* (--teacher=…).
 if (phase === "variants") {
-  const { augmentedBatch, sampleBatch, softmaxCrossEntropy, stepRandom } = await import("../src/stages/common.js");
+  const { augmentedBatch } = await import("../src/stages/batches.js");
+  const { sampleBatch, stepRandom } = await import("../src/stages/sampling.js");
+  const { softmaxCrossEntropy } = await import("../src/losses/softmaxCrossEntropy.js");
   const { warmupCosine, setLearningRate, createOptimizer } = await import("../src/optim/lars.js");
   for (const v of str("variants", "")
     .split(",")
@@ -709,7 +714,7 @@ if (phase === "lp") {
 // logits added at weights 0 / 0.2 / 0.4 / 0.6 (the teacher's pixel expert, applied to the student as well).
 if (phase === "spair") {
   const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
-  const { modelClassifier } = await import("../src/stages/common.js");
+  const { modelClassifier } = await import("../src/stages/classifier.js");
   const { build } = await savedTeacherPair(0.6, true);
   const s = build();
   loadWeights(`${cache}/${str("student", "")}`, s);
@@ -725,7 +730,7 @@ if (phase === "spair") {
 // ens2: the mean of saved students' probabilities (--students=a,b,…, built like st-* students from --teacher=…), and
 // with the teacher pair's.
 if (phase === "ens2") {
-  const { modelClassifier } = await import("../src/stages/common.js");
+  const { modelClassifier } = await import("../src/stages/classifier.js");
   const { teacher, build } = await savedTeacherPair(0.6, true);
   const members: Classifier[] = str("students", "")
     .split(",")

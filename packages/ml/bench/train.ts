@@ -11,7 +11,7 @@ import { selectBackend, type BackendName } from "../src/backend/select.js";
 import { createEncoder, resnet18Config } from "../src/models/resnet.js";
 import { createProjectionHead } from "../src/models/heads.js";
 import { ntXentLoss } from "../src/losses/ntXent.js";
-import { variablesOf } from "../src/stages/common.js";
+import { variablesOf } from "../src/models/variables.js";
 import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
 
 const args = new Map(

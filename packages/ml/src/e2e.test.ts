@@ -10,7 +10,9 @@ import { pretrainContrastive } from "./stages/pretrain.js";
 import { fineTune } from "./stages/fineTune.js";
 import { pseudoLabel } from "./stages/pseudoLabel.js";
 import { distil } from "./stages/distil.js";
-import { encoderClassifier, modelClassifier, tensorImageSource, type Progress } from "./stages/common.js";
+import { encoderClassifier, modelClassifier } from "./stages/classifier.js";
+import { tensorImageSource } from "./stages/imageSource.js";
+import type { Progress } from "./stages/runStage.js";
 import { FASHION_MNIST_DIR, fashionMnistAvailable, loadFashionMnist } from "@fewlabel/datasets";
 
 const available = fashionMnistAvailable();

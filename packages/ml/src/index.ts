@@ -19,18 +19,11 @@ export { augment, defaultAugmentConfig, fineTuneAugmentConfig, minCropScale, typ
 export { checkMirrorInvariance, MIRROR_RATIO_THRESHOLD, type MirrorCheck } from "./augment/mirror.js";
 export { ntXentLoss, l2Normalize } from "./losses/ntXent.js";
 export { LarsOptimizer, warmupCosine, createOptimizer, setLearningRate, type OptimizerName } from "./optim/lars.js";
-export {
-  tensorImageSource,
-  encoderClassifier,
-  modelClassifier,
-  softmaxCrossEntropy,
-  variablesOf,
-  StageAborted,
-  type Progress,
-  type ProgressCallback,
-  type ImageSource,
-  type Classifier,
-} from "./stages/common.js";
+export { tensorImageSource, type ImageSource } from "./stages/imageSource.js";
+export { encoderClassifier, modelClassifier, type Classifier } from "./stages/classifier.js";
+export { softmaxCrossEntropy } from "./losses/softmaxCrossEntropy.js";
+export { variablesOf } from "./models/variables.js";
+export { StageAborted, type Progress, type ProgressCallback } from "./stages/runStage.js";
 export { pretrainContrastive, inputShapeOf, type PretrainOptions, type StageResult } from "./stages/pretrain.js";
 export { fineTune, type FineTuneOptions } from "./stages/fineTune.js";
 export { pseudoLabel, type PseudoLabels, type PseudoLabelOptions } from "./stages/pseudoLabel.js";

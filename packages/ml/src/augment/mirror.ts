@@ -7,7 +7,7 @@
 // mirrors are as typical as originals.
 import { tf } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
-import type { ImageSource } from "../stages/common.js";
+import type { ImageSource } from "../stages/imageSource.js";
 
 export interface MirrorCheck {
   /** Median over the sample of nn-distance(mirror) / nn-distance(original). */

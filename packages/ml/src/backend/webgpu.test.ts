@@ -8,7 +8,7 @@ import { selectBackend } from "./select.js";
 import { createEncoder } from "../models/resnet.js";
 import { createProjectionHead } from "../models/heads.js";
 import { ntXentLoss } from "../losses/ntXent.js";
-import { variablesOf } from "../stages/common.js";
+import { variablesOf } from "../models/variables.js";
 import { mulberry32, randomArray } from "../util/random.js";
 
 describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("webgpu backend", () => {

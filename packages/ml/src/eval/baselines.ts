@@ -2,7 +2,7 @@
 // classifier on raw pixels, and kNN on a randomly initialised encoder, trained on the same labels and scored on the
 // same held-out images as the model they accompany. A model that loses to them has learned nothing worth serving.
 import { tf, type tfl } from "../tf.js";
-import { tensorImageSource } from "../stages/common.js";
+import { tensorImageSource } from "../stages/imageSource.js";
 import { encoderFeatures, pixelRows } from "./features.js";
 import { wilsonInterval, type Interval } from "./interval.js";
 import { argmaxRows, knnNeighbours, knnPredict, knnVotes } from "./knn.js";

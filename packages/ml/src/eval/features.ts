@@ -1,7 +1,7 @@
 // Feature rows of images: an encoder's embeddings in inference mode (batch norm on its moving statistics), batch by
 // batch so a large set never sits in memory as one activation tensor, or the raw pixels themselves.
 import { tf, type tfl } from "../tf.js";
-import type { ImageSource } from "../stages/common.js";
+import type { ImageSource } from "../stages/imageSource.js";
 
 /** Encoder features [n, d] of the given images (every image of the source when `indices` is omitted). */
 export async function encoderFeatures(encoder: tfl.LayersModel, images: ImageSource, indices?: ArrayLike<number>, batchSize = 256): Promise<tf.Tensor2D> {

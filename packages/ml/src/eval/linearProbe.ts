@@ -3,8 +3,8 @@
 // are standardised with the training rows' statistics, so one learning rate suits pixels and any encoder.
 import { tf } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
-import { softmaxCrossEntropy } from "../stages/common.js";
-import type { ProgressCallback } from "../stages/common.js";
+import { softmaxCrossEntropy } from "../losses/softmaxCrossEntropy.js";
+import type { ProgressCallback } from "../stages/runStage.js";
 
 export interface LinearProbe {
   /** Class logits of feature rows. */

@@ -7,7 +7,8 @@ import { selectBackend } from "../backend/select.js";
 import { createEncoder } from "../models/resnet.js";
 import { createProjectionHead } from "../models/heads.js";
 import { pixelImageSource } from "../preprocess/pixelSource.js";
-import { sampleBatch, stageBatches, stepRandom } from "../stages/common.js";
+import { sampleBatch, stepRandom } from "../stages/sampling.js";
+import { stageBatches } from "../stages/batches.js";
 import { pretrainContrastive } from "../stages/pretrain.js";
 import { mulberry32 } from "../util/random.js";
 

@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import type { AugmentConfig } from "../augment/augment.js";
 import type { Pixels } from "../preprocess/preprocess.js";
 import type { PixelSourceOptions } from "../preprocess/pixelSource.js";
-import type { ImageSource } from "../stages/common.js";
+import type { ImageSource } from "../stages/imageSource.js";
 import type { SeededRandom } from "../util/random.js";
 import { workerEntry } from "./workerEntry.js";
 

@@ -3,7 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import { selectBackend } from "../backend/select.js";
 import { pixelImageSource } from "../preprocess/pixelSource.js";
-import { augmentedBatchData } from "../stages/common.js";
+import { augmentedBatchData } from "../stages/batches.js";
 import { mulberry32 } from "../util/random.js";
 import type { BatchReply, BatchRequest } from "./batchPrefetcher.js";
 

@@ -49,7 +49,7 @@ describe("DataParallelTrainer", () => {
 describe("pretrainContrastive with workers", () => {
   it("trains the caller's models through 2 worker replicas", { timeout: 120_000 }, async () => {
     const { pretrainContrastive } = await import("../stages/pretrain.js");
-    const { tensorImageSource } = await import("../stages/common.js");
+    const { tensorImageSource } = await import("../stages/imageSource.js");
     const { tf } = await import("../tf.js");
     await selectBackend({ order: ["wasm"] });
     const encoder = createEncoder({ inputSize: 28, channels: 1, widths: [4, 8], blocks: [1, 1], seed: 5 });
@@ -72,7 +72,7 @@ describe("pretrainContrastive with workers", () => {
 describe("pretrainContrastive with workers, checkpointed and resumed", () => {
   it("ends with exactly the weights and losses of an uninterrupted run (optimizer state included)", { timeout: 180_000 }, async () => {
     const { pretrainContrastive } = await import("../stages/pretrain.js");
-    const { tensorImageSource } = await import("../stages/common.js");
+    const { tensorImageSource } = await import("../stages/imageSource.js");
     const { createOptimizer } = await import("../optim/lars.js");
     const { tf } = await import("../tf.js");
     await selectBackend({ order: ["wasm"] });
@@ -126,7 +126,8 @@ describe("pretrainContrastive with workers, checkpointed and resumed", () => {
 describe("a data-parallel stage stopped by its signal", () => {
   it("brings the replicas' weights and optimizer state back before it throws, so a stop checkpoint holds the step it stopped at", { timeout: 180_000 }, async () => {
     const { pretrainContrastive } = await import("../stages/pretrain.js");
-    const { StageAborted, tensorImageSource } = await import("../stages/common.js");
+    const { StageAborted } = await import("../stages/runStage.js");
+    const { tensorImageSource } = await import("../stages/imageSource.js");
     const { tf } = await import("../tf.js");
     await selectBackend({ order: ["wasm"] });
     const build = () => ({
@@ -193,7 +194,8 @@ describe("a data-parallel stage stopped by its signal", () => {
 describe("fineTune with workers", () => {
   it("trains encoder + classifier head on 2 replicas, and a run resumed from a checkpoint ends exactly like an uninterrupted one", { timeout: 180_000 }, async () => {
     const { fineTune } = await import("../stages/fineTune.js");
-    const { encoderClassifier, tensorImageSource } = await import("../stages/common.js");
+    const { encoderClassifier } = await import("../stages/classifier.js");
+    const { tensorImageSource } = await import("../stages/imageSource.js");
     const { createClassifierHead } = await import("../models/heads.js");
     const { createOptimizer } = await import("../optim/lars.js");
     const { tf } = await import("../tf.js");
@@ -251,7 +253,8 @@ describe("fineTune with workers", () => {
 describe("DataParallelTrainer.stepSupervised", () => {
   it("equals a single-thread step where the shards are identical (so per-shard batch norm is the batch's)", { timeout: 120_000 }, async () => {
     const { createClassifierHead } = await import("../models/heads.js");
-    const { softmaxCrossEntropy, variablesOf } = await import("../stages/common.js");
+    const { softmaxCrossEntropy } = await import("../losses/softmaxCrossEntropy.js");
+    const { variablesOf } = await import("../models/variables.js");
     const { createOptimizer } = await import("../optim/lars.js");
     const { tf } = await import("../tf.js");
     await selectBackend({ order: ["wasm"] });
@@ -315,7 +318,7 @@ describe("distil on worker threads", () => {
       const { createClassifierHead } = await import("../models/heads.js");
       const { createStudent } = await import("../models/student.js");
       const { distil } = await import("../stages/distil.js");
-      const { encoderClassifier, modelClassifier } = await import("../stages/common.js");
+      const { encoderClassifier, modelClassifier } = await import("../stages/classifier.js");
       const { tf } = await import("../tf.js");
       await selectBackend({ order: ["wasm"] });
       const teacher = encoderClassifier(

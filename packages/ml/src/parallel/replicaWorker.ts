@@ -16,7 +16,8 @@ import { selectBackend } from "../backend/select.js";
 import { tfl } from "../tf.js";
 import { registerFastBatchNorm } from "../models/batchNorm.js";
 import { createOptimizer, setLearningRate, type OptimizerName } from "../optim/lars.js";
-import { softmaxCrossEntropy, variablesOf } from "../stages/common.js";
+import { softmaxCrossEntropy } from "../losses/softmaxCrossEntropy.js";
+import { variablesOf } from "../models/variables.js";
 
 /** One optimizer weight (the iteration count or a slot) as it crosses threads. */
 export interface OptimizerSlot {

@@ -12,7 +12,7 @@ import { createEncoder, type EncoderConfig } from "../models/resnet.js";
 import { createClassifierHead, createProjectionHead } from "../models/heads.js";
 import { createStudent } from "../models/student.js";
 import { pretrainContrastive } from "../stages/pretrain.js";
-import { tensorImageSource } from "../stages/common.js";
+import { tensorImageSource } from "../stages/imageSource.js";
 import { createOptimizer } from "../optim/lars.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { assembleTeacher, exportModel, loadExportedModel, makeMetadata } from "./export.js";

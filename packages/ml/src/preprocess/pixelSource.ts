@@ -3,7 +3,7 @@
 // model's preprocessing (the centred window, as preprocess.js does in the browser); training crops are windows of
 // each image's own pixels, resampled by the same filter, so a wide photo is cropped on its real aspect ratio.
 import { tf } from "../tf.js";
-import type { ImageSource } from "../stages/common.js";
+import type { ImageSource } from "../stages/imageSource.js";
 import { convertChannels, cropPixels, type Pixels, PREPROCESSING_VERSION, type PreprocessingVersion, resizeToInput } from "./preprocess.js";
 
 export interface PixelSourceOptions {

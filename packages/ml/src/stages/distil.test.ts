@@ -6,7 +6,8 @@ import { fineTuneAugmentConfig } from "../augment/augment.js";
 import { mulberry32 } from "../util/random.js";
 import { tf } from "../tf.js";
 import { distil, pseudoLabelRound, selfTrainingBatch, type PseudoLabels } from "./distil.js";
-import { encoderClassifier, tensorImageSource, type Classifier } from "./common.js";
+import { encoderClassifier, type Classifier } from "./classifier.js";
+import { tensorImageSource } from "./imageSource.js";
 
 describe("distil: what the teacher labels", () => {
   // A teacher that records every batch it is asked to label.

@@ -12,7 +12,12 @@ import { tf } from "../tf.js";
 import { argmaxRows } from "../eval/knn.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { augmentedBatch, augmentedBatchData, runStage, sampleBatch, softmaxCrossEntropy, stepRandom, type Classifier, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
+import { augmentedBatch, augmentedBatchData } from "./batches.js";
+import { runStage, type StageResult, type StageRunOptions } from "./runStage.js";
+import { sampleBatch, stepRandom } from "./sampling.js";
+import { softmaxCrossEntropy } from "../losses/softmaxCrossEntropy.js";
+import type { Classifier } from "./classifier.js";
+import type { ImageSource } from "./imageSource.js";
 
 export interface DistilOptions extends StageRunOptions {
   teacher: Classifier;

@@ -4,7 +4,12 @@
 import { tf } from "../tf.js";
 import { fineTuneAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runStage, sampleBatch, softmaxCrossEntropy, stageBatches, stepRandom, type Classifier, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
+import { runStage, type StageResult, type StageRunOptions } from "./runStage.js";
+import { sampleBatch, stepRandom } from "./sampling.js";
+import { softmaxCrossEntropy } from "../losses/softmaxCrossEntropy.js";
+import { stageBatches } from "./batches.js";
+import type { Classifier } from "./classifier.js";
+import type { ImageSource } from "./imageSource.js";
 
 export interface FineTuneOptions extends StageRunOptions {
   classifier: Classifier;

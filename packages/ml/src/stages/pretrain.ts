@@ -5,7 +5,11 @@ import { tf, type tfl } from "../tf.js";
 import { defaultAugmentConfig, type AugmentConfig } from "../augment/augment.js";
 import { ntXentLoss } from "../losses/ntXent.js";
 import { createOptimizer, setLearningRate, warmupCosine, type OptimizerName } from "../optim/lars.js";
-import { runStage, sampleBatch, stageBatches, stepRandom, variablesOf, type ImageSource, type StageResult, type StageRunOptions } from "./common.js";
+import { runStage, type StageResult, type StageRunOptions } from "./runStage.js";
+import { sampleBatch, stepRandom } from "./sampling.js";
+import { stageBatches } from "./batches.js";
+import { variablesOf } from "../models/variables.js";
+import type { ImageSource } from "./imageSource.js";
 
 export interface PretrainOptions extends StageRunOptions {
   encoder: tfl.LayersModel;

@@ -1,7 +1,9 @@
 // Pseudo-labelling: the fine-tuned teacher's class probabilities for every image, with the top class and its
 // probability as confidence, for the review UI and for distillation.
 import { tf } from "../tf.js";
-import type { Classifier, ImageSource, ProgressCallback } from "./common.js";
+import type { Classifier } from "./classifier.js";
+import type { ImageSource } from "./imageSource.js";
+import type { ProgressCallback } from "./runStage.js";
 
 export interface PseudoLabels {
   numClasses: number;
