@@ -71,3 +71,28 @@ export async function restoreCheckpoint<E>(blob: Buffer, models: Record<string, 
     return loadCheckpoint<E>(dir, models, optimizer);
   });
 }
+
+/** A slot's checkpoint as peekCheckpoint reads it; `extra.done` marks a run that finished. */
+export type PeekedCheckpoint<E> = { info: CheckpointInfo<E & { done?: boolean }>; blob: Buffer };
+
+/**
+ * Where a stage starts, written once for every stage: from its slot's checkpoint, weights and optimizer at the step it
+ * reached, when that checkpoint is an unfinished run of the same work (`sameRun`: the same run number, model spec and
+ * classes; the same teacher); else, where `warmStart` accepts it (a finished earlier pretraining of the same spec, which
+ * an extension continues), its weights only, from step 0; else from scratch. Resolves with the first step to run.
+ */
+export async function resumeStage<E>(
+  previous: PeekedCheckpoint<E> | null,
+  models: Record<string, tfl.LayersModel>,
+  optimizer: tf.Optimizer,
+  o: { sameRun(extra: E): boolean; warmStart?(extra: E): boolean },
+): Promise<number> {
+  const extra = previous?.info.extra;
+  if (!previous || !extra) return 0;
+  if (!extra.done && o.sameRun(extra)) {
+    await restoreCheckpoint(previous.blob, models, optimizer);
+    return previous.info.nextStep;
+  }
+  if (o.warmStart?.(extra)) await restoreCheckpoint(previous.blob, models);
+  return 0;
+}

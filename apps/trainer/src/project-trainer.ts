@@ -33,7 +33,7 @@ import { assembleTeacher, exportModel, makeMetadata, type ModelMetadata, PREPROC
 import type { TrainerActivity } from "@fewlabel/realtime";
 import { selfTrainingActivity } from "./activity";
 import type { TrainerApi } from "./api-client";
-import { peekCheckpoint, restoreCheckpoint, uploadCheckpoint } from "./checkpoints";
+import { peekCheckpoint, restoreCheckpoint, resumeStage, uploadCheckpoint } from "./checkpoints";
 import type { TrainerConfig } from "./config";
 import { splitLabels } from "./holdout";
 import { DiskImageCache } from "./disk-cache";
@@ -245,13 +245,11 @@ export class ProjectTrainer {
     };
     const { encoder, projectionHead } = this.buildPretrainModels(spec);
     const optimizer = createOptimizer("adam", this.cfg.learningRate);
-    let startStep = 0;
-    if (previous && sameSpec(previous.info.extra?.spec, spec)) {
-      const resumable = !previous.info.extra!.done && previous.info.extra!.run === action.run;
-      // Same run interrupted: weights and optimizer, from its step. An earlier finished run: its weights, extended.
-      await restoreCheckpoint(previous.blob, { encoder, projectionHead }, resumable ? optimizer : undefined);
-      if (resumable) startStep = previous.info.nextStep;
-    }
+    // Same run interrupted: weights and optimizer, from its step. An earlier run of this encoder: its weights, extended.
+    const startStep = await resumeStage(previous, { encoder, projectionHead }, optimizer, {
+      sameRun: (p) => p.run === action.run && sameSpec(p.spec, spec),
+      warmStart: (p) => sameSpec(p.spec, spec),
+    });
     const batchSize = Math.min(this.cfg.batchSize, usable.length);
     const totalSteps = action.extend
       ? stageSteps({ epochs: this.cfg.pretrainExtendEpochs, steps: this.cfg.pretrainExtendSteps }, usable.length, batchSize)
@@ -366,13 +364,9 @@ export class ProjectTrainer {
     const linearMetrics = await this.scorer.classifier(sets, (x) => linearHead.apply(encoder.apply(x, { training: false }) as tf.Tensor, { training: false }) as tf.Tensor2D, "linear");
     const optimizer = createOptimizer("adam", this.cfg.learningRate);
     const extra = { spec, run: action.run, classIds };
-    let startStep = 0;
-    const previous = await peekCheckpoint<typeof extra & { done: boolean }>(this.api, this.projectId, "finetune");
-    const p = previous?.info.extra;
-    if (previous && p && !p.done && p.run === action.run && sameSpec(p.spec, spec) && JSON.stringify(p.classIds) === JSON.stringify(classIds)) {
-      await restoreCheckpoint(previous.blob, { encoder, classifierHead }, optimizer);
-      startStep = previous.info.nextStep;
-    }
+    const startStep = await resumeStage(await peekCheckpoint<typeof extra>(this.api, this.projectId, "finetune"), { encoder, classifierHead }, optimizer, {
+      sameRun: (p) => p.run === action.run && sameSpec(p.spec, spec) && JSON.stringify(p.classIds) === JSON.stringify(classIds),
+    });
     const totalSteps = stageSteps({ epochs: this.cfg.finetuneEpochs, steps: this.cfg.finetuneSteps }, train.ids.length, this.cfg.batchSize);
     const teacher = encoderClassifier(encoder, classifierHead);
     const exportDir = await mkdtemp(path.join(os.tmpdir(), "fewlabel-teacher-"));
@@ -525,12 +519,9 @@ export class ProjectTrainer {
       }
       const optimizer = createOptimizer("adam", this.cfg.learningRate);
       const extra = { teacherVersionId, spec };
-      let startStep = 0;
-      const previous = await peekCheckpoint<typeof extra & { done: boolean }>(this.api, this.projectId, "distil");
-      if (previous?.info.extra && !previous.info.extra.done && previous.info.extra.teacherVersionId === teacherVersionId) {
-        await restoreCheckpoint(previous.blob, { student }, optimizer);
-        startStep = previous.info.nextStep;
-      }
+      const startStep = await resumeStage(await peekCheckpoint<typeof extra>(this.api, this.projectId, "distil"), { student }, optimizer, {
+        sameRun: (p) => p.teacherVersionId === teacherVersionId,
+      });
       const totalSteps = stageSteps({ epochs: this.cfg.distilEpochs, steps: this.cfg.distilSteps }, all.length, this.cfg.batchSize);
       const images = this.cache.source(all, spec.channels);
       try {
