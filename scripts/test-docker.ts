@@ -20,9 +20,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { png } from "../apps/web/test/fixtures";
-import { TestUser } from "../apps/web/test/harness";
-import { call, collectEvents, connect } from "../apps/web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { TestUser } from "@fewlabel/web/testing";
+import { call, collectEvents, connect } from "@fewlabel/web/testing/realtime";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const keep = process.argv.includes("--keep");

@@ -2,7 +2,7 @@
 // and uploaded images, a teammate joining through an invite link.
 import { grayPng, rgbPng } from "@fewlabel/storage/testing";
 import { type Browser, expect, type Page } from "@playwright/test";
-import { createTrainerApi, type TrainerApi } from "../../apps/trainer/src/api-client";
+import { createTrainerApi, type TrainerApi } from "@fewlabel/trainer/api-client";
 
 const violations: string[] = [];
 

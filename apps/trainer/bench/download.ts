@@ -4,7 +4,7 @@
 // decoded into working copies as the trainer does; no disk cache.
 //   npx tsx apps/trainer/bench/download.ts [--images=3000] [--side=200]
 import sharp from "sharp";
-import { startTestServer, TestUser } from "../../web/test/harness";
+import { startTestServer, TestUser } from "@fewlabel/web/testing";
 import { createTrainerApi } from "../src/api-client";
 import { ImageCache } from "../src/images";
 

@@ -3,8 +3,8 @@
 // say it, members read it, outsiders do not, and people see it only while the trainer that said it holds the lease.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { call, collectEvents, connect, waitFor } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "@fewlabel/web/testing";
+import { call, collectEvents, connect, waitFor } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi, trpcCode } from "../src/api-client";
 
 async function errorOf(p: Promise<unknown>): Promise<string> {

@@ -4,8 +4,8 @@
 // images), so this costs a trainer start and a few seconds.
 import type { ProjectEvent } from "@fewlabel/realtime";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
-import { call, collectEvents, connect } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
+import { call, collectEvents, connect } from "@fewlabel/web/testing/realtime";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, exited, TrainerProcesses, type TrainerProject, until } from "./trainer-harness";
 

@@ -7,9 +7,9 @@ import path from "node:path";
 import { trainerLimits, undoLast } from "@fewlabel/api";
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { collectEvents, collectTransient, connect, call, waitFor } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "@fewlabel/web/testing";
+import { collectEvents, collectTransient, connect, call, waitFor } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi, TrainerHttpError, trpcCode } from "../src/api-client";
 
 async function errorOf(p: Promise<unknown>): Promise<string> {

@@ -4,9 +4,9 @@
 // or find a group distinct (not raised again); annotators may look but not settle; outsiders get nothing.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { call, connect } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "@fewlabel/web/testing";
+import { call, connect } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 describe.each(testDatabaseKinds)("near-duplicate groups on %s", (kind) => {

@@ -5,8 +5,8 @@
 // continues at the step where it paused). A SIGTERM, delivered twice as a stop often is, then stops it cleanly: it
 // checkpoints where it is and releases the lease.
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
-import { call, connect, waitFor } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
+import { call, connect, waitFor } from "@fewlabel/web/testing/realtime";
 import { peekCheckpoint } from "../src/checkpoints";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, exited, TrainerProcesses, type TrainerProject, until } from "./trainer-harness";

@@ -2,7 +2,7 @@
 // still works on: when a project is deleted, the trainer frees what it held of it and goes on with the others.
 import { mintLocalTrainerToken } from "@fewlabel/api/trainer-tokens";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, TrainerProcesses, type TrainerProject, until } from "./trainer-harness";
 

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { mintLocalTrainerToken } from "@fewlabel/api/trainer-tokens";
 import { afterAll, beforeAll, describe, it, onTestFailed } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, TrainerProcesses, until } from "./trainer-harness";
 

@@ -3,9 +3,9 @@
 // decision (recorded in the history); a kept label is not raised again; annotators and outsiders cannot settle one.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { call, connect } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "@fewlabel/web/testing";
+import { call, connect } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 describe.each(testDatabaseKinds)("possible label errors on %s", (kind) => {

@@ -5,8 +5,8 @@
 // The trainer here is driven one reconciler decision at a time (runNext), so every stage transition is asserted.
 import { selectBackend, tf, tfl } from "@fewlabel/ml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
-import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
+import { call, collectEvents, connect, type LiveSocket, waitFor } from "@fewlabel/web/testing/realtime";
 import { ActivityReporter } from "../src/activity";
 import { createTrainerApi } from "../src/api-client";
 import type { TrainerConfig } from "../src/config";

@@ -15,7 +15,7 @@ import { promisify } from "node:util";
 import { preprocessingFor, preprocessPixels, selectBackend } from "@fewlabel/ml";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
 import { createTrainerApi } from "../src/api-client";
 import { LeaseKeeper } from "../src/lease";
 import { ProjectTrainer } from "../src/project-trainer";

@@ -8,8 +8,8 @@ import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { DEFAULT_TRAINING_COPY_SIDE, LocalImageStore, originalKey, thumbnailKey, trainingKey } from "@fewlabel/storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restoreMissingBlobs } from "@fewlabel/api";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
 import { createTrainerApi } from "../src/api-client";
 
 describe.each(testDatabaseKinds)("deleting a project on %s", (kind) => {

@@ -5,9 +5,9 @@
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import type { ProjectEvent, SuggestionSource } from "@fewlabel/realtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
-import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
+import { call, collectEvents, connect, type LiveSocket, waitFor } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 type Added = Extract<ProjectEvent, { type: "pseudoLabels.added" }>;

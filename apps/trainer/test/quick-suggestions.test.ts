@@ -7,8 +7,8 @@
 import { selectBackend } from "@fewlabel/ml";
 import type { ProjectEvent } from "@fewlabel/realtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
-import { call, collectEvents, connect, type LiveSocket, waitFor } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
+import { call, collectEvents, connect, type LiveSocket, waitFor } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi } from "../src/api-client";
 import type { TrainerConfig } from "../src/config";
 import { LeaseKeeper } from "../src/lease";

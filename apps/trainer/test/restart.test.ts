@@ -6,8 +6,8 @@
 // the owner's "Fine-tune now" run from that step. A trainer killed outright loses only the steps since its last
 // checkpoint: the server that saw it die ends its lease and marks its run interrupted instead of "running".
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
-import { type LocalTrainer, startLocalTrainer } from "../../web/src/server/local-trainer";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
+import { type LocalTrainer, startLocalTrainer } from "@fewlabel/web/local-trainer";
 import { peekCheckpoint } from "../src/checkpoints";
 import type { TrainerConfig } from "../src/config";
 import { tinyConfig, tinyEnv } from "./tiny-config";

@@ -8,8 +8,8 @@ import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { S3ImageStore } from "@fewlabel/storage";
 import { startS3Server, type TestS3Server } from "@fewlabel/storage/testing/s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
 import { createTrainerApi } from "../src/api-client";
 
 describe.each(testDatabaseKinds)("web servers sharing an S3 bucket on %s", (kind) => {

@@ -4,7 +4,7 @@
 // server. And the health route that load balancers and container healthchecks ask.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, TestUser } from "../../web/test/harness";
+import { startTestServer, type TestServer, TestUser } from "@fewlabel/web/testing";
 import { createTrainerApi } from "../src/api-client";
 
 const SECRET = `flt_${"a1".repeat(24)}`;

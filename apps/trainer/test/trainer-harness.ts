@@ -4,9 +4,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { png } from "../../web/test/fixtures";
-import { type TestServer, TestUser } from "../../web/test/harness";
-import { call, connect } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { type TestServer, TestUser } from "@fewlabel/web/testing";
+import { call, connect } from "@fewlabel/web/testing/realtime";
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -3,8 +3,8 @@
 // there. Real server, real trainer processes (the instance token `npm start` mints), tiny budgets.
 import { mintLocalTrainerToken } from "@fewlabel/api/trainer-tokens";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { startTestServer, type TestServer } from "../../web/test/harness";
-import { call, connect } from "../../web/test/realtime-harness";
+import { startTestServer, type TestServer } from "@fewlabel/web/testing";
+import { call, connect } from "@fewlabel/web/testing/realtime";
 import { tinyConfig, tinyEnv } from "./tiny-config";
 import { createTrainerProject, exited, labelImages, TrainerProcesses, type TrainerProject, until } from "./trainer-harness";
 

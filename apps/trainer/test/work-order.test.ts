@@ -3,9 +3,9 @@
 // keep two annotators off one image, and only owners may change it.
 import { testDatabaseKinds } from "@fewlabel/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { png } from "../../web/test/fixtures";
-import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "../../web/test/harness";
-import { call, connect, type LiveSocket } from "../../web/test/realtime-harness";
+import { png } from "@fewlabel/web/testing/fixtures";
+import { startTestServer, type TestServer, TestUser, trpcErrorCode } from "@fewlabel/web/testing";
+import { call, connect, type LiveSocket } from "@fewlabel/web/testing/realtime";
 import { encodeVector } from "@fewlabel/api/embedding-vector";
 import { createTrainerApi, type TrainerApi } from "../src/api-client";
 
