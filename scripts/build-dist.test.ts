@@ -44,6 +44,10 @@ describe("the production bundles (scripts/build-dist.mjs)", () => {
     expect(packages.filter((p) => p.startsWith("@fewlabel/"))).toEqual([]);
     const allowed = productionDependencies();
     expect([...new Set(packages)].filter((p) => !allowed.has(p)).sort()).toEqual([]);
+    // The web server itself never loads TensorFlow.js (its api imports only the experiments' plans and reports):
+    // training runs in the trainer and experiment processes.
+    const server = Object.entries(meta.outputs).find(([file]) => file.endsWith("/server.js"))![1];
+    expect(server.imports.filter((i) => i.external && /^@tensorflow\/|^webgpu$|^umap-js$/.test(i.path)).map((i) => i.path)).toEqual([]);
     for (const entry of ["server.js", "trainer.js", "experiments-worker.js", "replicaWorker.js", "batchWorker.js", "pglite-thread-worker.mjs"]) {
       expect(fs.existsSync(path.join(outdir, entry)), entry).toBe(true);
     }
