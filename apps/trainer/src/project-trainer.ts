@@ -51,6 +51,7 @@ export type StageHost = Pick<
   | "encoderMetrics"
   | "scoringSets"
   | "heldOutProvenance"
+  | "runProvenance"
   | "metadata"
 >;
 
@@ -223,6 +224,11 @@ export class ProjectTrainer {
   /** What every version is scored on: the held-out labels, with the baselines trained on the same training labels. */
   scoringSets(train: LabelledIds, heldOut: LabelledIds, spec: ModelSpec, classIds: string[]): ScoringSets {
     return { train, heldOut, channels: spec.channels, classIds, randomEncoder: () => createEncoder(this.encoderConfig(spec)) };
+  }
+
+  /** What every published version records of the run that made it. */
+  runProvenance(totalSteps: number, startStep: number, losses: number[]) {
+    return { backend: this.backend, trainer: this.cfg.name, steps: totalSteps, resumedFrom: startStep, finalLoss: losses[losses.length - 1] ?? null };
   }
 
   /** Provenance that explains a version without metrics (too few held-out labels). */

@@ -90,11 +90,7 @@ export async function runFineTune(host: StageHost, ctx: StageRunContext, state: 
       : assembleTeacher(host.encoderConfig(spec), headConfig, { encoder, classifierHead }, {}, withPixels ? { ...expert, weight: PIXEL_EXPERT_WEIGHT } : undefined);
     const losses = out.result.losses;
     const provenance = {
-      backend: host.backend,
-      trainer: host.cfg.name,
-      steps: totalSteps,
-      resumedFrom: startStep,
-      finalLoss: losses[losses.length - 1] ?? null,
+      ...host.runProvenance(totalSteps, startStep, losses),
       trainLabels: train.ids.length,
       head: linearWins ? "linear" : withPixels ? "fine-tuned+pixels" : "fine-tuned",
       ...host.heldOutProvenance(heldOut),

@@ -77,11 +77,7 @@ export async function runPretrain(host: StageHost, ctx: StageRunContext, state: 
         classIds: state.classes.map((c) => c.id),
         metrics,
         provenance: {
-          backend: host.backend,
-          trainer: host.cfg.name,
-          steps: totalSteps,
-          resumedFrom: startStep,
-          finalLoss: losses[losses.length - 1] ?? null,
+          ...host.runProvenance(totalSteps, startStep, losses),
           images: usable.length,
           ...host.heldOutProvenance(heldOut),
           config: spec,

@@ -160,11 +160,7 @@ export async function runStage3(host: StageHost, ctx: StageRunContext, state: Pr
       }
       const losses = out.result.losses;
       const provenance = {
-        backend: host.backend,
-        trainer: host.cfg.name,
-        steps: totalSteps,
-        resumedFrom: startStep,
-        finalLoss: losses[losses.length - 1] ?? null,
+        ...host.runProvenance(totalSteps, startStep, losses),
         teacherVersionId,
         images: all.length,
         student: host.cfg.studentWidths ? { widths: host.cfg.studentWidths } : "the teacher's network, from its weights",
