@@ -33,7 +33,6 @@ test("a reviewer settles a tie and another user's grid follows live", async ({ b
   const run = Date.now().toString(36);
   const owner = await newUser(browser);
   const projectUrl = await ownerWithProject(owner, { name: "Olga Owner", email: `olga-${run}@example.com`, project: "Tied pets", classes: ["cat", "dog"], images: 3 });
-  const projectId = projectUrl.split("/").pop()!;
   await suggestCat(owner, projectUrl, baseURL!);
   const ann = await teammateByInvite(owner, browser, projectUrl, "Ann Annotator", `ann-${run}@example.com`);
   const bob = await teammateByInvite(owner, browser, projectUrl, "Bob Annotator", `bob-${run}@example.com`);

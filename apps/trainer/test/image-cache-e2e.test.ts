@@ -26,7 +26,7 @@ describe("the trainer's disk cache through the server", () => {
 
   it("downloads a project's images once and reads the same images of another project from disk", { timeout: 120_000 }, async () => {
     onTestFailed(() => console.log(trainers.output()));
-    const first = await createTrainerProject(t, { images: 40, name: "First" });
+    await createTrainerProject(t, { images: 40, name: "First" });
     const { token } = await mintLocalTrainerToken(t.db.prisma);
     const trainer = trainers.start({
       ...tinyEnv(tinyConfig(t.baseUrl, token, { minImages: 8, uploadSettleSeconds: 0, pollIntervalMs: 200, pretrainSteps: 3, imageCache: { dir, maxBytes: 64 * 1024 * 1024 } })),

@@ -5,7 +5,7 @@ import lockfile from "proper-lockfile";
 
 export class DataDirectoryInUseError extends Error {
   constructor(readonly dataDir: string) {
-    super(`The embedded database in ${dataDir} is already in use by another fewlabel process. ` + `Stop that process, or give this one its own FEWLABEL_DATA_DIR (or a DATABASE_URL).`);
+    super(`The embedded database in ${dataDir} is already in use by another fewlabel process. Stop that process, or give this one its own FEWLABEL_DATA_DIR (or a DATABASE_URL).`);
     this.name = "DataDirectoryInUseError";
   }
 }

@@ -61,7 +61,7 @@ export async function applyMigrations(db: SqlRunner, migrations = readMigrations
     const known = new Set(migrations.map((m) => m.name));
     const unknown = [...applied.keys()].filter((n) => !known.has(n));
     if (unknown.length > 0) {
-      throw new Error(`The database has migrations this version of fewlabel does not know (${unknown.join(", ")}): ` + `it was used by a newer version. Refusing to start rather than risk the data.`);
+      throw new Error(`The database has migrations this version of fewlabel does not know (${unknown.join(", ")}): it was used by a newer version. Refusing to start rather than risk the data.`);
     }
     // A migration edited after it ran here would leave this database unlike the schema the code expects, silently.
     const edited = migrations.filter((m) => applied.has(m.name) && applied.get(m.name) !== m.checksum).map((m) => m.name);

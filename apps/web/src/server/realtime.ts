@@ -186,7 +186,7 @@ export async function attachRealtime(server: http.Server, options: RealtimeOptio
   }
 
   /** Wraps a handler: validates the payload, runs it, and always answers the ack (success or a readable error). */
-  function handle<S extends ZodType, R extends object>(socket: IoSocket, schema: S, fn: (input: S["_output"]) => Promise<R>) {
+  function handle<S extends ZodType, R extends object>(_socket: IoSocket, schema: S, fn: (input: S["_output"]) => Promise<R>) {
     return async (raw: unknown, ack?: (r: Ack<R>) => void) => {
       const reply = typeof ack === "function" ? ack : () => {};
       try {

@@ -222,7 +222,6 @@ async function launch(services: ExperimentServices, id: string, projectId: strin
     db,
     store,
     trainingCopySideOf(services),
-    projectId,
     running,
     {
       config,
@@ -273,7 +272,7 @@ async function streamImages(store: ImageStore, copySide: number, hashes: string[
   await closed;
 }
 
-async function runInChild(db: PrismaClient, store: ImageStore, copySide: number, projectId: string, running: Running, job: ProjectExperimentJob, hashes: string[], progress: ExperimentProgress) {
+async function runInChild(db: PrismaClient, store: ImageStore, copySide: number, running: Running, job: ProjectExperimentJob, hashes: string[], progress: ExperimentProgress) {
   const id = running.experimentId;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fewlabel-experiment-${id}-`));
   job.outDir = path.join(dir, "results");

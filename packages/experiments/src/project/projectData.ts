@@ -26,7 +26,7 @@ export async function decodeProjectImages(pngs: Buffer[], labels: ArrayLike<numb
     ),
   );
   const ok = metas.map((m) => !!m && !!m.width && !!m.height);
-  const kept = metas.filter((m, i) => ok[i]) as { width: number; height: number; channels?: number }[];
+  const kept = metas.filter((_m, i) => ok[i]) as { width: number; height: number; channels?: number }[];
   const channels: 1 | 3 = kept.every((m) => (m.channels ?? 3) <= 2) ? 1 : 3;
   const size = kept.every((m) => m.width <= 28 && m.height <= 28) ? 28 : 32;
   const per = size * size * channels;

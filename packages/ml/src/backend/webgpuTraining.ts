@@ -285,7 +285,6 @@ function channelSums(backend: WebGPUBackendLike, inputs: tf.TensorInfo[], backwa
 
 /** Training-mode batch norm: y, mean, variance (biased), rstd, as the wasm SIMD kernel of the same name. */
 function batchNormForward(backend: WebGPUBackendLike, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, epsilon: number): tf.TensorInfo[] {
-  const c = x.shape[x.shape.length - 1]!;
   const n = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const sums = channelSums(backend, [x], false);
   // The per-channel coefficients are a few vectors of C: tf ops (the engine records none inside a kernel).

@@ -10,7 +10,7 @@ import { errorMessage } from "~/lib/errors";
 import { formatCount, plural } from "~/lib/format";
 import { ignoreKey } from "~/lib/hotkeys";
 import { galleryActionFor, galleryKeys, markRange } from "~/lib/suggestions/gallery-keys";
-import { useTRPC, useTRPCClient } from "~/lib/trpc";
+import { useTRPC } from "~/lib/trpc";
 import { useElementWidth } from "~/lib/use-element-width";
 import { Kbd } from "../labelling/shortcut-help";
 import { Alert } from "../ui/alert";
@@ -31,7 +31,6 @@ const gapPx = 8;
 
 export function SuggestionGallery({ projectId, classes }: { projectId: string; classes: LabelClass[] }) {
   const trpc = useTRPC();
-  const client = useTRPCClient();
   const toast = useToast();
   const perClass = useQuery(trpc.pseudoLabels.perClass.queryOptions({ projectId }));
   const counts = useMemo(() => new Map((perClass.data ?? []).map((r) => [r.classId, r.count])), [perClass.data]);
