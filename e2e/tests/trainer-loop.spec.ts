@@ -101,7 +101,11 @@ test("a trainer's suggestions reach a teammate live, are reviewed with hotkeys, 
     await expect(owner.getByTestId("training-backend")).toContainText("wasm");
     // The trainer sizes its model for the hardware and says so (here the CPU, with this spec's small settings).
     await expect(owner.getByTestId("training-sizing")).toHaveText("CPU sizing: ResNet (1-1 blocks), widths 8-16, batch 16, input 28 px");
-    await owner.getByTestId("training-run").screenshot({ path: testInfo.outputPath("training-sizing.png") });
+    // The run card is drawn again when the run moves on (pretraining ends, the next stage starts): a screenshot taken
+    // just then finds its element detached, so it is taken again.
+    await expect(async () => {
+      await owner.getByTestId("training-run").screenshot({ path: testInfo.outputPath("training-sizing.png"), timeout: 5_000 });
+    }).toPass({ timeout: 30_000 });
     // The trainer says what it does and why: pretraining (because the project has enough images), or, once that is
     // done, waiting for labels.
     await expect(owner.getByTestId("trainer-activity-text")).toHaveText(/^(Now: pretraining .*, because |Waiting: for labels)/);
