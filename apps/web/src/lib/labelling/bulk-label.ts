@@ -1,5 +1,7 @@
 // Labelling many images at once from the grid (`label:setMany`, at most 500 images a request) and taking it back.
 import type { LabelManyResult } from "@fewlabel/realtime";
+import { errorMessage } from "../errors";
+import { plural } from "../format";
 import { newClientId, recentEvents, sendLabels, undoMyLast } from "../realtime/connection";
 
 const perRequest = 500;
@@ -32,4 +34,25 @@ export async function revertBulk(projectId: string, userId: string, result: Bulk
     return;
   }
   for (let i = 0; i < result.count; i++) await undoMyLast(projectId);
+}
+
+/**
+ * The "Undo" of a bulk label's toast (the grid and the map both offer it): reverts the bulk label and says how that
+ * went in a toast of its own. None without a signed-in user, whose votes the revert would find.
+ */
+export function undoBulkAction(
+  projectId: string,
+  userId: string | undefined,
+  result: BulkResult,
+  show: (t: { text: string; tone?: "info" | "error" }) => void,
+): { label: string; run: () => void } | undefined {
+  if (!userId) return undefined;
+  return {
+    label: "Undo",
+    run: () =>
+      void revertBulk(projectId, userId, result).then(
+        () => show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }),
+        (err: unknown) => show({ text: errorMessage(err), tone: "error" }),
+      ),
+  };
 }

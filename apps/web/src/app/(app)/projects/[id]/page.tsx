@@ -19,7 +19,7 @@ import { useToast } from "~/components/ui/toast";
 import type { ImageFilter, ImageListItem } from "~/lib/api-types";
 import { plural } from "~/lib/format";
 import { classForKey, ignoreKey, isUndoKey } from "~/lib/hotkeys";
-import { labelImages, revertBulk } from "~/lib/labelling/bulk-label";
+import { labelImages, undoBulkAction } from "~/lib/labelling/bulk-label";
 import { undoMyLast } from "~/lib/realtime/connection";
 import { usePresence, useProjectLive, useViewing } from "~/lib/realtime/use-project-live";
 import { canDecide, canUpload } from "~/lib/roles";
@@ -127,16 +127,7 @@ export default function ProjectPage() {
         selection.clear();
         toast.show({
           text: `Labelled ${plural(result.count, "image")} as ${c.name}.`,
-          action: me
-            ? {
-                label: "Undo",
-                run: () =>
-                  void revertBulk(projectId, me.id, result).then(
-                    () => toast.show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }),
-                    (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }),
-                  ),
-              }
-            : undefined,
+          action: undoBulkAction(projectId, me?.id, result, toast.show),
         });
       } catch (err) {
         toast.show({ text: errorMessage(err), tone: "error" });

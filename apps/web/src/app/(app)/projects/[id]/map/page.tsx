@@ -16,7 +16,7 @@ import { useToast } from "~/components/ui/toast";
 import { errorMessage } from "~/lib/errors";
 import { formatCount, plural } from "~/lib/format";
 import { classForKey, ignoreKey } from "~/lib/hotkeys";
-import { labelImages, revertBulk } from "~/lib/labelling/bulk-label";
+import { labelImages, undoBulkAction } from "~/lib/labelling/bulk-label";
 import { type MapColouring, NONE_COLOUR, pointPixels } from "~/lib/map/colours";
 import { useProjectLive } from "~/lib/realtime/use-project-live";
 import { useTRPC } from "~/lib/trpc";
@@ -90,16 +90,7 @@ export default function MapPage() {
         setSelected(new Set());
         toast.show({
           text: `Labelled ${plural(result.count, "image")} as ${c?.name ?? "that class"}.`,
-          action: me
-            ? {
-                label: "Undo",
-                run: () =>
-                  void revertBulk(projectId, me.id, result).then(
-                    () => toast.show({ text: `Undone: ${plural(result.count, "image")} back as they were.` }),
-                    (err: unknown) => toast.show({ text: errorMessage(err), tone: "error" }),
-                  ),
-              }
-            : undefined,
+          action: undoBulkAction(projectId, me?.id, result, toast.show),
         });
       } catch (err) {
         toast.show({ text: errorMessage(err), tone: "error" });
