@@ -2,7 +2,7 @@
 // finds the groups (packages/ml's nearDuplicates: thumbnails and embeddings for candidates, aligned correlation to
 // verify) and posts them for reviewers. A group whose labelled images fall on both sides of the held-out split is
 // flagged: a copy scored on what its twin trained inflates held-out accuracy.
-import { acceptedPairs, groupDuplicatePairs, type PairSimilarity, type Pixels, scoreDuplicateCandidates } from "@fewlabel/ml";
+import { alignedSimilarity, duplicateGroups, type PairSimilarity, type Pixels, scoreDuplicateCandidates } from "@fewlabel/ml";
 import { isHeldOut } from "./holdout";
 
 export interface DuplicateInput {
@@ -33,8 +33,13 @@ export async function findDuplicateGroups(
   const key = (a: number, b: number) => `${images[a]!.id}:${images[b]!.id}`;
   const scored = await scoreDuplicateCandidates(pixels, { ...(features ? { embeddings: { features: features.data, dim: features.dim } } : {}), known: (a, b) => verified.get(key(a, b)) });
   for (const p of scored) verified.set(key(p.a, p.b), { coarse: p.coarse, fine: p.fine });
-  const pairs = acceptedPairs(scored);
-  return groupDuplicatePairs(images.length, pairs).map((g) => {
+  // Joining groups may verify pairs that were not candidates; they are kept with the rest.
+  const verify = (a: number, b: number) => {
+    const s = verified.get(key(a, b)) ?? alignedSimilarity(pixels[a]!, pixels[b]!);
+    verified.set(key(a, b), s);
+    return s;
+  };
+  return duplicateGroups(pixels, scored, undefined, verify).map((g) => {
     const members = g.members.map((i) => images[i]!);
     return { imageIds: members.map((m) => m.id), similarity: Math.round(g.similarity * 1e4) / 1e4, straddlesHoldout: straddlesHoldout(members, heldOutActive) };
   });

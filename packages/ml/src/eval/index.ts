@@ -16,8 +16,11 @@ export { wilsonInterval, type Interval } from "./interval.js";
 export { argmaxRows, knnNeighbours, knnPredict, knnVotes, type KnnMetric } from "./knn.js";
 export {
   acceptedPairs,
+  ALIGNED,
   alignedSimilarity,
   DEFAULT_DUPLICATE_RULE,
+  differentPictures,
+  duplicateGroups,
   findNearDuplicatePairs,
   groupDuplicatePairs,
   isNearDuplicate,
@@ -26,6 +29,7 @@ export {
   type DuplicateGroup,
   type DuplicatePair,
   type DuplicateRule,
+  type GroupingOptions,
   type NearDuplicateOptions,
   type PairSimilarity,
 } from "./nearDuplicates.js";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend/select.js";
 import { mulberry32 } from "../util/random.js";
-import { acceptedPairs, alignedSimilarity, findNearDuplicatePairs, groupDuplicatePairs, MAX_PARTNERS } from "./nearDuplicates.js";
+import { acceptedPairs, alignedSimilarity, differentPictures, duplicateGroups, findNearDuplicatePairs, groupDuplicatePairs, MAX_PARTNERS, scoreDuplicateCandidates } from "./nearDuplicates.js";
 
 interface Gray {
   data: Uint8ClampedArray;
@@ -62,6 +62,24 @@ describe("near-duplicates", () => {
     for (const g of groups) expect(g.similarity).toBeGreaterThan(0.97);
   });
 
+  it("makes a candidate of a copy cropped by a large share of a small picture, at two opposite sides", async () => {
+    // Cropped 3 px of 28 at two opposite sides, a copy is a window of its source that none of the fixed corner and
+    // centre windows matches closely: with a high thumbnail floor only the placement of the window finds it.
+    const originals = Array.from({ length: 30 }, (_, i) => picture(300 + i, 28, 28));
+    const copies = [crop(originals[5]!, 3, 0, 3, 1), crop(originals[20]!, 0, 3, 1, 3), crop(originals[25]!, 3, 3, 3, 0)];
+    const scored = await scoreDuplicateCandidates([...originals, ...copies], { candidatesPerQuery: 1, candidateFloor: 0.97 });
+    expect(scored.filter((p) => p.b >= 30).map((p) => [p.a, p.b])).toEqual([
+      [5, 30],
+      [20, 31],
+      [25, 32],
+    ]);
+    expect(acceptedPairs(scored).map((p) => [p.a, p.b])).toEqual([
+      [5, 30],
+      [20, 31],
+      [25, 32],
+    ]);
+  });
+
   it("leaves out a plain picture alike to many others, unless a pair is all but identical", () => {
     const pair = (a: number, b: number, v: number) => ({ a, b, coarse: v, fine: v });
     // Image 0 passes with five others (a plain picture); 7 and 8 are a copy pair; 0 and 9 are identical.
@@ -84,5 +102,36 @@ describe("near-duplicates", () => {
       { members: [7, 8], similarity: 0.98 },
     ]);
     expect(groupDuplicatePairs(3, [])).toEqual([]);
+  });
+
+  it("does not chain different pictures through a copy (the complete-linkage veto)", () => {
+    // 0 and its enlarged copy 1 (0.99); the copy also passes against 2 (0.975), a different picture alike in shape
+    // that 0 itself fails against once aligned (coarse 0.98, fine 0.9); 3 is a crop of 0 that the verifier could
+    // not align with the enlargement 1 (0.4): not a veto.
+    const scored = [
+      { a: 0, b: 1, coarse: 0.99, fine: 0.99 },
+      { a: 1, b: 2, coarse: 0.985, fine: 0.975 },
+      { a: 0, b: 2, coarse: 0.98, fine: 0.9 },
+      { a: 0, b: 3, coarse: 0.995, fine: 0.995 },
+      { a: 1, b: 3, coarse: 0.4, fine: 0.4 },
+    ];
+    expect(differentPictures(scored[2]!)).toBe(true);
+    expect(differentPictures(scored[4]!)).toBe(false);
+    const images = Array.from({ length: 4 }, () => picture(1));
+    expect(duplicateGroups(images, scored).map((g) => g.members)).toEqual([[0, 1, 3]]);
+    // Plain connected components would have joined all four.
+    expect(groupDuplicatePairs(4, acceptedPairs(scored)).map((g) => g.members)).toEqual([[0, 1, 2, 3]]);
+    // Where 0 ~ 2 was never a candidate, it is verified when the join needs it.
+    const verified: [number, number][] = [];
+    const verify = (a: number, b: number) => (verified.push([a, b]), { coarse: 0.97, fine: 0.8 });
+    expect(
+      duplicateGroups(
+        images,
+        scored.filter((p) => p.b !== 2 || p.a !== 0),
+        undefined,
+        verify,
+      ).map((g) => g.members),
+    ).toEqual([[0, 1, 3]]);
+    expect(verified).toEqual([[0, 2]]);
   });
 });

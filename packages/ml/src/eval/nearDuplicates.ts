@@ -10,7 +10,8 @@
 //      image's resolution, and 3/4 of it); an enlarged copy is compared with the smaller one sent through the same
 //      round trip.
 // A pair whose two correlations meet the rule is a near-duplicate, unless one of its images meets it with more than
-// MAX_PARTNERS others (a plain picture, not a copy); pairs join into groups (union-find). On small, uniform images
+// MAX_PARTNERS others (a plain picture, not a copy); pairs join into groups, most similar first, except where the
+// two groups hold images the verifier aligned and rejected (duplicateGroups: no chains through a blurred copy). On small, uniform images
 // (Fashion-MNIST: trousers on black) different items can correlate above 0.98: hence the high thresholds, the fine
 // level, and the partners rule.
 import { tf } from "../tf.js";
@@ -209,6 +210,9 @@ function roundTrip(image: Pixels, w: number, h: number): Pixels {
   return { data: Uint8ClampedArray.from(back, (v) => v * 255), width: image.width, height: image.height, channels: 1 };
 }
 
+/** Similarities of two copies of one picture that differ by little more than rounding. */
+const NEAR_IDENTICAL = 0.995;
+
 /** The rule a pair's two similarities must meet to be a near-duplicate. */
 export interface DuplicateRule {
   coarse: number;
@@ -220,7 +224,13 @@ export interface DuplicateRule {
  */
 export const DEFAULT_DUPLICATE_RULE: DuplicateRule = { coarse: 0.98, fine: 0.97 };
 
-export const isNearDuplicate = (s: PairSimilarity, rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): boolean => s.coarse >= rule.coarse && s.fine >= rule.fine;
+/**
+ * A pair meets the rule at both levels, or is all but identical at full detail (fine at least NEAR_IDENTICAL): a
+ * copy made lighter or darker correlates fully where neither image clips, but the coarse level resamples clipped
+ * pixels into their neighbours, where the mask can no longer find them (bench:duplicates: such copies read fine 1.000
+ * and coarse 0.93-0.976, no different pictures read fine above 0.99).
+ */
+export const isNearDuplicate = (s: PairSimilarity, rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): boolean => s.fine >= NEAR_IDENTICAL || (s.coarse >= rule.coarse && s.fine >= rule.fine);
 
 /** Pairs (i < j) whose thumbnails (or embeddings) are among each other's most alike. */
 async function candidatePairs(
@@ -260,6 +270,7 @@ async function candidatePairs(
     }
   };
   await topPairs(queries, n * WINDOWS.length, d, (r) => Math.floor(r / WINDOWS.length), keys, n, o.candidatesPerQuery, o.candidateFloor);
+  cropCandidates(images, o.candidatesPerQuery, o.candidateFloor, add);
   if (o.embeddings) {
     const { features, dim, neighbours = 5 } = o.embeddings;
     const unit = new Float32Array(features.length);
@@ -267,6 +278,114 @@ async function candidatePairs(
     await topPairs(unit, n, dim, (r) => r, unit, n, neighbours, -1);
   }
   return pairs;
+}
+
+/** Luma of an image at its own resolution as a summed-area table, (height + 1) x (width + 1). */
+function lumaIntegral(image: Pixels): Float64Array {
+  const { width: w, height: h } = image;
+  const y = lumaWindow(image, [0, 0, 1, 1], w, h);
+  const sat = new Float64Array((w + 1) * (h + 1));
+  for (let r = 0; r < h; r++) {
+    let row = 0;
+    for (let c = 0; c < w; c++) {
+      row += y[r * w + c]!;
+      sat[(r + 1) * (w + 1) + c + 1] = sat[r * (w + 1) + c + 1]! + row;
+    }
+  }
+  return sat;
+}
+
+/**
+ * The THUMB x THUMB thumbnail of the pixel window (x, y, ww, wh) of an image by box averaging over its summed-area
+ * table (`stride` = width + 1; cell edges between pixels are interpolated, which is exact for box sums), centred and
+ * unit length.
+ */
+function boxThumbnail(sat: Float64Array, stride: number, x: number, y: number, ww: number, wh: number, out: Float32Array): Float32Array {
+  const at = (px: number, py: number) => {
+    const x0 = Math.floor(px),
+      y0 = Math.floor(py);
+    const u = px - x0,
+      v = py - y0;
+    const x1 = u > 0 ? x0 + 1 : x0,
+      y1 = v > 0 ? y0 + 1 : y0;
+    return (1 - u) * (1 - v) * sat[y0 * stride + x0]! + u * (1 - v) * sat[y0 * stride + x1]! + (1 - u) * v * sat[y1 * stride + x0]! + u * v * sat[y1 * stride + x1]!;
+  };
+  for (let r = 0; r < THUMB; r++) {
+    const top = y + (wh * r) / THUMB,
+      bottom = y + (wh * (r + 1)) / THUMB;
+    for (let c = 0; c < THUMB; c++) {
+      const left = x + (ww * c) / THUMB,
+        right = x + (ww * (c + 1)) / THUMB;
+      out[r * THUMB + c] = at(right, bottom) - at(left, bottom) - at(right, top) + at(left, top);
+    }
+  }
+  return centreAndNormalise(out);
+}
+
+/** A crop smaller than this share of a side (at most 121 placements, as the verifier's search) is looked for. */
+const MAX_CROP_CANDIDATE = 0.12;
+const MAX_PLACEMENTS = 121;
+
+/**
+ * Candidates for copies cropped at the same scale (a few pixels off some sides), which the fixed windows miss when
+ * the crop is large for the image (3 px of 28 at two opposite sides; bench:duplicates, seed 11: 19 of 125 crops were
+ * no candidate). A crop keeps the pixels' scale, so it has the size of a window of its source: every image is compared,
+ * at every placement, with the images whose size is such a window of it (at most 2 x MAX_CROP_CANDIDATE smaller a
+ * side), thumbnails by box averaging on both sides; the `take` best above `floor` per size are candidates. Images of
+ * one size among themselves are the fixed windows' work.
+ */
+function cropCandidates(images: readonly Pixels[], take: number, floor: number, add: (i: number, j: number) => void): void {
+  const bySize = new Map<string, number[]>();
+  images.forEach((image, i) => {
+    const size = `${image.width}x${image.height}`;
+    bySize.set(size, [...(bySize.get(size) ?? []), i]);
+  });
+  const d = THUMB * THUMB;
+  const sizes = [...bySize.entries()].map(([size, members]) => {
+    const [w, h] = size.split("x").map(Number) as [number, number];
+    return { w, h, members, keys: null as Float32Array | null };
+  });
+  const integrals = new Map<number, Float64Array>();
+  const integral = (i: number) => {
+    let sat = integrals.get(i);
+    if (!sat) integrals.set(i, (sat = lumaIntegral(images[i]!)));
+    return sat;
+  };
+  const keysOf = (size: (typeof sizes)[number]) => {
+    if (!size.keys) {
+      size.keys = new Float32Array(size.members.length * d);
+      size.members.forEach((m, k) => boxThumbnail(integral(m), size.w + 1, 0, 0, size.w, size.h, size.keys!.subarray(k * d, (k + 1) * d)));
+    }
+    return size.keys;
+  };
+  const thumb = new Float32Array(d);
+  for (let i = 0; i < images.length; i++) {
+    const { width: w, height: h } = images[i]!;
+    const smaller = sizes.filter(
+      (s) => s.w <= w && s.h <= h && (s.w < w || s.h < h) && w - s.w <= 2 * MAX_CROP_CANDIDATE * w && h - s.h <= 2 * MAX_CROP_CANDIDATE * h && (w - s.w + 1) * (h - s.h + 1) <= MAX_PLACEMENTS,
+    );
+    if (smaller.length === 0) continue;
+    const sat = integral(i);
+    for (const size of smaller) {
+      const keys = keysOf(size);
+      const best = new Float32Array(size.members.length).fill(-1);
+      for (let y = 0; y <= h - size.h; y++) {
+        for (let x = 0; x <= w - size.w; x++) {
+          boxThumbnail(sat, w + 1, x, y, size.w, size.h, thumb);
+          for (let k = 0; k < size.members.length; k++) {
+            let dot = 0;
+            for (let e = 0, o = k * d; e < d; e++) dot += thumb[e]! * keys[o + e]!;
+            if (dot > best[k]!) best[k] = dot;
+          }
+        }
+      }
+      const ranked = Array.from(best, (v, k) => [v, k] as const)
+        .filter(([v]) => v >= floor)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, take);
+      for (const [, k] of ranked) add(i, size.members[k]!);
+    }
+  }
 }
 
 /** Every candidate pair (i < j) with its two similarities (alignedSimilarity), in pair order. */
@@ -288,7 +407,6 @@ export async function scoreDuplicateCandidates(images: readonly Pixels[], option
  * or two at a time; chains of plain pictures joined by union-find would make groups of dozens.
  */
 export const MAX_PARTNERS = 3;
-const NEAR_IDENTICAL = 0.995;
 
 /** The scored pairs that are near-duplicates: the rule, then plain pictures' pairs left out (MAX_PARTNERS). */
 export function acceptedPairs(scored: readonly (PairSimilarity & { a: number; b: number })[], rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): DuplicatePair[] {
@@ -296,7 +414,7 @@ export function acceptedPairs(scored: readonly (PairSimilarity & { a: number; b:
   const partners = new Map<number, number>();
   for (const p of passing) for (const i of [p.a, p.b]) partners.set(i, (partners.get(i) ?? 0) + 1);
   return passing
-    .filter((p) => Math.min(p.coarse, p.fine) >= NEAR_IDENTICAL || (partners.get(p.a)! <= MAX_PARTNERS && partners.get(p.b)! <= MAX_PARTNERS))
+    .filter((p) => p.fine >= NEAR_IDENTICAL || (partners.get(p.a)! <= MAX_PARTNERS && partners.get(p.b)! <= MAX_PARTNERS))
     .map((p) => ({ a: p.a, b: p.b, similarity: Math.min(p.coarse, p.fine) }));
 }
 
@@ -305,18 +423,71 @@ export async function findNearDuplicatePairs(images: readonly Pixels[], options:
   return acceptedPairs(await scoreDuplicateCandidates(images, options), options.rule);
 }
 
-/** Joins pairs into groups (connected components), largest similarity first within each, groups in member order. */
-export function groupDuplicatePairs(count: number, pairs: readonly DuplicatePair[]): DuplicateGroup[] {
-  const parent = Array.from({ length: count }, (_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  for (const p of pairs) parent[find(p.a)] = find(p.b);
-  const groups = new Map<number, DuplicateGroup>();
-  for (const p of pairs) {
-    const root = find(p.a);
-    const g = groups.get(root) ?? { members: [], similarity: 1 };
-    g.members.push(p.a, p.b);
-    g.similarity = Math.min(g.similarity, p.similarity);
-    groups.set(root, g);
+/**
+ * Two images the verifier could align (their coarse correlation at least ALIGNED) that still fail the rule: alike in
+ * shape, different in detail, so different pictures. A pair that could not be aligned (a crop of a picture beside an
+ * enlargement of it, whose combined framing the search does not reach, scores 0.3-0.8) says nothing either way.
+ */
+export const ALIGNED = 0.9;
+export const differentPictures = (s: PairSimilarity, rule: DuplicateRule = DEFAULT_DUPLICATE_RULE): boolean => s.coarse >= ALIGNED && !isNearDuplicate(s, rule);
+
+export interface GroupingOptions {
+  /**
+   * Whether two images are known to be different pictures (differentPictures of their similarity): two groups are not
+   * joined when any image of one differs from any of the other. Without it, groups are connected components.
+   */
+  differ?: (a: number, b: number) => boolean;
+}
+
+/**
+ * Joins pairs into groups, the most similar pairs first, largest similarity first within each, groups in member
+ * order. Connected components alone chain different pictures through a copy: an enlarged (blurred) copy of one plain
+ * trouser can pass the rule against another trouser whose own source fails it clearly (bench:duplicates, seed 3: 28
+ * of 44 false pairs came from such chains). With `differ`, a pair whose groups hold two images known to differ joins
+ * nothing: every group stays free of a pair the verifier aligned and rejected (a complete-linkage veto).
+ */
+export function groupDuplicatePairs(count: number, pairs: readonly DuplicatePair[], options: GroupingOptions = {}): DuplicateGroup[] {
+  const members = Array.from({ length: count }, (_, i) => [i]);
+  const groupOf = Array.from({ length: count }, (_, i) => i);
+  const similarity = new Array<number>(count).fill(1);
+  const joined = new Set<number>();
+  const ordered = [...pairs].sort((x, y) => y.similarity - x.similarity || x.a - y.a || x.b - y.b);
+  for (const p of ordered) {
+    const [g, h] = [groupOf[p.a]!, groupOf[p.b]!];
+    if (g === h) {
+      similarity[g] = Math.min(similarity[g]!, p.similarity);
+      continue;
+    }
+    const differ = options.differ;
+    if (differ && members[g]!.some((u) => members[h]!.some((v) => differ(u, v)))) continue;
+    // The larger group absorbs the smaller.
+    const [keep, gone] = members[g]!.length >= members[h]!.length ? [g, h] : [h, g];
+    for (const u of members[gone]!) groupOf[u] = keep;
+    members[keep]!.push(...members[gone]!);
+    members[gone] = [];
+    similarity[keep] = Math.min(similarity[keep]!, similarity[gone]!, p.similarity);
+    joined.add(keep).delete(gone);
   }
-  return [...groups.values()].map((g) => ({ members: [...new Set(g.members)].sort((x, y) => x - y), similarity: g.similarity })).sort((x, y) => x.members[0]! - y.members[0]!);
+  return [...joined].map((g) => ({ members: [...members[g]!].sort((x, y) => x - y), similarity: similarity[g]! })).sort((x, y) => x.members[0]! - y.members[0]!);
+}
+
+/**
+ * The near-duplicate groups of scored candidate pairs: acceptedPairs joined by groupDuplicatePairs with the
+ * complete-linkage veto, where a pair of images never scored is verified when a join needs it (a few per group).
+ */
+export function duplicateGroups(
+  images: readonly Pixels[],
+  scored: readonly (PairSimilarity & { a: number; b: number })[],
+  rule: DuplicateRule = DEFAULT_DUPLICATE_RULE,
+  verify: (a: number, b: number) => PairSimilarity = (a, b) => alignedSimilarity(images[a]!, images[b]!),
+): DuplicateGroup[] {
+  const n = images.length;
+  const known = new Map<number, PairSimilarity>(scored.map((p) => [Math.min(p.a, p.b) * n + Math.max(p.a, p.b), p]));
+  const similarityOf = (a: number, b: number) => {
+    const key = Math.min(a, b) * n + Math.max(a, b);
+    let s = known.get(key);
+    if (!s) known.set(key, (s = verify(Math.min(a, b), Math.max(a, b))));
+    return s;
+  };
+  return groupDuplicatePairs(n, acceptedPairs(scored, rule), { differ: (a, b) => differentPictures(similarityOf(a, b), rule) });
 }
