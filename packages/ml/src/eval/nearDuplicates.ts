@@ -270,7 +270,7 @@ async function candidatePairs(
     }
   };
   await topPairs(queries, n * WINDOWS.length, d, (r) => Math.floor(r / WINDOWS.length), keys, n, o.candidatesPerQuery, o.candidateFloor);
-  cropCandidates(images, o.candidatesPerQuery, o.candidateFloor, add);
+  cropCandidates(images, o.candidatesPerQuery, Math.max(o.candidateFloor, CROP_FLOOR), add);
   if (o.embeddings) {
     const { features, dim, neighbours = 5 } = o.embeddings;
     const unit = new Float32Array(features.length);
@@ -296,43 +296,54 @@ function lumaIntegral(image: Pixels): Float64Array {
 }
 
 /**
- * The THUMB x THUMB thumbnail of the pixel window (x, y, ww, wh) of an image by box averaging over its summed-area
- * table (`stride` = width + 1; cell edges between pixels are interpolated, which is exact for box sums), centred and
- * unit length.
+ * THUMB x THUMB thumbnails of ww x wh pixel windows by box averaging over an image's summed-area table (`stride` =
+ * width + 1), centred and unit length. Cell edges fall between pixels, where the table is interpolated bilinearly
+ * (exact for box sums); windows at whole-pixel placements share the edges' fractions, so these are worked out once.
  */
-function boxThumbnail(sat: Float64Array, stride: number, x: number, y: number, ww: number, wh: number, out: Float32Array): Float32Array {
-  const at = (px: number, py: number) => {
-    const x0 = Math.floor(px),
-      y0 = Math.floor(py);
-    const u = px - x0,
-      v = py - y0;
-    const x1 = u > 0 ? x0 + 1 : x0,
-      y1 = v > 0 ? y0 + 1 : y0;
-    return (1 - u) * (1 - v) * sat[y0 * stride + x0]! + u * (1 - v) * sat[y0 * stride + x1]! + (1 - u) * v * sat[y1 * stride + x0]! + u * v * sat[y1 * stride + x1]!;
+function boxThumbnails(ww: number, wh: number): (sat: Float64Array, stride: number, x: number, y: number, out: Float32Array) => Float32Array {
+  const edges = (size: number) => {
+    const at = Array.from({ length: THUMB + 1 }, (_, k) => (size * k) / THUMB);
+    return { whole: Int32Array.from(at, Math.floor), frac: Float64Array.from(at, (e) => e - Math.floor(e)) };
   };
-  for (let r = 0; r < THUMB; r++) {
-    const top = y + (wh * r) / THUMB,
-      bottom = y + (wh * (r + 1)) / THUMB;
-    for (let c = 0; c < THUMB; c++) {
-      const left = x + (ww * c) / THUMB,
-        right = x + (ww * (c + 1)) / THUMB;
-      out[r * THUMB + c] = at(right, bottom) - at(left, bottom) - at(right, top) + at(left, top);
+  const [ex, ey] = [edges(ww), edges(wh)];
+  const corners = new Float64Array((THUMB + 1) * (THUMB + 1));
+  return (sat, stride, x, y, out) => {
+    for (let l = 0; l <= THUMB; l++) {
+      const y0 = y + ey.whole[l]!,
+        v = ey.frac[l]!;
+      const row0 = y0 * stride,
+        row1 = v > 0 ? row0 + stride : row0;
+      for (let k = 0; k <= THUMB; k++) {
+        const x0 = x + ex.whole[k]!,
+          u = ex.frac[k]!;
+        const x1 = u > 0 ? x0 + 1 : x0;
+        corners[l * (THUMB + 1) + k] = (1 - v) * ((1 - u) * sat[row0 + x0]! + u * sat[row0 + x1]!) + v * ((1 - u) * sat[row1 + x0]! + u * sat[row1 + x1]!);
+      }
     }
-  }
-  return centreAndNormalise(out);
+    const s = THUMB + 1;
+    for (let r = 0; r < THUMB; r++)
+      for (let c = 0; c < THUMB; c++) out[r * THUMB + c] = corners[(r + 1) * s + c + 1]! - corners[(r + 1) * s + c]! - corners[r * s + c + 1]! + corners[r * s + c]!;
+    return centreAndNormalise(out);
+  };
 }
 
 /** A crop smaller than this share of a side (at most 121 placements, as the verifier's search) is looked for. */
 const MAX_CROP_CANDIDATE = 0.12;
 const MAX_PLACEMENTS = 121;
+/**
+ * A crop at its placement matches its source's window almost exactly (box thumbnails on both sides), so its candidates
+ * need more than the fixed windows' floor: each costs a verification over every placement (bench:duplicates, seed
+ * 11: at 0.8, 12,797 more candidates and minutes more; at 0.97, 1,440, every planted crop among them).
+ */
+const CROP_FLOOR = 0.97;
 
 /**
  * Candidates for copies cropped at the same scale (a few pixels off some sides), which the fixed windows miss when
  * the crop is large for the image (3 px of 28 at two opposite sides; bench:duplicates, seed 11: 19 of 125 crops were
  * no candidate). A crop keeps the pixels' scale, so it has the size of a window of its source: every image is compared,
  * at every placement, with the images whose size is such a window of it (at most 2 x MAX_CROP_CANDIDATE smaller a
- * side), thumbnails by box averaging on both sides; the `take` best above `floor` per size are candidates. Images of
- * one size among themselves are the fixed windows' work.
+ * side), thumbnails by box averaging on both sides; the `take` best above `floor` over all those sizes are candidates.
+ * Images of one size among themselves are the fixed windows' work.
  */
 function cropCandidates(images: readonly Pixels[], take: number, floor: number, add: (i: number, j: number) => void): void {
   const bySize = new Map<string, number[]>();
@@ -343,7 +354,7 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
   const d = THUMB * THUMB;
   const sizes = [...bySize.entries()].map(([size, members]) => {
     const [w, h] = size.split("x").map(Number) as [number, number];
-    return { w, h, members, keys: null as Float32Array | null };
+    return { w, h, members, keys: null as Float32Array | null, thumbnail: boxThumbnails(w, h) };
   });
   const integrals = new Map<number, Float64Array>();
   const integral = (i: number) => {
@@ -354,7 +365,7 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
   const keysOf = (size: (typeof sizes)[number]) => {
     if (!size.keys) {
       size.keys = new Float32Array(size.members.length * d);
-      size.members.forEach((m, k) => boxThumbnail(integral(m), size.w + 1, 0, 0, size.w, size.h, size.keys!.subarray(k * d, (k + 1) * d)));
+      size.members.forEach((m, k) => size.thumbnail(integral(m), size.w + 1, 0, 0, size.keys!.subarray(k * d, (k + 1) * d)));
     }
     return size.keys;
   };
@@ -366,12 +377,13 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
     );
     if (smaller.length === 0) continue;
     const sat = integral(i);
+    const found: [number, number][] = [];
     for (const size of smaller) {
       const keys = keysOf(size);
       const best = new Float32Array(size.members.length).fill(-1);
       for (let y = 0; y <= h - size.h; y++) {
         for (let x = 0; x <= w - size.w; x++) {
-          boxThumbnail(sat, w + 1, x, y, size.w, size.h, thumb);
+          size.thumbnail(sat, w + 1, x, y, thumb);
           for (let k = 0; k < size.members.length; k++) {
             let dot = 0;
             for (let e = 0, o = k * d; e < d; e++) dot += thumb[e]! * keys[o + e]!;
@@ -379,12 +391,10 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
           }
         }
       }
-      const ranked = Array.from(best, (v, k) => [v, k] as const)
-        .filter(([v]) => v >= floor)
-        .sort((a, b) => b[0] - a[0])
-        .slice(0, take);
-      for (const [, k] of ranked) add(i, size.members[k]!);
+      best.forEach((v, k) => v >= floor && found.push([v, size.members[k]!]));
     }
+    // The best few over every size: as many candidates per image as a fixed window gives.
+    for (const [, j] of found.sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, take)) add(i, j);
   }
 }
 
