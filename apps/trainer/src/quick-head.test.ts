@@ -163,6 +163,10 @@ describe("the quick head", () => {
     );
     // Chance is 10%; pixel 1-NN with 30 labels a class is about 72%.
     expect(accuracy).toBeGreaterThan(0.6);
+    // kNN serves only where it cross-validates better than the probe by more than one standard error.
+    const linearCv = head.candidates.find((c) => c.name === "linear")!.cvAccuracy;
+    const knnCv = Math.max(...head.candidates.filter((c) => c.name.startsWith("knn")).map((c) => c.cvAccuracy));
+    expect(head.method).toBe(knnCv > linearCv + cvStandardError(linearCv, knnCv, 200) ? "knn" : "linear");
     for (let i = 0; i < 10; i++) expect(probabilities.subarray(i * 10, i * 10 + 10).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
     // Deterministic: the same labels give the same head and the same probabilities.
     const again = await fitQuickHead(features, labels, { numClasses: 10, seed: 1 });

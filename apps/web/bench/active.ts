@@ -5,8 +5,9 @@
 // rounds of --round labels. After each round the product's quick head (apps/trainer/src/quick-head.ts: kNN or a
 // linear probe, chosen by cross-validation) is fitted on the labels, its suggestions for the unlabelled images are
 // posted as a trainer would (they are what the uncertainty orders read), and it is scored on the first --test test
-// images, never uploaded. Features are the images' pixels downsampled to 14x14 (the quick head's pixel rows; an
-// encoder would raise every curve alike): this measures the queue's choices, not the representation.
+// images, never uploaded. Features are the images' pixels downsampled to 20x20 (the quick head's pixel rows at the
+// default 32 px input, quick-suggestions.ts pixelSide; an encoder would raise every curve alike): this measures the
+// queue's choices, not the representation.
 //   npm run bench:active -- [--images 3000] [--test 10000] [--round 50] [--labels 1000] [--orders OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN,DIVERSE]
 // Prints accuracy against labels per order, then one JSON line {"curves": {...}, "labelsToMatchRandomAt1000": {...}}:
 // for each order, the fewest labels at which it reached random ordering's accuracy at --labels (null: never).
@@ -19,6 +20,7 @@ import { createTrainerApi } from "../../trainer/src/api-client";
 import { encodeVector } from "@fewlabel/api/embedding-vector";
 import { clusterCount, kMeans } from "../../trainer/src/clusters";
 import { fitQuickHead } from "../../trainer/src/quick-head";
+import { pixelSide } from "../../trainer/src/quick-suggestions";
 import { startTestServer, TestUser } from "../test/harness";
 import { call, connect } from "../test/realtime-harness";
 
@@ -33,7 +35,7 @@ const roundSize = Number(args.get("round") ?? 50);
 const maxLabels = Number(args.get("labels") ?? 1000);
 type Order = "OLDEST" | "RANDOM" | "LEAST_CONFIDENT" | "MARGIN" | "DIVERSE";
 const orders = (args.get("orders") ?? "OLDEST,RANDOM,LEAST_CONFIDENT,MARGIN,DIVERSE").split(",") as Order[];
-const SIDE = 14;
+const SIDE = pixelSide(32, 1);
 
 await selectBackend({ order: ["wasm", "cpu"] });
 const train = loadFashionMnist("train", { limit: nImages });
@@ -211,7 +213,7 @@ console.log(
     images: train.count,
     test: test.count,
     features: `pixels ${SIDE}x${SIDE}`,
-    head: "quick head (kNN or linear probe by cross-validation)",
+    head: "quick head (linear probe, or kNN where it cross-validates clearly better)",
     curves,
     [`labelsToMatchRandomAt${maxLabels}`]: labelsToMatchRandom,
   }),
