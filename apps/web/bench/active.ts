@@ -109,12 +109,13 @@ try {
       const features = new Float32Array(ids.length * dim);
       ids.forEach((id, k) => features.set(rows.subarray(imageRow.get(id)!.row * dim, (imageRow.get(id)!.row + 1) * dim), k * dim));
       const { assignment } = await kMeans(features, dim, clusterCount(ids.length), 1);
-      for (let s = 0; s < ids.length; s += 500) {
+      // 200 rows of 400 values a request keeps within the server's body limit.
+      for (let s = 0; s < ids.length; s += 200) {
         await trainer.trpc.postEmbeddings.mutate({
           projectId,
           leaseId: lease.leaseId,
           modelVersionId: version.id,
-          items: ids.slice(s, s + 500).map((imageId, j) => ({ imageId, vector: encodeVector(features.subarray((s + j) * dim, (s + j + 1) * dim)) })),
+          items: ids.slice(s, s + 200).map((imageId, j) => ({ imageId, vector: encodeVector(features.subarray((s + j) * dim, (s + j + 1) * dim)) })),
         });
       }
       await trainer.trpc.postMapPoints.mutate({

@@ -321,8 +321,7 @@ function boxThumbnails(ww: number, wh: number): (sat: Float64Array, stride: numb
       }
     }
     const s = THUMB + 1;
-    for (let r = 0; r < THUMB; r++)
-      for (let c = 0; c < THUMB; c++) out[r * THUMB + c] = corners[(r + 1) * s + c + 1]! - corners[(r + 1) * s + c]! - corners[r * s + c + 1]! + corners[r * s + c]!;
+    for (let r = 0; r < THUMB; r++) for (let c = 0; c < THUMB; c++) out[r * THUMB + c] = corners[(r + 1) * s + c + 1]! - corners[(r + 1) * s + c]! - corners[r * s + c + 1]! + corners[r * s + c]!;
     return centreAndNormalise(out);
   };
 }
@@ -336,6 +335,8 @@ const MAX_PLACEMENTS = 121;
  * 11: at 0.8, 12,797 more candidates and minutes more; at 0.97, 1,440, every planted crop among them).
  */
 const CROP_FLOOR = 0.97;
+/** Thumbnail comparisons (placements x images of the window's size) one image may spend looking for its crops. */
+const MAX_CROP_WORK = 20_000;
 
 /**
  * Candidates for copies cropped at the same scale (a few pixels off some sides), which the fixed windows miss when
@@ -378,7 +379,13 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
     if (smaller.length === 0) continue;
     const sat = integral(i);
     const found: [number, number][] = [];
+    // The slightest crops first, while the comparisons fit MAX_CROP_WORK: a project of many sizes near each other
+    // (photos of every aspect ratio) would otherwise compare each image with most of the others at every placement.
+    smaller.sort((a, b) => w - a.w + h - a.h - (w - b.w + h - b.h) || a.w - b.w || a.h - b.h);
+    let work = 0;
     for (const size of smaller) {
+      work += (w - size.w + 1) * (h - size.h + 1) * size.members.length;
+      if (work > MAX_CROP_WORK) break;
       const keys = keysOf(size);
       const best = new Float32Array(size.members.length).fill(-1);
       for (let y = 0; y <= h - size.h; y++) {
