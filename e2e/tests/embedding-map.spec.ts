@@ -1,6 +1,6 @@
 // The embedding map (issue 17, item 4): a trainer (the real trainer api, driven from the test) posts every image's
 // embedding and its place on the map, two groups far apart. On the Map page the owner lassoes one group and labels it
-// in one go (the points recolour, the legend counts them; the toast's Undo takes it back, one click labels it again),
+// in one go (the points recolour, the legend counts them; the toast's Undo takes it back, and it is labelled again),
 // then lassoes the other, opens it in the grid, selects all of it there and labels it with a class key.
 import { encodeVector } from "@fewlabel/api/embedding-vector";
 import { expect, type Page, test } from "@playwright/test";
@@ -62,10 +62,13 @@ test("embedding map: lasso a group and label it, lasso another and label it in t
   await expect(owner.getByTestId("toast")).toContainText("Labelled 6 images as cat");
   await expect(legend.getByRole("listitem").filter({ hasText: "cat" })).toContainText("6");
   await expect(legend.getByRole("listitem").filter({ hasText: "Unlabelled" })).toContainText("6");
-  // The toast's Undo takes the six back; the selection stays, and labelling it again is one click.
+  // The toast's Undo takes the six back; lassoed again, they are labelled again.
   await owner.getByTestId("toast-action").click();
   await expect(owner.getByTestId("toast")).toContainText("Undone: 6 images back as they were.");
   await expect(legend.getByRole("listitem").filter({ hasText: "Unlabelled" })).toContainText("12");
+  await owner.keyboard.down("Shift");
+  await lasso(owner, [0.1, 0.35], [0.1, 0.3]);
+  await owner.keyboard.up("Shift");
   await expect(owner.getByTestId("map-selected-count")).toHaveAttribute("data-count", "6");
   await owner.getByTestId("map-bulk-class").filter({ hasText: "cat" }).click();
   await expect(legend.getByRole("listitem").filter({ hasText: "cat" })).toContainText("6");
