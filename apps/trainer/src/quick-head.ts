@@ -223,9 +223,9 @@ export async function fitQuickHead(features: tf.Tensor2D, labels: ArrayLike<numb
   // The best k (ties to the larger: more neighbours give smoother probabilities), then kNN against the probe: kNN only
   // when it cross-validates better by more than one standard error of the difference. The best of five k against
   // one probe wins small margins by chance, more so on the skewed label sets an uncertainty-first queue makes, and
-  // then reads worse on the images it labels (bench:active's rounds offline, 1,000 random labels on 14 x 14 pixels: kNN chosen by
-  // cross-validation 75.0% on the test images, the probe 77.4%; on actively chosen labels 4-6 points lower for a
-  // round whenever kNN won); a probe's probabilities also rank the queue's uncertainty finer than vote counts.
+  // then reads worse on the images it labels (bench:active's rounds offline, 1,000 random labels on 14 x 14 pixels:
+  // kNN chosen by cross-validation 75.0% on the test images, the probe 77.4%; on actively chosen labels 4-6 points
+  // lower for a round whenever kNN won); a probe's probabilities also rank the queue's uncertainty finer than votes.
   const bestK = ks.reduce((best, k) => (knnCorrect.get(k)! >= knnCorrect.get(best)! ? k : best), ks[0]!);
   const knnAccuracy = knnCorrect.get(bestK)! / n;
   if (!(knnAccuracy > linearAccuracy + cvStandardError(linearAccuracy, knnAccuracy, n)))

@@ -11,9 +11,9 @@
 //      round trip.
 // A pair whose two correlations meet the rule is a near-duplicate, unless one of its images meets it with more than
 // MAX_PARTNERS others (a plain picture, not a copy); pairs join into groups, most similar first, except where the
-// two groups hold images the verifier aligned and rejected (duplicateGroups: no chains through a blurred copy). On small, uniform images
-// (Fashion-MNIST: trousers on black) different items can correlate above 0.98: hence the high thresholds, the fine
-// level, and the partners rule.
+// two groups hold images the verifier aligned and rejected (duplicateGroups: no chains through a blurred copy). On
+// small, uniform images (Fashion-MNIST: trousers on black) different items can correlate above 0.98: hence the high
+// thresholds, the fine level, and the partners rule.
 import { tf } from "../tf.js";
 import { cropPixels, type Pixels } from "../preprocess/preprocess.js";
 
@@ -347,16 +347,14 @@ const MAX_CROP_WORK = 20_000;
  * Images of one size among themselves are the fixed windows' work.
  */
 function cropCandidates(images: readonly Pixels[], take: number, floor: number, add: (i: number, j: number) => void): void {
-  const bySize = new Map<string, number[]>();
-  images.forEach((image, i) => {
-    const size = `${image.width}x${image.height}`;
-    bySize.set(size, [...(bySize.get(size) ?? []), i]);
-  });
   const d = THUMB * THUMB;
-  const sizes = [...bySize.entries()].map(([size, members]) => {
-    const [w, h] = size.split("x").map(Number) as [number, number];
-    return { w, h, members, keys: null as Float32Array | null, thumbnail: boxThumbnails(w, h) };
+  const bySize = new Map<string, { w: number; h: number; members: number[]; keys: Float32Array | null; thumbnail: ReturnType<typeof boxThumbnails> }>();
+  images.forEach(({ width: w, height: h }, i) => {
+    const size = bySize.get(`${w}x${h}`);
+    if (size) size.members.push(i);
+    else bySize.set(`${w}x${h}`, { w, h, members: [i], keys: null, thumbnail: boxThumbnails(w, h) });
   });
+  const sizes = [...bySize.values()];
   const integrals = new Map<number, Float64Array>();
   const integral = (i: number) => {
     let sat = integrals.get(i);
@@ -457,11 +455,11 @@ export interface GroupingOptions {
 }
 
 /**
- * Joins pairs into groups, the most similar pairs first, largest similarity first within each, groups in member
- * order. Connected components alone chain different pictures through a copy: an enlarged (blurred) copy of one plain
- * trouser can pass the rule against another trouser whose own source fails it clearly (bench:duplicates, seed 3: 28
- * of 44 false pairs came from such chains). With `differ`, a pair whose groups hold two images known to differ joins
- * nothing: every group stays free of a pair the verifier aligned and rejected (a complete-linkage veto).
+ * Joins pairs into groups, the most similar pairs first; members ascending, groups in member order. Connected
+ * components alone chain different pictures through a copy: an enlarged (blurred) copy of one plain trouser can pass
+ * the rule against another trouser whose own source fails it clearly (bench:duplicates, seed 3: 28 of 44 false pairs
+ * came from such chains). With `differ`, a pair whose groups hold two images known to differ joins nothing: every
+ * group stays free of a pair the verifier aligned and rejected (a complete-linkage veto).
  */
 export function groupDuplicatePairs(count: number, pairs: readonly DuplicatePair[], options: GroupingOptions = {}): DuplicateGroup[] {
   const members = Array.from({ length: count }, (_, i) => [i]);
