@@ -1,4 +1,4 @@
-import { createClassifierHead, createEncoder, pixelLinearPredict, selectBackend, tf } from "@fewlabel/ml";
+import { createClassifierHead, createEncoder, edgeEnergies, pixelExpertRows, selectBackend, tf } from "@fewlabel/ml";
 import { assembleTeacher } from "@fewlabel/ml/node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addTeacherPixels, expertsLogits, keepPixelExpert, trainPixelExpert, zeroPixelExpert } from "./pixel-expert";
@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 
 describe("the pixel expert", () => {
-  it("is the pixel logistic regression baseline as a dense layer, adds to the network's logits in the assembled teacher, and zeroes for a student", async () => {
+  it("is logistic regression on pixels and edge energies as a dense layer, adds to the network's logits in the assembled teacher, and zeroes for a student", async () => {
     // Three classes told apart by which third of the image is bright.
     const n = 30,
       size = 28;
@@ -19,11 +19,16 @@ describe("the pixel expert", () => {
     });
     const images = tf.tensor4d(pixels, [n, size, size, 1]);
     const expert = await trainPixelExpert(images, labels, 3, 1);
-    // It predicts what the baseline predicts on the same labels (same regression, folded).
-    const pixelLogits = tf.tidy(() => tf.add(tf.matMul(tf.reshape(images, [n, -1]), expert.kernel), expert.bias));
-    const predicted = Array.from(tf.argMax(pixelLogits, 1).dataSync());
-    expect(predicted).toEqual(Array.from(await pixelLinearPredict({ images, labels: Int32Array.from(labels) }, images, 3)));
-    expect(predicted).toEqual(labels);
+    // One weight row per pixel, then per edge energy: 8 directions in 2 x 2 cells at 28 px, 14 x 14 cells.
+    expect(expert.kernel.shape).toEqual([size * size + 14 * 14 * 8, 3]);
+    const edges = edgeEnergies(images);
+    expect(edges.shape).toEqual([n, 14 * 14 * 8]);
+    // A bright third's inner border: energy there, none in the flat inside of a third.
+    const row = edges.arraySync()[0]!;
+    expect(row.some((v) => v > 0.1)).toBe(true);
+    expect(row.filter((v) => v < 0.05).length).toBeGreaterThan(row.length / 2);
+    const pixelLogits = tf.tidy(() => tf.add(tf.matMul(pixelExpertRows(images), expert.kernel), expert.bias));
+    expect(Array.from(tf.argMax(pixelLogits, 1).dataSync())).toEqual(labels);
 
     const enc = { inputSize: size, channels: 1 as const, widths: [4], blocks: [1], seed: 2 };
     const encoder = createEncoder(enc),
@@ -54,7 +59,7 @@ describe("the pixel expert", () => {
     // Without a pixel layer on either side there is nothing to add.
     expect(addTeacherPixels(plain, pair)).toBeNull();
     expect(addTeacherPixels(pair, plain)).toBeNull();
-    tf.dispose([images, expert.kernel, expert.bias, pixelLogits, network, want, doubled, ...before!]);
+    tf.dispose([images, edges, expert.kernel, expert.bias, pixelLogits, network, want, doubled, ...before!]);
     [encoder, head, plain, teacher, pair].forEach((m) => m.dispose());
   });
 });

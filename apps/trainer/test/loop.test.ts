@@ -130,9 +130,9 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     // Three few-label heads scored on the same held-out labels; the chosen one follows the rules: the network keeps its
     // pixel expert unless it alone is clearly better, and the linear head replaces them only when clearly better still.
     const heads = new Map(m.head!.candidates.map((c) => [c.name, c.accuracy]));
-    expect([...heads.keys()].sort()).toEqual(["fine-tuned", "fine-tuned + pixel logistic regression", "linear on frozen features"]);
+    expect([...heads.keys()].sort()).toEqual(["fine-tuned", "fine-tuned + logistic regression on pixels and edges", "linear on frozen features"]);
     const score = (name: string) => ({ accuracy: heads.get(name)!, heldOut: m.heldOut });
-    const network = keepPixelExpert(score("fine-tuned"), score("fine-tuned + pixel logistic regression")) ? "fine-tuned + pixel logistic regression" : "fine-tuned";
+    const network = keepPixelExpert(score("fine-tuned"), score("fine-tuned + logistic regression on pixels and edges")) ? "fine-tuned + logistic regression on pixels and edges" : "fine-tuned";
     expect(m.head!.chosen).toBe(preferLinearHead(score("linear on frozen features"), score(network)) ? "linear on frozen features" : network);
     expect(m.accuracy).toBe(heads.get(m.head!.chosen));
 
@@ -167,8 +167,8 @@ describe.skipIf(!available)("the trainer loop on Fashion-MNIST", () => {
     expect(studentVersion!.metrics!.teacherAgreement).toBeGreaterThanOrEqual(0);
     // A teacher with a pixel expert passes it on: the student is scored alone and with it, and the card says which serves.
     const sm = studentVersion!.metrics!;
-    if (m.head!.chosen === "fine-tuned + pixel logistic regression") {
-      expect(sm.head!.candidates.map((c) => c.name).sort()).toEqual(["self-trained", "self-trained + pixel logistic regression"]);
+    if (m.head!.chosen === "fine-tuned + logistic regression on pixels and edges") {
+      expect(sm.head!.candidates.map((c) => c.name).sort()).toEqual(["self-trained", "self-trained + logistic regression on pixels and edges"]);
       expect(sm.accuracy).toBe(sm.head!.candidates.find((c) => c.name === sm.head!.chosen)!.accuracy);
       expect(studentVersion!.provenance).toMatchObject({ pixels: sm.head!.chosen === "self-trained" ? "its own" : "the teacher's pixel expert added" });
     } else expect(sm.head).toBeUndefined();

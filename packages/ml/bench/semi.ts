@@ -72,9 +72,9 @@ for (const list of byClass) {
   labelled.push(...list.slice(0, perClass));
 }
 const labels = labelled.map((i) => Y[i]!);
-const encCfg: EncoderConfig = { inputSize: size, channels: 1, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], seed: 1 };
+const encCfg: EncoderConfig = { inputSize: size, channels: 1, widths: str("widths", "16,32,64,128").split(",").map(Number), blocks: str("blocks", "1,1,1,1").split(",").map(Number), seed: 1 };
 const dim = encoderFeatureDim(encCfg);
-const mirrorSafe = false;
+const mirrorSafe = args.has("flip");
 const { knnPredict } = await import("../src/eval/knn.js");
 const { encoderFeatures, pixelRows } = await import("../src/eval/features.js");
 
@@ -419,7 +419,8 @@ if (phase === "variants") {
     const s = teacherFrom(null);
     loadWeights(`${cache}/${base}-enc`, s.encoder);
     loadWeights(`${cache}/${base}-head`, s.head);
-    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const { pixelExpertRows } = await import("../src/models/edgeEnergies.js");
+    const a = pixelExpertRows(tf.gather(X, labelled) as tf.Tensor4D);
     const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
     const pixelC: Classifier = { logits: (x) => tf.tidy(() => probe.logits(pixelRows(x))), trainableVariables: [] };
     // "poe": the weighted sum of the two models' logits (a product of experts, expressible as layers) instead.
@@ -465,7 +466,8 @@ async function savedTeacherPair(weight: number | null, zeroStudentPixels: boolea
   loadWeights(`${cache}/${base}-head`, t.head);
   let expert: (ReturnType<typeof foldStandardisation> & { weight: number }) | undefined;
   if (weight !== null) {
-    const a = pixelRows(tf.gather(X, labelled) as tf.Tensor4D);
+    const { pixelExpertRows } = await import("../src/models/edgeEnergies.js");
+    const a = pixelExpertRows(tf.gather(X, labelled) as tf.Tensor4D);
     const probe = await trainLinearProbe({ features: a, labels, numClasses: 10, steps: 300, batchSize: a.shape[0], learningRate: 0.01, weightDecay: 1 / a.shape[0], seed: 1 });
     expert = { ...foldStandardisation(probe), weight };
   }
@@ -567,6 +569,19 @@ if (phase === "variants") {
       },
     });
     log(`${v}: student ${accuracy(modelClassifier(student)).toFixed(1)}% (${((Date.now() - t1) / 1000).toFixed(0)}s)`);
+    if (mode !== "net") {
+      // The product's addTeacherPixels: the teacher's pixel expert layer added to the student's own.
+      const tm = build();
+      const own = student.getLayer("pixel_logits").getWeights();
+      const added = tm
+        .getLayer("pixel_logits")
+        .getWeights()
+        .map((w, i) => tf.add(w, own[i]!));
+      const withExpert = build();
+      withExpert.setWeights(student.getWeights());
+      withExpert.getLayer("pixel_logits").setWeights(added);
+      log(`${v}: student + the teacher's pixel expert ${accuracy(modelClassifier(withExpert)).toFixed(1)}%`);
+    }
     if (swa) {
       const last = student.getWeights();
       const all = [...snapshots, last];
@@ -746,4 +761,59 @@ if (phase === "ens2") {
   log(
     `teacher ${accuracy(teacher).toFixed(1)}%, students ${members.map((m) => accuracy(m).toFixed(1)).join(", ")}; mean of students ${accuracy(mean(members)).toFixed(1)}%, with the teacher ${accuracy(mean([...members, teacher])).toFixed(1)}%`,
   );
+}
+
+// experts: the saved teacher's logits beside logistic regressions on pixels and on oriented-gradient energies
+if (phase === "experts") {
+  const { trainLinearProbe } = await import("../src/eval/linearProbe.js");
+  const t = teacherFrom(null);
+  const base = str("teacher", "teacher");
+  loadWeights(`${cache}/${base}-enc`, t.encoder);
+  loadWeights(`${cache}/${base}-head`, t.head);
+  const orient = (x: tf.Tensor4D, K: number, cell: number) =>
+    tf.tidy(() => {
+      const sx = [
+          [-1, 0, 1],
+          [-2, 0, 2],
+          [-1, 0, 1],
+        ],
+        sy = [
+          [-1, -2, -1],
+          [0, 0, 0],
+          [1, 2, 1],
+        ];
+      const w = new Float32Array(9 * K);
+      for (let k = 0; k < K; k++) {
+        const th = (Math.PI * k) / K;
+        for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) w[(a * 3 + b) * K + k] = (Math.cos(th) * sx[a]![b]! + Math.sin(th) * sy[a]![b]!) / 4;
+      }
+      const f = tf.abs(tf.conv2d(x, tf.tensor4d(w, [3, 3, 1, K]), 1, "same"));
+      return tf.reshape(tf.avgPool(f, cell, cell, "valid"), [x.shape[0], -1]) as tf.Tensor2D;
+    });
+  const lrLogits = async (F: tf.Tensor2D, Ft: tf.Tensor2D) => {
+    const trainRows = tf.gather(F, labelled) as tf.Tensor2D;
+    const probe = await trainLinearProbe({ features: trainRows, labels, numClasses: 10, steps: 300, batchSize: 4096, learningRate: 0.01, weightDecay: 1 / labels.length, seed: 1 });
+    const out = probe.logits(Ft);
+    probe.dispose();
+    return out;
+  };
+  const acc = (l: tf.Tensor) => {
+    const p = tf.argMax(l, 1).dataSync();
+    return ((100 * Array.from(p).filter((v, i) => v === Yt[i]).length) / nTest).toFixed(1);
+  };
+  const net = predictLogits(t.c, Xt);
+  const px = await lrLogits(pixelRows(X), pixelRows(Xt));
+  const { edgeEnergies } = await import("../src/models/edgeEnergies.js");
+  const edges = (x: tf.Tensor4D) => (args.has("abs") ? orient(x, num("k", 8), num("cell", 4)) : edgeEnergies(x, num("k", 8), num("cell", 4)));
+  const or = await lrLogits(edges(X), edges(Xt));
+  const both = await lrLogits(tf.concat([pixelRows(X), edges(X)], 1) as tf.Tensor2D, tf.concat([pixelRows(Xt), edges(Xt)], 1) as tf.Tensor2D);
+  const mix = (a: tf.Tensor, b: tf.Tensor, w: number) => tf.add(tf.mul(a, w), tf.mul(b, 1 - w));
+  log(`network ${acc(net)}, pixels ${acc(px)}, orient ${acc(or)}, pixels+orient one LR ${acc(both)}, pixels+orient summed ${acc(tf.add(px, or))}`);
+  for (const w of [0.5, 0.6, 0.7])
+    log(`w=${w}: net+pixels ${acc(mix(net, px, w))}, net+orient ${acc(mix(net, or, w))}, net+(one LR) ${acc(mix(net, both, w))}, net+(px+or)/2 ${acc(mix(net, tf.div(tf.add(px, or), 2), w))}`);
+}
+function predictLogits(c: Classifier, x: tf.Tensor4D): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [];
+  for (let s = 0; s < x.shape[0]; s += 500) parts.push(tf.tidy(() => c.logits(tf.slice(x, [s, 0, 0, 0], [Math.min(500, x.shape[0] - s), -1, -1, -1]) as tf.Tensor4D, false) as tf.Tensor2D));
+  return tf.concat(parts) as tf.Tensor2D;
 }

@@ -14,6 +14,7 @@ export {
   type ClassifierHeadConfig,
 } from "./models/heads.js";
 export { createStudent, type StudentConfig } from "./models/student.js";
+export { edgeEnergies, pixelExpertRows, EDGE_DIRECTIONS, edgeCell } from "./models/edgeEnergies.js";
 export { batchNormalization, batchNormTrain, registerFastBatchNorm } from "./models/batchNorm.js";
 export { augment, defaultAugmentConfig, fineTuneAugmentConfig, minCropScale, type AugmentConfig, type DataTraits } from "./augment/augment.js";
 export { checkMirrorInvariance, MIRROR_RATIO_THRESHOLD, type MirrorCheck } from "./augment/mirror.js";

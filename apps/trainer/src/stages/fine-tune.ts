@@ -16,7 +16,7 @@ import { type ModelSpec, sameSpec } from "./model-spec";
 import { readExport } from "./read-export";
 
 /** The head name of a fine-tuned teacher with the pixel expert beside it (pixel-expert.ts). */
-export const FINE_TUNED_WITH_PIXELS = "fine-tuned + pixel logistic regression";
+export const FINE_TUNED_WITH_PIXELS = "fine-tuned + logistic regression on pixels and edges";
 
 export async function runFineTune(host: StageHost, ctx: StageRunContext, state: ProjectState, action: Extract<Action, { kind: "finetune" }>) {
   const pretrained = await peekCheckpoint<{ spec: ModelSpec; done: boolean }>(host.api, host.projectId, "pretrain");

@@ -33,7 +33,7 @@ import type { ModelSpec } from "./model-spec";
 import { readExport } from "./read-export";
 
 /** The head name of a self-trained student with the teacher's pixel expert added (addTeacherPixels). */
-const STUDENT_WITH_PIXELS = "self-trained + pixel logistic regression";
+const STUDENT_WITH_PIXELS = "self-trained + logistic regression on pixels and edges";
 
 const PSEUDO_LABEL_BATCH = 250;
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { tf, tfl } from "../tf.js";
 import { encoderGraph, type EncoderConfig } from "../models/resnet.js";
 import { classifierHeadGraph, copyWeightsByLayerName, type ClassifierHeadConfig } from "../models/heads.js";
+import { EDGE_FILTERS, pixelExpertGraph, setEdgeFilters } from "../models/edgeEnergies.js";
 import { preprocessingFor, type Preprocessing } from "../preprocess/preprocess.js";
 
 type SymbolicTensor = ReturnType<typeof tfl.input>;
@@ -53,12 +54,13 @@ export function makeMetadata(
 }
 
 /**
- * A linear classifier on the raw input pixels (logistic regression folded into one dense layer, see
- * foldStandardisation) whose logits are added to the network's: a product of the two experts, p ~ p_net^w p_pix^(1-w).
- * Made of standard layers (flatten, dense, add), so the teacher stays one plain LayersModel.
+ * A linear classifier on the input's pixels and edge energies (pixelExpertRows: logistic regression folded into one
+ * dense layer, see foldStandardisation) whose logits are added to the network's: a product of the two experts,
+ * p ~ p_net^w p_pix^(1-w). Made of standard layers (flatten, a fixed convolution, pooling, concatenate, dense, add), so
+ * the teacher stays one plain LayersModel.
  */
 export interface PixelExpert {
-  /** [inputSize * inputSize * channels, classes] and [classes], on the model's input in [0, 1]. */
+  /** [pixelExpertRows' width, classes] and [classes], on the model's input in [0, 1]. */
   kernel: tf.Tensor2D;
   bias: tf.Tensor1D;
   /** The network's share w of the summed logits; the pixels' is 1 - w. */
@@ -82,8 +84,8 @@ export function assembleTeacher(
   const logits = classifierHeadGraph(h, headConfig, names.headPrefix ?? "proj", clsName);
   let output = logits;
   if (pixelExpert) {
-    const pixels = tfl.layers.flatten({ name: "pixel_flatten" }).apply(x) as SymbolicTensor;
-    const pixelLogits = tfl.layers.dense({ name: "pixel_logits", units: headConfig.numClasses }).apply(pixels) as SymbolicTensor;
+    const features = pixelExpertGraph(x, encoderConfig.inputSize);
+    const pixelLogits = tfl.layers.dense({ name: "pixel_logits", units: headConfig.numClasses }).apply(features) as SymbolicTensor;
     output = tfl.layers.add({ name: "experts_logits" }).apply([logits, pixelLogits]) as SymbolicTensor;
   }
   const flat = tfl.model({ inputs: x, outputs: output, name: "teacher" });
@@ -96,7 +98,8 @@ export function assembleTeacher(
     const pixel = tf.tidy(() => [tf.mul(pixelExpert.kernel, 1 - w), tf.mul(pixelExpert.bias, 1 - w)]);
     flat.getLayer("pixel_logits").setWeights(pixel);
     tf.dispose([...scaled, ...pixel]);
-    copied.add("pixel_logits");
+    setEdgeFilters(flat, encoderConfig.channels);
+    copied.add("pixel_logits").add(EDGE_FILTERS);
   }
   const missing = flat.layers.filter((l) => l.weights.length > 0 && !copied.has(l.name)).map((l) => l.name);
   if (missing.length) throw new Error(`assembleTeacher: no trained weights for ${missing.join(", ")}`);

@@ -11,6 +11,7 @@ import { selectBackend } from "../backend/select.js";
 import { createEncoder, type EncoderConfig } from "../models/resnet.js";
 import { createClassifierHead, createProjectionHead } from "../models/heads.js";
 import { createStudent } from "../models/student.js";
+import { pixelExpertRows } from "../models/edgeEnergies.js";
 import { pretrainContrastive } from "../stages/pretrain.js";
 import { tensorImageSource } from "../stages/imageSource.js";
 import { createOptimizer } from "../optim/lars.js";
@@ -86,8 +87,9 @@ describe("export", () => {
     for (const m of [encoder, head])
       for (const l of m.layers) if (l.getClassName() === "BatchNormalization") l.setWeights(l.getWeights().map((w) => tf.add(tf.abs(tf.randomNormal(w.shape, 0, 1, "float32", 4)), 0.5)));
     const plain = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head });
-    // The exported teacher carries a pixel expert (the product's default): logits w * network + (1 - w) * pixels.
-    const pixelKernel = tf.randomNormal([28 * 28, 3], 0, 0.1, "float32", 6) as tf.Tensor2D,
+    // The exported teacher carries a pixel expert (the product's default): logits w * network + (1 - w) * a linear
+    // classifier on the pixels and their edge energies (14 x 14 cells of 8 directions at 28 px).
+    const pixelKernel = tf.randomNormal([28 * 28 + 14 * 14 * 8, 3], 0, 0.1, "float32", 6) as tf.Tensor2D,
       pixelBias = tf.tensor1d([0.3, -0.2, 0.1]);
     const teacher = assembleTeacher(cfg, { inputDim: 8, hiddenDim: 8, numClasses: 3 }, { encoder, classifierHead: head }, {}, { kernel: pixelKernel, bias: pixelBias, weight: 0.25 });
     const student = createStudent({ inputSize: 28, channels: 1, numClasses: 3, widths: [4, 8] });
@@ -101,7 +103,7 @@ describe("export", () => {
     // The assembled flat teacher computes what encoder -> head computes; with the pixel expert, the weighted sum.
     const composed = head.predict(encoder.predict(x) as tf.Tensor) as tf.Tensor;
     expect(Array.from((plain.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(composed.dataSync()));
-    const experts = tf.add(tf.mul(composed, 0.25), tf.mul(tf.add(tf.matMul(tf.reshape(x, [n, -1]), pixelKernel), pixelBias), 0.75));
+    const experts = tf.add(tf.mul(composed, 0.25), tf.mul(tf.add(tf.matMul(pixelExpertRows(x), pixelKernel), pixelBias), 0.75));
     const got = (teacher.predict(x) as tf.Tensor).dataSync(),
       want = experts.dataSync();
     expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-5);
