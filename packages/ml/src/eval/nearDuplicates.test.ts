@@ -62,6 +62,26 @@ describe("near-duplicates", () => {
     for (const g of groups) expect(g.similarity).toBeGreaterThan(0.97);
   });
 
+  it("gives the event loop turns while it compares, so a trainer's timers (its lease renewals) keep running", async () => {
+    const originals = Array.from({ length: 300 }, (_, i) => picture(1000 + i));
+    const copies = originals.slice(0, 150).map((p, i) => crop(p, i % 3, (i + 1) % 3, 2 - (i % 3), 1));
+    const ticks: number[] = [];
+    const started = performance.now();
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    try {
+      await scoreDuplicateCandidates([...originals, ...copies]);
+    } finally {
+      clearInterval(timer);
+    }
+    const ended = performance.now();
+    const times = [started, ...ticks, ended];
+    const longestWait = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+    // A turn every 50 ms of work (eventLoopTurns); 1 s leaves room for a slow, shared machine. Without them the timer
+    // waited the whole verification here (5.4 s of a 5.6 s pass on the 2-core machine under load).
+    expect(ended - started).toBeGreaterThan(1000);
+    expect(longestWait).toBeLessThan(1000);
+  });
+
   it("makes a candidate of a copy cropped by a large share of a small picture, at two opposite sides", async () => {
     // Cropped 3 px of 28 at two opposite sides, a copy is a window of its source that none of the fixed corner and
     // centre windows matches closely: with a high thumbnail floor only the placement of the window finds it.

@@ -16,6 +16,7 @@
 // thresholds, the fine level, and the partners rule.
 import { tf } from "../tf.js";
 import { cropPixels, type Pixels } from "../preprocess/preprocess.js";
+import { eventLoopTurns } from "../util/eventLoopTurns.js";
 
 export interface NearDuplicateOptions {
   /** What a verified pair's similarities must reach (DEFAULT_DUPLICATE_RULE). */
@@ -241,13 +242,15 @@ async function candidatePairs(
   const d = THUMB * THUMB;
   const queries = new Float32Array(n * WINDOWS.length * d);
   const keys = new Float32Array(n * d);
-  images.forEach((image, i) => {
+  const turn = eventLoopTurns();
+  for (let i = 0; i < n; i++) {
+    await turn();
     WINDOWS.forEach((box, k) => {
-      const v = centreAndNormalise(lumaWindow(image, box, THUMB, THUMB));
+      const v = centreAndNormalise(lumaWindow(images[i]!, box, THUMB, THUMB));
       queries.set(v, (i * WINDOWS.length + k) * d);
       if (k === 0) keys.set(v, i * d);
     });
-  });
+  }
   const pairs = new Set<number>();
   const add = (i: number, j: number) => {
     if (i !== j) pairs.add(Math.min(i, j) * n + Math.max(i, j));
@@ -256,6 +259,7 @@ async function candidatePairs(
     const keysT = tf.tensor2d(k, [kRows, qDim]);
     try {
       for (let start = 0; start < qRows; start += BLOCK) {
+        await turn();
         const end = Math.min(qRows, start + BLOCK);
         const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(tf.tensor2d(q.subarray(start * qDim, end * qDim), [end - start, qDim]), keysT, false, true), Math.min(kRows, take + 1)));
         const [v, ix] = await Promise.all([values.data(), indices.data()]);
@@ -270,7 +274,7 @@ async function candidatePairs(
     }
   };
   await topPairs(queries, n * WINDOWS.length, d, (r) => Math.floor(r / WINDOWS.length), keys, n, o.candidatesPerQuery, o.candidateFloor);
-  cropCandidates(images, o.candidatesPerQuery, Math.max(o.candidateFloor, CROP_FLOOR), add);
+  await cropCandidates(images, o.candidatesPerQuery, Math.max(o.candidateFloor, CROP_FLOOR), add);
   if (o.embeddings) {
     const { features, dim, neighbours = 5 } = o.embeddings;
     const unit = new Float32Array(features.length);
@@ -346,7 +350,8 @@ const MAX_CROP_WORK = 20_000;
  * side), thumbnails by box averaging on both sides; the `take` best above `floor` over all those sizes are candidates.
  * Images of one size among themselves are the fixed windows' work.
  */
-function cropCandidates(images: readonly Pixels[], take: number, floor: number, add: (i: number, j: number) => void): void {
+async function cropCandidates(images: readonly Pixels[], take: number, floor: number, add: (i: number, j: number) => void): Promise<void> {
+  const turn = eventLoopTurns();
   const d = THUMB * THUMB;
   const bySize = new Map<string, { w: number; h: number; members: number[]; keys: Float32Array | null; thumbnail: ReturnType<typeof boxThumbnails> }>();
   images.forEach(({ width: w, height: h }, i) => {
@@ -370,6 +375,7 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
   };
   const thumb = new Float32Array(d);
   for (let i = 0; i < images.length; i++) {
+    await turn();
     const { width: w, height: h } = images[i]!;
     const smaller = sizes.filter(
       (s) => s.w <= w && s.h <= h && (s.w < w || s.h < h) && w - s.w <= 2 * MAX_CROP_CANDIDATE * w && h - s.h <= 2 * MAX_CROP_CANDIDATE * h && (w - s.w + 1) * (h - s.h + 1) <= MAX_PLACEMENTS,
@@ -407,13 +413,15 @@ function cropCandidates(images: readonly Pixels[], take: number, floor: number, 
 export async function scoreDuplicateCandidates(images: readonly Pixels[], options: NearDuplicateOptions = {}): Promise<(PairSimilarity & { a: number; b: number })[]> {
   const candidates = await candidatePairs(images, { candidatesPerQuery: options.candidatesPerQuery ?? 4, candidateFloor: options.candidateFloor ?? 0.8, embeddings: options.embeddings });
   const n = images.length;
-  return [...candidates]
-    .sort((x, y) => x - y)
-    .map((key) => {
-      const a = Math.floor(key / n),
-        b = key % n;
-      return { a, b, ...(options.known?.(a, b) ?? alignedSimilarity(images[a]!, images[b]!)) };
-    });
+  const turn = eventLoopTurns();
+  const scored: (PairSimilarity & { a: number; b: number })[] = [];
+  for (const key of [...candidates].sort((x, y) => x - y)) {
+    await turn();
+    const a = Math.floor(key / n),
+      b = key % n;
+    scored.push({ a, b, ...(options.known?.(a, b) ?? alignedSimilarity(images[a]!, images[b]!)) });
+  }
+  return scored;
 }
 
 /**
