@@ -5,6 +5,7 @@
 // random grayscale, Gaussian blur (per-image sigma through one depthwise convolution).
 import { tf } from "../tf.js";
 import { mulberry32 } from "../util/random.js";
+import { GRAY_WEIGHTS_PER_MILLE } from "../preprocess/preprocess.js";
 
 export interface AugmentConfig {
   /** Random resized crop: area fraction and aspect-ratio ranges; null keeps the whole image. */
@@ -105,7 +106,7 @@ export function drawCropBoxes(n: number, c: AugmentConfig, r: Random, aspects?: 
   return boxes;
 }
 
-const LUMA = [0.299, 0.587, 0.114];
+const LUMA = GRAY_WEIGHTS_PER_MILLE.map((w) => w / 1000);
 
 function toGray(x: tf.Tensor4D): tf.Tensor4D {
   return x.shape[3] === 1 ? x : (tf.sum(tf.mul(x, tf.tensor1d(LUMA)), 3, true) as tf.Tensor4D);

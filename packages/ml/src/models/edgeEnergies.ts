@@ -8,18 +8,19 @@
 // with relu, average pooling, flatten), which stock TensorFlow.js runs as the trainer does.
 import { tf, tfl } from "../tf.js";
 import { pixelRows } from "../eval/features.js";
+import { GRAY_WEIGHTS_PER_MILLE } from "../preprocess/preprocess.js";
 
 type SymbolicTensor = ReturnType<typeof tfl.input>;
 
 export const EDGE_DIRECTIONS = 8;
 
-/** Rec. 601 luma weights: colour images are differentiated on their brightness, as gray ones are. */
-const LUMA = [0.299, 0.587, 0.114];
-
 /** The side of a pooling cell for a side x side input: a sixteenth of it, at least 2 px. */
 export const edgeCell = (side: number) => Math.max(2, Math.round(side / 16));
 
-/** Conv kernel [3, 3, channels, directions]: luma, then the Sobel gradient along each direction (scaled to 1). */
+/**
+ * Conv kernel [3, 3, channels, directions]: luma (the preprocessing's Rec. 601 weights: colour images are
+ * differentiated on their brightness, as gray ones are), then the Sobel gradient along each direction (scaled to 1).
+ */
 export function edgeKernel(channels: number, directions = EDGE_DIRECTIONS): tf.Tensor4D {
   const sx = [
     [-1, 0, 1],
@@ -37,7 +38,7 @@ export function edgeKernel(channels: number, directions = EDGE_DIRECTIONS): tf.T
     for (let a = 0; a < 3; a++) {
       for (let b = 0; b < 3; b++) {
         const g = (Math.cos(angle) * sx[a]![b]! + Math.sin(angle) * sy[a]![b]!) / 4;
-        for (let c = 0; c < channels; c++) weights[((a * 3 + b) * channels + c) * directions + k] = g * (channels === 1 ? 1 : LUMA[c]!);
+        for (let c = 0; c < channels; c++) weights[((a * 3 + b) * channels + c) * directions + k] = g * (channels === 1 ? 1 : GRAY_WEIGHTS_PER_MILLE[c]! / 1000);
       }
     }
   }
