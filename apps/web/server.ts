@@ -13,7 +13,9 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 
 async function main() {
   const services = await openServices();
+  const { vectorSearch } = services.database;
   console.log(`fewlabel: database: ${services.database.describe}; ${services.storeDescription}`);
+  console.log(`fewlabel: "more like this" searches ${vectorSearch.mode === "pgvector" ? "with pgvector in the database" : `in memory (${vectorSearch.reason})`}`);
   const app = next({ dev, dir });
   await app.prepare();
   const web = await createFewlabelServer({

@@ -117,6 +117,34 @@ describe("ActivityReporter", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("sends a report again at once when no answer came (a stale connection), and says why when it keeps failing", async () => {
+    const dropped = () => new TypeError("fetch failed", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) });
+    let failures = 1;
+    const sent: unknown[] = [];
+    const api = {
+      reportActivity: {
+        mutate: async (input: unknown) => {
+          if (failures-- > 0) throw dropped();
+          sent.push(input);
+          return { ok: true };
+        },
+      },
+    };
+    const logged: string[] = [];
+    const reporter = new ActivityReporter(api, (m) => logged.push(m));
+    expect(await reporter.report("p", "L", upToDate, now)).toBe(true);
+    expect([sent.length, logged]).toEqual([1, []]);
+    failures = 2;
+    expect(await reporter.report("p", "L", pretrainFurther, now + 5_000)).toBe(false);
+    expect(logged).toEqual(["could not report what it does (fetch failed: other side closed (UND_ERR_SOCKET))"]);
+    // An answer that says no (not a network failure) is not sent again.
+    const refusing = sink(() => true);
+    let calls = 0;
+    const counted = { reportActivity: { mutate: (input: Parameters<typeof refusing.api.reportActivity.mutate>[0]) => (calls++, refusing.api.reportActivity.mutate(input)) } };
+    expect(await new ActivityReporter(counted).report("p", "L", upToDate, now)).toBe(false);
+    expect(calls).toBe(1);
+  });
+
   it("says stage 3's self-training rounds as they come, a round at most every refresh interval", async () => {
     const { api, sent } = sink();
     const reporter = new ActivityReporter(api);

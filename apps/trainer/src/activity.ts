@@ -96,9 +96,16 @@ export class ActivityReporter {
   async say(projectId: string, leaseId: string, activity: TrainerActivity, now = Date.now()): Promise<boolean> {
     if (!activityIsNews(this.last.get(projectId), leaseId, activity, now)) return false;
     try {
-      await this.api.reportActivity.mutate({ projectId, leaseId, activity });
+      await this.api.reportActivity.mutate({ projectId, leaseId, activity }).catch(async (err) => {
+        // Reports follow long synchronous work (a round's pseudo-labels), after which a pooled keep-alive connection
+        // the server has closed meanwhile can fail a request that never reached it ("fetch failed"; seen in bench:loop
+        // runs 18-19 once a round). A report says the same thing twice harmlessly: once more, a turn later.
+        if (!unanswered(err)) throw err;
+        await new Promise((r) => setImmediate(r));
+        return this.api.reportActivity.mutate({ projectId, leaseId, activity });
+      });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = describeFailure(err);
       if (message !== this.lastFailure) this.log(`could not report what it does (${message})`);
       this.lastFailure = message;
       return false;
@@ -120,4 +127,21 @@ export function selfTrainingActivity(r: { round: number; rounds: number; confide
     kind: "stage3",
     reason: `${base}; self-training, round ${r.round} of ${r.rounds}: ${by} is at least ${Math.round(r.threshold * 100)}% sure of ${r.confident.toLocaleString("en-US")} of ${r.unlabelled.toLocaleString("en-US")} unlabelled images`,
   };
+}
+
+/** Errors a fetch throws when no answer came at all (network level), as against an HTTP or tRPC error. */
+function unanswered(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e.message === "fetch failed") return true;
+  return false;
+}
+
+/** The error's message with the network cause under it ("fetch failed: other side closed (UND_ERR_SOCKET)"). */
+function describeFailure(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && e !== null && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    const { message, code } = e as { message?: unknown; code?: unknown };
+    const text = `${typeof message === "string" ? message : String(e)}${typeof code === "string" ? ` (${code})` : ""}`;
+    if (parts.at(-1) !== text) parts.push(text);
+  }
+  return parts.join(": ");
 }

@@ -32,7 +32,10 @@ describe("nearestRows", () => {
   });
 });
 
-describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) => {
+// Each database as the product opens it, and PGlite searching with its pgvector (FEWLABEL_VECTOR_SEARCH=pgvector).
+const setups = [...testDatabaseKinds.map((kind) => [kind, "auto"] as const), ["pglite", "pgvector"] as const];
+
+describe.each(setups)("embeddings and more like this on %s, vector search %s", (kind, vectorSearch) => {
   let t: TestServer;
   let owner: TestUser, outsider: TestUser;
   let projectId: string, otherProjectId: string;
@@ -50,7 +53,9 @@ describe.each(testDatabaseKinds)("embeddings and more like this on %s", (kind) =
   const grid = (filter: Record<string, unknown>, u: TestUser = owner) => u.trpc.images.list.query({ projectId, filter: { status: "all", classId: null, search: "", ...filter } });
 
   beforeAll(async () => {
-    t = await startTestServer(kind);
+    t = await startTestServer(kind, { vectorSearch });
+    // (A PostgreSQL with pgvector, which these machines lack, would search with it.)
+    if (kind === "pglite") expect(t.db.vectorSearch.mode).toBe(vectorSearch === "pgvector" ? "pgvector" : "memory");
     owner = await TestUser.signUp(t.baseUrl, "owner@example.com");
     outsider = await TestUser.signUp(t.baseUrl, "outsider@example.com");
     ({ id: projectId } = await owner.trpc.projects.create.mutate({ name: "Alike", classes: [{ name: "a" }, { name: "b" }] }));

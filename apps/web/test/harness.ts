@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AppRouter } from "@fewlabel/api";
 import { openTestDatabase, type TestDatabaseKind } from "@fewlabel/db/testing";
+import type { VectorSearchSetting } from "@fewlabel/db";
 import { type ImageStore, LocalImageStore } from "@fewlabel/storage";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
@@ -31,9 +32,11 @@ export async function startTestServer(
     /** Another image store (an S3 bucket) instead of a folder; storeDir then stays empty. */
     store?: ImageStore;
     serviceTrainerToken?: string;
+    /** Where "more like this" searches (FEWLABEL_VECTOR_SEARCH); auto by default, as in the product. */
+    vectorSearch?: VectorSearchSetting;
   } = {},
 ): Promise<TestServer> {
-  const db = opts.shared?.db ?? (await openTestDatabase(kind));
+  const db = opts.shared?.db ?? (await openTestDatabase(kind, { vectorSearch: opts.vectorSearch }));
   const storeDir = opts.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fewlabel-store-"));
   const web = await createFewlabelServer({
     db: db.prisma,

@@ -1,7 +1,7 @@
 // "More like this" search cost (issue 17): exact cosine nearest neighbours over a project's embeddings, as
 // services/embeddings.ts does it in the web server's memory, against sorting every similarity (the obvious way) and,
-// with --pgvector, against pgvector in PGlite (the embedded database's `vector` extension, which the PostgreSQL here
-// lacks): an exact scan (`ORDER BY embedding <=> q`) and an HNSW index, on the same vectors and queries.
+// with --pgvector, the product's whole search (similarImages) on embedded databases with pgvector (PGlite's `vector`
+// extension; the PostgreSQL here lacks it) and in memory, on the same vectors and queries.
 //   npx tsx packages/api/bench/embedding-search.ts [--images=100000] [--dim=128] [--k=200] [--queries=20] [--pgvector]
 import { nearestRows } from "../src/services/embeddings";
 
@@ -43,32 +43,43 @@ console.log(`${n} images x ${dim} dims, top ${k}: nearestRows ${ours.toFixed(1)}
 console.log(JSON.stringify({ images: n, dim, k, nearestRowsMs: Number(ours.toFixed(2)), sortAllMs: Number(sorted.toFixed(2)) }));
 
 if (args.get("pgvector") === "true") {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { vector } = await import("@electric-sql/pglite/vector");
-  const pg = new PGlite({ extensions: { vector } });
-  await pg.exec(`CREATE EXTENSION vector; CREATE TABLE e (id int PRIMARY KEY, embedding vector(${dim}))`);
-  const literal = (r: number) => `[${Array.from(unit.subarray(r * dim, (r + 1) * dim)).join(",")}]`;
-  const t0 = performance.now();
-  for (let start = 0; start < n; start += 1000) {
-    const rows = Array.from({ length: Math.min(1000, n - start) }, (_, j) => `(${start + j}, '${literal(start + j)}')`);
-    await pg.exec(`INSERT INTO e VALUES ${rows.join(",")}`);
+  // The product's own path, end to end (similarImages: the version's key, then the search), on two embedded
+  // databases as `npm start` opens them (PGlite on its worker thread), one searching with pgvector and one in memory,
+  // each holding the same n embeddings posted through postEmbeddings. Also the event loop's longest stall while the
+  // queries ran: the memory scan runs on the web server's thread, pgvector's on PGlite's.
+  const { monitorEventLoopDelay } = await import("node:perf_hooks");
+  const { openTestDatabase } = await import("@fewlabel/db/testing");
+  const { postEmbeddings, similarImages } = await import("../src/services/embeddings");
+  const { encodeVector } = await import("../src/embedding-vector");
+  const ids = Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+  const measured: Record<string, { loadS: number; queryMs: number; longestStallMs: number }> = {};
+  for (const mode of ["pgvector", "memory"] as const) {
+    const db = await openTestDatabase("pglite", { vectorSearch: mode });
+    const t0 = performance.now();
+    const project = await db.prisma.project.create({ data: { name: "bench" } });
+    const version = await db.prisma.modelVersion.create({ data: { projectId: project.id, version: 1, stage: "PRETRAIN" } });
+    for (let at = 0; at < n; at += 5000) {
+      await db.prisma.image.createMany({
+        data: ids.slice(at, at + 5000).map((id, j) => ({ id, projectId: project.id, contentHash: `h${at + j}`, filename: `${at + j}.png`, format: "png", width: 32, height: 32, byteSize: 1 })),
+      });
+    }
+    for (let at = 0; at < n; at += 1000) {
+      const items = ids.slice(at, at + 1000).map((imageId, j) => ({ imageId, vector: encodeVector(unit.subarray((at + j) * dim, (at + j + 1) * dim)) }));
+      await postEmbeddings(db.prisma, project.id, version.id, items);
+    }
+    const loadS = (performance.now() - t0) / 1000;
+    await similarImages(db.prisma, project.id, ids[0]!, k); // warm-up: the memory path reads its index here
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const t1 = performance.now();
+    for (let i = 1; i <= queries; i++) await similarImages(db.prisma, project.id, ids[(i * 7919) % n]!, k);
+    const queryMs = (performance.now() - t1) / queries;
+    delay.disable();
+    measured[mode] = { loadS: Number(loadS.toFixed(1)), queryMs: Number(queryMs.toFixed(1)), longestStallMs: Number((delay.max / 1e6).toFixed(1)) };
+    console.log(
+      `similarImages, PGlite, ${mode === "pgvector" ? "pgvector in the database" : "in the web server's memory"}: ${queryMs.toFixed(1)} ms a query, the event loop's longest stall ${(delay.max / 1e6).toFixed(1)} ms (storing the ${n} embeddings took ${loadS.toFixed(0)} s)`,
+    );
+    await db.close();
   }
-  const loadMs = performance.now() - t0;
-  const timeSql = async () => {
-    const q = async (r: number) => pg.query(`SELECT id FROM e ORDER BY embedding <=> $1 LIMIT ${k}`, [literal(r)]);
-    await q(0);
-    const t = performance.now();
-    for (let i = 1; i <= queries; i++) await q((i * 7919) % n);
-    return (performance.now() - t) / queries;
-  };
-  const exact = await timeSql();
-  const t1 = performance.now();
-  await pg.exec("CREATE INDEX ON e USING hnsw (embedding vector_cosine_ops)");
-  const indexMs = performance.now() - t1;
-  await pg.exec(`SET hnsw.ef_search = ${Math.max(40, k)}`);
-  const hnsw = await timeSql();
-  console.log(
-    `pgvector in PGlite (wasm, this thread): exact scan ${exact.toFixed(1)} ms a query; HNSW ${hnsw.toFixed(1)} ms a query (approximate; building the index took ${(indexMs / 1000).toFixed(1)} s, loading the rows ${(loadMs / 1000).toFixed(1)} s)`,
-  );
-  await pg.close();
+  console.log(JSON.stringify({ images: n, dim, k, similarImages: measured }));
 }

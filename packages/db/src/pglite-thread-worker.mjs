@@ -6,8 +6,10 @@
 // main thread applies them, exactly as PGlite would have (same parsers, same precedence).
 import { parentPort, workerData } from "node:worker_threads";
 import { messages, PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite/vector";
 
-const pg = new PGlite(workerData.dataDir);
+// pgvector ships inside the PGlite package; loaded always, so that a database that once enabled it still opens.
+const pg = new PGlite({ dataDir: workerData.dataDir, extensions: { vector } });
 /** Open transactions by id: each holds PGlite's exclusive lock until the main thread ends it. */
 const transactions = new Map();
 

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { type Database, openPglite, openPostgres } from "./client";
+import type { VectorSearchSetting } from "./vector-search";
 
 export type TestDatabaseKind = "pglite" | "postgres";
 
@@ -10,10 +11,13 @@ export const testDatabaseKinds: TestDatabaseKind[] = ["pglite", "postgres"];
 
 const adminUrl = () => process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database> {
-  if (kind === "pglite") return openPglite(undefined);
+export async function openTestDatabase(kind: TestDatabaseKind, opts: { vectorSearch?: VectorSearchSetting } = {}): Promise<Database> {
+  if (kind === "pglite") return openPglite(undefined, opts);
   const throwaway = await createThrowawayDatabase("fewlabel_test");
-  const db = await openPostgres(throwaway.url);
+  const db = await openPostgres(throwaway.url, opts).catch(async (err) => {
+    await throwaway.drop();
+    throw err;
+  });
   return {
     ...db,
     async close() {

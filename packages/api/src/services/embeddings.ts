@@ -2,10 +2,14 @@
 // finds an image's nearest neighbours among the project's images embedded by the same version.
 //
 // Storage is portable (float32 bytes in a column, PGlite and PostgreSQL alike; the PostgreSQL here has no pgvector).
-// Search is exact cosine similarity in the web server's memory: a project's vectors are read once per (version,
-// count, newest write) and kept as one normalised Float32Array, so a query is one pass of dot products (100,000
-// images of 128 dimensions: 12.8 million multiply-adds, tens of milliseconds; bench/embedding-search.ts).
-import type { PrismaClient } from "@fewlabel/db";
+// Search is exact cosine similarity, in one of two places (@fewlabel/db's vector-search.ts decides at start):
+// - with pgvector, in the database: each embedding's unit-length copy sits in its vector table, and a query is one
+//   scan of the version's copies ordered by inner product (`<#>`: cosine on unit vectors, without the norms);
+// - otherwise in the web server's memory: a project's vectors are read once per (version, newest write) and kept as
+//   one normalised Float32Array, so a query is one pass of dot products (100,000 images of 128 dimensions: 12.8
+//   million multiply-adds, tens of milliseconds; bench/embedding-search.ts measures both).
+// Images deleted since their version's vectors were read may still be found; callers keep the images that exist.
+import { INSERT_VECTORS, type PrismaClient, unitLength, VECTOR_TABLE, vectorRows, vectorSearchOf } from "@fewlabel/db";
 import { decodeVector } from "../embedding-vector";
 import { LabellingError } from "./votes";
 
@@ -44,8 +48,10 @@ export async function postEmbeddings(db: PrismaClient, projectId: string, modelV
       const v = vectors[k]!;
       return [{ imageId: item.imageId, projectId, modelVersionId, dim, vector: Uint8Array.from(Buffer.from(v.buffer, v.byteOffset, v.byteLength)), updatedAt: new Date() }];
     });
+    // The old rows' vector-table copies go with them (ON DELETE CASCADE).
     await tx.imageEmbedding.deleteMany({ where: { imageId: { in: rows.map((r) => r.imageId) } } });
     await tx.imageEmbedding.createMany({ data: rows });
+    if (rows.length > 0 && vectorSearchOf(db) === "pgvector") await tx.$executeRawUnsafe(INSERT_VECTORS, vectorRows(rows));
     return { stored: rows.length, skipped: items.length - rows.length };
   });
 }
@@ -62,22 +68,23 @@ const indexes = new Map<string, ProjectIndex>();
 /** Projects whose vectors stay in memory (100,000 images of 128 dimensions take 51 MB). */
 const MAX_CACHED_PROJECTS = 4;
 
-/** The version most of the project's images are embedded by now (the newest encoder's, once it has caught up). */
+/**
+ * Changes whenever the version's embeddings in the project do: a post adds or replaces rows, each with a new updatedAt
+ * (one lookup in the (project, version, updatedAt) index; a count would visit every row).
+ */
+async function embeddingsKey(db: PrismaClient, projectId: string, modelVersionId: string): Promise<string> {
+  const newest = await db.imageEmbedding.findFirst({ where: { projectId, modelVersionId }, orderBy: { updatedAt: "desc" }, select: { updatedAt: true } });
+  return `${modelVersionId}:${newest?.updatedAt.getTime() ?? 0}`;
+}
+
 async function indexOf(db: PrismaClient, projectId: string, modelVersionId: string): Promise<ProjectIndex> {
-  const stats = await db.imageEmbedding.aggregate({ where: { projectId, modelVersionId }, _count: { _all: true }, _max: { updatedAt: true } });
-  const key = `${modelVersionId}:${stats._count._all}:${stats._max.updatedAt?.getTime() ?? 0}`;
+  const key = await embeddingsKey(db, projectId, modelVersionId);
   const cached = indexes.get(projectId);
   if (cached?.key === key) return cached;
   const rows = await db.imageEmbedding.findMany({ where: { projectId, modelVersionId }, select: { imageId: true, dim: true, vector: true }, orderBy: { imageId: "asc" } });
   const dim = rows[0]?.dim ?? 0;
   const unit = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => {
-    const v = new Float32Array(Uint8Array.from(r.vector).buffer);
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += v[d]! * v[d]!;
-    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let d = 0; d < dim; d++) unit[i * dim + d] = v[d]! * s;
-  });
+  rows.forEach((r, i) => unitLength(new Float32Array(Uint8Array.from(r.vector).buffer), unit, i * dim));
   const ids = rows.map((r) => r.imageId);
   const index = { key, ids, row: new Map(ids.map((id, i) => [id, i])), dim, unit };
   // The projects searched most recently stay (a Map iterates in insertion order: the first is the oldest).
@@ -115,8 +122,32 @@ export function nearestRows(unit: Float32Array, dim: number, q: number, k: numbe
 export async function similarImages(db: PrismaClient, projectId: string, imageId: string, k: number): Promise<{ imageId: string; similarity: number }[] | null> {
   const own = await db.imageEmbedding.findFirst({ where: { imageId, projectId }, select: { modelVersionId: true } });
   if (!own) return null;
+  if (vectorSearchOf(db) === "pgvector") {
+    const near = await nearestInDatabase(db, projectId, own.modelVersionId, imageId, k);
+    if (near) return near;
+  }
   const index = await indexOf(db, projectId, own.modelVersionId);
   const q = index.row.get(imageId);
   if (q === undefined) return null;
   return nearestRows(index.unit, index.dim, q, k).map((r) => ({ imageId: index.ids[r.row]!, similarity: r.similarity }));
+}
+
+/**
+ * pgvector's exact scan of the version's copies, in nearestRows's order (similarity, then the image id: row order
+ * there); null when it finds nothing, which the in-memory search then answers (the image has no copy, stored while
+ * another server searched in memory, or has no neighbours at all).
+ */
+async function nearestInDatabase(db: PrismaClient, projectId: string, modelVersionId: string, imageId: string, k: number): Promise<{ imageId: string; similarity: number }[] | null> {
+  const rows = await db.$queryRawUnsafe<{ imageId: string; negated: number }[]>(
+    `SELECT v."imageId" AS "imageId", v."unit" <#> q."unit" AS negated
+     FROM "${VECTOR_TABLE}" q JOIN "${VECTOR_TABLE}" v ON v."projectId" = $2 AND v."modelVersionId" = $3 AND v."imageId" <> q."imageId"
+     WHERE q."imageId" = $1
+     ORDER BY negated, v."imageId"
+     LIMIT $4`,
+    imageId,
+    projectId,
+    modelVersionId,
+    k,
+  );
+  return rows.length ? rows.map((r) => ({ imageId: r.imageId, similarity: -Number(r.negated) })) : null;
 }
