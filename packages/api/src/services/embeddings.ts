@@ -68,17 +68,8 @@ const indexes = new Map<string, ProjectIndex>();
 /** Projects whose vectors stay in memory (100,000 images of 128 dimensions take 51 MB). */
 const MAX_CACHED_PROJECTS = 4;
 
-/**
- * Changes whenever the version's embeddings in the project do: a post adds or replaces rows, each with a new updatedAt
- * (one lookup in the (project, version, updatedAt) index; a count would visit every row).
- */
-async function embeddingsKey(db: PrismaClient, projectId: string, modelVersionId: string): Promise<string> {
-  const newest = await db.imageEmbedding.findFirst({ where: { projectId, modelVersionId }, orderBy: { updatedAt: "desc" }, select: { updatedAt: true } });
-  return `${modelVersionId}:${newest?.updatedAt.getTime() ?? 0}`;
-}
-
-async function indexOf(db: PrismaClient, projectId: string, modelVersionId: string): Promise<ProjectIndex> {
-  const key = await embeddingsKey(db, projectId, modelVersionId);
+/** `key` changes whenever the version's embeddings in the project do (see similarImages). */
+async function indexOf(db: PrismaClient, projectId: string, modelVersionId: string, key: string): Promise<ProjectIndex> {
   const cached = indexes.get(projectId);
   if (cached?.key === key) return cached;
   const rows = await db.imageEmbedding.findMany({ where: { projectId, modelVersionId }, select: { imageId: true, dim: true, vector: true }, orderBy: { imageId: "asc" } });
@@ -120,13 +111,22 @@ export function nearestRows(unit: Float32Array, dim: number, q: number, k: numbe
  * encoder version), most similar first; null when the image has no embedding yet.
  */
 export async function similarImages(db: PrismaClient, projectId: string, imageId: string, k: number): Promise<{ imageId: string; similarity: number }[] | null> {
-  const own = await db.imageEmbedding.findFirst({ where: { imageId, projectId }, select: { modelVersionId: true } });
+  // The image's version and that version's newest write, in one round trip: a post adds or replaces rows, each with
+  // a new updatedAt, so the newest one keys the in-memory index (one lookup in the (project, version, updatedAt)
+  // index, where a count would visit every row).
+  const [own] = await db.$queryRawUnsafe<{ modelVersionId: string; newest: string }[]>(
+    `SELECT e."modelVersionId" AS "modelVersionId",
+            (SELECT max(n."updatedAt") FROM "ImageEmbedding" n WHERE n."projectId" = $2 AND n."modelVersionId" = e."modelVersionId")::text AS newest
+     FROM "ImageEmbedding" e WHERE e."imageId" = $1 AND e."projectId" = $2`,
+    imageId,
+    projectId,
+  );
   if (!own) return null;
   if (vectorSearchOf(db) === "pgvector") {
     const near = await nearestInDatabase(db, projectId, own.modelVersionId, imageId, k);
     if (near) return near;
   }
-  const index = await indexOf(db, projectId, own.modelVersionId);
+  const index = await indexOf(db, projectId, own.modelVersionId, `${own.modelVersionId}:${own.newest}`);
   const q = index.row.get(imageId);
   if (q === undefined) return null;
   return nearestRows(index.unit, index.dim, q, k).map((r) => ({ imageId: index.ids[r.row]!, similarity: r.similarity }));
