@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_STAGE_STEPS, MIN_STAGE_STEPS, maxPretrainRuns, stageSteps } from "./budget";
+import { readConfig } from "./config";
+import { distilEpochs, MAX_STAGE_STEPS, MIN_STAGE_STEPS, maxPretrainRuns, stageSteps } from "./budget";
 
 describe("stage budgets", () => {
   it("turns epochs into steps for the project's size, within bounds, unless steps are given", () => {
@@ -14,5 +15,11 @@ describe("stage budgets", () => {
     expect(maxPretrainRuns({ pretrainEpochs: 20, pretrainExtendEpochs: 10, maxPretrainEpochs: 20 })).toBe(1);
     expect(maxPretrainRuns({ pretrainEpochs: 20, pretrainExtendEpochs: 10, maxPretrainEpochs: 100 })).toBe(9);
     expect(maxPretrainRuns({ pretrainEpochs: 20, pretrainExtendEpochs: 15, maxPretrainEpochs: 50 })).toBe(3);
+  });
+
+  it("gives a project's first student a shorter self-training than the later ones, never a longer one", () => {
+    const cfg = readConfig({ FEWLABEL_URL: "http://localhost:3000", FEWLABEL_TRAINER_TOKEN: "flt_x" });
+    expect([distilEpochs(cfg, false), distilEpochs(cfg, true)]).toEqual([5, 10]);
+    expect(distilEpochs({ distilEpochs: 3, firstDistilEpochs: 5 }, false)).toBe(3);
   });
 });

@@ -42,6 +42,8 @@ export interface TrainerConfig {
   maxPretrainEpochs: number;
   finetuneEpochs: number;
   distilEpochs: number;
+  /** The project's first student: a shorter self-training, so that a browser model comes early (budget.ts). */
+  firstDistilEpochs: number;
   /**
    * Stage 3 self-trains (distil's `selfTraining`: FixMatch's loss on pseudo-labels this confident, relabelled by the
    * student every epoch) instead of distilling the teacher's soft labels on every image; 0 turns it off.
@@ -146,6 +148,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig 
     maxPretrainEpochs: num(env, "FEWLABEL_MAX_PRETRAIN_EPOCHS", 150),
     finetuneEpochs: num(env, "FEWLABEL_FINETUNE_EPOCHS", 50),
     distilEpochs: num(env, "FEWLABEL_DISTIL_EPOCHS", 10),
+    firstDistilEpochs: num(env, "FEWLABEL_FIRST_DISTIL_EPOCHS", 5),
     selfTrainingThreshold: num(env, "FEWLABEL_SELF_TRAINING_THRESHOLD", 0.95),
     selfTrainingMinLabelsPerClass: num(env, "FEWLABEL_SELF_TRAINING_MIN_LABELS_PER_CLASS", SELF_TRAINING_MIN_LABELS_PER_CLASS),
     pretrainSteps: steps("FEWLABEL_PRETRAIN_STEPS"),

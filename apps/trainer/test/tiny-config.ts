@@ -22,6 +22,7 @@ export function tinyConfig(url: string, token: string, overrides: Partial<Traine
     maxPretrainEpochs: 1,
     finetuneEpochs: 1,
     distilEpochs: 1,
+    firstDistilEpochs: 1,
     selfTrainingThreshold: 0.95, // the default
     selfTrainingMinLabelsPerClass: 1, // the tests' few labels a class still self-train (the default is 10)
     pretrainSteps: 20,

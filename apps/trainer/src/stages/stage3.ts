@@ -25,7 +25,7 @@ import { peekCheckpoint, resumeStage, uploadCheckpoint } from "../checkpoints";
 import type { SkippedImage } from "../images";
 import { addTeacherPixels, keepPixelExpert, zeroPixelExpert } from "../pixel-expert";
 import { predict } from "../metrics";
-import { stageSteps } from "../budget";
+import { distilEpochs, stageSteps } from "../budget";
 import { runStage, type StageRunContext } from "../stage-run";
 import { selfTrainingApplies } from "../self-training-rule";
 import type { ProjectState, StageHost } from "../project-trainer";
@@ -84,7 +84,10 @@ export async function runStage3(host: StageHost, ctx: StageRunContext, state: Pr
     const startStep = await resumeStage(await peekCheckpoint<typeof extra>(host.api, host.projectId, "distil"), { student }, optimizer, {
       sameRun: (p) => p.teacherVersionId === teacherVersionId,
     });
-    const totalSteps = stageSteps({ epochs: host.cfg.distilEpochs, steps: host.cfg.distilSteps }, all.length, host.cfg.batchSize);
+    const firstStudent = !state.models.some((m) => m.stage === "DISTIL");
+    const epochs = distilEpochs(host.cfg, !firstStudent);
+    const totalSteps = stageSteps({ epochs, steps: host.cfg.distilSteps }, all.length, host.cfg.batchSize);
+    if (firstStudent && epochs < host.cfg.distilEpochs && host.cfg.distilSteps === null) host.log(`distil: the project's first student: ${epochs} epochs (later ones ${host.cfg.distilEpochs})`);
     const images = host.cache.source(all, spec.channels);
     try {
       const gt = train.ids.map((id, i) => [position.get(id), train.labels[i]!] as const).filter((p): p is readonly [number, number] => p[0] !== undefined);
