@@ -12,6 +12,7 @@ import { selectBackend } from "../src/backend/select.js";
 import { createEncoder, resnet18Config } from "../src/models/resnet.js";
 import { createProjectionHead } from "../src/models/heads.js";
 import { ntXentLoss } from "../src/losses/ntXent.js";
+import { createOptimizer } from "../src/optim/lars.js";
 import { variablesOf } from "../src/models/variables.js";
 import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
 
@@ -61,7 +62,7 @@ function record(f: () => void): Call[] {
 const cfg = resnet18Config(h, c as 1 | 3, 16);
 const encoder = createEncoder(cfg, "penc");
 const head = createProjectionHead({ inputDim: 128, hiddenDim: 128, outputDim: 128 }, "pproj");
-const optimizer = tf.train.adam(1e-3);
+const optimizer = createOptimizer("adam", 1e-3);
 const vars = variablesOf(encoder, head);
 const views = tf.randomUniform([2 * batch, h, w, c], 0, 1, "float32", 1) as tf.Tensor4D;
 const step = () =>

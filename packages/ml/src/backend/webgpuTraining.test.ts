@@ -7,6 +7,8 @@ import { tf } from "../tf.js";
 import { selectBackend } from "./select.js";
 import { splitKChunks, useWebGPUKernels, webgpuKernelSet } from "./webgpuTraining.js";
 import { batchNormTrain } from "../models/batchNorm.js";
+import { ADAM_UPDATE } from "../optim/adam.js";
+import { createOptimizer } from "../optim/lars.js";
 import { mulberry32, randomArray } from "../util/random.js";
 
 interface Case {
@@ -26,13 +28,18 @@ function cases(): Case[] {
     // The reference model's stem and a strided 1x1 shortcut, at small batch.
     { batch: 2, size: [32, 32], cin: 3, cout: 16, filter: 3, stride: 1, pad: "same" },
     { batch: 2, size: [16, 16], cin: 16, cout: 32, filter: 1, stride: 2, pad: "valid" },
+    // Channel counts the register-block kernels take (vec4s of input and output channels), odd sizes, stride 2.
+    { batch: 3, size: [9, 7], cin: 8, cout: 12, filter: 3, stride: 2, pad: "same" },
+    { batch: 1, size: [5, 6], cin: 4, cout: 4, filter: 3, stride: 1, pad: "valid" },
+    { batch: 2, size: [7, 9], cin: 12, cout: 8, filter: 3, stride: 2, pad: "valid" },
+    { batch: 2, size: [6, 5], cin: 1, cout: 8, filter: 3, stride: 1, pad: "same" },
   ];
   for (let i = 0; i < 10; i++) {
     out.push({
       batch: pick([1, 2, 3, 5]),
       size: [pick([5, 7, 8, 12]), pick([5, 6, 9, 12])],
-      cin: pick([1, 3, 4, 17, 40]),
-      cout: pick([1, 5, 16, 33]),
+      cin: pick([1, 3, 4, 16, 17, 40]),
+      cout: pick([1, 4, 5, 16, 33]),
       filter: pick([1, 3]),
       stride: pick([1, 2] as const),
       pad: pick(["same", "valid"] as const),
@@ -48,7 +55,11 @@ async function gradients(c: Case, xs: Float32Array, ws: Float32Array, dys: (shap
   const dy = tf.tensor4d(dys(y.shape), y.shape as [number, number, number, number]);
   // conv2d's gradient runs the Conv2DBackpropInput and Conv2DBackpropFilter kernels.
   const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad), dy)))([x, w]) as [tf.Tensor, tf.Tensor];
-  const out = { dw: await dw.data(), dx: await dx.data() };
+  // The forward convolution as tfjs-layers runs it too: FusedConv2D with a bias and relu.
+  const b = tf.tensor1d(Array.from({ length: c.cout }, (_, i) => (i % 3) - 1));
+  const fused = tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: c.pad, bias: b, activation: "relu" });
+  const out = { y: await y.data(), fused: await fused.data(), dw: await dw.data(), dx: await dx.data() };
+  tf.dispose([b, fused]);
   tf.dispose([x, w, y, dy, dw, dx]);
   return out;
 }
@@ -98,6 +109,8 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
       await tf.setBackend("webgpu");
       const got = await gradients(c, xs, ws, dys);
       const label = JSON.stringify(c);
+      expect(relError(got.y, want.y), `convolution ${label}`).toBeLessThan(1e-4);
+      expect(relError(got.fused, want.fused), `fused convolution ${label}`).toBeLessThan(1e-4);
       expect(relError(got.dw, want.dw), `filter gradient ${label}`).toBeLessThan(1e-4);
       expect(relError(got.dx, want.dx), `input gradient ${label}`).toBeLessThan(1e-4);
     }
@@ -137,6 +150,43 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
       expect(relError(got.y, want.y)).toBeLessThan(1e-3);
       got.grads.forEach((g, i) => expect(relError(g, want.grads[i]!), `batch norm gradient ${i} of ${shape}`).toBeLessThan(1e-3));
     }
+
+    // Adam: three steps of fewlabel's fused update on webgpu give tfjs's AdamOptimizer's weights and moments on cpu.
+    const shapes = [[3, 3, 4, 8], [8], [5, 7]];
+    const init = shapes.map((sh) =>
+      randomArray(
+        sh.reduce((a, b) => a * b, 1),
+        r,
+      ),
+    );
+    const gradsAt = (step: number) =>
+      shapes.map((sh) =>
+        randomArray(
+          sh.reduce((a, b) => a * b, 1),
+          mulberry32(100 + step),
+        ),
+      );
+    const adamRun = async (make: () => tf.Optimizer) => {
+      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(init[i]!, sh), true, `adamTest${tf.getBackend()}${i}${Math.random()}`));
+      const opt = make();
+      for (let step = 0; step < 3; step++) {
+        const g = gradsAt(step);
+        opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(g[i]!, v.shape) })));
+      }
+      const weights = await opt.getWeights();
+      const res = { vars: await Promise.all(vars.map((v) => v.data())), slots: await Promise.all(weights.slice(1).map((w) => w.tensor.data())) };
+      tf.dispose([...vars, ...weights.map((w) => w.tensor)]);
+      opt.dispose();
+      return res;
+    };
+    await tf.setBackend("cpu");
+    const adamWant = await adamRun(() => tf.train.adam(0.01));
+    await tf.setBackend("webgpu");
+    expect(tf.getKernel(ADAM_UPDATE, "webgpu")).toBeDefined();
+    const adamGot = await adamRun(() => createOptimizer("adam", 0.01));
+    adamWant.vars.forEach((v, i) => expect(relError(adamGot.vars[i]!, v), `Adam weights ${i}`).toBeLessThan(1e-5));
+    expect(adamGot.slots.length).toBe(adamWant.slots.length);
+    adamWant.slots.forEach((v, i) => expect(relError(adamGot.slots[i]!, v), `Adam moments ${i}`).toBeLessThan(1e-5));
 
     // The stock kernels can be put back (the benchmark compares both in one process), and fewlabel's again.
     useWebGPUKernels("stock");

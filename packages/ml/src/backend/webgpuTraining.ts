@@ -12,20 +12,9 @@
 // Every kernel is tested against the cpu backend (webgpuTraining.test.ts), on Mesa's software adapter where there is
 // no GPU.
 import { tf } from "../tf.js";
+import { ADAM_UPDATE, type AdamUpdateAttrs } from "../optim/adam.js";
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
-
-/** The part of tfjs-backend-webgpu's program interface these kernels use (see its webgpu_program.d.ts). */
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms?: string;
-  size?: boolean;
-  getUserCode(): string;
-}
+import { ConvForwardBlockProgram, ConvInputGradBlockProgram, FilterGradVecProgram, filterGradientVecWidth, forwardFits, geometryOf, inputGradientFits, type Program } from "./webgpuConv.js";
 type Uniform = { type: "int32" | "float32"; data: number[] };
 interface WebGPUBackendLike {
   runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
@@ -234,6 +223,57 @@ class ChannelAffineProgram implements Program {
   }
 }
 
+/** One output of an Adam step (0: the weights, 1: the first moment, 2: the second), elementwise from x, m, v, g. */
+class AdamUpdateProgram implements Program {
+  variableNames: string[];
+  // 1 - beta is computed in float64 as tfjs does (0.999 in f32 leaves 1 - beta2 off by 1.3e-5 relative).
+  uniforms = "beta1 : f32, beta2 : f32, epsilon : f32, learningRate : f32, c1 : f32, c2 : f32, oneMinusBeta1 : f32, oneMinusBeta2 : f32,";
+  size = true;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+  constructor(
+    public outputShape: number[],
+    private which: 0 | 1 | 2,
+  ) {
+    this.shaderKey = `fewlabelAdamUpdate_${which}`;
+    // Only what the output reads: a binding that no shader reads is missing from the pipeline's layout.
+    this.variableNames = [
+      ["x", "m", "v", "g"],
+      ["m", "g"],
+      ["v", "g"],
+    ][which]!;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / 64), 1, 1];
+  }
+  getUserCode(): string {
+    // The order of tfjs's AdamOptimizer: x - lr * (m'/c1) / (sqrt(v'/c2) + eps).
+    const m2 = "m[index] * uniforms.beta1 + gi * uniforms.oneMinusBeta1";
+    const v2 = "v[index] * uniforms.beta2 + gi * gi * uniforms.oneMinusBeta2";
+    const out = [`x[index] - uniforms.learningRate * ((${m2}) / uniforms.c1) / (sqrt((${v2}) / uniforms.c2) + uniforms.epsilon)`, m2, v2][this.which];
+    return `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let gi = g[index];
+      result[index] = ${out};
+    }
+  }`;
+  }
+}
+
+function adamUpdate(backend: WebGPUBackendLike, inputs: tf.TensorInfo[], a: AdamUpdateAttrs): tf.TensorInfo[] {
+  const uniforms: Uniform[] = [a.beta1, a.beta2, a.epsilon, a.learningRate, a.c1, a.c2, 1 - a.beta1, 1 - a.beta2].map((v) => ({ type: "float32", data: [v] }));
+  // A program writes one output: three elementwise passes, each recomputing the moments (cheaper than a dispatch).
+  const [x, m, v, g] = inputs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  const reads = [
+    [x, m, v, g],
+    [m, g],
+    [v, g],
+  ];
+  return ([0, 1, 2] as const).map((which) => backend.runWebGPUProgram(new AdamUpdateProgram([...x.shape], which), reads[which]!, "float32", uniforms));
+}
+
 /**
  * How many stretches the filter gradient's k is split into: about 65,536 invocations (each a 4 x 4 block of dW over
  * its stretch), enough to fill a large GPU, with stretches of at least 64 products.
@@ -256,7 +296,11 @@ function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.Ten
     { type: "int32", data: [r, s] },
     { type: "int32", data: [kChunk] },
   ];
-  const partial = backend.runWebGPUProgram(new FilterGradBlockProgram([Math.ceil(k / kChunk), m, n]), [x, dy], "float32", uniforms);
+  const g = geometryOf(info);
+  const nb = filterGradientVecWidth(g);
+  const partial = nb
+    ? backend.runWebGPUProgram(new FilterGradVecProgram(g, Math.ceil(k / kChunk), kChunk, nb), [x, dy], "float32")
+    : backend.runWebGPUProgram(new FilterGradBlockProgram([Math.ceil(k / kChunk), m, n]), [x, dy], "float32", uniforms);
   const out = backend.runWebGPUProgram(new SumChunksProgram([r, s, ci, co]), [partial], "float32");
   backend.disposeData(partial.dataId);
   return out;
@@ -322,7 +366,7 @@ function batchNormBackward(backend: WebGPUBackendLike, dy: tf.TensorInfo, x: tf.
 }
 
 export type WebGPUKernelSet = "stock" | "fewlabel";
-const KERNELS = ["Conv2DBackpropFilter"] as const;
+const KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Conv2D", "FusedConv2D"] as const;
 const stock = new Map<string, tf.KernelFunc>();
 let current: WebGPUKernelSet | null = null;
 
@@ -338,7 +382,7 @@ export function useWebGPUKernels(set: WebGPUKernelSet = "fewlabel"): void {
     if (k && !stock.has(name) && current === null) stock.set(name, k.kernelFunc);
     if (k) tf.unregisterKernel(name, "webgpu");
   }
-  for (const name of [BATCH_NORM_FORWARD, BATCH_NORM_BACKWARD]) if (tf.getKernel(name, "webgpu")) tf.unregisterKernel(name, "webgpu");
+  for (const name of [BATCH_NORM_FORWARD, BATCH_NORM_BACKWARD, ADAM_UPDATE]) if (tf.getKernel(name, "webgpu")) tf.unregisterKernel(name, "webgpu");
   const reg = (kernelName: string, kernelFunc: tf.KernelFunc) => tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc });
   current = set;
   if (set === "stock") {
@@ -350,6 +394,39 @@ export function useWebGPUKernels(set: WebGPUKernelSet = "fewlabel"): void {
     if ((a.dataFormat && a.dataFormat !== "NHWC") || inputs.x!.dtype !== "float32") return stock.get("Conv2DBackpropFilter")!({ inputs, attrs, backend } as never);
     return filterGradient(backend as WebGPUBackendLike, inputs.x!, inputs.dy!, a);
   }) as unknown as tf.KernelFunc);
+  // Forward convolutions (plain and fused: tfjs-layers' conv2d runs FusedConv2D) and the input gradient as register
+  // blocks (./webgpuConv.ts) where their channel counts allow; tfjs's own otherwise.
+  const forward = (name: "Conv2D" | "FusedConv2D") =>
+    (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => {
+      const a = attrs as unknown as tf.FusedConv2DAttrs;
+      const { x, filter, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
+      const activation = a.activation ?? "linear";
+      const dilations = typeof a.dilations === "number" ? [a.dilations, a.dilations] : (a.dilations ?? [1, 1]);
+      const g = geometryOf(convInfo(x!.shape, filter!.shape, a.strides, a.pad as Parameters<typeof convInfo>[3], a.dimRoundingMode));
+      const plain =
+        (!a.dataFormat || a.dataFormat === "NHWC") &&
+        dilations[0] === 1 &&
+        dilations[1] === 1 &&
+        x!.dtype === "float32" &&
+        !preluActivationWeights &&
+        (activation === "linear" || activation === "relu") &&
+        (!bias || (bias.shape.length === 1 && bias.shape[0] === g.outC));
+      if (!plain || !forwardFits(g)) return stock.get(name)!({ inputs, attrs, backend } as never);
+      const ins = bias ? [x!, filter!, bias] : [x!, filter!];
+      return (backend as WebGPUBackendLike).runWebGPUProgram(new ConvForwardBlockProgram(g, !!bias, activation === "relu"), ins, "float32");
+    }) as unknown as tf.KernelFunc;
+  reg("Conv2D", forward("Conv2D"));
+  reg("FusedConv2D", forward("FusedConv2D"));
+  reg("Conv2DBackpropInput", (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => {
+    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const { dy, filter } = inputs as Record<string, tf.TensorInfo>;
+    const info = convInfo(a.inputShape, filter!.shape, a.strides, a.pad as Parameters<typeof convInfo>[3], a.dimRoundingMode);
+    const g = geometryOf(info);
+    if ((a.dataFormat && a.dataFormat !== "NHWC") || dy!.dtype !== "float32" || !inputGradientFits(g)) return stock.get("Conv2DBackpropInput")!({ inputs, attrs, backend } as never);
+    return (backend as WebGPUBackendLike).runWebGPUProgram(new ConvInputGradBlockProgram(g), [dy!, filter!], "float32");
+  }) as unknown as tf.KernelFunc);
+  reg(ADAM_UPDATE, (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) =>
+    adamUpdate(backend as WebGPUBackendLike, [inputs.x!, inputs.m!, inputs.v!, inputs.g!], attrs as unknown as AdamUpdateAttrs)) as unknown as tf.KernelFunc);
   reg(BATCH_NORM_FORWARD, (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) =>
     batchNormForward(backend as WebGPUBackendLike, inputs.x!, inputs.gamma!, inputs.beta!, (attrs as { epsilon: number }).epsilon)) as unknown as tf.KernelFunc);
   reg(BATCH_NORM_BACKWARD, (({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) =>

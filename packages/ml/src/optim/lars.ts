@@ -2,6 +2,7 @@
 // step is scaled by a trust ratio eta * ||w|| / ||g + wd * w||. Biases and batch-norm parameters (rank-1
 // variables) get neither weight decay nor the trust ratio, as in the SimCLR reference code.
 import { tf } from "../tf.js";
+import { FusedAdamOptimizer } from "./adam.js";
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
@@ -90,7 +91,7 @@ export function createOptimizer(name: OptimizerName, learningRate: number, weigh
     case "lars":
       return new LarsOptimizer({ learningRate, weightDecay });
     case "adam":
-      return tf.train.adam(learningRate) as unknown as tf.Optimizer & { learningRate: number };
+      return new FusedAdamOptimizer(learningRate, 0.9, 0.999) as unknown as tf.Optimizer & { learningRate: number };
     case "momentum":
       return tf.train.momentum(learningRate, 0.9, true) as unknown as tf.Optimizer & { learningRate: number };
   }

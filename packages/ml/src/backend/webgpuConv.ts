@@ -1,0 +1,358 @@
+// Convolutions on webgpu as register blocks (issue 16): the forward convolution and its input gradient, where
+// tfjs-backend-webgpu 4.22 runs tiled matrix products through workgroup memory and barriers. On Mesa's software
+// adapter (llvmpipe runs a workgroup's invocations as SIMD lanes on one CPU thread and a barrier as a switch between
+// them) barriers cost more than the loads they save; on a GPU, neighbouring invocations read the same input vectors
+// and the same filter rows, which the caches serve. Every invocation here sums P output positions of one row x 4*CB
+// channels in registers, reading vec4s along the channel axis (NHWC), with every layer's geometry compiled in as
+// constants so that the tap and channel loops are plain counted loops.
+//   forward:        y[b, oy, ox, co] = sum_{r, s, ci} x[b, oy*sh + r - pt, ox*sw + s - pl, ci] w[r, s, ci, co]
+//   input gradient: dx[b, iy, ix, ci] = sum_{r, s, co} dy[b, oy, ox, co] w[r, s, ci, co] over the (oy, ox) with
+//                   oy*sh + r - pt = iy and ox*sw + s - pl = ix. A block's positions are ix = q + sw*t for one
+//                   residue q, so that a tap (r, s) either reaches all of them or none (no stride-2 waste).
+
+/** The part of tfjs-backend-webgpu's program interface these kernels use (see its webgpu_program.d.ts). */
+export interface Program {
+  variableNames: string[];
+  variableComponents?: number[];
+  outputComponent?: number;
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms?: string;
+  size?: boolean;
+  getUserCode(): string;
+}
+
+/** A convolution's geometry (NHWC, dilation 1), as the shaders take it. */
+export interface ConvGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  filterH: number;
+  filterW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Output positions (along a row) and vec4s of channels an invocation sums. */
+const P = 4;
+const CB = 1;
+const WORKGROUP = 64;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const key = (g: ConvGeometry) => [g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join("_");
+
+function dispatchFor(invocations: number): [number, number, number] {
+  const groups = Math.ceil(invocations / WORKGROUP);
+  // A dispatch dimension holds at most 65,535 workgroups.
+  return groups <= 65_535 ? [groups, 1, 1] : [65_535, Math.ceil(groups / 65_535), 1];
+}
+
+const INDEX = `let idx = i32(globalId.y * numWorkgroups.x * ${WORKGROUP}u + globalId.x);`;
+
+/** Whether the register-block kernels take this convolution: channel counts they read as vec4s. */
+export function forwardFits(g: ConvGeometry): boolean {
+  return g.outC % (4 * CB) === 0;
+}
+export function inputGradientFits(g: ConvGeometry): boolean {
+  return g.inC % (4 * CB) === 0 && g.outC % 4 === 0;
+}
+
+/** y = conv(x, w) (+ bias) (then relu): x [B, H, W, Ci], w [R, S, Ci, Co] as vec4s of Co, y vec4s of Co. */
+export class ConvForwardBlockProgram implements Program {
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  outputShape: number[];
+  shaderKey: string;
+  // Not flat (x and y), so that tfjs calls main() without an index: the shaders index their own blocks.
+  dispatchLayout = { x: [1, 2, 3], y: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  private readonly vecX: boolean;
+  constructor(
+    private g: ConvGeometry,
+    private bias: boolean,
+    private relu: boolean,
+  ) {
+    this.vecX = g.inC % 4 === 0;
+    this.variableNames = bias ? ["x", "w", "bias"] : ["x", "w"];
+    this.variableComponents = bias ? [this.vecX ? 4 : 1, 4, 4] : [this.vecX ? 4 : 1, 4];
+    this.outputShape = [g.batch, g.outH, g.outW, g.outC];
+    this.shaderKey = `fewlabelConvForwardBlock_${key(g)}_${bias}_${relu}`;
+    this.dispatch = dispatchFor(g.batch * g.outH * Math.ceil(g.outW / P) * (g.outC / 4 / CB));
+  }
+  getUserCode(): string {
+    const g = this.g;
+    const co4 = g.outC / 4,
+      nxb = Math.ceil(g.outW / P),
+      ncb = co4 / CB;
+    const ps = range(P),
+      cbs = range(CB);
+    const acc = (p: number, c: number) => `acc${p}_${c}`;
+    // x's reads: vec4s of 4 input channels, or single channels (the stem's 1 or 3).
+    const ciSteps = this.vecX ? g.inC / 4 : g.inC;
+    const inner = this.vecX
+      ? `${ps.map((p) => `let x${p} = select(vec4<f32>(0.0), x[max(at${p}, 0) + c], ok${p});`).join("\n          ")}
+          ${cbs
+            .map((c) =>
+              range(4)
+                .map((j) => `let w${j}_${c} = w[wAt + (c * 4 + ${j}) * ${co4} + ${c}];`)
+                .join("\n          "),
+            )
+            .join("\n          ")}
+          ${ps.flatMap((p) => cbs.map((c) => `${acc(p, c)} = ${acc(p, c)} + x${p}.x * w0_${c} + x${p}.y * w1_${c} + x${p}.z * w2_${c} + x${p}.w * w3_${c};`)).join("\n          ")}`
+      : `${ps.map((p) => `let x${p} = select(0.0, x[max(at${p}, 0) + c], ok${p});`).join("\n          ")}
+          ${cbs.map((c) => `let w_${c} = w[wAt + c * ${co4} + ${c}];`).join("\n          ")}
+          ${ps.flatMap((p) => cbs.map((c) => `${acc(p, c)} = ${acc(p, c)} + x${p} * w_${c};`)).join("\n          ")}`;
+    const finish = (v: string, c: number) => {
+      let out = this.bias ? `${v} + bias[cb * ${CB} + ${c}]` : v;
+      if (this.relu) out = `max(${out}, vec4<f32>(0.0))`;
+      return out;
+    };
+    return `
+  fn main() {
+    ${INDEX}
+    let cb = idx % ${ncb};
+    let rest = idx / ${ncb};
+    let xb = rest % ${nxb};
+    let row = rest / ${nxb};
+    let oy = row % ${g.outH};
+    let b = row / ${g.outH};
+    if (b >= uniforms.xShape[0]) { return; }
+    let ox0 = xb * ${P};
+    ${ps.flatMap((p) => cbs.map((c) => `var ${acc(p, c)} = vec4<f32>(0.0);`)).join("\n    ")}
+    for (var r = 0; r < ${g.filterH}; r = r + 1) {
+      let iy = oy * ${g.strideH} + r - ${g.padTop};
+      if (iy < 0 || iy >= ${g.inH}) { continue; }
+      let rowAt = (b * ${g.inH} + iy) * ${g.inW};
+      for (var s = 0; s < ${g.filterW}; s = s + 1) {
+        ${ps
+          .map(
+            (p) => `let ix${p} = (ox0 + ${p}) * ${g.strideW} + s - ${g.padLeft};
+        let ok${p} = ix${p} >= 0 && ix${p} < ${g.inW} && ox0 + ${p} < ${g.outW};
+        let at${p} = select(-1, (rowAt + ix${p}) * ${ciSteps}, ok${p});`,
+          )
+          .join("\n        ")}
+        let wAt = (r * ${g.filterW} + s) * ${g.inC} * ${co4} + cb * ${CB};
+        for (var c = 0; c < ${ciSteps}; c = c + 1) {
+          ${inner}
+        }
+      }
+    }
+    let outRow = (b * ${g.outH} + oy) * ${g.outW};
+    ${ps
+      .map(
+        (p) => `if (ox0 + ${p} < ${g.outW}) {
+      ${cbs.map((c) => `result[(outRow + ox0 + ${p}) * ${co4} + cb * ${CB} + ${c}] = ${finish(acc(p, c), c)};`).join("\n      ")}
+    }`,
+      )
+      .join("\n    ")}
+  }`;
+  }
+}
+
+/** dx = the input gradient of conv(x, w) given dy: dy [B, OH, OW, Co] and w as vec4s of Co, dx vec4s of Ci. */
+export class ConvInputGradBlockProgram implements Program {
+  variableNames = ["dy", "w"];
+  variableComponents = [4, 4];
+  outputComponent = 4;
+  outputShape: number[];
+  shaderKey: string;
+  // Not flat (x and y), so that tfjs calls main() without an index: the shaders index their own blocks.
+  dispatchLayout = { x: [1, 2, 3], y: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  constructor(private g: ConvGeometry) {
+    this.outputShape = [g.batch, g.inH, g.inW, g.inC];
+    this.shaderKey = `fewlabelConvInputGradBlock_${key(g)}`;
+    const nt = Math.ceil(Math.ceil(g.inW / g.strideW) / P);
+    this.dispatch = dispatchFor(g.batch * g.inH * g.strideW * nt * (g.inC / 4 / CB));
+  }
+  getUserCode(): string {
+    const g = this.g;
+    const co4 = g.outC / 4,
+      ci4 = g.inC / 4,
+      ncb = ci4 / CB,
+      nt = Math.ceil(Math.ceil(g.inW / g.strideW) / P);
+    const ps = range(P),
+      cbs = range(CB);
+    const acc = (p: number, c: number) => `acc${p}_${c}`;
+    return `
+  fn main() {
+    ${INDEX}
+    let cb = idx % ${ncb};
+    var rest = idx / ${ncb};
+    let tb = rest % ${nt};
+    rest = rest / ${nt};
+    let q = rest % ${g.strideW};
+    rest = rest / ${g.strideW};
+    let iy = rest % ${g.inH};
+    let b = rest / ${g.inH};
+    if (b >= uniforms.dyShape[0]) { return; }
+    // This block's columns: ix = q + ${g.strideW} * (t0 + p).
+    let t0 = tb * ${P};
+    ${ps.flatMap((p) => cbs.map((c) => `var ${acc(p, c)} = vec4<f32>(0.0);`)).join("\n    ")}
+    for (var r = 0; r < ${g.filterH}; r = r + 1) {
+      let ny = iy + ${g.padTop} - r;
+      if (ny < 0 || ny % ${g.strideH} != 0) { continue; }
+      let oy = ny / ${g.strideH};
+      if (oy >= ${g.outH}) { continue; }
+      let rowAt = (b * ${g.outH} + oy) * ${g.outW};
+      for (var s = 0; s < ${g.filterW}; s = s + 1) {
+        let d = q + ${g.padLeft} - s;
+        if (((d % ${g.strideW}) + ${g.strideW}) % ${g.strideW} != 0) { continue; }
+        // d is a multiple of the stride, so the division is exact (negative too).
+        let ox0 = d / ${g.strideW} + t0;
+        ${ps
+          .map(
+            (p) => `let ok${p} = ox0 + ${p} >= 0 && ox0 + ${p} < ${g.outW} && q + ${g.strideW} * (t0 + ${p}) < ${g.inW};
+        let at${p} = select(-1, (rowAt + ox0 + ${p}) * ${co4}, ok${p});`,
+          )
+          .join("\n        ")}
+        let wAt = (r * ${g.filterW} + s) * ${g.inC} * ${co4};
+        for (var c = 0; c < ${co4}; c = c + 1) {
+          ${ps.map((p) => `let d${p} = select(vec4<f32>(0.0), dy[max(at${p}, 0) + c], ok${p});`).join("\n          ")}
+          ${cbs
+            .map((c) =>
+              range(4)
+                .map((j) => `let w${j}_${c} = w[wAt + ((cb * ${CB} + ${c}) * 4 + ${j}) * ${co4} + c];`)
+                .join("\n          "),
+            )
+            .join("\n          ")}
+          ${ps.flatMap((p) => cbs.map((c) => `${acc(p, c)} = ${acc(p, c)} + vec4<f32>(dot(d${p}, w0_${c}), dot(d${p}, w1_${c}), dot(d${p}, w2_${c}), dot(d${p}, w3_${c}));`)).join("\n          ")}
+        }
+      }
+    }
+    ${ps
+      .map(
+        (p) => `let ix${p} = q + ${g.strideW} * (t0 + ${p});
+    if (ix${p} < ${g.inW}) {
+      ${cbs.map((c) => `result[((b * ${g.inH} + iy) * ${g.inW} + ix${p}) * ${ci4} + cb * ${CB} + ${c}] = ${acc(p, c)};`).join("\n      ")}
+    }`,
+      )
+      .join("\n    ")}
+  }`;
+  }
+}
+
+/** The geometry of a convolution from tfjs's conv info. */
+export function geometryOf(info: {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padInfo: { top: number; left: number };
+}): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    filterH: info.filterHeight,
+    filterW: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * Pass 1 of the filter gradient when input and output channels come in fours: every invocation sums a block of 4 input
+ * channels x 4*nb output channels of one tap (r, s) over its stretch of k = (b, oy, ox), one vec4 of x and nb vec4s of
+ * dy a step. Output: partial sums [chunks, R*S*Ci, Co] (vec4s of Co), added by a second pass.
+ */
+export class FilterGradVecProgram implements Program {
+  variableNames = ["x", "dy"];
+  variableComponents = [4, 4];
+  outputComponent = 4;
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [1, 2], y: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  constructor(
+    private g: ConvGeometry,
+    private chunks: number,
+    private kChunk: number,
+    private nb: number,
+  ) {
+    this.outputShape = [chunks, g.filterH * g.filterW * g.inC, g.outC];
+    this.shaderKey = `fewlabelFilterGradVec_${key(g)}_${kChunk}_${nb}`;
+    this.dispatch = dispatchFor(chunks * g.filterH * g.filterW * (g.inC / 4) * (g.outC / 4 / nb));
+  }
+  getUserCode(): string {
+    const g = this.g,
+      nb = this.nb;
+    const ci4 = g.inC / 4,
+      co4 = g.outC / 4,
+      ncb = co4 / nb,
+      taps = g.filterH * g.filterW;
+    const js = range(4),
+      cs = range(nb);
+    const acc = (j: number, c: number) => `acc${j}_${c}`;
+    return `
+  fn main() {
+    ${INDEX}
+    let cb = idx % ${ncb};
+    var rest = idx / ${ncb};
+    let c4 = rest % ${ci4};
+    rest = rest / ${ci4};
+    let tap = rest % ${taps};
+    let chunk = rest / ${taps};
+    if (chunk >= ${this.chunks}) { return; }
+    let r = tap / ${g.filterW};
+    let s = tap % ${g.filterW};
+    let kStart = chunk * ${this.kChunk};
+    // k's end from the uniforms (tfjs binds them whether or not a shader reads them, and a binding no shader reads
+    // is missing from the pipeline's layout).
+    let kEnd = min(uniforms.dyShape[0] * ${g.outH * g.outW}, kStart + ${this.kChunk});
+    ${js.flatMap((j) => cs.map((c) => `var ${acc(j, c)} = vec4<f32>(0.0);`)).join("\n    ")}
+    var ox = kStart % ${g.outW};
+    var oy = (kStart / ${g.outW}) % ${g.outH};
+    var b = kStart / ${g.outW * g.outH};
+    for (var kk = kStart; kk < kEnd; kk = kk + 1) {
+      let iy = oy * ${g.strideH} + r - ${g.padTop};
+      let ix = ox * ${g.strideW} + s - ${g.padLeft};
+      let inside = iy >= 0 && iy < ${g.inH} && ix >= 0 && ix < ${g.inW};
+      let xv = select(vec4<f32>(0.0), x[max(((b * ${g.inH} + iy) * ${g.inW} + ix) * ${ci4} + c4, 0)], inside);
+      ${cs.map((c) => `let d${c} = dy[kk * ${co4} + cb * ${nb} + ${c}];`).join("\n      ")}
+      ${js.flatMap((j) => cs.map((c) => `${acc(j, c)} = ${acc(j, c)} + xv[${j}] * d${c};`)).join("\n      ")}
+      ox = ox + 1;
+      if (ox == ${g.outW}) {
+        ox = 0;
+        oy = oy + 1;
+        if (oy == ${g.outH}) { oy = 0; b = b + 1; }
+      }
+    }
+    // Row m = tap * Ci + c4 * 4 + j of dW, vec4 column cb * nb + c.
+    let m0 = tap * ${g.inC} + c4 * 4;
+    ${js.flatMap((j) => cs.map((c) => `result[((chunk * ${taps * g.inC}) + m0 + ${j}) * ${co4} + cb * ${nb} + ${c}] = ${acc(j, c)};`)).join("\n    ")}
+  }`;
+  }
+}
+
+/** Whether the vec4 filter gradient takes this convolution, and how many vec4s of output channels an invocation sums. */
+export function filterGradientVecWidth(g: ConvGeometry): number {
+  if (g.inC % 4 !== 0 || g.outC % 4 !== 0) return 0;
+  return g.outC % 8 === 0 ? 2 : 1;
+}
