@@ -1,6 +1,6 @@
 // The convolution gradient kernels alone on webgpu, stock against fewlabel's, on the reference model's layer shapes
 // (ResNet-18 of width 16 at 32x32, `--images` per step): where bench/webgpu-profile.ts says the time goes, kernel by
-// kernel. npx tsx packages/ml/bench/webgpu-kernels.ts [--images=32] [--reps=3]
+// kernel. npx tsx packages/ml/bench/webgpu-kernels.ts [--images=32] [--reps=3] [--kernels=stock,fewlabel]
 import { tf } from "../src/tf.js";
 import { selectBackend } from "../src/backend/select.js";
 import { useWebGPUKernels, type WebGPUKernelSet } from "../src/backend/webgpuTraining.js";
@@ -13,6 +13,7 @@ const args = new Map(
 );
 const n = Number(args.get("images") ?? 32);
 const reps = Number(args.get("reps") ?? 3);
+const sets = (args.get("kernels") ?? "stock,fewlabel").split(",") as WebGPUKernelSet[];
 const report = await selectBackend({ order: ["webgpu"], allowSoftwareWebGPU: true });
 console.log(report.detail);
 
@@ -46,7 +47,7 @@ for (const [hw, cin, cout, f, stride] of layers) {
   const dy = tf.randomUniform([n, oh, oh, cout], -1, 1) as tf.Tensor4D;
   const pad = f === 1 ? "valid" : "same";
   const row: Record<string, unknown> = { layer: `${hw}x${hw}x${cin} -> ${cout}, ${f}x${f}/${stride}` };
-  for (const set of ["stock", "fewlabel"] as WebGPUKernelSet[]) {
+  for (const set of sets) {
     useWebGPUKernels(set);
     const filterMs = await time(() => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, { strides: stride, pad, dataFormat: "NHWC", filterShape: [f, f, cin, cout] }) as tf.Tensor);
     const inputMs = await time(() => tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: w }, { strides: stride, pad, dataFormat: "NHWC", inputShape: [n, hw, hw, cin] }) as tf.Tensor);
@@ -63,7 +64,7 @@ console.log(
     adapter: report.detail,
     images: n,
     totals: Object.fromEntries(
-      ["stock", "fewlabel"].map((s) => [s, { filterMs: Number(sum(s, "filterMs").toFixed(1)), inputMs: Number(sum(s, "inputMs").toFixed(1)), forwardMs: Number(sum(s, "forwardMs").toFixed(1)) }]),
+      sets.map((s) => [s, { filterMs: Number(sum(s, "filterMs").toFixed(1)), inputMs: Number(sum(s, "inputMs").toFixed(1)), forwardMs: Number(sum(s, "forwardMs").toFixed(1)) }]),
     ),
   }),
 );

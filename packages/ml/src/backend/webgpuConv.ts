@@ -42,10 +42,19 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-/** Output positions (along a row) and vec4s of channels an invocation sums. */
-const P = 4;
-const CB = 1;
 const WORKGROUP = 64;
+
+/**
+ * How much an invocation sums: P positions along a row (up to 8, fewer when the row is shorter) x CB vec4s of
+ * channels (up to 4, while P x CB <= 16). Larger blocks do more multiply-adds per load; on Mesa (128 images of the
+ * reference model's layers) 8 x 2 took the forward convolutions from 292 to 194 ms and the input gradients from 431 to
+ * 352 against 4 x 1, and 16 x 2 or 8 x 4 gained little more.
+ */
+export function blockShape(positions: number, vec4s: number): { P: number; CB: number } {
+  const P = Math.max(1, Math.min(8, positions));
+  const CB = [4, 2, 1].find((cb) => vec4s % cb === 0 && P * cb <= 16) ?? 1;
+  return { P, CB };
+}
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const key = (g: ConvGeometry) => [g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join("_");
@@ -58,12 +67,15 @@ function dispatchFor(invocations: number): [number, number, number] {
 
 const INDEX = `let idx = i32(globalId.y * numWorkgroups.x * ${WORKGROUP}u + globalId.x);`;
 
-/** Whether the register-block kernels take this convolution: channel counts they read as vec4s. */
+/**
+ * Whether the register-block kernels take this convolution: output channels in fours (read and written as vec4s);
+ * input channels in fours too, or fewer than four (an image's 1 or 3, read one by one).
+ */
 export function forwardFits(g: ConvGeometry): boolean {
-  return g.outC % (4 * CB) === 0;
+  return g.outC % 4 === 0;
 }
 export function inputGradientFits(g: ConvGeometry): boolean {
-  return g.inC % (4 * CB) === 0 && g.outC % 4 === 0;
+  return g.outC % 4 === 0 && (g.inC % 4 === 0 || g.inC < 4);
 }
 
 /** y = conv(x, w) (+ bias) (then relu): x [B, H, W, Ci], w [R, S, Ci, Co] as vec4s of Co, y vec4s of Co. */
@@ -78,20 +90,23 @@ export class ConvForwardBlockProgram implements Program {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   private readonly vecX: boolean;
+  private readonly P: number;
+  private readonly CB: number;
   constructor(
     private g: ConvGeometry,
     private bias: boolean,
     private relu: boolean,
   ) {
     this.vecX = g.inC % 4 === 0;
+    ({ P: this.P, CB: this.CB } = blockShape(g.outW, g.outC / 4));
     this.variableNames = bias ? ["x", "w", "bias"] : ["x", "w"];
     this.variableComponents = bias ? [this.vecX ? 4 : 1, 4, 4] : [this.vecX ? 4 : 1, 4];
     this.outputShape = [g.batch, g.outH, g.outW, g.outC];
     this.shaderKey = `fewlabelConvForwardBlock_${key(g)}_${bias}_${relu}`;
-    this.dispatch = dispatchFor(g.batch * g.outH * Math.ceil(g.outW / P) * (g.outC / 4 / CB));
+    this.dispatch = dispatchFor(g.batch * g.outH * Math.ceil(g.outW / this.P) * (g.outC / 4 / this.CB));
   }
   getUserCode(): string {
-    const g = this.g;
+    const { g, P, CB } = this;
     const co4 = g.outC / 4,
       nxb = Math.ceil(g.outW / P),
       ncb = co4 / CB;
@@ -171,18 +186,27 @@ export class ConvInputGradBlockProgram implements Program {
   dispatchLayout = { x: [1, 2, 3], y: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  private readonly P: number;
+  private readonly CB: number;
+  /** Input channels fewer than four (an image's): each invocation sums all of them one by one, written as floats. */
+  private readonly scalar: boolean;
   constructor(private g: ConvGeometry) {
+    this.scalar = g.inC % 4 !== 0;
+    if (this.scalar) this.outputComponent = 1;
     this.outputShape = [g.batch, g.inH, g.inW, g.inC];
     this.shaderKey = `fewlabelConvInputGradBlock_${key(g)}`;
-    const nt = Math.ceil(Math.ceil(g.inW / g.strideW) / P);
-    this.dispatch = dispatchFor(g.batch * g.inH * g.strideW * nt * (g.inC / 4 / CB));
+    ({ P: this.P, CB: this.CB } = blockShape(Math.ceil(g.inW / g.strideW), this.scalar ? 1 : g.inC / 4));
+    const nt = Math.ceil(Math.ceil(g.inW / g.strideW) / this.P);
+    this.dispatch = dispatchFor(g.batch * g.inH * g.strideW * nt * (this.scalar ? 1 : g.inC / 4 / this.CB));
   }
   getUserCode(): string {
-    const g = this.g;
+    const { g, P, CB } = this;
     const co4 = g.outC / 4,
-      ci4 = g.inC / 4,
+      ci4 = this.scalar ? 1 : g.inC / 4,
       ncb = ci4 / CB,
       nt = Math.ceil(Math.ceil(g.inW / g.strideW) / P);
+    // Input channels a vec4 of the sums holds: 4, or the image's 1-3.
+    const lanes = this.scalar ? g.inC : 4;
     const ps = range(P),
       cbs = range(CB);
     const acc = (p: number, c: number) => `acc${p}_${c}`;
@@ -223,12 +247,21 @@ export class ConvInputGradBlockProgram implements Program {
           ${ps.map((p) => `let d${p} = select(vec4<f32>(0.0), dy[max(at${p}, 0) + c], ok${p});`).join("\n          ")}
           ${cbs
             .map((c) =>
-              range(4)
+              range(lanes)
                 .map((j) => `let w${j}_${c} = w[wAt + ((cb * ${CB} + ${c}) * 4 + ${j}) * ${co4} + c];`)
                 .join("\n          "),
             )
             .join("\n          ")}
-          ${ps.flatMap((p) => cbs.map((c) => `${acc(p, c)} = ${acc(p, c)} + vec4<f32>(dot(d${p}, w0_${c}), dot(d${p}, w1_${c}), dot(d${p}, w2_${c}), dot(d${p}, w3_${c}));`)).join("\n          ")}
+          ${ps
+            .flatMap((p) =>
+              cbs.map(
+                (c) =>
+                  `${acc(p, c)} = ${acc(p, c)} + vec4<f32>(${range(4)
+                    .map((j) => (j < lanes ? `dot(d${p}, w${j}_${c})` : "0.0"))
+                    .join(", ")});`,
+              ),
+            )
+            .join("\n          ")}
         }
       }
     }
@@ -236,7 +269,13 @@ export class ConvInputGradBlockProgram implements Program {
       .map(
         (p) => `let ix${p} = q + ${g.strideW} * (t0 + ${p});
     if (ix${p} < ${g.inW}) {
-      ${cbs.map((c) => `result[((b * ${g.inH} + iy) * ${g.inW} + ix${p}) * ${ci4} + cb * ${CB} + ${c}] = ${acc(p, c)};`).join("\n      ")}
+      ${
+        this.scalar
+          ? range(lanes)
+              .map((j) => `result[((b * ${g.inH} + iy) * ${g.inW} + ix${p}) * ${g.inC} + ${j}] = ${acc(p, 0)}[${j}];`)
+              .join("\n      ")
+          : cbs.map((c) => `result[((b * ${g.inH} + iy) * ${g.inW} + ix${p}) * ${ci4} + cb * ${CB} + ${c}] = ${acc(p, c)};`).join("\n      ")
+      }
     }`,
       )
       .join("\n    ")}
@@ -351,8 +390,11 @@ export class FilterGradVecProgram implements Program {
   }
 }
 
-/** Whether the vec4 filter gradient takes this convolution, and how many vec4s of output channels an invocation sums. */
+/**
+ * Whether the vec4 filter gradient takes this convolution (0: no), and how many vec4s of output channels an invocation
+ * sums: up to 4 (on Mesa, 128 images of the reference model's layers: 280 ms with 2, 250 with 4).
+ */
 export function filterGradientVecWidth(g: ConvGeometry): number {
   if (g.inC % 4 !== 0 || g.outC % 4 !== 0) return 0;
-  return g.outC % 8 === 0 ? 2 : 1;
+  return g.outC % 16 === 0 ? 4 : g.outC % 8 === 0 ? 2 : 1;
 }
