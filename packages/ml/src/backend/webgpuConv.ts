@@ -10,20 +10,7 @@
 //                   oy*sh + r - pt = iy and ox*sw + s - pl = ix. A block's positions are ix = q + sw*t for one
 //                   residue q, so that a tap (r, s) either reaches all of them or none (no stride-2 waste).
 
-/** The part of tfjs-backend-webgpu's program interface these kernels use (see its webgpu_program.d.ts). */
-export interface Program {
-  variableNames: string[];
-  variableComponents?: number[];
-  outputComponent?: number;
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms?: string;
-  size?: boolean;
-  getUserCode(): string;
-}
+import { dispatchFor, INDEX, type Program, WORKGROUP } from "./webgpuProgram.js";
 
 /** A convolution's geometry (NHWC, dilation 1), as the shaders take it. */
 export interface ConvGeometry {
@@ -42,8 +29,6 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-const WORKGROUP = 64;
-
 /**
  * How much an invocation sums: P positions along a row (up to 8, fewer when the row is shorter) x CB vec4s of
  * channels (up to 4, while P x CB <= 16). Larger blocks do more multiply-adds per load; on Mesa (128 images of the
@@ -58,14 +43,6 @@ export function blockShape(positions: number, vec4s: number): { P: number; CB: n
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const key = (g: ConvGeometry) => [g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.filterH, g.filterW, g.strideH, g.strideW, g.padTop, g.padLeft].join("_");
-
-function dispatchFor(invocations: number): [number, number, number] {
-  const groups = Math.ceil(invocations / WORKGROUP);
-  // A dispatch dimension holds at most 65,535 workgroups.
-  return groups <= 65_535 ? [groups, 1, 1] : [65_535, Math.ceil(groups / 65_535), 1];
-}
-
-const INDEX = `let idx = i32(globalId.y * numWorkgroups.x * ${WORKGROUP}u + globalId.x);`;
 
 /**
  * Whether the register-block kernels take this convolution: output channels in fours (read and written as vec4s);

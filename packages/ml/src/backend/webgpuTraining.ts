@@ -14,22 +14,9 @@
 import { tf } from "../tf.js";
 import { ADAM_UPDATE, type AdamUpdateAttrs } from "../optim/adam.js";
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
-import { ConvForwardBlockProgram, ConvInputGradBlockProgram, FilterGradVecProgram, filterGradientVecWidth, forwardFits, geometryOf, inputGradientFits, type Program } from "./webgpuConv.js";
-type Uniform = { type: "int32" | "float32"; data: number[] };
-interface WebGPUBackendLike {
-  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
-  disposeData(dataId: tf.DataId): boolean;
-  incRef(dataId: tf.DataId): void;
-}
-
-/**
- * A kernel input as a tensor for tf ops inside the kernel. makeTensorFromTensorInfo takes no reference of its own, so
- * one is added: disposing the tensor gives it back instead of freeing the caller's data.
- */
-function borrow(backend: WebGPUBackendLike, info: tf.TensorInfo): tf.Tensor {
-  backend.incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info);
-}
+import { ConvForwardBlockProgram, ConvInputGradBlockProgram, FilterGradVecProgram, filterGradientVecWidth, forwardFits, geometryOf, inputGradientFits } from "./webgpuConv.js";
+import { batchNormBackward, batchNormForward } from "./webgpuBatchNorm.js";
+import { type Program, SumChunksProgram, type Uniform, type WebGPUBackendLike } from "./webgpuProgram.js";
 
 /**
  * Pass 1 of the filter gradient without workgroup memory: every invocation sums a 4 x 4 block of dW (4 consecutive rows
@@ -123,106 +110,6 @@ class FilterGradBlockProgram implements Program {
   }
 }
 
-/** Pass 2: the sum over the first axis of [chunks, size] partials, as the output's shape. */
-class SumChunksProgram implements Program {
-  variableNames = ["partial"];
-  size = true;
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey = "fewlabelSumChunks";
-  constructor(public outputShape: number[]) {
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const size = outputShape.reduce((a, b) => a * b, 1);
-    this.dispatch = [Math.ceil(size / 64), 1, 1];
-  }
-  getUserCode(): string {
-    return `
-  fn main(index : i32) {
-    if (index < uniforms.size) {
-      var s = 0.0;
-      for (var c = 0; c < uniforms.partialShape[0]; c = c + 1) {
-        s = s + partial[c * uniforms.size + index];
-      }
-      result[index] = s;
-    }
-  }`;
-  }
-}
-
-/** Per-channel sums of x (and of x*x, or of dy and dy*x) over blocks of rows: partial [blocks, 2, C]. */
-class ChannelSumsProgram implements Program {
-  variableNames: string[];
-  uniforms = "rowsPerBlock : i32,";
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  dispatchLayout = { x: [2], y: [0] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  /** `backward`: sums of dy and dy*x (inputs dy, x); else of x and x*x (input x). */
-  constructor(
-    public outputShape: number[],
-    private backward: boolean,
-  ) {
-    this.variableNames = backward ? ["dy", "x"] : ["x"];
-    this.shaderKey = `fewlabelChannelSums_${backward}`;
-    const [blocks, , c] = outputShape as [number, number, number];
-    this.dispatch = [Math.ceil(c / 64), blocks, 1];
-  }
-  getUserCode(): string {
-    const [s1, s2] = this.backward ? ["dy[i]", "dy[i] * x[i]"] : ["x[i]", "x[i] * x[i]"];
-    return `
-  fn main() {
-    let c = i32(globalId.x);
-    let C = uniforms.outShape[2];
-    if (c >= C) { return; }
-    let rows = uniforms.xShape[0] * uniforms.xShape[1] * uniforms.xShape[2];
-    let block = i32(workgroupId.y);
-    let start = block * uniforms.rowsPerBlock;
-    let end = min(rows, start + uniforms.rowsPerBlock);
-    var a = 0.0;
-    var b = 0.0;
-    for (var row = start; row < end; row = row + 1) {
-      let i = row * C + c;
-      a = a + ${s1};
-      b = b + ${s2};
-    }
-    result[(block * 2) * C + c] = a;
-    result[(block * 2 + 1) * C + c] = b;
-  }`;
-  }
-}
-
-/** y = x * k1[c] + k2[c] (forward), or dx = dy * k1[c] + x * k2[c] + k3[c] (backward): coefficients [3, C]. */
-class ChannelAffineProgram implements Program {
-  variableNames: string[];
-  size = true;
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  constructor(
-    public outputShape: number[],
-    private backward: boolean,
-  ) {
-    this.variableNames = backward ? ["dy", "x", "k"] : ["x", "k"];
-    this.shaderKey = `fewlabelChannelAffine_${backward}`;
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const size = outputShape.reduce((a, b) => a * b, 1);
-    this.dispatch = [Math.ceil(size / 64), 1, 1];
-  }
-  getUserCode(): string {
-    const value = this.backward ? "dy[index] * k[c] + x[index] * k[C + c] + k[2 * C + c]" : "x[index] * k[c] + k[C + c]";
-    return `
-  fn main(index : i32) {
-    if (index < uniforms.size) {
-      let C = uniforms.kShape[1];
-      let c = index % C;
-      result[index] = ${value};
-    }
-  }`;
-  }
-}
-
 /** One output of an Adam step (0: the weights, 1: the first moment, 2: the second), elementwise from x, m, v, g. */
 class AdamUpdateProgram implements Program {
   variableNames: string[];
@@ -304,65 +191,6 @@ function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.Ten
   const out = backend.runWebGPUProgram(new SumChunksProgram([r, s, ci, co]), [partial], "float32");
   backend.disposeData(partial.dataId);
   return out;
-}
-
-/** Rows per block of the channel sums: blocks enough to fill a GPU, each summing at least 64 rows. */
-function rowsPerBlock(rows: number, channels: number): number {
-  const blocks = Math.max(1, Math.min(Math.ceil(rows / 64), Math.ceil(4096 / Math.ceil(channels / 64))));
-  return Math.ceil(rows / blocks);
-}
-
-/** [2, C]: the two per-channel sums over every row (the blocks' partial sums added). */
-function channelSums(backend: WebGPUBackendLike, inputs: tf.TensorInfo[], backward: boolean): tf.TensorInfo {
-  const x = inputs[inputs.length - 1]!;
-  const c = x.shape[x.shape.length - 1]!;
-  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const per = rowsPerBlock(rows, c);
-  const blocks = Math.ceil(rows / per);
-  // The program reads x as [rows, 1, 1, C] (its uniforms give xShape[0..2]).
-  const as4d = inputs.map((t) => ({ ...t, shape: [rows, 1, 1, c] }));
-  const partial = backend.runWebGPUProgram(new ChannelSumsProgram([blocks, 2, c], backward), as4d, "float32", [{ type: "int32", data: [per] }]);
-  const out = backend.runWebGPUProgram(new SumChunksProgram([2, c]), [partial], "float32");
-  backend.disposeData(partial.dataId);
-  return out;
-}
-
-/** Training-mode batch norm: y, mean, variance (biased), rstd, as the wasm SIMD kernel of the same name. */
-function batchNormForward(backend: WebGPUBackendLike, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, epsilon: number): tf.TensorInfo[] {
-  const n = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const sums = channelSums(backend, [x], false);
-  // The per-channel coefficients are a few vectors of C: tf ops (the engine records none inside a kernel).
-  return tf.tidy(() => {
-    const s = tf.engine().makeTensorFromTensorInfo(sums) as tf.Tensor2D;
-    const [sum, sumSq] = tf.unstack(s) as [tf.Tensor1D, tf.Tensor1D];
-    const mean = tf.div(sum, n) as tf.Tensor1D;
-    const variance = tf.relu(tf.sub(tf.div(sumSq, n), tf.square(mean))) as tf.Tensor1D;
-    const rstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
-    const k1 = tf.mul(borrow(backend, gamma), rstd);
-    const k2 = tf.sub(borrow(backend, beta), tf.mul(mean, k1));
-    const y = backend.runWebGPUProgram(new ChannelAffineProgram([...x.shape], false), [x, tf.stack([k1, k2])], "float32");
-    // A kernel may return tensors (the engine takes them as they are) beside backend outputs (TensorInfo).
-    return [y, tf.keep(mean), tf.keep(variance), tf.keep(rstd)] as unknown as tf.Tensor[];
-  }) as unknown as tf.TensorInfo[];
-}
-
-/** dx, dgamma, dbeta of training-mode batch norm, the closed form of ../models/batchNorm.ts. */
-function batchNormBackward(backend: WebGPUBackendLike, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo, mean: tf.TensorInfo, rstd: tf.TensorInfo): tf.TensorInfo[] {
-  const n = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const sums = channelSums(backend, [dy, x], true);
-  return tf.tidy(() => {
-    const s = tf.engine().makeTensorFromTensorInfo(sums) as tf.Tensor2D;
-    const [dbeta, sumDyX] = tf.unstack(s) as [tf.Tensor1D, tf.Tensor1D];
-    const mu = borrow(backend, mean) as tf.Tensor1D;
-    const rs = borrow(backend, rstd) as tf.Tensor1D;
-    const g = borrow(backend, gamma) as tf.Tensor1D;
-    const dgamma = tf.mul(rs, tf.sub(sumDyX, tf.mul(mu, dbeta)));
-    const k1 = tf.mul(g, rs);
-    const k2 = tf.neg(tf.div(tf.mul(tf.mul(k1, rs), dgamma), n));
-    const k3 = tf.sub(tf.neg(tf.div(tf.mul(k1, dbeta), n)), tf.mul(k2, mu));
-    const dx = backend.runWebGPUProgram(new ChannelAffineProgram([...x.shape], true), [dy, x, tf.stack([k1, k2, k3])], "float32");
-    return [dx, tf.keep(dgamma), tf.keep(dbeta)] as unknown as tf.Tensor[];
-  }) as unknown as tf.TensorInfo[];
 }
 
 export type WebGPUKernelSet = "stock" | "fewlabel";
