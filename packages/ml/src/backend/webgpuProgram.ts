@@ -62,3 +62,42 @@ export class SumChunksProgram implements Program {
   }`;
   }
 }
+
+/**
+ * An elementwise program over inputs of the output's shape, indexed flat (vec4s where the size allows). tfjs's unary
+ * programs read one float an invocation, and its binary ones work each element's coordinates out by integer division
+ * and back, which Mesa's software adapter does lane by lane: a relu of 2M floats took 13.5 ms there, this 2.7 ms.
+ */
+export class ElementwiseProgram implements Program {
+  variableComponents: number[];
+  outputComponent: number;
+  size = true;
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+  /** `expr` reads the inputs by their names at [index]; in it `T(` is the element type's constructor (f32 or
+   * vec4<f32>) and `ISNAN(` tfjs's NaN test for it (by bits: a compiler may fold x != x away). */
+  constructor(
+    public outputShape: number[],
+    public variableNames: string[],
+    private expr: string,
+    public uniforms?: string,
+  ) {
+    const size = outputShape.reduce((a, b) => a * b, 1);
+    this.outputComponent = size % 4 === 0 ? 4 : 1;
+    this.variableComponents = variableNames.map(() => this.outputComponent);
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.dispatch = [Math.max(1, Math.ceil(size / this.outputComponent / WORKGROUP)), 1, 1];
+    this.shaderKey = `fewlabelElementwise_${this.outputComponent}_${variableNames.join("_")}_${expr}`;
+  }
+  getUserCode(): string {
+    const T = this.outputComponent === 4 ? "vec4<f32>" : "f32";
+    return `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      result[index] = ${this.expr.replaceAll("T(", `${T}(`).replaceAll("ISNAN(", T === "f32" ? "isnan(" : "isnanVec4(")};
+    }
+  }`;
+  }
+}

@@ -188,6 +188,21 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
     expect(adamGot.slots.length).toBe(adamWant.slots.length);
     adamWant.slots.forEach((v, i) => expect(relError(adamGot.slots[i]!, v), `Adam moments ${i}`).toBeLessThan(1e-5));
 
+    // Relu and Step (relu's gradient) as tfjs has them: NaN stays NaN, Step's alpha below zero; sizes in fours or not.
+    for (const n of [12, 7]) {
+      const vals = [Number.NaN, -2, -0.5, 0, 0.25, 3, Number.NEGATIVE_INFINITY, 5, -1, 2, 0.5, -3].slice(0, n);
+      const run = async () => {
+        const x = tf.tensor1d(vals);
+        const out = { relu: Array.from(await tf.relu(x).data()), step: Array.from(await tf.step(x, 0.3).data()) };
+        x.dispose();
+        return out;
+      };
+      await tf.setBackend("cpu");
+      const want = await run();
+      await tf.setBackend("webgpu");
+      expect(await run(), `relu and step of ${n}`).toEqual(want);
+    }
+
     // The stock kernels can be put back (the benchmark compares both in one process), and fewlabel's again.
     useWebGPUKernels("stock");
     expect(webgpuKernelSet()).toBe("stock");

@@ -16,7 +16,7 @@ import { ADAM_UPDATE, type AdamUpdateAttrs } from "../optim/adam.js";
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
 import { ConvForwardBlockProgram, ConvInputGradBlockProgram, FilterGradVecProgram, filterGradientVecWidth, forwardFits, geometryOf, inputGradientFits } from "./webgpuConv.js";
 import { batchNormBackward, batchNormForward } from "./webgpuBatchNorm.js";
-import { type Program, SumChunksProgram, type Uniform, type WebGPUBackendLike } from "./webgpuProgram.js";
+import { ElementwiseProgram, type Program, SumChunksProgram, type Uniform, type WebGPUBackendLike } from "./webgpuProgram.js";
 
 /**
  * Pass 1 of the filter gradient without workgroup memory: every invocation sums a 4 x 4 block of dW (4 consecutive rows
@@ -194,7 +194,7 @@ function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.Ten
 }
 
 export type WebGPUKernelSet = "stock" | "fewlabel";
-const KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Conv2D", "FusedConv2D"] as const;
+const KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Conv2D", "FusedConv2D", "Relu", "Step"] as const;
 const stock = new Map<string, tf.KernelFunc>();
 let current: WebGPUKernelSet | null = null;
 
@@ -253,6 +253,20 @@ export function useWebGPUKernels(set: WebGPUKernelSet = "fewlabel"): void {
     if ((a.dataFormat && a.dataFormat !== "NHWC") || dy!.dtype !== "float32" || !inputGradientFits(g)) return stock.get("Conv2DBackpropInput")!({ inputs, attrs, backend } as never);
     return (backend as WebGPUBackendLike).runWebGPUProgram(new ConvInputGradBlockProgram(g), [dy!, filter!], "float32");
   }) as unknown as tf.KernelFunc);
+  // Relu and its gradient's Step, flat over vec4s (ElementwiseProgram), with the cpu backend's results: NaN stays NaN
+  // (Mesa's GLES compiles tfjs's own select(a, 0, a < 0) to 0 for NaN).
+  const elementwise = (name: "Relu" | "Step", expr: string, uniforms?: (attrs: tf.NamedAttrMap) => Uniform[]) =>
+    (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => {
+      const x = inputs.x!;
+      if (x.dtype !== "float32") return stock.get(name)!({ inputs, attrs, backend } as never);
+      const program = new ElementwiseProgram([...x.shape], ["x"], expr, uniforms ? "alpha : f32," : undefined);
+      return (backend as WebGPUBackendLike).runWebGPUProgram(program, [x], "float32", uniforms?.(attrs));
+    }) as unknown as tf.KernelFunc;
+  reg("Relu", elementwise("Relu", "select(x[index], T(0.0), (x[index] < T(0.0)) & !ISNAN(x[index]))"));
+  reg(
+    "Step",
+    elementwise("Step", "select(select(T(uniforms.alpha), T(1.0), x[index] > T(0.0)), x[index], ISNAN(x[index]))", (a) => [{ type: "float32", data: [(a as { alpha?: number }).alpha ?? 0] }]),
+  );
   reg(ADAM_UPDATE, (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) =>
     adamUpdate(backend as WebGPUBackendLike, [inputs.x!, inputs.m!, inputs.v!, inputs.g!], attrs as unknown as AdamUpdateAttrs)) as unknown as tf.KernelFunc);
   reg(BATCH_NORM_FORWARD, (({ inputs, attrs, backend }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) =>
