@@ -1,16 +1,17 @@
-// Training kernels for the webgpu backend (issue 16). The stock tfjs-backend-webgpu 4.22 computes a convolution's
-// filter gradient with one invocation per filter weight, each looping serially over batch x height x width (the
-// stem's 432 weights each sum 262,144 products at batch 256), which leaves most of a GPU idle. Here:
+// Training kernels for the webgpu backend (issue 16), registered over tfjs-backend-webgpu 4.22's where a profile of
+// one SimCLR step (bench/webgpu-profile.ts) showed the time going:
 //   - the filter gradient dW[m, n] = sum_k X~[m, k] dY[k, n] (m = (r, s, ci), n = co, k = (b, oy, ox), X~ the input
-//     patch read on the fly) is split along k (split-K): every invocation sums a 4 x 4 block of dW over one stretch of
-//     k, and a second pass adds the stretches. No workgroup memory and no barriers: a version tiled through workgroup
-//     memory (32 x 32 tiles, 4 x 4 a thread) was 2.2x slower on Mesa's software adapter, the one adapter measured here;
-//   - training batch norm runs the two-pass kernels ../models/batchNorm.ts runs on wasm: per-channel sums as column
-//     sums over blocks of rows, then one elementwise pass, where the composed version takes ~15 passes.
-// The input gradient stays tfjs's (its vec4 kernel, 2 pixels x 4 channels an invocation): an implicit GEMM tiled through
-// workgroup memory was 3x slower than it on Mesa. Where the time goes: bench/webgpu-profile.ts, bench/webgpu-kernels.ts.
-// Every kernel is tested against the cpu backend (webgpuTraining.test.ts), on Mesa's software adapter where there is
-// no GPU.
+//     patch read on the fly) is split along k (split-K): every invocation sums a block of dW over one stretch of k
+//     (4 input x 16 output channels as vec4s where channels come in fours, ./webgpuConv.ts; 4 x 4 scalars otherwise),
+//     and a second pass adds the stretches. tfjs's runs one invocation per weight over the whole of k;
+//   - the forward convolution (Conv2D, and FusedConv2D, which tfjs-layers runs) and the input gradient are register
+//     blocks (./webgpuConv.ts) where tfjs's tile through workgroup memory and barriers;
+//   - training batch norm in six dispatches forward and five backward (./webgpuBatchNorm.ts);
+//   - Adam's update of a variable in three dispatches instead of fourteen (../optim/adam.ts's FusedAdamOptimizer);
+//   - Relu and Step flat over vec4s.
+// No workgroup memory anywhere: on Mesa's software adapter, the one measured here, a filter gradient tiled through it
+// was 2.2x slower and an implicit-GEMM input gradient 3x slower than the versions kept. Every kernel is tested against
+// the cpu backend (webgpuTraining.test.ts), on Mesa's software adapter where there is no GPU.
 import { tf } from "../tf.js";
 import { ADAM_UPDATE, type AdamUpdateAttrs } from "../optim/adam.js";
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
