@@ -5,6 +5,7 @@
 // (Mesa llvmpipe / lavapipe), which auto-selection skips because wasm beats them on a CPU.
 import { tf } from "../tf.js";
 import { useWebGPUKernels } from "./webgpuTraining.js";
+import { GPU_BLOCKING, SOFTWARE_BLOCKING, setConvBlocking } from "./webgpuConv.js";
 import { registerWasmTrainingKernels } from "./wasmTraining.js";
 import { simdKernelsFor } from "./simdKernels.js";
 
@@ -221,6 +222,8 @@ async function initWebGPU(allowSoftware: boolean): Promise<string> {
         continue;
       }
       webgpuAdapterText = `${d.text}${d.software ? " (software)" : ""}${c.flags.length ? `, ${c.flags.join(" ")}` : ""}`;
+      // The convolution kernels' block sizes follow the adapter (./webgpuConv.ts).
+      setConvBlocking(d.software ? SOFTWARE_BLOCKING : GPU_BLOCKING);
       chosen = {
         requestAdapter: (o) => gpu.requestAdapter({ ...o, ...c.extra }),
         wgslLanguageFeatures: gpu.wgslLanguageFeatures,

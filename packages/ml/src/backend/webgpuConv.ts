@@ -30,14 +30,39 @@ export interface ConvGeometry {
 }
 
 /**
- * How much an invocation sums: P positions along a row (up to 8, fewer when the row is shorter) x CB vec4s of
- * channels (up to 4, while P x CB <= 16). Larger blocks do more multiply-adds per load; on Mesa (128 images of the
- * reference model's layers) 8 x 2 took the forward convolutions from 292 to 194 ms and the input gradients from 431 to
- * 352 against 4 x 1, and 16 x 2 or 8 x 4 gained little more.
+ * How much an invocation sums, by the kind of adapter. The sums live in registers on a GPU, where 16 vec4s (64 floats,
+ * an 8 x 8 tile as matrix-product kernels keep) leave room for enough threads. Mesa's software adapter runs 8
+ * invocations as the lanes of one CPU register and reads storage a lane at a time: a vec4 read costs about as much as
+ * 20 vec4 multiply-adds there (measured with a synthetic shader), so larger blocks, spilled sums and all, win. On Mesa,
+ * 128 images of the reference model's layers: forward convolutions 292 ms with 4 positions x 1 vec4, 194 with 8 x 2,
+ * 174 with 16 x 4; input gradients 431, 352, 185; filter gradients with 1 input-channel vec4 268 ms, with 4, 210.
  */
-export function blockShape(positions: number, vec4s: number): { P: number; CB: number } {
-  const P = Math.max(1, Math.min(8, positions));
-  const CB = [4, 2, 1].find((cb) => vec4s % cb === 0 && P * cb <= 16) ?? 1;
+export interface ConvBlocking {
+  /** Output positions along a row an invocation sums, at most. */
+  positions: number;
+  /** Vec4s of channels an invocation sums, at most (forward: output channels; input gradient: input channels). */
+  channelVec4s: number;
+  /** positions x channelVec4s, at most. */
+  sums: number;
+  /** Vec4s of input channels a filter-gradient invocation sums, at most (x 4 of output channels). */
+  filterInputVec4s: number;
+}
+export const GPU_BLOCKING: ConvBlocking = { positions: 8, channelVec4s: 4, sums: 16, filterInputVec4s: 1 };
+export const SOFTWARE_BLOCKING: ConvBlocking = { positions: 16, channelVec4s: 4, sums: 64, filterInputVec4s: 4 };
+let blocking = GPU_BLOCKING;
+
+/** Sets the block sizes for the adapter in use (../backend/select.ts does, when the webgpu backend starts). */
+export function setConvBlocking(b: ConvBlocking): void {
+  blocking = b;
+}
+export function convBlocking(): ConvBlocking {
+  return blocking;
+}
+
+/** P positions along a row (fewer when the row is shorter) x CB vec4s of channels (a divisor of vec4s). */
+export function blockShape(positions: number, vec4s: number, b: ConvBlocking = blocking): { P: number; CB: number } {
+  const P = Math.max(1, Math.min(b.positions, positions));
+  const CB = [8, 4, 2, 1].find((cb) => vec4s % cb === 0 && cb <= b.channelVec4s && P * cb <= b.sums) ?? 1;
   return { P, CB };
 }
 
@@ -79,7 +104,7 @@ export class ConvForwardBlockProgram implements Program {
     this.variableNames = bias ? ["x", "w", "bias"] : ["x", "w"];
     this.variableComponents = bias ? [this.vecX ? 4 : 1, 4, 4] : [this.vecX ? 4 : 1, 4];
     this.outputShape = [g.batch, g.outH, g.outW, g.outC];
-    this.shaderKey = `fewlabelConvForwardBlock_${key(g)}_${bias}_${relu}`;
+    this.shaderKey = `fewlabelConvForwardBlock_${key(g)}_${bias}_${relu}_${this.P}_${this.CB}`;
     this.dispatch = dispatchFor(g.batch * g.outH * Math.ceil(g.outW / this.P) * (g.outC / 4 / this.CB));
   }
   getUserCode(): string {
@@ -171,8 +196,8 @@ export class ConvInputGradBlockProgram implements Program {
     this.scalar = g.inC % 4 !== 0;
     if (this.scalar) this.outputComponent = 1;
     this.outputShape = [g.batch, g.inH, g.inW, g.inC];
-    this.shaderKey = `fewlabelConvInputGradBlock_${key(g)}`;
     ({ P: this.P, CB: this.CB } = blockShape(Math.ceil(g.inW / g.strideW), this.scalar ? 1 : g.inC / 4));
+    this.shaderKey = `fewlabelConvInputGradBlock_${key(g)}_${this.P}_${this.CB}`;
     const nt = Math.ceil(Math.ceil(g.inW / g.strideW) / this.P);
     this.dispatch = dispatchFor(g.batch * g.inH * g.strideW * nt * (this.scalar ? 1 : g.inC / 4 / this.CB));
   }
@@ -306,33 +331,36 @@ export class FilterGradVecProgram implements Program {
   dispatchLayout = { x: [1, 2], y: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  /** `nb` vec4s of output channels and `mb` vec4s of input channels an invocation. */
   constructor(
     private g: ConvGeometry,
     private chunks: number,
     private kChunk: number,
     private nb: number,
+    private mb = 1,
   ) {
     this.outputShape = [chunks, g.filterH * g.filterW * g.inC, g.outC];
-    this.shaderKey = `fewlabelFilterGradVec_${key(g)}_${kChunk}_${nb}`;
-    this.dispatch = dispatchFor(chunks * g.filterH * g.filterW * (g.inC / 4) * (g.outC / 4 / nb));
+    this.shaderKey = `fewlabelFilterGradVec_${key(g)}_${kChunk}_${nb}_${mb}`;
+    this.dispatch = dispatchFor(chunks * g.filterH * g.filterW * (g.inC / 4 / mb) * (g.outC / 4 / nb));
   }
   getUserCode(): string {
-    const g = this.g,
-      nb = this.nb;
+    const { g, nb, mb } = this;
     const ci4 = g.inC / 4,
       co4 = g.outC / 4,
       ncb = co4 / nb,
+      nmb = ci4 / mb,
       taps = g.filterH * g.filterW;
     const js = range(4),
-      cs = range(nb);
-    const acc = (j: number, c: number) => `acc${j}_${c}`;
+      cs = range(nb),
+      ms = range(mb);
+    const acc = (m: number, j: number, c: number) => `acc${m}_${j}_${c}`;
     return `
   fn main() {
     ${INDEX}
     let cb = idx % ${ncb};
     var rest = idx / ${ncb};
-    let c4 = rest % ${ci4};
-    rest = rest / ${ci4};
+    let mBlock = rest % ${nmb};
+    rest = rest / ${nmb};
     let tap = rest % ${taps};
     let chunk = rest / ${taps};
     if (chunk >= ${this.chunks}) { return; }
@@ -342,7 +370,7 @@ export class FilterGradVecProgram implements Program {
     // k's end from the uniforms (tfjs binds them whether or not a shader reads them, and a binding no shader reads
     // is missing from the pipeline's layout).
     let kEnd = min(uniforms.dyShape[0] * ${g.outH * g.outW}, kStart + ${this.kChunk});
-    ${js.flatMap((j) => cs.map((c) => `var ${acc(j, c)} = vec4<f32>(0.0);`)).join("\n    ")}
+    ${ms.flatMap((m) => js.flatMap((j) => cs.map((c) => `var ${acc(m, j, c)} = vec4<f32>(0.0);`))).join("\n    ")}
     var ox = kStart % ${g.outW};
     var oy = (kStart / ${g.outW}) % ${g.outH};
     var b = kStart / ${g.outW * g.outH};
@@ -350,9 +378,10 @@ export class FilterGradVecProgram implements Program {
       let iy = oy * ${g.strideH} + r - ${g.padTop};
       let ix = ox * ${g.strideW} + s - ${g.padLeft};
       let inside = iy >= 0 && iy < ${g.inH} && ix >= 0 && ix < ${g.inW};
-      let xv = select(vec4<f32>(0.0), x[max(((b * ${g.inH} + iy) * ${g.inW} + ix) * ${ci4} + c4, 0)], inside);
+      let xAt = max(((b * ${g.inH} + iy) * ${g.inW} + ix) * ${ci4} + mBlock * ${mb}, 0);
+      ${ms.map((m) => `let xv${m} = select(vec4<f32>(0.0), x[xAt + ${m}], inside);`).join("\n      ")}
       ${cs.map((c) => `let d${c} = dy[kk * ${co4} + cb * ${nb} + ${c}];`).join("\n      ")}
-      ${js.flatMap((j) => cs.map((c) => `${acc(j, c)} = ${acc(j, c)} + xv[${j}] * d${c};`)).join("\n      ")}
+      ${ms.flatMap((m) => js.flatMap((j) => cs.map((c) => `${acc(m, j, c)} = ${acc(m, j, c)} + xv${m}[${j}] * d${c};`))).join("\n      ")}
       ox = ox + 1;
       if (ox == ${g.outW}) {
         ox = 0;
@@ -360,9 +389,9 @@ export class FilterGradVecProgram implements Program {
         if (oy == ${g.outH}) { oy = 0; b = b + 1; }
       }
     }
-    // Row m = tap * Ci + c4 * 4 + j of dW, vec4 column cb * nb + c.
-    let m0 = tap * ${g.inC} + c4 * 4;
-    ${js.flatMap((j) => cs.map((c) => `result[((chunk * ${taps * g.inC}) + m0 + ${j}) * ${co4} + cb * ${nb} + ${c}] = ${acc(j, c)};`)).join("\n    ")}
+    // Row m = tap * Ci + (mBlock * mb + m) * 4 + j of dW, vec4 column cb * nb + c.
+    let m0 = tap * ${g.inC} + mBlock * ${mb * 4};
+    ${ms.flatMap((m) => js.flatMap((j) => cs.map((c) => `result[((chunk * ${taps * g.inC}) + m0 + ${m * 4 + j}) * ${co4} + cb * ${nb} + ${c}] = ${acc(m, j, c)};`))).join("\n    ")}
   }`;
   }
 }
@@ -374,4 +403,9 @@ export class FilterGradVecProgram implements Program {
 export function filterGradientVecWidth(g: ConvGeometry): number {
   if (g.inC % 4 !== 0 || g.outC % 4 !== 0) return 0;
   return g.outC % 16 === 0 ? 4 : g.outC % 8 === 0 ? 2 : 1;
+}
+
+/** Vec4s of input channels a filter-gradient invocation sums: a divisor of the layer's, within the blocking's limit. */
+export function filterGradientInputVec4s(g: ConvGeometry, b: ConvBlocking = blocking): number {
+  return [4, 2, 1].find((mb) => (g.inC / 4) % mb === 0 && mb <= b.filterInputVec4s) ?? 1;
 }

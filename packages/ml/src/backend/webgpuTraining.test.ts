@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { tf } from "../tf.js";
 import { selectBackend } from "./select.js";
 import { splitKChunks, useWebGPUKernels, webgpuKernelSet } from "./webgpuTraining.js";
+import { GPU_BLOCKING, SOFTWARE_BLOCKING, setConvBlocking } from "./webgpuConv.js";
 import { batchNormTrain } from "../models/batchNorm.js";
 import { ADAM_UPDATE } from "../optim/adam.js";
 import { createOptimizer } from "../optim/lars.js";
@@ -33,6 +34,10 @@ function cases(): Case[] {
     { batch: 1, size: [5, 6], cin: 4, cout: 4, filter: 3, stride: 1, pad: "valid" },
     { batch: 2, size: [7, 9], cin: 12, cout: 8, filter: 3, stride: 2, pad: "valid" },
     { batch: 2, size: [6, 5], cin: 1, cout: 8, filter: 3, stride: 1, pad: "same" },
+    // Rows longer than a block's positions, and channels for the largest blocks (16 and 4 vec4s).
+    { batch: 2, size: [6, 19], cin: 16, cout: 16, filter: 3, stride: 1, pad: "same" },
+    { batch: 1, size: [5, 35], cin: 32, cout: 64, filter: 3, stride: 2, pad: "same" },
+    { batch: 2, size: [7, 18], cin: 8, cout: 32, filter: 1, stride: 2, pad: "valid" },
   ];
   for (let i = 0; i < 10; i++) {
     out.push({
@@ -96,7 +101,9 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
     }
     expect(webgpuKernelSet()).toBe("fewlabel");
     const r = mulberry32(5);
-    for (const c of cases()) {
+    // Both block sizes (./webgpuConv.ts): a GPU's and the software adapter's larger ones.
+    for (const [blocking, c] of [SOFTWARE_BLOCKING, GPU_BLOCKING].flatMap((b) => cases().map((c) => [b, c] as const))) {
+      setConvBlocking(blocking);
       const xs = randomArray(c.batch * c.size[0] * c.size[1] * c.cin, r);
       const ws = randomArray(c.filter * c.filter * c.cin * c.cout, r);
       const dys = (shape: number[]) =>
@@ -108,12 +115,14 @@ describe.skipIf(process.env.FEWLABEL_TEST_WEBGPU === "0")("fewlabel's webgpu tra
       const want = await gradients(c, xs, ws, dys);
       await tf.setBackend("webgpu");
       const got = await gradients(c, xs, ws, dys);
-      const label = JSON.stringify(c);
+      const label = `${JSON.stringify(c)} ${blocking === GPU_BLOCKING ? "gpu" : "software"} blocks`;
       expect(relError(got.y, want.y), `convolution ${label}`).toBeLessThan(1e-4);
       expect(relError(got.fused, want.fused), `fused convolution ${label}`).toBeLessThan(1e-4);
       expect(relError(got.dw, want.dw), `filter gradient ${label}`).toBeLessThan(1e-4);
       expect(relError(got.dx, want.dx), `input gradient ${label}`).toBeLessThan(1e-4);
     }
+
+    setConvBlocking(SOFTWARE_BLOCKING);
 
     // Batch norm, forward and backward, against the composed version on the cpu backend.
     for (const shape of [

@@ -15,7 +15,16 @@
 import { tf } from "../tf.js";
 import { ADAM_UPDATE, type AdamUpdateAttrs } from "../optim/adam.js";
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, convInfo } from "./wasmTraining.js";
-import { ConvForwardBlockProgram, ConvInputGradBlockProgram, FilterGradVecProgram, filterGradientVecWidth, forwardFits, geometryOf, inputGradientFits } from "./webgpuConv.js";
+import {
+  ConvForwardBlockProgram,
+  ConvInputGradBlockProgram,
+  FilterGradVecProgram,
+  filterGradientInputVec4s,
+  filterGradientVecWidth,
+  forwardFits,
+  geometryOf,
+  inputGradientFits,
+} from "./webgpuConv.js";
 import { batchNormBackward, batchNormForward } from "./webgpuBatchNorm.js";
 import { ElementwiseProgram, type Program, SumChunksProgram, type Uniform, type WebGPUBackendLike } from "./webgpuProgram.js";
 
@@ -187,7 +196,7 @@ function filterGradient(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.Ten
   const g = geometryOf(info);
   const nb = filterGradientVecWidth(g);
   const partial = nb
-    ? backend.runWebGPUProgram(new FilterGradVecProgram(g, Math.ceil(k / kChunk), kChunk, nb), [x, dy], "float32")
+    ? backend.runWebGPUProgram(new FilterGradVecProgram(g, Math.ceil(k / kChunk), kChunk, nb, filterGradientInputVec4s(g)), [x, dy], "float32")
     : backend.runWebGPUProgram(new FilterGradBlockProgram([Math.ceil(k / kChunk), m, n]), [x, dy], "float32", uniforms);
   const out = backend.runWebGPUProgram(new SumChunksProgram([r, s, ci, co]), [partial], "float32");
   backend.disposeData(partial.dataId);
