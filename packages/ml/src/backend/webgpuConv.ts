@@ -44,7 +44,7 @@ export interface ConvBlocking {
   channelVec4s: number;
   /** positions x channelVec4s, at most. */
   sums: number;
-  /** Vec4s of input channels a filter-gradient invocation sums, at most (x 4 of output channels). */
+  /** Vec4s of input channels a filter-gradient invocation sums, at most (beside up to 4 vec4s of output channels). */
   filterInputVec4s: number;
 }
 export const GPU_BLOCKING: ConvBlocking = { positions: 8, channelVec4s: 4, sums: 16, filterInputVec4s: 1 };
@@ -54,9 +54,6 @@ let blocking = GPU_BLOCKING;
 /** Sets the block sizes for the adapter in use (../backend/select.ts does, when the webgpu backend starts). */
 export function setConvBlocking(b: ConvBlocking): void {
   blocking = b;
-}
-export function convBlocking(): ConvBlocking {
-  return blocking;
 }
 
 /** P positions along a row (fewer when the row is shorter) x CB vec4s of channels (a divisor of vec4s). */
