@@ -21,7 +21,6 @@ export type Uniform = { type: "int32" | "float32"; data: number[] };
 export interface WebGPUBackendLike {
   runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
   disposeData(dataId: tf.DataId): boolean;
-  incRef(dataId: tf.DataId): void;
 }
 
 export const WORKGROUP = 64;

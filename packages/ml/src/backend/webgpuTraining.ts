@@ -2,7 +2,7 @@
 // one SimCLR step (bench/webgpu-profile.ts) showed the time going:
 //   - the filter gradient dW[m, n] = sum_k X~[m, k] dY[k, n] (m = (r, s, ci), n = co, k = (b, oy, ox), X~ the input
 //     patch read on the fly) is split along k (split-K): every invocation sums a block of dW over one stretch of k
-//     (4 input x 16 output channels as vec4s where channels come in fours, ./webgpuConv.ts; 4 x 4 scalars otherwise),
+//     (4-16 input x 16 output channels as vec4s where channels come in fours, ./webgpuConv.ts; 4 x 4 scalars else),
 //     and a second pass adds the stretches. tfjs's runs one invocation per weight over the whole of k;
 //   - the forward convolution (Conv2D, and FusedConv2D, which tfjs-layers runs) and the input gradient are register
 //     blocks (./webgpuConv.ts) where tfjs's tile through workgroup memory and barriers;
