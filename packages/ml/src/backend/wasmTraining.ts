@@ -16,7 +16,7 @@ import { tf } from "../tf.js";
 import type { SimdKernels } from "./simdKernels.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-interface ConvInfoLike {
+export interface ConvInfoLike {
   batchSize: number;
   inHeight: number;
   inWidth: number;

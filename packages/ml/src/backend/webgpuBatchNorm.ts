@@ -7,7 +7,7 @@
 // Six dispatches forward and five backward, where working the coefficients out with tf ops took about seventeen each;
 // channels in fours are read as vec4s, and the sums' invocations run over (channel, block of rows) with the channel
 // fastest, so that a layer of 16 channels fills its SIMD lanes.
-import type { tf } from "../tf.js";
+import { tf } from "../tf.js";
 import { dispatchFor, INDEX, type Program, SumChunksProgram, type Uniform, type WebGPUBackendLike, WORKGROUP } from "./webgpuProgram.js";
 
 /** f32 or vec4<f32>: how a program reads channels. */
@@ -115,7 +115,7 @@ class ChannelAffineProgram implements Program {
     this.outputComponent = width;
     this.shaderKey = `fewlabelChannelAffine_${backward}_${width}_${outputShape[outputShape.length - 1]}`;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / width / WORKGROUP), 1, 1];
+    this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / width / WORKGROUP), 1, 1];
   }
   getUserCode(): string {
     const cv = this.outputShape[this.outputShape.length - 1]! / this.width;
@@ -152,14 +152,13 @@ function rowsPerBlock(rows: number, vectors: number): number {
 function channelSums(backend: WebGPUBackendLike, inputs: tf.TensorInfo[], backward: boolean, width: 1 | 4): tf.TensorInfo {
   const x = inputs[inputs.length - 1]!;
   const c = x.shape[x.shape.length - 1]!;
-  const rows = sizeOf(x) / c;
+  const rows = tf.util.sizeFromShape(x.shape) / c;
   const partial = backend.runWebGPUProgram(new ChannelSumsProgram(rows, c, rowsPerBlock(rows, c / width), backward, width), inputs, "float32");
   const out = backend.runWebGPUProgram(new SumChunksProgram([2, c]), [partial], "float32");
   backend.disposeData(partial.dataId);
   return out;
 }
 
-const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 const widthOf = (channels: number): 1 | 4 => (channels % 4 === 0 ? 4 : 1);
 
 /** Training-mode batch norm: y, mean, variance (biased), rstd, as the wasm SIMD kernel of the same name. */
@@ -167,7 +166,7 @@ export function batchNormForward(backend: WebGPUBackendLike, x: tf.TensorInfo, g
   const c = x.shape[x.shape.length - 1]!;
   const width = widthOf(c);
   const uniforms: Uniform[] = [
-    { type: "float32", data: [sizeOf(x) / c] },
+    { type: "float32", data: [tf.util.sizeFromShape(x.shape) / c] },
     { type: "float32", data: [epsilon] },
   ];
   const sums = channelSums(backend, [x], false, width);
@@ -187,7 +186,7 @@ export function batchNormBackward(backend: WebGPUBackendLike, dy: tf.TensorInfo,
   const c = x.shape[x.shape.length - 1]!;
   const width = widthOf(c);
   const uniforms: Uniform[] = [
-    { type: "float32", data: [sizeOf(x) / c] },
+    { type: "float32", data: [tf.util.sizeFromShape(x.shape) / c] },
     { type: "float32", data: [0] },
   ];
   const sums = channelSums(backend, [dy, x], true, width);

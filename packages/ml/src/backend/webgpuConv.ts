@@ -10,6 +10,7 @@
 //                   oy*sh + r - pt = iy and ox*sw + s - pl = ix. A block's positions are ix = q + sw*t for one
 //                   residue q, so that a tap (r, s) either reaches all of them or none (no stride-2 waste).
 
+import type { ConvInfoLike } from "./wasmTraining.js";
 import { dispatchFor, INDEX, type Program, WORKGROUP } from "./webgpuProgram.js";
 
 /** A convolution's geometry (NHWC, dilation 1), as the shaders take it. */
@@ -283,20 +284,7 @@ export class ConvInputGradBlockProgram implements Program {
 }
 
 /** The geometry of a convolution from tfjs's conv info. */
-export function geometryOf(info: {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padInfo: { top: number; left: number };
-}): ConvGeometry {
+export function geometryOf(info: ConvInfoLike): ConvGeometry {
   return {
     batch: info.batchSize,
     inH: info.inHeight,

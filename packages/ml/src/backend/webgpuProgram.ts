@@ -1,6 +1,6 @@
 // What fewlabel's webgpu kernels share: tfjs-backend-webgpu's program and backend interfaces as they use them, the
 // dispatch of a flat range of invocations, and the second pass of every split sum.
-import type { tf } from "../tf.js";
+import { tf } from "../tf.js";
 
 /** The part of tfjs-backend-webgpu's program interface these kernels use (see its webgpu_program.d.ts). */
 export interface Program {
@@ -45,7 +45,7 @@ export class SumChunksProgram implements Program {
   shaderKey = "fewlabelSumChunks";
   constructor(public outputShape: number[]) {
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const size = outputShape.reduce((a, b) => a * b, 1);
+    const size = tf.util.sizeFromShape(outputShape);
     this.dispatch = [Math.ceil(size / 64), 1, 1];
   }
   getUserCode(): string {
@@ -83,7 +83,7 @@ export class ElementwiseProgram implements Program {
     private expr: string,
     public uniforms?: string,
   ) {
-    const size = outputShape.reduce((a, b) => a * b, 1);
+    const size = tf.util.sizeFromShape(outputShape);
     this.outputComponent = size % 4 === 0 ? 4 : 1;
     this.variableComponents = variableNames.map(() => this.outputComponent);
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };

@@ -142,7 +142,7 @@ class AdamUpdateProgram implements Program {
       ["v", "g"],
     ][which]!;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(outputShape.reduce((a, b) => a * b, 1) / 64), 1, 1];
+    this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / 64), 1, 1];
   }
   getUserCode(): string {
     // The order of tfjs's AdamOptimizer: x - lr * (m'/c1) / (sqrt(v'/c2) + eps).
